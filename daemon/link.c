@@ -1,0 +1,815 @@
+/*
+ * link.c - one replication session with the master (see link.h).
+ *
+ * Two threads per session:
+ *  - the network thread owns the socket after the handshake. It reads at
+ *    network speed, finds where the snapshot ends (it must know, to send
+ *    the ACK a diskless master waits for), appends every byte to the
+ *    spool, and sends newline keep-alives or REPLCONF ACK once a second
+ *    and when asked;
+ *  - the calling thread reads the spool: first the RDB payload into the
+ *    RDB parser and the sink's load mode, then the command stream through
+ *    the RESP reader into the applier. After each commit it publishes the
+ *    committed offset, which is the only offset the network thread ever
+ *    acknowledges.
+ *
+ * Reading order: link_run(), handshake(), net_main(), load_payload(),
+ * stream_loop().
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "link.h"
+#include "loader.h"
+#include "log.h"
+#include "rdb.h"
+#include "resp.h"
+#include "spool.h"
+
+#define MARK_LEN 40          /* RDB_EOF_MARK_SIZE */
+#define CHUNK (64 * 1024)
+
+enum sync_kind { SYNC_FULL, SYNC_CONTINUE, SYNC_OLD };   /* OLD: SYNC, no offsets */
+enum payload_kind { PAYLOAD_UNKNOWN, PAYLOAD_LEN, PAYLOAD_MARK, PAYLOAD_NONE };
+
+/* What the handshake learned. */
+struct hs_result {
+    enum sync_kind kind;
+    char replid[41];
+    int64_t offset;          /* FULLRESYNC offset */
+    char rest[CHUNK];        /* bytes read after the reply line */
+    size_t rest_len;
+};
+
+/* State shared by the two threads of a session. */
+struct session {
+    int fd;
+    int wake[2];                     /* session -> network: "ACK now" / "stop" */
+    struct spool *spool;
+    int timeout_ms;
+    int old_master;                  /* SYNC: no offsets, never ACK */
+    atomic_int stop_net;
+    atomic_int ack_now;
+    _Atomic int64_t ack_offset;      /* committed offset we may acknowledge */
+
+    /* framing, written by the network thread before the payload's first
+     * byte reaches the spool, read by the session thread after it */
+    pthread_mutex_t mu;
+    enum payload_kind payload;
+    uint64_t payload_len;
+    char mark[MARK_LEN];
+    struct rs_error net_err;         /* why the network thread stopped */
+
+    /* network-thread private */
+    int phase;                       /* 0 header, 1 payload, 2 stream */
+    char line[512];
+    size_t line_len;
+    uint64_t payload_left;
+    char tail[MARK_LEN];             /* last bytes of a diskless payload */
+    uint64_t payload_seen;
+};
+
+/* ------------------------------------------------------------------ */
+/* Handshake                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Send one command and check its reply. Returns 0, or -1 with err set. */
+static int hs_command(redisContext *c, int argc, const char **argv, const char *what,
+                      int fatal_errors, struct rs_error *err)
+{
+    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+    int rc = 0;
+
+    if (r == NULL)
+        return rs_fail(err, RS_E_IO, "%s: %s", what, c->errstr[0] ? c->errstr : "no reply");
+    if (r->type == REDIS_REPLY_ERROR) {
+        if (strncmp(r->str, "LOADING", 7) == 0 || strncmp(r->str, "MASTERDOWN", 10) == 0)
+            rc = rs_fail(err, RS_E_PROTO, "%s: master not ready: %s", what, r->str);
+        else if (fatal_errors)
+            rc = rs_fail(err, RS_E_AUTH, "%s refused: %s", what, r->str);
+        else
+            log_msg(RS_LOG_DEBUG, "%s: master answered %s (ignored)", what, r->str);
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+/* Read one line ending in "\n" from the socket, skipping empty
+ * keep-alive lines. Bytes after it stay in hs->rest. */
+static int hs_read_line(int fd, struct hs_result *hs, char *line, size_t cap, int timeout_ms,
+                        struct rs_error *err)
+{
+    for (;;) {
+        char *nl = memchr(hs->rest, '\n', hs->rest_len);
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        ssize_t n;
+
+        if (nl != NULL) {
+            size_t len = (size_t)(nl - hs->rest);
+            size_t used = len + 1;
+
+            if (len > 0 && hs->rest[len - 1] == '\r')
+                len--;
+            if (len >= cap)
+                return rs_fail(err, RS_E_PROTO, "reply line from the master too long");
+            memcpy(line, hs->rest, len);
+            line[len] = '\0';
+            memmove(hs->rest, hs->rest + used, hs->rest_len - used);
+            hs->rest_len -= used;
+            if (len == 0)
+                continue;          /* keep-alive while the master prepares */
+            return 0;
+        }
+        if (hs->rest_len >= sizeof(hs->rest))
+            return rs_fail(err, RS_E_PROTO, "reply line from the master too long");
+        /* Each keep-alive newline restarts the clock, as in Redis. */
+        if (poll(&pfd, 1, timeout_ms) == 0)
+            return rs_fail(err, RS_E_IO, "timeout waiting for the master's reply to PSYNC");
+        n = read(fd, hs->rest + hs->rest_len, sizeof(hs->rest) - hs->rest_len);
+        if (n == 0)
+            return rs_fail(err, RS_E_IO, "connection closed by the master during the handshake");
+        if (n < 0 && errno != EINTR && errno != EAGAIN)
+            return rs_fail(err, RS_E_IO, "cannot read from the master: %s", strerror(errno));
+        if (n > 0)
+            hs->rest_len += (size_t)n;
+    }
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Interpret the reply to PSYNC; fall back to SYNC on "unknown command". */
+static int hs_psync_reply(int fd, const char *line, struct hs_result *hs, struct rs_error *err)
+{
+    if (strncmp(line, "+FULLRESYNC ", 12) == 0) {
+        long long off;
+        const char *sp = strchr(line + 12, ' ');
+
+        if (sp == NULL || sp - (line + 12) != 40 || sscanf(sp + 1, "%lld", &off) != 1)
+            return rs_fail(err, RS_E_PROTO, "malformed reply to PSYNC: '%.80s'", line);
+        hs->kind = SYNC_FULL;
+        memcpy(hs->replid, line + 12, 40);
+        hs->replid[40] = '\0';
+        hs->offset = off;
+        return 0;
+    }
+    if (strncmp(line, "+CONTINUE", 9) == 0) {
+        hs->kind = SYNC_CONTINUE;
+        hs->replid[0] = '\0';
+        if (line[9] == ' ' && strlen(line + 10) == 40)
+            memcpy(hs->replid, line + 10, 41);
+        return 0;
+    }
+    if (strncasecmp(line, "-ERR unknown command", 20) == 0) {
+        log_msg(RS_LOG_WARN, "master does not know PSYNC (Redis < 2.8): using SYNC, "
+                "every reconnection will be a full sync");
+        if (write_all(fd, "SYNC\r\n", 6) != 0)
+            return rs_fail(err, RS_E_IO, "cannot send SYNC: %s", strerror(errno));
+        hs->kind = SYNC_OLD;
+        hs->replid[0] = '\0';
+        hs->offset = 0;
+        return 0;          /* no reply line: the payload header follows */
+    }
+    if (strncmp(line, "-NOMASTERLINK", 13) == 0 || strncmp(line, "-LOADING", 8) == 0 ||
+        strncmp(line, "-MASTERDOWN", 11) == 0 || strstr(line, "while not connected with my master"))
+        return rs_fail(err, RS_E_PROTO, "master not ready for PSYNC: %.200s", line);
+    if (strncmp(line, "-NOPERM", 7) == 0)
+        return rs_fail(err, RS_E_AUTH, "master refused PSYNC: %.200s", line);
+    return rs_fail(err, RS_E_PROTO, "unexpected reply to PSYNC: '%.200s'", line);
+}
+
+static int handshake(redisContext *c, const struct link_opts *o, const struct repl_pos *pos,
+                     struct hs_result *hs, struct rs_error *err)
+{
+    char port[16], psync_off[32], line[512];
+    const char *ping[] = { "PING" };
+    const char *lp[] = { "REPLCONF", "listening-port", port };
+    const char *capa[] = { "REPLCONF", "capa", "eof", "capa", "psync2" };
+    const char *psync[3] = { "PSYNC", "?", "-1" };
+    redisReply *r;
+
+    /* PING: NOAUTH/NOPERM mean "authenticate first" and are fine. */
+    r = redisCommandArgv(c, 1, ping, NULL);
+    if (r == NULL)
+        return rs_fail(err, RS_E_IO, "PING: %s", c->errstr[0] ? c->errstr : "no reply");
+    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOAUTH", 6) != 0 &&
+        strncmp(r->str, "NOPERM", 6) != 0 && strstr(r->str, "operation not permitted") == NULL) {
+        rs_fail(err, RS_E_PROTO, "PING: master answered %s", r->str);
+        freeReplyObject(r);
+        return -1;
+    }
+    freeReplyObject(r);
+
+    if (o->password) {
+        const char *auth[] = { "AUTH", o->user ? o->user : o->password, o->password };
+
+        if (hs_command(c, o->user ? 3 : 2, auth, "AUTH", 1, err) != 0)
+            return -1;
+    }
+    snprintf(port, sizeof(port), "%d", o->listening_port);
+    if (hs_command(c, 3, lp, "REPLCONF listening-port", 0, err) != 0 ||
+        hs_command(c, 5, capa, "REPLCONF capa", 0, err) != 0)
+        return -1;
+
+    if (pos->replid[0] && pos->offset >= 0) {
+        snprintf(psync_off, sizeof(psync_off), "%lld", (long long)pos->offset + 1);
+        psync[1] = pos->replid;
+        psync[2] = psync_off;
+    }
+    /* PSYNC's reply and what follows are not RESP replies hiredis could
+     * read (keep-alive newlines, the raw payload): send it through
+     * hiredis' buffer, then read the socket ourselves. */
+    if (redisAppendCommandArgv(c, 3, psync, NULL) != REDIS_OK)
+        return rs_fail(err, RS_E_NOMEM, "cannot build PSYNC");
+    for (int done = 0; !done;)
+        if (redisBufferWrite(c, &done) != REDIS_OK)
+            return rs_fail(err, RS_E_IO, "cannot send PSYNC: %s", c->errstr);
+    log_msg(RS_LOG_INFO, "sent PSYNC %s %s", psync[1], psync[2]);
+    hs->rest_len = 0;
+    if (hs_read_line(c->fd, hs, line, sizeof(line), o->timeout_ms, err) != 0)
+        return -1;
+    return hs_psync_reply(c->fd, line, hs, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Network thread                                                      */
+/* ------------------------------------------------------------------ */
+
+static int net_fail(struct session *s, int code, const char *msg)
+{
+    pthread_mutex_lock(&s->mu);
+    rs_fail(&s->net_err, code, "%s", msg);
+    pthread_mutex_unlock(&s->mu);
+    return -1;
+}
+
+static int send_ack(struct session *s)
+{
+    char buf[128];
+    char num[32];
+    int64_t off = atomic_load(&s->ack_offset);
+    int nl = snprintf(num, sizeof(num), "%lld", (long long)off);
+    int n = snprintf(buf, sizeof(buf), "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%s\r\n", nl, num);
+
+    return write_all(s->fd, buf, (size_t)n);
+}
+
+static int net_payload_end(struct session *s);
+
+/* Parse the payload header line ("$<len>" or "$EOF:<mark>"). */
+static int net_header(struct session *s)
+{
+    char *l = s->line;
+    char msg[600];
+
+    if (s->line_len > 0 && l[s->line_len - 1] == '\r')
+        l[--s->line_len] = '\0';
+    if (l[0] == '-') {
+        snprintf(msg, sizeof(msg), "master aborted the full sync: %s", l + 1);
+        return net_fail(s, RS_E_PROTO, msg);
+    }
+    pthread_mutex_lock(&s->mu);
+    if (strncmp(l, "$EOF:", 5) == 0 && s->line_len == 5 + MARK_LEN) {
+        s->payload = PAYLOAD_MARK;
+        memcpy(s->mark, l + 5, MARK_LEN);
+    } else if (l[0] == '$' && s->line_len > 1 && strspn(l + 1, "0123456789") == s->line_len - 1 &&
+               s->line_len < 21) {
+        s->payload = PAYLOAD_LEN;
+        s->payload_len = strtoull(l + 1, NULL, 10);
+        s->payload_left = s->payload_len;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (s->payload == PAYLOAD_UNKNOWN) {
+        snprintf(msg, sizeof(msg), "bad payload header from the master: '%.80s'", l);
+        return net_fail(s, RS_E_PROTO, msg);
+    }
+    if (s->payload == PAYLOAD_LEN && s->payload_len == 0) {
+        s->phase = 1;
+        return net_payload_end(s);   /* the loader reports the empty RDB */
+    }
+    log_msg(RS_LOG_INFO, "receiving the snapshot (%s)",
+            s->payload == PAYLOAD_MARK ? "diskless" : l);
+    s->phase = 1;
+    return 0;
+}
+
+/* The payload ended: a diskless master waits for an ACK before it sends
+ * the stream, so send one now (with the committed offset, possibly 0)
+ * instead of at the next tick. */
+static int net_payload_end(struct session *s)
+{
+    s->phase = 2;
+    log_msg(RS_LOG_INFO, "snapshot received (%llu bytes)", (unsigned long long)s->payload_seen);
+    if (s->payload == PAYLOAD_MARK && !s->old_master && send_ack(s) != 0)
+        return net_fail(s, RS_E_IO, "cannot send REPLCONF ACK to the master");
+    return 0;
+}
+
+/* Track the payload in bytes [p, p+n) that are going to the spool. */
+static int net_track_payload(struct session *s, const char *p, size_t n)
+{
+    if (s->payload == PAYLOAD_LEN) {
+        size_t take = n < s->payload_left ? n : (size_t)s->payload_left;
+
+        s->payload_left -= take;
+        s->payload_seen += take;
+        return s->payload_left == 0 ? net_payload_end(s) : 0;
+    }
+    /* Diskless: the payload ends with the 40-byte mark, and the master
+     * sends nothing after it until we ACK, so the mark is the tail of the
+     * bytes received so far whenever it is there. */
+    s->payload_seen += n;
+    if (n >= MARK_LEN) {
+        memcpy(s->tail, p + n - MARK_LEN, MARK_LEN);
+    } else {
+        memmove(s->tail, s->tail + n, MARK_LEN - n);
+        memcpy(s->tail + MARK_LEN - n, p, n);
+    }
+    if (s->payload_seen >= MARK_LEN && memcmp(s->tail, s->mark, MARK_LEN) == 0)
+        return net_payload_end(s);
+    return 0;
+}
+
+/* Frame one chunk from the socket and append it to the spool. */
+static int net_consume(struct session *s, const char *p, size_t n)
+{
+    while (n > 0 && s->phase == 0) {
+        /* header phase: newline keep-alives, then "$...\r\n" */
+        char c = *p++;
+
+        n--;
+        if (c == '\n') {
+            if (s->line_len == 0)
+                continue;
+            s->line[s->line_len] = '\0';
+            if (net_header(s) != 0)
+                return -1;
+            break;
+        }
+        if (s->line_len + 1 >= sizeof(s->line))
+            return net_fail(s, RS_E_PROTO, "payload header from the master too long");
+        s->line[s->line_len++] = c;
+    }
+    if (n == 0)
+        return 0;
+    if (spool_write(s->spool, p, n) != 0)
+        return net_fail(s, RS_E_IO, spool_error(s->spool)->msg);
+    if (s->phase == 1) {
+        if (s->payload == PAYLOAD_LEN && n > s->payload_left) {
+            size_t pl = (size_t)s->payload_left;
+
+            return net_track_payload(s, p, pl);
+        }
+        return net_track_payload(s, p, n);
+    }
+    return 0;
+}
+
+static void *net_main(void *arg)
+{
+    struct session *s = arg;
+    char *buf = malloc(CHUNK);
+    int64_t last_rx = rs_mono_ms(), next_tick = last_rx + 1000;
+    char msg[256];
+
+    if (buf == NULL) {
+        net_fail(s, RS_E_NOMEM, "out of memory");
+        goto out;
+    }
+    while (!atomic_load(&s->stop_net)) {
+        struct pollfd pfd[2] = { { .fd = s->fd, .events = POLLIN }, { .fd = s->wake[0], .events = POLLIN } };
+        int64_t now = rs_mono_ms();
+        int wait = next_tick > now ? (int)(next_tick - now) : 0;
+
+        if (poll(pfd, 2, wait) < 0 && errno != EINTR) {
+            net_fail(s, RS_E_IO, "poll failed");
+            break;
+        }
+        if (pfd[1].revents & POLLIN) {
+            char drain[64];
+
+            (void)!read(s->wake[0], drain, sizeof(drain));
+            if (atomic_exchange(&s->ack_now, 0) && s->phase == 2 && !s->old_master &&
+                send_ack(s) != 0) {
+                net_fail(s, RS_E_IO, "cannot send REPLCONF ACK to the master");
+                break;
+            }
+        }
+        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = read(s->fd, buf, CHUNK);
+
+            if (n == 0) {
+                net_fail(s, RS_E_IO, "connection closed by the master");
+                break;
+            }
+            if (n < 0 && errno != EINTR && errno != EAGAIN) {
+                snprintf(msg, sizeof(msg), "cannot read from the master: %s", strerror(errno));
+                net_fail(s, RS_E_IO, msg);
+                break;
+            }
+            if (n > 0) {
+                last_rx = rs_mono_ms();
+                if (net_consume(s, buf, (size_t)n) != 0)
+                    break;
+            }
+        }
+        now = rs_mono_ms();
+        if (now >= next_tick) {
+            /* Before the snapshot has arrived, and with SYNC masters, a bare
+             * newline keeps the master's timeout for us fresh; after it, the
+             * committed offset. */
+            int rc = (s->phase == 2 && !s->old_master) ? send_ack(s) : write_all(s->fd, "\n", 1);
+
+            if (rc != 0) {
+                net_fail(s, RS_E_IO, "cannot write to the master");
+                break;
+            }
+            next_tick = now + 1000;
+        }
+        if (now - last_rx > s->timeout_ms) {
+            snprintf(msg, sizeof(msg), "master timeout: no data nor PING for %d s",
+                     s->timeout_ms / 1000);
+            net_fail(s, RS_E_IO, msg);
+            break;
+        }
+    }
+out:
+    free(buf);
+    spool_close_writer(s->spool);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Session side: load the payload, then apply the stream               */
+/* ------------------------------------------------------------------ */
+
+static void publish_ack(struct session *s, const struct repl_pos *committed, int now)
+{
+    atomic_store(&s->ack_offset, committed->offset < 0 ? 0 : committed->offset);
+    if (now) {
+        atomic_store(&s->ack_now, 1);
+        (void)!write(s->wake[1], "a", 1);
+    }
+}
+
+/* The network thread's reason, or a generic one. */
+static int session_fail_net(struct session *s, struct rs_error *err)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->net_err.code)
+        rs_fail(err, s->net_err.code, "%s", s->net_err.msg);
+    pthread_mutex_unlock(&s->mu);
+    if (spool_error(s->spool)->code)
+        rs_fail(err, RS_E_IO, "%s", spool_error(s->spool)->msg);
+    return rs_fail(err, RS_E_IO, "link to the master lost");
+}
+
+/* State of reading the payload out of the spool. */
+struct payload_reader {
+    struct rdb_parser *parser;
+    enum payload_kind kind;
+    uint64_t left;            /* PAYLOAD_LEN: bytes still to feed */
+    int parsed;               /* parser reached DONE */
+    char mark[MARK_LEN];
+    size_t mark_have;
+    int done;                 /* payload and its mark fully consumed */
+};
+
+/* Feed one spool chunk to the payload reader. Returns the number of bytes
+ * that belong to the payload (the rest starts the stream) or -1. */
+static ssize_t payload_feed(struct session *s, struct payload_reader *pr, const char *p,
+                            size_t n, struct rs_error *err)
+{
+    size_t used = 0;
+
+    if (pr->kind == PAYLOAD_UNKNOWN) {
+        pthread_mutex_lock(&s->mu);
+        pr->kind = s->payload;
+        pr->left = s->payload_len;
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (!pr->parsed) {
+        size_t give = n, took = 0;
+        enum rs_status st;
+
+        if (pr->kind == PAYLOAD_LEN && give > pr->left)
+            give = (size_t)pr->left;
+        st = rdb_parser_feed(pr->parser, p, give, &took);
+        if (st == RS_ERROR)
+            return rs_fail(err, rdb_parser_error(pr->parser)->code, "%s",
+                           rdb_parser_error(pr->parser)->msg);
+        used = took;
+        if (pr->kind == PAYLOAD_LEN)
+            pr->left -= took;
+        if (st == RS_DONE) {
+            pr->parsed = 1;
+        } else if (pr->kind == PAYLOAD_LEN && pr->left == 0) {
+            rdb_parser_finish(pr->parser);
+            return rs_fail(err, RS_E_RDB, "%s", rdb_parser_error(pr->parser)->msg);
+        }
+    }
+    if (pr->parsed && pr->kind == PAYLOAD_LEN) {
+        if (pr->left != 0)
+            return rs_fail(err, RS_E_RDB, "rdb: payload has %llu bytes after the end of the RDB",
+                           (unsigned long long)pr->left);
+        pr->done = 1;
+    } else if (pr->parsed && pr->kind == PAYLOAD_MARK) {
+        while (used < n && pr->mark_have < MARK_LEN)
+            pr->mark[pr->mark_have++] = p[used++];
+        if (pr->mark_have == MARK_LEN) {
+            if (memcmp(pr->mark, s->mark, MARK_LEN) != 0)
+                return rs_fail(err, RS_E_RDB, "rdb: diskless payload does not end with its "
+                               "40-byte mark after the RDB at offset %llu",
+                               (unsigned long long)rdb_parser_offset(pr->parser));
+            pr->done = 1;
+        }
+    }
+    return (ssize_t)used;
+}
+
+/* Load the snapshot from the spool into a new mirror generation. Stream
+ * bytes that followed it in the last chunk are left in *rest. Returns 0,
+ * 1 when *stop interrupted it, -1 with err set. */
+static int load_payload(struct session *s, struct sink *sink, const struct hs_result *hs,
+                        volatile sig_atomic_t *stop, char *buf, size_t *rest_off,
+                        size_t *rest_len, struct repl_pos *pos, struct rs_error *err)
+{
+    struct payload_reader pr = { 0 };
+    struct loader ld;
+    int64_t t0 = rs_mono_ms();
+    int rc = -1;
+
+    loader_init(&ld, sink);
+    pr.parser = rdb_parser_new(RDB_MODE_FILE, &loader_handlers, &ld, 0);
+    if (pr.parser == NULL) {
+        rs_fail(err, RS_E_NOMEM, "out of memory");
+        goto out;
+    }
+    ld.parser = pr.parser;
+    sink->ops->set_state(sink, "syncing", "receiving and loading the snapshot");
+    if (sink->ops->load_begin(sink) != 0) {
+        rs_fail(err, sink->err.code, "%s", sink->err.msg);
+        goto out;
+    }
+    while (!pr.done) {
+        ssize_t n = spool_read(s->spool, buf, CHUNK, 200), used;
+
+        if (*stop) {
+            log_msg(RS_LOG_INFO, "stopped during the full sync: the previous mirror is kept");
+            rc = 1;
+            goto abort;
+        }
+        if (n == 0)
+            continue;
+        if (n < 0) {
+            session_fail_net(s, err);
+            goto abort;
+        }
+        used = payload_feed(s, &pr, buf, (size_t)n, err);
+        if (used < 0)
+            goto abort;
+        *rest_off = (size_t)used;
+        *rest_len = (size_t)n - (size_t)used;
+    }
+    pos->offset = hs->kind == SYNC_OLD ? 0 : hs->offset;
+    memcpy(pos->replid, hs->replid, sizeof(pos->replid));
+    pos->db = ld.stream_db >= 0 ? ld.stream_db : 0;
+    if (sink->ops->load_commit(sink, pos) != 0) {
+        rs_fail(err, sink->err.code, "%s", sink->err.msg);
+        goto abort;
+    }
+    log_msg(RS_LOG_INFO, "full sync done: %lld keys loaded in %.2f s, at offset %lld",
+            (long long)ld.keys, (rs_mono_ms() - t0) / 1000.0, (long long)pos->offset);
+    rc = 0;
+    goto out;
+abort:
+    sink->ops->load_abort(sink);
+out:
+    rdb_parser_free(pr.parser);
+    loader_release(&ld);
+    return rc;
+}
+
+/* Apply what the RESP reader holds. 0, or -1 with err set. */
+static int apply_ready(struct session *s, struct resp_reader *rr, struct applier *a,
+                       struct rs_error *err)
+{
+    struct resp_command cmd;
+    size_t skipped;
+    enum rs_status st;
+
+    while ((st = resp_reader_next(rr, &cmd, &skipped)) == RS_OK) {
+        if (apply_command(a, cmd.argc, cmd.argv, cmd.wire_len) != 0)
+            return rs_fail(err, apply_error(a)->code, "%s", apply_error(a)->msg);
+        if (apply_take_ack_request(a)) {
+            /* GETACK: the applier committed what came before it */
+            publish_ack(s, apply_committed(a), 1);
+        } else if (apply_flush_due(a)) {
+            if (apply_flush(a) != 0)
+                return rs_fail(err, apply_error(a)->code, "%s", apply_error(a)->msg);
+            publish_ack(s, apply_committed(a), 0);
+        }
+    }
+    if (st == RS_ERROR)
+        return rs_fail(err, RS_E_PROTO, "%s", resp_reader_error(rr)->msg);
+    return 0;
+}
+
+static int stream_loop(struct session *s, struct applier *a, volatile sig_atomic_t *stop,
+                       char *buf, const char *first, size_t first_len, struct rs_error *err)
+{
+    struct resp_reader *rr = resp_reader_new(0, 0);
+    int rc = -1;
+
+    if (rr == NULL)
+        return rs_fail(err, RS_E_NOMEM, "out of memory");
+    if (first_len && (resp_reader_feed(rr, first, first_len) != 0 ||
+                      apply_ready(s, rr, a, err) != 0))
+        goto out;
+    while (!*stop) {
+        ssize_t n = spool_read(s->spool, buf, CHUNK, 200);
+
+        if (n < 0) {
+            /* keep the whole commands applied so far (not a half MULTI) */
+            apply_flush(a);
+            session_fail_net(s, err);
+            break;
+        }
+        if (n > 0 && (resp_reader_feed(rr, buf, (size_t)n) != 0 ||
+                      apply_ready(s, rr, a, err) != 0))
+            break;
+        /* Caught up with the master: make the batch visible now. */
+        if (spool_pending(s->spool) == 0 || apply_flush_due(a)) {
+            if (apply_flush(a) != 0) {
+                rs_fail(err, apply_error(a)->code, "%s", apply_error(a)->msg);
+                break;
+            }
+            publish_ack(s, apply_committed(a), 0);
+        }
+    }
+    if (*stop && apply_flush(a) == 0)
+        rc = 0;
+    else if (*stop)
+        rs_fail(err, apply_error(a)->code, "%s", apply_error(a)->msg);
+    if (resp_reader_error(rr)->code)
+        rs_fail(err, RS_E_PROTO, "%s", resp_reader_error(rr)->msg);
+out:
+    resp_reader_free(rr);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* One session                                                         */
+/* ------------------------------------------------------------------ */
+
+static int session_run(struct session *s, const struct link_opts *o, struct sink *sink,
+                       const struct hs_result *hs, struct repl_pos *pos,
+                       volatile sig_atomic_t *stop, struct rs_error *err)
+{
+    char *buf = malloc(CHUNK);
+    size_t rest_off = 0, rest_len = 0;
+    struct applier *a = NULL;
+    int rc = -1;
+
+    if (buf == NULL)
+        return rs_fail(err, RS_E_NOMEM, "out of memory");
+    if (hs->kind == SYNC_CONTINUE) {
+        if (hs->replid[0] && strcmp(hs->replid, pos->replid) != 0) {
+            log_msg(RS_LOG_INFO, "master continues with a new replication id %s", hs->replid);
+            memcpy(pos->replid, hs->replid, sizeof(pos->replid));
+        }
+        log_msg(RS_LOG_INFO, "partial resync accepted, continuing at offset %lld",
+                (long long)pos->offset);
+    } else {
+        int lr = load_payload(s, sink, hs, stop, buf, &rest_off, &rest_len, pos, err);
+
+        if (lr != 0) {
+            rc = lr > 0 ? 0 : -1;
+            goto out;
+        }
+        publish_ack(s, pos, 0);
+    }
+    a = apply_new(sink, pos, &o->apply);
+    if (a == NULL) {
+        rs_fail(err, RS_E_NOMEM, "out of memory");
+        goto out;
+    }
+    sink->ops->set_state(sink, "streaming", NULL);
+    log_msg(RS_LOG_INFO, "streaming from the master");
+    rc = stream_loop(s, a, stop, buf, buf + rest_off, rest_len, err);
+out:
+    apply_free(a);
+    free(buf);
+    return rc;
+}
+
+static void session_stop_net(struct session *s, pthread_t tid)
+{
+    atomic_store(&s->stop_net, 1);
+    (void)!write(s->wake[1], "s", 1);
+    pthread_join(tid, NULL);
+}
+
+int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t *stop,
+             struct rs_error *err)
+{
+    struct timeval tv = { o->connect_timeout_ms / 1000, (o->connect_timeout_ms % 1000) * 1000 };
+    struct session s;
+    struct hs_result *hs = calloc(1, sizeof(*hs));
+    struct repl_pos pos;
+    redisContext *c = NULL;
+    pthread_t tid;
+    int rc = -1;
+
+    memset(&s, 0, sizeof(s));
+    s.wake[0] = s.wake[1] = -1;
+    pthread_mutex_init(&s.mu, NULL);
+    if (hs == NULL) {
+        rs_fail(err, RS_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if (sink->ops->read_checkpoint(sink, &pos) != 0) {
+        rs_fail(err, sink->err.code, "%s", sink->err.msg);
+        goto out;
+    }
+    sink->ops->set_state(sink, "connecting", NULL);
+    c = redisConnectWithTimeout(o->host, o->port, tv);
+    if (c == NULL || c->err) {
+        rs_fail(err, RS_E_IO, "cannot connect to %s:%d: %s", o->host, o->port,
+                c ? c->errstr : "out of memory");
+        goto out;
+    }
+    redisSetTimeout(c, tv);
+    redisEnableKeepAlive(c);
+    if (handshake(c, o, &pos, hs, err) != 0)
+        goto out;
+
+    /* From here on the socket is ours: no receive timeout (poll decides). */
+    tv.tv_sec = tv.tv_usec = 0;
+    redisSetTimeout(c, tv);
+    s.fd = c->fd;
+    s.timeout_ms = o->timeout_ms;
+    s.old_master = hs->kind == SYNC_OLD;
+    s.phase = hs->kind == SYNC_CONTINUE ? 2 : 0;
+    s.payload = hs->kind == SYNC_CONTINUE ? PAYLOAD_NONE : PAYLOAD_UNKNOWN;
+    atomic_store(&s.ack_offset, hs->kind == SYNC_CONTINUE ? pos.offset : 0);
+    s.spool = spool_new(o->spool_dir, err);
+    if (s.spool == NULL || pipe2(s.wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+        rs_fail(err, RS_E_IO, "cannot set up the session: %s", strerror(errno));
+        goto out;
+    }
+    /* Bytes read together with the PSYNC reply go first. */
+    if (hs->rest_len && net_consume(&s, hs->rest, hs->rest_len) != 0) {
+        rs_fail(err, s.net_err.code, "%s", s.net_err.msg);
+        goto out;
+    }
+    if (pthread_create(&tid, NULL, net_main, &s) != 0) {
+        rs_fail(err, RS_E_NOMEM, "cannot start the network thread");
+        goto out;
+    }
+    if (hs->kind == SYNC_FULL)
+        log_msg(RS_LOG_INFO, "full resync from the master: replid %s offset %lld",
+                hs->replid, (long long)hs->offset);
+    rc = session_run(&s, o, sink, hs, &pos, stop, err);
+    session_stop_net(&s, tid);
+out:
+    if (rc != 0 && err->code == 0)
+        rs_fail(err, RS_E_IO, "replication session ended");
+    if (rc != 0)
+        sink->ops->set_state(sink, "error", err->msg);
+    if (s.wake[0] >= 0) {
+        close(s.wake[0]);
+        close(s.wake[1]);
+    }
+    spool_free(s.spool);
+    pthread_mutex_destroy(&s.mu);
+    if (c)
+        redisFree(c);
+    free(hs);
+    return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * link.h - the replication link to the master: handshake, PSYNC/SYNC,
+ * payload framing, the network thread, ACKs, and the loop that loads the
+ * snapshot and applies the stream through the sink.
+ *
+ * One call of link_run() is one connection: it returns when the link
+ * breaks, something fails, or *stop becomes true. main.c decides whether
+ * and when to reconnect.
+ */
+#ifndef RS_LINK_H
+#define RS_LINK_H
+
+#include <signal.h>
+#include "apply.h"
+#include "common.h"
+#include "sink.h"
+
+struct link_opts {
+    const char *host;
+    int port;
+    const char *user;          /* ACL user, NULL for none */
+    const char *password;      /* NULL: no AUTH */
+    int listening_port;        /* announced with REPLCONF listening-port */
+    int timeout_ms;            /* master silent this long: drop the link (60000) */
+    int connect_timeout_ms;    /* TCP connect and each handshake reply (5000) */
+    const char *spool_dir;     /* where the spool's unlinked file lives */
+    struct apply_opts apply;
+};
+
+/*
+ * Run one session. Returns 0 when *stop was set (everything applied is
+ * committed), -1 when the session ended otherwise, with 'err' set. An
+ * err->code of RS_E_AUTH or RS_E_CONFIG means retrying soon will not help.
+ */
+int link_run(const struct link_opts *o, struct sink *sink,
+             volatile sig_atomic_t *stop, struct rs_error *err);
+
+#endif

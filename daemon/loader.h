@@ -1,0 +1,36 @@
+/*
+ * loader.h - turns the RDB parser's events into sink load operations.
+ *
+ * The parser knows the format, the sink knows storage; the loader is the
+ * thin piece between them that applies Redis' loading rules: a list, set,
+ * sorted set or hash with no element is not loaded (old servers could
+ * write such keys), a stream with no entry is; keys whose TTL has passed
+ * are loaded (the master will delete them) and the views hide them.
+ */
+#ifndef RS_LOADER_H
+#define RS_LOADER_H
+
+#include <stdint.h>
+#include "rdb.h"
+#include "sink.h"
+
+struct loader {
+    struct sink *sink;
+    struct rdb_parser *parser;  /* set by the caller, for error messages */
+    int64_t keys;               /* keys loaded so far */
+    int stream_db;              /* AUX repl-stream-db, -1 when absent */
+    int skipped_modules;        /* module values seen (stored as type module) */
+    /* the key being loaded */
+    int64_t id;                 /* sink id, or -1 while not created yet */
+    struct rdb_key key;         /* name points into name_buf */
+    char *name_buf;
+    size_t name_cap;
+};
+
+/* The handler table to give rdb_parser_new() with a struct loader as ud. */
+extern const struct rdb_handlers loader_handlers;
+
+void loader_init(struct loader *l, struct sink *sink);
+void loader_release(struct loader *l);
+
+#endif

@@ -1,0 +1,363 @@
+/*
+ * main.c - command line, signals and the reconnect loop: wiring only.
+ *
+ *   redsink [--master HOST:PORT] --sqlite PATH [options]   mirror a master
+ *   redsink import FILE.rdb --sqlite PATH                  load an RDB file
+ *
+ * The protocol lives in link.c, the data in the sink; this file decides
+ * what runs and when to retry.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "link.h"
+#include "loader.h"
+#include "log.h"
+#include "rdb.h"
+#include "sink.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "dev"
+#endif
+
+static volatile sig_atomic_t stop_requested;
+
+struct options {
+    struct link_opts link;
+    const char *sqlite;
+    char host[256];
+};
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "Usage: redsink [--master HOST:PORT] --sqlite PATH [options]\n"
+        "       redsink import FILE.rdb --sqlite PATH\n"
+        "       redsink --help | --version\n"
+        "\n"
+        "Attach to a Redis master as a replica and mirror its keyspace into SQLite.\n"
+        "\n"
+        "  --master HOST:PORT       master to replicate (default 127.0.0.1:6379)\n"
+        "  --sqlite PATH            the mirror database file\n"
+        "  --master-user NAME       ACL user for AUTH (Redis 6+)\n"
+        "  --master-password PASS   password for AUTH\n"
+        "  --strict                 stop on a command redsink cannot apply\n"
+        "  --timeout SECONDS        drop a silent master link after this (default 60)\n"
+        "  --log-level LEVEL        error, warning, info (default) or debug\n"
+        "  -h, --help               show this help\n"
+        "  -V, --version            show the version\n");
+}
+
+/* "HOST:PORT", "HOST" or "[v6]:PORT". */
+static int parse_master(const char *arg, struct options *o)
+{
+    const char *colon = strrchr(arg, ':');
+    const char *host = arg;
+    size_t hlen = colon ? (size_t)(colon - arg) : strlen(arg);
+    char *end;
+    long port = 6379;
+
+    if (colon) {
+        errno = 0;
+        port = strtol(colon + 1, &end, 10);
+        if (*end || errno || port < 1 || port > 65535)
+            return -1;
+    }
+    if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+        host++;
+        hlen -= 2;
+    }
+    if (hlen == 0 || hlen >= sizeof(o->host))
+        return -1;
+    memcpy(o->host, host, hlen);
+    o->host[hlen] = '\0';
+    o->link.host = o->host;
+    o->link.port = (int)port;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        { "master", required_argument, NULL, 'm' },
+        { "sqlite", required_argument, NULL, 's' },
+        { "master-user", required_argument, NULL, 'u' },
+        { "master-password", required_argument, NULL, 'p' },
+        { "strict", no_argument, NULL, 'S' },
+        { "timeout", required_argument, NULL, 't' },
+        { "log-level", required_argument, NULL, 'l' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 }
+    };
+    int c, lvl;
+    long v;
+    char *end;
+
+    while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            if (parse_master(optarg, o) != 0) {
+                fprintf(stderr, "redsink: bad --master '%s': expected HOST:PORT\n", optarg);
+                return -1;
+            }
+            break;
+        case 's': o->sqlite = optarg; break;
+        case 'u': o->link.user = optarg; break;
+        case 'p': o->link.password = optarg; break;
+        case 'S': o->link.apply.strict = 1; break;
+        case 't':
+            v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 3600) {
+                fprintf(stderr, "redsink: bad --timeout '%s': expected 1..3600 seconds\n", optarg);
+                return -1;
+            }
+            o->link.timeout_ms = (int)v * 1000;
+            break;
+        case 'l':
+            if ((lvl = log_level_parse(optarg)) < 0) {
+                fprintf(stderr, "redsink: bad --log-level '%s': expected error, warning, "
+                        "info or debug\n", optarg);
+                return -1;
+            }
+            log_set_level((enum log_level)lvl);
+            break;
+        case 'h': usage(stdout); exit(0);
+        case 'V': printf("redsink %s\n", PACKAGE_VERSION); exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (o->link.user && !o->link.password) {
+        fprintf(stderr, "redsink: --master-user needs --master-password\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* The directory of the mirror file: the spool lives beside it. */
+static char *dir_of(const char *path)
+{
+    char *copy = strdup(path), *d;
+
+    if (copy == NULL)
+        return NULL;
+    d = strdup(dirname(copy));
+    free(copy);
+    return d;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int import_file(const char *file, const char *sqlite)
+{
+    struct rs_error err = { 0 };
+    struct repl_pos pos = { "", -1, 0 };
+    struct sink *sink = NULL;
+    struct rdb_parser *p = NULL;
+    struct loader ld;
+    char *buf = malloc(1 << 16);
+    int fd = open(file, O_RDONLY | O_CLOEXEC), rc = 1, loading = 0;
+    enum rs_status st = RS_AGAIN;
+
+    loader_init(&ld, NULL);
+    if (fd < 0 || buf == NULL) {
+        fprintf(stderr, "redsink: cannot open '%s': %s\n", file, strerror(errno));
+        goto out;
+    }
+    if ((sink = sink_open("sqlite", sqlite, &err)) == NULL)
+        goto fail;
+    ld.sink = sink;
+    if ((p = rdb_parser_new(RDB_MODE_FILE, &loader_handlers, &ld, 0)) == NULL) {
+        rs_fail(&err, RS_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    ld.parser = p;
+    if (sink->ops->load_begin(sink) != 0)
+        goto sink_fail;
+    loading = 1;
+    while (st == RS_AGAIN) {
+        ssize_t n = read(fd, buf, 1 << 16);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rs_fail(&err, RS_E_IO, "cannot read '%s': %s", file, strerror(errno));
+            goto fail;
+        }
+        if (n == 0) {
+            rdb_parser_finish(p);
+            rs_fail(&err, RS_E_RDB, "%s", rdb_parser_error(p)->msg);
+            goto fail;
+        }
+        st = rdb_parser_feed(p, buf, (size_t)n, NULL);
+        if (st == RS_ERROR) {
+            rs_fail(&err, RS_E_RDB, "%s", rdb_parser_error(p)->msg);
+            goto fail;
+        }
+    }
+    pos.db = ld.stream_db >= 0 ? ld.stream_db : 0;
+    if (sink->ops->load_commit(sink, &pos) != 0)
+        goto sink_fail;
+    loading = 0;
+    printf("imported %lld keys from '%s' into '%s'\n", (long long)ld.keys, file, sqlite);
+    rc = 0;
+    goto out;
+sink_fail:
+    rs_fail(&err, sink->err.code, "%s", sink->err.msg);
+fail:
+    fprintf(stderr, "redsink: import '%s' failed: %s\n", file, err.msg);
+out:
+    if (loading)
+        sink->ops->load_abort(sink);
+    rdb_parser_free(p);
+    loader_release(&ld);
+    sink_close(sink);
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return rc;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    const char *file = NULL, *sqlite = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--sqlite") == 0 && i + 1 < argc)
+            sqlite = argv[++i];
+        else if (strncmp(argv[i], "--sqlite=", 9) == 0)
+            sqlite = argv[i] + 9;
+        else if (argv[i][0] != '-' && file == NULL)
+            file = argv[i];
+        else {
+            fprintf(stderr, "redsink: import: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (file == NULL || sqlite == NULL) {
+        fprintf(stderr, "redsink: usage: redsink import FILE.rdb --sqlite PATH\n");
+        return 2;
+    }
+    return import_file(file, sqlite);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Sleep up to 'ms', waking early on a stop request. */
+static void nap(int64_t ms)
+{
+    int64_t until = rs_mono_ms() + ms;
+
+    while (!stop_requested && rs_mono_ms() < until) {
+        struct timespec ts = { 0, 50 * 1000000L };
+
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int run_daemon(struct options *o)
+{
+    struct rs_error err = { 0 };
+    struct sink *sink = sink_open("sqlite", o->sqlite, &err);
+    char *dir = dir_of(o->sqlite);
+    char last[256] = "";
+    int64_t backoff = 0;
+    int rc = 0;
+
+    if (sink == NULL || dir == NULL) {
+        fprintf(stderr, "redsink: %s\n", sink ? "out of memory" : err.msg);
+        free(dir);
+        sink_close(sink);
+        return 1;
+    }
+    o->link.spool_dir = dir;
+    log_msg(RS_LOG_INFO, "redsink %s mirroring %s:%d into '%s'", PACKAGE_VERSION,
+            o->link.host, o->link.port, o->sqlite);
+    while (!stop_requested) {
+        int64_t started = rs_mono_ms();
+
+        rs_error_clear(&err);
+        if (link_run(&o->link, sink, &stop_requested, &err) == 0)
+            break;
+        if (err.code == RS_E_AUTH || err.code == RS_E_CONFIG) {
+            log_msg(RS_LOG_ERROR, "%s (configuration error: not retrying)", err.msg);
+            rc = 1;
+            break;
+        }
+        if (err.code == RS_E_SQL && sink->err.code) {
+            log_msg(RS_LOG_ERROR, "%s", err.msg);
+            rc = 1;
+            break;
+        }
+        /* One line per change of reason, not one per retry. */
+        if (strcmp(last, err.msg) != 0) {
+            log_msg(RS_LOG_WARN, "%s; reconnecting", err.msg);
+            snprintf(last, sizeof(last), "%s", err.msg);
+        }
+        /* A session that ran for a while resets the backoff. */
+        if (rs_mono_ms() - started > 30000)
+            backoff = 0;
+        backoff = backoff ? backoff * 2 : 500;
+        if (backoff > 30000)
+            backoff = 30000;
+        nap(backoff / 2 + rand() % (backoff / 2 + 1));
+    }
+    if (stop_requested)
+        log_msg(RS_LOG_INFO, "stopped");
+    sink_close(sink);
+    free(dir);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    struct sigaction sa;
+
+    memset(&o, 0, sizeof(o));
+    if (argc > 1 && strcmp(argv[1], "import") == 0)
+        return cmd_import(argc - 1, argv + 1);
+
+    strcpy(o.host, "127.0.0.1");
+    o.link.host = o.host;
+    o.link.port = 6379;
+    o.link.timeout_ms = 60000;
+    o.link.connect_timeout_ms = 5000;
+    if (parse_args(argc, argv, &o) != 0)
+        return 2;
+    if (optind < argc) {
+        fprintf(stderr, "redsink: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (o.sqlite == NULL) {
+        fprintf(stderr, "redsink: --sqlite PATH is required\n");
+        return 2;
+    }
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    srand((unsigned)(time(NULL) ^ getpid()));
+    return run_daemon(&o);
+}

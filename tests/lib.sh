@@ -1,0 +1,90 @@
+# tests/lib.sh - shared helpers for the integration tests (sourced).
+#
+# Every process a test starts is recorded and killed by pid from the EXIT
+# trap, even when the test fails. Synchronisation is by WAIT on the master
+# and by polling state the servers report, never by fixed sleeps.
+# Exit codes follow Automake: 0 pass, 77 skip, 99 hard failure, 1 fail.
+
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${REDSINK:=$top_builddir/daemon/redsink}"
+COMPARE="python3 $top_srcdir/tests/compare.py"
+
+command -v redis-server >/dev/null || { echo "SKIP: redis-server not installed"; exit 77; }
+command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
+[ -x "$REDSINK" ] || { echo "FAIL: $REDSINK not built"; exit 99; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/redsink-test.XXXXXX")
+PIDS=""
+FAILS=0
+
+cleanup() {
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+    for p in $PIDS; do wait "$p" 2>/dev/null; done
+    if [ "$FAILS" -eq 0 ] && [ -z "${KEEP_TMP:-}" ]; then rm -rf "$TMP"; else echo "# files kept in $TMP"; fi
+}
+trap cleanup EXIT
+
+ok()   { echo "ok - $*"; }
+fail() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+finish() { [ "$FAILS" -eq 0 ] && exit 0; echo "$FAILS check(s) failed"; exit 1; }
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# poll_until SECONDS CMD...: run CMD until it succeeds; fail after SECONDS.
+poll_until() {
+    local limit=$1; shift
+    local end=$(( $(date +%s) + limit ))
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -ge "$end" ] && return 1
+        sleep 0.05
+    done
+}
+
+# start_redis NAME [redis-server options...]: sets ${NAME}_PORT, ${NAME}_PID.
+start_redis() {
+    local name=$1; shift
+    local port; port=$(free_port)
+    mkdir -p "$TMP/$name"
+    redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+        --dir "$TMP/$name" --logfile "$TMP/$name/redis.log" --daemonize no "$@" &
+    local pid=$!
+    PIDS="$PIDS $pid"
+    eval "${name}_PORT=$port; ${name}_PID=$pid"
+    poll_until 10 redis-cli -p "$port" ping || { echo "FAIL: redis-server $name did not start"; exit 99; }
+}
+
+rcli() { local port=$1; shift; redis-cli -p "$port" "$@"; }
+
+# start_redsink NAME PORT DBFILE [options...]: sets ${NAME}_PID; log in $TMP/NAME.log
+start_redsink() {
+    local name=$1 port=$2 db=$3; shift 3
+    "$REDSINK" --master "127.0.0.1:$port" --sqlite "$db" --log-level debug "$@" \
+        >>"$TMP/$name.log" 2>&1 &
+    local pid=$!
+    PIDS="$PIDS $pid"
+    eval "${name}_PID=$pid"
+}
+
+stop_pid() {   # stop_pid PID [SIGNAL]: signal and reap
+    kill "-${2:-TERM}" "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+}
+
+# The master lists a replica in state=online.
+replica_online() { rcli "$1" info replication | grep -q 'state=online'; }
+
+# wait_mirror PORT: a write, then WAIT 1 — returns when redsink committed it.
+wait_mirror() { $COMPARE wait 127.0.0.1 "$1" 1 20000; }
+
+compare_mirror() {  # compare_mirror PORT DBFILE LABEL
+    if $COMPARE compare-redis 127.0.0.1 "$1" "$2"; then ok "$3"; else fail "$3"; fi
+}
+
+info_field() {  # info_field PORT SECTION FIELD
+    rcli "$1" info "$2" | tr -d '\r' | sed -n "s/^$3://p"
+}
