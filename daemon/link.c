@@ -623,7 +623,11 @@ static int apply_ready(struct session *s, struct resp_reader *rr, struct applier
     size_t skipped;
     enum rs_status st;
 
-    while ((st = resp_reader_next(rr, &cmd, &skipped)) == RS_OK) {
+    for (;;) {
+        st = resp_reader_next(rr, &cmd, &skipped);
+        apply_skip_bytes(a, skipped);    /* stray newlines still count */
+        if (st != RS_OK)
+            break;
         if (apply_command(a, cmd.argc, cmd.argv, cmd.wire_len) != 0)
             return rs_fail(err, apply_error(a)->code, "%s", apply_error(a)->msg);
         if (apply_take_ack_request(a)) {
