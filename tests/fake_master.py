@@ -86,7 +86,8 @@ def serve(conn):
     conn.sendall(b"\n\n")                      # keep-alives while "saving"
     body = bytearray(rdb)
     if mode == "badcrc":
-        body[len(body) // 2] ^= 0xFF
+        # inside the raw random value of str:rand:1000: only the CRC can tell
+        body[body.index(b"str:rand:1000") + 13 + 2 + 500] ^= 0xFF
     if mode == "diskless":
         mark = b"f" * 20 + b"0" * 20
         conn.sendall(b"$EOF:" + mark + b"\r\n" + bytes(body[:7]))
