@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 REDSINK=${REDSINK:-$here/daemon/redsink}
 TMP=$(mktemp -d /tmp/redsink-bench.XXXXXX)
 PIDS=""
-trap 'for p in $PIDS; do kill -9 $p 2>/dev/null; done; rm -rf "$TMP"' EXIT
+trap 'for p in $PIDS; do kill -9 $p 2>/dev/null; wait $p 2>/dev/null; done; rm -rf "$TMP"' EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
@@ -41,8 +41,9 @@ for run in $(seq "$RUNS"); do
     rm -f "$TMP"/mirror.db*
     t0=$(now)
     "$REDSINK" --master "127.0.0.1:$MP" --sqlite "$TMP/mirror.db" 2>"$TMP/redsink.log" & spid=$!; PIDS="$PIDS $spid"
-    redis-cli -p "$MP" set bench:marker "$run" >/dev/null
-    until [ "$(redis-cli -p "$MP" wait 1 100)" = 1 ]; do :; done
+    # WAIT counts acknowledgements of this connection's own last write, so
+    # the marker and the WAIT go through one connection.
+    until [ "$(printf 'SET bench:marker %s\nWAIT 1 200\n' "$run" | redis-cli -p "$MP" | tail -1)" = 1 ]; do :; done
     t1=$(now)
     rss=$(sed -n 's/^VmHWM:\s*//p' /proc/$spid/status)
     kill "$spid"; wait "$spid" 2>/dev/null
