@@ -1,0 +1,1782 @@
+/*
+ * sqlite.c - the SQLite sink: keeps the mirror in one SQLite database file
+ * that anyone may read while redsink writes (WAL mode).
+ *
+ * Storage is a set of tables per *generation* ("g3_keys", "g3_hash"...):
+ * one row per key in gN_keys (strings inline), elements in children tables
+ * clustered by key id. The contract's views (redis_keys, redis_strings...)
+ * point at the live generation. A full sync builds generation N+1 beside
+ * it, then one transaction repoints the views and writes the checkpoint;
+ * readers see the old complete mirror or the new complete one. doc/schema.md
+ * describes the layout for users.
+ *
+ * Left out: Redis semantics (apply.c decides what to store) and logging
+ * (errors go to the sticky s->base.err; the caller logs).
+ *
+ * Start reading at sink_sqlite_open(), then the "transactions" and "full
+ * sync" banners. Every value is bound as a parameter through bind_bytes(),
+ * so key bytes never reach SQL text and lookups bind exactly as inserts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "sink.h"
+
+#define APP_ID          0x72736e6b   /* 'rsnk' in the file header */
+#define SCHEMA_VERSION  1
+#define BUSY_MS         5000
+/* Page cache, in KiB (negative cache_size). The daemon's RSS must stay
+ * under 64 MB whatever the dataset size: see doc/schema.md. */
+#define CACHE_KIB       16384
+/* A full sync commits its half-built generation every this many rows, so
+ * the WAL can be checkpointed and reused instead of growing to the size
+ * of the whole dataset. */
+#define LOAD_BATCH_ROWS 200000
+/* Unix time in ms, exact: julianday('now') is ms-precise and constant
+ * within one statement, so every row of a query sees the same "now". */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define NOW_MS "CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
+
+/* ------------------------------------------------------------------ */
+/* statements                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every statement is prepared once and cached. '@' in a template stands
+ * for the generation prefix ("g3_") of the tables the ops write to, so the
+ * cache is dropped whenever that generation changes.
+ */
+enum stmt_id {
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+    ST_CKPT_GET, ST_CKPT_SET, ST_STATE_SET, ST_PROGRESS, ST_UNKNOWN,
+    ST_KEY_INSERT, ST_KEY_FIND, ST_KEY_TYPE, ST_KEY_DELETE, ST_KEY_EXPIRE,
+    ST_KEY_RENAME, ST_KEY_FLUSH,
+    ST_STRING_GET, ST_STRING_SET,
+    ST_HASH_INSERT, ST_HASH_UPDATE, ST_HASH_DELETE,
+    ST_LIST_TAIL, ST_LIST_HEAD, ST_LIST_INSERT,
+    ST_SET_INSERT, ST_SET_DELETE,
+    ST_ZSET_GET, ST_ZSET_SET, ST_ZSET_DELETE,
+    ST_STREAM_ADD, ST_STREAM_COUNT, ST_STREAM_COUNT_BELOW, ST_STREAM_NTH,
+    ST_STREAM_DELETE_BELOW, ST_SMETA_GET, ST_SMETA_SET,
+    ST_GROUP_SET, ST_PEL_SET, ST_CONSUMER_SET, ST_PEL_OWNER,
+    ST_FUNCTION,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_CKPT_GET] = "SELECT master_replid, offset, db FROM redsink_status",
+    [ST_CKPT_SET] =
+        "UPDATE redsink_status SET master_replid = ?1, offset = ?2, db = ?3,"
+        " keys_loaded = coalesce(?4, keys_loaded),"
+        " commands_applied = coalesce(?5, commands_applied),"
+        " unknown_commands = coalesce(?6, unknown_commands), updated_at = ?7",
+    [ST_STATE_SET] = "UPDATE redsink_status SET state = ?1, detail = ?2, updated_at = ?3",
+    [ST_PROGRESS] = "UPDATE redsink_status SET keys_loaded = ?1, updated_at = ?2",
+    [ST_UNKNOWN] =
+        "INSERT INTO redsink_unknown_commands(name, count) VALUES (?1, 1)"
+        " ON CONFLICT(name) DO UPDATE SET count = count + 1",
+    [ST_KEY_INSERT] =
+        "INSERT INTO @keys(db, key, type, expire_at, value, lhead)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_KEY_FIND] = "SELECT id, type, expire_at FROM @keys WHERE key = ?2 AND db = ?1",
+    [ST_KEY_TYPE] = "SELECT type FROM @keys WHERE id = ?1",
+    [ST_KEY_DELETE] = "DELETE FROM @keys WHERE id = ?1",
+    [ST_KEY_EXPIRE] = "UPDATE @keys SET expire_at = ?2 WHERE id = ?1",
+    [ST_KEY_RENAME] = "UPDATE @keys SET db = ?2, key = ?3 WHERE id = ?1",
+    [ST_KEY_FLUSH] = "DELETE FROM @keys WHERE db = ?1",
+    [ST_STRING_GET] = "SELECT value FROM @keys WHERE id = ?1",
+    [ST_STRING_SET] = "UPDATE @keys SET value = ?2 WHERE id = ?1",
+    [ST_HASH_INSERT] =
+        "INSERT OR IGNORE INTO @hash(kid, field, value, expire_at) VALUES (?1, ?2, ?3, ?4)",
+    [ST_HASH_UPDATE] = "UPDATE @hash SET value = ?3, expire_at = ?4 WHERE kid = ?1 AND field = ?2",
+    [ST_HASH_DELETE] = "DELETE FROM @hash WHERE kid = ?1 AND field = ?2",
+    [ST_LIST_TAIL] =
+        "SELECT coalesce((SELECT max(pos) FROM @list WHERE kid = ?1) + 1,"
+        " (SELECT lhead FROM @keys WHERE id = ?1))",
+    [ST_LIST_HEAD] = "UPDATE @keys SET lhead = lhead - 1 WHERE id = ?1 RETURNING lhead",
+    [ST_LIST_INSERT] = "INSERT INTO @list(kid, pos, value) VALUES (?1, ?2, ?3)",
+    [ST_SET_INSERT] = "INSERT OR IGNORE INTO @set(kid, member) VALUES (?1, ?2)",
+    [ST_SET_DELETE] = "DELETE FROM @set WHERE kid = ?1 AND member = ?2",
+    [ST_ZSET_GET] = "SELECT score FROM @zset WHERE kid = ?1 AND member = ?2",
+    [ST_ZSET_SET] =
+        "INSERT INTO @zset(kid, member, score) VALUES (?1, ?2, ?3)"
+        " ON CONFLICT(kid, member) DO UPDATE SET score = excluded.score",
+    [ST_ZSET_DELETE] = "DELETE FROM @zset WHERE kid = ?1 AND member = ?2",
+    [ST_STREAM_ADD] =
+        "INSERT OR REPLACE INTO @stream(kid, ms, seq, pos, field, value)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_STREAM_COUNT] = "SELECT count(*) FROM @stream WHERE kid = ?1 AND pos = 0",
+    [ST_STREAM_COUNT_BELOW] =
+        "SELECT count(*) FROM @stream WHERE kid = ?1 AND (ms, seq) < (?2, ?3) AND pos = 0",
+    [ST_STREAM_NTH] =
+        "SELECT ms, seq FROM @stream WHERE kid = ?1 AND pos = 0"
+        " ORDER BY ms, seq LIMIT 1 OFFSET ?2",
+    [ST_STREAM_DELETE_BELOW] = "DELETE FROM @stream WHERE kid = ?1 AND (ms, seq) < (?2, ?3)",
+    [ST_SMETA_GET] =
+        "SELECT length, last_ms, last_seq, has_v2, first_ms, first_seq, maxdel_ms,"
+        " maxdel_seq, entries_added FROM @smeta WHERE kid = ?1",
+    [ST_SMETA_SET] =
+        "INSERT OR REPLACE INTO @smeta(kid, length, last_ms, last_seq, has_v2, first_ms,"
+        " first_seq, maxdel_ms, maxdel_seq, entries_added)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_GROUP_SET] =
+        "INSERT OR REPLACE INTO @sgroup(kid, name, last_ms, last_seq, entries_read)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_PEL_SET] =
+        "INSERT OR REPLACE INTO @spel(kid, grp, ms, seq, consumer, delivery_time,"
+        " delivery_count) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6)",
+    [ST_CONSUMER_SET] =
+        "INSERT OR REPLACE INTO @scons(kid, grp, name, seen_time, active_time)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_PEL_OWNER] =
+        "UPDATE @spel SET consumer = ?5 WHERE kid = ?1 AND grp = ?2 AND ms = ?3 AND seq = ?4",
+    [ST_FUNCTION] = "INSERT OR REPLACE INTO @func(name, code) VALUES (?1, ?2)",
+};
+
+/* Children tables: rows keyed by the key id 'kid'. */
+enum child { C_HASH, C_LIST, C_SET, C_ZSET, C_STREAM, C_SMETA, C_SGROUP, C_SPEL,
+             C_SCONS, C_COUNT };
+static const char *const child_name[C_COUNT] = {
+    "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons"
+};
+/* Statements every child table has; '%s' is the child's name. */
+enum child_op { CO_PROBE, CO_DELETE, CO_FLUSH, CO_COUNT };
+static const char *const child_sql[CO_COUNT] = {
+    [CO_PROBE] = "SELECT 1 FROM @%s WHERE kid = ?1 LIMIT 1",
+    [CO_DELETE] = "DELETE FROM @%s WHERE kid = ?1",
+    [CO_FLUSH] = "DELETE FROM @%s WHERE kid IN (SELECT id FROM @keys WHERE db = ?1)",
+};
+
+/* The tables of one generation. The (key, db) index is created apart:
+ * after the bulk load for a new generation, at once for the first one. */
+static const char gen_ddl[] =
+    "CREATE TABLE @keys(id INTEGER PRIMARY KEY, db INTEGER NOT NULL, key TEXT NOT NULL,"
+    " type TEXT NOT NULL, expire_at INTEGER, value TEXT, lhead INTEGER);"
+    "CREATE TABLE @hash(kid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,"
+    " expire_at INTEGER, PRIMARY KEY (kid, field)) WITHOUT ROWID;"
+    "CREATE TABLE @list(kid INTEGER NOT NULL, pos INTEGER NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY (kid, pos)) WITHOUT ROWID;"
+    "CREATE TABLE @set(kid INTEGER NOT NULL, member TEXT NOT NULL,"
+    " PRIMARY KEY (kid, member)) WITHOUT ROWID;"
+    "CREATE TABLE @zset(kid INTEGER NOT NULL, member TEXT NOT NULL, score REAL,"
+    " PRIMARY KEY (kid, member)) WITHOUT ROWID;"
+    "CREATE TABLE @stream(kid INTEGER NOT NULL, ms INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " pos INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY (kid, ms, seq, pos)) WITHOUT ROWID;"
+    "CREATE TABLE @smeta(kid INTEGER PRIMARY KEY, length INTEGER, last_ms INTEGER,"
+    " last_seq INTEGER, has_v2 INTEGER, first_ms INTEGER, first_seq INTEGER,"
+    " maxdel_ms INTEGER, maxdel_seq INTEGER, entries_added INTEGER);"
+    "CREATE TABLE @sgroup(kid INTEGER NOT NULL, name TEXT NOT NULL, last_ms INTEGER,"
+    " last_seq INTEGER, entries_read INTEGER, PRIMARY KEY (kid, name)) WITHOUT ROWID;"
+    "CREATE TABLE @spel(kid INTEGER NOT NULL, grp TEXT NOT NULL, ms INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, consumer TEXT, delivery_time INTEGER, delivery_count INTEGER,"
+    " PRIMARY KEY (kid, grp, ms, seq)) WITHOUT ROWID;"
+    "CREATE TABLE @scons(kid INTEGER NOT NULL, grp TEXT NOT NULL, name TEXT NOT NULL,"
+    " seen_time INTEGER, active_time INTEGER, PRIMARY KEY (kid, grp, name)) WITHOUT ROWID;"
+    "CREATE TABLE @func(name TEXT UNIQUE, code TEXT NOT NULL);";
+static const char gen_index[] = "CREATE UNIQUE INDEX @keys_key ON @keys(key, db);";
+/* Every table gen_ddl creates, for dropping a generation. */
+static const char *const gen_tables[] = {
+    "keys", "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons",
+    "func", NULL
+};
+
+#define LIVE(t) "(" t "expire_at IS NULL OR " t "expire_at > " NOW_MS ")"
+
+/* The contract's views (CONTRACT.md §3), on generation '@'. */
+static const char views_ddl[] =
+    "DROP VIEW IF EXISTS redis_keys; DROP VIEW IF EXISTS redis_strings;"
+    "DROP VIEW IF EXISTS redis_hashes; DROP VIEW IF EXISTS redis_lists;"
+    "DROP VIEW IF EXISTS redis_sets; DROP VIEW IF EXISTS redis_zsets;"
+    "DROP VIEW IF EXISTS redis_streams;"
+    "CREATE VIEW redis_keys(db, key, type, expire_at) AS"
+    " SELECT db, key, type, expire_at FROM @keys WHERE " LIVE("") ";"
+    "CREATE VIEW redis_strings(db, key, value) AS"
+    " SELECT db, key, value FROM @keys WHERE type = 'string' AND " LIVE("") ";"
+    "CREATE VIEW redis_hashes(db, key, field, value, expire_at) AS"
+    " SELECT k.db, k.key, h.field, h.value, h.expire_at FROM @keys AS k"
+    " JOIN @hash AS h ON h.kid = k.id WHERE " LIVE("k.") " AND " LIVE("h.") ";"
+    "CREATE VIEW redis_lists(db, key, idx, value) AS"
+    " SELECT k.db, k.key, l.pos - k.lhead, l.value FROM @keys AS k"
+    " JOIN @list AS l ON l.kid = k.id WHERE " LIVE("k.") ";"
+    "CREATE VIEW redis_sets(db, key, member) AS"
+    " SELECT k.db, k.key, s.member FROM @keys AS k"
+    " JOIN @set AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
+    "CREATE VIEW redis_zsets(db, key, member, score) AS"
+    " SELECT k.db, k.key, z.member, z.score FROM @keys AS k"
+    " JOIN @zset AS z ON z.kid = k.id WHERE " LIVE("k.") ";"
+    "CREATE VIEW redis_streams(db, key, id, ms, seq, pos, field, value) AS"
+    " SELECT k.db, k.key, s.ms || '-' || s.seq, s.ms, s.seq, s.pos, s.field, s.value"
+    " FROM @keys AS k JOIN @stream AS s ON s.kid = k.id WHERE " LIVE("k.") ";";
+
+/* Tables outside generations: the checkpoint and counters. */
+static const char base_ddl[] =
+    "CREATE TABLE redsink_status(master_replid TEXT NOT NULL DEFAULT '',"
+    " offset INTEGER NOT NULL DEFAULT -1, state TEXT NOT NULL DEFAULT 'new',"
+    " updated_at INTEGER, db INTEGER NOT NULL DEFAULT 0, detail TEXT,"
+    " generation INTEGER NOT NULL DEFAULT 1, keys_loaded INTEGER NOT NULL DEFAULT 0,"
+    " commands_applied INTEGER NOT NULL DEFAULT 0,"
+    " unknown_commands INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE redsink_unknown_commands(name TEXT PRIMARY KEY,"
+    " count INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO redsink_status(generation, updated_at) VALUES (1, " NOW_MS ");";
+
+/* ------------------------------------------------------------------ */
+/* the sink                                                            */
+/* ------------------------------------------------------------------ */
+
+enum mode { MODE_IDLE, MODE_STREAM, MODE_LOAD };
+
+/* A copy of a stream group or consumer name, remembered between calls. */
+struct name_memo {
+    int64_t kid;          /* key it belongs to; -1 when none */
+    char *ptr;
+    size_t len;
+};
+
+/*
+ * One open mirror. 'gen' is the generation the views show; 'target' the
+ * one the ops write to (gen, or gen + 1 while a full sync builds it).
+ */
+struct sqlite_sink {
+    struct sink base;            /* first: a struct sink * points here */
+    sqlite3 *db;
+    char *path;
+    int64_t gen, target;
+    enum mode mode;
+    sqlite3_stmt *st[ST_COUNT];
+    sqlite3_stmt *cst[CO_COUNT][C_COUNT];
+    int64_t load_keys;           /* keys created by the running load */
+    int64_t load_rows;           /* rows since the load's last batch commit */
+    int64_t tail_kid, tail_pos;  /* load: next tail position of list tail_kid */
+    struct name_memo group, consumer;
+};
+
+static const struct sink_ops sqlite_ops;
+
+static int sql_fail(struct sqlite_sink *ss, const char *what)
+{
+    return rs_fail(&ss->base.err, RS_E_SQL, "cannot %s in '%s': %s", what, ss->path,
+                   sqlite3_errmsg(ss->db));
+}
+
+/* Copy 'tmpl' replacing '%s' by 'child' (if any) and each '@' by "g<gen>_".
+ * NULL when out of memory. */
+static char *sql_expand(const char *tmpl, int64_t gen, const char *child)
+{
+    char prefix[32], *out, *o;
+    size_t plen, n = 0;
+
+    plen = (size_t)snprintf(prefix, sizeof(prefix), "g%lld_", (long long)gen);
+    for (const char *p = tmpl; *p; p++) {
+        if (*p == '@') {
+            n += plen;
+        } else if (*p == '%' && p[1] == 's' && child) {
+            n += strlen(child);
+            p++;
+        } else {
+            n++;
+        }
+    }
+    if ((out = malloc(n + 1)) == NULL)
+        return NULL;
+    o = out;
+    for (const char *p = tmpl; *p; p++) {
+        if (*p == '@') {
+            memcpy(o, prefix, plen);
+            o += plen;
+        } else if (*p == '%' && p[1] == 's' && child) {
+            memcpy(o, child, strlen(child));
+            o += strlen(child);
+            p++;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Run a script (several statements) written for generation 'gen'. */
+static int exec_gen(struct sqlite_sink *ss, const char *tmpl, int64_t gen, const char *what)
+{
+    char *sql = sql_expand(tmpl, gen, NULL);
+    int rc;
+
+    if (sql == NULL)
+        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot %s: out of memory", what);
+    rc = sqlite3_exec(ss->db, sql, NULL, NULL, NULL);
+    free(sql);
+    return rc == SQLITE_OK ? 0 : sql_fail(ss, what);
+}
+
+static sqlite3_stmt *prepare(struct sqlite_sink *ss, sqlite3_stmt **slot, const char *tmpl,
+                             const char *child)
+{
+    char *sql;
+    int rc;
+
+    if (*slot != NULL)
+        return *slot;
+    if ((sql = sql_expand(tmpl, ss->target, child)) == NULL) {
+        rs_fail(&ss->base.err, RS_E_NOMEM, "cannot prepare a statement: out of memory");
+        return NULL;
+    }
+    rc = sqlite3_prepare_v3(ss->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+    free(sql);
+    if (rc != SQLITE_OK) {
+        sql_fail(ss, "prepare a statement");
+        return NULL;
+    }
+    return *slot;
+}
+
+static sqlite3_stmt *stmt(struct sqlite_sink *ss, enum stmt_id id)
+{
+    return prepare(ss, &ss->st[id], stmt_sql[id], NULL);
+}
+
+static sqlite3_stmt *child_stmt(struct sqlite_sink *ss, enum child_op op, enum child c)
+{
+    return prepare(ss, &ss->cst[op][c], child_sql[op], child_name[c]);
+}
+
+/* Forget every prepared statement (the target generation changed). */
+static void stmts_drop(struct sqlite_sink *ss)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(ss->st[i]);
+        ss->st[i] = NULL;
+    }
+    for (int o = 0; o < CO_COUNT; o++)
+        for (int c = 0; c < C_COUNT; c++) {
+            sqlite3_finalize(ss->cst[o][c]);
+            ss->cst[o][c] = NULL;
+        }
+}
+
+/*
+ * Bind Redis bytes: TEXT when valid UTF-8 (embedded NULs kept, the length
+ * is explicit), else BLOB. The one place that decides, so a lookup binds
+ * exactly as the insert did (TEXT 'a' and BLOB 'a' differ in SQLite).
+ * SQLITE_STATIC is safe: every statement is reset and its bindings
+ * cleared before the op returns.
+ */
+static int bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b)
+{
+    const char *p;
+
+    if (b == NULL)
+        return sqlite3_bind_null(st, i);
+    p = b->len ? b->ptr : "";             /* a NULL pointer would bind NULL */
+    if (rs_utf8_valid(p, b->len))
+        return sqlite3_bind_text64(st, i, p, b->len, SQLITE_STATIC, SQLITE_UTF8);
+    return sqlite3_bind_blob64(st, i, p, b->len, SQLITE_STATIC);
+}
+
+/* A unix-ms time, or NULL for "none" (RS_NO_EXPIRE, -1). */
+static int bind_time(sqlite3_stmt *st, int i, int64_t ms)
+{
+    return ms == RS_NO_EXPIRE ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, ms);
+}
+
+/* Stream ids are unsigned 64-bit; SQLite integers are signed. Values past
+ * INT64_MAX wrap (no real stream gets there; see doc/schema.md). */
+static int bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+    return sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+static void stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Step a statement that returns no rows (or whose rows we ignore). */
+static int run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE) {
+        sql_fail(ss, what);
+        stmt_done(st);
+        return -1;
+    }
+    stmt_done(st);
+    return 0;
+}
+
+/* Step once: 1 with a row (the caller reads it, then stmt_done), 0 when
+ * there is none, -1 on error (statement already reset). */
+static int row(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc != SQLITE_DONE)
+        sql_fail(ss, what);
+    stmt_done(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int bind_fail(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+{
+    sql_fail(ss, what);
+    stmt_done(st);
+    return -1;
+}
+
+/* The sqlite sink behind a struct sink * (its first member). */
+#define SS(s) ((struct sqlite_sink *)(s))
+
+/* -1 once the sticky error is set: every op checks this first. */
+static int stuck(struct sqlite_sink *ss)
+{
+    return ss->base.err.code == 0 ? 0 : -1;
+}
+
+static int64_t query_int(struct sqlite_sink *ss, const char *sql, int64_t dflt)
+{
+    sqlite3_stmt *st;
+    int64_t v = dflt;
+
+    if (sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return dflt;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static enum rs_type type_parse(const unsigned char *t)
+{
+    for (int i = RS_T_STRING; i <= RS_T_MODULE; i++)
+        if (t && strcmp((const char *)t, rs_type_name((enum rs_type)i)) == 0)
+            return (enum rs_type)i;
+    return RS_T_NONE;
+}
+
+/* ------------------------------------------------------------------ */
+/* transactions                                                        */
+/* ------------------------------------------------------------------ */
+
+static int txn_begin(struct sqlite_sink *ss)
+{
+    sqlite3_stmt *st = stmt(ss, ST_BEGIN);
+
+    return st ? run(ss, st, "begin a transaction") : -1;
+}
+
+static int txn_commit(struct sqlite_sink *ss)
+{
+    sqlite3_stmt *st = stmt(ss, ST_COMMIT);
+
+    return st ? run(ss, st, "commit") : -1;
+}
+
+/* Roll back whatever is open; quiet (used on paths that already failed). */
+static void txn_rollback(struct sqlite_sink *ss)
+{
+    if (!sqlite3_get_autocommit(ss->db))
+        sqlite3_exec(ss->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void memo_clear(struct name_memo *m)
+{
+    free(m->ptr);
+    m->ptr = NULL;
+    m->len = 0;
+    m->kid = -1;
+}
+
+static int memo_set(struct sqlite_sink *ss, struct name_memo *m, int64_t kid,
+                    const struct rs_bytes *name)
+{
+    char *p = malloc(name->len ? name->len : 1);
+
+    if (p == NULL)
+        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot remember a stream name: out of memory");
+    if (name->len)
+        memcpy(p, name->ptr, name->len);
+    free(m->ptr);
+    m->ptr = p;
+    m->len = name->len;
+    m->kid = kid;
+    return 0;
+}
+
+/* Forget per-transaction memory (a rollback may have undone it). */
+static void forget(struct sqlite_sink *ss)
+{
+    ss->tail_kid = -1;
+    memo_clear(&ss->group);
+    memo_clear(&ss->consumer);
+}
+
+static int sq_load_abort(struct sink *s);
+
+static int sq_begin(struct sink *s)
+{
+    struct sqlite_sink *ss = SS(s);
+
+    if (stuck(ss))
+        return -1;
+    if (ss->mode != MODE_IDLE)
+        return rs_fail(&s->err, RS_E_SQL, "cannot begin in '%s': a %s is open", ss->path,
+                       ss->mode == MODE_LOAD ? "full sync" : "transaction");
+    if (txn_begin(ss))
+        return -1;
+    ss->mode = MODE_STREAM;
+    return 0;
+}
+
+static int sq_commit(struct sink *s, const struct repl_pos *pos, const struct sink_stats *stats)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int rc = 0;
+
+    if (stuck(ss))
+        return -1;
+    if (ss->mode != MODE_STREAM)
+        return rs_fail(&s->err, RS_E_SQL, "cannot commit in '%s': no transaction is open",
+                       ss->path);
+    if ((st = stmt(ss, ST_CKPT_SET)) == NULL)
+        return -1;
+    rc |= sqlite3_bind_text(st, 1, pos->replid, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_int64(st, 2, pos->offset);
+    rc |= sqlite3_bind_int(st, 3, pos->db);
+    if (stats) {
+        rc |= sqlite3_bind_int64(st, 4, stats->keys_loaded);
+        rc |= sqlite3_bind_int64(st, 5, stats->commands_applied);
+        rc |= sqlite3_bind_int64(st, 6, stats->unknown_commands);
+    }
+    rc |= sqlite3_bind_int64(st, 7, rs_now_ms());
+    if (rc != SQLITE_OK)
+        return bind_fail(ss, st, "store the checkpoint");
+    if (run(ss, st, "store the checkpoint") || txn_commit(ss))
+        return -1;
+    ss->mode = MODE_IDLE;
+    return 0;
+}
+
+/* Undo the open transaction and clear the sticky error: the sink is
+ * usable again, at its last commit. During a full sync: load_abort. */
+static int sq_rollback(struct sink *s)
+{
+    struct sqlite_sink *ss = SS(s);
+
+    if (ss->mode == MODE_LOAD)
+        return sq_load_abort(s);
+    if (!sqlite3_get_autocommit(ss->db) &&
+        sqlite3_exec(ss->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(ss, "roll back");
+    ss->mode = MODE_IDLE;
+    forget(ss);
+    rs_error_clear(&s->err);
+    return 0;
+}
+
+static int sq_read_checkpoint(struct sink *s, struct repl_pos *pos)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    const unsigned char *id;
+    int r;
+
+    if (stuck(ss) || (st = stmt(ss, ST_CKPT_GET)) == NULL)
+        return -1;
+    pos->replid[0] = '\0';
+    pos->offset = -1;
+    pos->db = 0;
+    if ((r = row(ss, st, "read the checkpoint")) <= 0)
+        return r;
+    if ((id = sqlite3_column_text(st, 0)) != NULL)
+        snprintf(pos->replid, sizeof(pos->replid), "%s", (const char *)id);
+    pos->offset = sqlite3_column_int64(st, 1);
+    pos->db = sqlite3_column_int(st, 2);
+    stmt_done(st);
+    return 0;
+}
+
+static int write_state(struct sqlite_sink *ss, const char *state, const char *detail)
+{
+    sqlite3_stmt *st = stmt(ss, ST_STATE_SET);
+    int rc = 0;
+
+    if (st == NULL)
+        return -1;
+    rc |= sqlite3_bind_text(st, 1, state ? state : "", -1, SQLITE_STATIC);
+    rc |= detail ? sqlite3_bind_text(st, 2, detail, -1, SQLITE_STATIC)
+                 : sqlite3_bind_null(st, 2);
+    rc |= sqlite3_bind_int64(st, 3, rs_now_ms());
+    if (rc != SQLITE_OK)
+        return bind_fail(ss, st, "store the state");
+    return run(ss, st, "store the state");
+}
+
+static int load_batch_commit(struct sqlite_sink *ss);
+
+/*
+ * Stream mode: folded into the open transaction (visible at its commit).
+ * Full sync: stored with an early batch commit. Idle: its own short
+ * transaction, even with the sticky error set, so "error" can be shown.
+ */
+static int sq_set_state(struct sink *s, const char *state, const char *detail)
+{
+    struct sqlite_sink *ss = SS(s);
+
+    if (ss->mode == MODE_STREAM)
+        return stuck(ss) ? -1 : write_state(ss, state, detail);
+    if (ss->mode == MODE_LOAD) {
+        if (stuck(ss) || write_state(ss, state, detail))
+            return -1;
+        return load_batch_commit(ss);
+    }
+    if (sqlite3_exec(ss->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(ss, "store the state");
+    if (write_state(ss, state, detail) ||
+        sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sql_fail(ss, "store the state");
+        txn_rollback(ss);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* full sync                                                           */
+/* ------------------------------------------------------------------ */
+
+static int drop_generation(struct sqlite_sink *ss, int64_t gen)
+{
+    char sql[64];
+
+    for (int i = 0; gen_tables[i]; i++) {
+        snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS g%lld_%s", (long long)gen,
+                 gen_tables[i]);
+        if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return sql_fail(ss, "drop an old generation");
+    }
+    return 0;
+}
+
+/* Store the load's progress and commit the batch, so the WAL can be
+ * checkpointed and reused; the half-built generation is still invisible. */
+static int load_batch_commit(struct sqlite_sink *ss)
+{
+    sqlite3_stmt *st = stmt(ss, ST_PROGRESS);
+
+    if (st == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, ss->load_keys) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 2, rs_now_ms()) != SQLITE_OK)
+        return bind_fail(ss, st, "store the load progress");
+    if (run(ss, st, "store the load progress") || txn_commit(ss) || txn_begin(ss))
+        return -1;
+    ss->load_rows = 0;
+    return 0;
+}
+
+/* Count one row written; commit the batch when it is big enough. */
+static int load_tick(struct sqlite_sink *ss)
+{
+    if (ss->mode != MODE_LOAD || ++ss->load_rows < LOAD_BATCH_ROWS)
+        return 0;
+    return load_batch_commit(ss);
+}
+
+static int sq_load_begin(struct sink *s)
+{
+    struct sqlite_sink *ss = SS(s);
+
+    if (stuck(ss))
+        return -1;
+    if (ss->mode != MODE_IDLE)
+        return rs_fail(&s->err, RS_E_SQL, "cannot start a full sync in '%s': a %s is open",
+                       ss->path, ss->mode == MODE_LOAD ? "full sync" : "transaction");
+    stmts_drop(ss);
+    ss->target = ss->gen + 1;
+    if (txn_begin(ss))
+        goto fail;
+    if (drop_generation(ss, ss->target) ||
+        exec_gen(ss, gen_ddl, ss->target, "create the tables of a new generation"))
+        goto fail;
+    ss->mode = MODE_LOAD;
+    ss->load_keys = 0;
+    ss->load_rows = 0;
+    forget(ss);
+    return 0;
+fail:
+    txn_rollback(ss);
+    stmts_drop(ss);
+    ss->target = ss->gen;
+    return -1;
+}
+
+/* One transaction: views onto the new generation plus its checkpoint. */
+static int load_swap(struct sqlite_sink *ss, const struct repl_pos *pos)
+{
+    sqlite3_stmt *st;
+    char sql[128];
+    int rc = 0;
+
+    if (txn_begin(ss) || exec_gen(ss, views_ddl, ss->target, "switch the views"))
+        return -1;
+    snprintf(sql, sizeof(sql), "UPDATE redsink_status SET generation = %lld",
+             (long long)ss->target);
+    if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(ss, "switch the views");
+    if ((st = stmt(ss, ST_CKPT_SET)) == NULL)
+        return -1;
+    rc |= sqlite3_bind_text(st, 1, pos->replid, -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_int64(st, 2, pos->offset);
+    rc |= sqlite3_bind_int(st, 3, pos->db);
+    rc |= sqlite3_bind_int64(st, 4, ss->load_keys);
+    rc |= sqlite3_bind_int64(st, 7, rs_now_ms());
+    if (rc != SQLITE_OK)
+        return bind_fail(ss, st, "store the checkpoint");
+    if (run(ss, st, "store the checkpoint"))
+        return -1;
+    return txn_commit(ss);
+}
+
+/*
+ * Index the new generation, swap it in with its checkpoint, then drop the
+ * old one (a failure there is harmless: the next open drops leftovers).
+ */
+static int sq_load_commit(struct sink *s, const struct repl_pos *pos)
+{
+    struct sqlite_sink *ss = SS(s);
+    int64_t old = ss->gen;
+
+    if (stuck(ss))
+        return -1;
+    if (ss->mode != MODE_LOAD)
+        return rs_fail(&s->err, RS_E_SQL, "cannot finish a full sync in '%s': none is open",
+                       ss->path);
+    if (load_batch_commit(ss) ||
+        exec_gen(ss, gen_index, ss->target, "index the new mirror") || txn_commit(ss) ||
+        load_swap(ss, pos)) {
+        txn_rollback(ss);
+        return -1;
+    }
+    stmts_drop(ss);
+    ss->gen = ss->target;
+    ss->mode = MODE_IDLE;
+    forget(ss);
+    if (sqlite3_exec(ss->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
+        if (drop_generation(ss, old) == 0)
+            sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL);
+        txn_rollback(ss);
+        rs_error_clear(&s->err);   /* the new mirror is in; leftovers go at next open */
+    }
+    /* Copy the WAL into the file now (and sync it), rather than letting
+     * the first stream commits pay for it. */
+    sqlite3_wal_checkpoint_v2(ss->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return 0;
+}
+
+static int sq_load_abort(struct sink *s)
+{
+    struct sqlite_sink *ss = SS(s);
+    int64_t doomed = ss->target;
+
+    if (ss->mode != MODE_LOAD)
+        return 0;
+    txn_rollback(ss);
+    stmts_drop(ss);
+    ss->mode = MODE_IDLE;
+    ss->target = ss->gen;
+    forget(ss);
+    rs_error_clear(&s->err);
+    /* If this fails, the next open drops the leftovers. */
+    if (sqlite3_exec(ss->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(ss, "drop the half-built mirror");
+    if (drop_generation(ss, doomed) ||
+        sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sql_fail(ss, "drop the half-built mirror");
+        txn_rollback(ss);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* keys                                                                */
+/* ------------------------------------------------------------------ */
+
+static int sq_key_find(struct sink *s, int db, const struct rs_bytes *key, struct sink_key *out)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    out->id = 0;
+    out->type = RS_T_NONE;
+    out->expire_ms = RS_NO_EXPIRE;
+    if (stuck(ss))
+        return -1;
+    if (ss->mode == MODE_LOAD)
+        return rs_fail(&s->err, RS_E_SQL, "cannot look keys up in '%s' during a full sync",
+                       ss->path);
+    if ((st = stmt(ss, ST_KEY_FIND)) == NULL)
+        return -1;
+    if (sqlite3_bind_int(st, 1, db) != SQLITE_OK || bind_bytes(st, 2, key) != SQLITE_OK)
+        return bind_fail(ss, st, "look a key up");
+    if ((r = row(ss, st, "look a key up")) <= 0)
+        return r;
+    out->id = sqlite3_column_int64(st, 0);
+    out->type = type_parse(sqlite3_column_text(st, 1));
+    if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+        out->expire_ms = sqlite3_column_int64(st, 2);
+    stmt_done(st);
+    return 0;
+}
+
+static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_type type,
+                         int64_t expire_ms, const struct rs_bytes *value, int64_t *id)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int rc = 0;
+
+    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, ST_KEY_INSERT)) == NULL)
+        return -1;
+    rc |= sqlite3_bind_int(st, 1, db);
+    rc |= bind_bytes(st, 2, key);
+    rc |= sqlite3_bind_text(st, 3, rs_type_name(type), -1, SQLITE_STATIC);
+    rc |= bind_time(st, 4, expire_ms);
+    if (type == RS_T_STRING)
+        rc |= bind_bytes(st, 5, value ? value : &(struct rs_bytes){ "", 0 });
+    if (type == RS_T_LIST)
+        rc |= sqlite3_bind_int(st, 6, 0);
+    if (rc != SQLITE_OK)
+        return bind_fail(ss, st, "insert a key");
+    if (run(ss, st, "insert a key"))
+        return -1;
+    *id = sqlite3_last_insert_rowid(ss->db);
+    if (ss->mode == MODE_LOAD) {
+        ss->load_keys++;
+        if (type == RS_T_LIST) {   /* a new list: the tail starts at 0 */
+            ss->tail_kid = *id;
+            ss->tail_pos = 0;
+        }
+    }
+    return 0;
+}
+
+/* Run a statement whose only parameter is the key id ?1. */
+static int run_kid(struct sqlite_sink *ss, sqlite3_stmt *st, int64_t id, const char *what)
+{
+    if (st == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        return bind_fail(ss, st, what);
+    return run(ss, st, what);
+}
+
+/* The children tables holding a type's elements (stream: its groups too). */
+static int children_of(enum rs_type type, enum child *c)
+{
+    switch (type) {
+    case RS_T_HASH: c[0] = C_HASH; return 1;
+    case RS_T_LIST: c[0] = C_LIST; return 1;
+    case RS_T_SET: c[0] = C_SET; return 1;
+    case RS_T_ZSET: c[0] = C_ZSET; return 1;
+    case RS_T_STREAM:
+        c[0] = C_STREAM; c[1] = C_SMETA; c[2] = C_SGROUP; c[3] = C_SPEL; c[4] = C_SCONS;
+        return 5;
+    default: return 0;
+    }
+}
+
+static int sq_key_delete(struct sink *s, int64_t id)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    enum child c[C_COUNT];
+    enum rs_type type;
+    int r, n;
+
+    if (stuck(ss) || (st = stmt(ss, ST_KEY_TYPE)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        return bind_fail(ss, st, "delete a key");
+    if ((r = row(ss, st, "delete a key")) <= 0)
+        return r;                          /* no such key: nothing to do */
+    type = type_parse(sqlite3_column_text(st, 0));
+    stmt_done(st);
+    n = children_of(type, c);
+    for (int i = 0; i < n; i++)
+        if (run_kid(ss, child_stmt(ss, CO_DELETE, c[i]), id, "delete a key's elements"))
+            return -1;
+    if (id == ss->tail_kid)
+        ss->tail_kid = -1;
+    return run_kid(ss, stmt(ss, ST_KEY_DELETE), id, "delete a key");
+}
+
+static int sq_key_set_expire(struct sink *s, int64_t id, int64_t expire_ms)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+
+    if (stuck(ss) || (st = stmt(ss, ST_KEY_EXPIRE)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || bind_time(st, 2, expire_ms) != SQLITE_OK)
+        return bind_fail(ss, st, "set an expire time");
+    return run(ss, st, "set an expire time");
+}
+
+static int sq_key_rename(struct sink *s, int64_t id, int db, const struct rs_bytes *key)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+
+    if (stuck(ss) || (st = stmt(ss, ST_KEY_RENAME)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, db) != SQLITE_OK ||
+        bind_bytes(st, 3, key) != SQLITE_OK)
+        return bind_fail(ss, st, "rename a key");
+    return run(ss, st, "rename a key");
+}
+
+static int sq_key_is_empty(struct sink *s, int64_t id, enum rs_type type, int *empty)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    enum child c[C_COUNT];
+    int r;
+
+    *empty = 0;
+    if (stuck(ss))
+        return -1;
+    if (children_of(type, c) == 0)
+        return 0;                          /* strings and modules are never "empty" */
+    if ((st = child_stmt(ss, CO_PROBE, c[0])) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        return bind_fail(ss, st, "probe a key");
+    if ((r = row(ss, st, "probe a key")) < 0)
+        return -1;
+    if (r)
+        stmt_done(st);
+    *empty = !r;
+    return 0;
+}
+
+/* Delete every table's rows (FLUSHALL); DELETE without WHERE truncates. */
+static int flush_all(struct sqlite_sink *ss)
+{
+    char sql[64];
+
+    for (int i = 0; gen_tables[i]; i++) {
+        if (strcmp(gen_tables[i], "func") == 0)
+            continue;                      /* FLUSHALL keeps functions */
+        snprintf(sql, sizeof(sql), "DELETE FROM g%lld_%s", (long long)ss->target,
+                 gen_tables[i]);
+        if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return sql_fail(ss, "flush all databases");
+    }
+    return 0;
+}
+
+static int sq_flush_db(struct sink *s, int db)
+{
+    struct sqlite_sink *ss = SS(s);
+
+    if (stuck(ss))
+        return -1;
+    ss->tail_kid = -1;
+    if (db < 0)
+        return flush_all(ss);
+    for (int c = 0; c < C_COUNT; c++)      /* children first: they find keys by db */
+        if (run_kid(ss, child_stmt(ss, CO_FLUSH, (enum child)c), db, "flush a database"))
+            return -1;
+    return run_kid(ss, stmt(ss, ST_KEY_FLUSH), db, "flush a database");
+}
+
+/* ------------------------------------------------------------------ */
+/* strings                                                             */
+/* ------------------------------------------------------------------ */
+
+static int sq_string_get(struct sink *s, int64_t id,
+                         void (*cb)(void *ud, const struct rs_bytes *v), void *ud)
+{
+    struct sqlite_sink *ss = SS(s);
+    struct rs_bytes v;
+    sqlite3_stmt *st;
+    int r;
+
+    if (stuck(ss) || (st = stmt(ss, ST_STRING_GET)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        return bind_fail(ss, st, "read a string");
+    if ((r = row(ss, st, "read a string")) < 0)
+        return -1;
+    if (r == 0)
+        return rs_fail(&s->err, RS_E_SQL, "cannot read a string in '%s': no key %lld",
+                       ss->path, (long long)id);
+    /* column_blob returns TEXT's bytes unconverted; call bytes after it */
+    v.ptr = sqlite3_column_blob(st, 0);
+    v.len = (size_t)sqlite3_column_bytes(st, 0);
+    if (v.ptr == NULL)
+        v.ptr = "";
+    cb(ud, &v);
+    stmt_done(st);
+    return 0;
+}
+
+static int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+
+    if (stuck(ss) || (st = stmt(ss, ST_STRING_SET)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || bind_bytes(st, 2, value) != SQLITE_OK)
+        return bind_fail(ss, st, "store a string");
+    return run(ss, st, "store a string");
+}
+
+/* ------------------------------------------------------------------ */
+/* collections                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Bind (?1 kid, ?2 bytes) and run; *changed = rows changed (may be NULL). */
+static int run_member(struct sqlite_sink *ss, enum stmt_id id_, int64_t kid,
+                      const struct rs_bytes *m, int *changed, const char *what)
+{
+    sqlite3_stmt *st;
+
+    if (changed)
+        *changed = 0;
+    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, id_)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK || bind_bytes(st, 2, m) != SQLITE_OK)
+        return bind_fail(ss, st, what);
+    if (run(ss, st, what))
+        return -1;
+    if (changed)
+        *changed = sqlite3_changes(ss->db) > 0;
+    return 0;
+}
+
+/* Insert or replace: one statement when the field is new, two otherwise. */
+static int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
+                       const struct rs_bytes *value, int64_t field_expire_ms, int *added)
+{
+    struct sqlite_sink *ss = SS(s);
+    enum stmt_id ids[2] = { ST_HASH_INSERT, ST_HASH_UPDATE };
+    int rc = 0;
+
+    if (added)
+        *added = 0;
+    if (stuck(ss) || load_tick(ss))
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = stmt(ss, ids[i]);
+
+        if (st == NULL)
+            return -1;
+        rc |= sqlite3_bind_int64(st, 1, id);
+        rc |= bind_bytes(st, 2, field);
+        rc |= bind_bytes(st, 3, value);
+        rc |= bind_time(st, 4, field_expire_ms);
+        if (rc != SQLITE_OK)
+            return bind_fail(ss, st, "store a hash field");
+        if (run(ss, st, "store a hash field"))
+            return -1;
+        if (i == 0 && sqlite3_changes(ss->db) > 0) {
+            if (added)
+                *added = 1;
+            break;
+        }
+    }
+    return 0;
+}
+
+static int sq_hash_del(struct sink *s, int64_t id, const struct rs_bytes *field, int *removed)
+{
+    return run_member(SS(s), ST_HASH_DELETE, id, field, removed, "delete a hash field");
+}
+
+/* Insert an element at position 'pos' (idx = pos - keys.lhead). */
+static int list_insert(struct sqlite_sink *ss, int64_t id, int64_t pos,
+                       const struct rs_bytes *item)
+{
+    sqlite3_stmt *st = stmt(ss, ST_LIST_INSERT);
+
+    if (st == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, pos) != SQLITE_OK ||
+        bind_bytes(st, 3, item) != SQLITE_OK)
+        return bind_fail(ss, st, "insert a list element");
+    return run(ss, st, "insert a list element");
+}
+
+/* Head: move lhead one down and use it. Tail: one past the last position
+ * (the PK index answers max(pos)), or lhead for an empty list. */
+static int list_next_pos(struct sqlite_sink *ss, int64_t id, int at_head, int64_t *pos)
+{
+    sqlite3_stmt *st = stmt(ss, at_head ? ST_LIST_HEAD : ST_LIST_TAIL);
+    int r;
+
+    if (st == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        return bind_fail(ss, st, "push to a list");
+    if ((r = row(ss, st, "push to a list")) < 0)
+        return -1;
+    if (r == 0 || sqlite3_column_type(st, 0) == SQLITE_NULL) {
+        if (r)
+            stmt_done(st);
+        return rs_fail(&ss->base.err, RS_E_SQL, "cannot push to a list in '%s': no list %lld",
+                       ss->path, (long long)id);
+    }
+    *pos = sqlite3_column_int64(st, 0);
+    stmt_done(st);                        /* for RETURNING: finishes the UPDATE */
+    return 0;
+}
+
+static int sq_list_push(struct sink *s, int64_t id, int at_head, const struct rs_bytes *item)
+{
+    struct sqlite_sink *ss = SS(s);
+    int64_t pos = 0;
+
+    if (stuck(ss) || load_tick(ss))
+        return -1;
+    /* A full sync appends to the list it just created: count, don't query. */
+    if (ss->mode == MODE_LOAD && !at_head && id == ss->tail_kid) {
+        pos = ss->tail_pos;
+    } else {
+        if (list_next_pos(ss, id, at_head, &pos))
+            return -1;
+        ss->tail_kid = -1;
+    }
+    if (list_insert(ss, id, pos, item))
+        return -1;
+    if (ss->mode == MODE_LOAD && !at_head) {
+        ss->tail_kid = id;
+        ss->tail_pos = pos + 1;
+    }
+    return 0;
+}
+
+static int sq_set_add(struct sink *s, int64_t id, const struct rs_bytes *m, int *added)
+{
+    return run_member(SS(s), ST_SET_INSERT, id, m, added, "add a set member");
+}
+
+static int sq_set_rem(struct sink *s, int64_t id, const struct rs_bytes *m, int *removed)
+{
+    return run_member(SS(s), ST_SET_DELETE, id, m, removed, "remove a set member");
+}
+
+static int sq_zset_score(struct sink *s, int64_t id, const struct rs_bytes *m, int *found,
+                         double *score)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    *found = 0;
+    if (stuck(ss) || (st = stmt(ss, ST_ZSET_GET)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || bind_bytes(st, 2, m) != SQLITE_OK)
+        return bind_fail(ss, st, "read a score");
+    if ((r = row(ss, st, "read a score")) <= 0)
+        return r;
+    *found = 1;
+    *score = sqlite3_column_double(st, 0);
+    stmt_done(st);
+    return 0;
+}
+
+static int sq_zset_set(struct sink *s, int64_t id, const struct rs_bytes *m, double score)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+
+    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, ST_ZSET_SET)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || bind_bytes(st, 2, m) != SQLITE_OK ||
+        sqlite3_bind_double(st, 3, score) != SQLITE_OK)
+        return bind_fail(ss, st, "store a sorted-set member");
+    return run(ss, st, "store a sorted-set member");
+}
+
+static int sq_zset_rem(struct sink *s, int64_t id, const struct rs_bytes *m, int *removed)
+{
+    return run_member(SS(s), ST_ZSET_DELETE, id, m, removed, "remove a sorted-set member");
+}
+
+/* ------------------------------------------------------------------ */
+/* streams                                                             */
+/* ------------------------------------------------------------------ */
+
+static int sq_stream_add(struct sink *s, int64_t id, const struct rs_stream_id *eid, int pos,
+                         const struct rs_bytes *field, const struct rs_bytes *value)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int rc = 0;
+
+    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, ST_STREAM_ADD)) == NULL)
+        return -1;
+    rc |= sqlite3_bind_int64(st, 1, id);
+    rc |= bind_u64(st, 2, eid->ms);
+    rc |= bind_u64(st, 3, eid->seq);
+    rc |= sqlite3_bind_int(st, 4, pos);
+    rc |= bind_bytes(st, 5, field);
+    rc |= bind_bytes(st, 6, value);
+    if (rc != SQLITE_OK)
+        return bind_fail(ss, st, "add a stream entry");
+    return run(ss, st, "add a stream entry");
+}
+
+static int sq_stream_meta_get(struct sink *s, int64_t id, struct rs_stream_meta *m)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    memset(m, 0, sizeof(*m));
+    if (stuck(ss) || (st = stmt(ss, ST_SMETA_GET)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        return bind_fail(ss, st, "read stream metadata");
+    if ((r = row(ss, st, "read stream metadata")) <= 0)
+        return r;                          /* none stored: all zero */
+    m->length = (uint64_t)sqlite3_column_int64(st, 0);
+    m->last_id.ms = (uint64_t)sqlite3_column_int64(st, 1);
+    m->last_id.seq = (uint64_t)sqlite3_column_int64(st, 2);
+    m->has_v2 = sqlite3_column_int(st, 3);
+    m->first_id.ms = (uint64_t)sqlite3_column_int64(st, 4);
+    m->first_id.seq = (uint64_t)sqlite3_column_int64(st, 5);
+    m->max_deleted_id.ms = (uint64_t)sqlite3_column_int64(st, 6);
+    m->max_deleted_id.seq = (uint64_t)sqlite3_column_int64(st, 7);
+    m->entries_added = (uint64_t)sqlite3_column_int64(st, 8);
+    stmt_done(st);
+    return 0;
+}
+
+static int sq_stream_meta_set(struct sink *s, int64_t id, const struct rs_stream_meta *m)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int rc = 0;
+
+    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, ST_SMETA_SET)) == NULL)
+        return -1;
+    rc |= sqlite3_bind_int64(st, 1, id);
+    rc |= bind_u64(st, 2, m->length);
+    rc |= bind_u64(st, 3, m->last_id.ms);
+    rc |= bind_u64(st, 4, m->last_id.seq);
+    rc |= sqlite3_bind_int(st, 5, m->has_v2 != 0);
+    rc |= bind_u64(st, 6, m->first_id.ms);
+    rc |= bind_u64(st, 7, m->first_id.seq);
+    rc |= bind_u64(st, 8, m->max_deleted_id.ms);
+    rc |= bind_u64(st, 9, m->max_deleted_id.seq);
+    rc |= bind_u64(st, 10, m->entries_added);
+    if (rc != SQLITE_OK)
+        return bind_fail(ss, st, "store stream metadata");
+    return run(ss, st, "store stream metadata");
+}
+
+/* Run a one-integer query (?1 kid, then ?2, ?3 when given) into *out. */
+static int stream_count(struct sqlite_sink *ss, enum stmt_id id_, int64_t kid,
+                        const struct rs_stream_id *below, int64_t *out)
+{
+    sqlite3_stmt *st = stmt(ss, id_);
+    int rc = 0, r;
+
+    *out = 0;
+    if (st == NULL)
+        return -1;
+    rc |= sqlite3_bind_int64(st, 1, kid);
+    if (below) {
+        rc |= bind_u64(st, 2, below->ms);
+        rc |= bind_u64(st, 3, below->seq);
+    }
+    if (rc != SQLITE_OK)
+        return bind_fail(ss, st, "trim a stream");
+    if ((r = row(ss, st, "trim a stream")) <= 0)
+        return r;
+    *out = sqlite3_column_int64(st, 0);
+    stmt_done(st);
+    return 0;
+}
+
+/* The id of the entry at 0-based rank 'n' (the oldest one MAXLEN keeps). */
+static int stream_nth(struct sqlite_sink *ss, int64_t kid, int64_t n, struct rs_stream_id *out)
+{
+    sqlite3_stmt *st = stmt(ss, ST_STREAM_NTH);
+    int r;
+
+    if (st == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK || sqlite3_bind_int64(st, 2, n) != SQLITE_OK)
+        return bind_fail(ss, st, "trim a stream");
+    if ((r = row(ss, st, "trim a stream")) <= 0)
+        return r == 0 ? rs_fail(&ss->base.err, RS_E_SQL, "cannot trim a stream in '%s': "
+                                "entry %lld vanished", ss->path, (long long)n) : -1;
+    out->ms = (uint64_t)sqlite3_column_int64(st, 0);
+    out->seq = (uint64_t)sqlite3_column_int64(st, 1);
+    stmt_done(st);
+    return 0;
+}
+
+static int sq_stream_trim(struct sink *s, int64_t id, const struct rs_stream_id *below,
+                          int64_t keep, uint64_t *removed)
+{
+    struct sqlite_sink *ss = SS(s);
+    struct rs_stream_id bound = { 0, 0 };
+    sqlite3_stmt *st;
+    int64_t n;
+    int rc = 0;
+
+    *removed = 0;
+    if (stuck(ss))
+        return -1;
+    if (below) {
+        bound = *below;
+        if (stream_count(ss, ST_STREAM_COUNT_BELOW, id, below, &n))
+            return -1;
+    } else {
+        if (stream_count(ss, ST_STREAM_COUNT, id, NULL, &n))
+            return -1;
+        if (keep < 0 || n <= keep)
+            return 0;
+        if (keep == 0) {
+            if (run_kid(ss, child_stmt(ss, CO_DELETE, C_STREAM), id, "trim a stream"))
+                return -1;
+            *removed = (uint64_t)n;
+            return 0;
+        }
+        if (stream_nth(ss, id, n - keep, &bound))
+            return -1;
+        n -= keep;
+    }
+    if (n == 0)
+        return 0;
+    if ((st = stmt(ss, ST_STREAM_DELETE_BELOW)) == NULL)
+        return -1;
+    rc |= sqlite3_bind_int64(st, 1, id);
+    rc |= bind_u64(st, 2, bound.ms);
+    rc |= bind_u64(st, 3, bound.seq);
+    if (rc != SQLITE_OK)
+        return bind_fail(ss, st, "trim a stream");
+    if (run(ss, st, "trim a stream"))
+        return -1;
+    *removed = (uint64_t)n;
+    return 0;
+}
+
+static int sq_stream_group(struct sink *s, int64_t id, const struct rs_stream_group *g)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int rc = 0;
+
+    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, ST_GROUP_SET)) == NULL)
+        return -1;
+    rc |= sqlite3_bind_int64(st, 1, id);
+    rc |= bind_bytes(st, 2, &g->name);
+    rc |= bind_u64(st, 3, g->last_id.ms);
+    rc |= bind_u64(st, 4, g->last_id.seq);
+    rc |= g->entries_read < 0 ? sqlite3_bind_null(st, 5)
+                              : sqlite3_bind_int64(st, 5, g->entries_read);
+    if (rc != SQLITE_OK)
+        return bind_fail(ss, st, "store a consumer group");
+    if (run(ss, st, "store a consumer group"))
+        return -1;
+    memo_clear(&ss->consumer);
+    return memo_set(ss, &ss->group, id, &g->name);
+}
+
+/* The group (or consumer) the last call named, for key 'id'. */
+static int memo_get(struct sqlite_sink *ss, const struct name_memo *m, int64_t id,
+                    const char *what, struct rs_bytes *out)
+{
+    if (m->kid != id)
+        return rs_fail(&ss->base.err, RS_E_SQL, "cannot store %s in '%s': no %s named "
+                       "before for key %lld", what, ss->path,
+                       m == &ss->group ? "group" : "consumer", (long long)id);
+    out->ptr = m->ptr;
+    out->len = m->len;
+    return 0;
+}
+
+static int sq_stream_pending(struct sink *s, int64_t id, const struct rs_stream_pending *p)
+{
+    struct sqlite_sink *ss = SS(s);
+    struct rs_bytes grp;
+    sqlite3_stmt *st;
+    int rc = 0;
+
+    if (stuck(ss) || memo_get(ss, &ss->group, id, "a pending entry", &grp) ||
+        load_tick(ss) || (st = stmt(ss, ST_PEL_SET)) == NULL)
+        return -1;
+    rc |= sqlite3_bind_int64(st, 1, id);
+    rc |= bind_bytes(st, 2, &grp);
+    rc |= bind_u64(st, 3, p->id.ms);
+    rc |= bind_u64(st, 4, p->id.seq);
+    rc |= sqlite3_bind_int64(st, 5, p->delivery_time);
+    rc |= bind_u64(st, 6, p->delivery_count);
+    if (rc != SQLITE_OK)
+        return bind_fail(ss, st, "store a pending entry");
+    return run(ss, st, "store a pending entry");
+}
+
+static int sq_stream_consumer(struct sink *s, int64_t id, const struct rs_stream_consumer *c)
+{
+    struct sqlite_sink *ss = SS(s);
+    struct rs_bytes grp;
+    sqlite3_stmt *st;
+    int rc = 0;
+
+    if (stuck(ss) || memo_get(ss, &ss->group, id, "a consumer", &grp) ||
+        load_tick(ss) || (st = stmt(ss, ST_CONSUMER_SET)) == NULL)
+        return -1;
+    rc |= sqlite3_bind_int64(st, 1, id);
+    rc |= bind_bytes(st, 2, &grp);
+    rc |= bind_bytes(st, 3, &c->name);
+    rc |= sqlite3_bind_int64(st, 4, c->seen_time);
+    rc |= c->active_time < 0 ? sqlite3_bind_null(st, 5)
+                             : sqlite3_bind_int64(st, 5, c->active_time);
+    if (rc != SQLITE_OK)
+        return bind_fail(ss, st, "store a consumer");
+    if (run(ss, st, "store a consumer"))
+        return -1;
+    return memo_set(ss, &ss->consumer, id, &c->name);
+}
+
+static int sq_stream_consumer_pending(struct sink *s, int64_t id, const struct rs_stream_id *eid)
+{
+    struct sqlite_sink *ss = SS(s);
+    struct rs_bytes grp, cons;
+    sqlite3_stmt *st;
+    int rc = 0;
+
+    if (stuck(ss) || memo_get(ss, &ss->group, id, "a pending owner", &grp) ||
+        memo_get(ss, &ss->consumer, id, "a pending owner", &cons) ||
+        (st = stmt(ss, ST_PEL_OWNER)) == NULL)
+        return -1;
+    rc |= sqlite3_bind_int64(st, 1, id);
+    rc |= bind_bytes(st, 2, &grp);
+    rc |= bind_u64(st, 3, eid->ms);
+    rc |= bind_u64(st, 4, eid->seq);
+    rc |= bind_bytes(st, 5, &cons);
+    if (rc != SQLITE_OK)
+        return bind_fail(ss, st, "store a pending owner");
+    return run(ss, st, "store a pending owner");
+}
+
+/* ------------------------------------------------------------------ */
+/* misc                                                                */
+/* ------------------------------------------------------------------ */
+
+/* The library name in a function's "#!lua name=mylib" first line. */
+static struct rs_bytes function_name(const struct rs_bytes *code)
+{
+    struct rs_bytes none = { NULL, 0 };
+    const char *p = code->ptr, *end, *nl;
+
+    if (code->len < 2 || p[0] != '#' || p[1] != '!')
+        return none;
+    nl = memchr(p, '\n', code->len);
+    end = nl ? nl : p + code->len;
+    for (const char *q = p; q + 5 <= end; q++) {
+        if (memcmp(q, "name=", 5) == 0 && (q == p || q[-1] == ' ')) {
+            const char *v = q + 5, *e = v;
+
+            while (e < end && *e != ' ' && *e != '\r')
+                e++;
+            return (struct rs_bytes){ v, (size_t)(e - v) };
+        }
+    }
+    return none;
+}
+
+static int sq_function_store(struct sink *s, const struct rs_bytes *code)
+{
+    struct sqlite_sink *ss = SS(s);
+    struct rs_bytes name = function_name(code);
+    sqlite3_stmt *st;
+
+    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, ST_FUNCTION)) == NULL)
+        return -1;
+    if (bind_bytes(st, 1, name.ptr ? &name : NULL) != SQLITE_OK ||
+        bind_bytes(st, 2, code) != SQLITE_OK)
+        return bind_fail(ss, st, "store a function library");
+    return run(ss, st, "store a function library");
+}
+
+static int sq_unknown_command(struct sink *s, const struct rs_bytes *name)
+{
+    struct sqlite_sink *ss = SS(s);
+    char low[64];
+    struct rs_bytes b = { low, name->len < sizeof(low) ? name->len : sizeof(low) };
+    sqlite3_stmt *st;
+
+    if (stuck(ss) || (st = stmt(ss, ST_UNKNOWN)) == NULL)
+        return -1;
+    for (size_t i = 0; i < b.len; i++)     /* commands are case-insensitive */
+        low[i] = (name->ptr[i] >= 'A' && name->ptr[i] <= 'Z') ? name->ptr[i] + 32 : name->ptr[i];
+    if (bind_bytes(st, 1, &b) != SQLITE_OK)
+        return bind_fail(ss, st, "count an unknown command");
+    return run(ss, st, "count an unknown command");
+}
+
+/* ------------------------------------------------------------------ */
+/* open and close                                                      */
+/* ------------------------------------------------------------------ */
+
+static void sq_close(struct sink *s)
+{
+    struct sqlite_sink *ss = SS(s);
+
+    if (ss == NULL)
+        return;
+    /* A half-built generation stays on disk; the next open drops it. */
+    txn_rollback(ss);
+    stmts_drop(ss);
+    forget(ss);
+    sqlite3_close(ss->db);
+    free(ss->path);
+    free(ss);
+}
+
+/* Create the file 0640 ourselves: SQLite would make it 0644. */
+static int precreate(const char *path, struct rs_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+
+    if (fd >= 0)
+        return close(fd);
+    if (errno == EEXIST)
+        return 0;
+    return rs_fail(err, RS_E_IO, "cannot open '%s': %s", path, strerror(errno));
+}
+
+/* Per-connection settings. WAL lets readers read while we write; the
+ * cache bound keeps the daemon small; no mmap (it would count in RSS). */
+static int configure(struct sqlite_sink *ss)
+{
+    static const char pragmas[] =
+        "PRAGMA synchronous = NORMAL; PRAGMA temp_store = FILE; PRAGMA mmap_size = 0;"
+        "PRAGMA secure_delete = OFF; PRAGMA journal_size_limit = 67108864;"
+        "PRAGMA cache_size = -" STR(CACHE_KIB) ";";
+    sqlite3_stmt *st;
+    int wal = 0;
+
+    sqlite3_busy_timeout(ss->db, BUSY_MS);
+    sqlite3_extended_result_codes(ss->db, 1);
+    /* Only takes effect on a new file (ignored once in WAL mode). */
+    if (sqlite3_exec(ss->db, "PRAGMA page_size = 4096", NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(ss, "set the page size");
+    if (sqlite3_prepare_v2(ss->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(ss, "enable WAL");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        wal = strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+    sqlite3_finalize(st);
+    if (!wal)
+        return rs_fail(&ss->base.err, RS_E_SQL, "cannot enable WAL in '%s': %s", ss->path,
+                       sqlite3_errmsg(ss->db));
+    if (sqlite3_exec(ss->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(ss, "configure the connection");
+    return 0;
+}
+
+/* A new file: base tables, generation 1 (indexed: it is streamed into at
+ * once), the views. */
+static int schema_create(struct sqlite_sink *ss)
+{
+    char sql[96];
+
+    if (sqlite3_exec(ss->db, base_ddl, NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(ss, "create the schema");
+    if (exec_gen(ss, gen_ddl, 1, "create the schema") ||
+        exec_gen(ss, gen_index, 1, "create the schema") ||
+        exec_gen(ss, views_ddl, 1, "create the views"))
+        return -1;
+    snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+             APP_ID, SCHEMA_VERSION);
+    if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(ss, "create the schema");
+    ss->gen = 1;
+    return 0;
+}
+
+/* Is 'name' one of our generation tables, "g<digits>_<table>"? Its
+ * generation, or -1. */
+static int64_t table_generation(const char *name)
+{
+    char *end;
+    long long g;
+
+    if (name[0] != 'g' || name[1] < '0' || name[1] > '9')
+        return -1;
+    g = strtoll(name + 1, &end, 10);
+    if (*end != '_')
+        return -1;
+    for (int i = 0; gen_tables[i]; i++)
+        if (strcmp(end + 1, gen_tables[i]) == 0)
+            return g;
+    return -1;
+}
+
+/* An existing mirror: find the live generation, drop the others (a load
+ * that crashed, or an old generation whose drop did not finish). */
+static int schema_recover(struct sqlite_sink *ss)
+{
+    sqlite3_stmt *st;
+    int64_t stale[64];
+    int n = 0;
+
+    ss->gen = query_int(ss, "SELECT generation FROM redsink_status", -1);
+    if (ss->gen < 1)
+        return rs_fail(&ss->base.err, RS_E_SQL, "cannot use '%s': its redsink_status "
+                       "table is damaged", ss->path);
+    if (sqlite3_prepare_v2(ss->db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                           " AND name GLOB 'g[0-9]*_*'", -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(ss, "read the schema");
+    while (sqlite3_step(st) == SQLITE_ROW && n < 64) {
+        int64_t g = table_generation((const char *)sqlite3_column_text(st, 0));
+        int seen = 0;
+
+        for (int i = 0; i < n; i++)
+            seen |= stale[i] == g;
+        if (g >= 0 && g != ss->gen && !seen)
+            stale[n++] = g;
+    }
+    sqlite3_finalize(st);
+    for (int i = 0; i < n; i++)
+        if (drop_generation(ss, stale[i]))
+            return -1;
+    /* Recreate the views: cheap, and repairs them if someone dropped one. */
+    return exec_gen(ss, views_ddl, ss->gen, "create the views");
+}
+
+/* Create or check the schema in one write transaction. */
+static int schema_open(struct sqlite_sink *ss)
+{
+    int64_t app, tables;
+
+    if (sqlite3_exec(ss->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(ss, "lock the database");
+    app = query_int(ss, "PRAGMA application_id", 0);
+    tables = query_int(ss, "SELECT count(*) FROM sqlite_schema", 0);
+    if (app == 0 && tables == 0) {
+        if (schema_create(ss))
+            goto fail;
+    } else if (app != APP_ID) {
+        rs_fail(&ss->base.err, RS_E_SQL, "cannot use '%s': not a redsink mirror", ss->path);
+        goto fail;
+    } else if (query_int(ss, "PRAGMA user_version", 0) > SCHEMA_VERSION) {
+        rs_fail(&ss->base.err, RS_E_SQL, "cannot use '%s': made by a newer redsink "
+                "(schema %lld)", ss->path, (long long)query_int(ss, "PRAGMA user_version", 0));
+        goto fail;
+    } else if (schema_recover(ss)) {
+        goto fail;
+    }
+    if (sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sql_fail(ss, "create the schema");
+        goto fail;
+    }
+    ss->target = ss->gen;
+    return 0;
+fail:
+    txn_rollback(ss);
+    return -1;
+}
+
+struct sink *sink_sqlite_open(const char *path, struct rs_error *err)
+{
+    struct sqlite_sink *ss;
+
+    if (path == NULL || *path == '\0') {
+        rs_fail(err, RS_E_CONFIG, "no SQLite database path given");
+        return NULL;
+    }
+    if ((ss = calloc(1, sizeof(*ss))) == NULL || (ss->path = strdup(path)) == NULL) {
+        free(ss);
+        rs_fail(err, RS_E_NOMEM, "cannot open '%s': out of memory", path);
+        return NULL;
+    }
+    ss->base.ops = &sqlite_ops;
+    ss->tail_kid = ss->group.kid = ss->consumer.kid = -1;
+    if (precreate(path, err)) {
+        free(ss->path);
+        free(ss);
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &ss->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)
+        != SQLITE_OK) {
+        rs_fail(err, RS_E_SQL, "cannot open '%s': %s", path, sqlite3_errmsg(ss->db));
+        sq_close(&ss->base);
+        return NULL;
+    }
+    if (configure(ss) || schema_open(ss)) {
+        rs_fail(err, ss->base.err.code, "%s", ss->base.err.msg);
+        sq_close(&ss->base);
+        return NULL;
+    }
+    return &ss->base;
+}
+
+static const struct sink_ops sqlite_ops = {
+    .version = 1,
+    .name = "sqlite",
+    .close = sq_close,
+    .read_checkpoint = sq_read_checkpoint,
+    .set_state = sq_set_state,
+    .load_begin = sq_load_begin,
+    .load_commit = sq_load_commit,
+    .load_abort = sq_load_abort,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .key_find = sq_key_find,
+    .key_create = sq_key_create,
+    .key_delete = sq_key_delete,
+    .key_set_expire = sq_key_set_expire,
+    .key_rename = sq_key_rename,
+    .key_is_empty = sq_key_is_empty,
+    .flush_db = sq_flush_db,
+    .string_get = sq_string_get,
+    .string_set = sq_string_set,
+    .hash_set = sq_hash_set,
+    .hash_del = sq_hash_del,
+    .list_push = sq_list_push,
+    .set_add = sq_set_add,
+    .set_rem = sq_set_rem,
+    .zset_score = sq_zset_score,
+    .zset_set = sq_zset_set,
+    .zset_rem = sq_zset_rem,
+    .stream_add = sq_stream_add,
+    .stream_meta_get = sq_stream_meta_get,
+    .stream_meta_set = sq_stream_meta_set,
+    .stream_trim = sq_stream_trim,
+    .stream_group = sq_stream_group,
+    .stream_pending = sq_stream_pending,
+    .stream_consumer = sq_stream_consumer,
+    .stream_consumer_pending = sq_stream_consumer_pending,
+    .function_store = sq_function_store,
+    .unknown_command = sq_unknown_command,
+};

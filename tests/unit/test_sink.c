@@ -1,0 +1,622 @@
+/*
+ * test_sink.c - the SQLite sink on a temporary file, checked through the
+ * contract's views with a second, independent SQLite connection (as a
+ * user would read the mirror).
+ *
+ * Exit status: 0 pass, 77 skip, 99 fail. One line per check.
+ *
+ * Also a bulk-load benchmark, not run by "make check":
+ *   test_sink --bench strings N [FILE]      N string keys, RDB-like order
+ *   test_sink --bench hashes N FIELDS [FILE]
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "sink.h"
+
+/* Bytes of a C literal, embedded NULs included. */
+#define LIT(s) ((struct rs_bytes){ (s), sizeof(s) - 1 })
+
+static int checks, failures;
+static char dir[64], path[128];
+static sqlite3 *rd;           /* the reader connection */
+
+static void check(int ok, const char *fmt, ...)
+{
+    va_list ap;
+
+    checks++;
+    failures += !ok;
+    printf("%s - ", ok ? "ok" : "FAIL");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+}
+
+/* Every row of 'sql' from the reader, columns joined by '|', rows by ';'.
+ * Returns a static buffer ("ERR: ..." on error). */
+static const char *q(const char *sql)
+{
+    static char out[8192];
+    sqlite3_stmt *st;
+    size_t n = 0;
+    int rc;
+
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(rd, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(out, sizeof(out), "ERR: %s", sqlite3_errmsg(rd));
+        return out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const unsigned char *t = sqlite3_column_text(st, i);
+
+            n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s", i ? "|" : (n ? ";" : ""),
+                                  t ? (const char *)t : "NULL");
+            if (n >= sizeof(out))
+                n = sizeof(out) - 1;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        snprintf(out, sizeof(out), "ERR: %s", sqlite3_errmsg(rd));
+    sqlite3_finalize(st);
+    return out;
+}
+
+static void check_q(const char *sql, const char *want)
+{
+    const char *got = q(sql);
+
+    check(strcmp(got, want) == 0, "%s => '%s'%s%s", sql, got,
+          strcmp(got, want) ? " want " : "", strcmp(got, want) ? want : "");
+}
+
+static void check_rc(struct sink *s, int rc, const char *what)
+{
+    check(rc == 0, "%s%s%s", what, rc ? ": " : "", rc ? s->err.msg : "");
+}
+
+static int64_t mkkey(struct sink *s, int db, struct rs_bytes key, enum rs_type t,
+                     int64_t exp, const struct rs_bytes *v)
+{
+    int64_t id = -1;
+
+    check_rc(s, s->ops->key_create(s, db, &key, t, exp, v, &id), "key_create");
+    return id;
+}
+
+static int64_t find(struct sink *s, int db, struct rs_bytes key, enum rs_type *t)
+{
+    struct sink_key k;
+
+    if (s->ops->key_find(s, db, &key, &k) != 0)
+        check(0, "key_find: %s", s->err.msg);
+    if (t)
+        *t = k.type;
+    return k.type == RS_T_NONE ? -1 : k.id;
+}
+
+/* ------------------------------------------------------------------ */
+
+/* The first mirror: every type, odd keys, expired data. */
+static void load_first(struct sink *s)
+{
+    struct rs_bytes v;
+    int64_t now = rs_now_ms(), id;
+    int added;
+
+    check_rc(s, s->ops->load_begin(s), "load_begin");
+    v = LIT("h\xc3\xa9llo");
+    mkkey(s, 0, LIT("str:utf8"), RS_T_STRING, RS_NO_EXPIRE, &v);
+    v = LIT("\x80\x81");
+    mkkey(s, 0, LIT("\xff\xfe\0k"), RS_T_STRING, RS_NO_EXPIRE, &v);   /* not UTF-8 */
+    v = LIT("nul");
+    mkkey(s, 0, LIT("a\0b"), RS_T_STRING, RS_NO_EXPIRE, &v);          /* UTF-8 with NUL */
+    v = LIT("u");
+    mkkey(s, 0, LIT("cl\xc3\xa9:\xe2\x82\xac"), RS_T_STRING, now + 3600000, &v);
+    v = LIT("gone");
+    mkkey(s, 0, LIT("expired"), RS_T_STRING, 1000, &v);
+    v = LIT("");
+    mkkey(s, 0, LIT("empty"), RS_T_STRING, RS_NO_EXPIRE, &v);
+    v = LIT("one");
+    mkkey(s, 1, LIT("k"), RS_T_STRING, RS_NO_EXPIRE, &v);
+
+    id = mkkey(s, 0, LIT("h"), RS_T_HASH, RS_NO_EXPIRE, NULL);
+    s->ops->hash_set(s, id, &LIT("f1"), &LIT("v1"), RS_NO_EXPIRE, &added);
+    check(added == 1, "hash_set new field: added");
+    s->ops->hash_set(s, id, &LIT("f2"), &LIT("v2"), 1000, NULL);
+    s->ops->hash_set(s, id, &LIT("f3"), &LIT("v3"), now + 3600000, NULL);
+
+    id = mkkey(s, 0, LIT("l"), RS_T_LIST, RS_NO_EXPIRE, NULL);
+    s->ops->list_push(s, id, 0, &LIT("a"));
+    s->ops->list_push(s, id, 0, &LIT("b"));
+    s->ops->list_push(s, id, 0, &LIT("c"));
+
+    id = mkkey(s, 0, LIT("s"), RS_T_SET, RS_NO_EXPIRE, NULL);
+    s->ops->set_add(s, id, &LIT("x"), NULL);
+    s->ops->set_add(s, id, &LIT("y"), NULL);
+    s->ops->set_add(s, id, &LIT("\xc0"), NULL);
+
+    id = mkkey(s, 0, LIT("z"), RS_T_ZSET, RS_NO_EXPIRE, NULL);
+    s->ops->zset_set(s, id, &LIT("m1"), 1.5);
+    s->ops->zset_set(s, id, &LIT("m2"), -2);
+
+    id = mkkey(s, 0, LIT("st"), RS_T_STREAM, RS_NO_EXPIRE, NULL);
+    s->ops->stream_add(s, id, &(struct rs_stream_id){ 1, 1 }, 0, &LIT("f"), &LIT("v"));
+    s->ops->stream_add(s, id, &(struct rs_stream_id){ 1, 1 }, 1, &LIT("g"), &LIT("w"));
+    s->ops->stream_add(s, id, &(struct rs_stream_id){ 2, 0 }, 0, &LIT("f"), &LIT("x"));
+    s->ops->stream_meta_set(s, id, &(struct rs_stream_meta){ 2, { 2, 0 }, 1, { 1, 1 },
+                                                              { 0, 0 }, 2 });
+    s->ops->stream_group(s, id, &(struct rs_stream_group){ LIT("g1"), { 1, 1 }, 1 });
+    s->ops->stream_pending(s, id, &(struct rs_stream_pending){ { 1, 1 }, now, 1 });
+    s->ops->stream_consumer(s, id, &(struct rs_stream_consumer){ LIT("c1"), now, -1 });
+    check_rc(s, s->ops->stream_consumer_pending(s, id, &(struct rs_stream_id){ 1, 1 }),
+             "load: stream group, PEL, consumer");
+    check_rc(s, s->ops->function_store(s, &LIT("#!lua name=mylib\nredis.register_function"
+                                                "('f', function() return 1 end)")),
+             "load: function_store");
+    check(s->err.code == 0, "load: no error (%s)", s->err.msg);
+}
+
+static void check_first_views(void)
+{
+    check_q("SELECT count(*) FROM redis_keys", "11");
+    check_q("SELECT hex(key), typeof(key), type, typeof(type) FROM redis_keys"
+            " WHERE key = CAST(X'FFFE006B' AS BLOB)", "FFFE006B|blob|string|text");
+    check_q("SELECT hex(key), typeof(key), length(CAST(key AS BLOB)) FROM redis_keys"
+            " WHERE key = 'a' || char(0) || 'b'", "610062|text|3");
+    check_q("SELECT value, typeof(value) FROM redis_strings WHERE key = 'str:utf8'",
+            "h\xc3\xa9llo|text");
+    check_q("SELECT hex(value), typeof(value) FROM redis_strings"
+            " WHERE key = X'FFFE006B'", "8081|blob");
+    check_q("SELECT value, typeof(value) FROM redis_strings WHERE key = 'empty'", "|text");
+    check_q("SELECT count(*) FROM redis_keys WHERE key = 'expired'", "0");
+    check_q("SELECT count(*) FROM g2_keys WHERE key = 'expired'", "1");
+    check_q("SELECT typeof(expire_at), expire_at > 0 FROM redis_keys"
+            " WHERE key = 'cl\xc3\xa9:\xe2\x82\xac'", "integer|1");
+    check_q("SELECT typeof(expire_at) FROM redis_keys WHERE key = 'h'", "null");
+    check_q("SELECT db, value FROM redis_strings WHERE key = 'k'", "1|one");
+    check_q("SELECT field, value, typeof(expire_at) FROM redis_hashes WHERE key = 'h'"
+            " ORDER BY field", "f1|v1|null;f3|v3|integer");
+    check_q("SELECT idx, typeof(idx), value FROM redis_lists WHERE key = 'l' ORDER BY idx",
+            "0|integer|a;1|integer|b;2|integer|c");
+    check_q("SELECT hex(member), typeof(member) FROM redis_sets WHERE key = 's'"
+            " ORDER BY member", "78|text;79|text;C0|blob");
+    check_q("SELECT member, score, typeof(score) FROM redis_zsets ORDER BY score",
+            "m2|-2.0|real;m1|1.5|real");
+    check_q("SELECT id, typeof(id), ms, seq, pos, field, value FROM redis_streams"
+            " ORDER BY ms, seq, pos", "1-1|text|1|1|0|f|v;1-1|text|1|1|1|g|w;2-0|text|2|0|0|f|x");
+    check_q("SELECT grp, ms, seq, consumer, delivery_count FROM g2_spel", "g1|1|1|c1|1");
+    check_q("SELECT name FROM g2_func", "mylib");
+    check_q("SELECT master_replid, offset, db, state, generation, keys_loaded FROM redsink_status",
+            "0123456789012345678901234567890123456789|100|3|new|2|12");
+}
+
+struct got { char buf[16]; size_t len; };
+
+static void got_string(void *ud, const struct rs_bytes *v)
+{
+    struct got *g = ud;
+
+    memcpy(g->buf, v->ptr, v->len < sizeof(g->buf) ? v->len : sizeof(g->buf));
+    g->len = v->len;
+}
+
+static void test_stream_ops(struct sink *s)
+{
+    struct got got = { "", 0 };
+    struct repl_pos pos;
+    struct rs_stream_meta m;
+    enum rs_type t;
+    int64_t id;
+    int r, found;
+    uint64_t removed;
+    double score;
+
+    check_rc(s, s->ops->begin(s), "begin");
+    id = find(s, 0, LIT("h"), &t);
+    check(id > 0 && t == RS_T_HASH, "key_find hash");
+    check(find(s, 0, LIT("\xff\xfe\0k"), &t) > 0 && t == RS_T_STRING, "key_find binary key");
+    check(find(s, 0, LIT("a\0b"), NULL) > 0, "key_find key with NUL");
+    check(find(s, 0, LIT("a"), NULL) < 0, "key_find 'a' is not 'a\\0b'");
+    check(find(s, 1, LIT("h"), NULL) < 0, "key_find other db");
+    s->ops->hash_set(s, id, &LIT("f1"), &LIT("V1"), RS_NO_EXPIRE, &r);
+    check(r == 0, "hash_set existing field: not added");
+    s->ops->hash_set(s, id, &LIT("f4"), &LIT("v4"), RS_NO_EXPIRE, &r);
+    check(r == 1, "hash_set new field: added");
+    s->ops->hash_del(s, id, &LIT("f3"), &r);
+    check(r == 1, "hash_del existing: removed");
+    s->ops->hash_del(s, id, &LIT("nope"), &r);
+    check(r == 0, "hash_del missing: not removed");
+
+    /* Uncommitted: the reader still sees the last commit. */
+    check_q("SELECT group_concat(field) FROM redis_hashes WHERE key = 'h'", "f1,f3");
+
+    id = find(s, 0, LIT("l"), NULL);
+    s->ops->list_push(s, id, 1, &LIT("z0"));
+    s->ops->list_push(s, id, 0, &LIT("d"));
+    s->ops->list_push(s, id, 1, &LIT("z1"));
+
+    id = find(s, 0, LIT("s"), NULL);
+    s->ops->set_add(s, id, &LIT("x"), &r);
+    check(r == 0, "set_add existing: not added");
+    s->ops->set_add(s, id, &LIT("w"), &r);
+    check(r == 1, "set_add new: added");
+    s->ops->set_rem(s, id, &LIT("y"), &r);
+    check(r == 1, "set_rem: removed");
+    s->ops->set_rem(s, id, &LIT("\xc0"), &r);
+    check(r == 1, "set_rem binary member (BLOB bound as BLOB): removed");
+
+    id = find(s, 0, LIT("z"), NULL);
+    s->ops->zset_set(s, id, &LIT("m1"), 3.0);
+    s->ops->zset_score(s, id, &LIT("m1"), &found, &score);
+    check(found && score == 3.0, "zset_score after zset_set");
+    s->ops->zset_rem(s, id, &LIT("m2"), &r);
+    check(r == 1, "zset_rem: removed");
+    s->ops->zset_score(s, id, &LIT("m2"), &found, &score);
+    check(!found, "zset_score of removed member: not found");
+
+    id = find(s, 0, LIT("st"), NULL);
+    s->ops->stream_add(s, id, &(struct rs_stream_id){ 3, 0 }, 0, &LIT("f"), &LIT("y"));
+    s->ops->stream_meta_get(s, id, &m);
+    check(m.length == 2 && m.last_id.ms == 2 && m.has_v2 && m.first_id.seq == 1 &&
+          m.entries_added == 2, "stream_meta_get after load");
+    m.length = 3;
+    m.last_id = (struct rs_stream_id){ 3, 0 };
+    m.entries_added = 3;
+    s->ops->stream_meta_set(s, id, &m);
+    memset(&m, 0, sizeof(m));
+    s->ops->stream_meta_get(s, id, &m);
+    check(m.length == 3 && m.last_id.ms == 3 && m.entries_added == 3, "stream_meta round trip");
+    check_rc(s, s->ops->stream_trim(s, id, NULL, 2, &removed), "stream_trim MAXLEN 2");
+    check(removed == 1, "stream_trim MAXLEN 2 removed 1 (%llu)", (unsigned long long)removed);
+    check_rc(s, s->ops->stream_trim(s, id, &(struct rs_stream_id){ 3, 0 }, -1, &removed),
+             "stream_trim MINID 3-0");
+    check(removed == 1, "stream_trim MINID removed 1 (%llu)", (unsigned long long)removed);
+    s->ops->stream_trim(s, id, NULL, 5, &removed);
+    check(removed == 0, "stream_trim MAXLEN above length removes nothing");
+
+    id = find(s, 0, LIT("str:utf8"), NULL);
+    check_rc(s, s->ops->key_rename(s, id, 2, &LIT("renamed")), "key_rename");
+    check(find(s, 0, LIT("str:utf8"), NULL) < 0, "renamed: old name gone");
+    check(find(s, 2, LIT("renamed"), NULL) == id, "renamed: new name, same id");
+    check_rc(s, s->ops->string_set(s, id, &LIT("\x01\x02\xff")), "string_set");
+
+    id = find(s, 0, LIT("z"), NULL);
+    s->ops->key_is_empty(s, id, RS_T_ZSET, &r);
+    check(r == 0, "key_is_empty: not empty");
+    s->ops->zset_rem(s, id, &LIT("m1"), NULL);
+    s->ops->key_is_empty(s, id, RS_T_ZSET, &r);
+    check(r == 1, "key_is_empty: empty after last zset_rem");
+    check_rc(s, s->ops->key_delete(s, id), "key_delete zset");
+
+    id = find(s, 0, LIT("s"), NULL);
+    check_rc(s, s->ops->key_delete(s, id), "key_delete set");
+    id = find(s, 0, LIT("empty"), NULL);
+    check_rc(s, s->ops->key_set_expire(s, id, 1000), "key_set_expire (past)");
+    id = find(s, 0, LIT("cl\xc3\xa9:\xe2\x82\xac"), NULL);
+    check_rc(s, s->ops->key_set_expire(s, id, RS_NO_EXPIRE), "key_set_expire (persist)");
+    check_rc(s, s->ops->flush_db(s, 1), "flush_db 1");
+    s->ops->unknown_command(s, &LIT("FOO"));
+    s->ops->unknown_command(s, &LIT("foo"));
+    check_rc(s, s->ops->set_state(s, "streaming", "in txn"), "set_state in a transaction");
+    pos = (struct repl_pos){ "abcdefabcdefabcdefabcdefabcdefabcdefabcd", 200, 2 };
+    check_rc(s, s->ops->commit(s, &pos, &(struct sink_stats){ 13, 42, 2 }), "commit");
+
+    check_q("SELECT field, value FROM redis_hashes WHERE key = 'h' ORDER BY field",
+            "f1|V1;f4|v4");
+    check_q("SELECT idx, value FROM redis_lists WHERE key = 'l' ORDER BY idx",
+            "0|z1;1|z0;2|a;3|b;4|c;5|d");
+    check_q("SELECT count(*) FROM redis_sets", "0");
+    check_q("SELECT count(*) FROM redis_zsets", "0");
+    check_q("SELECT count(*) FROM g2_zset UNION ALL SELECT count(*) FROM g2_set", "0;0");
+    check_q("SELECT id, field, value FROM redis_streams", "3-0|f|y");
+    check_q("SELECT db, key, hex(value), typeof(value) FROM redis_strings"
+            " WHERE key = 'renamed'", "2|renamed|0102FF|blob");
+    check_q("SELECT count(*) FROM redis_keys WHERE key IN ('empty', 'k')", "0");
+    check_q("SELECT typeof(expire_at) FROM redis_keys WHERE key = 'cl\xc3\xa9:\xe2\x82\xac'",
+            "null");
+    check_q("SELECT name, count FROM redsink_unknown_commands", "foo|2");
+    check_q("SELECT master_replid, offset, db, state, detail, commands_applied,"
+            " unknown_commands FROM redsink_status",
+            "abcdefabcdefabcdefabcdefabcdefabcdefabcd|200|2|streaming|in txn|42|2");
+    memset(&pos, 0, sizeof(pos));
+    check_rc(s, s->ops->read_checkpoint(s, &pos), "read_checkpoint");
+    check(pos.offset == 200 && pos.db == 2 &&
+          strcmp(pos.replid, "abcdefabcdefabcdefabcdefabcdefabcdefabcd") == 0,
+          "read_checkpoint after commit: %s %lld %d", pos.replid, (long long)pos.offset, pos.db);
+
+    check_rc(s, s->ops->string_get(s, find(s, 0, LIT("a\0b"), NULL), got_string, &got),
+             "string_get");
+    check(got.len == 3 && memcmp(got.buf, "nul", 3) == 0, "string_get bytes");
+
+    /* rollback discards, and the sticky error clears */
+    check_rc(s, s->ops->begin(s), "begin (to roll back)");
+    mkkey(s, 0, LIT("temp"), RS_T_STRING, RS_NO_EXPIRE, &LIT("t"));
+    id = find(s, 0, LIT("h"), NULL);
+    s->ops->hash_set(s, id, &LIT("f9"), &LIT("v9"), RS_NO_EXPIRE, NULL);
+    check(s->ops->key_create(s, 0, &LIT("temp"), RS_T_STRING, RS_NO_EXPIRE, &LIT("t"), &id)
+          == -1 && s->err.code == RS_E_SQL, "duplicate key_create fails: %s", s->err.msg);
+    check(s->ops->set_add(s, 1, &LIT("q"), NULL) == -1, "error is sticky");
+    check_rc(s, s->ops->rollback(s), "rollback");
+    check(s->err.code == 0, "rollback clears the error");
+    check(find(s, 0, LIT("temp"), NULL) < 0, "rolled-back key is gone");
+    check_q("SELECT count(*) FROM redis_hashes WHERE field = 'f9'", "0");
+    check_rc(s, s->ops->read_checkpoint(s, &pos), "read_checkpoint after rollback");
+    check(pos.offset == 200, "checkpoint unchanged by rollback");
+    check_rc(s, s->ops->set_state(s, "idle", NULL), "set_state idle");
+    check_q("SELECT state, typeof(detail) FROM redsink_status", "idle|null");
+}
+
+/* Full syncs: readers see the old mirror until load_commit. */
+static void test_generations(struct sink *s)
+{
+    struct repl_pos pos = { "ffffffffffffffffffffffffffffffffffffffff", 5000, 0 };
+    char name[32];
+
+    check_rc(s, s->ops->load_begin(s), "load_begin (to abort)");
+    mkkey(s, 0, LIT("only-in-aborted"), RS_T_STRING, RS_NO_EXPIRE, &LIT("x"));
+    check_rc(s, s->ops->set_state(s, "syncing", "half"), "set_state during a load");
+    check_q("SELECT count(*) FROM g3_keys", "1");
+    check_q("SELECT state FROM redsink_status", "syncing");
+    check_q("SELECT count(*) FROM redis_keys", "7");
+    check_rc(s, s->ops->load_abort(s), "load_abort");
+    check_q("SELECT count(*) FROM sqlite_schema WHERE name GLOB 'g3_*'", "0");
+    check_q("SELECT count(*) FROM redis_keys", "7");
+    check_rc(s, s->ops->begin(s), "stream after load_abort: begin");
+    check(find(s, 0, LIT("h"), NULL) > 0, "stream after load_abort: key_find");
+    check_rc(s, s->ops->commit(s, &(struct repl_pos){ "", 300, 0 }, NULL),
+             "stream after load_abort: commit");
+
+    check_rc(s, s->ops->load_begin(s), "load_begin (big)");
+    for (int i = 0; i < 250000; i++) {          /* more than one internal batch */
+        int n = snprintf(name, sizeof(name), "n:%d", i);
+        int64_t id;
+
+        s->ops->key_create(s, i % 3, &(struct rs_bytes){ name, (size_t)n },
+                           i % 2 ? RS_T_STRING : RS_T_LIST, RS_NO_EXPIRE, &LIT("v"), &id);
+
+        if (i % 2 == 0)
+            s->ops->list_push(s, id, 0, &LIT("e"));
+        if (i == 6)
+            s->ops->list_push(s, id, 1, &LIT("h"));   /* head push in a load */
+        if (s->err.code)
+            break;
+    }
+    check(s->err.code == 0, "load 250000 keys (%s)", s->err.msg);
+    check_q("SELECT count(*) FROM redis_keys", "7");
+    check_q("SELECT count(*) > 0 FROM g3_keys", "1");   /* batches committed, invisible */
+    sqlite3_exec(rd, "BEGIN", NULL, NULL, NULL);      /* a reader mid-transaction */
+    check_q("SELECT count(*) FROM redis_keys", "7");
+    check_rc(s, s->ops->load_commit(s, &pos), "load_commit");
+    check_q("SELECT count(*) FROM redis_keys", "7");     /* its snapshot: the old mirror */
+    sqlite3_exec(rd, "COMMIT", NULL, NULL, NULL);
+    check_q("SELECT count(*) FROM redis_keys", "250000");
+    check_q("SELECT idx, value FROM redis_lists WHERE key = 'n:4' AND db = 1", "0|e");
+    check_q("SELECT idx, value FROM redis_lists WHERE key = 'n:6' ORDER BY idx", "0|h;1|e");
+    check_q("SELECT idx, value FROM redis_lists WHERE key = 'n:8' ORDER BY idx", "0|e");
+    check_q("SELECT count(*) FROM sqlite_schema WHERE name GLOB 'g2_*'", "0");
+    check_q("SELECT name FROM sqlite_schema WHERE name = 'g3_keys_key'", "g3_keys_key");
+    check_q("SELECT master_replid, offset, generation, keys_loaded FROM redsink_status",
+            "ffffffffffffffffffffffffffffffffffffffff|5000|3|250000");
+    check_q("SELECT count(*) FROM redsink_unknown_commands", "1");
+    {
+        struct sink_key k;
+
+        s->ops->key_find(s, 2, &LIT("n:5"), &k);
+        check(k.type == RS_T_STRING, "key_find after a load");
+    }
+}
+
+/* A crash in the middle of a load (no close): the next open drops it. */
+static void test_crash(void)
+{
+    struct rs_error err = { 0, "" };
+    struct sink *s;
+    pid_t pid;
+    int status;
+
+    fflush(stdout);
+    if ((pid = fork()) == 0) {
+        s = sink_open("sqlite", path, &err);
+        if (s == NULL || s->ops->load_begin(s))
+            _exit(1);
+        for (int i = 0; i < 1000; i++) {
+            char name[16];
+            int n = snprintf(name, sizeof(name), "c%d", i);
+            int64_t id;
+
+            s->ops->key_create(s, 0, &(struct rs_bytes){ name, (size_t)n }, RS_T_STRING,
+                               RS_NO_EXPIRE, &LIT("v"), &id);
+        }
+        s->ops->set_state(s, "syncing", NULL);    /* commits a batch */
+        _exit(s->err.code ? 1 : 0);               /* like kill -9: no close */
+    }
+    waitpid(pid, &status, 0);
+    check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child crashed mid-load");
+    check_q("SELECT count(*) FROM g4_keys", "1000");
+    s = sink_open("sqlite", path, &err);
+    check(s != NULL, "reopen after crash (%s)", err.msg);
+    if (s == NULL)
+        return;
+    check_q("SELECT count(*) FROM sqlite_schema WHERE name GLOB 'g4_*'", "0");
+    check_q("SELECT count(*) FROM redis_keys", "250000");
+    check_q("SELECT generation, offset FROM redsink_status", "3|5000");
+    sink_close(s);
+}
+
+static void test_errors(void)
+{
+    struct rs_error err = { 0, "" };
+    char other[160];
+    sqlite3 *db;
+
+    check(sink_open("sqlite", "/nonexistent/dir/m.db", &err) == NULL &&
+          strncmp(err.msg, "cannot open '/nonexistent/dir/m.db': ", 37) == 0,
+          "open in a missing directory: %s", err.msg);
+    rs_error_clear(&err);
+    snprintf(other, sizeof(other), "%s/other.db", dir);
+    sqlite3_open(other, &db);
+    sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL);
+    sqlite3_close(db);
+    check(sink_open("sqlite", other, &err) == NULL && strstr(err.msg, "not a redsink mirror"),
+          "refuse a foreign database: %s", err.msg);
+    unlink(other);
+    rs_error_clear(&err);
+    check(sink_open("postgres", "x", &err) == NULL && err.code == RS_E_CONFIG,
+          "unknown sink name: %s", err.msg);
+}
+
+static int run_tests(void)
+{
+    struct rs_error err = { 0, "" };
+    struct repl_pos pos;
+    struct stat sb;
+    struct sink *s;
+
+    umask(022);
+    s = sink_open("sqlite", path, &err);
+    if (s == NULL) {
+        printf("FAIL - sink_open: %s\n", err.msg);
+        return 99;
+    }
+    if (stat(path, &sb) != 0)
+        sb.st_mode = 0;
+    check((sb.st_mode & 0777) == 0640, "new file is 0640 (%o)", sb.st_mode & 0777);
+    if (sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        printf("FAIL - reader open\n");
+        return 99;
+    }
+    check_rc(s, s->ops->read_checkpoint(s, &pos), "read_checkpoint (new)");
+    check(pos.offset == -1 && pos.replid[0] == '\0' && pos.db == 0, "new mirror: offset -1");
+    check_q("SELECT count(*) FROM redis_keys", "0");
+    check_q("SELECT count(*) FROM redis_streams", "0");
+    check_q("SELECT state, offset FROM redsink_status", "new|-1");
+
+    load_first(s);
+    check_q("SELECT count(*) FROM redis_keys", "0");     /* not swapped in yet */
+    pos = (struct repl_pos){ "0123456789012345678901234567890123456789", 100, 3 };
+    check_rc(s, s->ops->load_commit(s, &pos), "load_commit");
+    check_first_views();
+    check_q("SELECT count(*) FROM sqlite_schema WHERE name GLOB 'g1_*'", "0");
+
+    test_stream_ops(s);
+    test_generations(s);
+    sink_close(s);
+    test_crash();
+    test_errors();
+    sqlite3_close(rd);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* benchmark                                                           */
+/* ------------------------------------------------------------------ */
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Names in a pseudo-random order (a stride permutation), as an RDB
+ * delivers them in hash-table order. */
+static int bench(int argc, char **argv)
+{
+    struct rs_error err = { 0, "" };
+    struct repl_pos pos = { "", 1, 0 };
+    struct rusage ru;
+    struct sink *s;
+    long n, fields = 0;
+    const char *file;
+    double t0, t1;
+    int hashes;
+
+    if (argc < 4)
+        return 99;
+    hashes = strcmp(argv[2], "hashes") == 0;
+    n = atol(argv[3]);
+    if (hashes)
+        fields = atol(argv[4]);
+    file = argc > 4 + hashes ? argv[4 + hashes] : "/tmp/bench_sink.db";
+    if ((s = sink_open("sqlite", file, &err)) == NULL) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 99;
+    }
+    t0 = now_s();
+    if (s->ops->load_begin(s))
+        goto fail;
+    for (long i = 0; i < n; i++) {
+        char key[32], val[32];
+        long k = (long)(((unsigned long long)i * 48271ULL + 12345ULL) % (unsigned long long)n);
+        struct rs_bytes kb = { key, (size_t)snprintf(key, sizeof(key), "key:%012ld", k) };
+        struct rs_bytes vb = { val, (size_t)snprintf(val, sizeof(val), "value:%06ld",
+                                                    k % 1000000) };
+        int64_t id;
+
+        if (s->ops->key_create(s, 0, &kb, hashes ? RS_T_HASH : RS_T_STRING, RS_NO_EXPIRE,
+                               hashes ? NULL : &vb, &id))
+            goto fail;
+        for (long f = 0; f < fields; f++) {
+            struct rs_bytes fb = { val, (size_t)snprintf(val, sizeof(val), "field:%ld", f) };
+            struct rs_bytes vv = { key, 12 };
+
+            if (s->ops->hash_set(s, id, &fb, &vv, RS_NO_EXPIRE, NULL))
+                goto fail;
+        }
+    }
+    t1 = now_s();
+    if (s->ops->load_commit(s, &pos))
+        goto fail;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("%s: %ld keys x %ld fields: inserts %.2f s, index+swap %.2f s, total %.2f s, "
+           "maxrss %ld MB\n", argv[2], n, fields, t1 - t0, now_s() - t1, now_s() - t0,
+           ru.ru_maxrss / 1024);
+    sink_close(s);
+    return 0;
+fail:
+    fprintf(stderr, "%s\n", s->err.msg);
+    return 99;
+}
+
+int main(int argc, char **argv)
+{
+    const char *tmp = getenv("TMPDIR");
+    char f[160];
+    int rc;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1 && strcmp(argv[1], "--bench") == 0)
+        return bench(argc, argv);
+    snprintf(dir, sizeof(dir), "%s/test_sink.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        return 77;
+    }
+    snprintf(path, sizeof(path), "%s/mirror.db", dir);
+    rc = run_tests();
+    if (failures == 0) {
+        for (int i = 0; i < 3; i++) {
+            snprintf(f, sizeof(f), "%s%s", path, (const char *[]){ "", "-wal", "-shm" }[i]);
+            unlink(f);
+        }
+        rmdir(dir);
+    }
+    printf("%d checks, %d failed\n", checks, failures);
+    if (failures)
+        printf("files kept in %s\n", dir);
+    return rc ? rc : failures ? 99 : 0;
+}
