@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
@@ -80,6 +81,7 @@ struct session {
     uint64_t payload_left;
     char tail[MARK_LEN];             /* last bytes of a diskless payload */
     uint64_t payload_seen;
+    uint64_t stream_seen;            /* stream bytes received after the payload */
 };
 
 /* ------------------------------------------------------------------ */
@@ -380,13 +382,16 @@ static int net_consume(struct session *s, const char *p, size_t n)
     if (spool_write(s->spool, p, n) != 0)
         return net_fail(s, RS_E_IO, spool_error(s->spool)->msg);
     if (s->phase == 1) {
-        if (s->payload == PAYLOAD_LEN && n > s->payload_left) {
-            size_t pl = (size_t)s->payload_left;
+        size_t pl = n;
 
-            return net_track_payload(s, p, pl);
-        }
-        return net_track_payload(s, p, n);
+        if (s->payload == PAYLOAD_LEN && n > s->payload_left)
+            pl = (size_t)s->payload_left;
+        if (net_track_payload(s, p, pl) != 0)
+            return -1;
+        n -= pl;
     }
+    if (s->phase == 2)
+        s->stream_seen += n;
     return 0;
 }
 
@@ -449,7 +454,12 @@ static void *net_main(void *arg)
                 net_fail(s, RS_E_IO, "cannot write to the master");
                 break;
             }
-            next_tick = now + 1000;
+            /* A diskless master ignores an ACK that arrives before it has
+             * reaped its fork child, and only starts the stream on a later
+             * one: until the first stream byte, ACK every 100 ms so the
+             * stream flows into the spool while the snapshot loads. */
+            next_tick = now + (s->phase == 2 && s->payload == PAYLOAD_MARK &&
+                               s->stream_seen == 0 ? 100 : 1000);
         }
         if (now - last_rx > s->timeout_ms) {
             snprintf(msg, sizeof(msg), "master timeout: no data nor PING for %d s",
@@ -475,6 +485,13 @@ static void publish_ack(struct session *s, const struct repl_pos *committed, int
         atomic_store(&s->ack_now, 1);
         (void)!write(s->wake[1], "a", 1);
     }
+}
+
+static void nap_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+    nanosleep(&ts, NULL);
 }
 
 /* The network thread's reason, or a generic one. */
@@ -562,6 +579,10 @@ static int load_payload(struct session *s, struct sink *sink, const struct hs_re
     struct payload_reader pr = { 0 };
     struct loader ld;
     int64_t t0 = rs_mono_ms();
+    /* Test hook: make the load artificially slow, to show that the link
+     * keeps draining the master meanwhile (tests/integration/slow_load.sh). */
+    const char *slow = getenv("REDSINK_TEST_SLOW_LOAD_MS");
+    int slow_ms = slow ? atoi(slow) : 0;
     int rc = -1;
 
     loader_init(&ld, sink);
@@ -578,6 +599,9 @@ static int load_payload(struct session *s, struct sink *sink, const struct hs_re
     }
     while (!pr.done) {
         ssize_t n = spool_read(s->spool, buf, CHUNK, 200), used;
+
+        if (slow_ms > 0 && n > 0)
+            nap_ms(slow_ms);
 
         if (*stop) {
             log_msg(RS_LOG_INFO, "stopped during the full sync: the previous mirror is kept");

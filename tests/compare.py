@@ -14,6 +14,7 @@ TEXT when its bytes are valid UTF-8 and BLOB otherwise (CONTRACT.md §3).
 """
 import json
 import math
+import os
 import random
 import socket
 import sqlite3
@@ -28,6 +29,9 @@ class Redis:
     def __init__(self, host, port):
         self.sock = socket.create_connection((host, int(port)), timeout=60)
         self.buf = b""
+        # the same variable redis-cli reads: the default user's password
+        if os.environ.get("REDISCLI_AUTH"):
+            self("AUTH", os.environ["REDISCLI_AUTH"])
 
     def _fill(self):
         data = self.sock.recv(1 << 16)

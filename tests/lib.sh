@@ -9,6 +9,7 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${REDSINK:=$top_builddir/daemon/redsink}"
+export top_srcdir top_builddir REDSINK
 COMPARE="python3 $top_srcdir/tests/compare.py"
 
 command -v redis-server >/dev/null || { echo "SKIP: redis-server not installed"; exit 77; }
