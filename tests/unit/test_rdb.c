@@ -1,0 +1,1495 @@
+/*
+ * test_rdb.c - unit tests of the streaming RDB parser (daemon/rdb.c).
+ *
+ * Without arguments: every .rdb under $top_srcdir/tests/fixtures/rdb/<v>/
+ * is parsed whole, one byte at a time and split at pseudo-random points,
+ * and the handler transcripts must agree; then CRC64, DUMP payloads,
+ * corruption (flipped bytes, truncation, forged lengths, thousands of
+ * random mutations) and hand-written byte arrays for what no fixture
+ * holds. Prints one line per check; exits 0 (pass) or 99 (fail).
+ *
+ * With "--json FILE.rdb": prints the content of FILE as a JSON array in
+ * the shape of the fixtures' expected.json (tests/rdb_expected.py
+ * compares them; tests/unit/rdb_fixtures.sh drives it).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* memmem */
+#endif
+
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "rdb.h"
+
+static int checks, failures;
+
+static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void check(int ok, const char *fmt, ...)
+{
+    va_list ap;
+
+    checks++;
+    if (!ok)
+        failures++;
+    printf("%s - ", ok ? "ok" : "FAIL");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------ utilities */
+
+struct sbuf {
+    char *p;
+    size_t n, cap;
+};
+
+static void sb_add(struct sbuf *b, const void *data, size_t len)
+{
+    if (b->n + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+
+        while (cap < b->n + len + 1)
+            cap *= 2;
+        b->p = realloc(b->p, cap);
+        if (b->p == NULL) {
+            perror("realloc");
+            exit(99);
+        }
+        b->cap = cap;
+    }
+    if (len)
+        memcpy(b->p + b->n, data, len);
+    b->n += len;
+    b->p[b->n] = '\0';
+}
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    sb_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+static void sb_hex(struct sbuf *b, const struct rs_bytes *v)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < v->len; i++) {
+        char two[2] = { hex[(unsigned char)v->ptr[i] >> 4], hex[(unsigned char)v->ptr[i] & 15] };
+
+        sb_add(b, two, 2);
+    }
+}
+
+/* Readable bytes for the hand-written cases' logs. */
+static void sb_esc(struct sbuf *b, const struct rs_bytes *v)
+{
+    for (size_t i = 0; i < v->len; i++) {
+        unsigned char c = (unsigned char)v->ptr[i];
+
+        if (c >= 0x21 && c < 0x7f && c != '\\')
+            sb_add(b, &c, 1);
+        else
+            sb_printf(b, "\\x%02x", c);
+    }
+}
+
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *d;
+    struct stat st;
+
+    if (f == NULL || fstat(fileno(f), &st) != 0) {
+        if (f)
+            fclose(f);
+        return NULL;
+    }
+    d = malloc((size_t)st.st_size + 1);
+    if (d == NULL || fread(d, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        free(d);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    *len = (size_t)st.st_size;
+    return d;
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t rng(void)
+{
+    uint64_t x = rng_state;
+
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+
+/* ---------------------------------------------------------- transcripts */
+
+/* Every event is folded into a 64-bit FNV-1a hash with its arguments, so
+ * the same input fed differently must give the same (hash, count). */
+struct transcript {
+    uint64_t h;
+    uint64_t events;
+};
+
+static void th_mix(struct transcript *t, const void *d, size_t n)
+{
+    const unsigned char *s = d;
+
+    for (size_t i = 0; i < n; i++) {
+        t->h ^= s[i];
+        t->h *= 0x100000001b3ULL;
+    }
+}
+
+static void th_tag(struct transcript *t, char tag)
+{
+    t->events++;
+    th_mix(t, &tag, 1);
+}
+
+static void th_bytes(struct transcript *t, const struct rs_bytes *b)
+{
+    uint64_t n = b->len;
+
+    th_mix(t, &n, sizeof(n));
+    th_mix(t, b->ptr, b->len);
+}
+
+static void th_u64(struct transcript *t, uint64_t v)
+{
+    th_mix(t, &v, sizeof(v));
+}
+
+static int t_aux(void *ud, const struct rs_bytes *k, const struct rs_bytes *v)
+{
+    th_tag(ud, 'a');
+    th_bytes(ud, k);
+    th_bytes(ud, v);
+    return 0;
+}
+
+static int t_db(void *ud, int db)
+{
+    th_tag(ud, 'd');
+    th_u64(ud, (uint64_t)db);
+    return 0;
+}
+
+static int t_key(void *ud, const struct rdb_key *k)
+{
+    th_tag(ud, 'k');
+    th_u64(ud, (uint64_t)k->db);
+    th_u64(ud, (uint64_t)k->type);
+    th_u64(ud, (uint64_t)k->rdb_type);
+    th_bytes(ud, &k->name);
+    th_u64(ud, (uint64_t)k->expire_ms);
+    th_bytes(ud, &k->module);
+    return 0;
+}
+
+static int t_one(void *ud, const struct rs_bytes *v)
+{
+    th_tag(ud, 'v');
+    th_bytes(ud, v);
+    return 0;
+}
+
+static int t_zset(void *ud, const struct rs_bytes *m, double s)
+{
+    th_tag(ud, 'z');
+    th_bytes(ud, m);
+    th_mix(ud, &s, sizeof(s));
+    return 0;
+}
+
+static int t_hash(void *ud, const struct rs_bytes *f, const struct rs_bytes *v, int64_t e)
+{
+    th_tag(ud, 'h');
+    th_bytes(ud, f);
+    th_bytes(ud, v);
+    th_u64(ud, (uint64_t)e);
+    return 0;
+}
+
+static int t_sitem(void *ud, const struct rs_stream_id *id, int pos,
+                   const struct rs_bytes *f, const struct rs_bytes *v)
+{
+    th_tag(ud, 'i');
+    th_u64(ud, id->ms);
+    th_u64(ud, id->seq);
+    th_u64(ud, (uint64_t)pos);
+    th_bytes(ud, f);
+    th_bytes(ud, v);
+    return 0;
+}
+
+static int t_smeta(void *ud, const struct rs_stream_meta *m)
+{
+    th_tag(ud, 'm');
+    th_u64(ud, m->length);
+    th_u64(ud, m->last_id.ms);
+    th_u64(ud, m->last_id.seq);
+    th_u64(ud, (uint64_t)m->has_v2);
+    th_u64(ud, m->first_id.ms);
+    th_u64(ud, m->max_deleted_id.seq);
+    th_u64(ud, m->entries_added);
+    return 0;
+}
+
+static int t_group(void *ud, const struct rs_stream_group *g)
+{
+    th_tag(ud, 'g');
+    th_bytes(ud, &g->name);
+    th_u64(ud, g->last_id.ms);
+    th_u64(ud, g->last_id.seq);
+    th_u64(ud, (uint64_t)g->entries_read);
+    return 0;
+}
+
+static int t_pend(void *ud, const struct rs_stream_pending *pe)
+{
+    th_tag(ud, 'p');
+    th_u64(ud, pe->id.ms);
+    th_u64(ud, pe->id.seq);
+    th_u64(ud, (uint64_t)pe->delivery_time);
+    th_u64(ud, pe->delivery_count);
+    return 0;
+}
+
+static int t_cons(void *ud, const struct rs_stream_consumer *c)
+{
+    th_tag(ud, 'c');
+    th_bytes(ud, &c->name);
+    th_u64(ud, (uint64_t)c->seen_time);
+    th_u64(ud, (uint64_t)c->active_time);
+    return 0;
+}
+
+static int t_cpend(void *ud, const struct rs_stream_id *id)
+{
+    th_tag(ud, 'q');
+    th_u64(ud, id->ms);
+    th_u64(ud, id->seq);
+    return 0;
+}
+
+static int t_kend(void *ud)
+{
+    th_tag(ud, 'e');
+    return 0;
+}
+
+static int t_func(void *ud, const struct rs_bytes *code)
+{
+    th_tag(ud, 'f');
+    th_bytes(ud, code);
+    return 0;
+}
+
+static int t_end(void *ud)
+{
+    th_tag(ud, 'E');
+    return 0;
+}
+
+static const struct rdb_handlers transcript_handlers = {
+    .on_aux = t_aux, .on_select_db = t_db, .on_key_begin = t_key,
+    .on_string = t_one, .on_list_item = t_one, .on_set_member = t_one,
+    .on_zset_member = t_zset, .on_hash_field = t_hash,
+    .on_stream_item = t_sitem, .on_stream_meta = t_smeta,
+    .on_stream_group = t_group, .on_stream_pending = t_pend,
+    .on_stream_consumer = t_cons, .on_stream_consumer_pending = t_cpend,
+    .on_key_end = t_kend, .on_function = t_func, .on_end = t_end,
+};
+
+enum split { SPLIT_WHOLE, SPLIT_BYTES, SPLIT_RANDOM };
+
+/* The outcome of one parse. */
+struct outcome {
+    enum rs_status st;       /* RS_DONE or RS_ERROR (after finish) */
+    size_t consumed;         /* bytes of the input that were payload */
+    char msg[256];
+};
+
+/* Feed 'data' split as asked; on RS_AGAIN at the end, call finish. */
+static struct outcome parse_with(const unsigned char *data, size_t len, enum rdb_mode mode,
+                                 enum split how, const struct rdb_handlers *h, void *ud,
+                                 size_t max_item)
+{
+    struct rdb_parser *p = rdb_parser_new(mode, h, ud, max_item);
+    struct outcome o = { RS_AGAIN, 0, "" };
+    size_t pos = 0;
+
+    while (pos < len || (pos == 0 && len == 0)) {
+        size_t n = len - pos, used = 0;
+
+        if (how == SPLIT_BYTES)
+            n = n ? 1 : 0;
+        else if (how == SPLIT_RANDOM && n > 0)
+            n = 1 + (size_t)(rng() % (rng() % 4 == 0 ? 8 : 3000)) % n;
+        o.st = rdb_parser_feed(p, (const char *)data + pos, n, &used);
+        o.consumed += used;
+        pos += n;
+        if (o.st != RS_AGAIN || len == 0)
+            break;
+    }
+    if (o.st == RS_AGAIN && rdb_parser_finish(p) != 0)
+        o.st = RS_ERROR;
+    if (o.st == RS_ERROR)
+        snprintf(o.msg, sizeof(o.msg), "%s", rdb_parser_error(p)->msg);
+    rdb_parser_free(p);
+    return o;
+}
+
+static struct outcome parse_transcript(const unsigned char *data, size_t len, enum rdb_mode mode,
+                                       enum split how, struct transcript *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->h = 0xcbf29ce484222325ULL;
+    return parse_with(data, len, mode, how, &transcript_handlers, t, 0);
+}
+
+/* ------------------------------------------------------- readable logs */
+
+/* The hand-written cases compare a readable log of the events. */
+static int l_aux(void *ud, const struct rs_bytes *k, const struct rs_bytes *v)
+{
+    sb_add(ud, "aux ", 4);
+    sb_esc(ud, k);
+    sb_add(ud, "=", 1);
+    sb_esc(ud, v);
+    sb_add(ud, "\n", 1);
+    return 0;
+}
+
+static int l_db(void *ud, int db)
+{
+    sb_printf(ud, "db %d\n", db);
+    return 0;
+}
+
+static int l_key(void *ud, const struct rdb_key *k)
+{
+    sb_printf(ud, "key %d %s %d ", k->db, rs_type_name(k->type), k->rdb_type);
+    sb_esc(ud, &k->name);
+    sb_printf(ud, " %" PRId64, k->expire_ms);
+    if (k->module.len) {
+        sb_add(ud, " ", 1);
+        sb_esc(ud, &k->module);
+    }
+    sb_add(ud, "\n", 1);
+    return 0;
+}
+
+static int l_str(void *ud, const struct rs_bytes *v)
+{
+    sb_add(ud, "v ", 2);
+    sb_esc(ud, v);
+    sb_add(ud, "\n", 1);
+    return 0;
+}
+
+static int l_zset(void *ud, const struct rs_bytes *m, double s)
+{
+    sb_add(ud, "z ", 2);
+    sb_esc(ud, m);
+    sb_printf(ud, " %.17g\n", s);
+    return 0;
+}
+
+static int l_hash(void *ud, const struct rs_bytes *f, const struct rs_bytes *v, int64_t e)
+{
+    sb_add(ud, "h ", 2);
+    sb_esc(ud, f);
+    sb_add(ud, " ", 1);
+    sb_esc(ud, v);
+    sb_printf(ud, " %" PRId64 "\n", e);
+    return 0;
+}
+
+static int l_sitem(void *ud, const struct rs_stream_id *id, int pos,
+                   const struct rs_bytes *f, const struct rs_bytes *v)
+{
+    sb_printf(ud, "si %" PRIu64 "-%" PRIu64 " %d ", id->ms, id->seq, pos);
+    sb_esc(ud, f);
+    sb_add(ud, " ", 1);
+    sb_esc(ud, v);
+    sb_add(ud, "\n", 1);
+    return 0;
+}
+
+static int l_smeta(void *ud, const struct rs_stream_meta *m)
+{
+    sb_printf(ud, "sm %" PRIu64 " %" PRIu64 "-%" PRIu64 " v2=%d %" PRIu64 "-%" PRIu64
+              " %" PRIu64 "-%" PRIu64 " %" PRIu64 "\n", m->length, m->last_id.ms, m->last_id.seq,
+              m->has_v2, m->first_id.ms, m->first_id.seq, m->max_deleted_id.ms,
+              m->max_deleted_id.seq, m->entries_added);
+    return 0;
+}
+
+static int l_group(void *ud, const struct rs_stream_group *g)
+{
+    sb_add(ud, "sg ", 3);
+    sb_esc(ud, &g->name);
+    sb_printf(ud, " %" PRIu64 "-%" PRIu64 " %" PRId64 "\n", g->last_id.ms, g->last_id.seq,
+              g->entries_read);
+    return 0;
+}
+
+static int l_pend(void *ud, const struct rs_stream_pending *pe)
+{
+    sb_printf(ud, "sp %" PRIu64 "-%" PRIu64 " %" PRId64 " %" PRIu64 "\n", pe->id.ms, pe->id.seq,
+              pe->delivery_time, pe->delivery_count);
+    return 0;
+}
+
+static int l_cons(void *ud, const struct rs_stream_consumer *c)
+{
+    sb_add(ud, "sc ", 3);
+    sb_esc(ud, &c->name);
+    sb_printf(ud, " %" PRId64 " %" PRId64 "\n", c->seen_time, c->active_time);
+    return 0;
+}
+
+static int l_cpend(void *ud, const struct rs_stream_id *id)
+{
+    sb_printf(ud, "sq %" PRIu64 "-%" PRIu64 "\n", id->ms, id->seq);
+    return 0;
+}
+
+static int l_kend(void *ud)
+{
+    sb_add(ud, "end\n", 4);
+    return 0;
+}
+
+static int l_func(void *ud, const struct rs_bytes *code)
+{
+    sb_add(ud, "func ", 5);
+    sb_esc(ud, code);
+    sb_add(ud, "\n", 1);
+    return 0;
+}
+
+static int l_end(void *ud)
+{
+    sb_add(ud, "EOF\n", 4);
+    return 0;
+}
+
+static const struct rdb_handlers log_handlers = {
+    .on_aux = l_aux, .on_select_db = l_db, .on_key_begin = l_key,
+    .on_string = l_str, .on_list_item = l_str, .on_set_member = l_str,
+    .on_zset_member = l_zset, .on_hash_field = l_hash,
+    .on_stream_item = l_sitem, .on_stream_meta = l_smeta,
+    .on_stream_group = l_group, .on_stream_pending = l_pend,
+    .on_stream_consumer = l_cons, .on_stream_consumer_pending = l_cpend,
+    .on_key_end = l_kend, .on_function = l_func, .on_end = l_end,
+};
+
+/* Parse whole, byte by byte and randomly split: the logs must agree.
+ * Returns the log of the whole parse (caller frees) and its outcome. */
+static char *parse_log(const unsigned char *d, size_t n, enum rdb_mode mode, struct outcome *o)
+{
+    struct sbuf whole = { 0 }, other = { 0 };
+    enum split how[2] = { SPLIT_BYTES, SPLIT_RANDOM };
+
+    *o = parse_with(d, n, mode, SPLIT_WHOLE, &log_handlers, &whole, 0);
+    sb_add(&whole, "", 0);
+    for (int i = 0; i < 2; i++) {
+        struct outcome o2 = parse_with(d, n, mode, how[i], &log_handlers, &other, 0);
+
+        sb_add(&other, "", 0);
+        if (strcmp(other.p, whole.p) != 0 || o2.st != o->st || strcmp(o2.msg, o->msg) != 0) {
+            sb_printf(&whole, "SPLIT MISMATCH (%s)\n", i ? "random" : "bytes");
+            break;
+        }
+        other.n = 0;
+    }
+    free(other.p);
+    return whole.p;
+}
+
+/* ----------------------------------------------------------- fixtures */
+
+static const char *srcdir(void)
+{
+    const char *s = getenv("top_srcdir");
+
+    return s && *s ? s : ".";
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+
+    return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+static void test_fixture_file(const char *path)
+{
+    struct transcript t0, t1, t2;
+    struct outcome o0, o1, o2;
+    unsigned char *d, *big;
+    size_t n;
+
+    if ((d = read_file(path, &n)) == NULL) {
+        check(0, "read %s", path);
+        return;
+    }
+    o0 = parse_transcript(d, n, RDB_MODE_FILE, SPLIT_WHOLE, &t0);
+    check(o0.st == RS_DONE && o0.consumed == n, "%s: whole: %s, %zu/%zu bytes, %" PRIu64 " events",
+          path, o0.st == RS_DONE ? "done" : o0.msg, o0.consumed, n, t0.events);
+    o1 = parse_transcript(d, n, RDB_MODE_FILE, SPLIT_BYTES, &t1);
+    check(o1.st == RS_DONE && o1.consumed == n && t1.h == t0.h && t1.events == t0.events,
+          "%s: byte at a time gives the same transcript", path);
+    for (int i = 0; i < 3; i++) {
+        o2 = parse_transcript(d, n, RDB_MODE_FILE, SPLIT_RANDOM, &t2);
+        check(o2.st == RS_DONE && o2.consumed == n && t2.h == t0.h && t2.events == t0.events,
+              "%s: random split #%d gives the same transcript", path, i);
+    }
+    /* Whatever follows the payload (a diskless end mark) is not ours. */
+    big = malloc(n + 40);
+    memcpy(big, d, n);
+    memset(big + n, 'x', 40);
+    o2 = parse_transcript(big, n + 40, RDB_MODE_FILE, SPLIT_WHOLE, &t2);
+    check(o2.st == RS_DONE && o2.consumed == n && t2.h == t0.h,
+          "%s: 40 bytes after the trailer are left to the caller (consumed %zu)", path, o2.consumed);
+    free(big);
+    free(d);
+}
+
+static int test_fixtures(void)
+{
+    char dir[4096], sub[4096 + 256], path[4096 + 512];
+    struct dirent **vers = NULL;
+    int nv, files = 0;
+
+    snprintf(dir, sizeof(dir), "%s/tests/fixtures/rdb", srcdir());
+    if ((nv = scandir(dir, &vers, NULL, alphasort)) < 0) {
+        check(0, "fixtures directory %s exists", dir);
+        return 0;
+    }
+    for (int i = 0; i < nv; i++) {
+        struct dirent **ents = NULL;
+        int ne;
+
+        snprintf(sub, sizeof(sub), "%s/%s", dir, vers[i]->d_name);
+        if (vers[i]->d_name[0] != '.' && (ne = scandir(sub, &ents, NULL, alphasort)) >= 0) {
+            for (int j = 0; j < ne; j++) {
+                if (has_suffix(ents[j]->d_name, ".rdb")) {
+                    snprintf(path, sizeof(path), "%s/%s", sub, ents[j]->d_name);
+                    test_fixture_file(path);
+                    files++;
+                }
+                free(ents[j]);
+            }
+            free(ents);
+        }
+        free(vers[i]);
+    }
+    free(vers);
+    check(files >= 40, "found %d fixture files", files);
+    return files;
+}
+
+/* ----------------------------------------------------------- corruption */
+
+static unsigned char *fixture(const char *rel, size_t *n)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/tests/fixtures/rdb/%s", srcdir(), rel);
+    return read_file(path, n);
+}
+
+static void test_bad_crc(void)
+{
+    struct transcript t;
+    struct outcome o;
+    unsigned char *d, *at;
+    size_t n;
+
+    if ((d = fixture("7.2.6/all-types.rdb", &n)) == NULL) {
+        check(0, "read 7.2.6/all-types.rdb");
+        return;
+    }
+    at = memmem(d, n, "value-of-the-empty-key", 22);
+    check(at != NULL, "found a raw string value to corrupt");
+    if (at) {
+        at[3] ^= 0x20;
+        o = parse_transcript(d, n, RDB_MODE_FILE, SPLIT_RANDOM, &t);
+        check(o.st == RS_ERROR && strstr(o.msg, "bad CRC64 at offset") != NULL,
+              "flipped value byte -> '%s'", o.msg);
+    }
+    free(d);
+}
+
+static void test_truncated(void)
+{
+    size_t n, cuts[8];
+    struct transcript t;
+    struct outcome o;
+    unsigned char *d;
+
+    if ((d = fixture("7.4.1/all-types.rdb", &n)) == NULL) {
+        check(0, "read 7.4.1/all-types.rdb");
+        return;
+    }
+    cuts[0] = 0, cuts[1] = 4, cuts[2] = 9, cuts[3] = 100, cuts[4] = n / 2;
+    cuts[5] = n - 9, cuts[6] = n - 8, cuts[7] = n - 1;
+    for (int i = 0; i < 8; i++) {
+        o = parse_transcript(d, cuts[i], RDB_MODE_FILE, SPLIT_RANDOM, &t);
+        check(o.st == RS_ERROR && strstr(o.msg, "truncated at offset") != NULL,
+              "truncated to %zu bytes -> '%s'", cuts[i], o.msg);
+    }
+    free(d);
+}
+
+/* Mutate a fixture thousands of times: every parse must end in DONE or
+ * an error, never a crash or a sanitizer report. */
+static void test_mutations(const char *rel, int rounds)
+{
+    int done = 0, errors = 0;
+    struct transcript t;
+    unsigned char *d, *m;
+    size_t n;
+
+    if ((d = fixture(rel, &n)) == NULL) {
+        check(0, "read %s", rel);
+        return;
+    }
+    m = malloc(n + 64);
+    for (int r = 0; r < rounds; r++) {
+        size_t len = n;
+        int k = 1 + (int)(rng() % 4);
+
+        memcpy(m, d, n);
+        for (int i = 0; i < k; i++) {
+            size_t at = 9 + (size_t)(rng() % (n - 9));
+
+            switch (rng() % 4) {
+            case 0: m[at] ^= (unsigned char)(1u << (rng() % 8)); break;
+            case 1: m[at] = (unsigned char)rng(); break;
+            case 2: m[at] = (unsigned char)(0xF0 + rng() % 16); break;
+            default: len = at; break;
+            }
+        }
+        struct outcome o = parse_transcript(m, len, RDB_MODE_FILE,
+                                            r % 8 == 0 ? SPLIT_RANDOM : SPLIT_WHOLE, &t);
+        if (o.st == RS_DONE)
+            done++;
+        else if (o.st == RS_ERROR && strncmp(o.msg, "rdb: ", 5) == 0)
+            errors++;
+    }
+    check(done + errors == rounds, "%s: %d random mutations: %d done, %d errors, 0 crashes",
+          rel, rounds, done, errors);
+    free(m);
+    free(d);
+}
+
+/* Random garbage after a valid magic. */
+static void test_garbage(int rounds)
+{
+    unsigned char g[512];
+    struct transcript t;
+    int ended = 0;
+
+    for (int r = 0; r < rounds; r++) {
+        size_t len = 9 + (size_t)(rng() % (sizeof(g) - 9));
+
+        memcpy(g, r % 2 ? "REDIS0011" : "REDIS0007", 9);
+        for (size_t i = 9; i < len; i++)
+            g[i] = (unsigned char)rng();
+        struct outcome o = parse_transcript(g, len, RDB_MODE_FILE, SPLIT_WHOLE, &t);
+        ended += o.st == RS_DONE || o.st == RS_ERROR;
+        o = parse_transcript(g + 9, len - 9, RDB_MODE_DUMP, SPLIT_WHOLE, &t);
+        ended += o.st == RS_DONE || o.st == RS_ERROR;
+    }
+    check(ended == 2 * rounds, "%d random garbage payloads (file and DUMP) all end cleanly", rounds);
+}
+
+/* --------------------------------------------------------- hand-written */
+
+/* Build an RDB by hand: magic, body, EOF and (version >= 5) the CRC. */
+struct bb {
+    unsigned char d[4096];
+    size_t n;
+};
+
+static void bb_raw(struct bb *b, const void *p, size_t n)
+{
+    memcpy(b->d + b->n, p, n);
+    b->n += n;
+}
+
+static void bb_byte(struct bb *b, unsigned v)
+{
+    b->d[b->n++] = (unsigned char)v;
+}
+
+static void bb_len(struct bb *b, uint64_t v)
+{
+    if (v < 64) {
+        bb_byte(b, (unsigned)v);
+    } else if (v < 16384) {
+        bb_byte(b, 0x40 | (unsigned)(v >> 8));
+        bb_byte(b, (unsigned)(v & 0xff));
+    } else if (v <= 0xffffffffULL) {
+        bb_byte(b, 0x80);
+        for (int i = 3; i >= 0; i--)
+            bb_byte(b, (unsigned)(v >> (8 * i)) & 0xff);
+    } else {
+        bb_byte(b, 0x81);
+        for (int i = 7; i >= 0; i--)
+            bb_byte(b, (unsigned)(v >> (8 * i)) & 0xff);
+    }
+}
+
+static void bb_len64(struct bb *b, uint64_t v)   /* always the 0x81 form */
+{
+    bb_byte(b, 0x81);
+    for (int i = 7; i >= 0; i--)
+        bb_byte(b, (unsigned)(v >> (8 * i)) & 0xff);
+}
+
+static void bb_str(struct bb *b, const char *s)
+{
+    bb_len(b, strlen(s));
+    bb_raw(b, s, strlen(s));
+}
+
+static void bb_le(struct bb *b, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        bb_byte(b, (unsigned)(v >> (8 * i)) & 0xff);
+}
+
+static void bb_magic(struct bb *b, const char *magic)
+{
+    b->n = 0;
+    bb_raw(b, magic, 9);
+}
+
+static void bb_finish(struct bb *b, int crc)
+{
+    bb_byte(b, 0xff);
+    if (crc)
+        bb_le(b, rdb_crc64(0, b->d, b->n), 8);
+}
+
+static void expect_log(const struct bb *b, enum rdb_mode mode, const char *what, const char *want)
+{
+    struct outcome o;
+    char *log = parse_log(b->d, b->n, mode, &o);
+    int ok = o.st == RS_DONE && o.consumed == b->n && strcmp(log, want) == 0;
+
+    check(ok, "%s", what);
+    if (!ok)
+        printf("  # status %d, %s\n  # got:\n%s  # want:\n%s", o.st, o.msg, log, want);
+    free(log);
+}
+
+static void expect_error(const struct bb *b, enum rdb_mode mode, const char *what, const char *msg)
+{
+    struct outcome o;
+    char *log = parse_log(b->d, b->n, mode, &o);
+    int ok = o.st == RS_ERROR && strstr(o.msg, msg) != NULL && strstr(log, "MISMATCH") == NULL;
+
+    check(ok, "%s -> '%s'", what, o.msg);
+    free(log);
+}
+
+static uint64_t module_id(const char *name, unsigned ver)
+{
+    static const char cs[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    uint64_t id = 0;
+
+    for (int i = 0; i < 9; i++)
+        id = id << 6 | (uint64_t)(strchr(cs, name[i]) - cs);
+    return id << 10 | ver;
+}
+
+static void bb_module_body(struct bb *b)
+{
+    bb_len(b, 2), bb_len(b, 12345);                 /* UINT */
+    bb_len(b, 1), bb_len64(b, (uint64_t)-5);        /* SINT */
+    bb_len(b, 3), bb_le(b, 0x3f800000, 4);          /* FLOAT 1.0 */
+    bb_len(b, 4), bb_le(b, 0x3ff0000000000000ULL, 8);
+    bb_len(b, 5), bb_str(b, "module-string");
+    bb_len(b, 0);                                   /* EOF */
+}
+
+static void test_crc_and_dump(void)
+{
+    static const unsigned char dump_v[] = { 0x00, 0x01, 0x76, 0x0b, 0x00, 0xf8, 0xd7,
+                                            0x73, 0xc1, 0xe4, 0xa7, 0x63, 0x47 };
+    uint64_t c = rdb_crc64(0, (const unsigned char *)"123456789", 9);
+    struct bb b;
+
+    check(c == 0xE9C6D914C4B8D9CAULL, "CRC64 check value 0x%016" PRIx64, c);
+    c = rdb_crc64(rdb_crc64(0, (const unsigned char *)"1234", 4), (const unsigned char *)"56789", 5);
+    check(c == 0xE9C6D914C4B8D9CAULL, "CRC64 is incremental");
+    b.n = 0;
+    bb_raw(&b, dump_v, sizeof(dump_v));
+    expect_log(&b, RDB_MODE_DUMP, "DUMP of string \"v\" (Redis 7.2 vector)",
+               "key 0 string 0  -1\nv v\nend\nEOF\n");
+    b.d[2] = 'w';
+    expect_error(&b, RDB_MODE_DUMP, "DUMP with a changed byte", "bad CRC64 at offset 5");
+
+    /* DUMP of a list: quicklist-2 with one listpack ["a","7"]. */
+    b.n = 0;
+    bb_byte(&b, 18), bb_len(&b, 1), bb_len(&b, 2), bb_len(&b, 12);
+    bb_raw(&b, "\x0c\x00\x00\x00\x02\x00\x81\x61\x02\x07\x01\xff", 12);
+    bb_le(&b, 11, 2);
+    bb_le(&b, rdb_crc64(0, b.d, b.n), 8);
+    expect_log(&b, RDB_MODE_DUMP, "DUMP of list [a,7]", "key 0 list 18  -1\nv a\nv 7\nend\nEOF\n");
+
+    /* Redis 8.6 may put KEY_META before the type byte. */
+    b.n = 0;
+    bb_byte(&b, 0xf3), bb_len(&b, 1), bb_raw(&b, "ABCD", 4), bb_len(&b, 2), bb_len(&b, 1),
+        bb_len(&b, 0);
+    bb_byte(&b, 0), bb_str(&b, "v");
+    bb_le(&b, 13, 2);
+    bb_le(&b, rdb_crc64(0, b.d, b.n), 8);
+    expect_log(&b, RDB_MODE_DUMP, "DUMP with KEY_META before the type",
+               "key 0 string 0  -1\nv v\nend\nEOF\n");
+
+    /* Type 22 in a DUMP is read as Valkey's HASH_2; a Redis footer
+     * version then makes it an error. */
+    for (int ver = 80; ver >= 12; ver -= 68) {
+        b.n = 0;
+        bb_byte(&b, 22), bb_len(&b, 1), bb_str(&b, "f"), bb_str(&b, "v"), bb_le(&b, 77, 8);
+        bb_le(&b, (uint64_t)ver, 2);
+        bb_le(&b, rdb_crc64(0, b.d, b.n), 8);
+        if (ver == 80)
+            expect_log(&b, RDB_MODE_DUMP, "DUMP of a Valkey HASH_2 (version 80)",
+                       "key 0 hash 22  -1\nh f v 77\nend\nEOF\n");
+        else
+            expect_error(&b, RDB_MODE_DUMP, "DUMP type 22 with Redis version 12", "type 22 with version 12");
+    }
+}
+
+static void test_hand_opcodes(void)
+{
+    struct bb b;
+    uint64_t mid = module_id("ReJSON-RL", 3);
+
+    /* 64-bit lengths (0x81) for a count and a string, and AUX/SELECTDB. */
+    bb_magic(&b, "REDIS0009");
+    bb_byte(&b, 0xfa), bb_str(&b, "redis-ver"), bb_str(&b, "5.0.0");
+    bb_byte(&b, 0xfe), bb_len64(&b, 3);
+    bb_byte(&b, 0xfb), bb_len(&b, 2), bb_len(&b, 0);
+    bb_byte(&b, 2), bb_str(&b, "s"), bb_len64(&b, 2);
+    bb_len64(&b, 3), bb_raw(&b, "abc", 3);
+    bb_byte(&b, 0xc1), bb_le(&b, (uint64_t)-300, 2);
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "64-bit lengths (0x81), int16 string -300",
+               "aux redis-ver=5.0.0\ndb 3\nkey 3 set 2 s -1\nv abc\nv -300\nend\nEOF\n");
+
+    /* Module value with its id in the 0x81 form, then MODULE_AUX, then a
+     * normal key to prove the skip stayed aligned. */
+    bb_magic(&b, "REDIS0009");
+    bb_byte(&b, 0xfc), bb_le(&b, 1700000000123ULL, 8);
+    bb_byte(&b, 7), bb_str(&b, "m"), bb_len64(&b, mid);
+    bb_module_body(&b);
+    bb_byte(&b, 0xf7), bb_len64(&b, mid), bb_len(&b, 2), bb_len(&b, 2);
+    bb_module_body(&b);
+    bb_byte(&b, 0), bb_str(&b, "after"), bb_str(&b, "ok");
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "module value skipped, name ReJSON-RL; MODULE_AUX skipped",
+               "key 0 module 7 m 1700000000123 ReJSON-RL\nend\nkey 0 string 0 after -1\nv ok\nend\nEOF\n");
+
+    bb_magic(&b, "REDIS0008");
+    bb_byte(&b, 6), bb_str(&b, "m"), bb_len64(&b, mid);
+    bb_finish(&b, 1);
+    expect_error(&b, RDB_MODE_FILE, "type 6 module value", "cannot skip");
+
+    /* EXPIRETIME (seconds) and zipmap in an RDB 2 file (no trailer). */
+    bb_magic(&b, "REDIS0002");
+    bb_byte(&b, 0xfd), bb_le(&b, 2000000000, 4);
+    bb_byte(&b, 9), bb_str(&b, "zm");
+    bb_len(&b, 17);
+    bb_raw(&b, "\x02" "\x03" "foo" "\x03\x02" "bar" "xx" "\x01" "k" "\x00\x00" "\xff", 17);
+    bb_byte(&b, 0xfd), bb_le(&b, (uint32_t)-1, 4);
+    bb_byte(&b, 0), bb_str(&b, "old"), bb_str(&b, "x");
+    bb_finish(&b, 0);
+    expect_log(&b, RDB_MODE_FILE, "EXPIRETIME seconds -> ms; zipmap with free bytes; RDB 2 ends at 0xff",
+               "key 0 hash 9 zm 2000000000000\nh foo bar -1\nh k  -1\nend\n"
+               "key 0 string 0 old -1000\nv x\nend\nEOF\n");
+
+    /* Old zset (type 3) with text, NaN, +inf and -inf scores. */
+    bb_magic(&b, "REDIS0006");
+    bb_byte(&b, 3), bb_str(&b, "z"), bb_len(&b, 4);
+    bb_str(&b, "a"), bb_byte(&b, 3), bb_raw(&b, "2.5", 3);
+    bb_str(&b, "n"), bb_byte(&b, 253);
+    bb_str(&b, "p"), bb_byte(&b, 254);
+    bb_str(&b, "m"), bb_byte(&b, 255);
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "type 3 zset with 253/254/255 scores",
+               "key 0 zset 3 z -1\nz a 2.5\nz n nan\nz p inf\nz m -inf\nend\nEOF\n");
+
+    /* FUNCTION_PRE_GA, FUNCTION2, SLOT_INFO, IDLE, FREQ. */
+    bb_magic(&b, "REDIS0012");
+    bb_byte(&b, 0xf6), bb_str(&b, "lib"), bb_str(&b, "LUA"), bb_len(&b, 1), bb_str(&b, "desc"),
+        bb_str(&b, "return 1");
+    bb_byte(&b, 0xf5), bb_str(&b, "#!lua name=x\nreturn 2");
+    bb_byte(&b, 0xfe), bb_len(&b, 0);
+    bb_byte(&b, 0xf4), bb_len(&b, 1234), bb_len(&b, 1), bb_len(&b, 0);
+    bb_byte(&b, 0xf8), bb_len(&b, 99);
+    bb_byte(&b, 0), bb_str(&b, "a"), bb_str(&b, "1");
+    bb_byte(&b, 0xf9), bb_byte(&b, 5);
+    bb_byte(&b, 0), bb_str(&b, "b"), bb_str(&b, "2");
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "FUNCTION_PRE_GA, FUNCTION2, SLOT_INFO, IDLE, FREQ",
+               "func #!LUA\\x20name=lib\\x0areturn\\x201\nfunc #!lua\\x20name=x\\x0areturn\\x202\n"
+               "db 0\nkey 0 string 0 a -1\nv 1\nend\nkey 0 string 0 b -1\nv 2\nend\nEOF\n");
+
+    /* Redis 8.6 KEY_META (243) before a key. */
+    bb_magic(&b, "REDIS0013");
+    bb_byte(&b, 0xfc), bb_le(&b, 5000, 8);
+    bb_byte(&b, 0xf3), bb_len(&b, 2);
+    bb_raw(&b, "ABCD", 4), bb_len(&b, 2), bb_len(&b, 7), bb_len(&b, 0);
+    bb_raw(&b, "EFGH", 4), bb_len(&b, 5), bb_str(&b, "meta"), bb_len(&b, 0);
+    bb_byte(&b, 0), bb_str(&b, "k"), bb_str(&b, "v");
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "RDB 13 KEY_META skipped, expire kept for the key",
+               "key 0 string 0 k 5000\nv v\nend\nEOF\n");
+
+    /* RDB 1 and 4 end right after 0xff (no trailer: what follows is not
+     * ours); RDB 5 is the first with a CRC64. */
+    for (int v = 1; v <= 5; v += (v == 1 ? 3 : 1)) {
+        char magic[24], what[64];
+        struct outcome o;
+        char *log;
+
+        snprintf(magic, sizeof(magic), "REDIS%04d", v);
+        bb_magic(&b, magic);
+        bb_byte(&b, 0xfe), bb_len(&b, 1);
+        bb_byte(&b, 1), bb_str(&b, "l"), bb_len(&b, 2), bb_str(&b, "x"), bb_byte(&b, 0xc0),
+            bb_byte(&b, 0x80);
+        bb_finish(&b, v >= 5);
+        snprintf(what, sizeof(what), "RDB version %d framing", v);
+        expect_log(&b, RDB_MODE_FILE, what, "db 1\nkey 1 list 1 l -1\nv x\nv -128\nend\nEOF\n");
+        memcpy(b.d + b.n, "$EOF-mark", 9);
+        log = parse_log(b.d, b.n + 9, RDB_MODE_FILE, &o);
+        check(o.st == RS_DONE && o.consumed == b.n, "RDB version %d: bytes after the payload not consumed", v);
+        free(log);
+    }
+
+    bb_magic(&b, "REDIS0013");
+    bb_byte(&b, 26), bb_str(&b, "s"), bb_len(&b, 0);
+    bb_finish(&b, 1);
+    expect_error(&b, RDB_MODE_FILE, "type 26", "unsupported type 26");
+}
+
+static void test_hand_hashes(void)
+{
+    struct bb b;
+
+    /* Valkey 9 HASH_2 (type 22) in a VALKEY080 file. */
+    bb_magic(&b, "VALKEY080");
+    bb_byte(&b, 22), bb_str(&b, "h"), bb_len(&b, 2);
+    bb_str(&b, "f1"), bb_str(&b, "v1"), bb_le(&b, (uint64_t)-1, 8);
+    bb_str(&b, "f2"), bb_str(&b, "v2"), bb_le(&b, 4102444800000ULL, 8);
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "Valkey HASH_2 (22) in a VALKEY080 file",
+               "key 0 hash 22 h -1\nh f1 v1 -1\nh f2 v2 4102444800000\nend\nEOF\n");
+
+    /* Redis 7.4 RC type 22: (absolute ttl, field, value), no minExpire. */
+    bb_magic(&b, "REDIS0012");
+    bb_byte(&b, 22), bb_str(&b, "h"), bb_len(&b, 2);
+    bb_len(&b, 0), bb_str(&b, "a"), bb_str(&b, "1");
+    bb_len(&b, 4102444800123ULL), bb_str(&b, "b"), bb_str(&b, "2");
+    /* type 23: listpack of (field, value, ttl) without the 8-byte minExpire */
+    bb_byte(&b, 23), bb_str(&b, "l");
+    bb_len(&b, 27);
+    bb_raw(&b, "\x1b\x00\x00\x00\x06\x00" "\x81x\x02" "\x81y\x02" "\x00\x01"
+               "\x81z\x02" "\x81w\x02" "\xf3\x01\x02\x03\x04\x05" "\xff", 27);
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "Redis 7.4 RC forms 22 and 23",
+               "key 0 hash 22 h -1\nh a 1 -1\nh b 2 4102444800123\nend\n"
+               "key 0 hash 23 l -1\nh x y -1\nh z w 67305985\nend\nEOF\n");
+
+    /* Empty collections are still reported (begin + end). */
+    bb_magic(&b, "REDIS0011");
+    bb_byte(&b, 2), bb_str(&b, "e"), bb_len(&b, 0);
+    bb_byte(&b, 4), bb_str(&b, "h"), bb_len(&b, 0);
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "empty set and hash: begin + end",
+               "key 0 set 2 e -1\nend\nkey 0 hash 4 h -1\nend\nEOF\n");
+}
+
+static void test_hand_errors(void)
+{
+    struct bb b;
+
+    bb_magic(&b, "REDIS0011");
+    bb_byte(&b, 0x2a);
+    expect_error(&b, RDB_MODE_FILE, "unknown opcode", "unknown opcode 0x2a at offset 9");
+
+    bb_magic(&b, "REDIS0011");
+    bb_byte(&b, 0), bb_str(&b, "k"), bb_byte(&b, 0xc5);
+    expect_error(&b, RDB_MODE_FILE, "bad string encoding", "at offset 12");
+
+    bb_magic(&b, "REDIS0011");
+    bb_byte(&b, 0), bb_str(&b, "k"), bb_byte(&b, 0x80), bb_raw(&b, "\xff\xff\xff\xf0", 4);
+    expect_error(&b, RDB_MODE_FILE, "forged 4 GB string length", "exceeds the limit");
+
+    bb_magic(&b, "REDIS0011");
+    bb_byte(&b, 0), bb_str(&b, "k"), bb_len64(&b, 1ULL << 60);
+    expect_error(&b, RDB_MODE_FILE, "forged 2^60 string length", "exceeds the limit");
+
+    bb_magic(&b, "REDIS0011");
+    bb_byte(&b, 0), bb_str(&b, "k"), bb_byte(&b, 0xc3), bb_len(&b, 3), bb_len(&b, 400000000),
+        bb_raw(&b, "\x02xyz", 4);
+    expect_error(&b, RDB_MODE_FILE, "forged LZF expansion", "bad LZF string");
+
+    /* A 300 MB string length within the limit, 100 bytes present: no
+     * error until the input ends, then "truncated". */
+    bb_magic(&b, "REDIS0011");
+    bb_byte(&b, 0), bb_str(&b, "k"), bb_len(&b, 300u << 20);
+    memset(b.d + b.n, 'q', 100);
+    b.n += 100;
+    expect_error(&b, RDB_MODE_FILE, "300 MB length, 100 bytes sent", "truncated at offset 117 (inside a string value)");
+
+    bb_magic(&b, "RODIS0011");
+    expect_error(&b, RDB_MODE_FILE, "bad magic", "bad magic");
+    bb_magic(&b, "REDIS0014");
+    expect_error(&b, RDB_MODE_FILE, "RDB version 14", "unsupported RDB version 14");
+
+    /* A corrupt listpack: the entry claims more bytes than the blob has. */
+    bb_magic(&b, "REDIS0011");
+    bb_byte(&b, 20), bb_str(&b, "s"), bb_len(&b, 10);
+    bb_raw(&b, "\x0a\x00\x00\x00\x01\x00\x85\x61\x02\xff", 10);
+    bb_finish(&b, 1);
+    expect_error(&b, RDB_MODE_FILE, "corrupt listpack", "corrupt listpack at offset 12");
+
+}
+
+/* A handler that stops the parser, with and without its own message. */
+static struct rdb_parser *stop_parser;
+
+static int stop_key(void *ud, const struct rdb_key *k)
+{
+    (void)ud;
+    (void)k;
+    if (stop_parser)
+        rdb_parser_set_error(stop_parser, RS_E_CALLBACK, "key refused by the test");
+    return 1;
+}
+
+static void test_callback_stop(void)
+{
+    struct rdb_handlers h = { .on_key_begin = stop_key };
+    const struct rs_error *e;
+    enum rs_status st;
+    size_t used;
+    struct bb b;
+
+    bb_magic(&b, "REDIS0011");
+    bb_byte(&b, 0), bb_str(&b, "k"), bb_str(&b, "v");
+    bb_finish(&b, 1);
+    for (int own = 0; own < 2; own++) {
+        struct rdb_parser *p = rdb_parser_new(RDB_MODE_FILE, &h, NULL, 0);
+
+        stop_parser = own ? p : NULL;
+        st = rdb_parser_feed(p, (const char *)b.d, b.n, &used);
+        e = rdb_parser_error(p);
+        check(st == RS_ERROR && e->code == RS_E_CALLBACK &&
+              strstr(e->msg, own ? "refused by the test" : "handler stopped") != NULL,
+              "handler returning non-zero stops the parser: '%s'", e->msg);
+        st = rdb_parser_feed(p, (const char *)b.d, b.n, &used);
+        check(st == RS_ERROR && used == 0, "the error is sticky");
+        rdb_parser_free(p);
+    }
+    stop_parser = NULL;
+}
+
+/* -------------------------------------------------------------- JSON */
+
+/* One stream consumer group being collected until it can be printed
+ * (the owner of each PEL entry is only known from the consumers). */
+struct jpel {
+    struct rs_stream_id id;
+    uint64_t count;
+    struct sbuf owner;
+};
+
+struct jgroup {
+    int open;
+    struct sbuf head;          /* name, last id, entries_read */
+    struct jpel *pel;
+    size_t npel, cap;
+    struct sbuf consumers;     /* [{name, pending: [ids]}, ...] without the brackets */
+    int ncons, cons_open;
+    struct sbuf cur_cons;      /* hex name of the consumer being read */
+};
+
+struct jstate {
+    struct sbuf line, fexp;
+    enum rs_type type;
+    size_t n, nfexp;
+    int entry_open, nentries, ngroups;
+    struct jgroup g;
+    int keys;
+};
+
+static void j_id(struct sbuf *b, const struct rs_stream_id *id)
+{
+    sb_printf(b, "\"%" PRIu64 "-%" PRIu64 "\"", id->ms, id->seq);
+}
+
+static void j_hexstr(struct sbuf *b, const struct rs_bytes *v)
+{
+    sb_add(b, "\"", 1);
+    sb_hex(b, v);
+    sb_add(b, "\"", 1);
+}
+
+static int j_key(void *ud, const struct rdb_key *k)
+{
+    struct jstate *j = ud;
+
+    j->line.n = 0;
+    j->fexp.n = 0;
+    j->n = j->nfexp = 0;
+    j->entry_open = j->nentries = j->ngroups = 0;
+    j->type = k->type;
+    sb_printf(&j->line, "{\"db\":%d,\"key\":", k->db);
+    j_hexstr(&j->line, &k->name);
+    sb_printf(&j->line, ",\"type\":\"%s\",\"rdb_type\":%d,\"expire_at_ms\":", rs_type_name(k->type),
+              k->rdb_type);
+    if (k->expire_ms == RS_NO_EXPIRE)
+        sb_printf(&j->line, "null");
+    else
+        sb_printf(&j->line, "%" PRId64, k->expire_ms);
+    sb_printf(&j->line, ",\"value\":");
+    if (k->type == RS_T_HASH)
+        sb_add(&j->line, "{", 1);
+    else if (k->type != RS_T_STRING && k->type != RS_T_MODULE)
+        sb_add(&j->line, "[", 1);
+    if (k->type == RS_T_MODULE) {
+        sb_printf(&j->line, "null,\"module\":\"");
+        sb_add(&j->line, k->module.ptr, k->module.len);
+        sb_add(&j->line, "\"", 1);
+    }
+    return 0;
+}
+
+static int j_str(void *ud, const struct rs_bytes *v)
+{
+    struct jstate *j = ud;
+
+    j_hexstr(&j->line, v);
+    j->n++;
+    return 0;
+}
+
+static int j_item(void *ud, const struct rs_bytes *v)
+{
+    struct jstate *j = ud;
+
+    if (j->n++)
+        sb_add(&j->line, ",", 1);
+    j_hexstr(&j->line, v);
+    return 0;
+}
+
+static int j_zset(void *ud, const struct rs_bytes *m, double s)
+{
+    struct jstate *j = ud;
+
+    if (j->n++)
+        sb_add(&j->line, ",", 1);
+    sb_add(&j->line, "[", 1);
+    j_hexstr(&j->line, m);
+    sb_printf(&j->line, ",\"%.17g\"]", s);
+    return 0;
+}
+
+static int j_hash(void *ud, const struct rs_bytes *f, const struct rs_bytes *v, int64_t e)
+{
+    struct jstate *j = ud;
+
+    if (j->n++)
+        sb_add(&j->line, ",", 1);
+    j_hexstr(&j->line, f);
+    sb_add(&j->line, ":", 1);
+    j_hexstr(&j->line, v);
+    if (e != RS_NO_EXPIRE) {
+        if (j->nfexp++)
+            sb_add(&j->fexp, ",", 1);
+        j_hexstr(&j->fexp, f);
+        sb_printf(&j->fexp, ":%" PRId64, e);
+    }
+    return 0;
+}
+
+static int j_sitem(void *ud, const struct rs_stream_id *id, int pos,
+                   const struct rs_bytes *f, const struct rs_bytes *v)
+{
+    struct jstate *j = ud;
+
+    if (pos == 0) {
+        if (j->entry_open)
+            sb_add(&j->line, "]],", 3);
+        sb_add(&j->line, "[", 1);
+        j_id(&j->line, id);
+        sb_add(&j->line, ",[", 2);
+        j->entry_open = 1;
+        j->nentries++;
+    } else {
+        sb_add(&j->line, ",", 1);
+    }
+    sb_add(&j->line, "[", 1);
+    j_hexstr(&j->line, f);
+    sb_add(&j->line, ",", 1);
+    j_hexstr(&j->line, v);
+    sb_add(&j->line, "]", 1);
+    return 0;
+}
+
+static int j_smeta(void *ud, const struct rs_stream_meta *m)
+{
+    struct jstate *j = ud;
+
+    if (j->entry_open)
+        sb_add(&j->line, "]]", 2);
+    j->entry_open = 0;
+    sb_printf(&j->line, "],\"stream\":{\"length\":%" PRIu64 ",\"last_id\":", m->length);
+    j_id(&j->line, &m->last_id);
+    if (m->has_v2) {
+        sb_add(&j->line, ",\"first_id\":", 12);
+        j_id(&j->line, &m->first_id);
+        sb_add(&j->line, ",\"max_deleted_entry_id\":", 24);
+        j_id(&j->line, &m->max_deleted_id);
+        sb_printf(&j->line, ",\"entries_added\":%" PRIu64, m->entries_added);
+    } else {
+        sb_printf(&j->line, ",\"first_id\":null,\"max_deleted_entry_id\":null,\"entries_added\":null");
+    }
+    sb_printf(&j->line, ",\"groups\":[");
+    return 0;
+}
+
+static void j_flush_group(struct jstate *j)
+{
+    struct jgroup *g = &j->g;
+
+    if (!g->open)
+        return;
+    if (j->ngroups++)
+        sb_add(&j->line, ",", 1);
+    sb_add(&j->line, g->head.p, g->head.n);
+    sb_add(&j->line, ",\"pending\":[", 12);
+    for (size_t i = 0; i < g->npel; i++) {
+        sb_add(&j->line, i ? ",[" : "[", i ? 2 : 1);
+        j_id(&j->line, &g->pel[i].id);
+        if (g->pel[i].owner.n)
+            sb_printf(&j->line, ",\"%s\"", g->pel[i].owner.p);
+        else
+            sb_printf(&j->line, ",null");
+        sb_printf(&j->line, ",%" PRIu64 "]", g->pel[i].count);
+        g->pel[i].owner.n = 0;
+    }
+    sb_add(&j->line, "],\"consumers\":[", 15);
+    sb_add(&j->line, g->consumers.p, g->consumers.n);
+    if (g->cons_open)
+        sb_add(&j->line, "]}", 2);
+    sb_add(&j->line, "]}", 2);
+    g->open = 0;
+}
+
+static int j_group(void *ud, const struct rs_stream_group *gr)
+{
+    struct jstate *j = ud;
+    struct jgroup *g = &j->g;
+
+    j_flush_group(j);
+    g->open = 1;
+    g->head.n = 0;
+    g->consumers.n = 0;
+    sb_add(&g->consumers, "", 0);
+    g->npel = 0;
+    g->ncons = g->cons_open = 0;
+    sb_add(&g->head, "{\"name\":", 8);
+    j_hexstr(&g->head, &gr->name);
+    sb_add(&g->head, ",\"last_delivered_id\":", 21);
+    j_id(&g->head, &gr->last_id);
+    if (gr->entries_read < 0)
+        sb_printf(&g->head, ",\"entries_read\":null");
+    else
+        sb_printf(&g->head, ",\"entries_read\":%" PRId64, gr->entries_read);
+    return 0;
+}
+
+static int j_pend(void *ud, const struct rs_stream_pending *pe)
+{
+    struct jgroup *g = &((struct jstate *)ud)->g;
+
+    if (g->npel == g->cap) {
+        size_t old = g->cap;
+
+        g->cap = g->cap ? g->cap * 2 : 16;
+        g->pel = realloc(g->pel, g->cap * sizeof(*g->pel));
+        memset(g->pel + old, 0, (g->cap - old) * sizeof(*g->pel));
+    }
+    g->pel[g->npel].id = pe->id;
+    g->pel[g->npel].count = pe->delivery_count;
+    g->pel[g->npel].owner.n = 0;
+    g->npel++;
+    return 0;
+}
+
+static int j_cons(void *ud, const struct rs_stream_consumer *c)
+{
+    struct jgroup *g = &((struct jstate *)ud)->g;
+
+    if (g->cons_open)
+        sb_add(&g->consumers, "]},", 3);
+    sb_add(&g->consumers, "{\"name\":", 8);
+    j_hexstr(&g->consumers, &c->name);
+    sb_add(&g->consumers, ",\"pending\":[", 12);
+    g->cons_open = 1;
+    g->ncons = 0;
+    g->cur_cons.n = 0;
+    sb_hex(&g->cur_cons, &c->name);
+    sb_add(&g->cur_cons, "", 0);
+    return 0;
+}
+
+static int j_cpend(void *ud, const struct rs_stream_id *id)
+{
+    struct jgroup *g = &((struct jstate *)ud)->g;
+
+    if (g->ncons++)
+        sb_add(&g->consumers, ",", 1);
+    j_id(&g->consumers, id);
+    for (size_t i = 0; i < g->npel; i++) {
+        if (g->pel[i].id.ms == id->ms && g->pel[i].id.seq == id->seq) {
+            g->pel[i].owner.n = 0;
+            sb_add(&g->pel[i].owner, g->cur_cons.p, g->cur_cons.n);
+        }
+    }
+    return 0;
+}
+
+static int j_kend(void *ud)
+{
+    struct jstate *j = ud;
+
+    if (j->type == RS_T_STREAM) {
+        j_flush_group(j);
+        sb_add(&j->line, "]}}", 3);
+    } else {
+        if (j->type == RS_T_HASH)
+            sb_add(&j->line, "}", 1);
+        else if (j->type != RS_T_STRING && j->type != RS_T_MODULE)
+            sb_add(&j->line, "]", 1);
+        if (j->nfexp) {
+            sb_add(&j->line, ",\"field_expire_at_ms\":{", 23);
+            sb_add(&j->line, j->fexp.p, j->fexp.n);
+            sb_add(&j->line, "}", 1);
+        }
+        sb_add(&j->line, "}", 1);
+        /* Redis drops keys whose collection turned out empty. */
+        if (j->n == 0 && j->type != RS_T_MODULE)
+            return 0;
+    }
+    printf("%s%s\n", j->keys++ ? "," : "", j->line.p);
+    return 0;
+}
+
+static int json_main(const char *path)
+{
+    static const struct rdb_handlers h = {
+        .on_key_begin = j_key, .on_string = j_str, .on_list_item = j_item,
+        .on_set_member = j_item, .on_zset_member = j_zset, .on_hash_field = j_hash,
+        .on_stream_item = j_sitem, .on_stream_meta = j_smeta, .on_stream_group = j_group,
+        .on_stream_pending = j_pend, .on_stream_consumer = j_cons,
+        .on_stream_consumer_pending = j_cpend, .on_key_end = j_kend,
+    };
+    struct jstate j;
+    struct outcome o;
+    unsigned char *d;
+    size_t n;
+
+    if ((d = read_file(path, &n)) == NULL) {
+        fprintf(stderr, "cannot read '%s'\n", path);
+        return 99;
+    }
+    memset(&j, 0, sizeof(j));
+    printf("[\n");
+    o = parse_with(d, n, RDB_MODE_FILE, SPLIT_RANDOM, &h, &j, 0);
+    printf("]\n");
+    fflush(stdout);
+    free(d);
+    free(j.line.p);
+    free(j.fexp.p);
+    free(j.g.head.p);
+    free(j.g.consumers.p);
+    free(j.g.cur_cons.p);
+    for (size_t i = 0; i < j.g.cap; i++)
+        free(j.g.pel[i].owner.p);
+    free(j.g.pel);
+    if (o.st != RS_DONE) {
+        fprintf(stderr, "%s: %s\n", path, o.msg);
+        return 99;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--json") == 0)
+        return json_main(argv[2]);
+    if (argc != 1) {
+        fprintf(stderr, "usage: test_rdb [--json FILE.rdb]\n");
+        return 99;
+    }
+    test_crc_and_dump();
+    test_hand_opcodes();
+    test_hand_hashes();
+    test_hand_errors();
+    test_callback_stop();
+    test_fixtures();
+    test_bad_crc();
+    test_truncated();
+    /* RDB_TEST_ROUNDS=N multiplies the random rounds (long local runs). */
+    int k = getenv("RDB_TEST_ROUNDS") ? atoi(getenv("RDB_TEST_ROUNDS")) : 1;
+    if (k < 1)
+        k = 1;
+    test_mutations("7.4.1/all-types.rdb", 1000 * k);
+    test_mutations("7.4.1/all-types-nocompress-nochecksum.rdb", 500 * k);
+    test_mutations("5.0.14/all-types-nocompress-nochecksum.rdb", 500 * k);
+    test_mutations("2.4.18/all-types.rdb", 500 * k);
+    test_mutations("3.2.13/all-types-nocompress-nochecksum.rdb", 300 * k);
+    test_garbage(2000 * k);
+    printf("%d checks, %d failed\n", checks, failures);
+    return failures ? 99 : 0;
+}
