@@ -9,7 +9,9 @@
  *   test_sink --bench strings N [FILE]      N string keys, RDB-like order
  *   test_sink --bench hashes N FIELDS [FILE]
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
