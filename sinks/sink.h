@@ -53,7 +53,7 @@ struct sink_stats {
 struct sink;
 
 struct sink_ops {
-    int version;                         /* 1; new members only at the end */
+    int version;                         /* 2; new members only at the end */
     const char *name;                    /* "sqlite" */
 
     void (*close)(struct sink *s);       /* rolls back anything open; frees s */
@@ -140,6 +140,127 @@ struct sink_ops {
     int (*function_store)(struct sink *s, const struct rs_bytes *code);
     /* Count one unknown command by name (kept in the status tables). */
     int (*unknown_command)(struct sink *s, const struct rs_bytes *name);
+
+    /* ---- version 2 ----
+     * Stream mode only (no full sync). 'id' is a key of the right type;
+     * the callers (the applier) check types and resolve Redis' negative
+     * indexes first. Callbacks get borrowed bytes, valid until they
+     * return, and may not call the sink. A sink may leave an op
+     * unimplemented: -1 with s->err code RS_E_UNSUPPORTED. */
+
+    /* -- keys -- */
+    /* Copy key 'id' (value, elements, TTL; for a stream its groups too) to
+     * 'key' in 'db' as a new key *new_id (the caller removed any key
+     * already there). */
+    int (*key_copy)(struct sink *s, int64_t id, int db, const struct rs_bytes *key,
+                    int64_t *new_id);
+    /* Exchange every key of db1 with every key of db2 (SWAPDB). */
+    int (*swap_db)(struct sink *s, int db1, int db2);
+
+    /* -- lists: indexes are 0-based from the head, 0 <= index < length -- */
+    int (*list_len)(struct sink *s, int64_t id, int64_t *len);
+    /* cb gets the element at 'index' when there is one; *found = 0 else. */
+    int (*list_get)(struct sink *s, int64_t id, int64_t index,
+                    void (*cb)(void *ud, const struct rs_bytes *v), void *ud, int *found);
+    /* cb gets each element of [start, stop] (clamped to the list), head
+     * first, with its index; nothing when start > stop. */
+    int (*list_range)(struct sink *s, int64_t id, int64_t start, int64_t stop,
+                      void (*cb)(void *ud, int64_t index, const struct rs_bytes *v), void *ud);
+    /* Replace the element at 'index' (the caller checked it exists). */
+    int (*list_set)(struct sink *s, int64_t id, int64_t index, const struct rs_bytes *v);
+    /* Remove up to 'count' elements from the head (from_head) or the tail;
+     * cb (may be NULL) gets each one in pop order; *popped = how many.
+     * The caller deletes the key when it is left empty. */
+    int (*list_pop)(struct sink *s, int64_t id, int from_head, int64_t count,
+                    void (*cb)(void *ud, const struct rs_bytes *v), void *ud, int64_t *popped);
+    /* Keep the elements [start, stop] (clamped), remove the others; an
+     * empty range removes all (the caller then deletes the key). */
+    int (*list_trim)(struct sink *s, int64_t id, int64_t start, int64_t stop);
+    /* Insert 'v' before (after = 0) or after (after = 1) the element at
+     * 'index' (LINSERT, once the caller found the pivot). */
+    int (*list_insert)(struct sink *s, int64_t id, int64_t index, int after,
+                       const struct rs_bytes *v);
+    /* LREM: remove elements equal to 'v', the first 'count' from the head
+     * (count > 0), the last -count from the tail (count < 0), or all
+     * (count == 0); *removed = how many. */
+    int (*list_rem)(struct sink *s, int64_t id, int64_t count, const struct rs_bytes *v,
+                    int64_t *removed);
+
+    /* -- hashes -- */
+    /* cb gets the field's value and its expire time (RS_NO_EXPIRE when
+     * none) when the field exists; *found = 0 else. */
+    int (*hash_get)(struct sink *s, int64_t id, const struct rs_bytes *field,
+                    void (*cb)(void *ud, const struct rs_bytes *v, int64_t expire_ms), void *ud,
+                    int *found);
+    /* Number of fields, expired ones included (a replica keeps them). */
+    int (*hash_len)(struct sink *s, int64_t id, int64_t *len);
+    /* Set (or with RS_NO_EXPIRE clear) one field's TTL; *found = 0 and
+     * nothing changed when the field is absent. */
+    int (*hash_set_expire)(struct sink *s, int64_t id, const struct rs_bytes *field,
+                           int64_t expire_ms, int *found);
+    /* cb gets every field, in no particular order. */
+    int (*hash_scan)(struct sink *s, int64_t id,
+                     void (*cb)(void *ud, const struct rs_bytes *f, const struct rs_bytes *v,
+                                int64_t expire_ms),
+                     void *ud);
+
+    /* -- sets -- */
+    int (*set_card)(struct sink *s, int64_t id, int64_t *card);
+    int (*set_is_member)(struct sink *s, int64_t id, const struct rs_bytes *m, int *is_member);
+    /* cb gets every member, in no particular order. */
+    int (*set_scan)(struct sink *s, int64_t id, void (*cb)(void *ud, const struct rs_bytes *m),
+                    void *ud);
+
+    /* -- sorted sets: members in Redis order (score, then member bytes
+     * compared with memcmp) -- */
+    int (*zset_card)(struct sink *s, int64_t id, int64_t *card);
+    /* cb gets every member in that order, or the reverse (reverse = 1). */
+    int (*zset_scan)(struct sink *s, int64_t id, int reverse,
+                     void (*cb)(void *ud, const struct rs_bytes *m, double score), void *ud);
+
+    /* -- streams (the caller keeps stream_meta up to date) -- */
+    /* Remove entry 'eid' (all its fields); *deleted = 0 when absent. */
+    int (*stream_delete)(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                         int *deleted);
+    /* The oldest entry's id; *found = 0 when the stream is empty. */
+    int (*stream_first)(struct sink *s, int64_t id, struct rs_stream_id *first, int *found);
+    /* cb gets every field/value pair of the entries >= 'from' (NULL: all),
+     * oldest first, then by pos (0-based within the entry). */
+    int (*stream_scan)(struct sink *s, int64_t id, const struct rs_stream_id *from,
+                       void (*cb)(void *ud, const struct rs_stream_id *eid, int pos,
+                                  const struct rs_bytes *f, const struct rs_bytes *v),
+                       void *ud);
+    /* Group 'name': its last delivered id and entries_read (-1 when
+     * unknown); *found = 0 when there is no such group. */
+    int (*stream_group_get)(struct sink *s, int64_t id, const struct rs_bytes *name,
+                            struct rs_stream_id *last_id, int64_t *entries_read, int *found);
+    /* Create group 'name' or update it (entries_read -1: unknown). */
+    int (*stream_group_set)(struct sink *s, int64_t id, const struct rs_bytes *name,
+                            const struct rs_stream_id *last_id, int64_t entries_read);
+    /* Remove the group with its consumers and PEL; *deleted = 0 when absent. */
+    int (*stream_group_del)(struct sink *s, int64_t id, const struct rs_bytes *name,
+                            int *deleted);
+    /* Create consumer 'name' of 'group' or update its times (active_time
+     * -1: never active); *created = 1 when it is new (may be NULL). */
+    int (*stream_consumer_set)(struct sink *s, int64_t id, const struct rs_bytes *group,
+                               const struct rs_bytes *name, int64_t seen_time,
+                               int64_t active_time, int *created);
+    /* Remove a consumer and its pending entries; *pending_dropped = how
+     * many PEL entries went with it (0 when the consumer was absent). */
+    int (*stream_consumer_del)(struct sink *s, int64_t id, const struct rs_bytes *group,
+                               const struct rs_bytes *name, int64_t *pending_dropped);
+    /* Create or replace the PEL entry 'eid' of 'group', owned by 'consumer'. */
+    int (*stream_pel_set)(struct sink *s, int64_t id, const struct rs_bytes *group,
+                          const struct rs_stream_id *eid, const struct rs_bytes *consumer,
+                          int64_t delivery_time, int64_t delivery_count);
+    /* Remove a PEL entry (XACK); *deleted = 0 when absent. */
+    int (*stream_pel_del)(struct sink *s, int64_t id, const struct rs_bytes *group,
+                          const struct rs_stream_id *eid, int *deleted);
+
+    /* -- functions -- */
+    /* Remove library 'library' (FUNCTION DELETE), or every library when
+     * NULL (FUNCTION FLUSH); an absent library is no error. */
+    int (*function_delete)(struct sink *s, const struct rs_bytes *library);
 };
 
 /* The first member of every sink. */
@@ -156,7 +277,7 @@ struct sink {
 struct sink *sink_open(const char *name, const char *target, struct rs_error *err);
 void sink_close(struct sink *s);   /* NULL is fine */
 
-/* The SQLite sink's constructor (sinks/sqlite.c). */
+/* The SQLite sink's constructor (sinks/sqlite.c; the type ops in sinks/sqlite_*.c). */
 struct sink *sink_sqlite_open(const char *path, struct rs_error *err);
 
 #endif

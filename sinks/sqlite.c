@@ -1,6 +1,6 @@
 /*
- * sqlite.c - the SQLite sink: keeps the mirror in one SQLite database file
- * that anyone may read while redsink writes (WAL mode).
+ * sqlite.c - the SQLite sink's core: keeps the mirror in one SQLite
+ * database file that anyone may read while redsink writes (WAL mode).
  *
  * Storage is a set of tables per *generation* ("g3_keys", "g3_hash"...):
  * one row per key in gN_keys (strings inline), elements in children tables
@@ -10,12 +10,20 @@
  * readers see the old complete mirror or the new complete one. doc/schema.md
  * describes the layout for users.
  *
+ * This file holds open/close, the schema and views, generations, the full
+ * sync, transactions and the checkpoint, keys, flushes, the status row,
+ * functions and unknown commands, plus the statement helpers of
+ * sqlite_int.h. The element ops of each type are in sqlite_string.c,
+ * sqlite_hash.c, sqlite_list.c, sqlite_set.c, sqlite_zset.c and
+ * sqlite_stream.c; the sqlite_ops vtable at the end ties them together.
+ *
  * Left out: Redis semantics (apply.c decides what to store) and logging
  * (errors go to the sticky s->base.err; the caller logs).
  *
  * Start reading at sink_sqlite_open(), then the "transactions" and "full
- * sync" banners. Every value is bound as a parameter through bind_bytes(),
- * so key bytes never reach SQL text and lookups bind exactly as inserts.
+ * sync" banners. Every value is bound as a parameter through
+ * sqi_bind_bytes(), so key bytes never reach SQL text and lookups bind
+ * exactly as inserts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,9 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
-#include "sink.h"
+#include "sqlite_int.h"
 
 #define APP_ID          0x72736e6b   /* 'rsnk' in the file header */
 #define SCHEMA_VERSION  1
@@ -38,11 +44,8 @@
  * the WAL can be checkpointed and reused instead of growing to the size
  * of the whole dataset. */
 #define LOAD_BATCH_ROWS 200000
-/* Unix time in ms, exact: julianday('now') is ms-precise and constant
- * within one statement, so every row of a query sees the same "now". */
 #define STR_(x) #x
 #define STR(x) STR_(x)
-#define NOW_MS "CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
 
 /* ------------------------------------------------------------------ */
 /* statements                                                          */
@@ -51,25 +54,9 @@
 /*
  * Every statement is prepared once and cached. '@' in a template stands
  * for the generation prefix ("g3_") of the tables the ops write to, so the
- * cache is dropped whenever that generation changes.
+ * cache is dropped whenever that generation changes. The core's statements
+ * (enum stmt_id in sqlite_int.h); the type files keep their own.
  */
-enum stmt_id {
-    ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-    ST_CKPT_GET, ST_CKPT_SET, ST_STATE_SET, ST_PROGRESS, ST_UNKNOWN,
-    ST_KEY_INSERT, ST_KEY_FIND, ST_KEY_TYPE, ST_KEY_DELETE, ST_KEY_EXPIRE,
-    ST_KEY_RENAME, ST_KEY_FLUSH,
-    ST_STRING_GET, ST_STRING_SET,
-    ST_HASH_INSERT, ST_HASH_UPDATE, ST_HASH_DELETE,
-    ST_LIST_TAIL, ST_LIST_HEAD, ST_LIST_INSERT,
-    ST_SET_INSERT, ST_SET_DELETE,
-    ST_ZSET_GET, ST_ZSET_SET, ST_ZSET_DELETE,
-    ST_STREAM_ADD, ST_STREAM_COUNT, ST_STREAM_COUNT_BELOW, ST_STREAM_NTH,
-    ST_STREAM_DELETE_BELOW, ST_SMETA_GET, ST_SMETA_SET,
-    ST_GROUP_SET, ST_PEL_SET, ST_CONSUMER_SET, ST_PEL_OWNER,
-    ST_FUNCTION,
-    ST_COUNT
-};
-
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -94,63 +81,14 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_KEY_EXPIRE] = "UPDATE @keys SET expire_at = ?2 WHERE id = ?1",
     [ST_KEY_RENAME] = "UPDATE @keys SET db = ?2, key = ?3 WHERE id = ?1",
     [ST_KEY_FLUSH] = "DELETE FROM @keys WHERE db = ?1",
-    [ST_STRING_GET] = "SELECT value FROM @keys WHERE id = ?1",
-    [ST_STRING_SET] = "UPDATE @keys SET value = ?2 WHERE id = ?1",
-    [ST_HASH_INSERT] =
-        "INSERT OR IGNORE INTO @hash(kid, field, value, expire_at) VALUES (?1, ?2, ?3, ?4)",
-    [ST_HASH_UPDATE] = "UPDATE @hash SET value = ?3, expire_at = ?4 WHERE kid = ?1 AND field = ?2",
-    [ST_HASH_DELETE] = "DELETE FROM @hash WHERE kid = ?1 AND field = ?2",
-    [ST_LIST_TAIL] =
-        "SELECT coalesce((SELECT max(pos) FROM @list WHERE kid = ?1) + 1,"
-        " (SELECT lhead FROM @keys WHERE id = ?1))",
-    [ST_LIST_HEAD] = "UPDATE @keys SET lhead = lhead - 1 WHERE id = ?1 RETURNING lhead",
-    [ST_LIST_INSERT] = "INSERT INTO @list(kid, pos, value) VALUES (?1, ?2, ?3)",
-    [ST_SET_INSERT] = "INSERT OR IGNORE INTO @set(kid, member) VALUES (?1, ?2)",
-    [ST_SET_DELETE] = "DELETE FROM @set WHERE kid = ?1 AND member = ?2",
-    [ST_ZSET_GET] = "SELECT score FROM @zset WHERE kid = ?1 AND member = ?2",
-    [ST_ZSET_SET] =
-        "INSERT INTO @zset(kid, member, score) VALUES (?1, ?2, ?3)"
-        " ON CONFLICT(kid, member) DO UPDATE SET score = excluded.score",
-    [ST_ZSET_DELETE] = "DELETE FROM @zset WHERE kid = ?1 AND member = ?2",
-    [ST_STREAM_ADD] =
-        "INSERT OR REPLACE INTO @stream(kid, ms, seq, pos, field, value)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_STREAM_COUNT] = "SELECT count(*) FROM @stream WHERE kid = ?1 AND pos = 0",
-    [ST_STREAM_COUNT_BELOW] =
-        "SELECT count(*) FROM @stream WHERE kid = ?1 AND (ms, seq) < (?2, ?3) AND pos = 0",
-    [ST_STREAM_NTH] =
-        "SELECT ms, seq FROM @stream WHERE kid = ?1 AND pos = 0"
-        " ORDER BY ms, seq LIMIT 1 OFFSET ?2",
-    [ST_STREAM_DELETE_BELOW] = "DELETE FROM @stream WHERE kid = ?1 AND (ms, seq) < (?2, ?3)",
-    [ST_SMETA_GET] =
-        "SELECT length, last_ms, last_seq, has_v2, first_ms, first_seq, maxdel_ms,"
-        " maxdel_seq, entries_added FROM @smeta WHERE kid = ?1",
-    [ST_SMETA_SET] =
-        "INSERT OR REPLACE INTO @smeta(kid, length, last_ms, last_seq, has_v2, first_ms,"
-        " first_seq, maxdel_ms, maxdel_seq, entries_added)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    [ST_GROUP_SET] =
-        "INSERT OR REPLACE INTO @sgroup(kid, name, last_ms, last_seq, entries_read)"
-        " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_PEL_SET] =
-        "INSERT OR REPLACE INTO @spel(kid, grp, ms, seq, consumer, delivery_time,"
-        " delivery_count) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6)",
-    [ST_CONSUMER_SET] =
-        "INSERT OR REPLACE INTO @scons(kid, grp, name, seen_time, active_time)"
-        " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_PEL_OWNER] =
-        "UPDATE @spel SET consumer = ?5 WHERE kid = ?1 AND grp = ?2 AND ms = ?3 AND seq = ?4",
     [ST_FUNCTION] = "INSERT OR REPLACE INTO @func(name, code) VALUES (?1, ?2)",
 };
 
-/* Children tables: rows keyed by the key id 'kid'. */
-enum child { C_HASH, C_LIST, C_SET, C_ZSET, C_STREAM, C_SMETA, C_SGROUP, C_SPEL,
-             C_SCONS, C_COUNT };
+/* Children tables (enum child in sqlite_int.h). */
 static const char *const child_name[C_COUNT] = {
     "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons"
 };
 /* Statements every child table has; '%s' is the child's name. */
-enum child_op { CO_PROBE, CO_DELETE, CO_FLUSH, CO_COUNT };
 static const char *const child_sql[CO_COUNT] = {
     [CO_PROBE] = "SELECT 1 FROM @%s WHERE kid = ?1 LIMIT 1",
     [CO_DELETE] = "DELETE FROM @%s WHERE kid = ?1",
@@ -232,39 +170,12 @@ static const char base_ddl[] =
     "INSERT INTO redsink_status(generation, updated_at) VALUES (1, " NOW_MS ");";
 
 /* ------------------------------------------------------------------ */
-/* the sink                                                            */
+/* helpers (sqlite_int.h)                                              */
 /* ------------------------------------------------------------------ */
-
-enum mode { MODE_IDLE, MODE_STREAM, MODE_LOAD };
-
-/* A copy of a stream group or consumer name, remembered between calls. */
-struct name_memo {
-    int64_t kid;          /* key it belongs to; -1 when none */
-    char *ptr;
-    size_t len;
-};
-
-/*
- * One open mirror. 'gen' is the generation the views show; 'target' the
- * one the ops write to (gen, or gen + 1 while a full sync builds it).
- */
-struct sqlite_sink {
-    struct sink base;            /* first: a struct sink * points here */
-    sqlite3 *db;
-    char *path;
-    int64_t gen, target;
-    enum mode mode;
-    sqlite3_stmt *st[ST_COUNT];
-    sqlite3_stmt *cst[CO_COUNT][C_COUNT];
-    int64_t load_keys;           /* keys created by the running load */
-    int64_t load_rows;           /* rows since the load's last batch commit */
-    int64_t tail_kid, tail_pos;  /* load: next tail position of list tail_kid */
-    struct name_memo group, consumer;
-};
 
 static const struct sink_ops sqlite_ops;
 
-static int sql_fail(struct sqlite_sink *ss, const char *what)
+int sqi_sql_fail(struct sqlite_sink *ss, const char *what)
 {
     return rs_fail(&ss->base.err, RS_E_SQL, "cannot %s in '%s': %s", what, ss->path,
                    sqlite3_errmsg(ss->db));
@@ -272,7 +183,7 @@ static int sql_fail(struct sqlite_sink *ss, const char *what)
 
 /* Copy 'tmpl' replacing '%s' by 'child' (if any) and each '@' by "g<gen>_".
  * NULL when out of memory. */
-static char *sql_expand(const char *tmpl, int64_t gen, const char *child)
+char *sqi_sql_expand(const char *tmpl, int64_t gen, const char *child)
 {
     char prefix[32], *out, *o;
     size_t plen, n = 0;
@@ -310,45 +221,55 @@ static char *sql_expand(const char *tmpl, int64_t gen, const char *child)
 /* Run a script (several statements) written for generation 'gen'. */
 static int exec_gen(struct sqlite_sink *ss, const char *tmpl, int64_t gen, const char *what)
 {
-    char *sql = sql_expand(tmpl, gen, NULL);
+    char *sql = sqi_sql_expand(tmpl, gen, NULL);
     int rc;
 
     if (sql == NULL)
         return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot %s: out of memory", what);
     rc = sqlite3_exec(ss->db, sql, NULL, NULL, NULL);
     free(sql);
-    return rc == SQLITE_OK ? 0 : sql_fail(ss, what);
+    return rc == SQLITE_OK ? 0 : sqi_sql_fail(ss, what);
 }
 
-static sqlite3_stmt *prepare(struct sqlite_sink *ss, sqlite3_stmt **slot, const char *tmpl,
-                             const char *child)
+sqlite3_stmt *sqi_prepare(struct sqlite_sink *ss, sqlite3_stmt **slot, const char *tmpl,
+                          const char *child)
 {
     char *sql;
     int rc;
 
     if (*slot != NULL)
         return *slot;
-    if ((sql = sql_expand(tmpl, ss->target, child)) == NULL) {
+    if ((sql = sqi_sql_expand(tmpl, ss->target, child)) == NULL) {
         rs_fail(&ss->base.err, RS_E_NOMEM, "cannot prepare a statement: out of memory");
         return NULL;
     }
     rc = sqlite3_prepare_v3(ss->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
     free(sql);
     if (rc != SQLITE_OK) {
-        sql_fail(ss, "prepare a statement");
+        sqi_sql_fail(ss, "prepare a statement");
         return NULL;
     }
     return *slot;
 }
 
-static sqlite3_stmt *stmt(struct sqlite_sink *ss, enum stmt_id id)
+sqlite3_stmt *sqi_stmt(struct sqlite_sink *ss, enum stmt_id id)
 {
-    return prepare(ss, &ss->st[id], stmt_sql[id], NULL);
+    return sqi_prepare(ss, &ss->st[id], stmt_sql[id], NULL);
 }
 
-static sqlite3_stmt *child_stmt(struct sqlite_sink *ss, enum child_op op, enum child c)
+sqlite3_stmt *sqi_child_stmt(struct sqlite_sink *ss, enum child_op op, enum child c)
 {
-    return prepare(ss, &ss->cst[op][c], child_sql[op], child_name[c]);
+    return sqi_prepare(ss, &ss->cst[op][c], child_sql[op], child_name[c]);
+}
+
+sqlite3_stmt *sqi_xstmt(struct sqlite_sink *ss, int slot, const char *tmpl)
+{
+    if (slot < 0 || slot >= SQI_XSTMT_MAX) {
+        rs_fail(&ss->base.err, RS_E_SQL, "cannot prepare a statement in '%s': bad slot %d",
+                ss->path, slot);
+        return NULL;
+    }
+    return sqi_prepare(ss, &ss->xstmt[slot], tmpl, NULL);
 }
 
 /* Forget every prepared statement (the target generation changed). */
@@ -363,6 +284,10 @@ static void stmts_drop(struct sqlite_sink *ss)
             sqlite3_finalize(ss->cst[o][c]);
             ss->cst[o][c] = NULL;
         }
+    for (int i = 0; i < SQI_XSTMT_MAX; i++) {
+        sqlite3_finalize(ss->xstmt[i]);
+        ss->xstmt[i] = NULL;
+    }
 }
 
 /*
@@ -372,7 +297,7 @@ static void stmts_drop(struct sqlite_sink *ss)
  * SQLITE_STATIC is safe: every statement is reset and its bindings
  * cleared before the op returns.
  */
-static int bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b)
+int sqi_bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b)
 {
     const char *p;
 
@@ -385,71 +310,68 @@ static int bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b)
 }
 
 /* A unix-ms time, or NULL for "none" (RS_NO_EXPIRE, -1). */
-static int bind_time(sqlite3_stmt *st, int i, int64_t ms)
+int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms)
 {
     return ms == RS_NO_EXPIRE ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, ms);
 }
 
 /* Stream ids are unsigned 64-bit; SQLite integers are signed. Values past
  * INT64_MAX wrap (no real stream gets there; see doc/schema.md). */
-static int bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+int sqi_bind_u64(sqlite3_stmt *st, int i, uint64_t v)
 {
     return sqlite3_bind_int64(st, i, (sqlite3_int64)v);
 }
 
-static void stmt_done(sqlite3_stmt *st)
+void sqi_stmt_done(sqlite3_stmt *st)
 {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
 }
 
 /* Step a statement that returns no rows (or whose rows we ignore). */
-static int run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+int sqi_run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
 {
     int rc;
 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         ;
     if (rc != SQLITE_DONE) {
-        sql_fail(ss, what);
-        stmt_done(st);
+        sqi_sql_fail(ss, what);
+        sqi_stmt_done(st);
         return -1;
     }
-    stmt_done(st);
+    sqi_stmt_done(st);
     return 0;
 }
 
 /* Step once: 1 with a row (the caller reads it, then stmt_done), 0 when
  * there is none, -1 on error (statement already reset). */
-static int row(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+int sqi_row(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);
 
     if (rc == SQLITE_ROW)
         return 1;
     if (rc != SQLITE_DONE)
-        sql_fail(ss, what);
-    stmt_done(st);
+        sqi_sql_fail(ss, what);
+    sqi_stmt_done(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int bind_fail(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+int sqi_bind_fail(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
 {
-    sql_fail(ss, what);
-    stmt_done(st);
+    sqi_sql_fail(ss, what);
+    sqi_stmt_done(st);
     return -1;
 }
 
-/* The sqlite sink behind a struct sink * (its first member). */
-#define SS(s) ((struct sqlite_sink *)(s))
-
 /* -1 once the sticky error is set: every op checks this first. */
-static int stuck(struct sqlite_sink *ss)
+int sqi_stuck(struct sqlite_sink *ss)
 {
     return ss->base.err.code == 0 ? 0 : -1;
 }
 
-static int64_t query_int(struct sqlite_sink *ss, const char *sql, int64_t dflt)
+int64_t sqi_query_int(struct sqlite_sink *ss, const char *sql, int64_t dflt)
 {
     sqlite3_stmt *st;
     int64_t v = dflt;
@@ -476,16 +398,16 @@ static enum rs_type type_parse(const unsigned char *t)
 
 static int txn_begin(struct sqlite_sink *ss)
 {
-    sqlite3_stmt *st = stmt(ss, ST_BEGIN);
+    sqlite3_stmt *st = sqi_stmt(ss, ST_BEGIN);
 
-    return st ? run(ss, st, "begin a transaction") : -1;
+    return st ? sqi_run(ss, st, "begin a transaction") : -1;
 }
 
 static int txn_commit(struct sqlite_sink *ss)
 {
-    sqlite3_stmt *st = stmt(ss, ST_COMMIT);
+    sqlite3_stmt *st = sqi_stmt(ss, ST_COMMIT);
 
-    return st ? run(ss, st, "commit") : -1;
+    return st ? sqi_run(ss, st, "commit") : -1;
 }
 
 /* Roll back whatever is open; quiet (used on paths that already failed). */
@@ -495,7 +417,7 @@ static void txn_rollback(struct sqlite_sink *ss)
         sqlite3_exec(ss->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static void memo_clear(struct name_memo *m)
+void sqi_memo_clear(struct name_memo *m)
 {
     free(m->ptr);
     m->ptr = NULL;
@@ -503,28 +425,12 @@ static void memo_clear(struct name_memo *m)
     m->kid = -1;
 }
 
-static int memo_set(struct sqlite_sink *ss, struct name_memo *m, int64_t kid,
-                    const struct rs_bytes *name)
-{
-    char *p = malloc(name->len ? name->len : 1);
-
-    if (p == NULL)
-        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot remember a stream name: out of memory");
-    if (name->len)
-        memcpy(p, name->ptr, name->len);
-    free(m->ptr);
-    m->ptr = p;
-    m->len = name->len;
-    m->kid = kid;
-    return 0;
-}
-
 /* Forget per-transaction memory (a rollback may have undone it). */
 static void forget(struct sqlite_sink *ss)
 {
     ss->tail_kid = -1;
-    memo_clear(&ss->group);
-    memo_clear(&ss->consumer);
+    sqi_memo_clear(&ss->group);
+    sqi_memo_clear(&ss->consumer);
 }
 
 static int sq_load_abort(struct sink *s);
@@ -533,7 +439,7 @@ static int sq_begin(struct sink *s)
 {
     struct sqlite_sink *ss = SS(s);
 
-    if (stuck(ss))
+    if (sqi_stuck(ss))
         return -1;
     if (ss->mode != MODE_IDLE)
         return rs_fail(&s->err, RS_E_SQL, "cannot begin in '%s': a %s is open", ss->path,
@@ -550,12 +456,12 @@ static int sq_commit(struct sink *s, const struct repl_pos *pos, const struct si
     sqlite3_stmt *st;
     int rc = 0;
 
-    if (stuck(ss))
+    if (sqi_stuck(ss))
         return -1;
     if (ss->mode != MODE_STREAM)
         return rs_fail(&s->err, RS_E_SQL, "cannot commit in '%s': no transaction is open",
                        ss->path);
-    if ((st = stmt(ss, ST_CKPT_SET)) == NULL)
+    if ((st = sqi_stmt(ss, ST_CKPT_SET)) == NULL)
         return -1;
     rc |= sqlite3_bind_text(st, 1, pos->replid, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int64(st, 2, pos->offset);
@@ -567,8 +473,8 @@ static int sq_commit(struct sink *s, const struct repl_pos *pos, const struct si
     }
     rc |= sqlite3_bind_int64(st, 7, rs_now_ms());
     if (rc != SQLITE_OK)
-        return bind_fail(ss, st, "store the checkpoint");
-    if (run(ss, st, "store the checkpoint") || txn_commit(ss))
+        return sqi_bind_fail(ss, st, "store the checkpoint");
+    if (sqi_run(ss, st, "store the checkpoint") || txn_commit(ss))
         return -1;
     ss->mode = MODE_IDLE;
     return 0;
@@ -584,7 +490,7 @@ static int sq_rollback(struct sink *s)
         return sq_load_abort(s);
     if (!sqlite3_get_autocommit(ss->db) &&
         sqlite3_exec(ss->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
-        return sql_fail(ss, "roll back");
+        return sqi_sql_fail(ss, "roll back");
     ss->mode = MODE_IDLE;
     forget(ss);
     rs_error_clear(&s->err);
@@ -598,24 +504,24 @@ static int sq_read_checkpoint(struct sink *s, struct repl_pos *pos)
     const unsigned char *id;
     int r;
 
-    if (stuck(ss) || (st = stmt(ss, ST_CKPT_GET)) == NULL)
+    if (sqi_stuck(ss) || (st = sqi_stmt(ss, ST_CKPT_GET)) == NULL)
         return -1;
     pos->replid[0] = '\0';
     pos->offset = -1;
     pos->db = 0;
-    if ((r = row(ss, st, "read the checkpoint")) <= 0)
+    if ((r = sqi_row(ss, st, "read the checkpoint")) <= 0)
         return r;
     if ((id = sqlite3_column_text(st, 0)) != NULL)
         snprintf(pos->replid, sizeof(pos->replid), "%s", (const char *)id);
     pos->offset = sqlite3_column_int64(st, 1);
     pos->db = sqlite3_column_int(st, 2);
-    stmt_done(st);
+    sqi_stmt_done(st);
     return 0;
 }
 
 static int write_state(struct sqlite_sink *ss, const char *state, const char *detail)
 {
-    sqlite3_stmt *st = stmt(ss, ST_STATE_SET);
+    sqlite3_stmt *st = sqi_stmt(ss, ST_STATE_SET);
     int rc = 0;
 
     if (st == NULL)
@@ -625,8 +531,8 @@ static int write_state(struct sqlite_sink *ss, const char *state, const char *de
                  : sqlite3_bind_null(st, 2);
     rc |= sqlite3_bind_int64(st, 3, rs_now_ms());
     if (rc != SQLITE_OK)
-        return bind_fail(ss, st, "store the state");
-    return run(ss, st, "store the state");
+        return sqi_bind_fail(ss, st, "store the state");
+    return sqi_run(ss, st, "store the state");
 }
 
 static int load_batch_commit(struct sqlite_sink *ss);
@@ -641,17 +547,17 @@ static int sq_set_state(struct sink *s, const char *state, const char *detail)
     struct sqlite_sink *ss = SS(s);
 
     if (ss->mode == MODE_STREAM)
-        return stuck(ss) ? -1 : write_state(ss, state, detail);
+        return sqi_stuck(ss) ? -1 : write_state(ss, state, detail);
     if (ss->mode == MODE_LOAD) {
-        if (stuck(ss) || write_state(ss, state, detail))
+        if (sqi_stuck(ss) || write_state(ss, state, detail))
             return -1;
         return load_batch_commit(ss);
     }
     if (sqlite3_exec(ss->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return sql_fail(ss, "store the state");
+        return sqi_sql_fail(ss, "store the state");
     if (write_state(ss, state, detail) ||
         sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sql_fail(ss, "store the state");
+        sqi_sql_fail(ss, "store the state");
         txn_rollback(ss);
         return -1;
     }
@@ -670,7 +576,7 @@ static int drop_generation(struct sqlite_sink *ss, int64_t gen)
         snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS g%lld_%s", (long long)gen,
                  gen_tables[i]);
         if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-            return sql_fail(ss, "drop an old generation");
+            return sqi_sql_fail(ss, "drop an old generation");
     }
     return 0;
 }
@@ -679,21 +585,21 @@ static int drop_generation(struct sqlite_sink *ss, int64_t gen)
  * checkpointed and reused; the half-built generation is still invisible. */
 static int load_batch_commit(struct sqlite_sink *ss)
 {
-    sqlite3_stmt *st = stmt(ss, ST_PROGRESS);
+    sqlite3_stmt *st = sqi_stmt(ss, ST_PROGRESS);
 
     if (st == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, ss->load_keys) != SQLITE_OK ||
         sqlite3_bind_int64(st, 2, rs_now_ms()) != SQLITE_OK)
-        return bind_fail(ss, st, "store the load progress");
-    if (run(ss, st, "store the load progress") || txn_commit(ss) || txn_begin(ss))
+        return sqi_bind_fail(ss, st, "store the load progress");
+    if (sqi_run(ss, st, "store the load progress") || txn_commit(ss) || txn_begin(ss))
         return -1;
     ss->load_rows = 0;
     return 0;
 }
 
 /* Count one row written; commit the batch when it is big enough. */
-static int load_tick(struct sqlite_sink *ss)
+int sqi_load_tick(struct sqlite_sink *ss)
 {
     if (ss->mode != MODE_LOAD || ++ss->load_rows < LOAD_BATCH_ROWS)
         return 0;
@@ -704,7 +610,7 @@ static int sq_load_begin(struct sink *s)
 {
     struct sqlite_sink *ss = SS(s);
 
-    if (stuck(ss))
+    if (sqi_stuck(ss))
         return -1;
     if (ss->mode != MODE_IDLE)
         return rs_fail(&s->err, RS_E_SQL, "cannot start a full sync in '%s': a %s is open",
@@ -740,8 +646,8 @@ static int load_swap(struct sqlite_sink *ss, const struct repl_pos *pos)
     snprintf(sql, sizeof(sql), "UPDATE redsink_status SET generation = %lld",
              (long long)ss->target);
     if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return sql_fail(ss, "switch the views");
-    if ((st = stmt(ss, ST_CKPT_SET)) == NULL)
+        return sqi_sql_fail(ss, "switch the views");
+    if ((st = sqi_stmt(ss, ST_CKPT_SET)) == NULL)
         return -1;
     rc |= sqlite3_bind_text(st, 1, pos->replid, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int64(st, 2, pos->offset);
@@ -749,8 +655,8 @@ static int load_swap(struct sqlite_sink *ss, const struct repl_pos *pos)
     rc |= sqlite3_bind_int64(st, 4, ss->load_keys);
     rc |= sqlite3_bind_int64(st, 7, rs_now_ms());
     if (rc != SQLITE_OK)
-        return bind_fail(ss, st, "store the checkpoint");
-    if (run(ss, st, "store the checkpoint"))
+        return sqi_bind_fail(ss, st, "store the checkpoint");
+    if (sqi_run(ss, st, "store the checkpoint"))
         return -1;
     return txn_commit(ss);
 }
@@ -764,7 +670,7 @@ static int sq_load_commit(struct sink *s, const struct repl_pos *pos)
     struct sqlite_sink *ss = SS(s);
     int64_t old = ss->gen;
 
-    if (stuck(ss))
+    if (sqi_stuck(ss))
         return -1;
     if (ss->mode != MODE_LOAD)
         return rs_fail(&s->err, RS_E_SQL, "cannot finish a full sync in '%s': none is open",
@@ -806,10 +712,10 @@ static int sq_load_abort(struct sink *s)
     rs_error_clear(&s->err);
     /* If this fails, the next open drops the leftovers. */
     if (sqlite3_exec(ss->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return sql_fail(ss, "drop the half-built mirror");
+        return sqi_sql_fail(ss, "drop the half-built mirror");
     if (drop_generation(ss, doomed) ||
         sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sql_fail(ss, "drop the half-built mirror");
+        sqi_sql_fail(ss, "drop the half-built mirror");
         txn_rollback(ss);
         return -1;
     }
@@ -829,22 +735,22 @@ static int sq_key_find(struct sink *s, int db, const struct rs_bytes *key, struc
     out->id = 0;
     out->type = RS_T_NONE;
     out->expire_ms = RS_NO_EXPIRE;
-    if (stuck(ss))
+    if (sqi_stuck(ss))
         return -1;
     if (ss->mode == MODE_LOAD)
         return rs_fail(&s->err, RS_E_SQL, "cannot look keys up in '%s' during a full sync",
                        ss->path);
-    if ((st = stmt(ss, ST_KEY_FIND)) == NULL)
+    if ((st = sqi_stmt(ss, ST_KEY_FIND)) == NULL)
         return -1;
-    if (sqlite3_bind_int(st, 1, db) != SQLITE_OK || bind_bytes(st, 2, key) != SQLITE_OK)
-        return bind_fail(ss, st, "look a key up");
-    if ((r = row(ss, st, "look a key up")) <= 0)
+    if (sqlite3_bind_int(st, 1, db) != SQLITE_OK || sqi_bind_bytes(st, 2, key) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "look a key up");
+    if ((r = sqi_row(ss, st, "look a key up")) <= 0)
         return r;
     out->id = sqlite3_column_int64(st, 0);
     out->type = type_parse(sqlite3_column_text(st, 1));
     if (sqlite3_column_type(st, 2) != SQLITE_NULL)
         out->expire_ms = sqlite3_column_int64(st, 2);
-    stmt_done(st);
+    sqi_stmt_done(st);
     return 0;
 }
 
@@ -855,19 +761,19 @@ static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enu
     sqlite3_stmt *st;
     int rc = 0;
 
-    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, ST_KEY_INSERT)) == NULL)
+    if (sqi_stuck(ss) || sqi_load_tick(ss) || (st = sqi_stmt(ss, ST_KEY_INSERT)) == NULL)
         return -1;
     rc |= sqlite3_bind_int(st, 1, db);
-    rc |= bind_bytes(st, 2, key);
+    rc |= sqi_bind_bytes(st, 2, key);
     rc |= sqlite3_bind_text(st, 3, rs_type_name(type), -1, SQLITE_STATIC);
-    rc |= bind_time(st, 4, expire_ms);
+    rc |= sqi_bind_time(st, 4, expire_ms);
     if (type == RS_T_STRING)
-        rc |= bind_bytes(st, 5, value ? value : &(struct rs_bytes){ "", 0 });
+        rc |= sqi_bind_bytes(st, 5, value ? value : &(struct rs_bytes){ "", 0 });
     if (type == RS_T_LIST)
         rc |= sqlite3_bind_int(st, 6, 0);
     if (rc != SQLITE_OK)
-        return bind_fail(ss, st, "insert a key");
-    if (run(ss, st, "insert a key"))
+        return sqi_bind_fail(ss, st, "insert a key");
+    if (sqi_run(ss, st, "insert a key"))
         return -1;
     *id = sqlite3_last_insert_rowid(ss->db);
     if (ss->mode == MODE_LOAD) {
@@ -881,13 +787,31 @@ static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enu
 }
 
 /* Run a statement whose only parameter is the key id ?1. */
-static int run_kid(struct sqlite_sink *ss, sqlite3_stmt *st, int64_t id, const char *what)
+int sqi_run_kid(struct sqlite_sink *ss, sqlite3_stmt *st, int64_t id, const char *what)
 {
     if (st == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-        return bind_fail(ss, st, what);
-    return run(ss, st, what);
+        return sqi_bind_fail(ss, st, what);
+    return sqi_run(ss, st, what);
+}
+
+int sqi_run_member(struct sqlite_sink *ss, int slot, const char *tmpl, int64_t kid,
+                   const struct rs_bytes *m, int *changed, const char *what)
+{
+    sqlite3_stmt *st;
+
+    if (changed)
+        *changed = 0;
+    if (sqi_stuck(ss) || sqi_load_tick(ss) || (st = sqi_xstmt(ss, slot, tmpl)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK || sqi_bind_bytes(st, 2, m) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, what);
+    if (sqi_run(ss, st, what))
+        return -1;
+    if (changed)
+        *changed = sqlite3_changes(ss->db) > 0;
+    return 0;
 }
 
 /* The children tables holding a type's elements (stream: its groups too). */
@@ -913,21 +837,21 @@ static int sq_key_delete(struct sink *s, int64_t id)
     enum rs_type type;
     int r, n;
 
-    if (stuck(ss) || (st = stmt(ss, ST_KEY_TYPE)) == NULL)
+    if (sqi_stuck(ss) || (st = sqi_stmt(ss, ST_KEY_TYPE)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-        return bind_fail(ss, st, "delete a key");
-    if ((r = row(ss, st, "delete a key")) <= 0)
+        return sqi_bind_fail(ss, st, "delete a key");
+    if ((r = sqi_row(ss, st, "delete a key")) <= 0)
         return r;                          /* no such key: nothing to do */
     type = type_parse(sqlite3_column_text(st, 0));
-    stmt_done(st);
+    sqi_stmt_done(st);
     n = children_of(type, c);
     for (int i = 0; i < n; i++)
-        if (run_kid(ss, child_stmt(ss, CO_DELETE, c[i]), id, "delete a key's elements"))
+        if (sqi_run_kid(ss, sqi_child_stmt(ss, CO_DELETE, c[i]), id, "delete a key's elements"))
             return -1;
     if (id == ss->tail_kid)
         ss->tail_kid = -1;
-    return run_kid(ss, stmt(ss, ST_KEY_DELETE), id, "delete a key");
+    return sqi_run_kid(ss, sqi_stmt(ss, ST_KEY_DELETE), id, "delete a key");
 }
 
 static int sq_key_set_expire(struct sink *s, int64_t id, int64_t expire_ms)
@@ -935,11 +859,11 @@ static int sq_key_set_expire(struct sink *s, int64_t id, int64_t expire_ms)
     struct sqlite_sink *ss = SS(s);
     sqlite3_stmt *st;
 
-    if (stuck(ss) || (st = stmt(ss, ST_KEY_EXPIRE)) == NULL)
+    if (sqi_stuck(ss) || (st = sqi_stmt(ss, ST_KEY_EXPIRE)) == NULL)
         return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || bind_time(st, 2, expire_ms) != SQLITE_OK)
-        return bind_fail(ss, st, "set an expire time");
-    return run(ss, st, "set an expire time");
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_time(st, 2, expire_ms) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "set an expire time");
+    return sqi_run(ss, st, "set an expire time");
 }
 
 static int sq_key_rename(struct sink *s, int64_t id, int db, const struct rs_bytes *key)
@@ -947,12 +871,12 @@ static int sq_key_rename(struct sink *s, int64_t id, int db, const struct rs_byt
     struct sqlite_sink *ss = SS(s);
     sqlite3_stmt *st;
 
-    if (stuck(ss) || (st = stmt(ss, ST_KEY_RENAME)) == NULL)
+    if (sqi_stuck(ss) || (st = sqi_stmt(ss, ST_KEY_RENAME)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, db) != SQLITE_OK ||
-        bind_bytes(st, 3, key) != SQLITE_OK)
-        return bind_fail(ss, st, "rename a key");
-    return run(ss, st, "rename a key");
+        sqi_bind_bytes(st, 3, key) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "rename a key");
+    return sqi_run(ss, st, "rename a key");
 }
 
 static int sq_key_is_empty(struct sink *s, int64_t id, enum rs_type type, int *empty)
@@ -963,18 +887,18 @@ static int sq_key_is_empty(struct sink *s, int64_t id, enum rs_type type, int *e
     int r;
 
     *empty = 0;
-    if (stuck(ss))
+    if (sqi_stuck(ss))
         return -1;
     if (children_of(type, c) == 0)
         return 0;                          /* strings and modules are never "empty" */
-    if ((st = child_stmt(ss, CO_PROBE, c[0])) == NULL)
+    if ((st = sqi_child_stmt(ss, CO_PROBE, c[0])) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-        return bind_fail(ss, st, "probe a key");
-    if ((r = row(ss, st, "probe a key")) < 0)
+        return sqi_bind_fail(ss, st, "probe a key");
+    if ((r = sqi_row(ss, st, "probe a key")) < 0)
         return -1;
     if (r)
-        stmt_done(st);
+        sqi_stmt_done(st);
     *empty = !r;
     return 0;
 }
@@ -990,7 +914,7 @@ static int flush_all(struct sqlite_sink *ss)
         snprintf(sql, sizeof(sql), "DELETE FROM g%lld_%s", (long long)ss->target,
                  gen_tables[i]);
         if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-            return sql_fail(ss, "flush all databases");
+            return sqi_sql_fail(ss, "flush all databases");
     }
     return 0;
 }
@@ -999,492 +923,32 @@ static int sq_flush_db(struct sink *s, int db)
 {
     struct sqlite_sink *ss = SS(s);
 
-    if (stuck(ss))
+    if (sqi_stuck(ss))
         return -1;
     ss->tail_kid = -1;
     if (db < 0)
         return flush_all(ss);
     for (int c = 0; c < C_COUNT; c++)      /* children first: they find keys by db */
-        if (run_kid(ss, child_stmt(ss, CO_FLUSH, (enum child)c), db, "flush a database"))
+        if (sqi_run_kid(ss, sqi_child_stmt(ss, CO_FLUSH, (enum child)c), db, "flush a database"))
             return -1;
-    return run_kid(ss, stmt(ss, ST_KEY_FLUSH), db, "flush a database");
+    return sqi_run_kid(ss, sqi_stmt(ss, ST_KEY_FLUSH), db, "flush a database");
 }
 
-/* ------------------------------------------------------------------ */
-/* strings                                                             */
-/* ------------------------------------------------------------------ */
-
-static int sq_string_get(struct sink *s, int64_t id,
-                         void (*cb)(void *ud, const struct rs_bytes *v), void *ud)
+/* Not implemented yet (COPY, SWAPDB): statements go in SQI_X_KEYS slots. */
+int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, int64_t *new_id)
 {
-    struct sqlite_sink *ss = SS(s);
-    struct rs_bytes v;
-    sqlite3_stmt *st;
-    int r;
-
-    if (stuck(ss) || (st = stmt(ss, ST_STRING_GET)) == NULL)
-        return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-        return bind_fail(ss, st, "read a string");
-    if ((r = row(ss, st, "read a string")) < 0)
-        return -1;
-    if (r == 0)
-        return rs_fail(&s->err, RS_E_SQL, "cannot read a string in '%s': no key %lld",
-                       ss->path, (long long)id);
-    /* column_blob returns TEXT's bytes unconverted; call bytes after it */
-    v.ptr = sqlite3_column_blob(st, 0);
-    v.len = (size_t)sqlite3_column_bytes(st, 0);
-    if (v.ptr == NULL)
-        v.ptr = "";
-    cb(ud, &v);
-    stmt_done(st);
-    return 0;
+    (void)id;
+    (void)db;
+    (void)key;
+    (void)new_id;
+    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: key_copy not implemented yet");
 }
 
-static int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value)
+int sq_swap_db(struct sink *s, int db1, int db2)
 {
-    struct sqlite_sink *ss = SS(s);
-    sqlite3_stmt *st;
-
-    if (stuck(ss) || (st = stmt(ss, ST_STRING_SET)) == NULL)
-        return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || bind_bytes(st, 2, value) != SQLITE_OK)
-        return bind_fail(ss, st, "store a string");
-    return run(ss, st, "store a string");
-}
-
-/* ------------------------------------------------------------------ */
-/* collections                                                         */
-/* ------------------------------------------------------------------ */
-
-/* Bind (?1 kid, ?2 bytes) and run; *changed = rows changed (may be NULL). */
-static int run_member(struct sqlite_sink *ss, enum stmt_id id_, int64_t kid,
-                      const struct rs_bytes *m, int *changed, const char *what)
-{
-    sqlite3_stmt *st;
-
-    if (changed)
-        *changed = 0;
-    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, id_)) == NULL)
-        return -1;
-    if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK || bind_bytes(st, 2, m) != SQLITE_OK)
-        return bind_fail(ss, st, what);
-    if (run(ss, st, what))
-        return -1;
-    if (changed)
-        *changed = sqlite3_changes(ss->db) > 0;
-    return 0;
-}
-
-/* Insert or replace: one statement when the field is new, two otherwise. */
-static int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
-                       const struct rs_bytes *value, int64_t field_expire_ms, int *added)
-{
-    struct sqlite_sink *ss = SS(s);
-    enum stmt_id ids[2] = { ST_HASH_INSERT, ST_HASH_UPDATE };
-    int rc = 0;
-
-    if (added)
-        *added = 0;
-    if (stuck(ss) || load_tick(ss))
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        sqlite3_stmt *st = stmt(ss, ids[i]);
-
-        if (st == NULL)
-            return -1;
-        rc |= sqlite3_bind_int64(st, 1, id);
-        rc |= bind_bytes(st, 2, field);
-        rc |= bind_bytes(st, 3, value);
-        rc |= bind_time(st, 4, field_expire_ms);
-        if (rc != SQLITE_OK)
-            return bind_fail(ss, st, "store a hash field");
-        if (run(ss, st, "store a hash field"))
-            return -1;
-        if (i == 0 && sqlite3_changes(ss->db) > 0) {
-            if (added)
-                *added = 1;
-            break;
-        }
-    }
-    return 0;
-}
-
-static int sq_hash_del(struct sink *s, int64_t id, const struct rs_bytes *field, int *removed)
-{
-    return run_member(SS(s), ST_HASH_DELETE, id, field, removed, "delete a hash field");
-}
-
-/* Insert an element at position 'pos' (idx = pos - keys.lhead). */
-static int list_insert(struct sqlite_sink *ss, int64_t id, int64_t pos,
-                       const struct rs_bytes *item)
-{
-    sqlite3_stmt *st = stmt(ss, ST_LIST_INSERT);
-
-    if (st == NULL)
-        return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, pos) != SQLITE_OK ||
-        bind_bytes(st, 3, item) != SQLITE_OK)
-        return bind_fail(ss, st, "insert a list element");
-    return run(ss, st, "insert a list element");
-}
-
-/* Head: move lhead one down and use it. Tail: one past the last position
- * (the PK index answers max(pos)), or lhead for an empty list. */
-static int list_next_pos(struct sqlite_sink *ss, int64_t id, int at_head, int64_t *pos)
-{
-    sqlite3_stmt *st = stmt(ss, at_head ? ST_LIST_HEAD : ST_LIST_TAIL);
-    int r;
-
-    if (st == NULL)
-        return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-        return bind_fail(ss, st, "push to a list");
-    if ((r = row(ss, st, "push to a list")) < 0)
-        return -1;
-    if (r == 0 || sqlite3_column_type(st, 0) == SQLITE_NULL) {
-        if (r)
-            stmt_done(st);
-        return rs_fail(&ss->base.err, RS_E_SQL, "cannot push to a list in '%s': no list %lld",
-                       ss->path, (long long)id);
-    }
-    *pos = sqlite3_column_int64(st, 0);
-    stmt_done(st);                        /* for RETURNING: finishes the UPDATE */
-    return 0;
-}
-
-static int sq_list_push(struct sink *s, int64_t id, int at_head, const struct rs_bytes *item)
-{
-    struct sqlite_sink *ss = SS(s);
-    int64_t pos = 0;
-
-    if (stuck(ss) || load_tick(ss))
-        return -1;
-    /* A full sync appends to the list it just created: count, don't query. */
-    if (ss->mode == MODE_LOAD && !at_head && id == ss->tail_kid) {
-        pos = ss->tail_pos;
-    } else {
-        if (list_next_pos(ss, id, at_head, &pos))
-            return -1;
-        ss->tail_kid = -1;
-    }
-    if (list_insert(ss, id, pos, item))
-        return -1;
-    if (ss->mode == MODE_LOAD && !at_head) {
-        ss->tail_kid = id;
-        ss->tail_pos = pos + 1;
-    }
-    return 0;
-}
-
-static int sq_set_add(struct sink *s, int64_t id, const struct rs_bytes *m, int *added)
-{
-    return run_member(SS(s), ST_SET_INSERT, id, m, added, "add a set member");
-}
-
-static int sq_set_rem(struct sink *s, int64_t id, const struct rs_bytes *m, int *removed)
-{
-    return run_member(SS(s), ST_SET_DELETE, id, m, removed, "remove a set member");
-}
-
-static int sq_zset_score(struct sink *s, int64_t id, const struct rs_bytes *m, int *found,
-                         double *score)
-{
-    struct sqlite_sink *ss = SS(s);
-    sqlite3_stmt *st;
-    int r;
-
-    *found = 0;
-    if (stuck(ss) || (st = stmt(ss, ST_ZSET_GET)) == NULL)
-        return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || bind_bytes(st, 2, m) != SQLITE_OK)
-        return bind_fail(ss, st, "read a score");
-    if ((r = row(ss, st, "read a score")) <= 0)
-        return r;
-    *found = 1;
-    *score = sqlite3_column_double(st, 0);
-    stmt_done(st);
-    return 0;
-}
-
-static int sq_zset_set(struct sink *s, int64_t id, const struct rs_bytes *m, double score)
-{
-    struct sqlite_sink *ss = SS(s);
-    sqlite3_stmt *st;
-
-    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, ST_ZSET_SET)) == NULL)
-        return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || bind_bytes(st, 2, m) != SQLITE_OK ||
-        sqlite3_bind_double(st, 3, score) != SQLITE_OK)
-        return bind_fail(ss, st, "store a sorted-set member");
-    return run(ss, st, "store a sorted-set member");
-}
-
-static int sq_zset_rem(struct sink *s, int64_t id, const struct rs_bytes *m, int *removed)
-{
-    return run_member(SS(s), ST_ZSET_DELETE, id, m, removed, "remove a sorted-set member");
-}
-
-/* ------------------------------------------------------------------ */
-/* streams                                                             */
-/* ------------------------------------------------------------------ */
-
-static int sq_stream_add(struct sink *s, int64_t id, const struct rs_stream_id *eid, int pos,
-                         const struct rs_bytes *field, const struct rs_bytes *value)
-{
-    struct sqlite_sink *ss = SS(s);
-    sqlite3_stmt *st;
-    int rc = 0;
-
-    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, ST_STREAM_ADD)) == NULL)
-        return -1;
-    rc |= sqlite3_bind_int64(st, 1, id);
-    rc |= bind_u64(st, 2, eid->ms);
-    rc |= bind_u64(st, 3, eid->seq);
-    rc |= sqlite3_bind_int(st, 4, pos);
-    rc |= bind_bytes(st, 5, field);
-    rc |= bind_bytes(st, 6, value);
-    if (rc != SQLITE_OK)
-        return bind_fail(ss, st, "add a stream entry");
-    return run(ss, st, "add a stream entry");
-}
-
-static int sq_stream_meta_get(struct sink *s, int64_t id, struct rs_stream_meta *m)
-{
-    struct sqlite_sink *ss = SS(s);
-    sqlite3_stmt *st;
-    int r;
-
-    memset(m, 0, sizeof(*m));
-    if (stuck(ss) || (st = stmt(ss, ST_SMETA_GET)) == NULL)
-        return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-        return bind_fail(ss, st, "read stream metadata");
-    if ((r = row(ss, st, "read stream metadata")) <= 0)
-        return r;                          /* none stored: all zero */
-    m->length = (uint64_t)sqlite3_column_int64(st, 0);
-    m->last_id.ms = (uint64_t)sqlite3_column_int64(st, 1);
-    m->last_id.seq = (uint64_t)sqlite3_column_int64(st, 2);
-    m->has_v2 = sqlite3_column_int(st, 3);
-    m->first_id.ms = (uint64_t)sqlite3_column_int64(st, 4);
-    m->first_id.seq = (uint64_t)sqlite3_column_int64(st, 5);
-    m->max_deleted_id.ms = (uint64_t)sqlite3_column_int64(st, 6);
-    m->max_deleted_id.seq = (uint64_t)sqlite3_column_int64(st, 7);
-    m->entries_added = (uint64_t)sqlite3_column_int64(st, 8);
-    stmt_done(st);
-    return 0;
-}
-
-static int sq_stream_meta_set(struct sink *s, int64_t id, const struct rs_stream_meta *m)
-{
-    struct sqlite_sink *ss = SS(s);
-    sqlite3_stmt *st;
-    int rc = 0;
-
-    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, ST_SMETA_SET)) == NULL)
-        return -1;
-    rc |= sqlite3_bind_int64(st, 1, id);
-    rc |= bind_u64(st, 2, m->length);
-    rc |= bind_u64(st, 3, m->last_id.ms);
-    rc |= bind_u64(st, 4, m->last_id.seq);
-    rc |= sqlite3_bind_int(st, 5, m->has_v2 != 0);
-    rc |= bind_u64(st, 6, m->first_id.ms);
-    rc |= bind_u64(st, 7, m->first_id.seq);
-    rc |= bind_u64(st, 8, m->max_deleted_id.ms);
-    rc |= bind_u64(st, 9, m->max_deleted_id.seq);
-    rc |= bind_u64(st, 10, m->entries_added);
-    if (rc != SQLITE_OK)
-        return bind_fail(ss, st, "store stream metadata");
-    return run(ss, st, "store stream metadata");
-}
-
-/* Run a one-integer query (?1 kid, then ?2, ?3 when given) into *out. */
-static int stream_count(struct sqlite_sink *ss, enum stmt_id id_, int64_t kid,
-                        const struct rs_stream_id *below, int64_t *out)
-{
-    sqlite3_stmt *st = stmt(ss, id_);
-    int rc = 0, r;
-
-    *out = 0;
-    if (st == NULL)
-        return -1;
-    rc |= sqlite3_bind_int64(st, 1, kid);
-    if (below) {
-        rc |= bind_u64(st, 2, below->ms);
-        rc |= bind_u64(st, 3, below->seq);
-    }
-    if (rc != SQLITE_OK)
-        return bind_fail(ss, st, "trim a stream");
-    if ((r = row(ss, st, "trim a stream")) <= 0)
-        return r;
-    *out = sqlite3_column_int64(st, 0);
-    stmt_done(st);
-    return 0;
-}
-
-/* The id of the entry at 0-based rank 'n' (the oldest one MAXLEN keeps). */
-static int stream_nth(struct sqlite_sink *ss, int64_t kid, int64_t n, struct rs_stream_id *out)
-{
-    sqlite3_stmt *st = stmt(ss, ST_STREAM_NTH);
-    int r;
-
-    if (st == NULL)
-        return -1;
-    if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK || sqlite3_bind_int64(st, 2, n) != SQLITE_OK)
-        return bind_fail(ss, st, "trim a stream");
-    if ((r = row(ss, st, "trim a stream")) <= 0)
-        return r == 0 ? rs_fail(&ss->base.err, RS_E_SQL, "cannot trim a stream in '%s': "
-                                "entry %lld vanished", ss->path, (long long)n) : -1;
-    out->ms = (uint64_t)sqlite3_column_int64(st, 0);
-    out->seq = (uint64_t)sqlite3_column_int64(st, 1);
-    stmt_done(st);
-    return 0;
-}
-
-static int sq_stream_trim(struct sink *s, int64_t id, const struct rs_stream_id *below,
-                          int64_t keep, uint64_t *removed)
-{
-    struct sqlite_sink *ss = SS(s);
-    struct rs_stream_id bound = { 0, 0 };
-    sqlite3_stmt *st;
-    int64_t n;
-    int rc = 0;
-
-    *removed = 0;
-    if (stuck(ss))
-        return -1;
-    if (below) {
-        bound = *below;
-        if (stream_count(ss, ST_STREAM_COUNT_BELOW, id, below, &n))
-            return -1;
-    } else {
-        if (stream_count(ss, ST_STREAM_COUNT, id, NULL, &n))
-            return -1;
-        if (keep < 0 || n <= keep)
-            return 0;
-        if (keep == 0) {
-            if (run_kid(ss, child_stmt(ss, CO_DELETE, C_STREAM), id, "trim a stream"))
-                return -1;
-            *removed = (uint64_t)n;
-            return 0;
-        }
-        if (stream_nth(ss, id, n - keep, &bound))
-            return -1;
-        n -= keep;
-    }
-    if (n == 0)
-        return 0;
-    if ((st = stmt(ss, ST_STREAM_DELETE_BELOW)) == NULL)
-        return -1;
-    rc |= sqlite3_bind_int64(st, 1, id);
-    rc |= bind_u64(st, 2, bound.ms);
-    rc |= bind_u64(st, 3, bound.seq);
-    if (rc != SQLITE_OK)
-        return bind_fail(ss, st, "trim a stream");
-    if (run(ss, st, "trim a stream"))
-        return -1;
-    *removed = (uint64_t)n;
-    return 0;
-}
-
-static int sq_stream_group(struct sink *s, int64_t id, const struct rs_stream_group *g)
-{
-    struct sqlite_sink *ss = SS(s);
-    sqlite3_stmt *st;
-    int rc = 0;
-
-    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, ST_GROUP_SET)) == NULL)
-        return -1;
-    rc |= sqlite3_bind_int64(st, 1, id);
-    rc |= bind_bytes(st, 2, &g->name);
-    rc |= bind_u64(st, 3, g->last_id.ms);
-    rc |= bind_u64(st, 4, g->last_id.seq);
-    rc |= g->entries_read < 0 ? sqlite3_bind_null(st, 5)
-                              : sqlite3_bind_int64(st, 5, g->entries_read);
-    if (rc != SQLITE_OK)
-        return bind_fail(ss, st, "store a consumer group");
-    if (run(ss, st, "store a consumer group"))
-        return -1;
-    memo_clear(&ss->consumer);
-    return memo_set(ss, &ss->group, id, &g->name);
-}
-
-/* The group (or consumer) the last call named, for key 'id'. */
-static int memo_get(struct sqlite_sink *ss, const struct name_memo *m, int64_t id,
-                    const char *what, struct rs_bytes *out)
-{
-    if (m->kid != id)
-        return rs_fail(&ss->base.err, RS_E_SQL, "cannot store %s in '%s': no %s named "
-                       "before for key %lld", what, ss->path,
-                       m == &ss->group ? "group" : "consumer", (long long)id);
-    out->ptr = m->ptr;
-    out->len = m->len;
-    return 0;
-}
-
-static int sq_stream_pending(struct sink *s, int64_t id, const struct rs_stream_pending *p)
-{
-    struct sqlite_sink *ss = SS(s);
-    struct rs_bytes grp;
-    sqlite3_stmt *st;
-    int rc = 0;
-
-    if (stuck(ss) || memo_get(ss, &ss->group, id, "a pending entry", &grp) ||
-        load_tick(ss) || (st = stmt(ss, ST_PEL_SET)) == NULL)
-        return -1;
-    rc |= sqlite3_bind_int64(st, 1, id);
-    rc |= bind_bytes(st, 2, &grp);
-    rc |= bind_u64(st, 3, p->id.ms);
-    rc |= bind_u64(st, 4, p->id.seq);
-    rc |= sqlite3_bind_int64(st, 5, p->delivery_time);
-    rc |= bind_u64(st, 6, p->delivery_count);
-    if (rc != SQLITE_OK)
-        return bind_fail(ss, st, "store a pending entry");
-    return run(ss, st, "store a pending entry");
-}
-
-static int sq_stream_consumer(struct sink *s, int64_t id, const struct rs_stream_consumer *c)
-{
-    struct sqlite_sink *ss = SS(s);
-    struct rs_bytes grp;
-    sqlite3_stmt *st;
-    int rc = 0;
-
-    if (stuck(ss) || memo_get(ss, &ss->group, id, "a consumer", &grp) ||
-        load_tick(ss) || (st = stmt(ss, ST_CONSUMER_SET)) == NULL)
-        return -1;
-    rc |= sqlite3_bind_int64(st, 1, id);
-    rc |= bind_bytes(st, 2, &grp);
-    rc |= bind_bytes(st, 3, &c->name);
-    rc |= sqlite3_bind_int64(st, 4, c->seen_time);
-    rc |= c->active_time < 0 ? sqlite3_bind_null(st, 5)
-                             : sqlite3_bind_int64(st, 5, c->active_time);
-    if (rc != SQLITE_OK)
-        return bind_fail(ss, st, "store a consumer");
-    if (run(ss, st, "store a consumer"))
-        return -1;
-    return memo_set(ss, &ss->consumer, id, &c->name);
-}
-
-static int sq_stream_consumer_pending(struct sink *s, int64_t id, const struct rs_stream_id *eid)
-{
-    struct sqlite_sink *ss = SS(s);
-    struct rs_bytes grp, cons;
-    sqlite3_stmt *st;
-    int rc = 0;
-
-    if (stuck(ss) || memo_get(ss, &ss->group, id, "a pending owner", &grp) ||
-        memo_get(ss, &ss->consumer, id, "a pending owner", &cons) ||
-        (st = stmt(ss, ST_PEL_OWNER)) == NULL)
-        return -1;
-    rc |= sqlite3_bind_int64(st, 1, id);
-    rc |= bind_bytes(st, 2, &grp);
-    rc |= bind_u64(st, 3, eid->ms);
-    rc |= bind_u64(st, 4, eid->seq);
-    rc |= bind_bytes(st, 5, &cons);
-    if (rc != SQLITE_OK)
-        return bind_fail(ss, st, "store a pending owner");
-    return run(ss, st, "store a pending owner");
+    (void)db1;
+    (void)db2;
+    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: swap_db not implemented yet");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1519,12 +983,20 @@ static int sq_function_store(struct sink *s, const struct rs_bytes *code)
     struct rs_bytes name = function_name(code);
     sqlite3_stmt *st;
 
-    if (stuck(ss) || load_tick(ss) || (st = stmt(ss, ST_FUNCTION)) == NULL)
+    if (sqi_stuck(ss) || sqi_load_tick(ss) || (st = sqi_stmt(ss, ST_FUNCTION)) == NULL)
         return -1;
-    if (bind_bytes(st, 1, name.ptr ? &name : NULL) != SQLITE_OK ||
-        bind_bytes(st, 2, code) != SQLITE_OK)
-        return bind_fail(ss, st, "store a function library");
-    return run(ss, st, "store a function library");
+    if (sqi_bind_bytes(st, 1, name.ptr ? &name : NULL) != SQLITE_OK ||
+        sqi_bind_bytes(st, 2, code) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "store a function library");
+    return sqi_run(ss, st, "store a function library");
+}
+
+/* Not implemented yet (FUNCTION DELETE/FLUSH): statements go in
+ * SQI_X_MISC slots. */
+int sq_function_delete(struct sink *s, const struct rs_bytes *library)
+{
+    (void)library;
+    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: function_delete not implemented yet");
 }
 
 static int sq_unknown_command(struct sink *s, const struct rs_bytes *name)
@@ -1534,13 +1006,13 @@ static int sq_unknown_command(struct sink *s, const struct rs_bytes *name)
     struct rs_bytes b = { low, name->len < sizeof(low) ? name->len : sizeof(low) };
     sqlite3_stmt *st;
 
-    if (stuck(ss) || (st = stmt(ss, ST_UNKNOWN)) == NULL)
+    if (sqi_stuck(ss) || (st = sqi_stmt(ss, ST_UNKNOWN)) == NULL)
         return -1;
     for (size_t i = 0; i < b.len; i++)     /* commands are case-insensitive */
         low[i] = (name->ptr[i] >= 'A' && name->ptr[i] <= 'Z') ? name->ptr[i] + 32 : name->ptr[i];
-    if (bind_bytes(st, 1, &b) != SQLITE_OK)
-        return bind_fail(ss, st, "count an unknown command");
-    return run(ss, st, "count an unknown command");
+    if (sqi_bind_bytes(st, 1, &b) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "count an unknown command");
+    return sqi_run(ss, st, "count an unknown command");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1589,9 +1061,9 @@ static int configure(struct sqlite_sink *ss)
     sqlite3_extended_result_codes(ss->db, 1);
     /* Only takes effect on a new file (ignored once in WAL mode). */
     if (sqlite3_exec(ss->db, "PRAGMA page_size = 4096", NULL, NULL, NULL) != SQLITE_OK)
-        return sql_fail(ss, "set the page size");
+        return sqi_sql_fail(ss, "set the page size");
     if (sqlite3_prepare_v2(ss->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
-        return sql_fail(ss, "enable WAL");
+        return sqi_sql_fail(ss, "enable WAL");
     if (sqlite3_step(st) == SQLITE_ROW)
         wal = strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
     sqlite3_finalize(st);
@@ -1599,7 +1071,7 @@ static int configure(struct sqlite_sink *ss)
         return rs_fail(&ss->base.err, RS_E_SQL, "cannot enable WAL in '%s': %s", ss->path,
                        sqlite3_errmsg(ss->db));
     if (sqlite3_exec(ss->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
-        return sql_fail(ss, "configure the connection");
+        return sqi_sql_fail(ss, "configure the connection");
     return 0;
 }
 
@@ -1610,7 +1082,7 @@ static int schema_create(struct sqlite_sink *ss)
     char sql[96];
 
     if (sqlite3_exec(ss->db, base_ddl, NULL, NULL, NULL) != SQLITE_OK)
-        return sql_fail(ss, "create the schema");
+        return sqi_sql_fail(ss, "create the schema");
     if (exec_gen(ss, gen_ddl, 1, "create the schema") ||
         exec_gen(ss, gen_index, 1, "create the schema") ||
         exec_gen(ss, views_ddl, 1, "create the views"))
@@ -1618,7 +1090,7 @@ static int schema_create(struct sqlite_sink *ss)
     snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d;",
              APP_ID, SCHEMA_VERSION);
     if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return sql_fail(ss, "create the schema");
+        return sqi_sql_fail(ss, "create the schema");
     ss->gen = 1;
     return 0;
 }
@@ -1649,13 +1121,13 @@ static int schema_recover(struct sqlite_sink *ss)
     int64_t stale[64];
     int n = 0;
 
-    ss->gen = query_int(ss, "SELECT generation FROM redsink_status", -1);
+    ss->gen = sqi_query_int(ss, "SELECT generation FROM redsink_status", -1);
     if (ss->gen < 1)
         return rs_fail(&ss->base.err, RS_E_SQL, "cannot use '%s': its redsink_status "
                        "table is damaged", ss->path);
     if (sqlite3_prepare_v2(ss->db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
                            " AND name GLOB 'g[0-9]*_*'", -1, &st, NULL) != SQLITE_OK)
-        return sql_fail(ss, "read the schema");
+        return sqi_sql_fail(ss, "read the schema");
     while (sqlite3_step(st) == SQLITE_ROW && n < 64) {
         int64_t g = table_generation((const char *)sqlite3_column_text(st, 0));
         int seen = 0;
@@ -1679,24 +1151,24 @@ static int schema_open(struct sqlite_sink *ss)
     int64_t app, tables;
 
     if (sqlite3_exec(ss->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return sql_fail(ss, "lock the database");
-    app = query_int(ss, "PRAGMA application_id", 0);
-    tables = query_int(ss, "SELECT count(*) FROM sqlite_schema", 0);
+        return sqi_sql_fail(ss, "lock the database");
+    app = sqi_query_int(ss, "PRAGMA application_id", 0);
+    tables = sqi_query_int(ss, "SELECT count(*) FROM sqlite_schema", 0);
     if (app == 0 && tables == 0) {
         if (schema_create(ss))
             goto fail;
     } else if (app != APP_ID) {
         rs_fail(&ss->base.err, RS_E_SQL, "cannot use '%s': not a redsink mirror", ss->path);
         goto fail;
-    } else if (query_int(ss, "PRAGMA user_version", 0) > SCHEMA_VERSION) {
+    } else if (sqi_query_int(ss, "PRAGMA user_version", 0) > SCHEMA_VERSION) {
         rs_fail(&ss->base.err, RS_E_SQL, "cannot use '%s': made by a newer redsink "
-                "(schema %lld)", ss->path, (long long)query_int(ss, "PRAGMA user_version", 0));
+                "(schema %lld)", ss->path, (long long)sqi_query_int(ss, "PRAGMA user_version", 0));
         goto fail;
     } else if (schema_recover(ss)) {
         goto fail;
     }
     if (sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sql_fail(ss, "create the schema");
+        sqi_sql_fail(ss, "create the schema");
         goto fail;
     }
     ss->target = ss->gen;
@@ -1741,7 +1213,7 @@ struct sink *sink_sqlite_open(const char *path, struct rs_error *err)
 }
 
 static const struct sink_ops sqlite_ops = {
-    .version = 1,
+    .version = 2,
     .name = "sqlite",
     .close = sq_close,
     .read_checkpoint = sq_read_checkpoint,
@@ -1779,4 +1251,36 @@ static const struct sink_ops sqlite_ops = {
     .stream_consumer_pending = sq_stream_consumer_pending,
     .function_store = sq_function_store,
     .unknown_command = sq_unknown_command,
+    /* version 2 */
+    .key_copy = sq_key_copy,
+    .swap_db = sq_swap_db,
+    .list_len = sq_list_len,
+    .list_get = sq_list_get,
+    .list_range = sq_list_range,
+    .list_set = sq_list_set,
+    .list_pop = sq_list_pop,
+    .list_trim = sq_list_trim,
+    .list_insert = sq_list_insert,
+    .list_rem = sq_list_rem,
+    .hash_get = sq_hash_get,
+    .hash_len = sq_hash_len,
+    .hash_set_expire = sq_hash_set_expire,
+    .hash_scan = sq_hash_scan,
+    .set_card = sq_set_card,
+    .set_is_member = sq_set_is_member,
+    .set_scan = sq_set_scan,
+    .zset_card = sq_zset_card,
+    .zset_scan = sq_zset_scan,
+    .stream_delete = sq_stream_delete,
+    .stream_first = sq_stream_first,
+    .stream_scan = sq_stream_scan,
+    .stream_group_get = sq_stream_group_get,
+    .stream_group_set = sq_stream_group_set,
+    .stream_group_del = sq_stream_group_del,
+    .stream_consumer_set = sq_stream_consumer_set,
+    .stream_consumer_del = sq_stream_consumer_del,
+    .stream_pel_set = sq_stream_pel_set,
+    .stream_pel_del = sq_stream_pel_del,
+    .function_delete = sq_function_delete,
 };
+

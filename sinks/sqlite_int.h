@@ -1,0 +1,288 @@
+/*
+ * sqlite_int.h - the SQLite sink's inside, shared by sqlite.c (the core:
+ * open, schema, generations, full sync, transactions, keys) and the type
+ * files (sqlite_string.c, sqlite_hash.c, sqlite_list.c, sqlite_set.c,
+ * sqlite_zset.c, sqlite_stream.c). Not installed; only sinks/sqlite*.c
+ * include it, and with it <sqlite3.h>.
+ *
+ * A type file owns its SQL: it keeps its statement templates and reaches
+ * them with sqi_xstmt() in its own slot range (SQI_X_*, below), so adding
+ * a statement touches no shared enum. Templates name tables with '@'
+ * ("@hash" is "g3_hash" in generation 3): the sink rewrites it for the
+ * generation it writes to, and drops every cached statement when that
+ * changes (a full sync), so a template is never bound to a stale table.
+ *
+ * Every op follows the same pattern: fail at once when the sticky error is
+ * set (sqi_stuck), count a row during a full sync (sqi_load_tick), fetch
+ * the cached statement, bind (sqi_bind_*; a bind failure goes through
+ * sqi_bind_fail), then sqi_run or sqi_row. Statements are reset and their
+ * bindings cleared before an op returns, so SQLITE_STATIC bindings of
+ * borrowed bytes are safe.
+ */
+#ifndef RS_SQLITE_INT_H
+#define RS_SQLITE_INT_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "sink.h"
+
+/* Unix time in ms, exact, as SQL: julianday('now') is ms-precise and
+ * constant within one statement, so every row of a query sees one "now". */
+#define NOW_MS "CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
+
+/* ------------------------------------------------------------------ */
+/* statement slots                                                     */
+/* ------------------------------------------------------------------ */
+
+/* The core's statements (their SQL is in sqlite.c); any file may use
+ * them through sqi_stmt(). */
+enum stmt_id {
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+    ST_CKPT_GET, ST_CKPT_SET, ST_STATE_SET, ST_PROGRESS, ST_UNKNOWN,
+    ST_KEY_INSERT, ST_KEY_FIND, ST_KEY_TYPE, ST_KEY_DELETE, ST_KEY_EXPIRE,
+    ST_KEY_RENAME, ST_KEY_FLUSH,
+    ST_FUNCTION,
+    ST_COUNT
+};
+
+/* Children tables: rows keyed by the key id 'kid'. */
+enum child { C_HASH, C_LIST, C_SET, C_ZSET, C_STREAM, C_SMETA, C_SGROUP, C_SPEL,
+             C_SCONS, C_COUNT };
+/* Statements every child table has (sqi_child_stmt). */
+enum child_op {
+    CO_PROBE,        /* SELECT 1 ... WHERE kid = ?1 LIMIT 1 */
+    CO_DELETE,       /* DELETE ... WHERE kid = ?1 */
+    CO_FLUSH,        /* DELETE the rows of every key of db ?1 */
+    CO_COUNT
+};
+
+/*
+ * Statement slots of the type files, 32 per family: a family numbers its
+ * statements SQI_X_<FAMILY> + 0, + 1... up to + 31.
+ */
+#define SQI_XSTMT_MAX     256
+#define SQI_X_PER_FAMILY  32
+#define SQI_X_STRING      0
+#define SQI_X_KEYS        32
+#define SQI_X_HASH        64
+#define SQI_X_LIST        96
+#define SQI_X_SET         128
+#define SQI_X_ZSET        160
+#define SQI_X_STREAM      192
+#define SQI_X_MISC        224
+
+/* ------------------------------------------------------------------ */
+/* the sink                                                            */
+/* ------------------------------------------------------------------ */
+
+enum mode { MODE_IDLE, MODE_STREAM, MODE_LOAD };
+
+/* A copy of a stream group or consumer name, remembered between calls. */
+struct name_memo {
+    int64_t kid;          /* key it belongs to; -1 when none */
+    char *ptr;
+    size_t len;
+};
+
+/*
+ * One open mirror. 'gen' is the generation the views show; 'target' the
+ * one the ops write to (gen, or gen + 1 while a full sync builds it).
+ * st, cst and xstmt cache prepared statements for 'target'; NULL slots
+ * are prepared on first use.
+ */
+struct sqlite_sink {
+    struct sink base;            /* first: a struct sink * points here */
+    sqlite3 *db;
+    char *path;
+    int64_t gen, target;
+    enum mode mode;
+    sqlite3_stmt *st[ST_COUNT];
+    sqlite3_stmt *cst[CO_COUNT][C_COUNT];
+    sqlite3_stmt *xstmt[SQI_XSTMT_MAX];   /* the type files' statements */
+    int64_t load_keys;           /* keys created by the running load */
+    int64_t load_rows;           /* rows since the load's last batch commit */
+    int64_t tail_kid, tail_pos;  /* load: next tail position of list tail_kid */
+    struct name_memo group, consumer;
+};
+
+/* The sqlite sink behind a struct sink * (its first member). */
+#define SS(s) ((struct sqlite_sink *)(s))
+
+/* ------------------------------------------------------------------ */
+/* helpers (sqlite.c)                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Set the sticky error "cannot <what> in '<path>': <sqlite message>".
+ * Always -1. */
+int sqi_sql_fail(struct sqlite_sink *ss, const char *what);
+
+/* -1 once the sticky error is set, else 0: every op checks this first. */
+int sqi_stuck(struct sqlite_sink *ss);
+
+/* A malloc'ed copy of 'tmpl' with each '@' replaced by "g<gen>_" and, when
+ * 'child' is not NULL, "%s" by 'child'. The caller frees it. NULL when out
+ * of memory. */
+char *sqi_sql_expand(const char *tmpl, int64_t gen, const char *child);
+
+/* The statement cached in *slot, prepared from 'tmpl' (expanded for the
+ * target generation, see sqi_sql_expand) when *slot is NULL. The sink
+ * owns it (finalized when the generation changes or at close). NULL with
+ * the sticky error set when it cannot be prepared. */
+sqlite3_stmt *sqi_prepare(struct sqlite_sink *ss, sqlite3_stmt **slot, const char *tmpl,
+                          const char *child);
+
+/* sqi_prepare() for a core statement, a child-table statement, or the type
+ * files' slot 'slot' (0 <= slot < SQI_XSTMT_MAX, inside the caller's
+ * SQI_X_* range). A slot always gets the same 'tmpl'. */
+sqlite3_stmt *sqi_stmt(struct sqlite_sink *ss, enum stmt_id id);
+sqlite3_stmt *sqi_child_stmt(struct sqlite_sink *ss, enum child_op op, enum child c);
+sqlite3_stmt *sqi_xstmt(struct sqlite_sink *ss, int slot, const char *tmpl);
+
+/*
+ * Bind parameter 'i' and return SQLite's result code (OR them and check
+ * once). sqi_bind_bytes binds Redis bytes as TEXT when valid UTF-8, else
+ * BLOB, NULL when 'b' is NULL: the one place that decides, so a lookup
+ * binds exactly as the insert did. The bytes are bound SQLITE_STATIC: they
+ * must stay valid until the statement is reset (sqi_run, sqi_row,
+ * sqi_stmt_done). sqi_bind_time binds RS_NO_EXPIRE (-1) as NULL.
+ * sqi_bind_u64 stores stream ids, wrapping past INT64_MAX.
+ */
+int sqi_bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b);
+int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms);
+int sqi_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
+
+/* Reset a statement and clear its bindings (after reading a row). */
+void sqi_stmt_done(sqlite3_stmt *st);
+
+/* Step a statement to its end, ignoring rows, and reset it. 0, or -1
+ * with the sticky error "cannot <what>". */
+int sqi_run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what);
+
+/* Step once: 1 with a row (the caller reads its columns, then calls
+ * sqi_stmt_done), 0 when there is none, -1 on error; the statement is
+ * already reset when it returns 0 or -1. */
+int sqi_row(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what);
+
+/* A bind failed: set the sticky error, reset 'st'. Always -1. */
+int sqi_bind_fail(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what);
+
+/* Bind the key id as ?1 and sqi_run(). -1 also when 'st' is NULL (a
+ * failed prepare: the error is set), so sqi_run_kid(ss, sqi_stmt(...))
+ * is safe. */
+int sqi_run_kid(struct sqlite_sink *ss, sqlite3_stmt *st, int64_t id, const char *what);
+
+/* For member statements "... ?1 kid, ?2 bytes": sqi_stuck, sqi_load_tick,
+ * prepare slot 'slot' from 'tmpl' (sqi_xstmt), bind and run. *changed = 1
+ * when a row changed (may be NULL). 0 or -1. */
+int sqi_run_member(struct sqlite_sink *ss, int slot, const char *tmpl, int64_t kid,
+                   const struct rs_bytes *m, int *changed, const char *what);
+
+/* The first column of the first row of 'sql' (run once, not cached), or
+ * 'dflt' when there is none or it fails. Never sets the error. */
+int64_t sqi_query_int(struct sqlite_sink *ss, const char *sql, int64_t dflt);
+
+/* Count one row written by a full sync and commit the batch when it is
+ * big enough (the WAL can then be reused). Does nothing outside a full
+ * sync. 0 or -1. Call it before fetching your statement. */
+int sqi_load_tick(struct sqlite_sink *ss);
+
+/* Free a remembered name; the memo then matches no key. */
+void sqi_memo_clear(struct name_memo *m);
+
+/* ------------------------------------------------------------------ */
+/* ops (the sqlite_ops vtable in sqlite.c; contracts in sink.h)        */
+/* ------------------------------------------------------------------ */
+
+/* keys and functions (sqlite.c) */
+int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, int64_t *new_id);
+int sq_swap_db(struct sink *s, int db1, int db2);
+int sq_function_delete(struct sink *s, const struct rs_bytes *library);
+
+/* strings (sqlite_string.c) */
+int sq_string_get(struct sink *s, int64_t id, void (*cb)(void *ud, const struct rs_bytes *v),
+                  void *ud);
+int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value);
+
+/* hashes (sqlite_hash.c) */
+int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
+                const struct rs_bytes *value, int64_t field_expire_ms, int *added);
+int sq_hash_del(struct sink *s, int64_t id, const struct rs_bytes *field, int *removed);
+int sq_hash_get(struct sink *s, int64_t id, const struct rs_bytes *field,
+                void (*cb)(void *ud, const struct rs_bytes *v, int64_t expire_ms), void *ud,
+                int *found);
+int sq_hash_len(struct sink *s, int64_t id, int64_t *len);
+int sq_hash_set_expire(struct sink *s, int64_t id, const struct rs_bytes *field,
+                       int64_t expire_ms, int *found);
+int sq_hash_scan(struct sink *s, int64_t id,
+                 void (*cb)(void *ud, const struct rs_bytes *f, const struct rs_bytes *v,
+                            int64_t expire_ms),
+                 void *ud);
+
+/* lists (sqlite_list.c) */
+int sq_list_push(struct sink *s, int64_t id, int at_head, const struct rs_bytes *item);
+int sq_list_len(struct sink *s, int64_t id, int64_t *len);
+int sq_list_get(struct sink *s, int64_t id, int64_t index,
+                void (*cb)(void *ud, const struct rs_bytes *v), void *ud, int *found);
+int sq_list_range(struct sink *s, int64_t id, int64_t start, int64_t stop,
+                  void (*cb)(void *ud, int64_t index, const struct rs_bytes *v), void *ud);
+int sq_list_set(struct sink *s, int64_t id, int64_t index, const struct rs_bytes *v);
+int sq_list_pop(struct sink *s, int64_t id, int from_head, int64_t count,
+                void (*cb)(void *ud, const struct rs_bytes *v), void *ud, int64_t *popped);
+int sq_list_trim(struct sink *s, int64_t id, int64_t start, int64_t stop);
+int sq_list_insert(struct sink *s, int64_t id, int64_t index, int after,
+                   const struct rs_bytes *v);
+int sq_list_rem(struct sink *s, int64_t id, int64_t count, const struct rs_bytes *v,
+                int64_t *removed);
+
+/* sets (sqlite_set.c) */
+int sq_set_add(struct sink *s, int64_t id, const struct rs_bytes *m, int *added);
+int sq_set_rem(struct sink *s, int64_t id, const struct rs_bytes *m, int *removed);
+int sq_set_card(struct sink *s, int64_t id, int64_t *card);
+int sq_set_is_member(struct sink *s, int64_t id, const struct rs_bytes *m, int *is_member);
+int sq_set_scan(struct sink *s, int64_t id, void (*cb)(void *ud, const struct rs_bytes *m),
+                void *ud);
+
+/* sorted sets (sqlite_zset.c) */
+int sq_zset_score(struct sink *s, int64_t id, const struct rs_bytes *m, int *found,
+                  double *score);
+int sq_zset_set(struct sink *s, int64_t id, const struct rs_bytes *m, double score);
+int sq_zset_rem(struct sink *s, int64_t id, const struct rs_bytes *m, int *removed);
+int sq_zset_card(struct sink *s, int64_t id, int64_t *card);
+int sq_zset_scan(struct sink *s, int64_t id, int reverse,
+                 void (*cb)(void *ud, const struct rs_bytes *m, double score), void *ud);
+
+/* streams (sqlite_stream.c) */
+int sq_stream_add(struct sink *s, int64_t id, const struct rs_stream_id *eid, int pos,
+                  const struct rs_bytes *field, const struct rs_bytes *value);
+int sq_stream_meta_get(struct sink *s, int64_t id, struct rs_stream_meta *m);
+int sq_stream_meta_set(struct sink *s, int64_t id, const struct rs_stream_meta *m);
+int sq_stream_trim(struct sink *s, int64_t id, const struct rs_stream_id *below, int64_t keep,
+                   uint64_t *removed);
+int sq_stream_group(struct sink *s, int64_t id, const struct rs_stream_group *g);
+int sq_stream_pending(struct sink *s, int64_t id, const struct rs_stream_pending *p);
+int sq_stream_consumer(struct sink *s, int64_t id, const struct rs_stream_consumer *c);
+int sq_stream_consumer_pending(struct sink *s, int64_t id, const struct rs_stream_id *eid);
+int sq_stream_delete(struct sink *s, int64_t id, const struct rs_stream_id *eid, int *deleted);
+int sq_stream_first(struct sink *s, int64_t id, struct rs_stream_id *first, int *found);
+int sq_stream_scan(struct sink *s, int64_t id, const struct rs_stream_id *from,
+                   void (*cb)(void *ud, const struct rs_stream_id *eid, int pos,
+                              const struct rs_bytes *f, const struct rs_bytes *v),
+                   void *ud);
+int sq_stream_group_get(struct sink *s, int64_t id, const struct rs_bytes *name,
+                        struct rs_stream_id *last_id, int64_t *entries_read, int *found);
+int sq_stream_group_set(struct sink *s, int64_t id, const struct rs_bytes *name,
+                        const struct rs_stream_id *last_id, int64_t entries_read);
+int sq_stream_group_del(struct sink *s, int64_t id, const struct rs_bytes *name, int *deleted);
+int sq_stream_consumer_set(struct sink *s, int64_t id, const struct rs_bytes *group,
+                           const struct rs_bytes *name, int64_t seen_time, int64_t active_time,
+                           int *created);
+int sq_stream_consumer_del(struct sink *s, int64_t id, const struct rs_bytes *group,
+                           const struct rs_bytes *name, int64_t *pending_dropped);
+int sq_stream_pel_set(struct sink *s, int64_t id, const struct rs_bytes *group,
+                      const struct rs_stream_id *eid, const struct rs_bytes *consumer,
+                      int64_t delivery_time, int64_t delivery_count);
+int sq_stream_pel_del(struct sink *s, int64_t id, const struct rs_bytes *group,
+                      const struct rs_stream_id *eid, int *deleted);
+
+#endif

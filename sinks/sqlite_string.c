@@ -1,0 +1,60 @@
+/*
+ * sqlite_string.c - the SQLite sink's string values. A string lives in
+ * its key's row (gN_keys.value), so key_create stores the first value and
+ * these ops read and replace it.
+ */
+#include "sqlite_int.h"
+
+/* This file's statements, in slots SQI_X_STRING + n (sqlite_int.h). */
+enum {
+    SV_GET, SV_SET, SV_NSTMT
+};
+static const char *const string_sql[SV_NSTMT] = {
+    [SV_GET] = "SELECT value FROM @keys WHERE id = ?1",
+    [SV_SET] = "UPDATE @keys SET value = ?2 WHERE id = ?1",
+};
+_Static_assert(SV_NSTMT <= SQI_X_PER_FAMILY, "too many string statements");
+
+static sqlite3_stmt *string_stmt(struct sqlite_sink *ss, int id)
+{
+    return sqi_xstmt(ss, SQI_X_STRING + id, string_sql[id]);
+}
+
+int sq_string_get(struct sink *s, int64_t id,
+                  void (*cb)(void *ud, const struct rs_bytes *v), void *ud)
+{
+    struct sqlite_sink *ss = SS(s);
+    struct rs_bytes v;
+    sqlite3_stmt *st;
+    int r;
+
+    if (sqi_stuck(ss) || (st = string_stmt(ss, SV_GET)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "read a string");
+    if ((r = sqi_row(ss, st, "read a string")) < 0)
+        return -1;
+    if (r == 0)
+        return rs_fail(&s->err, RS_E_SQL, "cannot read a string in '%s': no key %lld",
+                       ss->path, (long long)id);
+    /* column_blob returns TEXT's bytes unconverted; call bytes after it */
+    v.ptr = sqlite3_column_blob(st, 0);
+    v.len = (size_t)sqlite3_column_bytes(st, 0);
+    if (v.ptr == NULL)
+        v.ptr = "";
+    cb(ud, &v);
+    sqi_stmt_done(st);
+    return 0;
+}
+
+int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+
+    if (sqi_stuck(ss) || (st = string_stmt(ss, SV_SET)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_bytes(st, 2, value) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "store a string");
+    return sqi_run(ss, st, "store a string");
+}
