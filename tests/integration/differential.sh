@@ -34,10 +34,11 @@ phase() {  # phase NAME FAMILIES
     fi
 }
 
-for fam in string keys list hash set zset stream script; do
+# REDSINK_DIFF_FAMILIES="list hash" runs only those phases (and no mixed one)
+for fam in ${REDSINK_DIFF_FAMILIES:-string keys list hash set zset stream script}; do
     phase "$fam" "$fam"
 done
-phase "all families" "string,keys,list,hash,set,zset,stream,script"
+[ -n "${REDSINK_DIFF_FAMILIES:-}" ] || phase "all families" "string,keys,list,hash,set,zset,stream,script"
 if grep -q "unknown command '" "$TMP/rs.log"; then
     echo "# commands redsink did not apply: $(grep -o "unknown command '[^']*'" "$TMP/rs.log" | cut -d"'" -f2 | sort -u | tr '\n' ' ')"
 fi
