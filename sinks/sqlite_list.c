@@ -4,12 +4,20 @@
  * is pos - lhead (the redis_lists view); LPUSH moves lhead down, RPUSH
  * appends after max(pos). During a full sync the tail position is
  * counted in memory (tail_kid, tail_pos) rather than queried.
+ *
+ * Positions are always contiguous, lhead .. lhead + length - 1, so the
+ * length is max(pos) - lhead + 1 and an index is one primary-key lookup.
+ * Pops and LTRIM only drop rows at the ends (and move lhead); LINSERT and
+ * LREM renumber the rows on the shorter side of the change, through a free
+ * region past the tail so that UNIQUE(kid, pos) never sees two rows at
+ * one position (move_rows, renumber).
  */
 #include "sqlite_int.h"
 
 /* This file's statements, in slots SQI_X_LIST + n (sqlite_int.h). */
 enum {
-    LS_TAIL, LS_HEAD, LS_INSERT, LS_NSTMT
+    LS_TAIL, LS_HEAD, LS_INSERT, LS_BOUNDS, LS_GET, LS_RANGE, LS_RANGE_DESC, LS_SET,
+    LS_SET_HEAD, LS_DEL_RANGE, LS_SHIFT, LS_RENUMBER, LS_REM, LS_REM_DESC, LS_NSTMT
 };
 static const char *const list_sql[LS_NSTMT] = {
     [LS_TAIL] =
@@ -17,6 +25,29 @@ static const char *const list_sql[LS_NSTMT] = {
         " (SELECT lhead FROM @keys WHERE id = ?1))",
     [LS_HEAD] = "UPDATE @keys SET lhead = lhead - 1 WHERE id = ?1 RETURNING lhead",
     [LS_INSERT] = "INSERT INTO @list(kid, pos, value) VALUES (?1, ?2, ?3)",
+    /* lhead and the tail's position (NULL when the list has no rows) */
+    [LS_BOUNDS] =
+        "SELECT lhead, (SELECT max(pos) FROM @list WHERE kid = ?1) FROM @keys WHERE id = ?1",
+    [LS_GET] =
+        "SELECT value FROM @list WHERE kid = ?1 AND pos = (SELECT lhead FROM @keys WHERE id = ?1) + ?2",
+    [LS_RANGE] = "SELECT pos, value FROM @list WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3 ORDER BY pos",
+    [LS_RANGE_DESC] =
+        "SELECT pos, value FROM @list WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3 ORDER BY pos DESC",
+    [LS_SET] = "UPDATE @list SET value = ?3"
+               " WHERE kid = ?1 AND pos = (SELECT lhead FROM @keys WHERE id = ?1) + ?2",
+    [LS_SET_HEAD] = "UPDATE @keys SET lhead = ?2 WHERE id = ?1",
+    [LS_DEL_RANGE] = "DELETE FROM @list WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3",
+    [LS_SHIFT] = "UPDATE @list SET pos = pos + ?4 WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3",
+    /* the rows in [?2, ?3] to ?4 + 1, ?4 + 2... in order */
+    [LS_RENUMBER] =
+        "UPDATE @list SET pos = r.np FROM (SELECT pos AS op, ?4 + row_number() OVER"
+        " (ORDER BY pos) AS np FROM @list WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3) AS r"
+        " WHERE kid = ?1 AND pos = r.op",
+    /* LREM: the first ?3 matches from the head (-1: all), or from the tail */
+    [LS_REM] = "DELETE FROM @list WHERE kid = ?1 AND pos IN (SELECT pos FROM @list"
+               " WHERE kid = ?1 AND value = ?2 ORDER BY pos LIMIT ?3) RETURNING pos",
+    [LS_REM_DESC] = "DELETE FROM @list WHERE kid = ?1 AND pos IN (SELECT pos FROM @list"
+                    " WHERE kid = ?1 AND value = ?2 ORDER BY pos DESC LIMIT ?3) RETURNING pos",
 };
 _Static_assert(LS_NSTMT <= SQI_X_PER_FAMILY, "too many list statements");
 
@@ -88,82 +119,343 @@ int sq_list_push(struct sink *s, int64_t id, int at_head, const struct rs_bytes 
 }
 
 /* ------------------------------------------------------------------ */
-/* not implemented yet (sink.h version 2)                             */
+/* Reading and moving rows                                             */
+/* ------------------------------------------------------------------ */
+
+/* The list's head position and its length (0 when it has no rows). */
+static int list_bounds(struct sqlite_sink *ss, int64_t id, int64_t *head, int64_t *len)
+{
+    sqlite3_stmt *st = list_stmt(ss, LS_BOUNDS);
+    int r;
+
+    *head = 0;
+    *len = 0;
+    if (st == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "read a list's bounds");
+    if ((r = sqi_row(ss, st, "read a list's bounds")) < 0)
+        return -1;
+    if (r == 0)
+        return rs_fail(&ss->base.err, RS_E_SQL, "cannot read a list in '%s': no list %lld",
+                       ss->path, (long long)id);
+    *head = sqlite3_column_int64(st, 0);
+    if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+        *len = sqlite3_column_int64(st, 1) - *head + 1;
+    sqi_stmt_done(st);
+    return 0;
+}
+
+/* Run list statement 'sid' with the integer parameters ?1..?n. */
+static int list_exec(struct sqlite_sink *ss, int sid, const char *what, int n, int64_t p1,
+                     int64_t p2, int64_t p3, int64_t p4)
+{
+    sqlite3_stmt *st = list_stmt(ss, sid);
+    int64_t p[4] = { p1, p2, p3, p4 };
+    int rc = 0;
+
+    if (st == NULL)
+        return -1;
+    for (int i = 0; i < n; i++)
+        rc |= sqlite3_bind_int64(st, i + 1, p[i]);
+    if (rc != SQLITE_OK)
+        return sqi_bind_fail(ss, st, what);
+    return sqi_run(ss, st, what);
+}
+
+static int set_head(struct sqlite_sink *ss, int64_t id, int64_t head)
+{
+    return list_exec(ss, LS_SET_HEAD, "move a list's head", 2, id, head, 0, 0);
+}
+
+static int delete_range(struct sqlite_sink *ss, int64_t id, int64_t lo, int64_t hi)
+{
+    if (lo > hi)
+        return 0;
+    return list_exec(ss, LS_DEL_RANGE, "delete list elements", 3, id, lo, hi, 0);
+}
+
+/* The value of the current row's column 'col' as Redis bytes. */
+static struct rs_bytes column_bytes(sqlite3_stmt *st, int col)
+{
+    struct rs_bytes v;
+
+    /* column_blob returns TEXT's bytes unconverted; call bytes after it */
+    v.ptr = sqlite3_column_blob(st, col);
+    v.len = (size_t)sqlite3_column_bytes(st, col);
+    if (v.ptr == NULL)
+        v.ptr = "";
+    return v;
+}
+
+/* cb gets every element at positions [lo, hi], ascending, or descending
+ * (desc = 1), with its index (pos - head). */
+static int scan_range(struct sqlite_sink *ss, int64_t id, int64_t head, int64_t lo, int64_t hi,
+                      int desc, void (*cb)(void *ud, int64_t index, const struct rs_bytes *v),
+                      void *ud)
+{
+    sqlite3_stmt *st = list_stmt(ss, desc ? LS_RANGE_DESC : LS_RANGE);
+    int r;
+
+    if (st == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, lo) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 3, hi) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "read list elements");
+    while ((r = sqi_row(ss, st, "read list elements")) == 1) {
+        struct rs_bytes v = column_bytes(st, 1);
+
+        cb(ud, sqlite3_column_int64(st, 0) - head, &v);
+    }
+    return r;
+}
+
+/*
+ * Move the rows at positions [lo, hi] by 'delta' (+1 or -1) into a free
+ * slot next to them. One UPDATE would trip over UNIQUE(kid, pos), since
+ * SQLite checks it row by row, so the rows go first to a free region past
+ * the tail (every position there is above 'tail' + 1, the highest target)
+ * and then down to their place.
+ */
+static int move_rows(struct sqlite_sink *ss, int64_t id, int64_t lo, int64_t hi, int64_t tail,
+                     int64_t delta)
+{
+    int64_t off = tail + 2 - lo;
+
+    if (lo > hi)
+        return 0;
+    if (list_exec(ss, LS_SHIFT, "move list elements", 4, id, lo, hi, off))
+        return -1;
+    return list_exec(ss, LS_SHIFT, "move list elements", 4, id, lo + off, hi + off, delta - off);
+}
+
+/*
+ * Number the rows at positions [lo, hi] (with gaps, after a delete)
+ * first, first + 1... in order. Same two steps as move_rows: row n (from
+ * 1) goes to tail + n, which is free, and then down to first + n - 1,
+ * inside [lo, hi] and so free once every row left it.
+ */
+static int renumber(struct sqlite_sink *ss, int64_t id, int64_t lo, int64_t hi, int64_t tail,
+                    int64_t first)
+{
+    if (lo > hi)
+        return 0;
+    if (list_exec(ss, LS_RENUMBER, "renumber list elements", 4, id, lo, hi, tail))
+        return -1;
+    return list_exec(ss, LS_SHIFT, "renumber list elements", 4, id, tail + 1, tail + (hi - lo + 1),
+                     first - 1 - tail);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reads                                                               */
 /* ------------------------------------------------------------------ */
 
 int sq_list_len(struct sink *s, int64_t id, int64_t *len)
 {
-    (void)id;
-    (void)len;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: list_len not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    int64_t head;
+
+    *len = 0;
+    if (sqi_stuck(ss))
+        return -1;
+    return list_bounds(ss, id, &head, len);
 }
 
 int sq_list_get(struct sink *s, int64_t id, int64_t index,
                 void (*cb)(void *ud, const struct rs_bytes *v), void *ud, int *found)
 {
-    (void)id;
-    (void)index;
-    (void)cb;
-    (void)ud;
-    (void)found;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: list_get not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    *found = 0;
+    if (sqi_stuck(ss))
+        return -1;
+    if (index < 0)
+        return 0;
+    if ((st = list_stmt(ss, LS_GET)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, index) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "read a list element");
+    if ((r = sqi_row(ss, st, "read a list element")) <= 0)
+        return r;
+    *found = 1;
+    if (cb) {
+        struct rs_bytes v = column_bytes(st, 0);
+
+        cb(ud, &v);
+    }
+    sqi_stmt_done(st);
+    return 0;
 }
 
 int sq_list_range(struct sink *s, int64_t id, int64_t start, int64_t stop,
                   void (*cb)(void *ud, int64_t index, const struct rs_bytes *v), void *ud)
 {
-    (void)id;
-    (void)start;
-    (void)stop;
-    (void)cb;
-    (void)ud;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: list_range not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    int64_t head, len;
+
+    if (sqi_stuck(ss) || list_bounds(ss, id, &head, &len))
+        return -1;
+    if (start < 0)
+        start = 0;
+    if (stop > len - 1)
+        stop = len - 1;
+    if (start > stop)
+        return 0;
+    return scan_range(ss, id, head, head + start, head + stop, 0, cb, ud);
 }
+
+/* ------------------------------------------------------------------ */
+/* Writes                                                              */
+/* ------------------------------------------------------------------ */
 
 int sq_list_set(struct sink *s, int64_t id, int64_t index, const struct rs_bytes *v)
 {
-    (void)id;
-    (void)index;
-    (void)v;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: list_set not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+
+    if (sqi_stuck(ss) || (st = list_stmt(ss, LS_SET)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 2, index) != SQLITE_OK || sqi_bind_bytes(st, 3, v) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "replace a list element");
+    return sqi_run(ss, st, "replace a list element");
 }
 
+/* scan_range's callback for pops: drop the index. */
+struct pop_ctx {
+    void (*cb)(void *ud, const struct rs_bytes *v);
+    void *ud;
+};
+
+static void pop_cb(void *ud, int64_t index, const struct rs_bytes *v)
+{
+    struct pop_ctx *pc = ud;
+
+    (void)index;
+    pc->cb(pc->ud, v);
+}
+
+/* Read the popped elements in pop order, then delete them in one go; a
+ * head pop moves lhead past them, so no other row changes. */
 int sq_list_pop(struct sink *s, int64_t id, int from_head, int64_t count,
                 void (*cb)(void *ud, const struct rs_bytes *v), void *ud, int64_t *popped)
 {
-    (void)id;
-    (void)from_head;
-    (void)count;
-    (void)cb;
-    (void)ud;
-    (void)popped;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: list_pop not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    struct pop_ctx pc = { cb, ud };
+    int64_t head, len, lo, hi;
+
+    *popped = 0;
+    if (sqi_stuck(ss) || list_bounds(ss, id, &head, &len))
+        return -1;
+    ss->tail_kid = -1;
+    if (count > len)
+        count = len;
+    if (count <= 0)
+        return 0;
+    lo = from_head ? head : head + len - count;
+    hi = lo + count - 1;
+    if (cb && scan_range(ss, id, head, lo, hi, !from_head, pop_cb, &pc))
+        return -1;
+    if (delete_range(ss, id, lo, hi))
+        return -1;
+    if (from_head && set_head(ss, id, head + count))
+        return -1;
+    *popped = count;
+    return 0;
 }
 
+/* Only the two ends go; the kept rows keep their positions. */
 int sq_list_trim(struct sink *s, int64_t id, int64_t start, int64_t stop)
 {
-    (void)id;
-    (void)start;
-    (void)stop;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: list_trim not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    int64_t head, len;
+
+    if (sqi_stuck(ss) || list_bounds(ss, id, &head, &len))
+        return -1;
+    ss->tail_kid = -1;
+    if (start < 0)
+        start = 0;
+    if (stop > len - 1)
+        stop = len - 1;
+    if (start > stop)
+        return delete_range(ss, id, head, head + len - 1);
+    if (delete_range(ss, id, head, head + start - 1) ||
+        delete_range(ss, id, head + stop + 1, head + len - 1))
+        return -1;
+    return start > 0 ? set_head(ss, id, head + start) : 0;
 }
 
+/* Open a gap on the shorter side of the new element's place: the head
+ * side moves one down (and lhead with it), or the tail side one up. */
 int sq_list_insert(struct sink *s, int64_t id, int64_t index, int after,
                    const struct rs_bytes *v)
 {
-    (void)id;
-    (void)index;
-    (void)after;
-    (void)v;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: list_insert not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    int64_t head, len, n, at;
+
+    if (sqi_stuck(ss) || sqi_load_tick(ss) || list_bounds(ss, id, &head, &len))
+        return -1;
+    ss->tail_kid = -1;
+    n = index + (after ? 1 : 0);           /* the new element's index */
+    if (n < 0 || n > len)
+        return rs_fail(&s->err, RS_E_SQL, "cannot insert into list %lld: index %lld of %lld",
+                       (long long)id, (long long)index, (long long)len);
+    at = head + n;
+    if (n <= len - n) {
+        if (move_rows(ss, id, head, at - 1, head + len - 1, -1) || set_head(ss, id, head - 1))
+            return -1;
+        at--;
+    } else if (move_rows(ss, id, at, head + len - 1, head + len - 1, 1)) {
+        return -1;
+    }
+    return insert_at_pos(ss, id, at, v);
 }
 
+/* Delete the matches (DELETE ... RETURNING pos tells where they were),
+ * then close the gaps on the shorter side: the rows from the head to the
+ * last match, or from the first match to the tail. */
 int sq_list_rem(struct sink *s, int64_t id, int64_t count, const struct rs_bytes *v,
                 int64_t *removed)
 {
-    (void)id;
-    (void)count;
-    (void)v;
-    (void)removed;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: list_rem not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    int64_t head, len, tail, first = 0, last = 0, n = 0;
+    /* SQL's LIMIT -1 is "no limit" */
+    int64_t limit = count == 0 || count == INT64_MIN ? -1 : count < 0 ? -count : count;
+    sqlite3_stmt *st;
+    int r;
+
+    *removed = 0;
+    if (sqi_stuck(ss) || list_bounds(ss, id, &head, &len))
+        return -1;
+    ss->tail_kid = -1;
+    if ((st = list_stmt(ss, count < 0 ? LS_REM_DESC : LS_REM)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_bytes(st, 2, v) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 3, limit) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "remove list elements");
+    while ((r = sqi_row(ss, st, "remove list elements")) == 1) {
+        int64_t pos = sqlite3_column_int64(st, 0);
+
+        if (n == 0 || pos < first)
+            first = pos;
+        if (n == 0 || pos > last)
+            last = pos;
+        n++;
+    }
+    if (r < 0)
+        return -1;
+    *removed = n;
+    tail = head + len - 1;
+    if (n == 0 || n == len)
+        return 0;                          /* nothing to close, or no list left */
+    if (last - head <= tail - first) {
+        int64_t kept = last - head + 1 - n, top = last + 1 - kept;
+
+        if (renumber(ss, id, head, last, tail, top))
+            return -1;
+        return set_head(ss, id, top);
+    }
+    return renumber(ss, id, first, tail, tail, first);
 }

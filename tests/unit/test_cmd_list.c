@@ -1,0 +1,562 @@
+/*
+ * test_cmd_list.c - the list commands (daemon/cmd_list.c) on the real
+ * SQLite sink (sinks/sqlite_list.c).
+ *
+ * Two parts. First, edge cases one by one, including the forms a 7.x
+ * master never sends but older ones do (verbatim BRPOPLPUSH) and the
+ * blocking commands applied as their immediate effect. Second, a seeded
+ * random walk over long lists, checked after every command against a
+ * model written from Redis' rules: it drives LINSERT and LREM through
+ * both renumbering sides and checks that the redis_lists view always
+ * numbers idx 0..n-1. (tests/integration/list.sh compares with a real
+ * master.) Exit 0, 77 (no SQLite sink) or 99 (a check failed).
+ *
+ * Start reading at main().
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "apply.h"
+#include "log.h"
+#include "sink.h"
+
+static int checks, failures;
+
+static void check(int ok, int line, const char *fmt, ...)
+{
+    va_list ap;
+
+    checks++;
+    if (!ok)
+        failures++;
+    printf("%s %d - ", ok ? "ok" : "not ok", checks);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    if (!ok)
+        printf("  (line %d)", line);
+    printf("\n");
+}
+
+#define CHECK_STR(got, want, what) \
+    do { \
+        const char *g_ = (got), *w_ = (want); \
+        check(strcmp(g_, w_) == 0, __LINE__, "%s: got '%s', want '%s'", (what), g_, w_); \
+    } while (0)
+
+/* ------------------------------------------------------------------ */
+/* The applier on a temporary mirror                                  */
+/* ------------------------------------------------------------------ */
+
+struct env {
+    char path[256];
+    struct sink *sink;
+    struct applier *a;
+    sqlite3 *rd;                           /* a reader's own connection */
+    char out[65536];
+};
+
+static int env_open(struct env *e)
+{
+    struct rs_error err = { 0 };
+    struct repl_pos start = { "0123456789abcdef0123456789abcdef01234567", 1000, 0 };
+    struct apply_opts o = { 1, 0, 100000 };  /* strict: an unknown command fails */
+
+    memset(e, 0, sizeof(*e));
+    snprintf(e->path, sizeof(e->path), "%s/test_cmd_list-%d.tmp.db",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+    unlink(e->path);
+    if ((e->sink = sink_open("sqlite", e->path, &err)) == NULL) {
+        printf("# cannot open the sqlite sink: %s\n", err.msg);
+        return -1;
+    }
+    if ((e->a = apply_new(e->sink, &start, &o)) == NULL)
+        return -1;
+    if (sqlite3_open_v2(e->path, &e->rd, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        return -1;
+    return 0;
+}
+
+static void env_close(struct env *e)
+{
+    char side[300];
+
+    apply_free(e->a);
+    sqlite3_close(e->rd);
+    sink_close(e->sink);
+    unlink(e->path);
+    snprintf(side, sizeof(side), "%s-wal", e->path);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", e->path);
+    unlink(side);
+}
+
+/* Apply one command given as C strings (a NULL ends the list) and
+ * commit. 0, or -1 when the applier failed. */
+static int app_v(struct env *e, const char *const *args, int argc)
+{
+    struct rs_bytes argv[64];
+    size_t wire = 0;
+
+    for (int i = 0; i < argc; i++) {
+        argv[i].ptr = args[i];
+        argv[i].len = strlen(args[i]);
+        wire += argv[i].len + 16;
+    }
+    if (apply_command(e->a, argc, argv, wire) != 0) {
+        printf("# applier failed: %s\n", apply_error(e->a)->msg);
+        return -1;
+    }
+    return apply_flush(e->a);
+}
+
+static int app(struct env *e, ...)
+{
+    const char *args[64];
+    int argc = 0;
+    va_list ap;
+
+    va_start(ap, e);
+    while (argc < 64 && (args[argc] = va_arg(ap, const char *)) != NULL)
+        argc++;
+    va_end(ap);
+    return app_v(e, args, argc);
+}
+
+#define APP(e, ...) app((e), __VA_ARGS__, (const char *)NULL)
+
+/* A list as a reader sees it: "a,b,c"; "(none)" when the key is absent,
+ * "(type)" when it is not a list, "(bad idx)" when idx is not 0..n-1. */
+static const char *lst(struct env *e, const char *key)
+{
+    sqlite3_stmt *st;
+    size_t o = 0;
+    int64_t n = 0;
+    int bad = 0;
+
+    sqlite3_prepare_v2(e->rd, "SELECT type FROM redis_keys WHERE db = 0 AND key = ?1", -1,
+                       &st, NULL);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return "(none)";
+    }
+    if (strcmp((const char *)sqlite3_column_text(st, 0), "list") != 0) {
+        sqlite3_finalize(st);
+        return "(type)";
+    }
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(e->rd, "SELECT idx, value FROM redis_lists WHERE db = 0 AND key = ?1"
+                       " ORDER BY idx", -1, &st, NULL);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    e->out[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_int64(st, 0) != n++)
+            bad = 1;
+        o += (size_t)snprintf(e->out + o, sizeof(e->out) - o, "%s%s", o ? "," : "",
+                              (const char *)sqlite3_column_text(st, 1));
+        if (o >= sizeof(e->out))
+            o = sizeof(e->out) - 1;
+    }
+    sqlite3_finalize(st);
+    if (n == 0)
+        return "(empty list row)";
+    return bad ? "(bad idx)" : e->out;
+}
+
+/* The key's expire_at as text ("NULL" when none, "(none)" when absent). */
+static const char *ttl(struct env *e, const char *key)
+{
+    sqlite3_stmt *st;
+
+    sqlite3_prepare_v2(e->rd, "SELECT coalesce(expire_at, 'NULL') FROM redis_keys"
+                       " WHERE db = 0 AND key = ?1", -1, &st, NULL);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    snprintf(e->out, sizeof(e->out), "%s",
+             sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0)
+                                            : "(none)");
+    sqlite3_finalize(st);
+    return e->out;
+}
+
+/* ------------------------------------------------------------------ */
+/* Edge cases                                                          */
+/* ------------------------------------------------------------------ */
+
+static void test_pushes_pops(struct env *e)
+{
+    APP(e, "RPUSHX", "l", "a");                        /* no key: nothing */
+    CHECK_STR(lst(e, "l"), "(none)", "RPUSHX on a missing key");
+    APP(e, "LPUSH", "l", "a", "b", "c");
+    APP(e, "LPUSHX", "l", "x", "y");
+    APP(e, "RPUSHX", "l", "z");
+    CHECK_STR(lst(e, "l"), "y,x,c,b,a,z", "LPUSH, LPUSHX, RPUSHX");
+    APP(e, "SET", "s", "str");
+    APP(e, "LPUSHX", "s", "v");
+    APP(e, "LPUSH", "s", "v");
+    CHECK_STR(lst(e, "s"), "(type)", "pushes onto a string are refused");
+    APP(e, "LPOP", "l");
+    APP(e, "RPOP", "l", "2");
+    CHECK_STR(lst(e, "l"), "x,c,b", "LPOP, RPOP 2");
+    APP(e, "LPOP", "l", "0");
+    APP(e, "LPOP", "l", "-1");
+    APP(e, "LPOP", "l", "1", "2");
+    CHECK_STR(lst(e, "l"), "x,c,b", "LPOP 0, LPOP -1, LPOP with two counts change nothing");
+    APP(e, "LPOP", "l", "2");
+    CHECK_STR(lst(e, "l"), "b", "LPOP 2");
+    APP(e, "RPOP", "l", "10");
+    CHECK_STR(lst(e, "l"), "(none)", "RPOP past the length empties and deletes the key");
+    APP(e, "LPOP", "s");
+    CHECK_STR(lst(e, "s"), "(type)", "LPOP of a string is refused");
+}
+
+static void test_blocking_forms(struct env *e)
+{
+    APP(e, "RPUSH", "b1", "1", "2", "3", "4");
+    APP(e, "RPUSH", "b2", "x", "y");
+    APP(e, "BLPOP", "missing", "b2", "b1", "0");
+    CHECK_STR(lst(e, "b2"), "y", "BLPOP pops the first list that exists");
+    APP(e, "BRPOP", "s", "b1", "0");
+    CHECK_STR(lst(e, "b1"), "1,2,3,4", "BRPOP: a string before the list is an error");
+    APP(e, "BRPOP", "b1", "-1");
+    CHECK_STR(lst(e, "b1"), "1,2,3,4", "BRPOP with a negative timeout is an error");
+    APP(e, "BRPOP", "b1", "0.5");
+    CHECK_STR(lst(e, "b1"), "1,2,3", "BRPOP");
+    APP(e, "LMPOP", "2", "nope", "b1", "LEFT", "COUNT", "2");
+    CHECK_STR(lst(e, "b1"), "3", "LMPOP 2 keys LEFT COUNT 2");
+    APP(e, "LMPOP", "1", "b1", "RIGHT", "COUNT", "0");
+    APP(e, "LMPOP", "1", "b1", "MIDDLE");
+    APP(e, "LMPOP", "3", "b1", "RIGHT");
+    APP(e, "LMPOP", "1", "b1", "RIGHT", "COUNT", "1", "COUNT", "1");
+    CHECK_STR(lst(e, "b1"), "3", "LMPOP errors change nothing");
+    APP(e, "BLMPOP", "0", "2", "b2", "b1", "right", "count", "5");
+    CHECK_STR(lst(e, "b2"), "(none)", "BLMPOP empties the first list");
+    CHECK_STR(lst(e, "b1"), "3", "BLMPOP leaves the second one");
+    APP(e, "RPUSH", "q", "1", "2", "3");
+    APP(e, "BRPOPLPUSH", "q", "r", "0");               /* 3.2 and older, verbatim */
+    CHECK_STR(lst(e, "q"), "1,2", "BRPOPLPUSH: source");
+    CHECK_STR(lst(e, "r"), "3", "BRPOPLPUSH: new destination");
+    APP(e, "BLMOVE", "q", "r", "left", "right", "0");
+    CHECK_STR(lst(e, "r"), "3,1", "BLMOVE left right");
+    APP(e, "BLMOVE", "q", "r", "up", "right", "0");
+    CHECK_STR(lst(e, "q"), "2", "BLMOVE with a bad direction changes nothing");
+}
+
+static void test_moves(struct env *e)
+{
+    APP(e, "RPUSH", "m", "a", "b", "c");
+    APP(e, "LMOVE", "m", "m", "LEFT", "RIGHT");
+    CHECK_STR(lst(e, "m"), "b,c,a", "LMOVE src == dst LEFT RIGHT rotates");
+    APP(e, "LMOVE", "m", "m", "right", "left");
+    CHECK_STR(lst(e, "m"), "a,b,c", "LMOVE src == dst right left rotates back");
+    APP(e, "LMOVE", "m", "m", "LEFT", "LEFT");
+    APP(e, "LMOVE", "m", "m", "RIGHT", "RIGHT");
+    CHECK_STR(lst(e, "m"), "a,b,c", "LMOVE src == dst on the same side");
+    APP(e, "RPUSH", "one", "x");
+    APP(e, "RPOPLPUSH", "one", "one");
+    CHECK_STR(lst(e, "one"), "x", "RPOPLPUSH of a one-element list onto itself keeps it");
+    APP(e, "RPOPLPUSH", "one", "m");
+    CHECK_STR(lst(e, "one"), "(none)", "RPOPLPUSH empties and deletes the source");
+    CHECK_STR(lst(e, "m"), "x,a,b,c", "RPOPLPUSH pushes at the destination's head");
+    APP(e, "LMOVE", "m", "s", "LEFT", "LEFT");
+    CHECK_STR(lst(e, "m"), "x,a,b,c", "LMOVE to a string: nothing is popped");
+    APP(e, "LMOVE", "nokey", "m", "LEFT", "LEFT");
+    CHECK_STR(lst(e, "m"), "x,a,b,c", "LMOVE from a missing key: nothing");
+    APP(e, "LMOVE", "m", "m", "LEFT", "SIDEWAYS");
+    CHECK_STR(lst(e, "m"), "x,a,b,c", "LMOVE with a bad direction: nothing");
+    /* TTLs: the source keeps its own; a new destination has none; an
+     * existing destination keeps its own */
+    APP(e, "PEXPIREAT", "m", "99999999999999");
+    APP(e, "RPUSH", "t", "1");
+    APP(e, "PEXPIREAT", "t", "88888888888888");
+    APP(e, "LMOVE", "m", "fresh", "RIGHT", "LEFT");
+    APP(e, "LMOVE", "m", "t", "RIGHT", "LEFT");
+    APP(e, "LPUSH", "m", "p");
+    APP(e, "RPOP", "m");
+    CHECK_STR(ttl(e, "m"), "99999999999999", "pushes, pops and moves keep the source's TTL");
+    CHECK_STR(ttl(e, "fresh"), "NULL", "LMOVE creates the destination without a TTL");
+    CHECK_STR(ttl(e, "t"), "88888888888888", "LMOVE keeps an existing destination's TTL");
+    CHECK_STR(lst(e, "t"), "b,1", "LMOVE onto an existing list");
+    CHECK_STR(lst(e, "m"), "p,x", "the source after the moves");
+}
+
+static void test_edits(struct env *e)
+{
+    APP(e, "RPUSH", "e", "a", "b", "a", "c", "a", "d");
+    APP(e, "LINSERT", "e", "BEFORE", "a", "X");
+    CHECK_STR(lst(e, "e"), "X,a,b,a,c,a,d", "LINSERT BEFORE the first match");
+    APP(e, "LINSERT", "e", "after", "a", "Y");
+    CHECK_STR(lst(e, "e"), "X,a,Y,b,a,c,a,d", "LINSERT after (lower case) the first match");
+    APP(e, "LINSERT", "e", "AFTER", "d", "Z");
+    APP(e, "LINSERT", "e", "AFTER", "nope", "W");
+    APP(e, "LINSERT", "e", "AROUND", "a", "W");
+    APP(e, "LINSERT", "nokey", "AFTER", "a", "W");
+    CHECK_STR(lst(e, "e"), "X,a,Y,b,a,c,a,d,Z", "LINSERT at the tail; missing pivot, bad word");
+    CHECK_STR(lst(e, "nokey"), "(none)", "LINSERT on a missing key creates nothing");
+    APP(e, "LSET", "e", "-1", "z");
+    APP(e, "LSET", "e", "0", "x");
+    APP(e, "LSET", "e", "9", "out");
+    APP(e, "LSET", "e", "-10", "out");
+    APP(e, "LSET", "nokey", "0", "out");
+    APP(e, "LSET", "e", "1x", "out");
+    CHECK_STR(lst(e, "e"), "x,a,Y,b,a,c,a,d,z", "LSET, negative index, out of range");
+    APP(e, "LREM", "e", "-1", "a");
+    CHECK_STR(lst(e, "e"), "x,a,Y,b,a,c,d,z", "LREM -1 removes the last match");
+    APP(e, "LREM", "e", "1", "a");
+    CHECK_STR(lst(e, "e"), "x,Y,b,a,c,d,z", "LREM 1 removes the first match");
+    APP(e, "RPUSH", "e", "a", "a");
+    APP(e, "LREM", "e", "0", "a");
+    CHECK_STR(lst(e, "e"), "x,Y,b,c,d,z", "LREM 0 removes all");
+    APP(e, "LREM", "e", "0", "absent");
+    CHECK_STR(lst(e, "e"), "x,Y,b,c,d,z", "LREM without a match");
+    APP(e, "LTRIM", "e", "1", "-2");
+    CHECK_STR(lst(e, "e"), "Y,b,c,d", "LTRIM 1 -2");
+    APP(e, "LTRIM", "e", "-100", "100");
+    CHECK_STR(lst(e, "e"), "Y,b,c,d", "LTRIM wider than the list");
+    APP(e, "LTRIM", "e", "2", "1");
+    CHECK_STR(lst(e, "e"), "(none)", "LTRIM with start > stop deletes the key");
+    APP(e, "RPUSH", "e", "1", "2", "3");
+    APP(e, "LTRIM", "e", "5", "10");
+    CHECK_STR(lst(e, "e"), "(none)", "LTRIM past the end deletes the key");
+    APP(e, "RPUSH", "e", "1", "2", "3");
+    APP(e, "LTRIM", "e", "0", "-4");
+    CHECK_STR(lst(e, "e"), "(none)", "LTRIM 0 -4 of three deletes the key");
+    APP(e, "RPUSH", "e", "1", "2", "3");
+    APP(e, "LTRIM", "e", "-1", "-1");
+    CHECK_STR(lst(e, "e"), "3", "LTRIM -1 -1");
+    APP(e, "LREM", "e", "-5", "3");
+    CHECK_STR(lst(e, "e"), "(none)", "LREM of the last element deletes the key");
+}
+
+/* Bytes that are not text, and NULs: LREM and LINSERT compare all bytes. */
+static void test_binary(struct env *e)
+{
+    struct rs_bytes argv[6] = {
+        { "RPUSH", 5 }, { "bin", 3 }, { "a\0b", 3 }, { "a\0c", 3 }, { "\xff", 1 }, { "a", 1 },
+    };
+    struct rs_bytes rem[4] = { { "LREM", 4 }, { "bin", 3 }, { "0", 1 }, { "a\0c", 3 } };
+    struct rs_bytes ins[5] = {
+        { "LINSERT", 7 }, { "bin", 3 }, { "BEFORE", 6 }, { "\xff", 1 }, { "", 0 },
+    };
+    sqlite3_stmt *st;
+
+    apply_command(e->a, 6, argv, 40);
+    apply_command(e->a, 4, rem, 40);
+    apply_command(e->a, 5, ins, 40);
+    apply_flush(e->a);
+    sqlite3_prepare_v2(e->rd, "SELECT group_concat(hex(value), ',') FROM (SELECT value FROM"
+                       " redis_lists WHERE key = 'bin' ORDER BY idx)", -1, &st, NULL);
+    sqlite3_step(st);
+    snprintf(e->out, sizeof(e->out), "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    CHECK_STR(e->out, "610062,,FF,61", "binary elements: LREM and LINSERT match all bytes");
+}
+
+/* ------------------------------------------------------------------ */
+/* Random walk against a model                                         */
+/* ------------------------------------------------------------------ */
+
+#define NKEYS 3
+#define MAXLEN 4096
+
+/* The model: each list an array of short strings (a missing key is an
+ * empty list, as in Redis). */
+struct model {
+    char v[NKEYS][MAXLEN][8];
+    long n[NKEYS];
+};
+
+static void m_insert(struct model *m, int k, long at, const char *v)
+{
+    memmove(m->v[k][at + 1], m->v[k][at], (size_t)(m->n[k] - at) * 8);
+    snprintf(m->v[k][at], 8, "%s", v);
+    m->n[k]++;
+}
+
+static void m_remove(struct model *m, int k, long at)
+{
+    memmove(m->v[k][at], m->v[k][at + 1], (size_t)(m->n[k] - at - 1) * 8);
+    m->n[k]--;
+}
+
+static const char *m_show(struct model *m, int k, char *buf, size_t size)
+{
+    size_t o = 0;
+
+    if (m->n[k] == 0)
+        return "(none)";
+    buf[0] = '\0';
+    for (long i = 0; i < m->n[k] && o < size; i++)
+        o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? "," : "", m->v[k][i]);
+    return buf;
+}
+
+/* Redis' rules, on the model. 'args' is what the applier gets. */
+static void m_apply(struct model *m, const char **args, int argc, int k, int k2)
+{
+    const char *c = args[0];
+    long n = m->n[k];
+
+    if (!strcmp(c, "LPUSH") || !strcmp(c, "RPUSH")) {
+        for (int i = 2; i < argc; i++)
+            m_insert(m, k, c[0] == 'L' ? 0 : m->n[k], args[i]);
+    } else if (!strcmp(c, "LPOP") || !strcmp(c, "RPOP")) {
+        for (long cnt = atol(args[2]); cnt > 0 && m->n[k] > 0; cnt--)
+            m_remove(m, k, c[0] == 'L' ? 0 : m->n[k] - 1);
+    } else if (!strcmp(c, "LINSERT")) {
+        for (long i = 0; i < n; i++)
+            if (!strcmp(m->v[k][i], args[3])) {
+                m_insert(m, k, i + (args[2][0] == 'A'), args[4]);
+                break;
+            }
+    } else if (!strcmp(c, "LSET")) {
+        long i = atol(args[2]);
+
+        if (i < 0)
+            i += n;
+        if (i >= 0 && i < n)
+            snprintf(m->v[k][i], 8, "%s", args[3]);
+    } else if (!strcmp(c, "LREM")) {
+        long cnt = atol(args[2]), todo = cnt == 0 ? n : cnt < 0 ? -cnt : cnt;
+
+        if (cnt >= 0) {
+            for (long i = 0; i < m->n[k] && todo > 0;) {
+                if (strcmp(m->v[k][i], args[3]) != 0) {
+                    i++;
+                    continue;
+                }
+                m_remove(m, k, i);
+                todo--;
+            }
+        } else {
+            for (long i = n - 1; i >= 0 && todo > 0; i--) {
+                if (strcmp(m->v[k][i], args[3]) == 0) {
+                    m_remove(m, k, i);
+                    todo--;
+                }
+            }
+        }
+    } else if (!strcmp(c, "LTRIM")) {
+        long s = atol(args[2]), t = atol(args[3]);
+
+        if (s < 0)
+            s += n;
+        if (t < 0)
+            t += n;
+        if (s < 0)
+            s = 0;
+        if (s > t || s >= n) {
+            m->n[k] = 0;
+        } else {
+            if (t >= n)
+                t = n - 1;
+            memmove(m->v[k][0], m->v[k][s], (size_t)(t - s + 1) * 8);
+            m->n[k] = t - s + 1;
+        }
+    } else if (!strcmp(c, "LMOVE") && n > 0) {
+        char v[8];
+        long from = args[3][0] == 'L' ? 0 : n - 1;
+
+        snprintf(v, sizeof(v), "%s", m->v[k][from]);
+        m_remove(m, k, from);
+        m_insert(m, k2, args[4][0] == 'L' ? 0 : m->n[k2], v);
+    }
+}
+
+static void test_random_walk(struct env *e, unsigned seed, int steps)
+{
+    static struct model m;
+    static const char *keys[NKEYS] = { "w0", "w1", "w2" };
+    static const char *vals[] = { "a", "b", "c", "d", "e" };
+    char nbuf[2][32], want[65536], why[1024] = "";
+    const char *args[16];
+    int bad = 0;
+
+    memset(&m, 0, sizeof(m));
+    APP(e, "DEL", keys[0], keys[1], keys[2]);
+    srand(seed);
+    for (int step = 0; step < steps && !bad; step++) {
+        int k = rand() % NKEYS, k2 = rand() % NKEYS, argc = 2, op = rand() % 100;
+
+        args[1] = keys[k];
+        if (op < 30 && m.n[k] < MAXLEN - 40) {       /* grow: up to 30 per push */
+            args[0] = rand() % 2 ? "LPUSH" : "RPUSH";
+            for (int i = rand() % 30 + 1; i > 0 && argc < 16; i--)
+                args[argc++] = vals[rand() % 5];
+        } else if (op < 38) {
+            args[0] = rand() % 2 ? "LPOP" : "RPOP";
+            snprintf(nbuf[0], sizeof(nbuf[0]), "%d", rand() % 5);
+            args[argc++] = nbuf[0];
+        } else if (op < 58 && m.n[k] < MAXLEN - 40) {
+            args[0] = "LINSERT";
+            args[argc++] = rand() % 2 ? "AFTER" : "BEFORE";
+            /* rarer pivots (earlier insertions) often match past the
+             * middle: the tail side moves then */
+            args[argc++] = rand() % 2 ? vals[rand() % 5] : rand() % 2 ? "N" : "M";
+            args[argc++] = rand() % 2 ? "N" : "M";
+        } else if (op < 68) {
+            args[0] = "LSET";
+            snprintf(nbuf[0], sizeof(nbuf[0]), "%ld", rand() % (2 * m.n[k] + 3) - m.n[k] - 1);
+            args[argc++] = nbuf[0];
+            args[argc++] = vals[rand() % 5];
+        } else if (op < 84) {
+            args[0] = "LREM";
+            snprintf(nbuf[0], sizeof(nbuf[0]), "%d", rand() % 7 - 3);
+            args[argc++] = nbuf[0];
+            args[argc++] = rand() % 3 ? "N" : vals[rand() % 5];
+        } else if (op < 90) {
+            args[0] = "LTRIM";
+            snprintf(nbuf[0], sizeof(nbuf[0]), "%d", rand() % 8 - 2);
+            snprintf(nbuf[1], sizeof(nbuf[1]), "%ld", m.n[k] - rand() % 6 - (rand() % 2 ? m.n[k] : 0));
+            args[argc++] = nbuf[0];
+            args[argc++] = nbuf[1];
+        } else {
+            args[0] = "LMOVE";
+            args[argc++] = keys[k2];
+            args[argc++] = rand() % 2 ? "LEFT" : "RIGHT";
+            args[argc++] = rand() % 2 ? "LEFT" : "RIGHT";
+        }
+        m_apply(&m, args, argc, k, k2);
+        if (app_v(e, args, argc) != 0) {
+            snprintf(why, sizeof(why), " (step %d: %s failed)", step, args[0]);
+            bad = 1;
+        }
+        for (int j = 0; j < NKEYS && !bad; j++) {
+            const char *got = lst(e, keys[j]), *w = m_show(&m, j, want, sizeof(want));
+
+            if (strcmp(got, w) != 0) {
+                snprintf(why, sizeof(why), " (step %d, %s %s: key %s is\n#  %.300s\n# want"
+                         "\n#  %.300s)", step, args[0], args[1], keys[j], got, w);
+                bad = 1;
+            }
+        }
+    }
+    check(!bad, __LINE__, "random walk seed %u: %d commands, every list equals the model with"
+          " idx 0..n-1%s", seed, steps, why);
+}
+
+int main(void)
+{
+    struct env e;
+
+    log_set_level(RS_LOG_ERROR);
+    if (env_open(&e) != 0) {
+        printf("# skipping: no SQLite sink\n1..0\n");
+        return 77;
+    }
+    test_pushes_pops(&e);
+    test_blocking_forms(&e);
+    test_moves(&e);
+    test_edits(&e);
+    test_binary(&e);
+    for (unsigned seed = 1; seed <= 3; seed++)
+        test_random_walk(&e, seed, 1500);
+    env_close(&e);
+    printf("1..%d\n", checks);
+    return failures ? 99 : 0;
+}
