@@ -1,9 +1,17 @@
 /*
- * cmd_stream.c - stream commands: XADD (NOMKSTREAM, MAXLEN/MINID
- * trimming, explicit, partial and "*" IDs).
+ * cmd_stream.c - stream commands as a master propagates them: XADD
+ * (NOMKSTREAM, MAXLEN/MINID trimming, explicit, partial and "*" IDs),
+ * XTRIM, XDEL, XSETID, XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|
+ * DELCONSUMER, XACK and the canonical XCLAIM that XREADGROUP, XCLAIM and
+ * XAUTOCLAIM turn into. The stream's metadata (length, last/first id,
+ * max deleted id, entries added) and the groups' state (last id, read
+ * counter, PEL, consumers) follow Redis 7 (t_stream.c).
  *
- * Left out: XDEL, XTRIM, XGROUP, XACK, XCLAIM... go to the unknown-command
- * path. Start at apply_xadd(); the table at the end is all apply.c sees.
+ * Left out: the consumer seen time of a read the master does not
+ * propagate; "~" trimming is done exactly (a master rewrites it to "=").
+ * XCLAIM forms a master never sends (min-idle > 0, no RETRYCOUNT) are
+ * refused, as the sink cannot read a PEL entry back. Start at
+ * apply_xadd(); the table at the end is all apply.c sees.
  */
 #include <errno.h>
 #include <stdint.h>

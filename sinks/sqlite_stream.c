@@ -7,7 +7,10 @@
  * A full sync names a group once (stream_group) and then sends its PEL
  * and consumers: the group and consumer names are remembered between
  * those calls (ss->group, ss->consumer; forgotten at every transaction
- * boundary).
+ * boundary). In stream mode the applier names groups and consumers in
+ * every call instead (stream_group_set, stream_consumer_set, stream_pel_set...);
+ * a PEL row's 'consumer' column is its owner, so a consumer's own PEL is
+ * the group PEL rows it owns.
  */
 #include <stdlib.h>
 #include <string.h>
