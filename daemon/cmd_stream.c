@@ -1,9 +1,17 @@
 /*
- * cmd_stream.c - stream commands: XADD (NOMKSTREAM, MAXLEN/MINID
- * trimming, explicit, partial and "*" IDs).
+ * cmd_stream.c - stream commands as a master propagates them: XADD
+ * (NOMKSTREAM, MAXLEN/MINID trimming, explicit, partial and "*" IDs),
+ * XTRIM, XDEL, XSETID, XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|
+ * DELCONSUMER, XACK and the canonical XCLAIM that XREADGROUP, XCLAIM and
+ * XAUTOCLAIM turn into. The stream's metadata (length, last/first id,
+ * max deleted id, entries added) and the groups' state (last id, read
+ * counter, PEL, consumers) follow Redis 7 (t_stream.c).
  *
- * Left out: XDEL, XTRIM, XGROUP, XACK, XCLAIM... go to the unknown-command
- * path. Start at apply_xadd(); the table at the end is all apply.c sees.
+ * Left out: the consumer seen time of a read the master does not
+ * propagate; "~" trimming is done exactly (a master rewrites it to "=").
+ * XCLAIM forms a master never sends (min-idle > 0, no RETRYCOUNT) are
+ * refused, as the sink cannot read a PEL entry back. Start at
+ * apply_xadd(); the table at the end is all apply.c sees.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -32,10 +40,13 @@ static int string2ull(const char *s, unsigned long long *v)
 }
 
 /*
- * A strict stream ID as XADD reads it: "ms", "ms-seq" or "ms-*" (then
- * *seq_given = 0). The argument is read as a C string, as Redis does.
+ * A stream ID as Redis' streamGenericParseIDOrReply reads it: "ms" (seq
+ * 0), "ms-seq", "-" (0-0) and "+" (the largest id) unless 'strict', and
+ * "ms-*" only when 'seq_given' is not NULL (then *seq_given = 0). The
+ * argument is read as a C string, as Redis does. 0, or -1 when invalid.
  */
-static int parse_stream_id(const struct rs_bytes *b, struct rs_stream_id *id, int *seq_given)
+static int parse_id(const struct rs_bytes *b, int strict, struct rs_stream_id *id,
+                    int *seq_given)
 {
     char buf[128], *dash;
     unsigned long long ms, seq = 0;
@@ -44,20 +55,31 @@ static int parse_stream_id(const struct rs_bytes *b, struct rs_stream_id *id, in
         return -1;
     memcpy(buf, b->ptr, b->len);
     buf[b->len] = '\0';
-    if ((buf[0] == '-' || buf[0] == '+') && buf[1] == '\0')
-        return -1;
-    *seq_given = 1;
+    if ((buf[0] == '-' || buf[0] == '+') && buf[1] == '\0') {
+        if (strict)
+            return -1;
+        id->ms = id->seq = buf[0] == '-' ? 0 : UINT64_MAX;
+        return 0;
+    }
+    if (seq_given)
+        *seq_given = 1;
     if ((dash = strchr(buf, '-')) != NULL)
         *dash = '\0';
     if (string2ull(buf, &ms) != 0)
         return -1;
-    if (dash && strcmp(dash + 1, "*") == 0)
+    if (dash && seq_given && strcmp(dash + 1, "*") == 0)
         *seq_given = 0;
     else if (dash && string2ull(dash + 1, &seq) != 0)
         return -1;
     id->ms = ms;
     id->seq = seq;
     return 0;
+}
+
+/* XADD's ID argument (strict, "ms-*" allowed). */
+static int parse_stream_id(const struct rs_bytes *b, struct rs_stream_id *id, int *seq_given)
+{
+    return parse_id(b, 1, id, seq_given);
 }
 
 static int id_cmp(const struct rs_stream_id *x, const struct rs_stream_id *y)
@@ -68,6 +90,105 @@ static int id_cmp(const struct rs_stream_id *x, const struct rs_stream_id *y)
         return x->seq < y->seq ? -1 : 1;
     return 0;
 }
+
+static int id_is_zero(const struct rs_stream_id *x)
+{
+    return x->ms == 0 && x->seq == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stream lookups and metadata                                        */
+/* ------------------------------------------------------------------ */
+
+/* Find stream 'key' and read its metadata. *skip = 1 when it is missing
+ * (*missing = 1, silently) or of another type (logged against 'argv'). */
+static int stream_open(struct applier *a, const struct rs_bytes *argv,
+                       const struct rs_bytes *key, struct sink_key *sk,
+                       struct rs_stream_meta *m, int *skip, int *missing)
+{
+    *skip = 0;
+    *missing = 0;
+    memset(m, 0, sizeof(*m));
+    if (ap_find_key(a, key, sk) != 0)
+        return -1;
+    if (sk->type == RS_T_NONE) {
+        *skip = *missing = 1;
+        return 0;
+    }
+    if (sk->type != RS_T_STREAM) {
+        *skip = 1;
+        return ap_wrongtype(a, argv);
+    }
+    return a->sink->ops->stream_meta_get(a->sink, sk->id, m);
+}
+
+/* Entries were removed: set first_id to the oldest one left, as Redis'
+ * streamGetEdgeID does after XDEL of the first entry and after a trim. */
+static int refresh_first_id(struct applier *a, int64_t kid, struct rs_stream_meta *m)
+{
+    int found;
+
+    if (m->length == 0) {
+        m->first_id.ms = 0;
+        m->first_id.seq = 0;
+        return 0;
+    }
+    return a->sink->ops->stream_first(a->sink, kid, &m->first_id, &found);
+}
+
+/* What a forward scan from some id saw: the first entry id, if any. */
+struct probe {
+    int any;
+    struct rs_stream_id first;
+};
+
+static void probe_cb(void *ud, const struct rs_stream_id *eid, int pos,
+                     const struct rs_bytes *f, const struct rs_bytes *v)
+{
+    struct probe *p = ud;
+
+    (void)pos;
+    (void)f;
+    (void)v;
+    if (!p->any) {
+        p->any = 1;
+        p->first = *eid;
+    }
+}
+
+/*
+ * The oldest entry with an id >= 'from': p->any = 0 when there is none.
+ * The sink only scans forward to the end, so the cheap cases are decided
+ * from the metadata first; the scan reads the stream's tail from 'from',
+ * which is short for the ids a master claims (recent deliveries).
+ */
+static int entry_probe(struct applier *a, int64_t kid, const struct rs_stream_meta *m,
+                       const struct rs_stream_id *from, struct probe *p)
+{
+    memset(p, 0, sizeof(*p));
+    if (m->length == 0 || id_cmp(from, &m->last_id) > 0)
+        return 0;
+    return a->sink->ops->stream_scan(a->sink, kid, from, probe_cb, p);
+}
+
+/* *exists = 1 when the stream has the entry 'eid' (streamEntryExists). */
+static int entry_exists(struct applier *a, int64_t kid, const struct rs_stream_meta *m,
+                        const struct rs_stream_id *eid, int *exists)
+{
+    struct probe p;
+
+    *exists = 0;
+    if (m->length == 0 || id_cmp(eid, &m->first_id) < 0)
+        return 0;
+    if (entry_probe(a, kid, m, eid, &p) != 0)
+        return -1;
+    *exists = p.any && id_cmp(&p.first, eid) == 0;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* XADD and XTRIM                                                     */
+/* ------------------------------------------------------------------ */
 
 enum { TRIM_NONE, TRIM_MAXLEN, TRIM_MINID };
 
@@ -82,20 +203,24 @@ struct xadd_args {
     int id_pos;                    /* argv index of the ID */
 };
 
-/* Redis' streamParseAddOrTrimArgsOrReply for XADD from the master (no
- * LIMIT enforced). 0, or -1 after logging. */
-static int xadd_parse(struct applier *a, int argc, const struct rs_bytes *argv,
-                      struct xadd_args *x)
+/*
+ * Redis' streamParseAddOrTrimArgsOrReply for XADD (xadd = 1) or XTRIM
+ * from the master: LIMIT is parsed but not enforced (mustObeyClient), and
+ * "~" is noted but trimmed exactly (a master rewrites it to "=" with the
+ * resulting threshold before propagating). 0, or -1 after logging.
+ */
+static int trim_parse(struct applier *a, int argc, const struct rs_bytes *argv,
+                      struct xadd_args *x, int xadd)
 {
     long long limit = 0;
-    int i, seq;
+    int i;
 
     memset(x, 0, sizeof(*x));
     for (i = 2; i < argc; i++) {
         int more = argc - 1 - i;
         const struct rs_bytes *o = &argv[i];
 
-        if (ap_arg_is(o, "*"))
+        if (xadd && ap_arg_is(o, "*"))
             break;
         if ((ap_arg_is(o, "maxlen") || ap_arg_is(o, "minid")) && more) {
             int minid = ap_arg_is(o, "minid");
@@ -110,31 +235,33 @@ static int xadd_parse(struct applier *a, int argc, const struct rs_bytes *argv,
             } else if (more >= 2 && ap_arg_is(&argv[i + 1], "=")) {
                 i++;
             }
-            if (minid ? parse_stream_id(&argv[i + 1], &x->minid, &seq) != 0
+            if (minid ? parse_id(&argv[i + 1], 1, &x->minid, NULL) != 0
                       : ap_parse_ll(&argv[i + 1], &x->maxlen) != 0)
                 return ap_refuse(a, argv, "invalid MAXLEN or MINID argument");
             if (!minid && x->maxlen < 0)
                 return ap_refuse(a, argv, "The MAXLEN argument must be >= 0.");
-            if (minid && !seq)
-                return ap_refuse(a, argv, "Invalid stream ID specified as stream command argument");
             i++;
             x->trim = minid ? TRIM_MINID : TRIM_MAXLEN;
         } else if (ap_arg_is(o, "limit") && more) {
             if (ap_parse_ll(&argv[i + 1], &limit) != 0 || limit < 0)
                 return ap_refuse(a, argv, "invalid LIMIT argument");
             i++;
-        } else if (ap_arg_is(o, "nomkstream")) {
+        } else if (xadd && ap_arg_is(o, "nomkstream")) {
             x->nomkstream = 1;
-        } else {
+        } else if (xadd) {
             if (parse_stream_id(o, &x->id, &x->seq_given) != 0)
                 return ap_refuse(a, argv, "Invalid stream ID specified as stream command argument");
             x->id_given = 1;
             break;
+        } else {
+            return ap_refuse(a, argv, "syntax error");
         }
     }
     if (limit && x->trim == TRIM_NONE)
         return ap_refuse(a, argv, "syntax error, LIMIT cannot be used without specifying a "
                                "trimming strategy");
+    if (!xadd && x->trim == TRIM_NONE)
+        return ap_refuse(a, argv, "syntax error, XTRIM must be called with a trimming strategy");
     x->id_pos = i;
     return 0;
 }
@@ -170,27 +297,33 @@ static int xadd_pick_id(const struct xadd_args *x, const struct rs_stream_meta *
     return id_cmp(id, &m->last_id) > 0 ? 0 : -1;
 }
 
-/* Trim after the add; exact, as the master rewrote "~" to "=". */
-static int xadd_trim(struct applier *a, int64_t kid, const struct xadd_args *x,
-                     struct rs_stream_meta *m)
+/*
+ * Redis' streamTrim, exact: MAXLEN removes the oldest entries until
+ * 'maxlen' remain, MINID every entry below the id. The length drops by
+ * what went, first_id moves to the oldest entry left (0-0 when none);
+ * max_deleted_entry_id is not touched (trims leave no tombstones that
+ * count). *removed may be NULL.
+ */
+static int stream_trim_exact(struct applier *a, int64_t kid, const struct xadd_args *x,
+                             struct rs_stream_meta *m, uint64_t *removed)
 {
-    uint64_t removed = 0;
+    uint64_t n = 0;
 
+    if (removed)
+        *removed = 0;
     if (x->trim == TRIM_NONE)
         return 0;
     if (x->trim == TRIM_MAXLEN && m->length <= (uint64_t)x->maxlen)
         return 0;
     if (a->sink->ops->stream_trim(a->sink, kid, x->trim == TRIM_MINID ? &x->minid : NULL,
-                                  x->trim == TRIM_MAXLEN ? x->maxlen : -1, &removed) != 0)
+                                  x->trim == TRIM_MAXLEN ? x->maxlen : -1, &n) != 0)
         return -1;
-    m->length -= removed < m->length ? removed : m->length;
-    if (m->length == 0) {
-        m->first_id.ms = 0;
-        m->first_id.seq = 0;
-    }
-    /* else Redis sets first_id to the oldest entry left; the sink interface
-     * cannot read it, so it stays stale (only XINFO shows it) */
-    return 0;
+    if (removed)
+        *removed = n;
+    if (n == 0)
+        return 0;
+    m->length -= n < m->length ? n : m->length;
+    return refresh_first_id(a, kid, m);
 }
 
 /* XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT n]] id field value ... */
@@ -203,7 +336,7 @@ static int apply_xadd(struct applier *a, int argc, const struct rs_bytes *argv)
     struct sink_key sk;
     int fpos, created = 0;
 
-    if (xadd_parse(a, argc, argv, &x) != 0)
+    if (trim_parse(a, argc, argv, &x, 1) != 0)
         return 0;
     fpos = x.id_pos + 1;
     if (argc - fpos < 2 || (argc - fpos) % 2)
@@ -234,14 +367,513 @@ static int apply_xadd(struct applier *a, int argc, const struct rs_bytes *argv)
             return -1;
     m.length++;
     m.last_id = id;
-    if (m.has_v2) {
+    if (m.has_v2)
         m.entries_added++;
-        if (m.length == 1)
-            m.first_id = id;
-    }
-    if (xadd_trim(a, sk.id, &x, &m) != 0)
+    if (m.length == 1)
+        m.first_id = id;
+    if (stream_trim_exact(a, sk.id, &x, &m, NULL) != 0)
         return -1;
     return o->stream_meta_set(a->sink, sk.id, &m);
+}
+
+/* XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT n] */
+static int apply_xtrim(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct xadd_args x;
+    struct rs_stream_meta m;
+    struct sink_key sk;
+    uint64_t removed;
+    int skip, missing;
+
+    if (trim_parse(a, argc, argv, &x, 0) != 0)
+        return 0;
+    if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
+        return -1;
+    if (skip)
+        return 0;
+    if (stream_trim_exact(a, sk.id, &x, &m, &removed) != 0)
+        return -1;
+    return removed ? a->sink->ops->stream_meta_set(a->sink, sk.id, &m) : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* XDEL and XSETID                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Parse argv[from..argc-1] as strict ids into a new array (*out, the
+ * caller frees it). 0; -1 after logging when one is invalid or memory
+ * ran out (then a->err is set and *oom = 1). */
+static int parse_ids(struct applier *a, int argc, const struct rs_bytes *argv, int from,
+                     struct rs_stream_id **out, int *oom)
+{
+    struct rs_stream_id *ids = malloc(sizeof(*ids) * (size_t)(argc - from + 1));
+
+    *out = NULL;
+    *oom = 0;
+    if (ids == NULL) {
+        *oom = 1;
+        return rs_fail(&a->err, RS_E_NOMEM, "cannot apply '%.*s': out of memory",
+                       (int)argv[0].len, argv[0].ptr);
+    }
+    for (int j = from; j < argc; j++) {
+        if (parse_id(&argv[j], 1, &ids[j - from], NULL) != 0) {
+            free(ids);
+            return ap_refuse(a, argv, "Invalid stream ID specified as stream command argument");
+        }
+    }
+    *out = ids;
+    return 0;
+}
+
+/* XDEL key id [id ...]: the stream stays, even when it ends empty. */
+static int apply_xdel(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    const struct sink_ops *o = a->sink->ops;
+    struct rs_stream_meta m;
+    struct rs_stream_id *ids;
+    struct sink_key sk;
+    uint64_t deleted = 0;
+    int skip, missing, oom, first_entry = 0, rc = -1;
+
+    if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
+        return -1;
+    if (skip)
+        return 0;
+    if (parse_ids(a, argc, argv, 2, &ids, &oom) != 0)
+        return oom ? -1 : 0;
+    for (int j = 0; j < argc - 2; j++) {
+        int gone;
+
+        if (o->stream_delete(a->sink, sk.id, &ids[j], &gone) != 0)
+            goto out;
+        if (!gone)
+            continue;
+        if (id_cmp(&ids[j], &m.first_id) == 0)
+            first_entry = 1;
+        if (id_cmp(&ids[j], &m.max_deleted_id) > 0)
+            m.max_deleted_id = ids[j];
+        deleted++;
+    }
+    rc = 0;
+    if (deleted == 0)
+        goto out;
+    m.length -= deleted < m.length ? deleted : m.length;
+    if ((m.length == 0 || first_entry) && refresh_first_id(a, sk.id, &m) != 0)
+        rc = -1;
+    else
+        rc = o->stream_meta_set(a->sink, sk.id, &m);
+out:
+    free(ids);
+    return rc;
+}
+
+/* XSETID key last-id [ENTRIESADDED n] [MAXDELETEDID id] */
+static int apply_xsetid(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct rs_stream_id id, maxdel = { 0, 0 };
+    struct rs_stream_meta m;
+    struct sink_key sk;
+    long long added = -1;
+    int skip, missing;
+
+    if (parse_id(&argv[2], 1, &id, NULL) != 0)
+        return ap_reject(a, argv, "Invalid stream ID specified as stream command argument");
+    for (int i = 3; i < argc; i += 2) {
+        if (ap_arg_is(&argv[i], "entriesadded") && i + 1 < argc) {
+            if (ap_parse_ll(&argv[i + 1], &added) != 0)
+                return ap_reject(a, argv, "value is not an integer or out of range");
+            if (added < 0)
+                return ap_reject(a, argv, "entries_added must be positive");
+        } else if (ap_arg_is(&argv[i], "maxdeletedid") && i + 1 < argc) {
+            if (parse_id(&argv[i + 1], 1, &maxdel, NULL) != 0)
+                return ap_reject(a, argv, "Invalid stream ID specified as stream command argument");
+            if (id_cmp(&id, &maxdel) < 0)
+                return ap_reject(a, argv, "The ID specified in XSETID is smaller than the "
+                                       "provided max_deleted_entry_id");
+        } else {
+            return ap_reject(a, argv, "syntax error");
+        }
+    }
+    if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
+        return -1;
+    if (missing)
+        return ap_reject(a, argv, "no such key");
+    if (skip)
+        return 0;
+    if (m.length > 0) {
+        /* the newest entry must not be above 'id': look for one after it */
+        struct rs_stream_id next = id;
+        struct probe p = { 0, { 0, 0 } };
+
+        if (id_cmp(&id, &m.last_id) < 0) {
+            if (++next.seq == 0)
+                next.ms++;
+            if (entry_probe(a, sk.id, &m, &next, &p) != 0)
+                return -1;
+        }
+        if (p.any)
+            return ap_reject(a, argv, "The ID specified in XSETID is smaller than the target "
+                                   "stream top item");
+        if (added != -1 && m.length > (uint64_t)added)
+            return ap_reject(a, argv, "The entries_added specified in XSETID is smaller than "
+                                   "the target stream length");
+    }
+    m.last_id = id;
+    if (added != -1)
+        m.entries_added = (uint64_t)added;
+    if (!id_is_zero(&maxdel))
+        m.max_deleted_id = maxdel;
+    return a->sink->ops->stream_meta_set(a->sink, sk.id, &m);
+}
+
+/* ------------------------------------------------------------------ */
+/* Consumer groups                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Redis' streamRangeHasTombstones(s, start, NULL): an XDEL'd id may lie
+ * at or after 'start'.
+ */
+static int has_tombstones_from(const struct rs_stream_meta *m, const struct rs_stream_id *start)
+{
+    if (m->length == 0 || id_is_zero(&m->max_deleted_id))
+        return 0;
+    if (id_cmp(&m->first_id, &m->max_deleted_id) > 0)
+        return 0;
+    return id_cmp(start, &m->max_deleted_id) <= 0;
+}
+
+/* Redis' streamEstimateDistanceFromFirstEverEntry: the logical read
+ * counter of 'id', or -1 when it cannot be known. */
+static int64_t estimate_entries_read(const struct rs_stream_meta *m, const struct rs_stream_id *id)
+{
+    int cmp_last;
+
+    if (m->entries_added == 0)
+        return 0;
+    if (m->length == 0 && id_cmp(id, &m->last_id) <= 0)
+        return (int64_t)m->entries_added;
+    cmp_last = id_cmp(id, &m->last_id);
+    if (cmp_last == 0)
+        return (int64_t)m->entries_added;
+    if (cmp_last > 0)
+        return -1;
+    if (id_is_zero(&m->max_deleted_id) || id_cmp(&m->max_deleted_id, &m->first_id) < 0) {
+        int cmp_first = id_cmp(id, &m->first_id);
+
+        if (cmp_first < 0)
+            return (int64_t)(m->entries_added - m->length);
+        if (cmp_first == 0)
+            return (int64_t)(m->entries_added - m->length + 1);
+    }
+    return -1;
+}
+
+/*
+ * The group's read counter after the master delivered entry 'id' (above
+ * the group's last id) with XREADGROUP ">" (streamReplyWithRange): one
+ * more while the counter is valid and no tombstone lies ahead, else
+ * estimated again.
+ */
+static int64_t entries_read_after(const struct rs_stream_meta *m, int64_t entries_read,
+                                  const struct rs_stream_id *id)
+{
+    if (entries_read != -1 && !has_tombstones_from(m, id))
+        return entries_read + 1;
+    if (m->entries_added)
+        return estimate_entries_read(m, id);
+    return entries_read;
+}
+
+/* XGROUP's options from argv[5] on: MKSTREAM (CREATE), ENTRIESREAD n. */
+static int xgroup_options(struct applier *a, int argc, const struct rs_bytes *argv, int create,
+                          int setid, int *mkstream, long long *entries_read)
+{
+    *mkstream = 0;
+    *entries_read = -1;
+    for (int i = 5; i < argc;) {
+        if (create && ap_arg_is(&argv[i], "mkstream")) {
+            *mkstream = 1;
+            i++;
+        } else if ((create || setid) && ap_arg_is(&argv[i], "entriesread") && i + 1 < argc) {
+            if (ap_parse_ll(&argv[i + 1], entries_read) != 0)
+                return ap_refuse(a, argv + 1, "value is not an integer or out of range");
+            if (*entries_read < 0 && *entries_read != -1)
+                return ap_refuse(a, argv + 1, "value for ENTRIESREAD must be positive or -1");
+            i += 2;
+        } else {
+            return ap_refuse(a, argv + 1, "unknown subcommand or wrong number of arguments");
+        }
+    }
+    return 0;
+}
+
+/* XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD n] */
+static int xgroup_create(struct applier *a, int argc, const struct rs_bytes *argv,
+                         struct sink_key *sk, struct rs_stream_meta *m, int missing,
+                         long long entries_read)
+{
+    const struct sink_ops *o = a->sink->ops;
+    struct rs_stream_id id, last;
+    int64_t er;
+    int found;
+
+    if (argc < 5 || argc > 8)
+        return ap_reject(a, argv + 1, "unknown subcommand or wrong number of arguments");
+    if (argv[4].len == 1 && argv[4].ptr[0] == '$') {
+        id = m->last_id;                       /* 0-0 for a new stream */
+    } else if (parse_id(&argv[4], 1, &id, NULL) != 0) {
+        return ap_reject(a, argv + 1, "Invalid stream ID specified as stream command argument");
+    }
+    if (missing) {
+        memset(m, 0, sizeof(*m));
+        m->has_v2 = 1;
+        if (o->key_create(a->sink, a->db, &argv[2], RS_T_STREAM, RS_NO_EXPIRE, NULL,
+                          &sk->id) != 0 ||
+            o->stream_meta_set(a->sink, sk->id, m) != 0)
+            return -1;
+    } else {
+        if (o->stream_group_get(a->sink, sk->id, &argv[3], &last, &er, &found) != 0)
+            return -1;
+        if (found)
+            return ap_reject(a, argv + 1, "BUSYGROUP Consumer Group name already exists");
+    }
+    return o->stream_group_set(a->sink, sk->id, &argv[3], &id, entries_read);
+}
+
+/*
+ * XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|DELCONSUMER key group ...
+ * (xgroupCommand). Consumer times: a consumer XGROUP creates was seen
+ * now (the stream does not carry the master's clock) and never active.
+ */
+static int apply_xgroup(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    const struct sink_ops *o = a->sink->ops;
+    const struct rs_bytes *sub = &argv[1];
+    struct rs_stream_meta m;
+    struct rs_stream_id last, id;
+    struct sink_key sk;
+    long long entries_read;
+    int64_t er, dropped;
+    int mkstream, skip, missing, found = 0, gone;
+
+    if (argc < 4)
+        return 0;                              /* HELP, or refused */
+    if (xgroup_options(a, argc, argv, ap_arg_is(sub, "create"), ap_arg_is(sub, "setid"),
+                       &mkstream, &entries_read) != 0)
+        return 0;
+    if (stream_open(a, argv + 1, &argv[2], &sk, &m, &skip, &missing) != 0)
+        return -1;
+    if (skip && !(missing && mkstream))
+        return missing ? ap_reject(a, argv + 1, "The XGROUP subcommand requires the key to "
+                                   "exist") : 0;
+    if (!missing && o->stream_group_get(a->sink, sk.id, &argv[3], &last, &er, &found) != 0)
+        return -1;
+    if (!found && !mkstream && (ap_arg_is(sub, "setid") || ap_arg_is(sub, "createconsumer") ||
+                                ap_arg_is(sub, "delconsumer")))
+        return ap_reject(a, argv + 1, "NOGROUP No such consumer group");
+
+    if (ap_arg_is(sub, "create"))
+        return xgroup_create(a, argc, argv, &sk, &m, missing, entries_read);
+    if (ap_arg_is(sub, "setid") && (argc == 5 || argc == 7)) {
+        if (argv[4].len == 1 && argv[4].ptr[0] == '$')
+            id = m.last_id;
+        else if (parse_id(&argv[4], 0, &id, NULL) != 0)
+            return ap_reject(a, argv + 1, "Invalid stream ID specified as stream command "
+                             "argument");
+        return o->stream_group_set(a->sink, sk.id, &argv[3], &id, entries_read);
+    }
+    if (ap_arg_is(sub, "destroy") && argc == 4)
+        return found ? o->stream_group_del(a->sink, sk.id, &argv[3], &gone) : 0;
+    if (ap_arg_is(sub, "createconsumer") && argc == 5) {
+        /* a master propagates this only for a consumer it just created */
+        return o->stream_consumer_set(a->sink, sk.id, &argv[3], &argv[4], rs_now_ms(), -1, NULL);
+    }
+    if (ap_arg_is(sub, "delconsumer") && argc == 5)
+        return o->stream_consumer_del(a->sink, sk.id, &argv[3], &argv[4], &dropped);
+    return ap_reject(a, argv + 1, "unknown subcommand or wrong number of arguments");
+}
+
+/* XACK key group id [id ...] */
+static int apply_xack(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct rs_stream_meta m;
+    struct rs_stream_id last, *ids;
+    struct sink_key sk;
+    int64_t er;
+    int skip, missing, found, oom, rc = 0;
+
+    if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
+        return -1;
+    if (skip)
+        return 0;
+    if (a->sink->ops->stream_group_get(a->sink, sk.id, &argv[2], &last, &er, &found) != 0)
+        return -1;
+    if (!found)
+        return 0;
+    if (parse_ids(a, argc, argv, 3, &ids, &oom) != 0)
+        return oom ? -1 : 0;
+    for (int j = 0; j < argc - 3 && rc == 0; j++) {
+        int gone;
+
+        rc = a->sink->ops->stream_pel_del(a->sink, sk.id, &argv[2], &ids[j], &gone);
+    }
+    free(ids);
+    return rc;
+}
+
+/* XCLAIM's arguments after the ids. */
+struct xclaim_args {
+    long long minidle, retrycount;
+    int64_t deliverytime;          /* -1: not given */
+    int force, justid;
+    struct rs_stream_id lastid;
+    int nids;                      /* ids at argv[5 .. 5 + nids - 1] */
+};
+
+/* Parse XCLAIM as xclaimCommand does: ids until the first non-id, then
+ * options. 0, or -1 after logging. */
+static int xclaim_parse(struct applier *a, int argc, const struct rs_bytes *argv,
+                        struct rs_stream_id *ids, struct xclaim_args *x)
+{
+    int64_t now = rs_now_ms();
+    int j;
+
+    memset(x, 0, sizeof(*x));
+    x->retrycount = -1;
+    x->deliverytime = -1;
+    if (ap_parse_ll(&argv[4], &x->minidle) != 0)
+        return ap_refuse(a, argv, "Invalid min-idle-time argument for XCLAIM");
+    if (x->minidle < 0)
+        x->minidle = 0;
+    for (j = 5; j < argc && parse_id(&argv[j], 1, &ids[j - 5], NULL) == 0; j++)
+        ;
+    x->nids = j - 5;
+    for (; j < argc; j++) {
+        int more = argc - 1 - j;
+        long long v;
+
+        if (ap_arg_is(&argv[j], "force")) {
+            x->force = 1;
+        } else if (ap_arg_is(&argv[j], "justid")) {
+            x->justid = 1;
+        } else if ((ap_arg_is(&argv[j], "idle") || ap_arg_is(&argv[j], "time") ||
+                    ap_arg_is(&argv[j], "retrycount")) && more) {
+            if (ap_parse_ll(&argv[j + 1], &v) != 0)
+                return ap_refuse(a, argv, "Invalid XCLAIM option argument");
+            if (ap_arg_is(&argv[j], "idle"))
+                x->deliverytime = now - v;
+            else if (ap_arg_is(&argv[j], "time"))
+                x->deliverytime = v;
+            else
+                x->retrycount = v;
+            j++;
+        } else if (ap_arg_is(&argv[j], "lastid") && more) {
+            if (parse_id(&argv[++j], 1, &x->lastid, NULL) != 0)
+                return ap_refuse(a, argv, "Invalid stream ID specified as stream command argument");
+        } else {
+            return ap_refuse(a, argv, "Unrecognized XCLAIM option");
+        }
+    }
+    /* Redis takes a bogus (negative) time as now; a time after our clock
+     * is the master's clock and is kept, so the mirror shows its value */
+    if (x->deliverytime < 0)
+        x->deliverytime = now;
+    return 0;
+}
+
+/*
+ * LASTID above the group's last id moves it. The canonical XCLAIM of an
+ * XREADGROUP ">" delivery carries the delivered id as LASTID (the group's
+ * last id right after it): then the group's read counter moves as it did
+ * on the master, which the XCLAIM does not carry.
+ */
+static int xclaim_move_group(struct applier *a, int64_t kid, const struct rs_bytes *group,
+                             const struct rs_stream_meta *m, const struct xclaim_args *x,
+                             const struct rs_stream_id *ids)
+{
+    struct rs_stream_id last;
+    int64_t er;
+    int found, delivered = 0;
+
+    if (a->sink->ops->stream_group_get(a->sink, kid, group, &last, &er, &found) != 0)
+        return -1;
+    if (id_cmp(&x->lastid, &last) <= 0)
+        return 0;
+    for (int j = 0; j < x->nids; j++)
+        if (id_cmp(&ids[j], &x->lastid) == 0)
+            delivered = 1;
+    if (delivered)
+        er = entries_read_after(m, er, &x->lastid);
+    return a->sink->ops->stream_group_set(a->sink, kid, group, &x->lastid, er);
+}
+
+/*
+ * XCLAIM key group consumer min-idle id... [IDLE ms] [TIME ms]
+ * [RETRYCOUNT n] [FORCE] [JUSTID] [LASTID id] (xclaimCommand). A master
+ * only sends the canonical form (min-idle 0, TIME, RETRYCOUNT, FORCE,
+ * JUSTID, LASTID): the sink cannot read a PEL entry back, so forms that
+ * need its old delivery time or count are refused. A claimed id whose
+ * entry is gone drops its PEL entry (XAUTOCLAIM's cleanup).
+ */
+static int apply_xclaim(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    const struct sink_ops *o = a->sink->ops;
+    struct rs_stream_meta m;
+    struct rs_stream_id *ids, last;
+    struct xclaim_args x;
+    struct sink_key sk;
+    int64_t er;
+    int skip, missing, found, have_consumer = 0, rc = -1;
+
+    if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
+        return -1;
+    if (skip)
+        return missing ? ap_reject(a, argv, "NOGROUP No such key or consumer group") : 0;
+    if (o->stream_group_get(a->sink, sk.id, &argv[2], &last, &er, &found) != 0)
+        return -1;
+    if (!found)
+        return ap_reject(a, argv, "NOGROUP No such key or consumer group");
+    if ((ids = malloc(sizeof(*ids) * (size_t)(argc - 4))) == NULL)
+        return rs_fail(&a->err, RS_E_NOMEM, "cannot apply 'xclaim': out of memory");
+    if (xclaim_parse(a, argc, argv, ids, &x) != 0) {
+        rc = 0;
+        goto out;
+    }
+    if (x.minidle > 0 || x.retrycount < 0) {
+        rc = ap_reject(a, argv, "XCLAIM without RETRYCOUNT or with a min-idle-time is not "
+                                "supported (a master never propagates it)");
+        goto out;
+    }
+    if (xclaim_move_group(a, sk.id, &argv[2], &m, &x, ids) != 0)
+        goto out;
+    for (int j = 0; j < x.nids; j++) {
+        int exists, had;
+
+        if (entry_exists(a, sk.id, &m, &ids[j], &exists) != 0)
+            goto out;
+        if (!exists || !x.force) {
+            /* gone: drop its PEL entry; no FORCE: claim only a pending one */
+            if (o->stream_pel_del(a->sink, sk.id, &argv[2], &ids[j], &had) != 0)
+                goto out;
+            if (!exists || !had)
+                continue;
+        }
+        if (!have_consumer) {
+            /* the master saw the consumer when it delivered or claimed */
+            if (o->stream_consumer_set(a->sink, sk.id, &argv[2], &argv[3], x.deliverytime,
+                                       x.deliverytime, NULL) != 0)
+                goto out;
+            have_consumer = 1;
+        }
+        if (o->stream_pel_set(a->sink, sk.id, &argv[2], &ids[j], &argv[3], x.deliverytime,
+                              x.retrycount) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(ids);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -250,5 +882,11 @@ static int apply_xadd(struct applier *a, int argc, const struct rs_bytes *argv)
 
 const struct command cmd_stream_table[] = {
     { "xadd",      apply_xadd,       -5,  CMD_WRITE },
+    { "xtrim",     apply_xtrim,      -4,  CMD_WRITE },
+    { "xdel",      apply_xdel,       -3,  CMD_WRITE },
+    { "xsetid",    apply_xsetid,     -3,  CMD_WRITE },
+    { "xgroup",    apply_xgroup,     -2,  CMD_WRITE },
+    { "xack",      apply_xack,       -4,  CMD_WRITE },
+    { "xclaim",    apply_xclaim,     -6,  CMD_WRITE },
 };
 const size_t cmd_stream_count = CMD_COUNT(cmd_stream_table);

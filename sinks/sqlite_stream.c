@@ -7,7 +7,10 @@
  * A full sync names a group once (stream_group) and then sends its PEL
  * and consumers: the group and consumer names are remembered between
  * those calls (ss->group, ss->consumer; forgotten at every transaction
- * boundary).
+ * boundary). In stream mode the applier names groups and consumers in
+ * every call instead (stream_group_set, stream_consumer_set, stream_pel_set...);
+ * a PEL row's 'consumer' column is its owner, so a consumer's own PEL is
+ * the group PEL rows it owns.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +20,10 @@
 /* This file's statements, in slots SQI_X_STREAM + n (sqlite_int.h). */
 enum {
     XS_ADD, XS_LEN_BELOW, XS_LEN, XS_NTH, XS_DELETE_BELOW, XS_SMETA_GET, XS_SMETA_SET,
-    XS_GROUP_SET, XS_PEL_SET, XS_CONSUMER_SET, XS_PEL_OWNER, XS_NSTMT
+    XS_GROUP_SET, XS_PEL_SET, XS_CONSUMER_SET, XS_PEL_OWNER,
+    XS_DEL_ONE, XS_FIRST, XS_SCAN, XS_GROUP_GET, XS_GROUP_DEL, XS_GROUP_DEL_PEL,
+    XS_GROUP_DEL_CONS, XS_CONS_PROBE, XS_CONS_DEL_PEL, XS_CONS_DEL,
+    XS_PEL_PUT, XS_PEL_DEL, XS_NSTMT
 };
 static const char *const stream_sql[XS_NSTMT] = {
     [XS_ADD] =
@@ -48,6 +54,24 @@ static const char *const stream_sql[XS_NSTMT] = {
         " VALUES (?1, ?2, ?3, ?4, ?5)",
     [XS_PEL_OWNER] =
         "UPDATE @spel SET consumer = ?5 WHERE kid = ?1 AND grp = ?2 AND ms = ?3 AND seq = ?4",
+    [XS_DEL_ONE] = "DELETE FROM @stream WHERE kid = ?1 AND ms = ?2 AND seq = ?3",
+    [XS_FIRST] =
+        "SELECT ms, seq FROM @stream WHERE kid = ?1 ORDER BY ms, seq LIMIT 1",
+    [XS_SCAN] =
+        "SELECT ms, seq, pos, field, value FROM @stream WHERE kid = ?1"
+        " AND (ms, seq) >= (?2, ?3) ORDER BY ms, seq, pos",
+    [XS_GROUP_GET] =
+        "SELECT last_ms, last_seq, entries_read FROM @sgroup WHERE kid = ?1 AND name = ?2",
+    [XS_GROUP_DEL] = "DELETE FROM @sgroup WHERE kid = ?1 AND name = ?2",
+    [XS_GROUP_DEL_PEL] = "DELETE FROM @spel WHERE kid = ?1 AND grp = ?2",
+    [XS_GROUP_DEL_CONS] = "DELETE FROM @scons WHERE kid = ?1 AND grp = ?2",
+    [XS_CONS_PROBE] = "SELECT 1 FROM @scons WHERE kid = ?1 AND grp = ?2 AND name = ?3",
+    [XS_CONS_DEL_PEL] = "DELETE FROM @spel WHERE kid = ?1 AND grp = ?2 AND consumer = ?3",
+    [XS_CONS_DEL] = "DELETE FROM @scons WHERE kid = ?1 AND grp = ?2 AND name = ?3",
+    [XS_PEL_PUT] =
+        "INSERT OR REPLACE INTO @spel(kid, grp, ms, seq, consumer, delivery_time,"
+        " delivery_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [XS_PEL_DEL] = "DELETE FROM @spel WHERE kid = ?1 AND grp = ?2 AND ms = ?3 AND seq = ?4",
 };
 _Static_assert(XS_NSTMT <= SQI_X_PER_FAMILY, "too many stream statements");
 
@@ -331,23 +355,98 @@ int sq_stream_consumer_pending(struct sink *s, int64_t id, const struct rs_strea
 }
 
 /* ------------------------------------------------------------------ */
-/* not implemented yet (sink.h version 2)                             */
+/* stream mode: XDEL, XTRIM's first id, consumer groups (sink.h v2)   */
 /* ------------------------------------------------------------------ */
+
+/*
+ * Most statements below bind the same leading parameters: ?1 kid, then
+ * ?2 a name (group) and ?3 another name (consumer) or ?3/?4 an entry id.
+ * bind_key() does that and returns SQLite's code (0 when all went well).
+ */
+static int bind_key(sqlite3_stmt *st, int64_t kid, const struct rs_bytes *n1,
+                    const struct rs_bytes *n2, const struct rs_stream_id *eid, int eid_at)
+{
+    int rc = sqlite3_bind_int64(st, 1, kid);
+
+    if (n1)
+        rc |= sqi_bind_bytes(st, 2, n1);
+    if (n2)
+        rc |= sqi_bind_bytes(st, 3, n2);
+    if (eid) {
+        rc |= sqi_bind_u64(st, eid_at, eid->ms);
+        rc |= sqi_bind_u64(st, eid_at + 1, eid->seq);
+    }
+    return rc;
+}
+
+/* Prepare statement 'x' for a write: the usual checks first. */
+static sqlite3_stmt *write_stmt(struct sqlite_sink *ss, int x)
+{
+    if (sqi_stuck(ss) || sqi_load_tick(ss))
+        return NULL;
+    return stream_stmt(ss, x);
+}
+
+/* Run a bound write; *changed (may be NULL) = rows it changed. */
+static int run_counted(struct sqlite_sink *ss, sqlite3_stmt *st, int rc, const char *what,
+                       int64_t *changed)
+{
+    if (rc != SQLITE_OK)
+        return sqi_bind_fail(ss, st, what);
+    if (sqi_run(ss, st, what))
+        return -1;
+    if (changed)
+        *changed = sqlite3_changes(ss->db);
+    return 0;
+}
 
 int sq_stream_delete(struct sink *s, int64_t id, const struct rs_stream_id *eid, int *deleted)
 {
-    (void)id;
-    (void)eid;
-    (void)deleted;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: stream_delete not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int64_t n = 0;
+
+    *deleted = 0;
+    if ((st = write_stmt(ss, XS_DEL_ONE)) == NULL)
+        return -1;
+    if (run_counted(ss, st, bind_key(st, id, NULL, NULL, eid, 2), "delete a stream entry", &n))
+        return -1;
+    *deleted = n > 0;
+    return 0;
 }
 
 int sq_stream_first(struct sink *s, int64_t id, struct rs_stream_id *first, int *found)
 {
-    (void)id;
-    (void)first;
-    (void)found;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: stream_first not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    *found = 0;
+    first->ms = 0;
+    first->seq = 0;
+    if (sqi_stuck(ss) || (st = stream_stmt(ss, XS_FIRST)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "read the first stream entry");
+    if ((r = sqi_row(ss, st, "read the first stream entry")) <= 0)
+        return r;
+    first->ms = (uint64_t)sqlite3_column_int64(st, 0);
+    first->seq = (uint64_t)sqlite3_column_int64(st, 1);
+    *found = 1;
+    sqi_stmt_done(st);
+    return 0;
+}
+
+/* The bytes of column 'i' (TEXT or BLOB alike). */
+static struct rs_bytes column_bytes(sqlite3_stmt *st, int i)
+{
+    struct rs_bytes b;
+
+    b.ptr = sqlite3_column_blob(st, i);     /* before column_bytes: no conversion */
+    b.len = (size_t)sqlite3_column_bytes(st, i);
+    if (b.ptr == NULL)
+        b.ptr = "";
+    return b;
 }
 
 int sq_stream_scan(struct sink *s, int64_t id, const struct rs_stream_id *from,
@@ -355,84 +454,158 @@ int sq_stream_scan(struct sink *s, int64_t id, const struct rs_stream_id *from,
                               const struct rs_bytes *f, const struct rs_bytes *v),
                    void *ud)
 {
-    (void)id;
-    (void)from;
-    (void)cb;
-    (void)ud;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: stream_scan not implemented yet");
+    static const struct rs_stream_id zero = { 0, 0 };
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    if (sqi_stuck(ss) || (st = stream_stmt(ss, XS_SCAN)) == NULL)
+        return -1;
+    if (bind_key(st, id, NULL, NULL, from ? from : &zero, 2) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "read a stream");
+    while ((r = sqi_row(ss, st, "read a stream")) > 0) {
+        struct rs_stream_id eid;
+        struct rs_bytes f, v;
+
+        eid.ms = (uint64_t)sqlite3_column_int64(st, 0);
+        eid.seq = (uint64_t)sqlite3_column_int64(st, 1);
+        f = column_bytes(st, 3);
+        v = column_bytes(st, 4);
+        cb(ud, &eid, sqlite3_column_int(st, 2), &f, &v);
+    }
+    return r;       /* 0 at the end (the statement is reset), or -1 */
 }
 
 int sq_stream_group_get(struct sink *s, int64_t id, const struct rs_bytes *name,
                         struct rs_stream_id *last_id, int64_t *entries_read, int *found)
 {
-    (void)id;
-    (void)name;
-    (void)last_id;
-    (void)entries_read;
-    (void)found;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: stream_group_get not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    *found = 0;
+    last_id->ms = 0;
+    last_id->seq = 0;
+    *entries_read = -1;
+    if (sqi_stuck(ss) || (st = stream_stmt(ss, XS_GROUP_GET)) == NULL)
+        return -1;
+    if (bind_key(st, id, name, NULL, NULL, 0) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "read a consumer group");
+    if ((r = sqi_row(ss, st, "read a consumer group")) <= 0)
+        return r;
+    last_id->ms = (uint64_t)sqlite3_column_int64(st, 0);
+    last_id->seq = (uint64_t)sqlite3_column_int64(st, 1);
+    if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+        *entries_read = sqlite3_column_int64(st, 2);
+    *found = 1;
+    sqi_stmt_done(st);
+    return 0;
 }
 
 int sq_stream_group_set(struct sink *s, int64_t id, const struct rs_bytes *name,
                         const struct rs_stream_id *last_id, int64_t entries_read)
 {
-    (void)id;
-    (void)name;
-    (void)last_id;
-    (void)entries_read;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: stream_group_set not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int rc;
+
+    if ((st = write_stmt(ss, XS_GROUP_SET)) == NULL)
+        return -1;
+    rc = bind_key(st, id, name, NULL, last_id, 3);
+    rc |= entries_read < 0 ? sqlite3_bind_null(st, 5) : sqlite3_bind_int64(st, 5, entries_read);
+    return run_counted(ss, st, rc, "store a consumer group", NULL);
 }
 
 int sq_stream_group_del(struct sink *s, int64_t id, const struct rs_bytes *name, int *deleted)
 {
-    (void)id;
-    (void)name;
-    (void)deleted;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: stream_group_del not implemented yet");
+    static const int order[] = { XS_GROUP_DEL_PEL, XS_GROUP_DEL_CONS, XS_GROUP_DEL };
+    struct sqlite_sink *ss = SS(s);
+    int64_t n = 0;
+
+    *deleted = 0;
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        sqlite3_stmt *st = write_stmt(ss, order[i]);
+
+        if (st == NULL ||
+            run_counted(ss, st, bind_key(st, id, name, NULL, NULL, 0), "remove a consumer group",
+                        &n))
+            return -1;
+    }
+    *deleted = n > 0;             /* the last one removed the group row */
+    return 0;
 }
 
 int sq_stream_consumer_set(struct sink *s, int64_t id, const struct rs_bytes *group,
                            const struct rs_bytes *name, int64_t seen_time, int64_t active_time,
                            int *created)
 {
-    (void)id;
-    (void)group;
-    (void)name;
-    (void)seen_time;
-    (void)active_time;
-    (void)created;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: stream_consumer_set not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int rc, r;
+
+    if (sqi_stuck(ss) || (st = stream_stmt(ss, XS_CONS_PROBE)) == NULL)
+        return -1;
+    if (bind_key(st, id, group, name, NULL, 0) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "read a consumer");
+    if ((r = sqi_row(ss, st, "read a consumer")) < 0)
+        return -1;
+    if (r > 0)
+        sqi_stmt_done(st);
+    if (created)
+        *created = r == 0;
+    if ((st = write_stmt(ss, XS_CONSUMER_SET)) == NULL)
+        return -1;
+    rc = bind_key(st, id, group, name, NULL, 0);
+    rc |= sqlite3_bind_int64(st, 4, seen_time);
+    rc |= active_time < 0 ? sqlite3_bind_null(st, 5) : sqlite3_bind_int64(st, 5, active_time);
+    return run_counted(ss, st, rc, "store a consumer", NULL);
 }
 
 int sq_stream_consumer_del(struct sink *s, int64_t id, const struct rs_bytes *group,
                            const struct rs_bytes *name, int64_t *pending_dropped)
 {
-    (void)id;
-    (void)group;
-    (void)name;
-    (void)pending_dropped;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: stream_consumer_del not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+
+    *pending_dropped = 0;
+    if ((st = write_stmt(ss, XS_CONS_DEL_PEL)) == NULL ||
+        run_counted(ss, st, bind_key(st, id, group, name, NULL, 0), "remove a consumer",
+                    pending_dropped))
+        return -1;
+    if ((st = write_stmt(ss, XS_CONS_DEL)) == NULL)
+        return -1;
+    return run_counted(ss, st, bind_key(st, id, group, name, NULL, 0), "remove a consumer",
+                       NULL);
 }
 
 int sq_stream_pel_set(struct sink *s, int64_t id, const struct rs_bytes *group,
                       const struct rs_stream_id *eid, const struct rs_bytes *consumer,
                       int64_t delivery_time, int64_t delivery_count)
 {
-    (void)id;
-    (void)group;
-    (void)eid;
-    (void)consumer;
-    (void)delivery_time;
-    (void)delivery_count;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: stream_pel_set not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int rc;
+
+    if ((st = write_stmt(ss, XS_PEL_PUT)) == NULL)
+        return -1;
+    rc = bind_key(st, id, group, NULL, eid, 3);
+    rc |= sqi_bind_bytes(st, 5, consumer);
+    rc |= sqlite3_bind_int64(st, 6, delivery_time);
+    rc |= sqlite3_bind_int64(st, 7, delivery_count);
+    return run_counted(ss, st, rc, "store a pending entry", NULL);
 }
 
 int sq_stream_pel_del(struct sink *s, int64_t id, const struct rs_bytes *group,
                       const struct rs_stream_id *eid, int *deleted)
 {
-    (void)id;
-    (void)group;
-    (void)eid;
-    (void)deleted;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: stream_pel_del not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int64_t n = 0;
+
+    *deleted = 0;
+    if ((st = write_stmt(ss, XS_PEL_DEL)) == NULL ||
+        run_counted(ss, st, bind_key(st, id, group, NULL, eid, 3), "remove a pending entry", &n))
+        return -1;
+    *deleted = n > 0;
+    return 0;
 }
