@@ -12,7 +12,6 @@
 #include <stdlib.h>
 
 #include "apply_int.h"
-#include "log.h"
 
 static int apply_sadd(struct applier *a, int argc, const struct rs_bytes *argv)
 {
@@ -106,9 +105,9 @@ static int apply_spop(struct applier *a, int argc, const struct rs_bytes *argv)
         return -1;
     if (count >= card)
         return a->sink->ops->key_delete(a->sink, sk.id);
-    log_msg(RS_LOG_WARN, "the master sent a verbatim SPOP, which removes random members: "
-            "skipped it, so the mirror may differ from the master from now on");
-    return ap_reject(a, argv, "SPOP is not deterministic (masters since 3.2 send SREM or DEL)");
+    return ap_reject(a, argv, "a verbatim SPOP removes random members and cannot be replayed"
+                     " (masters since 3.2 send SREM or DEL): the mirror may now differ"
+                     " from the master");
 }
 
 /* ------------------------------------------------------------------ */
