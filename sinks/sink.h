@@ -52,8 +52,15 @@ struct sink_stats {
 
 struct sink;
 
+/* set_combine's operations (version 3). */
+enum sink_set_op {
+    SINK_SET_UNION,    /* add src's members to dst */
+    SINK_SET_INTER,    /* keep only dst's members that src has too */
+    SINK_SET_DIFF      /* remove from dst every member src has */
+};
+
 struct sink_ops {
-    int version;                         /* 2; new members only at the end */
+    int version;                         /* 3; new members only at the end */
     const char *name;                    /* "sqlite" */
 
     void (*close)(struct sink *s);       /* rolls back anything open; frees s */
@@ -261,6 +268,12 @@ struct sink_ops {
     /* Remove library 'library' (FUNCTION DELETE), or every library when
      * NULL (FUNCTION FLUSH); an absent library is no error. */
     int (*function_delete)(struct sink *s, const struct rs_bytes *library);
+
+    /* ---- version 3 ---- */
+    /* Set algebra in the sink, so no set is held in memory: change set
+     * 'dst' with set 'src' (both keys of type set, stream mode) by 'op'.
+     * 'dst' may be left empty; the caller deletes or fills it. */
+    int (*set_combine)(struct sink *s, int64_t dst, int64_t src, enum sink_set_op op);
 };
 
 /* The first member of every sink. */

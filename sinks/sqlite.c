@@ -1219,7 +1219,7 @@ struct sink *sink_sqlite_open(const char *path, struct rs_error *err)
 }
 
 static const struct sink_ops sqlite_ops = {
-    .version = 2,
+    .version = 3,
     .name = "sqlite",
     .close = sq_close,
     .read_checkpoint = sq_read_checkpoint,
@@ -1288,5 +1288,6 @@ static const struct sink_ops sqlite_ops = {
     .stream_pel_set = sq_stream_pel_set,
     .stream_pel_del = sq_stream_pel_del,
     .function_delete = sq_function_delete,
+    .set_combine = sq_set_combine,
 };
 

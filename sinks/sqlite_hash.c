@@ -1,18 +1,26 @@
 /*
  * sqlite_hash.c - the SQLite sink's hashes: one gN_hash row per field,
  * with its own expire time (Redis 7.4 field TTLs; NULL for none).
+ *
+ * Fields past their TTL are kept (a replica waits for the master's HDEL);
+ * only the redis_hashes view hides them. Reads hand borrowed bytes to a
+ * callback, one row at a time, so no hash is held in memory.
  */
 #include "sqlite_int.h"
 
 /* This file's statements, in slots SQI_X_HASH + n (sqlite_int.h). */
 enum {
-    HS_INSERT, HS_UPDATE, HS_DELETE, HS_NSTMT
+    HS_INSERT, HS_UPDATE, HS_DELETE, HS_GET, HS_LEN, HS_EXPIRE, HS_SCAN, HS_NSTMT
 };
 static const char *const hash_sql[HS_NSTMT] = {
     [HS_INSERT] =
         "INSERT OR IGNORE INTO @hash(kid, field, value, expire_at) VALUES (?1, ?2, ?3, ?4)",
     [HS_UPDATE] = "UPDATE @hash SET value = ?3, expire_at = ?4 WHERE kid = ?1 AND field = ?2",
     [HS_DELETE] = "DELETE FROM @hash WHERE kid = ?1 AND field = ?2",
+    [HS_GET] = "SELECT value, expire_at FROM @hash WHERE kid = ?1 AND field = ?2",
+    [HS_LEN] = "SELECT count(*) FROM @hash WHERE kid = ?1",
+    [HS_EXPIRE] = "UPDATE @hash SET expire_at = ?3 WHERE kid = ?1 AND field = ?2",
+    [HS_SCAN] = "SELECT field, value, expire_at FROM @hash WHERE kid = ?1",
 };
 _Static_assert(HS_NSTMT <= SQI_X_PER_FAMILY, "too many hash statements");
 
@@ -61,37 +69,95 @@ int sq_hash_del(struct sink *s, int64_t id, const struct rs_bytes *field, int *r
                           id, field, removed, "delete a hash field");
 }
 
-/* ------------------------------------------------------------------ */
-/* not implemented yet (sink.h version 2)                             */
-/* ------------------------------------------------------------------ */
+/* Column 'i' of the current row as bytes: column_blob returns TEXT's
+ * bytes unconverted; call column_bytes after it. */
+static struct rs_bytes column_bytes(sqlite3_stmt *st, int i)
+{
+    struct rs_bytes b;
+
+    b.ptr = sqlite3_column_blob(st, i);
+    b.len = (size_t)sqlite3_column_bytes(st, i);
+    if (b.ptr == NULL)
+        b.ptr = "";
+    return b;
+}
+
+static int64_t column_time(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? RS_NO_EXPIRE : sqlite3_column_int64(st, i);
+}
+
+/* A statement of this file with ?1 = kid and, when 'field' is not NULL,
+ * ?2 = field bound; NULL (error set) when it cannot be prepared or bound. */
+static sqlite3_stmt *hash_bound(struct sqlite_sink *ss, int id, int64_t kid,
+                                const struct rs_bytes *field, const char *what)
+{
+    sqlite3_stmt *st;
+
+    if (sqi_stuck(ss) || (st = hash_stmt(ss, id)) == NULL)
+        return NULL;
+    if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK ||
+        (field && sqi_bind_bytes(st, 2, field) != SQLITE_OK)) {
+        sqi_bind_fail(ss, st, what);
+        return NULL;
+    }
+    return st;
+}
 
 int sq_hash_get(struct sink *s, int64_t id, const struct rs_bytes *field,
                 void (*cb)(void *ud, const struct rs_bytes *v, int64_t expire_ms), void *ud,
                 int *found)
 {
-    (void)id;
-    (void)field;
-    (void)cb;
-    (void)ud;
-    (void)found;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: hash_get not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    *found = 0;
+    if ((st = hash_bound(ss, HS_GET, id, field, "read a hash field")) == NULL)
+        return -1;
+    if ((r = sqi_row(ss, st, "read a hash field")) <= 0)
+        return r;
+    if (cb) {
+        struct rs_bytes v = column_bytes(st, 0);
+
+        cb(ud, &v, column_time(st, 1));
+    }
+    *found = 1;
+    sqi_stmt_done(st);
+    return 0;
 }
 
 int sq_hash_len(struct sink *s, int64_t id, int64_t *len)
 {
-    (void)id;
-    (void)len;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: hash_len not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    *len = 0;
+    if ((st = hash_bound(ss, HS_LEN, id, NULL, "count hash fields")) == NULL)
+        return -1;
+    if ((r = sqi_row(ss, st, "count hash fields")) <= 0)
+        return r;
+    *len = sqlite3_column_int64(st, 0);
+    sqi_stmt_done(st);
+    return 0;
 }
 
 int sq_hash_set_expire(struct sink *s, int64_t id, const struct rs_bytes *field,
                        int64_t expire_ms, int *found)
 {
-    (void)id;
-    (void)field;
-    (void)expire_ms;
-    (void)found;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: hash_set_expire not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+
+    *found = 0;
+    if ((st = hash_bound(ss, HS_EXPIRE, id, field, "set a hash field's TTL")) == NULL)
+        return -1;
+    if (sqi_bind_time(st, 3, expire_ms) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "set a hash field's TTL");
+    if (sqi_run(ss, st, "set a hash field's TTL"))
+        return -1;
+    *found = sqlite3_changes(ss->db) > 0;   /* rows matched, even if unchanged */
+    return 0;
 }
 
 int sq_hash_scan(struct sink *s, int64_t id,
@@ -99,8 +165,16 @@ int sq_hash_scan(struct sink *s, int64_t id,
                             int64_t expire_ms),
                  void *ud)
 {
-    (void)id;
-    (void)cb;
-    (void)ud;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: hash_scan not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    if ((st = hash_bound(ss, HS_SCAN, id, NULL, "read a hash")) == NULL)
+        return -1;
+    while ((r = sqi_row(ss, st, "read a hash")) == 1) {
+        struct rs_bytes f = column_bytes(st, 0), v = column_bytes(st, 1);
+
+        cb(ud, &f, &v, column_time(st, 2));
+    }
+    return r;      /* 0 at the end (statement reset), -1 on error */
 }

@@ -242,6 +242,7 @@ int sq_set_card(struct sink *s, int64_t id, int64_t *card);
 int sq_set_is_member(struct sink *s, int64_t id, const struct rs_bytes *m, int *is_member);
 int sq_set_scan(struct sink *s, int64_t id, void (*cb)(void *ud, const struct rs_bytes *m),
                 void *ud);
+int sq_set_combine(struct sink *s, int64_t dst, int64_t src, enum sink_set_op op);
 
 /* sorted sets (sqlite_zset.c) */
 int sq_zset_score(struct sink *s, int64_t id, const struct rs_bytes *m, int *found,

@@ -1,19 +1,47 @@
 /*
  * sqlite_set.c - the SQLite sink's sets: one gN_set row per member.
+ *
+ * Members are bound by sqi_bind_bytes (TEXT iff valid UTF-8), so equal
+ * bytes are equal values in SQL, and set algebra (set_combine) runs as SQL
+ * over the member rows: no set is ever held in memory.
  */
 #include "sqlite_int.h"
 
 /* This file's statements, in slots SQI_X_SET + n (sqlite_int.h). */
 enum {
-    SE_INSERT, SE_DELETE, SE_NSTMT
+    SE_INSERT, SE_DELETE, SE_CARD, SE_IS_MEMBER, SE_SCAN, SE_UNION, SE_INTER, SE_DIFF, SE_NSTMT
 };
 static const char *const set_sql[SE_NSTMT] = {
     [SE_INSERT] = "INSERT OR IGNORE INTO @set(kid, member) VALUES (?1, ?2)",
     [SE_DELETE] = "DELETE FROM @set WHERE kid = ?1 AND member = ?2",
+    [SE_CARD] = "SELECT count(*) FROM @set WHERE kid = ?1",
+    [SE_IS_MEMBER] = "SELECT 1 FROM @set WHERE kid = ?1 AND member = ?2",
+    [SE_SCAN] = "SELECT member FROM @set WHERE kid = ?1",
+    /* ?1 = dst, ?2 = src */
+    [SE_UNION] = "INSERT OR IGNORE INTO @set(kid, member) SELECT ?1, member FROM @set WHERE kid = ?2",
+    [SE_INTER] =
+        "DELETE FROM @set WHERE kid = ?1 AND member NOT IN (SELECT member FROM @set WHERE kid = ?2)",
+    [SE_DIFF] =
+        "DELETE FROM @set WHERE kid = ?1 AND member IN (SELECT member FROM @set WHERE kid = ?2)",
 };
 _Static_assert(SE_NSTMT <= SQI_X_PER_FAMILY, "too many set statements");
 
-/* A statement 'id' of this file: sqi_xstmt(ss, SQI_X_SET + id, set_sql[id]). */
+/* Statement 'id' of this file with ?1 = kid and, when 'm' is not NULL,
+ * ?2 = m bound; NULL (error set) when it cannot be prepared or bound. */
+static sqlite3_stmt *set_bound(struct sqlite_sink *ss, int id, int64_t kid,
+                               const struct rs_bytes *m, const char *what)
+{
+    sqlite3_stmt *st;
+
+    if (sqi_stuck(ss) || (st = sqi_xstmt(ss, SQI_X_SET + id, set_sql[id])) == NULL)
+        return NULL;
+    if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK ||
+        (m && sqi_bind_bytes(st, 2, m) != SQLITE_OK)) {
+        sqi_bind_fail(ss, st, what);
+        return NULL;
+    }
+    return st;
+}
 
 int sq_set_add(struct sink *s, int64_t id, const struct rs_bytes *m, int *added)
 {
@@ -27,30 +55,68 @@ int sq_set_rem(struct sink *s, int64_t id, const struct rs_bytes *m, int *remove
                           id, m, removed, "remove a set member");
 }
 
-/* ------------------------------------------------------------------ */
-/* not implemented yet (sink.h version 2)                             */
-/* ------------------------------------------------------------------ */
-
 int sq_set_card(struct sink *s, int64_t id, int64_t *card)
 {
-    (void)id;
-    (void)card;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: set_card not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    *card = 0;
+    if ((st = set_bound(ss, SE_CARD, id, NULL, "count set members")) == NULL)
+        return -1;
+    if ((r = sqi_row(ss, st, "count set members")) <= 0)
+        return r;
+    *card = sqlite3_column_int64(st, 0);
+    sqi_stmt_done(st);
+    return 0;
 }
 
 int sq_set_is_member(struct sink *s, int64_t id, const struct rs_bytes *m, int *is_member)
 {
-    (void)id;
-    (void)m;
-    (void)is_member;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: set_is_member not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    *is_member = 0;
+    if ((st = set_bound(ss, SE_IS_MEMBER, id, m, "look a set member up")) == NULL)
+        return -1;
+    if ((r = sqi_row(ss, st, "look a set member up")) <= 0)
+        return r;
+    *is_member = 1;
+    sqi_stmt_done(st);
+    return 0;
 }
 
 int sq_set_scan(struct sink *s, int64_t id, void (*cb)(void *ud, const struct rs_bytes *m),
                 void *ud)
 {
-    (void)id;
-    (void)cb;
-    (void)ud;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: set_scan not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    if ((st = set_bound(ss, SE_SCAN, id, NULL, "read a set")) == NULL)
+        return -1;
+    while ((r = sqi_row(ss, st, "read a set")) == 1) {
+        /* column_blob returns TEXT's bytes unconverted; call bytes after it */
+        struct rs_bytes m = { sqlite3_column_blob(st, 0), 0 };
+
+        m.len = (size_t)sqlite3_column_bytes(st, 0);
+        if (m.ptr == NULL)
+            m.ptr = "";
+        cb(ud, &m);
+    }
+    return r;      /* 0 at the end (statement reset), -1 on error */
+}
+
+int sq_set_combine(struct sink *s, int64_t dst, int64_t src, enum sink_set_op op)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int id = op == SINK_SET_UNION ? SE_UNION : op == SINK_SET_INTER ? SE_INTER : SE_DIFF;
+
+    if ((st = set_bound(ss, id, dst, NULL, "combine sets")) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 2, src) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "combine sets");
+    return sqi_run(ss, st, "combine sets");
 }
