@@ -181,7 +181,9 @@ if errors:
     sys.exit(1)
 EOF
 
-big=$(cat "$top_srcdir/tests/fixtures/hll_big_element" 2>/dev/null || true)
+# REDSINK_HLL_BIG=N: the element b"big" + N as 4 bytes little endian hashes
+# to a run > 32 (about one in 2^32; none is known yet, so off by default)
+big=${REDSINK_HLL_BIG:-}
 for diskless in no yes; do
     name="m_$diskless"
     start_redis "$name" --repl-diskless-sync "$diskless" --repl-diskless-sync-delay 0
