@@ -1,17 +1,26 @@
 /*
  * cmd_string.c - string commands: SET (every option), SETNX, SETEX,
- * PSETEX, GETSET, GETDEL, MSET, MSETNX, INCR/DECR/INCRBY/DECRBY, APPEND.
+ * PSETEX, GETSET, GETDEL, MSET, MSETNX, INCR/DECR/INCRBY/DECRBY, APPEND,
+ * SETRANGE, the bitmap commands (SETBIT, BITOP, BITFIELD), INCRBYFLOAT
+ * and GETEX (masters rewrite both; handled verbatim anyway) and the
+ * HyperLogLog commands (PFADD, PFMERGE, PFCOUNT, PFDEBUG TODENSE), whose
+ * byte format lives in hll.c and bit arithmetic in bitops.c.
  *
  * Writing a string replaces a key of any other type (Redis' setKey);
  * relative expire times are taken against our clock at receipt. Start at
  * apply_set(); the table at the end is all apply.c sees.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apply_int.h"
+#include "bitops.h"
+#include "hll.h"
 
 /* Parse SET's options from argv[3]. 0, or -1 after logging a syntax error. */
 static int set_options(struct applier *a, int argc, const struct rs_bytes *argv, int *nx,
@@ -271,6 +280,661 @@ static int apply_append(struct applier *a, int argc, const struct rs_bytes *argv
 }
 
 /* ------------------------------------------------------------------ */
+/* Helpers for the commands that edit a string in place                */
+/* ------------------------------------------------------------------ */
+
+/* Redis' default proto-max-bulk-len: the largest string a master makes. */
+#define STRING_MAX ((uint64_t)512 * 1024 * 1024)
+
+/* hll-sparse-max-bytes of the master (its default, until configurable). */
+#define HLL_SPARSE_MAX HLL_SPARSE_MAX_BYTES_DEFAULT
+
+/* The TTL an in-place edit leaves: the key's own, none for a new key. */
+static int64_t kept_ttl(const struct sink_key *sk)
+{
+    return sk->type == RS_T_STRING ? sk->expire_ms : RS_NO_EXPIRE;
+}
+
+/*
+ * The value of string key 'sk' (empty when there is none) in a new
+ * buffer grown with zero bytes to at least 'minlen' (Redis'
+ * sdsgrowzero). The caller frees *buf. 0, or -1 (a->err or the sink's
+ * error set).
+ */
+static int string_load(struct applier *a, const struct sink_key *sk, size_t minlen,
+                       unsigned char **buf, size_t *len)
+{
+    size_t have = 0;
+
+    if (sk->type == RS_T_STRING) {
+        if (ap_read_string(a, sk->id) != 0)
+            return -1;
+        have = a->scratch_len;
+    }
+    *len = have > minlen ? have : minlen;
+    if ((*buf = calloc(1, *len + 1)) == NULL)
+        return rs_fail(&a->err, RS_E_NOMEM, "out of memory editing a string");
+    if (have)
+        memcpy(*buf, a->scratch, have);
+    return 0;
+}
+
+/* Store an edited value, freeing 'buf': the TTL stays (Redis edits the
+ * object in place), a new key has none. */
+static int string_save(struct applier *a, const struct rs_bytes *key, const struct sink_key *sk,
+                       unsigned char *buf, size_t len)
+{
+    struct rs_bytes v = { (const char *)buf, len };
+    int rc = ap_store_string(a, key, sk, &v, kept_ttl(sk));
+
+    free(buf);
+    return rc;
+}
+
+/* SETRANGE key offset value: zero padding; nothing for an empty value. */
+static int apply_setrange(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    const struct rs_bytes *v = &argv[3];
+    struct sink_key sk;
+    long long offset;
+    unsigned char *buf;
+    size_t len;
+
+    (void)argc;
+    if (ap_parse_ll(&argv[2], &offset) != 0)
+        return ap_reject(a, argv, "value is not an integer or out of range");
+    if (offset < 0)
+        return ap_reject(a, argv, "offset is out of range");
+    if (ap_find_key(a, &argv[1], &sk) != 0)
+        return -1;
+    if (sk.type != RS_T_NONE && sk.type != RS_T_STRING)
+        return ap_wrongtype(a, argv);
+    if (v->len == 0)
+        return 0;
+    if ((uint64_t)offset + v->len > STRING_MAX)
+        return ap_reject(a, argv, "string exceeds maximum allowed size (proto-max-bulk-len)");
+    if (string_load(a, &sk, (size_t)offset + v->len, &buf, &len) != 0)
+        return -1;
+    memcpy(buf + offset, v->ptr, v->len);
+    return string_save(a, &argv[1], &sk, buf, len);
+}
+
+/* A bit offset as Redis' getBitOffsetFromArgument reads it; '#N' (only
+ * when 'bits' > 0) means N * bits. 0, or -1 after logging. */
+static int bit_offset(struct applier *a, const struct rs_bytes *argv, const struct rs_bytes *o,
+                      int bits, uint64_t *offset)
+{
+    int hash = bits > 0 && o->len > 0 && o->ptr[0] == '#';
+    struct rs_bytes num = { o->ptr + hash, o->len - (size_t)hash };
+    long long v;
+
+    if (ap_parse_ll(&num, &v) != 0 || v < 0 || (hash && v > LLONG_MAX / bits))
+        return ap_refuse(a, argv, "bit offset is not an integer or out of range");
+    if (hash)
+        v *= bits;
+    /* the master checks against its proto-max-bulk-len (512MB by default) */
+    if ((uint64_t)(v >> 3) >= STRING_MAX)
+        return ap_refuse(a, argv, "bit offset is not an integer or out of range");
+    *offset = (uint64_t)v;
+    return 0;
+}
+
+/* SETBIT key offset 0|1: grows the string with zero bytes. */
+static int apply_setbit(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct sink_key sk;
+    uint64_t offset;
+    long long on;
+    unsigned char *buf;
+    size_t len;
+
+    (void)argc;
+    if (bit_offset(a, argv, &argv[2], 0, &offset) != 0)
+        return 0;
+    if (ap_parse_ll(&argv[3], &on) != 0 || (on & ~1LL))
+        return ap_reject(a, argv, "bit is not an integer or out of range");
+    if (ap_find_key(a, &argv[1], &sk) != 0)
+        return -1;
+    if (sk.type != RS_T_NONE && sk.type != RS_T_STRING)
+        return ap_wrongtype(a, argv);
+    if (string_load(a, &sk, (size_t)(offset >> 3) + 1, &buf, &len) != 0)
+        return -1;
+    bitops_set(buf, offset, 1, (uint64_t)on);
+    return string_save(a, &argv[1], &sk, buf, len);
+}
+
+/* The source strings of BITOP, each copied (a missing key: empty). */
+struct sources {
+    struct rs_bytes *v;
+    size_t n;
+};
+
+static void sources_free(struct sources *s)
+{
+    for (size_t i = 0; s->v && i < s->n; i++)
+        free((char *)s->v[i].ptr);
+    free(s->v);
+}
+
+/* Read argv[first..argc) as strings. 0; 1 when one holds another type
+ * (logged); -1 on failure. */
+static int sources_read(struct applier *a, int argc, const struct rs_bytes *argv, int first,
+                        struct sources *s)
+{
+    struct sink_key sk;
+
+    s->n = 0;
+    if ((s->v = calloc((size_t)(argc - first), sizeof(*s->v))) == NULL)
+        return rs_fail(&a->err, RS_E_NOMEM, "out of memory in BITOP");
+    for (int j = first; j < argc; j++, s->n++) {
+        char *copy;
+
+        if (ap_find_key(a, &argv[j], &sk) != 0)
+            return -1;
+        if (sk.type == RS_T_NONE)
+            continue;
+        if (sk.type != RS_T_STRING) {
+            ap_wrongtype(a, argv);
+            return 1;
+        }
+        if (ap_read_string(a, sk.id) != 0)
+            return -1;
+        if ((copy = malloc(a->scratch_len + 1)) == NULL)
+            return rs_fail(&a->err, RS_E_NOMEM, "out of memory in BITOP");
+        memcpy(copy, a->scratch, a->scratch_len);
+        s->v[s->n].ptr = copy;
+        s->v[s->n].len = a->scratch_len;
+    }
+    return 0;
+}
+
+/* BITOP AND|OR|XOR|NOT dest key...: the result replaces dest (no TTL);
+ * an empty result deletes it. */
+static int apply_bitop(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    static const char *const names[] = { "and", "or", "xor", "not" };
+    struct sources src = { NULL, 0 };
+    struct sink_key sk;
+    unsigned char *out = NULL;
+    size_t maxlen = 0;
+    int op, rc;
+
+    for (op = 0; op < 4; op++)
+        if (ap_arg_is(&argv[1], names[op]))
+            break;
+    if (op == 4)
+        return ap_reject(a, argv, "syntax error");
+    if (op == BITOPS_NOT && argc != 4)
+        return ap_reject(a, argv, "BITOP NOT must be called with a single source key.");
+    if ((rc = sources_read(a, argc, argv, 3, &src)) != 0)
+        goto out;
+    for (size_t i = 0; i < src.n; i++)
+        if (src.v[i].len > maxlen)
+            maxlen = src.v[i].len;
+    rc = -1;
+    if (ap_find_key(a, &argv[2], &sk) != 0)
+        goto out;
+    if (maxlen == 0) {
+        rc = sk.type == RS_T_NONE ? 0 : a->sink->ops->key_delete(a->sink, sk.id);
+        goto out;
+    }
+    if ((out = malloc(maxlen)) == NULL) {
+        rs_fail(&a->err, RS_E_NOMEM, "out of memory in BITOP");
+        goto out;
+    }
+    bitops_combine((enum bitops_op)op, src.v, src.n, out, maxlen);
+    rc = ap_store_string(a, &argv[2], &sk, &(struct rs_bytes){ (char *)out, maxlen },
+                         RS_NO_EXPIRE);
+out:
+    free(out);
+    sources_free(&src);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- BITFIELD ---- */
+
+/* One SET or INCRBY of a BITFIELD command (GETs change nothing). */
+struct bf_op {
+    int incr;                     /* INCRBY, else SET */
+    int sign, bits;
+    uint64_t offset;
+    int64_t value;
+    enum bitops_overflow ow;      /* the OVERFLOW in force for this op */
+};
+
+/* A field type: i1..i64 or u1..u63 (Redis reads the C string). */
+static int bf_type(struct applier *a, const struct rs_bytes *argv, const struct rs_bytes *t,
+                   int *sign, int *bits)
+{
+    struct rs_bytes num;
+    long long n;
+
+    if (t->len == 0 || (t->ptr[0] != 'i' && t->ptr[0] != 'u'))
+        goto bad;
+    *sign = t->ptr[0] == 'i';
+    num.ptr = t->ptr + 1;
+    num.len = strnlen(num.ptr, t->len - 1);
+    if (ap_parse_ll(&num, &n) != 0 || n < 1 || n > (*sign ? 64 : 63))
+        goto bad;
+    *bits = (int)n;
+    return 0;
+bad:
+    return ap_refuse(a, argv,
+                     "Invalid bitfield type. Use something like i16 u8. Note that u64 is not "
+                     "supported but i64 is.");
+}
+
+/* Parse BITFIELD's sub-commands into ops[] (argc entries are enough).
+ * *nops = writes found, *top = the highest bit they touch. 0, or -1
+ * after logging. */
+static int bf_parse(struct applier *a, int argc, const struct rs_bytes *argv,
+                    struct bf_op *ops, int *nops, uint64_t *top)
+{
+    enum bitops_overflow ow = BITOPS_WRAP;
+
+    *nops = 0;
+    *top = 0;
+    for (int j = 2; j < argc; j++) {
+        int remargs = argc - j - 1, get = 0, incr = 0, sign = 0, bits = 0;
+        uint64_t offset;
+        long long v;
+
+        if (ap_arg_is(&argv[j], "get") && remargs >= 2) {
+            get = 1;
+        } else if (ap_arg_is(&argv[j], "incrby") && remargs >= 3) {
+            incr = 1;
+        } else if (ap_arg_is(&argv[j], "overflow") && remargs >= 1) {
+            const struct rs_bytes *m = &argv[++j];
+
+            if (ap_arg_is(m, "wrap"))
+                ow = BITOPS_WRAP;
+            else if (ap_arg_is(m, "sat"))
+                ow = BITOPS_SAT;
+            else if (ap_arg_is(m, "fail"))
+                ow = BITOPS_FAIL;
+            else
+                return ap_refuse(a, argv, "Invalid OVERFLOW type specified");
+            continue;
+        } else if (!(ap_arg_is(&argv[j], "set") && remargs >= 3)) {
+            return ap_refuse(a, argv, "syntax error");
+        }
+        if (bf_type(a, argv, &argv[j + 1], &sign, &bits) != 0 ||
+            bit_offset(a, argv, &argv[j + 2], bits, &offset) != 0)
+            return -1;
+        if (!get) {
+            if (ap_parse_ll(&argv[j + 3], &v) != 0)
+                return ap_refuse(a, argv, "value is not an integer or out of range");
+            if (*top < offset + (uint64_t)bits - 1)
+                *top = offset + (uint64_t)bits - 1;
+            ops[(*nops)++] = (struct bf_op){ incr, sign, bits, offset, v, ow };
+        }
+        j += get ? 2 : 3;
+    }
+    return 0;
+}
+
+/* Apply one write to the (big enough) buffer, with Redis' overflow rules. */
+static void bf_apply(unsigned char *buf, const struct bf_op *op)
+{
+    int overflow;
+
+    if (op->sign) {
+        int64_t old = bitops_get_signed(buf, op->offset, op->bits), nv, wrapped = 0;
+
+        if (op->incr) {
+            overflow = bitops_check_signed(old, op->value, op->bits, op->ow, &wrapped);
+            nv = overflow ? wrapped : (int64_t)((uint64_t)old + (uint64_t)op->value);
+        } else {
+            overflow = bitops_check_signed(op->value, 0, op->bits, op->ow, &wrapped);
+            nv = overflow ? wrapped : op->value;
+        }
+        if (!(overflow && op->ow == BITOPS_FAIL))
+            bitops_set(buf, op->offset, op->bits, (uint64_t)nv);
+    } else {
+        uint64_t old = bitops_get_unsigned(buf, op->offset, op->bits), nv, wrapped = 0;
+
+        if (op->incr) {
+            overflow = bitops_check_unsigned(old, op->value, op->bits, op->ow, &wrapped);
+            nv = overflow ? wrapped : old + (uint64_t)op->value;
+        } else {
+            overflow = bitops_check_unsigned((uint64_t)op->value, 0, op->bits, op->ow, &wrapped);
+            nv = overflow ? wrapped : (uint64_t)op->value;
+        }
+        if (!(overflow && op->ow == BITOPS_FAIL))
+            bitops_set(buf, op->offset, op->bits, nv);
+    }
+}
+
+/* BITFIELD key [GET t o] [SET t o v] [INCRBY t o n] [OVERFLOW WRAP|SAT|FAIL]...
+ * The string first grows to hold the highest written field, even when
+ * OVERFLOW FAIL then blocks the write. */
+static int apply_bitfield(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct bf_op *ops;
+    struct sink_key sk;
+    unsigned char *buf;
+    uint64_t top;
+    size_t len;
+    int nops, rc = -1;
+
+    if ((ops = calloc((size_t)argc, sizeof(*ops))) == NULL)
+        return rs_fail(&a->err, RS_E_NOMEM, "out of memory in BITFIELD");
+    if (bf_parse(a, argc, argv, ops, &nops, &top) != 0 || nops == 0) {
+        rc = 0;                   /* refused, or only GETs: read-only */
+        goto out;
+    }
+    if (ap_find_key(a, &argv[1], &sk) != 0)
+        goto out;
+    if (sk.type != RS_T_NONE && sk.type != RS_T_STRING) {
+        rc = ap_wrongtype(a, argv);
+        goto out;
+    }
+    if (string_load(a, &sk, (size_t)(top >> 3) + 1, &buf, &len) != 0)
+        goto out;
+    for (int i = 0; i < nops; i++)
+        bf_apply(buf, &ops[i]);
+    rc = string_save(a, &argv[1], &sk, buf, len);
+out:
+    free(ops);
+    return rc;
+}
+
+/* ---- INCRBYFLOAT, GETEX ---- */
+
+#define LD_CHARS 5120                /* Redis' MAX_LONG_DOUBLE_CHARS */
+
+/* Redis' string2ld: strtold's syntax, the whole string, no leading
+ * space, no NaN, no overflow. 0, or -1. */
+static int parse_ld(const char *p, size_t len, long double *out)
+{
+    char buf[LD_CHARS], *end;
+    long double v;
+
+    if (len == 0 || len >= sizeof(buf))
+        return -1;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    errno = 0;
+    v = strtold(buf, &end);
+    if (isspace((unsigned char)buf[0]) || *end != '\0' || (size_t)(end - buf) != len ||
+        (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
+        errno == EINVAL || isnan(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Redis' ld2string in "human friendly" mode: %.17Lf, trailing zeros
+ * (and a trailing dot) removed, "-0" written as "0". */
+static size_t format_ld(char *buf, size_t size, long double v)
+{
+    int n = snprintf(buf, size, "%.17Lf", v);
+    size_t l;
+
+    if (n < 0 || (size_t)n + 1 > size)
+        return 0;
+    l = (size_t)n;
+    if (memchr(buf, '.', l) != NULL) {
+        while (buf[l - 1] == '0')
+            l--;
+        if (buf[l - 1] == '.')
+            l--;
+    }
+    if (l == 2 && buf[0] == '-' && buf[1] == '0') {
+        buf[0] = '0';
+        l = 1;
+    }
+    buf[l] = '\0';
+    return l;
+}
+
+/* INCRBYFLOAT key incr: long double arithmetic; the TTL stays. Masters
+ * send it as SET (... KEEPTTL), but an old or odd stream may not. */
+static int apply_incrbyfloat(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct sink_key sk;
+    long double value = 0, incr;
+    char buf[LD_CHARS];
+    struct rs_bytes out;
+
+    (void)argc;
+    if (ap_find_key(a, &argv[1], &sk) != 0)
+        return -1;
+    if (sk.type != RS_T_NONE && sk.type != RS_T_STRING)
+        return ap_wrongtype(a, argv);
+    if (sk.type == RS_T_STRING) {
+        if (ap_read_string(a, sk.id) != 0)
+            return -1;
+        if (parse_ld(a->scratch, a->scratch_len, &value) != 0)
+            return ap_reject(a, argv, "value is not a valid float");
+    }
+    if (parse_ld(argv[2].ptr, argv[2].len, &incr) != 0)
+        return ap_reject(a, argv, "value is not a valid float");
+    value += incr;
+    if (isnan(value) || isinf(value))
+        return ap_reject(a, argv, "increment would produce NaN or Infinity");
+    out.ptr = buf;
+    out.len = format_ld(buf, sizeof(buf), value);
+    return ap_store_string(a, &argv[1], &sk, &out, kept_ttl(&sk));
+}
+
+/* GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]. Masters send PEXPIREAT
+ * or PERSIST instead; a verbatim one is applied as a replica would: a
+ * past absolute time sets that TTL (the master sends the DEL). */
+static int apply_getex(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    static const struct { const char *name; enum exp_unit unit; } units[] = {
+        { "ex", EXPU_EX }, { "px", EXPU_PX }, { "exat", EXPU_EXAT }, { "pxat", EXPU_PXAT },
+    };
+    enum exp_unit unit = EXPU_NONE;
+    const struct rs_bytes *exp = NULL;
+    int persist = 0, k;
+    struct sink_key sk;
+    int64_t when;
+
+    for (int j = 2; j < argc; j++) {
+        if (ap_arg_is(&argv[j], "persist") && unit == EXPU_NONE) {
+            persist = 1;
+            continue;
+        }
+        for (k = 0; k < 4; k++)
+            if (ap_arg_is(&argv[j], units[k].name))
+                break;
+        /* the same unit twice: the last value wins; two different: error */
+        if (k < 4 && j + 1 < argc && !persist && (unit == EXPU_NONE || unit == units[k].unit)) {
+            unit = units[k].unit;
+            exp = &argv[++j];
+            continue;
+        }
+        return ap_reject(a, argv, "syntax error");
+    }
+    if (ap_find_key(a, &argv[1], &sk) != 0)
+        return -1;
+    if (sk.type == RS_T_NONE)
+        return 0;
+    if (sk.type != RS_T_STRING)
+        return ap_wrongtype(a, argv);
+    if (unit != EXPU_NONE) {
+        if ((when = ap_expire_arg(a, argv, exp, unit)) < 0)
+            return 0;
+        return a->sink->ops->key_set_expire(a->sink, sk.id, when);
+    }
+    if (persist && sk.expire_ms != RS_NO_EXPIRE)
+        return a->sink->ops->key_set_expire(a->sink, sk.id, RS_NO_EXPIRE);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* HyperLogLog (the format is in hll.c)                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Load the HLL at key 'key' into *h. *found = 0 when there is no key
+ * (h untouched). Returns 0; 1 when the key holds another type or a
+ * string that is no HLL (logged); -1 on failure.
+ */
+static int hll_load(struct applier *a, const struct rs_bytes *argv, const struct rs_bytes *key,
+                    struct sink_key *sk, struct hll *h, int *found)
+{
+    *found = 0;
+    if (ap_find_key(a, key, sk) != 0)
+        return -1;
+    if (sk->type == RS_T_NONE)
+        return 0;
+    if (sk->type != RS_T_STRING) {
+        ap_wrongtype(a, argv);
+        return 1;
+    }
+    if (ap_read_string(a, sk->id) != 0)
+        return -1;
+    if (!hll_is_hll(a->scratch, a->scratch_len)) {
+        ap_reject(a, argv, "WRONGTYPE Key is not a valid HyperLogLog string value.");
+        return 1;
+    }
+    if (hll_init(h, a->scratch, a->scratch_len) != 0)
+        return rs_fail(&a->err, RS_E_NOMEM, "out of memory reading a HyperLogLog");
+    *found = 1;
+    return 0;
+}
+
+/* Store an HLL back (TTL kept; a new key has none) and release it. */
+static int hll_save(struct applier *a, const struct rs_bytes *key, const struct sink_key *sk,
+                    struct hll *h)
+{
+    struct rs_bytes v = { (const char *)h->p, h->len };
+    int rc = ap_store_string(a, key, sk, &v, kept_ttl(sk));
+
+    hll_release(h);
+    return rc;
+}
+
+static int hll_nomem(struct applier *a, struct hll *h)
+{
+    hll_release(h);
+    return rs_fail(&a->err, RS_E_NOMEM, "out of memory in a HyperLogLog");
+}
+
+static int hll_corrupt(struct applier *a, const struct rs_bytes *argv, struct hll *h)
+{
+    hll_release(h);
+    return ap_reject(a, argv, "INVALIDOBJ Corrupted HLL object detected");
+}
+
+/* PFADD key [element...]: a new key is an empty sparse HLL. */
+static int apply_pfadd(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct sink_key sk;
+    struct hll h;
+    int found, rc, updated = 0;
+
+    if ((rc = hll_load(a, argv, &argv[1], &sk, &h, &found)) != 0)
+        return rc < 0 ? -1 : 0;
+    if (!found) {
+        if (hll_init(&h, NULL, 0) != 0)
+            return hll_nomem(a, &h);
+        updated = 1;
+    }
+    for (int j = 2; j < argc; j++) {
+        if ((rc = hll_add(&h, argv[j].ptr, argv[j].len, HLL_SPARSE_MAX)) == -1)
+            return hll_corrupt(a, argv, &h);
+        if (rc == -2)
+            return hll_nomem(a, &h);
+        updated += rc;
+    }
+    if (!updated) {
+        hll_release(&h);
+        return 0;
+    }
+    hll_invalidate(&h);
+    return hll_save(a, &argv[1], &sk, &h);
+}
+
+/* PFMERGE dest [src...]: dest is a source too; it turns dense when some
+ * source is dense, else stays sparse (5.0+). */
+static int apply_pfmerge(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    uint8_t *max;
+    struct sink_key sk;
+    struct hll h;
+    int found, rc, dense, use_dense = 0;
+
+    if ((max = calloc(1, HLL_REGISTERS)) == NULL)
+        return rs_fail(&a->err, RS_E_NOMEM, "out of memory in PFMERGE");
+    for (int j = 1; j < argc; j++) {
+        if ((rc = hll_load(a, argv, &argv[j], &sk, &h, &found)) != 0 || !found) {
+            if (rc != 0)
+                goto out;
+            continue;
+        }
+        rc = hll_merge_max(max, h.p, h.len, &dense);
+        hll_release(&h);
+        if (rc != 0) {
+            rc = hll_corrupt(a, argv, &h);
+            goto out;
+        }
+        use_dense |= dense;
+    }
+    if ((rc = hll_load(a, argv, &argv[1], &sk, &h, &found)) != 0)
+        goto out;
+    if (!found && hll_init(&h, NULL, 0) != 0) {
+        rc = hll_nomem(a, &h);
+        goto out;
+    }
+    if ((rc = hll_store_max(&h, max, use_dense, HLL_SPARSE_MAX)) != 0) {
+        rc = rc == -2 ? hll_nomem(a, &h) : hll_corrupt(a, argv, &h);
+        goto out;
+    }
+    rc = hll_save(a, &argv[1], &sk, &h);
+out:
+    free(max);
+    return rc < 0 ? -1 : 0;
+}
+
+/* PFCOUNT key: the master sends it when it refreshed the cached
+ * cardinality in the header. Several keys change nothing. */
+static int apply_pfcount(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct sink_key sk;
+    struct hll h;
+    int found, rc;
+
+    if (argc > 2)
+        return 0;
+    if ((rc = hll_load(a, argv, &argv[1], &sk, &h, &found)) != 0 || !found)
+        return rc < 0 ? -1 : 0;
+    if ((rc = hll_update_cache(&h)) < 0)
+        return hll_corrupt(a, argv, &h);
+    if (rc == 0) {
+        hll_release(&h);
+        return 0;
+    }
+    return hll_save(a, &argv[1], &sk, &h);
+}
+
+/* PFDEBUG TODENSE|GETREG key: both turn a sparse HLL dense (and are sent
+ * only then); the other sub-commands only read. */
+static int apply_pfdebug(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct sink_key sk;
+    struct hll h;
+    int found, rc;
+
+    if (argc != 3 || !(ap_arg_is(&argv[1], "todense") || ap_arg_is(&argv[1], "getreg")))
+        return 0;
+    if ((rc = hll_load(a, argv, &argv[2], &sk, &h, &found)) != 0 || !found)
+        return rc < 0 ? -1 : 0;
+    if ((rc = hll_to_dense(&h)) == -2)
+        return hll_nomem(a, &h);
+    if (rc == -1)
+        return hll_corrupt(a, argv, &h);
+    if (rc == 0) {
+        hll_release(&h);
+        return 0;
+    }
+    return hll_save(a, &argv[2], &sk, &h);
+}
+
+/* ------------------------------------------------------------------ */
 /* The table                                                          */
 /* ------------------------------------------------------------------ */
 
@@ -288,5 +952,15 @@ const struct command cmd_string_table[] = {
     { "incrby",    apply_incrby,     3,   CMD_WRITE },
     { "decrby",    apply_decrby,     3,   CMD_WRITE },
     { "append",    apply_append,     3,   CMD_WRITE },
+    { "setrange",  apply_setrange,   4,   CMD_WRITE },
+    { "setbit",    apply_setbit,     4,   CMD_WRITE },
+    { "bitop",     apply_bitop,      -4,  CMD_WRITE },
+    { "bitfield",  apply_bitfield,   -2,  CMD_WRITE },
+    { "incrbyfloat", apply_incrbyfloat, 3, CMD_WRITE },
+    { "getex",     apply_getex,      -2,  CMD_WRITE },
+    { "pfadd",     apply_pfadd,      -2,  CMD_WRITE },
+    { "pfmerge",   apply_pfmerge,    -2,  CMD_WRITE },
+    { "pfcount",   apply_pfcount,    -2,  CMD_WRITE },
+    { "pfdebug",   apply_pfdebug,    -3,  CMD_WRITE },
 };
 const size_t cmd_string_count = CMD_COUNT(cmd_string_table);
