@@ -1213,7 +1213,7 @@ struct sink *sink_sqlite_open(const char *path, struct rs_error *err)
 }
 
 static const struct sink_ops sqlite_ops = {
-    .version = 2,
+    .version = 3,
     .name = "sqlite",
     .close = sq_close,
     .read_checkpoint = sq_read_checkpoint,
@@ -1282,5 +1282,9 @@ static const struct sink_ops sqlite_ops = {
     .stream_pel_set = sq_stream_pel_set,
     .stream_pel_del = sq_stream_pel_del,
     .function_delete = sq_function_delete,
+    /* version 3 */
+    .zset_range = sq_zset_range,
+    .zset_rem_range = sq_zset_rem_range,
+    .zset_source_scan = sq_zset_source_scan,
 };
 
