@@ -59,6 +59,23 @@ enum sink_set_op {
     SINK_SET_DIFF      /* remove from dst every member src has */
 };
 
+/*
+ * A window of a sorted set in Redis order (score, then member bytes by
+ * memcmp), for the version 3 zset ops. Walk from the lowest member, or
+ * from the highest when 'reverse'. With 'by_score' only members with
+ * min <= score <= max are walked ('<' instead where minex / maxex is
+ * set). Of the walked members, the first 'offset' (>= 0) are skipped and
+ * then at most 'count' (< 0: all) are taken. So a rank range [a, b] is
+ * { by_score 0, offset a, count b - a + 1 }.
+ */
+struct zset_range {
+    int by_score;
+    double min, max;
+    int minex, maxex;
+    int reverse;
+    int64_t offset, count;
+};
+
 struct sink_ops {
     int version;                         /* 3; new members only at the end */
     const char *name;                    /* "sqlite" */
@@ -274,6 +291,21 @@ struct sink_ops {
      * 'dst' with set 'src' (both keys of type set, stream mode) by 'op'.
      * 'dst' may be left empty; the caller deletes or fills it. */
     int (*set_combine)(struct sink *s, int64_t dst, int64_t src, enum sink_set_op op);
+    /* version 3, continued: sorted-set windows (struct zset_range) */
+    /* cb gets each member of the window in walk order; it returns 0 to go
+     * on, 1 to stop early. */
+    int (*zset_range)(struct sink *s, int64_t id, const struct zset_range *r,
+                      int (*cb)(void *ud, const struct rs_bytes *m, double score), void *ud);
+    /* Remove the members of the window; *removed = how many (may be NULL).
+     * The caller deletes the key when it is left empty. */
+    int (*zset_rem_range)(struct sink *s, int64_t id, const struct zset_range *r,
+                          int64_t *removed);
+    /* The inputs of ZUNIONSTORE and friends: key 'id' of 'type' RS_T_ZSET
+     * gives every member with its score, RS_T_SET every member with score
+     * 1, in no particular order. */
+    int (*zset_source_scan)(struct sink *s, int64_t id, enum rs_type type,
+                            void (*cb)(void *ud, const struct rs_bytes *m, double score),
+                            void *ud);
 };
 
 /* The first member of every sink. */

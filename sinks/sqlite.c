@@ -1289,5 +1289,9 @@ static const struct sink_ops sqlite_ops = {
     .stream_pel_del = sq_stream_pel_del,
     .function_delete = sq_function_delete,
     .set_combine = sq_set_combine,
+    /* version 3 */
+    .zset_range = sq_zset_range,
+    .zset_rem_range = sq_zset_rem_range,
+    .zset_source_scan = sq_zset_source_scan,
 };
 

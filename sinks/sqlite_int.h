@@ -252,6 +252,11 @@ int sq_zset_rem(struct sink *s, int64_t id, const struct rs_bytes *m, int *remov
 int sq_zset_card(struct sink *s, int64_t id, int64_t *card);
 int sq_zset_scan(struct sink *s, int64_t id, int reverse,
                  void (*cb)(void *ud, const struct rs_bytes *m, double score), void *ud);
+int sq_zset_range(struct sink *s, int64_t id, const struct zset_range *r,
+                  int (*cb)(void *ud, const struct rs_bytes *m, double score), void *ud);
+int sq_zset_rem_range(struct sink *s, int64_t id, const struct zset_range *r, int64_t *removed);
+int sq_zset_source_scan(struct sink *s, int64_t id, enum rs_type type,
+                        void (*cb)(void *ud, const struct rs_bytes *m, double score), void *ud);
 
 /* streams (sqlite_stream.c) */
 int sq_stream_add(struct sink *s, int64_t id, const struct rs_stream_id *eid, int pos,
