@@ -579,10 +579,9 @@ static int load_payload(struct session *s, struct sink *sink, const struct hs_re
     struct payload_reader pr = { 0 };
     struct loader ld;
     int64_t t0 = rs_mono_ms();
-    /* Test hook: make the load artificially slow, to show that the link
-     * keeps draining the master meanwhile (tests/integration/slow_load.sh). */
-    const char *slow = getenv("REDSINK_TEST_SLOW_LOAD_MS");
-    int slow_ms = slow ? atoi(slow) : 0;
+    /* Test hook: the load pauses while this file exists, to show that the
+     * link keeps draining the master meanwhile (tests/integration/slow_load.sh). */
+    const char *hold = getenv("REDSINK_TEST_HOLD_LOAD");
     int rc = -1;
 
     loader_init(&ld, sink);
@@ -600,8 +599,8 @@ static int load_payload(struct session *s, struct sink *sink, const struct hs_re
     while (!pr.done) {
         ssize_t n = spool_read(s->spool, buf, CHUNK, 200), used;
 
-        if (slow_ms > 0 && n > 0)
-            nap_ms(slow_ms);
+        while (hold && n > 0 && access(hold, F_OK) == 0 && !*stop)
+            nap_ms(20);
 
         if (*stop) {
             log_msg(RS_LOG_INFO, "stopped during the full sync: the previous mirror is kept");

@@ -2,16 +2,18 @@
 # While redsink loads a snapshot slowly, it keeps reading the master at
 # network speed (spooling the stream), so the master's output buffer for
 # it stays small instead of growing towards client-output-buffer-limit.
-# The load is slowed by a test hook (REDSINK_TEST_SLOW_LOAD_MS per 64 KiB).
+# The load is held by a test hook: it pauses while REDSINK_TEST_HOLD_LOAD
+# names an existing file, and the test removes the file when done.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 for diskless in no yes; do
     start_redis "m_$diskless" --repl-diskless-sync "$diskless" --repl-diskless-sync-delay 0 \
         --enable-debug-command yes
     eval "port=\$m_${diskless}_PORT"
-    rcli "$port" debug populate 40000 key 100 >/dev/null     # ~4.6 MB of RDB: a load of ~4 s
+    rcli "$port" debug populate 40000 key 100 >/dev/null     # ~4.6 MB of RDB
     db="$TMP/mirror-$diskless.db"
-    REDSINK_TEST_SLOW_LOAD_MS=50 start_redsink "rs_$diskless" "$port" "$db"
+    touch "$TMP/hold-$diskless"
+    REDSINK_TEST_HOLD_LOAD="$TMP/hold-$diskless" start_redsink "rs_$diskless" "$port" "$db"
     # the master must be streaming to redsink while redsink still loads
     poll_until 30 replica_online "$port" || { fail "diskless=$diskless: never online"; continue; }
     syncing() { [ "$(sqlite3 "$db" 'SELECT state FROM redsink_status' 2>/dev/null)" = syncing ]; }
@@ -32,8 +34,9 @@ PY
     if syncing; then
         ok "diskless=$diskless: master's output buffer for redsink drained to omem=$d during the load"
     else
-        fail "diskless=$diskless: the load ended before the buffer drained (omem=$d): nothing proven"
+        fail "diskless=$diskless: redsink is not loading any more (omem=$d)"
     fi
+    rm -f "$TMP/hold-$diskless"
     wait_mirror "$port" && compare_mirror "$port" "$db" "diskless=$diskless: mirror equals the master after the slow load"
 done
 finish
