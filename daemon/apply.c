@@ -141,6 +141,18 @@ int apply_flush(struct applier *a)
     return 0;
 }
 
+int apply_ms_until_due(const struct applier *a)
+{
+    int64_t left;
+
+    if (a->err.code || a->in_multi || a->dirty_since < 0)
+        return -1;
+    if (a->flush_at_exec || a->batch_cmds >= a->opts.batch_max_cmds)
+        return 0;
+    left = a->dirty_since + a->opts.batch_max_ms - rs_mono_ms();
+    return left > 0 ? (int)left : 0;
+}
+
 int apply_flush_due(const struct applier *a)
 {
     if (a->err.code || a->in_multi || a->dirty_since < 0)

@@ -52,6 +52,10 @@ int apply_flush(struct applier *a);
 /* True when the open batch is big or old enough to commit now. */
 int apply_flush_due(const struct applier *a);
 
+/* Milliseconds until the open batch is due (0: now), or -1 when no data
+ * change waits for a commit (nothing, or only inside MULTI). */
+int apply_ms_until_due(const struct applier *a);
+
 /* True while a MULTI block is open. */
 int apply_in_multi(const struct applier *a);
 

@@ -679,7 +679,11 @@ static int stream_loop(struct session *s, struct applier *a, volatile sig_atomic
                       apply_ready(s, rr, a, err) != 0))
         goto out;
     while (!*stop) {
-        ssize_t n = spool_read(s->spool, buf, CHUNK, 200);
+        /* With an open batch, wait for more stream bytes only until the
+         * batch is due: a burst is applied in large transactions, a lone
+         * write is visible within the batch time (a few ms). */
+        int due = apply_ms_until_due(a);
+        ssize_t n = spool_read(s->spool, buf, CHUNK, due < 0 ? 200 : due);
 
         if (n < 0) {
             /* keep the whole commands applied so far (not a half MULTI) */
@@ -690,8 +694,8 @@ static int stream_loop(struct session *s, struct applier *a, volatile sig_atomic
         if (n > 0 && (resp_reader_feed(rr, buf, (size_t)n) != 0 ||
                       apply_ready(s, rr, a, err) != 0))
             break;
-        /* Caught up with the master: make the batch visible now. */
-        if (spool_pending(s->spool) == 0 || apply_flush_due(a)) {
+        /* Nothing more arrived in time, or the batch is due: commit. */
+        if (n == 0 || apply_flush_due(a)) {
             if (apply_flush(a) != 0) {
                 rs_fail(err, apply_error(a)->code, "%s", apply_error(a)->msg);
                 break;

@@ -10,12 +10,15 @@
 
 /* This file's statements, in slots SQI_X_HASH + n (sqlite_int.h). */
 enum {
-    HS_INSERT, HS_UPDATE, HS_DELETE, HS_GET, HS_LEN, HS_EXPIRE, HS_SCAN, HS_NSTMT
+    HS_INSERT, HS_UPDATE, HS_UPSERT, HS_DELETE, HS_GET, HS_LEN, HS_EXPIRE, HS_SCAN, HS_NSTMT
 };
 static const char *const hash_sql[HS_NSTMT] = {
     [HS_INSERT] =
         "INSERT OR IGNORE INTO @hash(kid, field, value, expire_at) VALUES (?1, ?2, ?3, ?4)",
     [HS_UPDATE] = "UPDATE @hash SET value = ?3, expire_at = ?4 WHERE kid = ?1 AND field = ?2",
+    [HS_UPSERT] =
+        "INSERT INTO @hash(kid, field, value, expire_at) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT(kid, field) DO UPDATE SET value = excluded.value, expire_at = excluded.expire_at",
     [HS_DELETE] = "DELETE FROM @hash WHERE kid = ?1 AND field = ?2",
     [HS_GET] = "SELECT value, expire_at FROM @hash WHERE kid = ?1 AND field = ?2",
     [HS_LEN] = "SELECT count(*) FROM @hash WHERE kid = ?1",
@@ -29,19 +32,25 @@ static sqlite3_stmt *hash_stmt(struct sqlite_sink *ss, int id)
     return sqi_xstmt(ss, SQI_X_HASH + id, hash_sql[id]);
 }
 
-/* Insert or replace: one statement when the field is new, two otherwise. */
+/* Insert or replace. Without 'added', one UPSERT (a single B-tree seek);
+ * with it, INSERT OR IGNORE and, for an existing field, an UPDATE: the
+ * row count of the first statement tells whether the field was new. */
 int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
                 const struct rs_bytes *value, int64_t field_expire_ms, int *added)
 {
     struct sqlite_sink *ss = SS(s);
     int ids[2] = { HS_INSERT, HS_UPDATE };
-    int rc = 0;
+    int rc = 0, n = 2;
 
     if (added)
         *added = 0;
+    else {
+        ids[0] = HS_UPSERT;
+        n = 1;
+    }
     if (sqi_stuck(ss) || sqi_load_tick(ss))
         return -1;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < n; i++) {
         sqlite3_stmt *st = hash_stmt(ss, ids[i]);
 
         if (st == NULL)
