@@ -988,14 +988,15 @@ static sqlite3_stmt *key_stmt(struct sqlite_sink *ss, int id)
     return sqi_xstmt(ss, SQI_X_KEYS + id, key_sql[id]);
 }
 
-/* Run key statement 'id' with two integer parameters. */
+/* Run key statement 'id' with the integer parameters ?1 and (if it has one) ?2. */
 static int key_run2(struct sqlite_sink *ss, int id, int64_t p1, int64_t p2, const char *what)
 {
     sqlite3_stmt *st = key_stmt(ss, id);
 
     if (st == NULL)
         return -1;
-    if (sqlite3_bind_int64(st, 1, p1) != SQLITE_OK || sqlite3_bind_int64(st, 2, p2) != SQLITE_OK)
+    if (sqlite3_bind_int64(st, 1, p1) != SQLITE_OK ||
+        (sqlite3_bind_parameter_count(st) >= 2 && sqlite3_bind_int64(st, 2, p2) != SQLITE_OK))
         return sqi_bind_fail(ss, st, what);
     return sqi_run(ss, st, what);
 }
