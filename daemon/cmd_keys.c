@@ -1,14 +1,21 @@
 /*
  * cmd_keys.c - commands on whole keys: DEL, UNLINK, the EXPIRE family,
- * PERSIST, RENAME, RENAMENX, FLUSHDB and FLUSHALL.
+ * PERSIST, RENAME, RENAMENX, MOVE, COPY, SWAPDB, FLUSHDB, FLUSHALL,
+ * RESTORE (a DUMP payload parsed with rdb.c into the normal sink ops) and
+ * SORT ... STORE (its handler is in cmd_sort.c).
  *
  * A key past its TTL still exists here (the master deletes it with its own
- * DEL); an expire time in the past is stored as 0, never as "no TTL".
+ * DEL, and Redis' replica answers lookups of its master the same way); an
+ * expire time in the past is stored as 0, never as "no TTL".
  * Helpers come from apply_int.h; the table at the end is all apply.c sees.
  */
 #include <limits.h>
+#include <stdio.h>
 
 #include "apply_int.h"
+#include "cmd_sort.h"
+#include "log.h"
+#include "rdb.h"
 
 static int apply_del(struct applier *a, int argc, const struct rs_bytes *argv)
 {
@@ -151,6 +158,394 @@ static int apply_renamenx(struct applier *a, int argc, const struct rs_bytes *ar
     return rename_generic(a, argv, 1);
 }
 
+/* A db index as Redis' getIntFromObject plus selectDb read it (the
+ * master checked its upper bound). 0, or -1 after logging. */
+static int parse_db(struct applier *a, const struct rs_bytes *argv, const struct rs_bytes *v,
+                    int *db)
+{
+    long long n;
+
+    if (ap_parse_ll(v, &n) != 0 || n < INT_MIN || n > INT_MAX)
+        return ap_refuse(a, argv, "value is not an integer or out of range");
+    if (n < 0)
+        return ap_refuse(a, argv, "DB index is out of range");
+    *db = (int)n;
+    return 0;
+}
+
+/* MOVE k db: only when k exists and db has no k; the TTL travels. */
+static int apply_move(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct sink_key src, dst;
+    int db;
+
+    (void)argc;
+    if (parse_db(a, argv, &argv[2], &db) != 0)
+        return 0;
+    if (db == a->db)
+        return ap_reject(a, argv, "source and destination objects are the same");
+    if (ap_find_key(a, &argv[1], &src) != 0)
+        return -1;
+    if (src.type == RS_T_NONE)
+        return 0;
+    if (a->sink->ops->key_find(a->sink, db, &argv[1], &dst) != 0)
+        return -1;
+    if (dst.type != RS_T_NONE)
+        return 0;
+    return a->sink->ops->key_rename(a->sink, src.id, db, &argv[1]);
+}
+
+/* COPY src dst [DB n] [REPLACE]: a deep copy with the TTL (Redis'
+ * copyCommand; options are read left to right, the last DB wins). */
+static int apply_copy(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct sink_key src, dst;
+    int db = a->db, replace = 0;
+    int64_t id;
+
+    for (int j = 3; j < argc; j++) {
+        if (ap_arg_is(&argv[j], "replace")) {
+            replace = 1;
+        } else if (ap_arg_is(&argv[j], "db") && j + 1 < argc) {
+            if (parse_db(a, argv, &argv[++j], &db) != 0)
+                return 0;
+        } else {
+            return ap_reject(a, argv, "syntax error");
+        }
+    }
+    if (db == a->db && ap_bytes_eq(&argv[1], &argv[2]))
+        return ap_reject(a, argv, "source and destination objects are the same");
+    if (ap_find_key(a, &argv[1], &src) != 0)
+        return -1;
+    if (src.type == RS_T_NONE)
+        return 0;
+    if (a->sink->ops->key_find(a->sink, db, &argv[2], &dst) != 0)
+        return -1;
+    if (dst.type != RS_T_NONE) {
+        if (!replace)
+            return 0;
+        if (a->sink->ops->key_delete(a->sink, dst.id) != 0)
+            return -1;
+    }
+    return a->sink->ops->key_copy(a->sink, src.id, db, &argv[2], &id);
+}
+
+/* SWAPDB a b: every key (with its TTL) changes db; a == b does nothing. */
+static int apply_swapdb(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    long long x, y;
+
+    (void)argc;
+    if (ap_parse_ll(&argv[1], &x) != 0 || x < INT_MIN || x > INT_MAX)
+        return ap_reject(a, argv, "invalid first DB index");
+    if (ap_parse_ll(&argv[2], &y) != 0 || y < INT_MIN || y > INT_MAX)
+        return ap_reject(a, argv, "invalid second DB index");
+    if (x < 0 || y < 0)
+        return ap_reject(a, argv, "DB index is out of range");
+    return a->sink->ops->swap_db(a->sink, (int)x, (int)y);
+}
+
+/* ------------------------------------------------------------------ */
+/* RESTORE                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f], as
+ * Redis' restoreCommand runs it on a replica. The payload (DUMP format,
+ * the master's RDB version) is parsed twice: first with counting handlers
+ * only, so a bad CRC, an unknown type or an empty collection (Redis:
+ * "Bad data format") skips the command before anything changed; then
+ * again with handlers that create the key and its elements through the
+ * normal sink ops. A payload is bounded by the command's size, so two
+ * passes cost no more memory than one.
+ */
+struct restore {
+    struct applier *a;
+    const struct rs_bytes *key;
+    int64_t expire_ms;
+    enum rs_type type;
+    int64_t id;                    /* -1 until the key is created */
+    uint64_t elements;             /* counting pass */
+    int sink_failed;               /* the real pass: a sink op failed */
+};
+
+static int rs_key_begin(void *ud, const struct rdb_key *key)
+{
+    struct restore *r = ud;
+
+    r->type = key->type;
+    return 0;
+}
+
+static int rs_count(struct restore *r)
+{
+    r->elements++;
+    return 0;
+}
+
+static int cnt_string(void *ud, const struct rs_bytes *v)
+{
+    (void)v;
+    return rs_count(ud);
+}
+
+static int cnt_zset(void *ud, const struct rs_bytes *m, double score)
+{
+    (void)m;
+    (void)score;
+    return rs_count(ud);
+}
+
+static int cnt_hash(void *ud, const struct rs_bytes *f, const struct rs_bytes *v, int64_t e)
+{
+    (void)f;
+    (void)v;
+    (void)e;
+    return rs_count(ud);
+}
+
+static const struct rdb_handlers restore_check = {
+    .on_key_begin = rs_key_begin,
+    .on_string = cnt_string,
+    .on_list_item = cnt_string,
+    .on_set_member = cnt_string,
+    .on_zset_member = cnt_zset,
+    .on_hash_field = cnt_hash,
+};
+
+/* The real pass: create the key (no sooner than its first element, as
+ * the loader does) and add each element. */
+static int rs_create(struct restore *r, const struct rs_bytes *value)
+{
+    struct applier *a = r->a;
+
+    if (r->id >= 0)
+        return 0;
+    if (a->sink->ops->key_create(a->sink, a->db, r->key, r->type, r->expire_ms, value,
+                                 &r->id) != 0) {
+        r->sink_failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* A sink op's result: remember a failure, so the parser stops. */
+static int rs_op(struct restore *r, int rc)
+{
+    if (rc != 0)
+        r->sink_failed = 1;
+    return rc;
+}
+
+static int rs_key_begin_create(void *ud, const struct rdb_key *key)
+{
+    struct restore *r = ud;
+
+    r->type = key->type;
+    if (key->type == RS_T_STREAM || key->type == RS_T_MODULE)
+        return rs_create(r, NULL);
+    return 0;
+}
+
+static int rs_string(void *ud, const struct rs_bytes *v)
+{
+    return rs_create(ud, v);
+}
+
+static int rs_list_item(void *ud, const struct rs_bytes *item)
+{
+    struct restore *r = ud;
+
+    if (rs_create(r, NULL) != 0)
+        return -1;
+    return rs_op(r, r->a->sink->ops->list_push(r->a->sink, r->id, 0, item));
+}
+
+static int rs_set_member(void *ud, const struct rs_bytes *m)
+{
+    struct restore *r = ud;
+
+    if (rs_create(r, NULL) != 0)
+        return -1;
+    return rs_op(r, r->a->sink->ops->set_add(r->a->sink, r->id, m, NULL));
+}
+
+static int rs_zset_member(void *ud, const struct rs_bytes *m, double score)
+{
+    struct restore *r = ud;
+
+    if (rs_create(r, NULL) != 0)
+        return -1;
+    return rs_op(r, r->a->sink->ops->zset_set(r->a->sink, r->id, m, score));
+}
+
+static int rs_hash_field(void *ud, const struct rs_bytes *f, const struct rs_bytes *v,
+                         int64_t expire_ms)
+{
+    struct restore *r = ud;
+
+    if (rs_create(r, NULL) != 0)
+        return -1;
+    return rs_op(r, r->a->sink->ops->hash_set(r->a->sink, r->id, f, v, expire_ms, NULL));
+}
+
+static int rs_stream_item(void *ud, const struct rs_stream_id *eid, int pos,
+                          const struct rs_bytes *f, const struct rs_bytes *v)
+{
+    struct restore *r = ud;
+
+    return rs_op(r, r->a->sink->ops->stream_add(r->a->sink, r->id, eid, pos, f, v));
+}
+
+static int rs_stream_meta(void *ud, const struct rs_stream_meta *m)
+{
+    struct restore *r = ud;
+
+    return rs_op(r, r->a->sink->ops->stream_meta_set(r->a->sink, r->id, m));
+}
+
+static int rs_stream_group(void *ud, const struct rs_stream_group *g)
+{
+    struct restore *r = ud;
+
+    return rs_op(r, r->a->sink->ops->stream_group(r->a->sink, r->id, g));
+}
+
+static int rs_stream_pending(void *ud, const struct rs_stream_pending *p)
+{
+    struct restore *r = ud;
+
+    return rs_op(r, r->a->sink->ops->stream_pending(r->a->sink, r->id, p));
+}
+
+static int rs_stream_consumer(void *ud, const struct rs_stream_consumer *c)
+{
+    struct restore *r = ud;
+
+    return rs_op(r, r->a->sink->ops->stream_consumer(r->a->sink, r->id, c));
+}
+
+static int rs_stream_consumer_pending(void *ud, const struct rs_stream_id *eid)
+{
+    struct restore *r = ud;
+
+    return rs_op(r, r->a->sink->ops->stream_consumer_pending(r->a->sink, r->id, eid));
+}
+
+static const struct rdb_handlers restore_create = {
+    .on_key_begin = rs_key_begin_create,
+    .on_string = rs_string,
+    .on_list_item = rs_list_item,
+    .on_set_member = rs_set_member,
+    .on_zset_member = rs_zset_member,
+    .on_hash_field = rs_hash_field,
+    .on_stream_item = rs_stream_item,
+    .on_stream_meta = rs_stream_meta,
+    .on_stream_group = rs_stream_group,
+    .on_stream_pending = rs_stream_pending,
+    .on_stream_consumer = rs_stream_consumer,
+    .on_stream_consumer_pending = rs_stream_consumer_pending,
+};
+
+/* Feed the whole payload to a new parser with 'h'. 0 when it is one
+ * complete, verified value; else -1 with the parser's message in 'why'. */
+static int restore_parse(const struct rs_bytes *payload, const struct rdb_handlers *h,
+                         struct restore *r, char *why, size_t whysize)
+{
+    struct rdb_parser *p = rdb_parser_new(RDB_MODE_DUMP, h, r, 0);
+    size_t used = 0;
+    enum rs_status st;
+    int rc = -1;
+
+    if (p == NULL) {
+        snprintf(why, whysize, "out of memory");
+        return -1;
+    }
+    st = rdb_parser_feed(p, payload->ptr, payload->len, &used);
+    if (st == RS_DONE && used == payload->len)
+        rc = 0;
+    else if (st == RS_DONE)
+        snprintf(why, whysize, "%zu stray bytes after the payload", payload->len - used);
+    else if (st == RS_AGAIN)
+        snprintf(why, whysize, "truncated payload (%zu bytes)", payload->len);
+    else
+        snprintf(why, whysize, "%s", rdb_parser_error(p)->msg);
+    rdb_parser_free(p);
+    return rc;
+}
+
+/* RESTORE's options (from argv[4]). 0, or -1 after logging. */
+static int restore_options(struct applier *a, int argc, const struct rs_bytes *argv,
+                           int *replace, int *absttl)
+{
+    long long idle = -1, freq = -1, v;
+
+    for (int j = 4; j < argc; j++) {
+        int more = j + 1 < argc;
+
+        if (ap_arg_is(&argv[j], "replace")) {
+            *replace = 1;
+        } else if (ap_arg_is(&argv[j], "absttl")) {
+            *absttl = 1;
+        } else if (ap_arg_is(&argv[j], "idletime") && more && freq == -1) {
+            if (ap_parse_ll(&argv[++j], &v) != 0)
+                return ap_refuse(a, argv, "value is not an integer or out of range");
+            if (v < 0)
+                return ap_refuse(a, argv, "Invalid IDLETIME value, must be >= 0");
+            idle = v;               /* LRU/LFU hints: nothing to mirror */
+        } else if (ap_arg_is(&argv[j], "freq") && more && idle == -1) {
+            if (ap_parse_ll(&argv[++j], &v) != 0)
+                return ap_refuse(a, argv, "value is not an integer or out of range");
+            if (v < 0 || v > 255)
+                return ap_refuse(a, argv, "Invalid FREQ value, must be >= 0 and <= 255");
+            freq = v;
+        } else {
+            return ap_refuse(a, argv, "syntax error");
+        }
+    }
+    return 0;
+}
+
+static int apply_restore(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct restore r = { .a = a, .key = &argv[1], .expire_ms = RS_NO_EXPIRE, .id = -1 };
+    struct sink_key old;
+    int replace = 0, absttl = 0;
+    long long ttl;
+    char why[256];
+
+    if (restore_options(a, argc, argv, &replace, &absttl) != 0)
+        return 0;
+    if (ap_find_key(a, &argv[1], &old) != 0)
+        return -1;
+    if (!replace && old.type != RS_T_NONE)
+        return ap_reject(a, argv, "BUSYKEY Target key name already exists.");
+    if (ap_parse_ll(&argv[2], &ttl) != 0)
+        return ap_reject(a, argv, "value is not an integer or out of range");
+    if (ttl < 0)
+        return ap_reject(a, argv, "Invalid TTL value, must be >= 0");
+    if (restore_parse(&argv[3], &restore_check, &r, why, sizeof(why)) != 0) {
+        log_msg(RS_LOG_WARN, "skipping a RESTORE from the master: bad DUMP payload: %s", why);
+        return 0;
+    }
+    if (r.elements == 0 && r.type != RS_T_STREAM && r.type != RS_T_MODULE)
+        return ap_reject(a, argv, "Bad data format");
+    if (ttl > 0) {
+        /* an old master's relative TTL: against our clock, as its replica did
+         * (a replica keeps a key whose time has passed: the master sends DEL) */
+        r.expire_ms = absttl ? ttl : (ttl > LLONG_MAX - rs_now_ms() ? LLONG_MAX : ttl + rs_now_ms());
+    }
+    if (old.type != RS_T_NONE && a->sink->ops->key_delete(a->sink, old.id) != 0)
+        return -1;
+    if (restore_parse(&argv[3], &restore_create, &r, why, sizeof(why)) != 0) {
+        if (r.sink_failed)
+            return -1;
+        /* the first pass accepted these very bytes: cannot happen */
+        return rs_fail(&a->err, RS_E_RDB, "cannot restore a DUMP payload: %s", why);
+    }
+    return 0;
+}
+
 /* FLUSHDB / FLUSHALL [ASYNC|SYNC]: async or not, the result is the same. */
 static int flush_args_ok(int argc, const struct rs_bytes *argv)
 {
@@ -188,5 +583,11 @@ const struct command cmd_keys_table[] = {
     { "renamenx",  apply_renamenx,   3,   CMD_WRITE },
     { "flushdb",   apply_flushdb,    -1,  CMD_WRITE },
     { "flushall",  apply_flushall,   -1,  CMD_WRITE },
+    { "move",      apply_move,       3,   CMD_WRITE },
+    { "copy",      apply_copy,       -3,  CMD_WRITE },
+    { "swapdb",    apply_swapdb,     3,   CMD_WRITE },
+    { "restore",   apply_restore,    -4,  CMD_WRITE },
+    { "restore-asking", apply_restore, -4, CMD_WRITE },
+    { "sort",      cmd_sort_apply,   -2,  CMD_WRITE },
 };
 const size_t cmd_keys_count = CMD_COUNT(cmd_keys_table);

@@ -934,21 +934,121 @@ static int sq_flush_db(struct sink *s, int db)
     return sqi_run_kid(ss, sqi_stmt(ss, ST_KEY_FLUSH), db, "flush a database");
 }
 
-/* Not implemented yet (COPY, SWAPDB): statements go in SQI_X_KEYS slots. */
+/*
+ * COPY and SWAPDB: plain SQL on the live generation. A copy is one
+ * INSERT ... SELECT for the key row and one per children table of its
+ * type, so elements, TTLs (key and hash fields) and a stream's metadata,
+ * groups, PEL and consumers travel without passing through C.
+ */
+enum {
+    KS_COPY_KEY, KS_SWAP_PARK, KS_SWAP_MOVE, KS_SWAP_UNPARK,
+    KS_COPY_CHILD,                     /* + enum child: one per children table */
+    KS_NSTMT = KS_COPY_CHILD + C_COUNT
+};
+_Static_assert(KS_NSTMT <= SQI_X_PER_FAMILY, "too many key statements");
+
+static const char *const key_sql[KS_COPY_CHILD] = {
+    [KS_COPY_KEY] =
+        "INSERT INTO @keys(db, key, type, expire_at, value, lhead)"
+        " SELECT ?2, ?3, type, expire_at, value, lhead FROM @keys WHERE id = ?1",
+    /* SWAPDB in three steps: (key, db) is unique and SQLite checks it row
+     * by row, so db1's keys are parked on db -1 (no Redis db) first. */
+    [KS_SWAP_PARK] = "UPDATE @keys SET db = -1 WHERE db = ?1",
+    [KS_SWAP_MOVE] = "UPDATE @keys SET db = ?1 WHERE db = ?2",
+    [KS_SWAP_UNPARK] = "UPDATE @keys SET db = ?2 WHERE db = -1",
+};
+
+/* ?1 the source key id, ?2 the copy's id; columns after kid as in gen_ddl. */
+static const char *const copy_child_sql[C_COUNT] = {
+    [C_HASH] = "INSERT INTO @hash(kid, field, value, expire_at)"
+               " SELECT ?2, field, value, expire_at FROM @hash WHERE kid = ?1",
+    [C_LIST] = "INSERT INTO @list(kid, pos, value) SELECT ?2, pos, value FROM @list WHERE kid = ?1",
+    [C_SET] = "INSERT INTO @set(kid, member) SELECT ?2, member FROM @set WHERE kid = ?1",
+    [C_ZSET] = "INSERT INTO @zset(kid, member, score)"
+               " SELECT ?2, member, score FROM @zset WHERE kid = ?1",
+    [C_STREAM] = "INSERT INTO @stream(kid, ms, seq, pos, field, value)"
+                 " SELECT ?2, ms, seq, pos, field, value FROM @stream WHERE kid = ?1",
+    [C_SMETA] = "INSERT INTO @smeta(kid, length, last_ms, last_seq, has_v2, first_ms, first_seq,"
+                " maxdel_ms, maxdel_seq, entries_added) SELECT ?2, length, last_ms, last_seq,"
+                " has_v2, first_ms, first_seq, maxdel_ms, maxdel_seq, entries_added"
+                " FROM @smeta WHERE kid = ?1",
+    [C_SGROUP] = "INSERT INTO @sgroup(kid, name, last_ms, last_seq, entries_read)"
+                 " SELECT ?2, name, last_ms, last_seq, entries_read FROM @sgroup WHERE kid = ?1",
+    [C_SPEL] = "INSERT INTO @spel(kid, grp, ms, seq, consumer, delivery_time, delivery_count)"
+               " SELECT ?2, grp, ms, seq, consumer, delivery_time, delivery_count"
+               " FROM @spel WHERE kid = ?1",
+    [C_SCONS] = "INSERT INTO @scons(kid, grp, name, seen_time, active_time)"
+                " SELECT ?2, grp, name, seen_time, active_time FROM @scons WHERE kid = ?1",
+};
+
+static sqlite3_stmt *key_stmt(struct sqlite_sink *ss, int id)
+{
+    if (id >= KS_COPY_CHILD)
+        return sqi_xstmt(ss, SQI_X_KEYS + id, copy_child_sql[id - KS_COPY_CHILD]);
+    return sqi_xstmt(ss, SQI_X_KEYS + id, key_sql[id]);
+}
+
+/* Run key statement 'id' with the integer parameters ?1 and (if it has one) ?2. */
+static int key_run2(struct sqlite_sink *ss, int id, int64_t p1, int64_t p2, const char *what)
+{
+    sqlite3_stmt *st = key_stmt(ss, id);
+
+    if (st == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, p1) != SQLITE_OK ||
+        (sqlite3_bind_parameter_count(st) >= 2 && sqlite3_bind_int64(st, 2, p2) != SQLITE_OK))
+        return sqi_bind_fail(ss, st, what);
+    return sqi_run(ss, st, what);
+}
+
 int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, int64_t *new_id)
 {
-    (void)id;
-    (void)db;
-    (void)key;
-    (void)new_id;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: key_copy not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    enum child c[C_COUNT];
+    enum rs_type type;
+    int r, n;
+
+    if (sqi_stuck(ss) || (st = sqi_stmt(ss, ST_KEY_TYPE)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "copy a key");
+    if ((r = sqi_row(ss, st, "copy a key")) < 0)
+        return -1;
+    if (r == 0)
+        return rs_fail(&s->err, RS_E_SQL, "cannot copy a key in '%s': no key %lld", ss->path,
+                       (long long)id);
+    type = type_parse(sqlite3_column_text(st, 0));
+    sqi_stmt_done(st);
+    if ((st = key_stmt(ss, KS_COPY_KEY)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, db) != SQLITE_OK ||
+        sqi_bind_bytes(st, 3, key) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "copy a key");
+    if (sqi_run(ss, st, "copy a key"))
+        return -1;
+    *new_id = sqlite3_last_insert_rowid(ss->db);
+    n = children_of(type, c);
+    for (int i = 0; i < n; i++)
+        if (key_run2(ss, KS_COPY_CHILD + c[i], id, *new_id, "copy a key's elements"))
+            return -1;
+    return 0;
 }
 
 int sq_swap_db(struct sink *s, int db1, int db2)
 {
-    (void)db1;
-    (void)db2;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: swap_db not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+
+    if (sqi_stuck(ss))
+        return -1;
+    if (db1 == db2)
+        return 0;
+    if (key_run2(ss, KS_SWAP_PARK, db1, db2, "swap databases") ||
+        key_run2(ss, KS_SWAP_MOVE, db1, db2, "swap databases") ||
+        key_run2(ss, KS_SWAP_UNPARK, db1, db2, "swap databases"))
+        return -1;
+    ss->tail_kid = -1;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -991,12 +1091,24 @@ static int sq_function_store(struct sink *s, const struct rs_bytes *code)
     return sqi_run(ss, st, "store a function library");
 }
 
-/* Not implemented yet (FUNCTION DELETE/FLUSH): statements go in
- * SQI_X_MISC slots. */
+/* FUNCTION DELETE (one library, by the name its "#!lua name=" line
+ * gave) and FUNCTION FLUSH (all). Statements in SQI_X_MISC slots. */
 int sq_function_delete(struct sink *s, const struct rs_bytes *library)
 {
-    (void)library;
-    return rs_fail(&s->err, RS_E_UNSUPPORTED, "sqlite: function_delete not implemented yet");
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+
+    if (sqi_stuck(ss))
+        return -1;
+    if (library == NULL) {
+        st = sqi_xstmt(ss, SQI_X_MISC + 0, "DELETE FROM @func");
+        return st ? sqi_run(ss, st, "flush the function libraries") : -1;
+    }
+    if ((st = sqi_xstmt(ss, SQI_X_MISC + 1, "DELETE FROM @func WHERE name = ?1")) == NULL)
+        return -1;
+    if (sqi_bind_bytes(st, 1, library) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "delete a function library");
+    return sqi_run(ss, st, "delete a function library");
 }
 
 static int sq_unknown_command(struct sink *s, const struct rs_bytes *name)
