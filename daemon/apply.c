@@ -27,6 +27,7 @@
  * apply_command().
  */
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,19 @@ static void count_bytes(struct applier *a, size_t n)
  * unknown command): drop everything after the last commit. The error
  * stays; every later call returns -1. (Contract in apply_int.h.)
  */
+int ap_stop(struct applier *a, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (a->err.code == 0 && apply_flush(a) == 0 && a->err.code == 0) {
+        a->err.code = RS_E_UNSUPPORTED;
+        va_start(ap, fmt);
+        vsnprintf(a->err.msg, sizeof(a->err.msg), fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
 int ap_fail(struct applier *a, const struct rs_bytes *cmd)
 {
     if (a->err.code == 0) {
@@ -411,8 +425,8 @@ static int apply_unknown(struct applier *a, const struct rs_bytes *argv, size_t 
 
     if (a->opts.strict) {
         /* stop before its bytes count: the checkpoint stays before it */
-        rs_fail(&a->err, RS_E_UNSUPPORTED, "unknown command '%s' in the replication stream "
-                "(strict mode)", ap_show(&lname, shown, sizeof(shown)));
+        ap_stop(a, "unknown command '%s' in the replication stream (strict mode)",
+                ap_show(&lname, shown, sizeof(shown)));
         return ap_fail(a, &argv[0]);
     }
     log_unknown_once(a, &lname);

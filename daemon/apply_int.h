@@ -179,4 +179,11 @@ int ap_read_string(struct applier *a, int64_t id);
  * returns -1, so handlers do not. */
 int ap_fail(struct applier *a, const struct rs_bytes *cmd);
 
+/* The stream holds a command redsink must not go past (a verbatim
+ * script, an unknown command in strict mode): commit everything applied
+ * before it (unless inside MULTI, where nothing may be committed), then
+ * set a sticky RS_E_UNSUPPORTED error with the message. Always -1; the
+ * command's bytes are not counted. */
+int ap_stop(struct applier *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

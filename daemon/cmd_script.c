@@ -25,7 +25,7 @@ static int apply_script(struct applier *a, int argc, const struct rs_bytes *argv
     char name[24];
 
     (void)argc;
-    return rs_fail(&a->err, RS_E_UNSUPPORTED,
+    return ap_stop(a,
                    "master replicates scripts verbatim ('%s'); redsink cannot run them. "
                    "Redis 3.2-4.0: call redis.replicate_commands() in each script, or upgrade; "
                    "5.0-6.2: set lua-replicate-commands yes; 3.0 and older cannot replicate "

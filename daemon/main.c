@@ -303,6 +303,14 @@ static int run_daemon(struct options *o)
             rc = 1;
             break;
         }
+        /* A stream redsink cannot apply (verbatim scripts, or an unknown
+         * command with --strict) would fail again after every full sync:
+         * stop, with nothing after it acknowledged. */
+        if (err.code == RS_E_UNSUPPORTED) {
+            log_msg(RS_LOG_ERROR, "%s (stopping)", err.msg);
+            rc = 1;
+            break;
+        }
         if (err.code == RS_E_SQL && sink->err.code) {
             log_msg(RS_LOG_ERROR, "%s", err.msg);
             rc = 1;

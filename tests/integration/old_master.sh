@@ -47,7 +47,8 @@ start_fake old sync-only "$fx/2.6.17/all-types.rdb" "$TMP/stream.resp"
 db="$TMP/old.db"
 t0=$(date +%s%3N)
 start_redsink rs_old "$(cat "$TMP/old.port")" "$db"
-poll_until 30 [ "$(q "SELECT value FROM redis_strings WHERE key='done'")" = yes ] ||
+stream_done() { [ "$(q "SELECT value FROM redis_strings WHERE key='done'")" = yes ]; }
+poll_until 30 stream_done ||
     { fail "old-master stream not applied"; finish; }
 t1=$(date +%s%3N)
 near() {  # near KEY MS: expire_at within [t0+MS, t1+MS]
@@ -72,11 +73,14 @@ near old:psetex 3000000
 start_fake ev sync-only "$fx/2.6.17/all-types.rdb" "$TMP/eval.resp"
 db="$TMP/eval.db"
 start_redsink rs_ev "$(cat "$TMP/ev.port")" "$db"
-if poll_until 30 grep -q 'EVAL' "$TMP/rs_ev.log"; then
-    ok "verbatim EVAL: $(grep -m1 -i 'eval' "$TMP/rs_ev.log" | cut -d' ' -f3- | cut -c1-200)"
+wait "$rs_ev_PID"; rc=$?
+if [ $rc -ne 0 ] && grep -q "error\].*scripts verbatim.*lua-replicate-commands.*(stopping)" "$TMP/rs_ev.log"; then
+    ok "verbatim EVAL stops redsink (exit $rc): $(grep -m1 'scripts verbatim' "$TMP/rs_ev.log" | cut -d' ' -f3- | cut -c1-160)"
 else
-    fail "verbatim EVAL: no error"
+    fail "verbatim EVAL: exit $rc, log: $(grep -v debug "$TMP/rs_ev.log" | tail -2)"
 fi
+[ "$(q "SELECT value FROM redis_strings WHERE key='before-eval'")" = 1 ] &&
+    ok "commands before the EVAL were applied" || fail "commands before the EVAL were lost"
 [ -z "$(q "SELECT value FROM redis_strings WHERE key='after-eval'")" ] &&
     ok "nothing after the EVAL was applied" || fail "commands after EVAL were applied"
 finish
