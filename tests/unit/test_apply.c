@@ -756,7 +756,7 @@ static void test_strict(void)
     }
     n = CMD(&b, "SET", "a", "1");
     run(&e, &b);
-    CMD(&b, "SET", "b", "2");
+    n += CMD(&b, "SET", "b", "2");
     CMD(&b, "WEIRD", "x");
     CMD(&b, "SET", "c", "3");
     CHECK_INT(env_feed(&e, b.p, b.len, 0), -1, "strict: an unknown command is fatal");
@@ -764,9 +764,9 @@ static void test_strict(void)
           apply_error(e.a)->msg);
     CHECK(apply_committed(e.a)->offset == START_OFFSET + (int64_t)n &&
           apply_applied(e.a)->offset == START_OFFSET + (int64_t)n,
-          "strict: stops before counting it, nothing after the last commit is kept");
-    CHECK_STR(q(&e, "SELECT group_concat(key) FROM redis_keys"), "a",
-              "strict: the uncommitted batch is rolled back");
+          "strict: what came before it is committed, the checkpoint stops right before it");
+    CHECK_STR(q(&e, "SELECT group_concat(key) FROM (SELECT key FROM redis_keys ORDER BY key)"),
+              "a,b", "strict: nothing after it is applied");
     CHECK(apply_command(e.a, 1, &(struct rs_bytes){ "ping", 4 }, 14) == -1,
           "strict: the error is sticky");
     free(b.p);
