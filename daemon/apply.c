@@ -155,15 +155,31 @@ int apply_flush(struct applier *a)
     return 0;
 }
 
+/* The batch limits in force: larger while catching up (apply_set_behind). */
+static int limit_cmds(const struct applier *a)
+{
+    return a->behind ? a->opts.batch_max_cmds * 10 : a->opts.batch_max_cmds;
+}
+
+static int limit_ms(const struct applier *a)
+{
+    return a->behind ? a->opts.batch_max_ms * 20 : a->opts.batch_max_ms;
+}
+
+void apply_set_behind(struct applier *a, int behind)
+{
+    a->behind = behind;
+}
+
 int apply_ms_until_due(const struct applier *a)
 {
     int64_t left;
 
     if (a->err.code || a->in_multi || a->dirty_since < 0)
         return -1;
-    if (a->flush_at_exec || a->batch_cmds >= a->opts.batch_max_cmds)
+    if (a->flush_at_exec || a->batch_cmds >= limit_cmds(a))
         return 0;
-    left = a->dirty_since + a->opts.batch_max_ms - rs_mono_ms();
+    left = a->dirty_since + limit_ms(a) - rs_mono_ms();
     return left > 0 ? (int)left : 0;
 }
 
@@ -171,8 +187,8 @@ int apply_flush_due(const struct applier *a)
 {
     if (a->err.code || a->in_multi || a->dirty_since < 0)
         return 0;
-    return a->flush_at_exec || a->batch_cmds >= a->opts.batch_max_cmds ||
-           rs_mono_ms() - a->dirty_since >= a->opts.batch_max_ms;
+    return a->flush_at_exec || a->batch_cmds >= limit_cmds(a) ||
+           rs_mono_ms() - a->dirty_since >= limit_ms(a);
 }
 
 /* ------------------------------------------------------------------ */

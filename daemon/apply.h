@@ -52,6 +52,12 @@ int apply_flush(struct applier *a);
 /* True when the open batch is big or old enough to commit now. */
 int apply_flush_due(const struct applier *a);
 
+/* The caller is far behind the master (much stream waiting): batches may
+ * grow 10x in commands and 20x in age, since nobody can see those writes
+ * before redsink has caught up anyway, and fewer commits catch up faster.
+ * GETACK still commits at once. */
+void apply_set_behind(struct applier *a, int behind);
+
 /* Milliseconds until the open batch is due (0: now), or -1 when no data
  * change waits for a commit (nothing, or only inside MULTI). */
 int apply_ms_until_due(const struct applier *a);

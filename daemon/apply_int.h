@@ -49,6 +49,7 @@ struct applier {
     struct sink_stats multi_stats;
 
     int ack_request;
+    int behind;                    /* catching up: larger batches (apply_set_behind) */
 
     char *unknown[MAX_UNKNOWN_NAMES];
     int n_unknown;

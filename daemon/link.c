@@ -42,6 +42,7 @@
 
 #define MARK_LEN 40          /* RDB_EOF_MARK_SIZE */
 #define CHUNK (64 * 1024)
+#define BEHIND_BYTES (256 * 1024)   /* this much stream waiting: catching up */
 
 enum sync_kind { SYNC_FULL, SYNC_CONTINUE, SYNC_OLD };   /* OLD: SYNC, no offsets */
 enum payload_kind { PAYLOAD_UNKNOWN, PAYLOAD_LEN, PAYLOAD_MARK, PAYLOAD_NONE };
@@ -682,8 +683,12 @@ static int stream_loop(struct session *s, struct applier *a, volatile sig_atomic
         /* With an open batch, wait for more stream bytes only until the
          * batch is due: a burst is applied in large transactions, a lone
          * write is visible within the batch time (a few ms). */
-        int due = apply_ms_until_due(a);
-        ssize_t n = spool_read(s->spool, buf, CHUNK, due < 0 ? 200 : due);
+        int due;
+        ssize_t n;
+
+        apply_set_behind(a, spool_pending(s->spool) > BEHIND_BYTES);
+        due = apply_ms_until_due(a);
+        n = spool_read(s->spool, buf, CHUNK, due < 0 ? 200 : due);
 
         if (n < 0) {
             /* keep the whole commands applied so far (not a half MULTI) */

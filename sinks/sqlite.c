@@ -1165,6 +1165,7 @@ static int configure(struct sqlite_sink *ss)
     static const char pragmas[] =
         "PRAGMA synchronous = NORMAL; PRAGMA temp_store = FILE; PRAGMA mmap_size = 0;"
         "PRAGMA secure_delete = OFF; PRAGMA journal_size_limit = 67108864;"
+        "PRAGMA wal_autocheckpoint = 4096;"
         "PRAGMA cache_size = -" STR(CACHE_KIB) ";";
     sqlite3_stmt *st;
     int wal = 0;
