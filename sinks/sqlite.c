@@ -426,8 +426,99 @@ void sqi_memo_clear(struct name_memo *m)
 }
 
 /* Forget per-transaction memory (a rollback may have undone it). */
+/* ------------------------------------------------------------------ */
+/* The key cache                                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * key_find runs for nearly every command, and its index seek plus row
+ * fetch was a quarter of the apply time. This direct-mapped cache
+ * remembers recent answers, "no such key" included. It stays exact
+ * because every statement that changes a key's id, type or expire time
+ * is in this file and updates or drops the entries it affects; anything
+ * broader (rollback, flush, swap, a new generation) empties it. List
+ * heads and string values are not cached.
+ */
+#define KC_SLOTS   4096
+#define KC_MAX_KEY 120
+
+struct key_cache_entry {
+    int64_t id;                  /* 0 with type RS_T_NONE: known absent */
+    int64_t expire_ms;
+    int db;
+    unsigned char used, type;
+    unsigned short len;
+    char key[KC_MAX_KEY];
+};
+
+static struct key_cache_entry *kc_slot(struct sqlite_sink *ss, int db, const struct rs_bytes *key)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)(unsigned)db;
+
+    if (ss->kcache == NULL || key->len > KC_MAX_KEY)
+        return NULL;
+    for (size_t i = 0; i < key->len; i++)
+        h = (h ^ (unsigned char)key->ptr[i]) * 1099511628211ULL;
+    return &ss->kcache[h % KC_SLOTS];
+}
+
+static int kc_get(struct sqlite_sink *ss, int db, const struct rs_bytes *key, struct sink_key *out)
+{
+    struct key_cache_entry *e = kc_slot(ss, db, key);
+
+    if (e == NULL || !e->used || e->db != db || e->len != key->len ||
+        memcmp(e->key, key->ptr, key->len) != 0)
+        return 0;
+    out->id = e->id;
+    out->type = (enum rs_type)e->type;
+    out->expire_ms = e->expire_ms;
+    return 1;
+}
+
+static void kc_put(struct sqlite_sink *ss, int db, const struct rs_bytes *key,
+                   const struct sink_key *k)
+{
+    struct key_cache_entry *e = kc_slot(ss, db, key);
+
+    if (e == NULL)
+        return;
+    e->used = 1;
+    e->db = db;
+    e->len = (unsigned short)key->len;
+    memcpy(e->key, key->ptr, key->len);
+    e->id = k->id;
+    e->type = (unsigned char)k->type;
+    e->expire_ms = k->expire_ms;
+}
+
+/* Drop the entry of key 'id' (its name is not known here: scan). */
+static void kc_forget_id(struct sqlite_sink *ss, int64_t id)
+{
+    if (ss->kcache == NULL)
+        return;
+    for (int i = 0; i < KC_SLOTS; i++)
+        if (ss->kcache[i].used && ss->kcache[i].id == id)
+            ss->kcache[i].used = 0;
+}
+
+static void kc_forget_key(struct sqlite_sink *ss, int db, const struct rs_bytes *key)
+{
+    struct key_cache_entry *e = kc_slot(ss, db, key);
+
+    if (e)
+        e->used = 0;
+}
+
+static void kc_clear(struct sqlite_sink *ss)
+{
+    if (ss->kcache)
+        for (int i = 0; i < KC_SLOTS; i++)
+            ss->kcache[i].used = 0;
+}
+
 static void forget(struct sqlite_sink *ss)
 {
+    kc_clear(ss);
     ss->tail_kid = -1;
     sqi_memo_clear(&ss->group);
     sqi_memo_clear(&ss->consumer);
@@ -740,17 +831,22 @@ static int sq_key_find(struct sink *s, int db, const struct rs_bytes *key, struc
     if (ss->mode == MODE_LOAD)
         return rs_fail(&s->err, RS_E_SQL, "cannot look keys up in '%s' during a full sync",
                        ss->path);
+    if (kc_get(ss, db, key, out))
+        return 0;
     if ((st = sqi_stmt(ss, ST_KEY_FIND)) == NULL)
         return -1;
     if (sqlite3_bind_int(st, 1, db) != SQLITE_OK || sqi_bind_bytes(st, 2, key) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "look a key up");
-    if ((r = sqi_row(ss, st, "look a key up")) <= 0)
+    if ((r = sqi_row(ss, st, "look a key up")) < 0)
         return r;
-    out->id = sqlite3_column_int64(st, 0);
-    out->type = type_parse(sqlite3_column_text(st, 1));
-    if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-        out->expire_ms = sqlite3_column_int64(st, 2);
-    sqi_stmt_done(st);
+    if (r > 0) {
+        out->id = sqlite3_column_int64(st, 0);
+        out->type = type_parse(sqlite3_column_text(st, 1));
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+            out->expire_ms = sqlite3_column_int64(st, 2);
+        sqi_stmt_done(st);
+    }
+    kc_put(ss, db, key, out);
     return 0;
 }
 
@@ -776,6 +872,11 @@ static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enu
     if (sqi_run(ss, st, "insert a key"))
         return -1;
     *id = sqlite3_last_insert_rowid(ss->db);
+    if (ss->mode != MODE_LOAD) {
+        struct sink_key k = { *id, type, expire_ms };
+
+        kc_put(ss, db, key, &k);
+    }
     if (ss->mode == MODE_LOAD) {
         ss->load_keys++;
         if (type == RS_T_LIST) {   /* a new list: the tail starts at 0 */
@@ -851,6 +952,7 @@ static int sq_key_delete(struct sink *s, int64_t id)
             return -1;
     if (id == ss->tail_kid)
         ss->tail_kid = -1;
+    kc_forget_id(ss, id);
     return sqi_run_kid(ss, sqi_stmt(ss, ST_KEY_DELETE), id, "delete a key");
 }
 
@@ -863,6 +965,7 @@ static int sq_key_set_expire(struct sink *s, int64_t id, int64_t expire_ms)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_time(st, 2, expire_ms) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "set an expire time");
+    kc_forget_id(ss, id);
     return sqi_run(ss, st, "set an expire time");
 }
 
@@ -876,6 +979,8 @@ static int sq_key_rename(struct sink *s, int64_t id, int db, const struct rs_byt
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, db) != SQLITE_OK ||
         sqi_bind_bytes(st, 3, key) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "rename a key");
+    kc_forget_id(ss, id);
+    kc_forget_key(ss, db, key);
     return sqi_run(ss, st, "rename a key");
 }
 
@@ -926,6 +1031,7 @@ static int sq_flush_db(struct sink *s, int db)
     if (sqi_stuck(ss))
         return -1;
     ss->tail_kid = -1;
+    kc_clear(ss);
     if (db < 0)
         return flush_all(ss);
     for (int c = 0; c < C_COUNT; c++)      /* children first: they find keys by db */
@@ -1025,6 +1131,7 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, db) != SQLITE_OK ||
         sqi_bind_bytes(st, 3, key) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "copy a key");
+    kc_forget_key(ss, db, key);
     if (sqi_run(ss, st, "copy a key"))
         return -1;
     *new_id = sqlite3_last_insert_rowid(ss->db);
@@ -1043,6 +1150,7 @@ int sq_swap_db(struct sink *s, int db1, int db2)
         return -1;
     if (db1 == db2)
         return 0;
+    kc_clear(ss);
     if (key_run2(ss, KS_SWAP_PARK, db1, db2, "swap databases") ||
         key_run2(ss, KS_SWAP_MOVE, db1, db2, "swap databases") ||
         key_run2(ss, KS_SWAP_UNPARK, db1, db2, "swap databases"))
@@ -1142,6 +1250,7 @@ static void sq_close(struct sink *s)
     stmts_drop(ss);
     forget(ss);
     sqlite3_close(ss->db);
+    free(ss->kcache);
     free(ss->path);
     free(ss);
 }
@@ -1305,6 +1414,7 @@ struct sink *sink_sqlite_open(const char *path, struct rs_error *err)
         return NULL;
     }
     ss->base.ops = &sqlite_ops;
+    ss->kcache = calloc(KC_SLOTS, sizeof(*ss->kcache));   /* optional: NULL disables it */
     ss->tail_kid = ss->group.kid = ss->consumer.kid = -1;
     if (precreate(path, err)) {
         free(ss->path);

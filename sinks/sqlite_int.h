@@ -104,6 +104,7 @@ struct sqlite_sink {
     int64_t load_rows;           /* rows since the load's last batch commit */
     int64_t tail_kid, tail_pos;  /* load: next tail position of list tail_kid */
     struct name_memo group, consumer;
+    struct key_cache_entry *kcache;      /* key_find's cache, see sqlite.c */
 };
 
 /* The sqlite sink behind a struct sink * (its first member). */
