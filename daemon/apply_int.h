@@ -171,6 +171,22 @@ int ap_store_string(struct applier *a, const struct rs_bytes *key, const struct 
  * a->err is set). */
 int ap_read_string(struct applier *a, int64_t id);
 
+/* Copy 'v' into a->scratch (grown as needed). 0, or -1 when out of
+ * memory (a->scratch is then empty). */
+int ap_scratch_set(struct applier *a, const struct rs_bytes *v);
+
+/* Redis' MAX_LONG_DOUBLE_CHARS: a buffer for ap_format_ld. */
+#define AP_LD_CHARS (5 * 1024)
+
+/* Redis' string2ld: strtold over the whole argument, no leading space,
+ * no NaN, no overflow, no underflow to zero. 0, or -1. */
+int ap_parse_ld(const char *p, size_t len, long double *out);
+
+/* Redis' ld2string in "human friendly" mode: %.17Lf with the trailing
+ * zeros (and a trailing '.') removed, "-0" written as "0". Writes a NUL
+ * too; returns the length (0 if 'size' is too small). */
+size_t ap_format_ld(char *buf, size_t size, long double v);
+
 /* ---- fatal errors (apply.c) ---- */
 
 /* Something fatal happened (the sink failed, or strict mode met an

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <ctype.h>
 #include "apply_int.h"
 #include "log.h"
 
@@ -197,24 +198,70 @@ int ap_store_string(struct applier *a, const struct rs_bytes *key, const struct 
     return o->key_create(a->sink, a->db, key, RS_T_STRING, expire_ms, value, &id);
 }
 
-static void scratch_cb(void *ud, const struct rs_bytes *v)
+int ap_scratch_set(struct applier *a, const struct rs_bytes *v)
 {
-    struct applier *a = ud;
-
     a->scratch_len = 0;
     if (v->len > a->scratch_cap) {
         char *nb = realloc(a->scratch, v->len);
 
-        if (nb == NULL) {
-            a->scratch_oom = 1;
-            return;
-        }
+        if (nb == NULL)
+            return -1;
         a->scratch = nb;
         a->scratch_cap = v->len;
     }
     if (v->len)
         memcpy(a->scratch, v->ptr, v->len);
     a->scratch_len = v->len;
+    return 0;
+}
+
+static void scratch_cb(void *ud, const struct rs_bytes *v)
+{
+    struct applier *a = ud;
+
+    if (ap_scratch_set(a, v) != 0)
+        a->scratch_oom = 1;
+}
+
+int ap_parse_ld(const char *p, size_t len, long double *out)
+{
+    char buf[AP_LD_CHARS], *end;
+    long double v;
+
+    if (len == 0 || len >= sizeof(buf))
+        return -1;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    errno = 0;
+    v = strtold(buf, &end);
+    if (isspace((unsigned char)buf[0]) || *end != '\0' || (size_t)(end - buf) != len ||
+        (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
+        errno == EINVAL || isnan(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+size_t ap_format_ld(char *buf, size_t size, long double v)
+{
+    int n = snprintf(buf, size, "%.17Lf", v);
+    size_t l;
+
+    if (n < 0 || (size_t)n + 1 > size)
+        return 0;                       /* Redis stores "" then; never for a finite value */
+    l = (size_t)n;
+    if (memchr(buf, '.', l) != NULL) {
+        while (buf[l - 1] == '0')
+            l--;
+        if (buf[l - 1] == '.')
+            l--;
+    }
+    if (l == 2 && buf[0] == '-' && buf[1] == '0') {
+        buf[0] = '0';
+        l = 1;
+    }
+    buf[l] = '\0';
+    return l;
 }
 
 /* Read a string key's value into a->scratch. */

@@ -95,20 +95,8 @@ static void field_cb(void *ud, const struct rs_bytes *v, int64_t expire_ms)
     struct applier *a = fr->a;
 
     fr->expire_ms = expire_ms;
-    a->scratch_len = 0;
-    if (v->len > a->scratch_cap) {
-        char *nb = realloc(a->scratch, v->len);
-
-        if (nb == NULL) {
-            fr->oom = 1;
-            return;
-        }
-        a->scratch = nb;
-        a->scratch_cap = v->len;
-    }
-    if (v->len)
-        memcpy(a->scratch, v->ptr, v->len);
-    a->scratch_len = v->len;
+    if (ap_scratch_set(a, v) != 0)
+        fr->oom = 1;
 }
 
 /*
@@ -164,52 +152,6 @@ static int apply_hincrby(struct applier *a, int argc, const struct rs_bytes *arg
                                   expire_ms, NULL);
 }
 
-#define MAX_LONG_DOUBLE_CHARS (5 * 1024)   /* Redis' util.h */
-
-/* Redis' string2ld: strtold over the whole argument, no leading space, no
- * NaN, no overflow, no underflow to zero. 0, or -1. */
-static int parse_ld(const struct rs_bytes *b, long double *out)
-{
-    char buf[MAX_LONG_DOUBLE_CHARS], *end;
-    long double v;
-
-    if (b->len == 0 || b->len >= sizeof(buf))
-        return -1;
-    memcpy(buf, b->ptr, b->len);
-    buf[b->len] = '\0';
-    errno = 0;
-    v = strtold(buf, &end);
-    if (isspace((unsigned char)buf[0]) || *end != '\0' || (size_t)(end - buf) != b->len ||
-        (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) ||
-        errno == EINVAL || isnan(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* Redis' ld2string in LD_STR_HUMAN mode: %.17Lf without the trailing
- * zeros (and the '.'), "-0" as "0". The length written to buf. */
-static size_t format_ld(char *buf, size_t size, long double v)
-{
-    int n = snprintf(buf, size, "%.17Lf", v);
-    size_t l;
-
-    if (n < 0 || (size_t)n + 1 > size)
-        return 0;                       /* Redis stores "" then; never for a finite value */
-    l = (size_t)n;
-    if (memchr(buf, '.', l) != NULL) {
-        while (buf[l - 1] == '0')
-            l--;
-        if (buf[l - 1] == '.')
-            l--;
-    }
-    if (l == 2 && buf[0] == '-' && buf[1] == '0') {
-        buf[0] = '0';
-        l = 1;
-    }
-    return l;
-}
-
 /*
  * HINCRBYFLOAT key field increment. Masters propagate it as HSET with the
  * result, so this runs only if one ever arrives verbatim: long double
@@ -227,7 +169,7 @@ static int apply_hincrbyfloat(struct applier *a, int argc, const struct rs_bytes
     int rc;
 
     (void)argc;
-    if (parse_ld(&argv[3], &incr) != 0)
+    if (ap_parse_ld(argv[3].ptr, argv[3].len, &incr) != 0)
         return ap_reject(a, argv, "value is not a valid float");
     if (isinf(incr))
         return ap_reject(a, argv, "value is NaN or Infinity");
@@ -235,14 +177,14 @@ static int apply_hincrbyfloat(struct applier *a, int argc, const struct rs_bytes
         return -1;
     if (skip)
         return 0;
-    if (found && parse_ld(&cur, &value) != 0)
+    if (found && ap_parse_ld(cur.ptr, cur.len, &value) != 0)
         return ap_reject(a, argv, "hash value is not a float");
     value += incr;
     if (isnan(value) || isinf(value))
         return ap_reject(a, argv, "increment would produce NaN or Infinity");
-    if ((buf = malloc(MAX_LONG_DOUBLE_CHARS)) == NULL)
+    if ((buf = malloc(AP_LD_CHARS)) == NULL)
         return rs_fail(&a->err, RS_E_NOMEM, "out of memory in HINCRBYFLOAT");
-    n = format_ld(buf, MAX_LONG_DOUBLE_CHARS, value);
+    n = ap_format_ld(buf, AP_LD_CHARS, value);
     rc = a->sink->ops->hash_set(a->sink, sk.id, &argv[2], &(struct rs_bytes){ buf, n },
                                 expire_ms, NULL);
     free(buf);

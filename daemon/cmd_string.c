@@ -641,60 +641,13 @@ out:
 
 /* ---- INCRBYFLOAT, GETEX ---- */
 
-#define LD_CHARS 5120                /* Redis' MAX_LONG_DOUBLE_CHARS */
-
-/* Redis' string2ld: strtold's syntax, the whole string, no leading
- * space, no NaN, no overflow. 0, or -1. */
-static int parse_ld(const char *p, size_t len, long double *out)
-{
-    char buf[LD_CHARS], *end;
-    long double v;
-
-    if (len == 0 || len >= sizeof(buf))
-        return -1;
-    memcpy(buf, p, len);
-    buf[len] = '\0';
-    errno = 0;
-    v = strtold(buf, &end);
-    if (isspace((unsigned char)buf[0]) || *end != '\0' || (size_t)(end - buf) != len ||
-        (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
-        errno == EINVAL || isnan(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* Redis' ld2string in "human friendly" mode: %.17Lf, trailing zeros
- * (and a trailing dot) removed, "-0" written as "0". */
-static size_t format_ld(char *buf, size_t size, long double v)
-{
-    int n = snprintf(buf, size, "%.17Lf", v);
-    size_t l;
-
-    if (n < 0 || (size_t)n + 1 > size)
-        return 0;
-    l = (size_t)n;
-    if (memchr(buf, '.', l) != NULL) {
-        while (buf[l - 1] == '0')
-            l--;
-        if (buf[l - 1] == '.')
-            l--;
-    }
-    if (l == 2 && buf[0] == '-' && buf[1] == '0') {
-        buf[0] = '0';
-        l = 1;
-    }
-    buf[l] = '\0';
-    return l;
-}
-
 /* INCRBYFLOAT key incr: long double arithmetic; the TTL stays. Masters
  * send it as SET (... KEEPTTL), but an old or odd stream may not. */
 static int apply_incrbyfloat(struct applier *a, int argc, const struct rs_bytes *argv)
 {
     struct sink_key sk;
     long double value = 0, incr;
-    char buf[LD_CHARS];
+    char buf[AP_LD_CHARS];
     struct rs_bytes out;
 
     (void)argc;
@@ -705,16 +658,16 @@ static int apply_incrbyfloat(struct applier *a, int argc, const struct rs_bytes 
     if (sk.type == RS_T_STRING) {
         if (ap_read_string(a, sk.id) != 0)
             return -1;
-        if (parse_ld(a->scratch, a->scratch_len, &value) != 0)
+        if (ap_parse_ld(a->scratch, a->scratch_len, &value) != 0)
             return ap_reject(a, argv, "value is not a valid float");
     }
-    if (parse_ld(argv[2].ptr, argv[2].len, &incr) != 0)
+    if (ap_parse_ld(argv[2].ptr, argv[2].len, &incr) != 0)
         return ap_reject(a, argv, "value is not a valid float");
     value += incr;
     if (isnan(value) || isinf(value))
         return ap_reject(a, argv, "increment would produce NaN or Infinity");
     out.ptr = buf;
-    out.len = format_ld(buf, sizeof(buf), value);
+    out.len = ap_format_ld(buf, sizeof(buf), value);
     return ap_store_string(a, &argv[1], &sk, &out, kept_ttl(&sk));
 }
 
