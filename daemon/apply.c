@@ -111,7 +111,9 @@ int ap_fail(struct applier *a, const struct rs_bytes *cmd)
                 "cannot apply '%s': %s", ap_show(cmd ? cmd : &none, name, sizeof(name)),
                 a->sink->err.msg[0] ? a->sink->err.msg : "sink failure");
     }
-    if (a->txn_open) {
+    /* A failed begin opened nothing but left the sink's error set: the
+     * rollback clears it too (unless the sink calls it fatal). */
+    if (a->txn_open || a->sink->err.code) {
         a->sink->ops->rollback(a->sink);
         a->txn_open = 0;
     }

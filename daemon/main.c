@@ -290,6 +290,7 @@ static int run_daemon(struct options *o)
         return 1;
     }
     o->link.spool_dir = dir;
+    sink->stop = &stop_requested;   /* a lock wait in the sink ends on SIGTERM */
     log_msg(RS_LOG_INFO, "redsink %s mirroring %s:%d into '%s'", PACKAGE_VERSION,
             o->link.host, o->link.port, o->sqlite);
     while (!stop_requested) {

@@ -26,6 +26,7 @@
 #ifndef RS_SINK_H
 #define RS_SINK_H
 
+#include <signal.h>
 #include <stdint.h>
 #include "../daemon/common.h"
 
@@ -312,6 +313,10 @@ struct sink_ops {
 struct sink {
     const struct sink_ops *ops;
     struct rs_error err;
+    /* Set by the owner (NULL: none). A sink that waits for something
+     * outside it (a lock held by another process) gives up once *stop is
+     * nonzero, instead of after a fixed time. */
+    volatile sig_atomic_t *stop;
 };
 
 /*

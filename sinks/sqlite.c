@@ -30,13 +30,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "sqlite_int.h"
 
 #define APP_ID          0x72736e6b   /* 'rsnk' in the file header */
 #define SCHEMA_VERSION  1
+/* How long a statement waits for a lock held by another process when
+ * the owner gave no stop flag (import, tests); with one it waits until
+ * the lock goes or a stop is requested. See "faults". */
 #define BUSY_MS         5000
+/* A lock wait longer than this is logged (once per wait). */
+#define BUSY_LOG_MS     1000
 /* Page cache, in KiB (negative cache_size). The daemon's RSS must stay
  * under 64 MB whatever the dataset size: see doc/schema.md. */
 #define CACHE_KIB       16384
@@ -177,6 +184,20 @@ static const struct sink_ops sqlite_ops;
 
 int sqi_sql_fail(struct sqlite_sink *ss, const char *what)
 {
+    int code = sqlite3_extended_errcode(ss->db);
+
+    if (ss->base.err.code)
+        return -1;    /* the first error counts, and only it decides 'fatal' */
+    switch (code & 0xff) {
+    case SQLITE_FULL:
+        ss->fatal = 1;
+        return rs_fail(&ss->base.err, RS_E_SQL, "cannot %s in '%s': disk full", what,
+                       ss->path);
+    case SQLITE_IOERR: case SQLITE_CORRUPT: case SQLITE_NOTADB: case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+        ss->fatal = 1;
+        break;
+    }
     return rs_fail(&ss->base.err, RS_E_SQL, "cannot %s in '%s': %s", what, ss->path,
                    sqlite3_errmsg(ss->db));
 }
@@ -393,6 +414,107 @@ static enum rs_type type_parse(const unsigned char *t)
 }
 
 /* ------------------------------------------------------------------ */
+/* faults                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What can go wrong outside redsink, and what the sink does about it:
+ *
+ *  - Another process holds the write lock (sqlite3's BEGIN IMMEDIATE or
+ *    EXCLUSIVE; in WAL mode a reader never blocks us). Our BEGIN waits in
+ *    on_busy() for as long as the lock is held: the transaction is not
+ *    lost, nothing is applied twice, the link stays up (the network
+ *    thread keeps reading into the spool) and no new offset is
+ *    acknowledged, because nothing new is committed. The wait is logged
+ *    once when it passes BUSY_LOG_MS and once when it ends. It ends early
+ *    when the owner's stop flag is set (SIGTERM), with "database is
+ *    locked" as an ordinary, retryable error.
+ *  - Disk full, I/O errors, a corrupt or read-only file, and the file
+ *    deleted or replaced under us (file_check) are *fatal*: a retry
+ *    would fail the same way, or write into a file nobody will read
+ *    again. The error stays set through rollback, so the daemon stops
+ *    with it (main.c) and nothing after the last commit is acknowledged.
+ *
+ * This is the only place the sink logs: a lock wait is not an error the
+ * caller sees, yet an operator must learn why the mirror stopped moving.
+ */
+
+static int on_busy(void *ud, int count)
+{
+    struct sqlite_sink *ss = ud;
+    int64_t now = rs_mono_ms();
+
+    if (count == 0)
+        ss->busy_since = now;
+    if (ss->base.stop ? *ss->base.stop != 0 : now - ss->busy_since >= BUSY_MS)
+        return 0;
+    if (!ss->busy_logged && now - ss->busy_since >= BUSY_LOG_MS) {
+        ss->busy_logged = 1;
+        log_msg(RS_LOG_WARN, "'%s' is locked by another process; waiting for it "
+                "(nothing new is committed or acknowledged meanwhile)", ss->path);
+    }
+    sqlite3_sleep(count < 20 ? 1 + count : 25);
+    return 1;
+}
+
+/* A lock wait ended (our BEGIN went through). */
+static void busy_done(struct sqlite_sink *ss)
+{
+    if (!ss->busy_logged)
+        return;
+    ss->busy_logged = 0;
+    log_msg(RS_LOG_INFO, "'%s' is unlocked after %.1f s; applying again", ss->path,
+            (double)(rs_mono_ms() - ss->busy_since) / 1000.0);
+}
+
+/* Clear the sticky error unless it is fatal. */
+static void err_clear(struct sqlite_sink *ss)
+{
+    if (!ss->fatal)
+        rs_error_clear(&ss->base.err);
+}
+
+/*
+ * Is the file at our path still the one we write? Someone may have run
+ * 'rm mirror.db*' or 'mv other.db mirror.db'; SQLite would go on writing
+ * into the unlinked file forever, and a restart would not see any of it.
+ * The -wal file is checked too: it holds the recent commits until a
+ * checkpoint, and it stays while our connection is open. 0, or -1 with
+ * the fatal error set.
+ */
+static int file_check(struct sqlite_sink *ss, const char *what)
+{
+    char wal[4096];
+    struct stat sb;
+    int moved = 0;
+
+    if (sqlite3_file_control(ss->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK)
+        moved = 0;
+    if (!moved && ss->wal_ino && snprintf(wal, sizeof(wal), "%s-wal", ss->path) < (int)sizeof(wal))
+        moved = stat(wal, &sb) != 0 || (uint64_t)sb.st_dev != ss->wal_dev ||
+                (uint64_t)sb.st_ino != ss->wal_ino;
+    if (!moved)
+        return 0;
+    ss->fatal = 1;
+    return rs_fail(&ss->base.err, RS_E_SQL, "cannot %s in '%s': the file was deleted or "
+                   "replaced while redsink had it open (a restart uses the file now there)",
+                   what, ss->path);
+}
+
+/* Remember the -wal file's identity once it exists (after a commit). */
+static void wal_note(struct sqlite_sink *ss)
+{
+    char wal[4096];
+    struct stat sb;
+
+    if (ss->wal_ino || snprintf(wal, sizeof(wal), "%s-wal", ss->path) >= (int)sizeof(wal) ||
+        stat(wal, &sb) != 0)
+        return;
+    ss->wal_dev = (uint64_t)sb.st_dev;
+    ss->wal_ino = (uint64_t)sb.st_ino;
+}
+
+/* ------------------------------------------------------------------ */
 /* transactions                                                        */
 /* ------------------------------------------------------------------ */
 
@@ -400,14 +522,20 @@ static int txn_begin(struct sqlite_sink *ss)
 {
     sqlite3_stmt *st = sqi_stmt(ss, ST_BEGIN);
 
-    return st ? sqi_run(ss, st, "begin a transaction") : -1;
+    if (st == NULL || sqi_run(ss, st, "begin a transaction"))
+        return -1;
+    busy_done(ss);
+    return 0;
 }
 
 static int txn_commit(struct sqlite_sink *ss)
 {
     sqlite3_stmt *st = sqi_stmt(ss, ST_COMMIT);
 
-    return st ? sqi_run(ss, st, "commit") : -1;
+    if (st == NULL || file_check(ss, "commit") || sqi_run(ss, st, "commit"))
+        return -1;
+    wal_note(ss);
+    return 0;
 }
 
 /* Roll back whatever is open; quiet (used on paths that already failed). */
@@ -584,7 +712,7 @@ static int sq_rollback(struct sink *s)
         return sqi_sql_fail(ss, "roll back");
     ss->mode = MODE_IDLE;
     forget(ss);
-    rs_error_clear(&s->err);
+    err_clear(ss);
     return 0;
 }
 
@@ -636,6 +764,7 @@ static int load_batch_commit(struct sqlite_sink *ss);
 static int sq_set_state(struct sink *s, const char *state, const char *detail)
 {
     struct sqlite_sink *ss = SS(s);
+    int had;
 
     if (ss->mode == MODE_STREAM)
         return sqi_stuck(ss) ? -1 : write_state(ss, state, detail);
@@ -644,15 +773,25 @@ static int sq_set_state(struct sink *s, const char *state, const char *detail)
             return -1;
         return load_batch_commit(ss);
     }
+    if (ss->fatal)
+        return -1;    /* the file is full, failing or not ours any more */
     if (sqlite3_exec(ss->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return sqi_sql_fail(ss, "store the state");
+        goto fail;
+    busy_done(ss);
     if (write_state(ss, state, detail) ||
-        sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        sqi_sql_fail(ss, "store the state");
-        txn_rollback(ss);
-        return -1;
-    }
+        sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
     return 0;
+fail:
+    /* The state is for humans: a lock wait cut short by a stop must not
+     * leave an error behind that would make the owner treat the mirror
+     * as broken. A fatal error stays. */
+    had = ss->base.err.code != 0;
+    sqi_sql_fail(ss, "store the state");
+    txn_rollback(ss);
+    if (!had)
+        err_clear(ss);
+    return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -780,7 +919,7 @@ static int sq_load_commit(struct sink *s, const struct repl_pos *pos)
         if (drop_generation(ss, old) == 0)
             sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL);
         txn_rollback(ss);
-        rs_error_clear(&s->err);   /* the new mirror is in; leftovers go at next open */
+        err_clear(ss);   /* the new mirror is in; leftovers go at next open */
     }
     /* Copy the WAL into the file now (and sync it), rather than letting
      * the first stream commits pay for it. */
@@ -800,7 +939,9 @@ static int sq_load_abort(struct sink *s)
     ss->mode = MODE_IDLE;
     ss->target = ss->gen;
     forget(ss);
-    rs_error_clear(&s->err);
+    err_clear(ss);
+    if (ss->fatal)
+        return -1;    /* the file is gone or full: the next open drops the leftovers */
     /* If this fails, the next open drops the leftovers. */
     if (sqlite3_exec(ss->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return sqi_sql_fail(ss, "drop the half-built mirror");
@@ -1249,6 +1390,11 @@ static void sq_close(struct sink *s)
     txn_rollback(ss);
     stmts_drop(ss);
     forget(ss);
+    /* After a fatal error, leave the -wal file alone: the file at our
+     * path may not be ours any more (its -wal neither), or the disk is
+     * full. The next open recovers from the WAL. */
+    if (ss->fatal && ss->db)
+        sqlite3_db_config(ss->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     sqlite3_close(ss->db);
     free(ss->kcache);
     free(ss->path);
@@ -1279,7 +1425,7 @@ static int configure(struct sqlite_sink *ss)
     sqlite3_stmt *st;
     int wal = 0;
 
-    sqlite3_busy_timeout(ss->db, BUSY_MS);
+    sqlite3_busy_handler(ss->db, on_busy, ss);
     sqlite3_extended_result_codes(ss->db, 1);
     /* Only takes effect on a new file (ignored once in WAL mode). */
     if (sqlite3_exec(ss->db, "PRAGMA page_size = 4096", NULL, NULL, NULL) != SQLITE_OK)

@@ -105,6 +105,13 @@ struct sqlite_sink {
     int64_t tail_kid, tail_pos;  /* load: next tail position of list tail_kid */
     struct name_memo group, consumer;
     struct key_cache_entry *kcache;      /* key_find's cache, see sqlite.c */
+    /* Faults (see "faults" in sqlite.c). 'fatal': the sticky error is one
+     * a retry cannot fix (disk full, I/O error, the file deleted or
+     * replaced); rollback and load_abort keep it, so the owner stops. */
+    int fatal;
+    int64_t busy_since;          /* mono ms the current lock wait began */
+    int busy_logged;             /* that wait was logged */
+    uint64_t wal_dev, wal_ino;   /* the -wal file we write; 0: not seen yet */
 };
 
 /* The sqlite sink behind a struct sink * (its first member). */
@@ -114,8 +121,9 @@ struct sqlite_sink {
 /* helpers (sqlite.c)                                                  */
 /* ------------------------------------------------------------------ */
 
-/* Set the sticky error "cannot <what> in '<path>': <sqlite message>".
- * Always -1. */
+/* Set the sticky error "cannot <what> in '<path>': <sqlite message>"
+ * ("disk full" for SQLITE_FULL), and mark it fatal when a retry cannot
+ * fix it (full, I/O error, corrupt, read-only, moved). Always -1. */
 int sqi_sql_fail(struct sqlite_sink *ss, const char *what);
 
 /* -1 once the sticky error is set, else 0: every op checks this first. */
