@@ -201,8 +201,9 @@ static int hs_psync_reply(int fd, const char *line, struct hs_result *hs, struct
     if (strncmp(line, "-NOMASTERLINK", 13) == 0 || strncmp(line, "-LOADING", 8) == 0 ||
         strncmp(line, "-MASTERDOWN", 11) == 0 || strstr(line, "while not connected with my master"))
         return rs_fail(err, RS_E_PROTO, "master not ready for PSYNC: %.200s", line);
-    if (strncmp(line, "-NOPERM", 7) == 0)
-        return rs_fail(err, RS_E_AUTH, "master refused PSYNC: %.200s", line);
+    if (strncmp(line, "-NOPERM", 7) == 0 || strncmp(line, "-NOAUTH", 7) == 0 ||
+        strncmp(line, "-WRONGPASS", 10) == 0)
+        return rs_fail(err, RS_E_AUTH, "master refused PSYNC: %.200s", line + 1);
     return rs_fail(err, RS_E_PROTO, "unexpected reply to PSYNC: '%.200s'", line);
 }
 
@@ -828,6 +829,8 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
         rs_fail(err, RS_E_NOMEM, "cannot start the network thread");
         goto out;
     }
+    if (o->on_up)
+        o->on_up(o->ud, hs->kind == SYNC_FULL ? "full" : hs->kind == SYNC_CONTINUE ? "continue" : "sync");
     if (hs->kind == SYNC_FULL)
         log_msg(RS_LOG_INFO, "full resync from the master: replid %s offset %lld",
                 hs->replid, (long long)hs->offset);

@@ -274,13 +274,33 @@ static void nap(int64_t ms)
     }
 }
 
+/* Reconnection state: one log line per change, not one per retry. */
+struct retry {
+    int attempts;          /* failed sessions since the link was last up */
+    int64_t backoff;       /* ms, capped exponential */
+    char last[256];        /* reason last logged */
+    int64_t up_at;         /* when the master last accepted us, 0: not this session */
+};
+
+/* link.c: the master accepted PSYNC/SYNC. */
+static void on_link_up(void *ud, const char *how)
+{
+    struct retry *rt = ud;
+
+    if (rt->attempts > 0)
+        log_msg(RS_LOG_INFO, "link to the master is back after %d attempt%s (%s)",
+                rt->attempts, rt->attempts == 1 ? "" : "s", how);
+    rt->attempts = 0;
+    rt->last[0] = '\0';
+    rt->up_at = rs_mono_ms();
+}
+
 static int run_daemon(struct options *o)
 {
     struct rs_error err = { 0 };
     struct sink *sink = sink_open("sqlite", o->sqlite, &err);
     char *dir = dir_of(o->sqlite);
-    char last[256] = "";
-    int64_t backoff = 0;
+    struct retry rt = { 0 };
     int rc = 0;
 
     if (sink == NULL || dir == NULL) {
@@ -290,11 +310,11 @@ static int run_daemon(struct options *o)
         return 1;
     }
     o->link.spool_dir = dir;
+    o->link.on_up = on_link_up;
+    o->link.ud = &rt;
     log_msg(RS_LOG_INFO, "redsink %s mirroring %s:%d into '%s'", PACKAGE_VERSION,
             o->link.host, o->link.port, o->sqlite);
     while (!stop_requested) {
-        int64_t started = rs_mono_ms();
-
         rs_error_clear(&err);
         if (link_run(&o->link, sink, &stop_requested, &err) == 0)
             break;
@@ -316,18 +336,22 @@ static int run_daemon(struct options *o)
             rc = 1;
             break;
         }
-        /* One line per change of reason, not one per retry. */
-        if (strcmp(last, err.msg) != 0) {
-            log_msg(RS_LOG_WARN, "%s; reconnecting", err.msg);
-            snprintf(last, sizeof(last), "%s", err.msg);
+        /* One line per change of reason, not one per retry; a session
+         * the master accepted starts a new count (on_link_up). */
+        rt.attempts++;
+        /* A session that streamed for a while resets the backoff; one
+         * that fails right after PSYNC (a broken payload) does not. */
+        if (rt.up_at && rs_mono_ms() - rt.up_at > 1000)
+            rt.backoff = 0;
+        rt.up_at = 0;
+        if (strcmp(rt.last, err.msg) != 0) {
+            log_msg(RS_LOG_WARN, "%s; reconnecting (attempt %d)", err.msg, rt.attempts);
+            snprintf(rt.last, sizeof(rt.last), "%s", err.msg);
         }
-        /* A session that ran for a while resets the backoff. */
-        if (rs_mono_ms() - started > 30000)
-            backoff = 0;
-        backoff = backoff ? backoff * 2 : 500;
-        if (backoff > 30000)
-            backoff = 30000;
-        nap(backoff / 2 + rand() % (backoff / 2 + 1));
+        rt.backoff = rt.backoff ? rt.backoff * 2 : 500;
+        if (rt.backoff > 30000)
+            rt.backoff = 30000;
+        nap(rt.backoff / 2 + rand() % (rt.backoff / 2 + 1));
     }
     if (stop_requested)
         log_msg(RS_LOG_INFO, "stopped");
