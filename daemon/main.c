@@ -274,9 +274,13 @@ static void nap(int64_t ms)
     }
 }
 
-/* Reconnection state: one log line per change, not one per retry. */
+/* Reconnection state: one log line per change, not one per retry. A
+ * streak of failures ends only with a session that stayed up a while, so
+ * a fault that recurs right after each PSYNC (a corrupt payload or
+ * stream) logs its reason and "back" once, not once per retry. */
 struct retry {
-    int attempts;          /* failed sessions since the link was last up */
+    int attempts;          /* failed sessions in this streak */
+    int announced;         /* "back" logged in this streak */
     int64_t backoff;       /* ms, capped exponential */
     char last[256];        /* reason last logged */
     int64_t up_at;         /* when the master last accepted us, 0: not this session */
@@ -287,12 +291,34 @@ static void on_link_up(void *ud, const char *how)
 {
     struct retry *rt = ud;
 
-    if (rt->attempts > 0)
+    if (rt->attempts > 0 && !rt->announced)
         log_msg(RS_LOG_INFO, "link to the master is back after %d attempt%s (%s)",
                 rt->attempts, rt->attempts == 1 ? "" : "s", how);
-    rt->attempts = 0;
-    rt->last[0] = '\0';
+    rt->announced = rt->attempts > 0;
     rt->up_at = rs_mono_ms();
+}
+
+/* A session ended with 'reason': log it if it is news, and sleep. */
+static void retry_after(struct retry *rt, const char *reason)
+{
+    /* A session that streamed for a while ends the streak. */
+    if (rt->up_at && rs_mono_ms() - rt->up_at > 1000) {
+        rt->attempts = 0;
+        rt->announced = 0;
+        rt->backoff = 0;
+        rt->last[0] = '\0';
+    }
+    rt->up_at = 0;
+    rt->attempts++;
+    if (strcmp(rt->last, reason) != 0) {
+        log_msg(RS_LOG_WARN, "%s; reconnecting (attempt %d)", reason, rt->attempts);
+        snprintf(rt->last, sizeof(rt->last), "%s", reason);
+        rt->announced = 0;
+    }
+    rt->backoff = rt->backoff ? rt->backoff * 2 : 500;
+    if (rt->backoff > 30000)
+        rt->backoff = 30000;
+    nap(rt->backoff / 2 + rand() % (rt->backoff / 2 + 1));
 }
 
 static int run_daemon(struct options *o)
@@ -336,22 +362,7 @@ static int run_daemon(struct options *o)
             rc = 1;
             break;
         }
-        /* One line per change of reason, not one per retry; a session
-         * the master accepted starts a new count (on_link_up). */
-        rt.attempts++;
-        /* A session that streamed for a while resets the backoff; one
-         * that fails right after PSYNC (a broken payload) does not. */
-        if (rt.up_at && rs_mono_ms() - rt.up_at > 1000)
-            rt.backoff = 0;
-        rt.up_at = 0;
-        if (strcmp(rt.last, err.msg) != 0) {
-            log_msg(RS_LOG_WARN, "%s; reconnecting (attempt %d)", err.msg, rt.attempts);
-            snprintf(rt.last, sizeof(rt.last), "%s", err.msg);
-        }
-        rt.backoff = rt.backoff ? rt.backoff * 2 : 500;
-        if (rt.backoff > 30000)
-            rt.backoff = 30000;
-        nap(rt.backoff / 2 + rand() % (rt.backoff / 2 + 1));
+        retry_after(&rt, err.msg);
     }
     if (stop_requested)
         log_msg(RS_LOG_INFO, "stopped");

@@ -58,7 +58,7 @@ backs=$(grep -c 'link to the master is back' "$TMP/rs.log")
 stop_pid "$m_PID" KILL
 rm -f "$TMP/m/dump.rdb"
 run_redis m
-poll_until 30 count_at_least rs 'link to the master is back.*(full)' 1 \
+poll_until 30 count_at_least rs 'full sync done' 2 \
     && ok "kill -9: link back with a full sync" || fail "kill -9: no full sync"
 wait_mirror "$m_PORT" || fail "kill -9: WAIT"
 compare_mirror "$m_PORT" "$db" "kill -9: mirror equals the new, empty master"

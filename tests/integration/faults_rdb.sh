@@ -33,7 +33,7 @@ for diskless in yes no; do
     eval "pp=\$p_${diskless}_PORT ctl=\$p_${diskless}_CTL"
     echo "200000 stall" > "$ctl/cut_after"
     start_redsink "rs_$diskless" "$pp" "$db"
-    if poll_until 30 grep -q 'connection closed by the master; reconnecting (attempt 1)' "$TMP/rs_$diskless.log"; then
+    if poll_until 30 grep -q 'connection closed by the master during the snapshot, at byte [0-9]*.*; reconnecting (attempt 1)' "$TMP/rs_$diskless.log"; then
         ok "diskless=$diskless: cut mid-RDB: $(grep -m1 'connection closed' "$TMP/rs_$diskless.log" | cut -d' ' -f3-)"
     else
         fail "diskless=$diskless: cut mid-RDB not reported"
