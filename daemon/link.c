@@ -201,8 +201,9 @@ static int hs_psync_reply(int fd, const char *line, struct hs_result *hs, struct
     if (strncmp(line, "-NOMASTERLINK", 13) == 0 || strncmp(line, "-LOADING", 8) == 0 ||
         strncmp(line, "-MASTERDOWN", 11) == 0 || strstr(line, "while not connected with my master"))
         return rs_fail(err, RS_E_PROTO, "master not ready for PSYNC: %.200s", line);
-    if (strncmp(line, "-NOPERM", 7) == 0)
-        return rs_fail(err, RS_E_AUTH, "master refused PSYNC: %.200s", line);
+    if (strncmp(line, "-NOPERM", 7) == 0 || strncmp(line, "-NOAUTH", 7) == 0 ||
+        strncmp(line, "-WRONGPASS", 10) == 0)
+        return rs_fail(err, RS_E_AUTH, "master refused PSYNC: %.200s", line + 1);
     return rs_fail(err, RS_E_PROTO, "unexpected reply to PSYNC: '%.200s'", line);
 }
 
@@ -429,6 +430,19 @@ static void *net_main(void *arg)
         if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = read(s->fd, buf, CHUNK);
 
+            if (n == 0 && s->phase == 1 && s->payload == PAYLOAD_LEN) {
+                snprintf(msg, sizeof(msg), "connection closed by the master during the "
+                         "snapshot, at byte %llu of %llu", (unsigned long long)s->payload_seen,
+                         (unsigned long long)s->payload_len);
+                net_fail(s, RS_E_IO, msg);
+                break;
+            }
+            if (n == 0 && s->phase == 1) {
+                snprintf(msg, sizeof(msg), "connection closed by the master during the "
+                         "snapshot, at byte %llu", (unsigned long long)s->payload_seen);
+                net_fail(s, RS_E_IO, msg);
+                break;
+            }
             if (n == 0) {
                 net_fail(s, RS_E_IO, "connection closed by the master");
                 break;
@@ -664,7 +678,8 @@ static int apply_ready(struct session *s, struct resp_reader *rr, struct applier
         }
     }
     if (st == RS_ERROR)
-        return rs_fail(err, RS_E_PROTO, "%s", resp_reader_error(rr)->msg);
+        return rs_fail(err, RS_E_PROTO, "%s in the stream at offset %lld",
+                       resp_reader_error(rr)->msg, (long long)apply_applied(a)->offset);
     return 0;
 }
 
@@ -712,7 +727,7 @@ static int stream_loop(struct session *s, struct applier *a, volatile sig_atomic
         rc = 0;
     else if (*stop)
         rs_fail(err, apply_error(a)->code, "%s", apply_error(a)->msg);
-    if (resp_reader_error(rr)->code)
+    if (resp_reader_error(rr)->code && err->code == 0)
         rs_fail(err, RS_E_PROTO, "%s", resp_reader_error(rr)->msg);
 out:
     resp_reader_free(rr);
@@ -828,6 +843,8 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
         rs_fail(err, RS_E_NOMEM, "cannot start the network thread");
         goto out;
     }
+    if (o->on_up)
+        o->on_up(o->ud, hs->kind == SYNC_FULL ? "full" : hs->kind == SYNC_CONTINUE ? "continue" : "sync");
     if (hs->kind == SYNC_FULL)
         log_msg(RS_LOG_INFO, "full resync from the master: replid %s offset %lld",
                 hs->replid, (long long)hs->offset);

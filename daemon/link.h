@@ -25,6 +25,11 @@ struct link_opts {
     int connect_timeout_ms;    /* TCP connect and each handshake reply (5000) */
     const char *spool_dir;     /* where the spool's unlinked file lives */
     struct apply_opts apply;
+    /* Called once per session when the master accepted PSYNC/SYNC, with
+     * "full", "continue" or "sync"; may be NULL. main.c logs that the link
+     * is back and resets its backoff. */
+    void (*on_up)(void *ud, const char *how);
+    void *ud;
 };
 
 /*

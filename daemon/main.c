@@ -274,13 +274,59 @@ static void nap(int64_t ms)
     }
 }
 
+/* Reconnection state: one log line per change, not one per retry. A
+ * streak of failures ends only with a session that stayed up a while, so
+ * a fault that recurs right after each PSYNC (a corrupt payload or
+ * stream) logs its reason and "back" once, not once per retry. */
+struct retry {
+    int attempts;          /* failed sessions in this streak */
+    int announced;         /* "back" logged in this streak */
+    int64_t backoff;       /* ms, capped exponential */
+    char last[256];        /* reason last logged */
+    int64_t up_at;         /* when the master last accepted us, 0: not this session */
+};
+
+/* link.c: the master accepted PSYNC/SYNC. */
+static void on_link_up(void *ud, const char *how)
+{
+    struct retry *rt = ud;
+
+    if (rt->attempts > 0 && !rt->announced)
+        log_msg(RS_LOG_INFO, "link to the master is back after %d attempt%s (%s)",
+                rt->attempts, rt->attempts == 1 ? "" : "s", how);
+    rt->announced = rt->attempts > 0;
+    rt->up_at = rs_mono_ms();
+}
+
+/* A session ended with 'reason': log it if it is news, and sleep. */
+static void retry_after(struct retry *rt, const char *reason)
+{
+    /* A session that streamed for a while ends the streak. */
+    if (rt->up_at && rs_mono_ms() - rt->up_at > 1000) {
+        rt->attempts = 0;
+        rt->announced = 0;
+        rt->backoff = 0;
+        rt->last[0] = '\0';
+    }
+    rt->up_at = 0;
+    rt->attempts++;
+    if (strcmp(rt->last, reason) != 0) {
+        log_msg(RS_LOG_WARN, "%s; reconnecting (attempt %d)", reason, rt->attempts);
+        snprintf(rt->last, sizeof(rt->last), "%s", reason);
+        rt->announced = 0;
+    }
+    rt->backoff = rt->backoff ? rt->backoff * 2 : 500;
+    if (rt->backoff > 30000)
+        rt->backoff = 30000;
+    nap(rt->backoff / 2 + rand() % (rt->backoff / 2 + 1));
+}
+
 static int run_daemon(struct options *o)
 {
     struct rs_error err = { 0 };
     struct sink *sink = sink_open("sqlite", o->sqlite, &err);
     char *dir = dir_of(o->sqlite);
-    char last[256] = "";
-    int64_t backoff = 0;
+    struct retry rt = { 0 };
     int rc = 0;
 
     if (sink == NULL || dir == NULL) {
@@ -291,11 +337,11 @@ static int run_daemon(struct options *o)
     }
     o->link.spool_dir = dir;
     sink->stop = &stop_requested;   /* a lock wait in the sink ends on SIGTERM */
+    o->link.on_up = on_link_up;
+    o->link.ud = &rt;
     log_msg(RS_LOG_INFO, "redsink %s mirroring %s:%d into '%s'", PACKAGE_VERSION,
             o->link.host, o->link.port, o->sqlite);
     while (!stop_requested) {
-        int64_t started = rs_mono_ms();
-
         rs_error_clear(&err);
         if (link_run(&o->link, sink, &stop_requested, &err) == 0)
             break;
@@ -317,18 +363,7 @@ static int run_daemon(struct options *o)
             rc = 1;
             break;
         }
-        /* One line per change of reason, not one per retry. */
-        if (strcmp(last, err.msg) != 0) {
-            log_msg(RS_LOG_WARN, "%s; reconnecting", err.msg);
-            snprintf(last, sizeof(last), "%s", err.msg);
-        }
-        /* A session that ran for a while resets the backoff. */
-        if (rs_mono_ms() - started > 30000)
-            backoff = 0;
-        backoff = backoff ? backoff * 2 : 500;
-        if (backoff > 30000)
-            backoff = 30000;
-        nap(backoff / 2 + rand() % (backoff / 2 + 1));
+        retry_after(&rt, err.msg);
     }
     if (stop_requested)
         log_msg(RS_LOG_INFO, "stopped");

@@ -13,6 +13,15 @@ handshake, then behaves by MODE:
                only after the replica's first REPLCONF ACK (as Redis does)
   badcrc       like psync, with one byte of the RDB's body inverted
   truncate     like psync, but the link is closed halfway through the RDB
+  loading, nomasterlink, masterdown
+               the first connection's PSYNC gets -LOADING / -NOMASTERLINK /
+               -MASTERDOWN (transient), later ones behave like psync
+  noauth       PSYNC -> "-NOAUTH Authentication required." (every time)
+  noperm       PSYNC -> "-NOPERM ..." (every time)
+  wrongpass    AUTH -> "-WRONGPASS ..." (every time)
+  continue     first connection like psync, closed once the replica ACKed the
+               whole stream; later PSYNC <id> <off> -> "+CONTINUE <NEWID>" and
+               "SET fake:key2 world"
 Every command received is appended to PORTFILE.log, one line each.
 """
 import os
@@ -24,6 +33,11 @@ portfile, mode, rdbfile = sys.argv[1:4]
 stream = open(sys.argv[4], "rb").read() if len(sys.argv) > 4 else b""
 rdb = open(rdbfile, "rb").read()
 REPLID = b"0123456789abcdef0123456789abcdef01234567"
+NEWID = b"fedcba9876543210fedcba9876543210fedcba98"
+TRANSIENT = {"loading": b"-LOADING Redis is loading the dataset in memory\r\n",
+             "nomasterlink": b"-NOMASTERLINK Can't SYNC while not connected with my master\r\n",
+             "masterdown": b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n"}
+connections = 0
 log = open(portfile + ".log", "a")
 
 
@@ -59,7 +73,9 @@ def read_command(conn, buf):
 
 
 def serve(conn):
+    global connections
     buf = b""
+    connections += 1
     while True:
         args, buf = read_command(conn, buf)
         if args is None:
@@ -74,7 +90,26 @@ def serve(conn):
                 continue
             conn.sendall(b"-ERR unknown command 'REPLCONF'\r\n" if mode == "sync-only" else b"+OK\r\n")
         elif name == b"AUTH":
-            conn.sendall(b"+OK\r\n")
+            conn.sendall(b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+                         if mode == "wrongpass" else b"+OK\r\n")
+        elif name == b"PSYNC" and mode in TRANSIENT and connections == 1:
+            conn.sendall(TRANSIENT[mode])
+            return
+        elif name == b"PSYNC" and mode == "noauth":
+            conn.sendall(b"-NOAUTH Authentication required.\r\n")
+            return
+        elif name == b"PSYNC" and mode == "noperm":
+            conn.sendall(b"-NOPERM this user has no permissions to run the 'psync' command\r\n")
+            return
+        elif name == b"PSYNC" and mode == "continue" and args[1] != b"?":
+            conn.sendall(b"+CONTINUE " + NEWID + b"\r\n")
+            conn.sendall(b"*3\r\n$3\r\nSET\r\n$8\r\nfake:key\r\n$5\r\nworld\r\n")
+            while True:
+                args, buf = read_command(conn, buf)
+                if args is None:
+                    return
+                log.write(" ".join(a.decode(errors="replace") for a in args) + "\n")
+                log.flush()
         elif name == b"PSYNC" and mode == "sync-only":
             conn.sendall(b"-ERR unknown command 'PSYNC'\r\n")
         elif name in (b"PSYNC", b"SYNC"):
@@ -109,12 +144,15 @@ def serve(conn):
             return
         conn.sendall(bytes(body))
     conn.sendall(stream)
+    end = b"%d" % (100 + len(stream))
     while True:
         args, buf = read_command(conn, buf)
         if args is None:
             return
         log.write(" ".join(a.decode(errors="replace") for a in args) + "\n")
         log.flush()
+        if mode == "continue" and args[:3] == [b"REPLCONF", b"ACK", end]:
+            return
 
 
 srv = socket.socket()
