@@ -83,6 +83,11 @@ struct session {
     char tail[MARK_LEN];             /* last bytes of a diskless payload */
     uint64_t payload_seen;
     uint64_t stream_seen;            /* stream bytes received after the payload */
+
+    /* session thread private */
+    const struct link_opts *opts;
+    int64_t start_offset;            /* committed offset when streaming began */
+    int progress_told;               /* on_up(..., "progress") was called */
 };
 
 /* ------------------------------------------------------------------ */
@@ -721,6 +726,11 @@ static int stream_loop(struct session *s, struct applier *a, volatile sig_atomic
                 break;
             }
             publish_ack(s, apply_committed(a), 0);
+            if (!s->progress_told && apply_committed(a)->offset > s->start_offset) {
+                s->progress_told = 1;
+                if (s->opts->on_up)
+                    s->opts->on_up(s->opts->ud, "progress");
+            }
         }
     }
     if (*stop && apply_flush(a) == 0)
@@ -772,6 +782,8 @@ static int session_run(struct session *s, const struct link_opts *o, struct sink
     }
     sink->ops->set_state(sink, "streaming", NULL);
     log_msg(RS_LOG_INFO, "streaming from the master");
+    s->opts = o;
+    s->start_offset = apply_committed(a)->offset;
     rc = stream_loop(s, a, stop, buf, buf + rest_off, rest_len, err);
 out:
     apply_free(a);

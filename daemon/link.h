@@ -26,8 +26,9 @@ struct link_opts {
     const char *spool_dir;     /* where the spool's unlinked file lives */
     struct apply_opts apply;
     /* Called once per session when the master accepted PSYNC/SYNC, with
-     * "full", "continue" or "sync"; may be NULL. main.c logs that the link
-     * is back and resets its backoff. */
+     * "full", "continue" or "sync", and once more with "progress" at the
+     * session's first commit of stream data; may be NULL. main.c logs that
+     * the link is back, and ends its streak of failures on progress. */
     void (*on_up)(void *ud, const char *how);
     void *ud;
 };

@@ -284,6 +284,7 @@ struct retry {
     int64_t backoff;       /* ms, capped exponential */
     char last[256];        /* reason last logged */
     int64_t up_at;         /* when the master last accepted us, 0: not this session */
+    int progressed;        /* this session committed stream data */
 };
 
 /* link.c: the master accepted PSYNC/SYNC. */
@@ -291,6 +292,10 @@ static void on_link_up(void *ud, const char *how)
 {
     struct retry *rt = ud;
 
+    if (strcmp(how, "progress") == 0) {
+        rt->progressed = 1;
+        return;
+    }
     if (rt->attempts > 0 && !rt->announced)
         log_msg(RS_LOG_INFO, "link to the master is back after %d attempt%s (%s)",
                 rt->attempts, rt->attempts == 1 ? "" : "s", how);
@@ -301,14 +306,16 @@ static void on_link_up(void *ud, const char *how)
 /* A session ended with 'reason': log it if it is news, and sleep. */
 static void retry_after(struct retry *rt, const char *reason)
 {
-    /* A session that streamed for a while ends the streak. */
-    if (rt->up_at && rs_mono_ms() - rt->up_at > 1000) {
+    /* A session that committed stream data, or stayed up a while, ends
+     * the streak. */
+    if (rt->progressed || (rt->up_at && rs_mono_ms() - rt->up_at > 1000)) {
         rt->attempts = 0;
         rt->announced = 0;
         rt->backoff = 0;
         rt->last[0] = '\0';
     }
     rt->up_at = 0;
+    rt->progressed = 0;
     rt->attempts++;
     if (strcmp(rt->last, reason) != 0) {
         log_msg(RS_LOG_WARN, "%s; reconnecting (attempt %d)", reason, rt->attempts);
