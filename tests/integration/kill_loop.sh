@@ -51,7 +51,9 @@ set_diskless() {
     DISKLESS=$d
 }
 no_temp_files() {  # only the database and its WAL files beside the mirror
-    local extra; extra=$(ls -A "$mdir" | grep -v -x -e mirror.db -e mirror.db-wal -e mirror.db-shm)
+    local extra
+    [ -d "$mdir" ] || { fail "$1: $mdir is gone"; return; }
+    extra=$(ls -A "$mdir" | grep -v -x -e mirror.db -e mirror.db-wal -e mirror.db-shm)
     if [ -z "$extra" ]; then ok "$1: no temp files beside the mirror ($(ls -A "$mdir" | tr '\n' ' '))"
     else fail "$1: leftover files beside the mirror: $extra"; fi
 }
