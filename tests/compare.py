@@ -7,6 +7,8 @@ Subcommands (all exit 0 on success, 1 on a mismatch or failure):
   load HOST PORT DATASET [SEED]         write a dataset (see DATASETS) to the master
   cmd HOST PORT ARG...                  run one command, print the reply
   wait HOST PORT N MS                   write a marker, then WAIT N MS; fail unless >= N
+  compare-redis-pipelined HOST PORT DB.sqlite   compare-redis, pipelined (big keyspaces)
+  workload-loop HOST PORT SEED STOP_FILE MAX_SECONDS   random writes until STOP_FILE exists
 
 Only the standard library: a small binary-safe RESP client is below.
 The views are read exactly as a user would read them; each value must be
@@ -600,6 +602,75 @@ def run_workload(r, seed, n, families):
     return w.max_expire
 
 
+
+# --------------------------------------------------------------------------
+# Pipelined reads of a big keyspace, and a background workload (kill_loop.sh)
+
+def model_from_redis_pipelined(r, batch=500):
+    """model_from_redis, with the per-key commands pipelined in batches:
+    the same model, fast enough for a DEBUG POPULATE'd keyspace."""
+    model = {}
+    info = r("INFO", "keyspace").decode()
+    dbs = [int(l.split(":")[0][2:]) for l in info.splitlines() if l.startswith("db")]
+    for db in dbs:
+        r("SELECT", db)
+        cursor, keys = b"0", []
+        while True:
+            cursor, got = r("SCAN", cursor, "COUNT", 1000)
+            keys.extend(got)
+            if cursor == b"0":
+                break
+        for i in range(0, len(keys), batch):
+            ks = keys[i:i + batch]
+            meta = r.pipeline([c for k in ks for c in (("TYPE", k), ("PEXPIRETIME", k))])
+            cmds, kept = [], []
+            for j, k in enumerate(ks):
+                t, exp = meta[2 * j], meta[2 * j + 1]
+                c = {"string": ("GET", k), "list": ("LRANGE", k, 0, -1), "set": ("SMEMBERS", k),
+                     "zset": ("ZRANGE", k, 0, -1, "WITHSCORES"), "hash": ("HGETALL", k),
+                     "stream": ("XRANGE", k, "-", "+")}.get(t)
+                if c is not None:
+                    cmds.append(c)
+                    kept.append((k, t, None if exp < 0 else exp))
+            for (k, t, exp), v in zip(kept, r.pipeline(cmds)):
+                if t == "list":
+                    v = tuple(v)
+                elif t == "set":
+                    v = frozenset(v)
+                elif t == "zset":
+                    v = {v[n]: float(v[n + 1]) for n in range(0, len(v), 2)}
+                elif t == "hash":
+                    v = {v[n]: (v[n + 1], None) for n in range(0, len(v), 2)}
+                elif t == "stream":
+                    v = tuple((e[0].decode(), tuple((e[1][n], e[1][n + 1])
+                                                    for n in range(0, len(e[1]), 2))) for e in v)
+                model[(db, k)] = (t, exp, v)
+    r("SELECT", 0)
+    return model
+
+
+def workload_loop(r, seed, stop_file, max_seconds, multi_every=5):
+    """run_workload in rounds (seed, seed+1, ...) until stop_file exists or
+    max_seconds pass, with a MULTI/EXEC block of 2-30 random commands after
+    every multi_every rounds. Returns (rounds, latest short expiry in unix ms)."""
+    end = time.time() + max_seconds
+    rng = random.Random(seed)
+    w = Workload(rng, ["string", "keys", "list", "hash", "set", "zset", "stream", "script"])
+    fams = ["string", "keys", "list", "hash", "set", "zset", "stream", "script"]
+    n, max_exp = 0, 0
+    while not os.path.exists(stop_file) and time.time() < end:
+        max_exp = max(max_exp, run_workload(r, seed * 1000 + n, rng.randrange(20, 200), fams))
+        n += 1
+        if n % multi_every == 0:
+            block = [("SELECT", rng.choice([0, 1, 2])), ("MULTI",)]
+            block += [c for c in (w.command() for _ in range(rng.randrange(2, 30)))
+                      if c[0] != "DUMPRESTORE"]
+            block.append(("EXEC",))
+            r.pipeline(block)
+            max_exp = max(max_exp, w.max_expire)
+    return n, max_exp
+
+
 DATASETS = {"all-types": dataset_all_types, "stream-ops": dataset_stream_ops,
             "flushall": dataset_flushall}
 
@@ -623,6 +694,15 @@ def main(argv):
             r = Redis(argv[2], argv[3])
             return report(model_from_redis(r), model_from_sqlite(argv[4]),
                           "mirror %s equals the master" % argv[4])
+        if cmd == "compare-redis-pipelined":
+            r = Redis(argv[2], argv[3])
+            return report(model_from_redis_pipelined(r), model_from_sqlite(argv[4]),
+                          "mirror %s equals the master" % argv[4])
+        if cmd == "workload-loop":
+            # workload-loop HOST PORT SEED STOP_FILE MAX_SECONDS: prints "ROUNDS MAX_EXPIRE_MS"
+            print("%d %d" % workload_loop(Redis(argv[2], argv[3]), int(argv[4]), argv[5],
+                                          float(argv[6])))
+            return 0
         if cmd == "compare-expected":
             actual = model_from_sqlite(argv[3])
             if len(argv) > 5 and argv[4] == "--ignore":
