@@ -5,8 +5,7 @@
 # error (disk full, the file deleted or replaced), resuming correctly once
 # the cause is gone.
 #
-# Not tested here: SQLITE_IOERR (needs fault injection, e.g. a
-# device-mapper "error" target); it takes the same fatal path as disk full.
+# A disk I/O error (SQLITE_IOERR) is injected in tests/integration/io_error.sh.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 MNT=""
