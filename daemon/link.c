@@ -17,7 +17,7 @@
  * stream_loop().
  */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
+#include "rsconfig.h"
 #endif
 #include <errno.h>
 #include <fcntl.h>

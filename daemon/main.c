@@ -8,7 +8,7 @@
  * what runs and when to retry.
  */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
+#include "rsconfig.h"
 #endif
 #include <errno.h>
 #include <fcntl.h>

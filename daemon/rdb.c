@@ -22,7 +22,7 @@
  * Start reading at rdb_parser_feed(), then st_opcode().
  */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
+#include "rsconfig.h"
 #endif
 
 #include <limits.h>

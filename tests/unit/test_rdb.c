@@ -13,7 +13,7 @@
  * compares them; tests/unit/rdb_fixtures.sh drives it).
  */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
+#include "rsconfig.h"
 #endif
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1   /* memmem */
