@@ -39,6 +39,7 @@
 #include "rdb.h"
 #include "resp.h"
 #include "spool.h"
+#include "tls.h"
 
 #define MARK_LEN 40          /* RDB_EOF_MARK_SIZE */
 #define CHUNK (64 * 1024)
@@ -58,7 +59,7 @@ struct hs_result {
 
 /* State shared by the two threads of a session. */
 struct session {
-    int fd;
+    struct conn *conn;               /* the master, plain or TLS */
     int wake[2];                     /* session -> network: "ACK now" / "stop" */
     struct spool *spool;
     int timeout_ms;
@@ -94,35 +95,15 @@ struct session {
 /* Handshake                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Send one command and check its reply. Returns 0, or -1 with err set. */
-static int hs_command(redisContext *c, int argc, const char **argv, const char *what,
-                      int fatal_errors, struct rs_error *err)
-{
-    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
-    int rc = 0;
-
-    if (r == NULL)
-        return rs_fail(err, RS_E_IO, "%s: %s", what, c->errstr[0] ? c->errstr : "no reply");
-    if (r->type == REDIS_REPLY_ERROR) {
-        if (strncmp(r->str, "LOADING", 7) == 0 || strncmp(r->str, "MASTERDOWN", 10) == 0)
-            rc = rs_fail(err, RS_E_PROTO, "%s: master not ready: %s", what, r->str);
-        else if (fatal_errors)
-            rc = rs_fail(err, RS_E_AUTH, "%s refused: %s", what, r->str);
-        else
-            log_msg(RS_LOG_DEBUG, "%s: master answered %s (ignored)", what, r->str);
-    }
-    freeReplyObject(r);
-    return rc;
-}
-
-/* Read one line ending in "\n" from the socket, skipping empty
- * keep-alive lines. Bytes after it stay in hs->rest. */
-static int hs_read_line(int fd, struct hs_result *hs, char *line, size_t cap, int timeout_ms,
-                        struct rs_error *err)
+/* Read one line ending in "\n" from the master, skipping empty
+ * keep-alive lines, waiting at most timeout_ms for each read. Bytes after
+ * it stay in hs->rest. 'what' names the command in a timeout message. */
+static int hs_read_line(struct conn *c, struct hs_result *hs, char *line, size_t cap,
+                        int timeout_ms, const char *what, struct rs_error *err)
 {
     for (;;) {
         char *nl = memchr(hs->rest, '\n', hs->rest_len);
-        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
         ssize_t n;
 
         if (nl != NULL) {
@@ -143,36 +124,77 @@ static int hs_read_line(int fd, struct hs_result *hs, char *line, size_t cap, in
         }
         if (hs->rest_len >= sizeof(hs->rest))
             return rs_fail(err, RS_E_PROTO, "reply line from the master too long");
-        /* Each keep-alive newline restarts the clock, as in Redis. */
-        if (poll(&pfd, 1, timeout_ms) == 0)
-            return rs_fail(err, RS_E_IO, "timeout waiting for the master's reply to PSYNC");
-        n = read(fd, hs->rest + hs->rest_len, sizeof(hs->rest) - hs->rest_len);
+        /* Each keep-alive newline restarts the clock, as in Redis. TLS may
+         * hold decrypted bytes the socket no longer shows. */
+        if (c->want_write)
+            pfd.events = POLLOUT;
+        if (!conn_pending(c) && poll(&pfd, 1, timeout_ms) == 0)
+            return rs_fail(err, RS_E_IO, "timeout waiting for the master's reply to %s", what);
+        n = conn_read(c, hs->rest + hs->rest_len, sizeof(hs->rest) - hs->rest_len);
         if (n == 0)
             return rs_fail(err, RS_E_IO, "connection closed by the master during the handshake");
         if (n < 0 && errno != EINTR && errno != EAGAIN)
-            return rs_fail(err, RS_E_IO, "cannot read from the master: %s", strerror(errno));
+            return rs_fail(err, RS_E_IO, "cannot read from the master: %s", c->err);
         if (n > 0)
             hs->rest_len += (size_t)n;
     }
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+/* Send one command as a RESP array. 0, or -1 with err set. */
+static int hs_send(struct conn *c, int argc, const char **argv, int timeout_ms,
+                   struct rs_error *err)
 {
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
+    char buf[1024];
+    size_t len = (size_t)snprintf(buf, sizeof(buf), "*%d\r\n", argc);
 
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
+    for (int i = 0; i < argc; i++) {
+        size_t al = strlen(argv[i]);
+        int n = snprintf(buf + len, sizeof(buf) - len, "$%zu\r\n", al);
+
+        if (n < 0 || len + (size_t)n + al + 2 > sizeof(buf))
+            return rs_fail(err, RS_E_CONFIG, "%s: arguments too long", argv[0]);
+        len += (size_t)n;
+        memcpy(buf + len, argv[i], al);
+        memcpy(buf + len + al, "\r\n", 2);
+        len += al + 2;
     }
+    if (conn_write_all(c, buf, len, timeout_ms) != 0)
+        return rs_fail(err, RS_E_IO, "%s: cannot write to the master: %s", argv[0], c->err);
+    return 0;
+}
+
+/* Send one command and read its one-line reply into 'line'. */
+static int hs_roundtrip(struct conn *c, struct hs_result *hs, int argc, const char **argv,
+                        const char *what, int timeout_ms, char *line, size_t cap,
+                        struct rs_error *err)
+{
+    if (hs_send(c, argc, argv, timeout_ms, err) != 0)
+        return -1;
+    return hs_read_line(c, hs, line, cap, timeout_ms, what, err);
+}
+
+/* Send one command and check its reply. Returns 0, or -1 with err set. */
+static int hs_command(struct conn *c, struct hs_result *hs, int argc, const char **argv,
+                      const char *what, int fatal_errors, int timeout_ms, struct rs_error *err)
+{
+    char line[512];
+    const char *msg = line + 1;
+
+    if (hs_roundtrip(c, hs, argc, argv, what, timeout_ms, line, sizeof(line), err) != 0)
+        return -1;
+    if (line[0] != '-')
+        return 0;
+    if (strncmp(msg, "LOADING", 7) == 0 || strncmp(msg, "MASTERDOWN", 10) == 0)
+        return rs_fail(err, RS_E_PROTO, "%s: master not ready: %s", what, msg);
+    if (fatal_errors)
+        return rs_fail(err, RS_E_AUTH, "%s refused: %s", what, msg);
+    log_msg(RS_LOG_DEBUG, "%s: master answered %s (ignored)", what, msg);
     return 0;
 }
 
 /* Interpret the reply to PSYNC; fall back to SYNC on "unknown command". */
-static int hs_psync_reply(int fd, const char *line, struct hs_result *hs, struct rs_error *err)
+static int hs_psync_reply(struct conn *c, const char *line, struct hs_result *hs,
+                          int timeout_ms, struct rs_error *err)
 {
     if (strncmp(line, "+FULLRESYNC ", 12) == 0) {
         long long off;
@@ -196,8 +218,8 @@ static int hs_psync_reply(int fd, const char *line, struct hs_result *hs, struct
     if (strncasecmp(line, "-ERR unknown command", 20) == 0) {
         log_msg(RS_LOG_WARN, "master does not know PSYNC (Redis < 2.8): using SYNC, "
                 "every reconnection will be a full sync");
-        if (write_all(fd, "SYNC\r\n", 6) != 0)
-            return rs_fail(err, RS_E_IO, "cannot send SYNC: %s", strerror(errno));
+        if (conn_write_all(c, "SYNC\r\n", 6, timeout_ms) != 0)
+            return rs_fail(err, RS_E_IO, "cannot send SYNC: %s", c->err);
         hs->kind = SYNC_OLD;
         hs->replid[0] = '\0';
         hs->offset = 0;
@@ -212,7 +234,7 @@ static int hs_psync_reply(int fd, const char *line, struct hs_result *hs, struct
     return rs_fail(err, RS_E_PROTO, "unexpected reply to PSYNC: '%.200s'", line);
 }
 
-static int handshake(redisContext *c, const struct link_opts *o, const struct repl_pos *pos,
+static int handshake(struct conn *c, const struct link_opts *o, const struct repl_pos *pos,
                      struct hs_result *hs, struct rs_error *err)
 {
     char port[16], psync_off[32], line[512];
@@ -220,29 +242,27 @@ static int handshake(redisContext *c, const struct link_opts *o, const struct re
     const char *lp[] = { "REPLCONF", "listening-port", port };
     const char *capa[] = { "REPLCONF", "capa", "eof", "capa", "psync2" };
     const char *psync[3] = { "PSYNC", "?", "-1" };
-    redisReply *r;
+    int tmo = o->connect_timeout_ms;
 
-    /* PING: NOAUTH/NOPERM mean "authenticate first" and are fine. */
-    r = redisCommandArgv(c, 1, ping, NULL);
-    if (r == NULL)
-        return rs_fail(err, RS_E_IO, "PING: %s", c->errstr[0] ? c->errstr : "no reply");
-    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOAUTH", 6) != 0 &&
-        strncmp(r->str, "NOPERM", 6) != 0 && strstr(r->str, "operation not permitted") == NULL) {
-        rs_fail(err, RS_E_PROTO, "PING: master answered %s", r->str);
-        freeReplyObject(r);
+    /* Every reply before PSYNC's is one line (+OK, +PONG, -ERR ...): read
+     * them ourselves, the same way over TCP and TLS. */
+    hs->rest_len = 0;
+    if (hs_roundtrip(c, hs, 1, ping, "PING", tmo, line, sizeof(line), err) != 0)
         return -1;
-    }
-    freeReplyObject(r);
+    /* PING: NOAUTH/NOPERM mean "authenticate first" and are fine. */
+    if (line[0] == '-' && strncmp(line + 1, "NOAUTH", 6) != 0 &&
+        strncmp(line + 1, "NOPERM", 6) != 0 && strstr(line, "operation not permitted") == NULL)
+        return rs_fail(err, RS_E_PROTO, "PING: master answered %s", line + 1);
 
     if (o->password) {
         const char *auth[] = { "AUTH", o->user ? o->user : o->password, o->password };
 
-        if (hs_command(c, o->user ? 3 : 2, auth, "AUTH", 1, err) != 0)
+        if (hs_command(c, hs, o->user ? 3 : 2, auth, "AUTH", 1, tmo, err) != 0)
             return -1;
     }
     snprintf(port, sizeof(port), "%d", o->listening_port);
-    if (hs_command(c, 3, lp, "REPLCONF listening-port", 0, err) != 0 ||
-        hs_command(c, 5, capa, "REPLCONF capa", 0, err) != 0)
+    if (hs_command(c, hs, 3, lp, "REPLCONF listening-port", 0, tmo, err) != 0 ||
+        hs_command(c, hs, 5, capa, "REPLCONF capa", 0, tmo, err) != 0)
         return -1;
 
     if (pos->replid[0] && pos->offset >= 0) {
@@ -250,19 +270,14 @@ static int handshake(redisContext *c, const struct link_opts *o, const struct re
         psync[1] = pos->replid;
         psync[2] = psync_off;
     }
-    /* PSYNC's reply and what follows are not RESP replies hiredis could
-     * read (keep-alive newlines, the raw payload): send it through
-     * hiredis' buffer, then read the socket ourselves. */
-    if (redisAppendCommandArgv(c, 3, psync, NULL) != REDIS_OK)
-        return rs_fail(err, RS_E_NOMEM, "cannot build PSYNC");
-    for (int done = 0; !done;)
-        if (redisBufferWrite(c, &done) != REDIS_OK)
-            return rs_fail(err, RS_E_IO, "cannot send PSYNC: %s", c->errstr);
-    log_msg(RS_LOG_INFO, "sent PSYNC %s %s", psync[1], psync[2]);
-    hs->rest_len = 0;
-    if (hs_read_line(c->fd, hs, line, sizeof(line), o->timeout_ms, err) != 0)
+    /* What follows PSYNC's reply is not RESP (keep-alive newlines, the
+     * raw payload): the bytes read with the reply stay in hs->rest. */
+    if (hs_send(c, 3, psync, tmo, err) != 0)
         return -1;
-    return hs_psync_reply(c->fd, line, hs, err);
+    log_msg(RS_LOG_INFO, "sent PSYNC %s %s", psync[1], psync[2]);
+    if (hs_read_line(c, hs, line, sizeof(line), o->timeout_ms, "PSYNC", err) != 0)
+        return -1;
+    return hs_psync_reply(c, line, hs, tmo, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -285,7 +300,7 @@ static int send_ack(struct session *s)
     int nl = snprintf(num, sizeof(num), "%lld", (long long)off);
     int n = snprintf(buf, sizeof(buf), "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%s\r\n", nl, num);
 
-    return write_all(s->fd, buf, (size_t)n);
+    return conn_write_all(s->conn, buf, (size_t)n, s->timeout_ms);
 }
 
 static int net_payload_end(struct session *s);
@@ -414,11 +429,17 @@ static void *net_main(void *arg)
         goto out;
     }
     while (!atomic_load(&s->stop_net)) {
-        struct pollfd pfd[2] = { { .fd = s->fd, .events = POLLIN }, { .fd = s->wake[0], .events = POLLIN } };
+        struct pollfd pfd[2] = { { .fd = s->conn->fd, .events = POLLIN },
+                                 { .fd = s->wake[0], .events = POLLIN } };
         int64_t now = rs_mono_ms();
         int wait = next_tick > now ? (int)(next_tick - now) : 0;
+        /* TLS: bytes already decrypted inside SSL do not make the socket
+         * readable, so do not wait for it then. */
+        int pending = conn_pending(s->conn);
 
-        if (poll(pfd, 2, wait) < 0 && errno != EINTR) {
+        if (s->conn->want_write)
+            pfd[0].events = POLLOUT;
+        if (poll(pfd, 2, pending ? 0 : wait) < 0 && errno != EINTR) {
             net_fail(s, RS_E_IO, "poll failed");
             break;
         }
@@ -432,8 +453,8 @@ static void *net_main(void *arg)
                 break;
             }
         }
-        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            ssize_t n = read(s->fd, buf, CHUNK);
+        if (pending || (pfd[0].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR))) {
+            ssize_t n = conn_read(s->conn, buf, CHUNK);
 
             if (n == 0 && s->phase == 1 && s->payload == PAYLOAD_LEN) {
                 snprintf(msg, sizeof(msg), "connection closed by the master during the "
@@ -453,7 +474,7 @@ static void *net_main(void *arg)
                 break;
             }
             if (n < 0 && errno != EINTR && errno != EAGAIN) {
-                snprintf(msg, sizeof(msg), "cannot read from the master: %s", strerror(errno));
+                snprintf(msg, sizeof(msg), "cannot read from the master: %s", s->conn->err);
                 net_fail(s, RS_E_IO, msg);
                 break;
             }
@@ -468,7 +489,8 @@ static void *net_main(void *arg)
             /* Before the snapshot has arrived, and with SYNC masters, a bare
              * newline keeps the master's timeout for us fresh; after it, the
              * committed offset. */
-            int rc = (s->phase == 2 && !s->old_master) ? send_ack(s) : write_all(s->fd, "\n", 1);
+            int rc = (s->phase == 2 && !s->old_master) ? send_ack(s)
+                     : conn_write_all(s->conn, "\n", 1, s->timeout_ms);
 
             if (rc != 0) {
                 net_fail(s, RS_E_IO, "cannot write to the master");
@@ -806,10 +828,12 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
     struct hs_result *hs = calloc(1, sizeof(*hs));
     struct repl_pos pos;
     redisContext *c = NULL;
+    struct conn conn;
     pthread_t tid;
     int rc = -1;
 
     memset(&s, 0, sizeof(s));
+    conn_init(&conn, -1);
     s.wake[0] = s.wake[1] = -1;
     pthread_mutex_init(&s.mu, NULL);
     if (hs == NULL) {
@@ -827,15 +851,21 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
                 c ? c->errstr : "out of memory");
         goto out;
     }
-    redisSetTimeout(c, tv);
     redisEnableKeepAlive(c);
-    if (handshake(c, o, &pos, hs, err) != 0)
+    /* hiredis only connects: from here on the socket is ours, and every
+     * wait is a poll() with its own timeout. */
+    conn_init(&conn, c->fd);
+    if (fcntl(conn.fd, F_SETFL, fcntl(conn.fd, F_GETFL) | O_NONBLOCK) != 0) {
+        rs_fail(err, RS_E_IO, "cannot set up the connection: %s", strerror(errno));
+        goto out;
+    }
+    if (o->tls.enabled &&
+        tls_connect(&conn, &o->tls, o->host, o->port, o->connect_timeout_ms, err) != 0)
+        goto out;
+    if (handshake(&conn, o, &pos, hs, err) != 0)
         goto out;
 
-    /* From here on the socket is ours: no receive timeout (poll decides). */
-    tv.tv_sec = tv.tv_usec = 0;
-    redisSetTimeout(c, tv);
-    s.fd = c->fd;
+    s.conn = &conn;
     s.timeout_ms = o->timeout_ms;
     s.old_master = hs->kind == SYNC_OLD;
     s.phase = hs->kind == SYNC_CONTINUE ? 2 : 0;
@@ -873,6 +903,7 @@ out:
     }
     spool_free(s.spool);
     pthread_mutex_destroy(&s.mu);
+    conn_release(&conn);
     if (c)
         redisFree(c);
     free(hs);

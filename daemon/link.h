@@ -14,6 +14,7 @@
 #include "apply.h"
 #include "common.h"
 #include "sink.h"
+#include "tls.h"
 
 struct link_opts {
     const char *host;
@@ -31,6 +32,8 @@ struct link_opts {
      * the link is back, and ends its streak of failures on progress. */
     void (*on_up)(void *ud, const char *how);
     void *ud;
+    /* TLS to the master (tls.h); tls.enabled 0: plain TCP. */
+    struct tls_opts tls;
 };
 
 /*

@@ -61,6 +61,13 @@ static void usage(FILE *out)
         "  --strict                 stop on a command redsink cannot apply\n"
         "  --timeout SECONDS        drop a silent master link after this (default 60)\n"
         "  --log-level LEVEL        error, warning, info (default) or debug\n"
+        "  --tls                    connect to the master with TLS\n"
+        "  --tls-ca-file FILE       CAs to verify the master with (default: the system's)\n"
+        "  --tls-ca-dir DIR         directory of CAs (c_rehash layout)\n"
+        "  --tls-cert-file FILE     client certificate, for a master that requires one\n"
+        "  --tls-key-file FILE      its private key\n"
+        "  --tls-server-name NAME   name to verify and send as SNI (default: the host)\n"
+        "  --tls-no-verify          do not verify the master's certificate\n"
         "  -h, --help               show this help\n"
         "  -V, --version            show the version\n");
 }
@@ -103,6 +110,13 @@ static int parse_args(int argc, char **argv, struct options *o)
         { "strict", no_argument, NULL, 'S' },
         { "timeout", required_argument, NULL, 't' },
         { "log-level", required_argument, NULL, 'l' },
+        { "tls", no_argument, NULL, 'T' },
+        { "tls-ca-file", required_argument, NULL, 1001 },
+        { "tls-ca-dir", required_argument, NULL, 1002 },
+        { "tls-cert-file", required_argument, NULL, 1003 },
+        { "tls-key-file", required_argument, NULL, 1004 },
+        { "tls-server-name", required_argument, NULL, 1005 },
+        { "tls-no-verify", no_argument, NULL, 1006 },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -139,6 +153,13 @@ static int parse_args(int argc, char **argv, struct options *o)
             }
             log_set_level((enum log_level)lvl);
             break;
+        case 'T': o->link.tls.enabled = 1; break;
+        case 1001: o->link.tls.ca_file = optarg; break;
+        case 1002: o->link.tls.ca_dir = optarg; break;
+        case 1003: o->link.tls.cert_file = optarg; break;
+        case 1004: o->link.tls.key_file = optarg; break;
+        case 1005: o->link.tls.server_name = optarg; break;
+        case 1006: o->link.tls.no_verify = 1; break;
         case 'h': usage(stdout); exit(0);
         case 'V': printf("redsink %s\n", PACKAGE_VERSION); exit(0);
         default:

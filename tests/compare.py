@@ -30,6 +30,15 @@ import time
 class Redis:
     def __init__(self, host, port):
         self.sock = socket.create_connection((host, int(port)), timeout=60)
+        # TLS when REDSINK_TEST_TLS_CA names the CA (tests/integration/tls.sh);
+        # REDSINK_TEST_TLS_CERT/_KEY: a client certificate
+        if os.environ.get("REDSINK_TEST_TLS_CA"):
+            import ssl
+            ctx = ssl.create_default_context(cafile=os.environ["REDSINK_TEST_TLS_CA"])
+            if os.environ.get("REDSINK_TEST_TLS_CERT"):
+                ctx.load_cert_chain(os.environ["REDSINK_TEST_TLS_CERT"],
+                                    os.environ.get("REDSINK_TEST_TLS_KEY"))
+            self.sock = ctx.wrap_socket(self.sock, server_hostname=host)
         self.buf = b""
         # the same variable redis-cli reads: the default user's password
         if os.environ.get("REDISCLI_AUTH"):
