@@ -15,6 +15,8 @@
 #include "common.h"
 #include "sink.h"
 
+struct status;
+
 struct link_opts {
     const char *host;
     int port;
@@ -31,6 +33,9 @@ struct link_opts {
      * the link is back, and ends its streak of failures on progress. */
     void (*on_up)(void *ud, const char *how);
     void *ud;
+    /* Where the link reports its state, offsets and I/O for the status
+     * endpoint and the status row (status.h); may be NULL. */
+    struct status *status;
 };
 
 /*
