@@ -629,7 +629,6 @@ static int load_payload(struct session *s, struct sink *sink, const struct hs_re
             nap_ms(20);
             status_load_tick(s->opts->status, ld.keys);
         }
-        status_load_tick(s->opts->status, ld.keys);
 
         if (*stop) {
             log_msg(RS_LOG_INFO, "stopped during the full sync: the previous mirror is kept");
@@ -645,6 +644,7 @@ static int load_payload(struct session *s, struct sink *sink, const struct hs_re
         used = payload_feed(s, &pr, buf, (size_t)n, err);
         if (used < 0)
             goto abort;
+        status_load_tick(s->opts->status, ld.keys);
         *rest_off = (size_t)used;
         *rest_len = (size_t)n - (size_t)used;
     }

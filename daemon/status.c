@@ -71,6 +71,7 @@ struct status {
     struct sink *sink;
     int64_t load_t0, next_tick, tick_keys, tick_at, row_at;
     int64_t row_committed, row_read;
+    int rate_final;            /* the full sync's overall speed is known */
 
     /* endpoint thread */
     int listen_fd;
@@ -135,6 +136,7 @@ void status_session(struct status *st, struct sink *sink, int full, int64_t base
     st->next_tick = now + TICK_MS;
     st->tick_keys = 0;
     st->row_at = 0;
+    st->rate_final = !full;
 }
 
 void status_received(struct status *st, uint64_t payload, uint64_t total, uint64_t stream)
@@ -708,11 +710,12 @@ void status_stream_tick(struct status *st, const struct sink_stats *stats)
         st->unknown_commands = stats->unknown_commands;
     }
     changed = st->committed != st->row_committed || st->read_offset != st->row_read;
-    if (st->full && st->load_t0 && st->keys_loaded > 0 && st->row_at == 0) {
+    if (!st->rate_final) {
         /* the first tick after a full sync: its overall speed */
         int64_t ms = now - st->load_t0;
 
         st->keys_per_sec = ms > 0 ? (double)st->keys_loaded * 1000.0 / (double)ms : 0;
+        st->rate_final = 1;
     }
     pthread_mutex_unlock(&st->mu);
     if (now < st->next_tick || (!changed && st->row_at && now - st->row_at < ROW_IDLE_MS))
@@ -772,7 +775,8 @@ static void print_row(const char *path, const struct sink_status_row *r,
     printf("master_replid:    %s\n", r->master_replid[0] ? r->master_replid : "(none)");
     printf("offset:           %lld\n", (long long)r->offset);
     if (r->read_offset >= 0)
-        printf("read_offset:      %lld\n", (long long)r->read_offset);
+        printf("read_offset:      %lld (at the last progress update)\n",
+               (long long)(r->read_offset > r->offset ? r->read_offset : r->offset));
     printf("db:               %lld\n", (long long)r->db);
     printf("last update:      %s\n", age(a1, sizeof(a1), r->updated_at));
     printf("last ACK:         %s\n", age(a2, sizeof(a2), r->last_ack_at));

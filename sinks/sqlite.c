@@ -702,7 +702,9 @@ static int sq_commit(struct sink *s, const struct repl_pos *pos, const struct si
     rc |= sqlite3_bind_int64(st, 2, pos->offset);
     rc |= sqlite3_bind_int(st, 3, pos->db);
     if (stats) {
-        rc |= sqlite3_bind_int64(st, 4, stats->keys_loaded);
+        /* The applier does not load keys: 0 keeps the last full sync's count. */
+        if (stats->keys_loaded > 0)
+            rc |= sqlite3_bind_int64(st, 4, stats->keys_loaded);
         rc |= sqlite3_bind_int64(st, 5, stats->commands_applied);
         rc |= sqlite3_bind_int64(st, 6, stats->unknown_commands);
     }
