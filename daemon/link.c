@@ -39,6 +39,7 @@
 #include "rdb.h"
 #include "resp.h"
 #include "spool.h"
+#include "status.h"
 #include "tls.h"
 
 #define MARK_LEN 40          /* RDB_EOF_MARK_SIZE */
@@ -300,6 +301,7 @@ static int send_ack(struct session *s)
     int nl = snprintf(num, sizeof(num), "%lld", (long long)off);
     int n = snprintf(buf, sizeof(buf), "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%s\r\n", nl, num);
 
+    status_acked(s->opts->status);
     return conn_write_all(s->conn, buf, (size_t)n, s->timeout_ms);
 }
 
@@ -482,6 +484,8 @@ static void *net_main(void *arg)
                 last_rx = rs_mono_ms();
                 if (net_consume(s, buf, (size_t)n) != 0)
                     break;
+                status_received(s->opts->status, s->payload_seen,
+                                s->payload == PAYLOAD_LEN ? s->payload_len : 0, s->stream_seen);
             }
         }
         now = rs_mono_ms();
@@ -523,6 +527,7 @@ out:
 static void publish_ack(struct session *s, const struct repl_pos *committed, int now)
 {
     atomic_store(&s->ack_offset, committed->offset < 0 ? 0 : committed->offset);
+    status_committed(s->opts->status, committed);
     if (now) {
         atomic_store(&s->ack_now, 1);
         (void)!write(s->wake[1], "a", 1);
@@ -634,6 +639,7 @@ static int load_payload(struct session *s, struct sink *sink, const struct hs_re
     }
     ld.parser = pr.parser;
     sink->ops->set_state(sink, "syncing", "receiving and loading the snapshot");
+    status_set_state(s->opts->status, "syncing");
     if (sink->ops->load_begin(sink) != 0) {
         rs_fail(err, sink->err.code, "%s", sink->err.msg);
         goto out;
@@ -641,8 +647,10 @@ static int load_payload(struct session *s, struct sink *sink, const struct hs_re
     while (!pr.done) {
         ssize_t n = spool_read(s->spool, buf, CHUNK, 200), used;
 
-        while (hold && n > 0 && access(hold, F_OK) == 0 && !*stop)
+        while (hold && n > 0 && access(hold, F_OK) == 0 && !*stop) {
             nap_ms(20);
+            status_load_tick(s->opts->status, ld.keys);
+        }
 
         if (*stop) {
             log_msg(RS_LOG_INFO, "stopped during the full sync: the previous mirror is kept");
@@ -658,6 +666,7 @@ static int load_payload(struct session *s, struct sink *sink, const struct hs_re
         used = payload_feed(s, &pr, buf, (size_t)n, err);
         if (used < 0)
             goto abort;
+        status_load_tick(s->opts->status, ld.keys);
         *rest_off = (size_t)used;
         *rest_len = (size_t)n - (size_t)used;
     }
@@ -748,6 +757,7 @@ static int stream_loop(struct session *s, struct applier *a, volatile sig_atomic
                 break;
             }
             publish_ack(s, apply_committed(a), 0);
+            status_stream_tick(s->opts->status, apply_stats(a));
             if (!s->progress_told && apply_committed(a)->offset > s->start_offset) {
                 s->progress_told = 1;
                 if (s->opts->on_up)
@@ -803,6 +813,7 @@ static int session_run(struct session *s, const struct link_opts *o, struct sink
         goto out;
     }
     sink->ops->set_state(sink, "streaming", NULL);
+    status_set_state(o->status, "streaming");
     log_msg(RS_LOG_INFO, "streaming from the master");
     s->opts = o;
     s->start_offset = apply_committed(a)->offset;
@@ -835,6 +846,7 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
     memset(&s, 0, sizeof(s));
     conn_init(&conn, -1);
     s.wake[0] = s.wake[1] = -1;
+    s.opts = o;
     pthread_mutex_init(&s.mu, NULL);
     if (hs == NULL) {
         rs_fail(err, RS_E_NOMEM, "out of memory");
@@ -845,6 +857,7 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
         goto out;
     }
     sink->ops->set_state(sink, "connecting", NULL);
+    status_set_state(o->status, "connecting");
     c = redisConnectWithTimeout(o->host, o->port, tv);
     if (c == NULL || c->err) {
         rs_fail(err, RS_E_IO, "cannot connect to %s:%d: %s", o->host, o->port,
@@ -864,6 +877,8 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
         goto out;
     if (handshake(&conn, o, &pos, hs, err) != 0)
         goto out;
+    status_session(o->status, sink, hs->kind != SYNC_CONTINUE,
+                   hs->kind == SYNC_CONTINUE ? pos.offset : hs->kind == SYNC_FULL ? hs->offset : 0);
 
     s.conn = &conn;
     s.timeout_ms = o->timeout_ms;
@@ -897,6 +912,8 @@ out:
         rs_fail(err, RS_E_IO, "replication session ended");
     if (rc != 0)
         sink->ops->set_state(sink, "error", err->msg);
+    if (rc != 0)
+        status_set_state(o->status, "error");
     if (s.wake[0] >= 0) {
         close(s.wake[0]);
         close(s.wake[1]);

@@ -16,6 +16,8 @@
 #include "sink.h"
 #include "tls.h"
 
+struct status;
+
 struct link_opts {
     const char *host;
     int port;
@@ -34,6 +36,9 @@ struct link_opts {
     void *ud;
     /* TLS to the master (tls.h); tls.enabled 0: plain TCP. */
     struct tls_opts tls;
+    /* Where the link reports its state, offsets and I/O for the status
+     * endpoint and the status row (status.h); may be NULL. */
+    struct status *status;
 };
 
 /*

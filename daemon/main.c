@@ -26,6 +26,7 @@
 #include "log.h"
 #include "rdb.h"
 #include "sink.h"
+#include "status.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "dev"
@@ -50,6 +51,7 @@ static void usage(FILE *out)
     fprintf(out,
         "Usage: redsink [--master HOST:PORT] --sqlite PATH [options]\n"
         "       redsink import FILE.rdb --sqlite PATH\n"
+        "       redsink status --sqlite PATH\n"
         "       redsink --help | --version\n"
         "\n"
         "Attach to a Redis master as a replica and mirror its keyspace into SQLite.\n"
@@ -60,6 +62,9 @@ static void usage(FILE *out)
         "  --master-password PASS   password for AUTH\n"
         "  --strict                 stop on a command redsink cannot apply\n"
         "  --timeout SECONDS        drop a silent master link after this (default 60)\n"
+        "  --listening-port PORT    announce PORT to the master and answer PING/INFO/ROLE\n"
+        "                           on 127.0.0.1:PORT (default 0: none; Sentinel then\n"
+        "                           cannot reach redsink)\n"
         "  --log-level LEVEL        error, warning, info (default) or debug\n"
         "  --tls                    connect to the master with TLS\n"
         "  --tls-ca-file FILE       CAs to verify the master with (default: the system's)\n"
@@ -109,6 +114,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         { "master-password", required_argument, NULL, 'p' },
         { "strict", no_argument, NULL, 'S' },
         { "timeout", required_argument, NULL, 't' },
+        { "listening-port", required_argument, NULL, 'P' },
         { "log-level", required_argument, NULL, 'l' },
         { "tls", no_argument, NULL, 'T' },
         { "tls-ca-file", required_argument, NULL, 1001 },
@@ -144,6 +150,14 @@ static int parse_args(int argc, char **argv, struct options *o)
                 return -1;
             }
             o->link.timeout_ms = (int)v * 1000;
+            break;
+        case 'P':
+            v = strtol(optarg, &end, 10);
+            if (*end || v < 0 || v > 65535) {
+                fprintf(stderr, "redsink: bad --listening-port '%s': expected 0..65535\n", optarg);
+                return -1;
+            }
+            o->link.listening_port = (int)v;
             break;
         case 'l':
             if ((lvl = log_level_parse(optarg)) < 0) {
@@ -367,6 +381,13 @@ static int run_daemon(struct options *o)
     sink->stop = &stop_requested;   /* a lock wait in the sink ends on SIGTERM */
     o->link.on_up = on_link_up;
     o->link.ud = &rt;
+    o->link.status = status_new(o->link.host, o->link.port);
+    if (o->link.listening_port > 0 && o->link.status &&
+        status_serve(o->link.status, "127.0.0.1", o->link.listening_port, &err) != 0) {
+        log_msg(RS_LOG_ERROR, "%s", err.msg);
+        rc = 1;
+        stop_requested = 1;
+    }
     log_msg(RS_LOG_INFO, "redsink %s mirroring %s:%d into '%s'", PACKAGE_VERSION,
             o->link.host, o->link.port, o->sqlite);
     while (!stop_requested) {
@@ -393,8 +414,9 @@ static int run_daemon(struct options *o)
         }
         retry_after(&rt, err.msg);
     }
-    if (stop_requested)
+    if (stop_requested && rc == 0)
         log_msg(RS_LOG_INFO, "stopped");
+    status_free(o->link.status);
     sink_close(sink);
     free(dir);
     return rc;
@@ -408,6 +430,8 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     if (argc > 1 && strcmp(argv[1], "import") == 0)
         return cmd_import(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "status") == 0)
+        return status_main(argc - 1, argv + 1);
 
     strcpy(o.host, "127.0.0.1");
     o.link.host = o.host;

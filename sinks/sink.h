@@ -53,6 +53,23 @@ struct sink_stats {
 
 struct sink;
 
+/*
+ * Replication progress for the status row (set_progress, version 4): who
+ * the master is, how far behind the mirror is, and how a full sync is
+ * going. Owned by the caller; the sink copies what it keeps.
+ */
+struct sink_progress {
+    const char *master_host;  /* NULL: leave as it is */
+    int master_port;
+    int64_t read_offset;      /* last stream byte received; -1 unknown */
+    int64_t last_ack_at;      /* unix ms of the last REPLCONF ACK sent; 0 none */
+    int64_t lag_bytes;        /* received but not yet committed */
+    int64_t lag_ms;           /* age of the oldest uncommitted byte; 0 caught up */
+    int64_t bytes_received;   /* snapshot bytes received by the running/last full sync */
+    int64_t bytes_total;      /* its size when the master announced it ($<len>), 0 unknown */
+    double keys_per_sec;      /* load speed of the running/last full sync */
+};
+
 /* set_combine's operations (version 3). */
 enum sink_set_op {
     SINK_SET_UNION,    /* add src's members to dst */
@@ -78,7 +95,7 @@ struct zset_range {
 };
 
 struct sink_ops {
-    int version;                         /* 3; new members only at the end */
+    int version;                         /* 4; new members only at the end */
     const char *name;                    /* "sqlite" */
 
     void (*close)(struct sink *s);       /* rolls back anything open; frees s */
@@ -307,6 +324,11 @@ struct sink_ops {
     int (*zset_source_scan)(struct sink *s, int64_t id, enum rs_type type,
                             void (*cb)(void *ud, const struct rs_bytes *m, double score),
                             void *ud);
+
+    /* ---- version 4 ---- */
+    /* Store replication progress in the status row; committed like
+     * set_state (folded into an open transaction, or its own). */
+    int (*set_progress)(struct sink *s, const struct sink_progress *p);
 };
 
 /* The first member of every sink. */
@@ -329,5 +351,28 @@ void sink_close(struct sink *s);   /* NULL is fine */
 
 /* The SQLite sink's constructor (sinks/sqlite.c; the type ops in sinks/sqlite_*.c). */
 struct sink *sink_sqlite_open(const char *path, struct rs_error *err);
+
+/*
+ * The status row as `redsink status` shows it, read without writing
+ * anything (sink_sqlite_read_status). Text fields are "" and numbers -1
+ * when the mirror has no such column (made by an older redsink) or NULL.
+ */
+struct sink_status_row {
+    char state[32], detail[256], master_replid[41], master_host[256];
+    int64_t master_port, offset, db, updated_at, generation;
+    int64_t keys_loaded, commands_applied, unknown_commands;
+    int64_t read_offset, last_ack_at, lag_bytes, lag_ms, bytes_received, bytes_total;
+    double keys_per_sec;
+};
+
+/*
+ * Read the status row of the mirror at 'path', opened read-only (a
+ * missing file is an error, never created). 'unknown' (may be NULL) gets
+ * each row of redsink_unknown_commands, most frequent first. Returns 0,
+ * or -1 with err set (missing file, not a redsink mirror, SQL error).
+ */
+int sink_sqlite_read_status(const char *path, struct sink_status_row *row,
+                            void (*unknown)(void *ud, const char *name, int64_t count),
+                            void *ud, struct rs_error *err);
 
 #endif

@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,11 @@ static const char *const stmt_sql[ST_COUNT] = {
         " unknown_commands = coalesce(?6, unknown_commands), updated_at = ?7",
     [ST_STATE_SET] = "UPDATE redsink_status SET state = ?1, detail = ?2, updated_at = ?3",
     [ST_PROGRESS] = "UPDATE redsink_status SET keys_loaded = ?1, updated_at = ?2",
+    [ST_REPL_PROGRESS] =
+        "UPDATE redsink_status SET master_host = coalesce(?1, master_host),"
+        " master_port = coalesce(?2, master_port), read_offset = ?3, last_ack_at = ?4,"
+        " lag_bytes = ?5, lag_ms = ?6, bytes_received = ?7, bytes_total = ?8,"
+        " keys_per_sec = ?9, updated_at = ?10",
     [ST_UNKNOWN] =
         "INSERT INTO redsink_unknown_commands(name, count) VALUES (?1, 1)"
         " ON CONFLICT(name) DO UPDATE SET count = count + 1",
@@ -175,6 +181,16 @@ static const char base_ddl[] =
     "CREATE TABLE redsink_unknown_commands(name TEXT PRIMARY KEY,"
     " count INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT INTO redsink_status(generation, updated_at) VALUES (1, " NOW_MS ");";
+
+/* Status columns added after the first release: a new mirror gets them
+ * with ALTER TABLE too, so that a new and an upgraded file are alike. */
+static const char *const status_columns[][2] = {
+    { "master_host", "TEXT" }, { "master_port", "INTEGER" },
+    { "read_offset", "INTEGER" }, { "last_ack_at", "INTEGER" },
+    { "lag_bytes", "INTEGER" }, { "lag_ms", "INTEGER" },
+    { "bytes_received", "INTEGER" }, { "bytes_total", "INTEGER" },
+    { "keys_per_sec", "REAL" },
+};
 
 /* ------------------------------------------------------------------ */
 /* helpers (sqlite_int.h)                                              */
@@ -686,7 +702,9 @@ static int sq_commit(struct sink *s, const struct repl_pos *pos, const struct si
     rc |= sqlite3_bind_int64(st, 2, pos->offset);
     rc |= sqlite3_bind_int(st, 3, pos->db);
     if (stats) {
-        rc |= sqlite3_bind_int64(st, 4, stats->keys_loaded);
+        /* The applier does not load keys: 0 keeps the last full sync's count. */
+        if (stats->keys_loaded > 0)
+            rc |= sqlite3_bind_int64(st, 4, stats->keys_loaded);
         rc |= sqlite3_bind_int64(st, 5, stats->commands_applied);
         rc |= sqlite3_bind_int64(st, 6, stats->unknown_commands);
     }
@@ -754,22 +772,59 @@ static int write_state(struct sqlite_sink *ss, const char *state, const char *de
     return sqi_run(ss, st, "store the state");
 }
 
+static int write_progress(struct sqlite_sink *ss, const struct sink_progress *p)
+{
+    sqlite3_stmt *st = sqi_stmt(ss, ST_REPL_PROGRESS);
+    int rc = 0;
+
+    if (st == NULL)
+        return -1;
+    if (p->master_host) {
+        rc |= sqlite3_bind_text(st, 1, p->master_host, -1, SQLITE_STATIC);
+        rc |= sqlite3_bind_int(st, 2, p->master_port);
+    }
+    rc |= p->read_offset >= 0 ? sqlite3_bind_int64(st, 3, p->read_offset)
+                              : sqlite3_bind_null(st, 3);
+    rc |= p->last_ack_at > 0 ? sqlite3_bind_int64(st, 4, p->last_ack_at)
+                             : sqlite3_bind_null(st, 4);
+    rc |= sqlite3_bind_int64(st, 5, p->lag_bytes);
+    rc |= sqlite3_bind_int64(st, 6, p->lag_ms);
+    rc |= sqlite3_bind_int64(st, 7, p->bytes_received);
+    rc |= sqlite3_bind_int64(st, 8, p->bytes_total);
+    rc |= sqlite3_bind_double(st, 9, p->keys_per_sec);
+    rc |= sqlite3_bind_int64(st, 10, rs_now_ms());
+    if (rc != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "store the progress");
+    return sqi_run(ss, st, "store the progress");
+}
+
 static int load_batch_commit(struct sqlite_sink *ss);
+
+/* What status_write stores: the state, or the progress. */
+struct status_update {
+    const char *state, *detail;
+    const struct sink_progress *progress;
+};
+
+static int write_update(struct sqlite_sink *ss, const struct status_update *u)
+{
+    return u->progress ? write_progress(ss, u->progress) : write_state(ss, u->state, u->detail);
+}
 
 /*
  * Stream mode: folded into the open transaction (visible at its commit).
  * Full sync: stored with an early batch commit. Idle: its own short
  * transaction, even with the sticky error set, so "error" can be shown.
  */
-static int sq_set_state(struct sink *s, const char *state, const char *detail)
+static int status_write(struct sink *s, const struct status_update *u)
 {
     struct sqlite_sink *ss = SS(s);
     int had;
 
     if (ss->mode == MODE_STREAM)
-        return sqi_stuck(ss) ? -1 : write_state(ss, state, detail);
+        return sqi_stuck(ss) ? -1 : write_update(ss, u);
     if (ss->mode == MODE_LOAD) {
-        if (sqi_stuck(ss) || write_state(ss, state, detail))
+        if (sqi_stuck(ss) || write_update(ss, u))
             return -1;
         return load_batch_commit(ss);
     }
@@ -778,20 +833,33 @@ static int sq_set_state(struct sink *s, const char *state, const char *detail)
     if (sqlite3_exec(ss->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
     busy_done(ss);
-    if (write_state(ss, state, detail) ||
-        sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (write_update(ss, u) || sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
     return 0;
 fail:
-    /* The state is for humans: a lock wait cut short by a stop must not
+    /* The status is for humans: a lock wait cut short by a stop must not
      * leave an error behind that would make the owner treat the mirror
      * as broken. A fatal error stays. */
     had = ss->base.err.code != 0;
-    sqi_sql_fail(ss, "store the state");
+    sqi_sql_fail(ss, "store the status");
     txn_rollback(ss);
     if (!had)
         err_clear(ss);
     return -1;
+}
+
+static int sq_set_state(struct sink *s, const char *state, const char *detail)
+{
+    struct status_update u = { state, detail, NULL };
+
+    return status_write(s, &u);
+}
+
+static int sq_set_progress(struct sink *s, const struct sink_progress *p)
+{
+    struct status_update u = { NULL, NULL, p };
+
+    return status_write(s, &u);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1443,6 +1511,24 @@ static int configure(struct sqlite_sink *ss)
     return 0;
 }
 
+/* Add the status columns a mirror made by an older redsink lacks. */
+static int status_columns_add(struct sqlite_sink *ss)
+{
+    char sql[160];
+
+    for (size_t i = 0; i < sizeof(status_columns) / sizeof(status_columns[0]); i++) {
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM pragma_table_info('redsink_status')"
+                 " WHERE name = '%s'", status_columns[i][0]);
+        if (sqi_query_int(ss, sql, 0) > 0)
+            continue;
+        snprintf(sql, sizeof(sql), "ALTER TABLE redsink_status ADD COLUMN %s %s",
+                 status_columns[i][0], status_columns[i][1]);
+        if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return sqi_sql_fail(ss, "add a column to redsink_status");
+    }
+    return 0;
+}
+
 /* A new file: base tables, generation 1 (indexed: it is streamed into at
  * once), the views. */
 static int schema_create(struct sqlite_sink *ss)
@@ -1451,6 +1537,8 @@ static int schema_create(struct sqlite_sink *ss)
 
     if (sqlite3_exec(ss->db, base_ddl, NULL, NULL, NULL) != SQLITE_OK)
         return sqi_sql_fail(ss, "create the schema");
+    if (status_columns_add(ss))
+        return -1;
     if (exec_gen(ss, gen_ddl, 1, "create the schema") ||
         exec_gen(ss, gen_index, 1, "create the schema") ||
         exec_gen(ss, views_ddl, 1, "create the views"))
@@ -1509,6 +1597,8 @@ static int schema_recover(struct sqlite_sink *ss)
     for (int i = 0; i < n; i++)
         if (drop_generation(ss, stale[i]))
             return -1;
+    if (status_columns_add(ss))
+        return -1;
     /* Recreate the views: cheap, and repairs them if someone dropped one. */
     return exec_gen(ss, views_ddl, ss->gen, "create the views");
 }
@@ -1589,7 +1679,7 @@ struct sink *sink_sqlite_open(const char *path, struct rs_error *err)
 }
 
 static const struct sink_ops sqlite_ops = {
-    .version = 3,
+    .version = 4,
     .name = "sqlite",
     .close = sq_close,
     .read_checkpoint = sq_read_checkpoint,
@@ -1663,5 +1753,103 @@ static const struct sink_ops sqlite_ops = {
     .zset_range = sq_zset_range,
     .zset_rem_range = sq_zset_rem_range,
     .zset_source_scan = sq_zset_source_scan,
+    .set_progress = sq_set_progress,
 };
 
+
+/* ------------------------------------------------------------------ */
+/* `redsink status`: the status row, read-only                         */
+/* ------------------------------------------------------------------ */
+
+#define ROW_INT(f) { #f, offsetof(struct sink_status_row, f), 'i', 0 }
+#define ROW_TEXT(f) { #f, offsetof(struct sink_status_row, f), 't', \
+                      sizeof(((struct sink_status_row *)0)->f) }
+
+/* Columns of redsink_status by name, so a mirror made by an older redsink
+ * (fewer columns) reads too. */
+static const struct {
+    const char *name;
+    size_t off;
+    char kind;                 /* 'i' int64, 't' text, 'd' double */
+    size_t cap;
+} row_columns[] = {
+    ROW_TEXT(state), ROW_TEXT(detail), ROW_TEXT(master_replid), ROW_TEXT(master_host),
+    ROW_INT(master_port), ROW_INT(offset), ROW_INT(db), ROW_INT(updated_at),
+    ROW_INT(generation), ROW_INT(keys_loaded), ROW_INT(commands_applied),
+    ROW_INT(unknown_commands), ROW_INT(read_offset), ROW_INT(last_ack_at), ROW_INT(lag_bytes),
+    ROW_INT(lag_ms), ROW_INT(bytes_received), ROW_INT(bytes_total),
+    { "keys_per_sec", offsetof(struct sink_status_row, keys_per_sec), 'd', 0 },
+};
+
+static void row_take(struct sink_status_row *row, sqlite3_stmt *st, int col)
+{
+    const char *name = sqlite3_column_name(st, col);
+    int null = sqlite3_column_type(st, col) == SQLITE_NULL;
+
+    for (size_t i = 0; i < sizeof(row_columns) / sizeof(row_columns[0]); i++) {
+        char *f = (char *)row + row_columns[i].off;
+
+        if (strcmp(name, row_columns[i].name) != 0 || null)
+            continue;
+        if (row_columns[i].kind == 'i')
+            *(int64_t *)(void *)f = sqlite3_column_int64(st, col);
+        else if (row_columns[i].kind == 'd')
+            *(double *)(void *)f = sqlite3_column_double(st, col);
+        else
+            snprintf(f, row_columns[i].cap, "%s", (const char *)sqlite3_column_text(st, col));
+    }
+}
+
+static void row_init(struct sink_status_row *row)
+{
+    memset(row, 0, sizeof(*row));
+    for (size_t i = 0; i < sizeof(row_columns) / sizeof(row_columns[0]); i++)
+        if (row_columns[i].kind == 'i')
+            *(int64_t *)(void *)((char *)row + row_columns[i].off) = -1;
+    row->keys_per_sec = -1;
+}
+
+int sink_sqlite_read_status(const char *path, struct sink_status_row *row,
+                            void (*unknown)(void *ud, const char *name, int64_t count),
+                            void *ud, struct rs_error *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, r;
+
+    row_init(row);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        rs_fail(err, RS_E_IO, "cannot open '%s': %s", path,
+                db ? sqlite3_errmsg(db) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(db, 2000);
+    if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != APP_ID) {
+        rs_fail(err, RS_E_SQL, "cannot use '%s': %s", path,
+                sqlite3_errcode(db) == SQLITE_OK || sqlite3_errcode(db) == SQLITE_ROW ||
+                sqlite3_errcode(db) == SQLITE_DONE ? "not a redsink mirror" : sqlite3_errmsg(db));
+        goto out;
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(db, "SELECT * FROM redsink_status", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rs_fail(err, RS_E_SQL, "cannot read the status of '%s': %s", path,
+                sqlite3_errcode(db) == SQLITE_DONE ? "no status row" : sqlite3_errmsg(db));
+        goto out;
+    }
+    for (int i = 0; i < sqlite3_column_count(st); i++)
+        row_take(row, st, i);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (unknown && sqlite3_prepare_v2(db, "SELECT name, count FROM redsink_unknown_commands"
+                                      " ORDER BY count DESC, name", -1, &st, NULL) == SQLITE_OK) {
+        while ((r = sqlite3_step(st)) == SQLITE_ROW)
+            unknown(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
