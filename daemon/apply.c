@@ -35,6 +35,7 @@
 #include <strings.h>
 
 #include "apply_int.h"
+#include "filter.h"
 #include "log.h"
 
 #define DEFAULT_BATCH_CMDS  10000
@@ -458,9 +459,250 @@ static int apply_unknown(struct applier *a, const struct rs_bytes *argv, size_t 
     return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Filters: commands on keys that are not mirrored                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A filtered key is never in the sink (the loader skips it, nothing here
+ * writes it), so a command that only reads or deletes it already does
+ * what Redis would do to a missing key: DEL, BLPOP, LMPOP, the *STORE
+ * sources, SORT's BY/GET... need nothing. What must not happen is a
+ * write to a filtered key; apply_filter() finds the key a write command
+ * writes and routes the command:
+ *
+ *   FR_APPLY    every written key is kept (or the command writes none)
+ *   FR_SKIP     the written key is filtered: counted, not applied
+ *   FR_REWRITE  c, argc and argv now hold the kept half of the command:
+ *               RENAME/RENAMENX/MOVE of a kept key to a filtered name or
+ *               db become DEL of the source; LMOVE/RPOPLPUSH (and the
+ *               blocking forms) to a filtered list become LPOP/RPOP of
+ *               the source; SMOVE to a filtered set becomes SREM; MSET
+ *               and MSETNX keep their kept pairs
+ *   FR_FLUSH    SWAPDB of a kept db with a filtered one: the kept db's
+ *               keys leave for a db the mirror does not hold, and what
+ *               comes in is unknown, so the kept db (*db) is emptied
+ *
+ * A filtered source reads as missing, so RENAME/MOVE/COPY/LMOVE/SMOVE
+ * from a filtered key to a kept one do nothing here (Redis does nothing
+ * for a missing source); the master's kept key then holds data the
+ * mirror never saw, which is logged once (as is the SWAPDB case).
+ */
+enum froute { FR_APPLY, FR_SKIP, FR_REWRITE, FR_FLUSH };
+
+static int kept(const struct applier *a, int db, const struct rs_bytes *key)
+{
+    return filter_keep(a->opts.filter, db, key->ptr, key->len);
+}
+
+static int is_name(const struct command *c, const char *name)
+{
+    return strcmp(c->name, name) == 0;
+}
+
+/* The master's kept key got data from a filtered one. */
+static void filter_lossy(struct applier *a, const struct rs_bytes *argv)
+{
+    char name[48];
+
+    if (a->filter_lossy++ == 0)
+        log_msg(RS_LOG_WARN, "'%s' brought data from a filtered key or db into a kept one: "
+                "the mirror cannot know it, so that kept key or db differs from the master "
+                "until the next full sync (logged once)",
+                ap_show(&argv[0], name, sizeof(name)));
+}
+
+static int fargv_reserve(struct applier *a, int n)
+{
+    if (n > a->fargv_cap) {
+        struct rs_bytes *nv = realloc(a->fargv, (size_t)n * sizeof(*nv));
+
+        if (nv == NULL)
+            return -1;
+        a->fargv = nv;
+        a->fargv_cap = n;
+    }
+    return 0;
+}
+
+/* Rewrite to the command 'name' with up to two arguments from argv. */
+static enum froute rewrite(struct applier *a, const struct command **c, int *argc,
+                           const struct rs_bytes **argv, const char *name,
+                           const struct rs_bytes *x, const struct rs_bytes *y)
+{
+    struct rs_bytes lit = { name, strlen(name) };
+    const struct command *to = find_command(&lit);
+
+    if (to == NULL || fargv_reserve(a, 3) != 0)
+        return FR_SKIP;          /* cannot happen (table, 3 pointers) */
+    a->fargv[0] = lit;
+    a->fargv[1] = *x;
+    if (y)
+        a->fargv[2] = *y;
+    *c = to;
+    *argc = y ? 3 : 2;
+    *argv = a->fargv;
+    return FR_REWRITE;
+}
+
+/* A db argument as the handlers read it: 0, or -1 (the handler rejects). */
+static int db_arg(const struct rs_bytes *v, int *db)
+{
+    long long n;
+
+    if (ap_parse_ll(v, &n) != 0 || n < 0 || n > INT_MAX)
+        return -1;
+    *db = (int)n;
+    return 0;
+}
+
+/* Two-key moves: src in the selected db, dst in 'ddb'. 'kept_half' is
+ * what a kept source does when the destination is filtered. */
+static enum froute route_move(struct applier *a, const struct command **c, int *argc,
+                              const struct rs_bytes **argv, const struct rs_bytes *src,
+                              int ddb, const struct rs_bytes *dst, const char *kept_half,
+                              const struct rs_bytes *extra)
+{
+    int src_kept = kept(a, a->db, src), dst_kept = kept(a, ddb, dst);
+
+    if (src_kept && dst_kept)
+        return FR_APPLY;
+    if (!src_kept) {
+        if (dst_kept)
+            filter_lossy(a, *argv);
+        return FR_SKIP;
+    }
+    if (kept_half == NULL)
+        return FR_SKIP;
+    return rewrite(a, c, argc, argv, kept_half, src, extra);
+}
+
+/* MSET/MSETNX: keep the kept pairs. A master propagates MSETNX only when
+ * it set every key, so dropping pairs keeps its meaning. */
+static enum froute route_mset(struct applier *a, int *argc, const struct rs_bytes **argv)
+{
+    const struct rs_bytes *v = *argv;
+    int n = 1;
+
+    if ((*argc - 1) % 2 != 0)
+        return FR_APPLY;         /* the handler rejects it */
+    if (fargv_reserve(a, *argc) != 0) {
+        rs_fail(&a->err, RS_E_NOMEM, "out of memory");
+        return FR_SKIP;
+    }
+    a->fargv[0] = v[0];
+    for (int j = 1; j + 1 < *argc; j += 2) {
+        if (kept(a, a->db, &v[j])) {
+            a->fargv[n++] = v[j];
+            a->fargv[n++] = v[j + 1];
+        }
+    }
+    if (n == 1)
+        return FR_SKIP;
+    if (n == *argc)
+        return FR_APPLY;
+    *argc = n;
+    *argv = a->fargv;
+    return FR_REWRITE;
+}
+
+/* The key SORT ... STORE, GEORADIUS ... STORE|STOREDIST write (the last
+ * one given), or argv[1] when none (then nothing is written). */
+static const struct rs_bytes *store_key(const struct command *c, int argc,
+                                        const struct rs_bytes *argv)
+{
+    const struct rs_bytes *dst = &argv[1];
+    int sort = is_name(c, "sort");
+    int j = sort ? 2 : is_name(c, "georadius") ? 6 : 5;
+
+    for (; j < argc; j++) {
+        if (sort && (ap_arg_is(&argv[j], "by") || ap_arg_is(&argv[j], "get"))) {
+            j++;
+        } else if (sort && ap_arg_is(&argv[j], "limit")) {
+            j += 2;
+        } else if (!sort && ap_arg_is(&argv[j], "count")) {
+            j++;
+        } else if ((ap_arg_is(&argv[j], "store") ||
+                    (!sort && ap_arg_is(&argv[j], "storedist"))) && j + 1 < argc) {
+            dst = &argv[++j];
+        }
+    }
+    return dst;
+}
+
+/* Route one command (after its arity check); see the comment above.
+ * A FR_SKIP with a->err set is out of memory. */
+static enum froute apply_filter(struct applier *a, const struct command **c, int *argc,
+                                const struct rs_bytes **argv, int *flush_db)
+{
+    const struct command *cmd = *c;
+    const struct rs_bytes *v = *argv;
+    const struct key_filter *f = a->opts.filter;
+    int db;
+
+    if (!(cmd->flags & CMD_WRITE) || is_name(cmd, "function") || is_name(cmd, "flushall") ||
+        is_name(cmd, "del") || is_name(cmd, "unlink") || is_name(cmd, "pfcount") ||
+        is_name(cmd, "blpop") || is_name(cmd, "brpop") || is_name(cmd, "lmpop") ||
+        is_name(cmd, "blmpop"))
+        return FR_APPLY;         /* no key, or only reads and deletes */
+    if (is_name(cmd, "flushdb"))
+        return filter_keep_db(f, a->db) ? FR_APPLY : FR_SKIP;
+    if (is_name(cmd, "swapdb")) {
+        int x, y, kx, ky;
+
+        if (db_arg(&v[1], &x) != 0 || db_arg(&v[2], &y) != 0)
+            return FR_APPLY;
+        kx = filter_keep_db(f, x);
+        ky = filter_keep_db(f, y);
+        if (kx == ky)
+            return kx ? FR_APPLY : FR_SKIP;
+        filter_lossy(a, v);
+        *flush_db = kx ? x : y;
+        return FR_FLUSH;
+    }
+    if (is_name(cmd, "mset") || is_name(cmd, "msetnx"))
+        return route_mset(a, argc, argv);
+    if (is_name(cmd, "rename") || is_name(cmd, "renamenx"))
+        return route_move(a, c, argc, argv, &v[1], a->db, &v[2], "del", NULL);
+    if (is_name(cmd, "move")) {
+        if (db_arg(&v[2], &db) != 0 || db == a->db)
+            return FR_APPLY;
+        return route_move(a, c, argc, argv, &v[1], db, &v[1], "del", NULL);
+    }
+    if (is_name(cmd, "copy")) {
+        db = a->db;
+        for (int j = 3; j + 1 < *argc; j++)
+            if (ap_arg_is(&v[j], "db") && db_arg(&v[++j], &db) != 0)
+                return FR_APPLY;
+        return route_move(a, c, argc, argv, &v[1], db, &v[2], NULL, NULL);
+    }
+    if (is_name(cmd, "lmove") || is_name(cmd, "blmove")) {
+        const char *pop = ap_arg_is(&v[3], "left") ? "lpop" :
+                          ap_arg_is(&v[3], "right") ? "rpop" : NULL;
+
+        if (pop == NULL)
+            return FR_APPLY;
+        return route_move(a, c, argc, argv, &v[1], a->db, &v[2], pop, NULL);
+    }
+    if (is_name(cmd, "rpoplpush") || is_name(cmd, "brpoplpush"))
+        return route_move(a, c, argc, argv, &v[1], a->db, &v[2], "rpop", NULL);
+    if (is_name(cmd, "smove"))
+        return route_move(a, c, argc, argv, &v[1], a->db, &v[2], "srem", &v[3]);
+    if (is_name(cmd, "bitop") || is_name(cmd, "pfdebug") || is_name(cmd, "xgroup"))
+        return *argc < 3 || kept(a, a->db, &v[2]) ? FR_APPLY : FR_SKIP;
+    if (is_name(cmd, "sort") || is_name(cmd, "georadius") || is_name(cmd, "georadiusbymember"))
+        return kept(a, a->db, store_key(cmd, *argc, v)) ? FR_APPLY : FR_SKIP;
+    /* every other write command writes its first argument (the *STORE
+     * commands their destination) */
+    return kept(a, a->db, &v[1]) ? FR_APPLY : FR_SKIP;
+}
+
 int apply_command(struct applier *a, int argc, const struct rs_bytes *argv, size_t wire_len)
 {
+    const struct rs_bytes *orig = argv;
     const struct command *c;
+    enum froute route = FR_APPLY;
+    int flush_db = 0;
     char name[48];
 
     if (a->err.code)
@@ -474,15 +716,20 @@ int apply_command(struct applier *a, int argc, const struct rs_bytes *argv, size
     if ((c->arity > 0 && argc != c->arity) || (c->arity < 0 && argc < -c->arity)) {
         log_msg(RS_LOG_WARN, "skipping '%s' from the master: wrong number of arguments (%d)",
                 ap_show(&argv[0], name, sizeof(name)), argc);
+    } else if (a->opts.filter &&
+               (route = apply_filter(a, &c, &argc, &argv, &flush_db)) == FR_SKIP) {
+        if (a->err.code)
+            return ap_fail(a, &orig[0]);
     } else {
         if (c->flags & CMD_WRITE) {
             if (begin_txn(a) != 0)
-                return ap_fail(a, &argv[0]);
+                return ap_fail(a, &orig[0]);
             if (a->in_multi)
                 a->multi_wrote = 1;
         }
-        if (c->fn(a, argc, argv) != 0)
-            return ap_fail(a, &argv[0]);
+        if ((route == FR_FLUSH ? a->sink->ops->flush_db(a->sink, flush_db)
+                               : c->fn(a, argc, argv)) != 0)
+            return ap_fail(a, &orig[0]);
         a->stats.commands_applied++;
     }
     count_bytes(a, wire_len);
@@ -533,6 +780,7 @@ void apply_free(struct applier *a)
     for (int i = 0; i < a->n_unknown; i++)
         free(a->unknown[i]);
     free(a->scratch);
+    free(a->fargv);
     free(a);
 }
 

@@ -18,11 +18,16 @@
 #include "sink.h"
 
 struct applier;
+struct key_filter;
 
 struct apply_opts {
     int strict;            /* unknown command: stop (1) or log and go on (0) */
     int batch_max_cmds;    /* commit after this many commands (0: 10000) */
     int batch_max_ms;      /* ... or when the open transaction is this old (0: 5) */
+    /* Keys not mirrored (filter.h), borrowed; NULL: every key. A command
+     * on filtered keys is counted, not applied; see apply_filter() in
+     * apply.c for commands that touch kept and filtered keys. */
+    const struct key_filter *filter;
 };
 
 /* 'start' is the committed checkpoint the stream continues from. The sink

@@ -54,6 +54,10 @@ struct applier {
     char *unknown[MAX_UNKNOWN_NAMES];
     int n_unknown;
 
+    struct rs_bytes *fargv;        /* a command rewritten by the filter (apply.c) */
+    int fargv_cap;
+    int64_t filter_lossy;          /* filtered data reached a kept key: warned once */
+
     char *scratch;                 /* a string value read back from the sink */
     size_t scratch_len, scratch_cap;
     int scratch_oom;

@@ -632,6 +632,7 @@ static int load_payload(struct session *s, struct sink *sink, const struct hs_re
     int rc = -1;
 
     loader_init(&ld, sink);
+    ld.filter = s->opts->apply.filter;
     pr.parser = rdb_parser_new(RDB_MODE_FILE, &loader_handlers, &ld, 0);
     if (pr.parser == NULL) {
         rs_fail(err, RS_E_NOMEM, "out of memory");
@@ -791,6 +792,7 @@ static int session_run(struct session *s, const struct link_opts *o, struct sink
 
     if (buf == NULL)
         return rs_fail(err, RS_E_NOMEM, "out of memory");
+    s->opts = o;                     /* load_payload reads the filter */
     if (hs->kind == SYNC_CONTINUE) {
         if (hs->replid[0] && strcmp(hs->replid, pos->replid) != 0) {
             log_msg(RS_LOG_INFO, "master continues with a new replication id %s", hs->replid);

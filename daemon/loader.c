@@ -3,7 +3,8 @@
  *
  * A collection key is created in the sink when its first element arrives,
  * so an empty one never reaches it; strings, streams and module values are
- * created as soon as they are known.
+ * created as soon as they are known. A key the filter drops (l->filter)
+ * is skipped from its on_key_begin to its on_key_end.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,11 @@ static int on_key_begin(void *ud, const struct rdb_key *key)
     l->key = *key;
     l->key.name.ptr = l->name_buf;
     l->id = -1;
+    l->skip = !filter_keep(l->filter, key->db, key->name.ptr, key->name.len);
+    if (l->skip) {
+        l->filtered++;
+        return 0;
+    }
     if (key->type == RS_T_STREAM)
         return create_key(l, RS_T_STREAM, NULL);
     if (key->type == RS_T_MODULE) {
@@ -89,6 +95,8 @@ static int on_key_begin(void *ud, const struct rdb_key *key)
 
 static int on_string(void *ud, const struct rs_bytes *v)
 {
+    if (((struct loader *)ud)->skip)
+        return 0;
     return create_key(ud, RS_T_STRING, v);
 }
 
@@ -96,6 +104,8 @@ static int on_list_item(void *ud, const struct rs_bytes *item)
 {
     struct loader *l = ud;
 
+    if (l->skip)
+        return 0;
     if (ensure_key(l) != 0 || l->sink->ops->list_push(l->sink, l->id, 0, item) != 0)
         return sink_failed(l);
     return 0;
@@ -105,6 +115,8 @@ static int on_set_member(void *ud, const struct rs_bytes *m)
 {
     struct loader *l = ud;
 
+    if (l->skip)
+        return 0;
     if (ensure_key(l) != 0 || l->sink->ops->set_add(l->sink, l->id, m, NULL) != 0)
         return sink_failed(l);
     return 0;
@@ -114,6 +126,8 @@ static int on_zset_member(void *ud, const struct rs_bytes *m, double score)
 {
     struct loader *l = ud;
 
+    if (l->skip)
+        return 0;
     if (ensure_key(l) != 0 || l->sink->ops->zset_set(l->sink, l->id, m, score) != 0)
         return sink_failed(l);
     return 0;
@@ -124,6 +138,8 @@ static int on_hash_field(void *ud, const struct rs_bytes *f, const struct rs_byt
 {
     struct loader *l = ud;
 
+    if (l->skip)
+        return 0;
     if (ensure_key(l) != 0 || l->sink->ops->hash_set(l->sink, l->id, f, v, expire_ms, NULL) != 0)
         return sink_failed(l);
     return 0;
@@ -134,6 +150,8 @@ static int on_stream_item(void *ud, const struct rs_stream_id *eid, int pos,
 {
     struct loader *l = ud;
 
+    if (l->skip)
+        return 0;
     if (l->sink->ops->stream_add(l->sink, l->id, eid, pos, f, v) != 0)
         return sink_failed(l);
     return 0;
@@ -143,6 +161,8 @@ static int on_stream_meta(void *ud, const struct rs_stream_meta *m)
 {
     struct loader *l = ud;
 
+    if (l->skip)
+        return 0;
     return l->sink->ops->stream_meta_set(l->sink, l->id, m) != 0 ? sink_failed(l) : 0;
 }
 
@@ -150,6 +170,8 @@ static int on_stream_group(void *ud, const struct rs_stream_group *g)
 {
     struct loader *l = ud;
 
+    if (l->skip)
+        return 0;
     return l->sink->ops->stream_group(l->sink, l->id, g) != 0 ? sink_failed(l) : 0;
 }
 
@@ -157,6 +179,8 @@ static int on_stream_pending(void *ud, const struct rs_stream_pending *p)
 {
     struct loader *l = ud;
 
+    if (l->skip)
+        return 0;
     return l->sink->ops->stream_pending(l->sink, l->id, p) != 0 ? sink_failed(l) : 0;
 }
 
@@ -164,6 +188,8 @@ static int on_stream_consumer(void *ud, const struct rs_stream_consumer *c)
 {
     struct loader *l = ud;
 
+    if (l->skip)
+        return 0;
     return l->sink->ops->stream_consumer(l->sink, l->id, c) != 0 ? sink_failed(l) : 0;
 }
 
@@ -171,6 +197,8 @@ static int on_stream_consumer_pending(void *ud, const struct rs_stream_id *eid)
 {
     struct loader *l = ud;
 
+    if (l->skip)
+        return 0;
     return l->sink->ops->stream_consumer_pending(l->sink, l->id, eid) != 0 ? sink_failed(l) : 0;
 }
 
@@ -179,6 +207,7 @@ static int on_key_end(void *ud)
     struct loader *l = ud;
 
     l->id = -1;
+    l->skip = 0;
     return 0;
 }
 

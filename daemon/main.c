@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filter.h"
 #include "link.h"
 #include "loader.h"
 #include "log.h"
@@ -38,6 +39,10 @@ struct options {
     struct link_opts link;
     const char *sqlite;
     char host[256];
+    /* --db, --include, --exclude (arrays of argc entries) */
+    int *dbs, n_dbs, n_inc, n_exc;
+    char **inc, **exc;
+    struct key_filter *filter;
 };
 
 static void on_signal(int sig)
@@ -73,6 +78,9 @@ static void usage(FILE *out)
         "  --tls-key-file FILE      its private key\n"
         "  --tls-server-name NAME   name to verify and send as SNI (default: the host)\n"
         "  --tls-no-verify          do not verify the master's certificate\n"
+        "  --db N                   mirror database N only (repeatable; default all)\n"
+        "  --include GLOB           mirror only keys matching GLOB (repeatable)\n"
+        "  --exclude GLOB           do not mirror keys matching GLOB (repeatable)\n"
         "  -h, --help               show this help\n"
         "  -V, --version            show the version\n");
 }
@@ -123,6 +131,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         { "tls-key-file", required_argument, NULL, 1004 },
         { "tls-server-name", required_argument, NULL, 1005 },
         { "tls-no-verify", no_argument, NULL, 1006 },
+        { "db", required_argument, NULL, 'D' },
+        { "include", required_argument, NULL, 'I' },
+        { "exclude", required_argument, NULL, 'X' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -174,6 +185,16 @@ static int parse_args(int argc, char **argv, struct options *o)
         case 1004: o->link.tls.key_file = optarg; break;
         case 1005: o->link.tls.server_name = optarg; break;
         case 1006: o->link.tls.no_verify = 1; break;
+        case 'D':
+            v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 0 || v >= 1L << 30) {
+                fprintf(stderr, "redsink: bad --db '%s': expected a database number\n", optarg);
+                return -1;
+            }
+            o->dbs[o->n_dbs++] = (int)v;
+            break;
+        case 'I': o->inc[o->n_inc++] = optarg; break;
+        case 'X': o->exc[o->n_exc++] = optarg; break;
         case 'h': usage(stdout); exit(0);
         case 'V': printf("redsink %s\n", PACKAGE_VERSION); exit(0);
         default:
@@ -438,8 +459,21 @@ int main(int argc, char **argv)
     o.link.port = 6379;
     o.link.timeout_ms = 60000;
     o.link.connect_timeout_ms = 5000;
-    if (parse_args(argc, argv, &o) != 0)
+    o.dbs = calloc((size_t)argc, sizeof(*o.dbs));
+    o.inc = calloc((size_t)argc, sizeof(*o.inc));
+    o.exc = calloc((size_t)argc, sizeof(*o.exc));
+    if (o.dbs == NULL || o.inc == NULL || o.exc == NULL || parse_args(argc, argv, &o) != 0)
         return 2;
+    if (o.n_dbs || o.n_inc || o.n_exc) {
+        struct rs_error ferr = { 0 };
+
+        o.filter = filter_new(o.dbs, o.n_dbs, o.inc, o.n_inc, o.exc, o.n_exc, &ferr);
+        if (o.filter == NULL) {
+            fprintf(stderr, "redsink: %s\n", ferr.msg);
+            return 2;
+        }
+        o.link.apply.filter = o.filter;
+    }
     if (optind < argc) {
         fprintf(stderr, "redsink: unexpected argument '%s'\n", argv[optind]);
         return 2;

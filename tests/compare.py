@@ -2,7 +2,9 @@
 """Test tool for redsink: talk to a real Redis, compare it with the mirror.
 
 Subcommands (all exit 0 on success, 1 on a mismatch or failure):
-  compare-redis HOST PORT DB.sqlite     whole keyspace of the master vs the SQL views
+  compare-redis HOST PORT DB.sqlite [--filter [--db N] [--include GLOB] [--exclude GLOB]...]
+                                        whole keyspace of the master vs the SQL views; with
+                                        --filter only the master's keys redsink's filter keeps
   compare-expected EXPECTED.json DB.sqlite [--ignore KEY]   a fixture's expected.json vs the views
   load HOST PORT DATASET [SEED]         write a dataset (see DATASETS) to the master
   cmd HOST PORT ARG...                  run one command, print the reply
@@ -149,6 +151,83 @@ def model_from_redis(r):
             model[(db, k)] = (t, exp, v)
     r("SELECT", 0)
     return model
+
+
+def glob_match(pat, s):
+    """Redis' stringmatchlen (util.c) on bytes, the same steps as daemon/filter.c."""
+    def m(p, s, state, nest):
+        if nest > 1000:
+            return False
+        while p and s:
+            c = p[0]
+            if c == ord("*"):
+                while len(p) > 1 and p[1] == ord("*"):
+                    p = p[1:]
+                if len(p) == 1:
+                    return True
+                while s:
+                    if m(p[1:], s, state, nest + 1):
+                        return True
+                    if state[0]:
+                        return False
+                    s = s[1:]
+                state[0] = True
+                return False
+            elif c == ord("?"):
+                s = s[1:]
+            elif c == ord("["):
+                p = p[1:]
+                neg = bool(p) and p[0] == ord("^")
+                if neg:
+                    p = p[1:]
+                hit = False
+                while True:
+                    if len(p) >= 2 and p[0] == ord("\\"):
+                        p = p[1:]
+                        hit = hit or p[0] == s[0]
+                    elif not p:
+                        p = b"]"        # the class ends with the pattern
+                        break
+                    elif p[0] == ord("]"):
+                        break
+                    elif len(p) >= 3 and p[1] == ord("-"):
+                        lo, hi = sorted((p[0], p[2]))
+                        p = p[2:]
+                        hit = hit or lo <= s[0] <= hi
+                    else:
+                        hit = hit or p[0] == s[0]
+                    p = p[1:]
+                if hit == neg:
+                    return False
+                s = s[1:]
+            else:
+                if c == ord("\\") and len(p) >= 2:
+                    p = p[1:]
+                if p[0] != s[0]:
+                    return False
+                s = s[1:]
+            p = p[1:]
+            if not s:
+                while p and p[0] == ord("*"):
+                    p = p[1:]
+                break
+        return not p and not s
+    return m(pat, s, [False], 0)
+
+
+def parse_filter(args):
+    """--db N / --include GLOB / --exclude GLOB (repeatable) into a keep(db, key) test."""
+    dbs, inc, exc = [], [], []
+    for opt, val in zip(args[0::2], args[1::2]):
+        {"--db": dbs, "--include": inc, "--exclude": exc}[opt].append(val)
+    dbs = [int(d) for d in dbs]
+    inc = [g.encode() for g in inc]
+    exc = [g.encode() for g in exc]
+
+    def keep(db, key):
+        return ((not dbs or db in dbs) and (not inc or any(glob_match(g, key) for g in inc))
+                and not any(glob_match(g, key) for g in exc))
+    return keep
 
 
 def model_from_expected(path):
@@ -701,7 +780,11 @@ def main(argv):
     try:
         if cmd == "compare-redis":
             r = Redis(argv[2], argv[3])
-            return report(model_from_redis(r), model_from_sqlite(argv[4]),
+            expected = model_from_redis(r)
+            if len(argv) > 5 and argv[5] == "--filter":
+                keep = parse_filter(argv[6:])
+                expected = {k: v for k, v in expected.items() if keep(k[0], k[1])}
+            return report(expected, model_from_sqlite(argv[4]),
                           "mirror %s equals the master" % argv[4])
         if cmd == "compare-redis-pipelined":
             r = Redis(argv[2], argv[3])
