@@ -9,9 +9,6 @@
  * its lock) is simply taken over. libsystemd (<systemd/sd-daemon.h>) is
  * included here only, and is optional (HAVE_SYSTEMD).
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
