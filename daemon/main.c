@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "daemon.h"
 #include "link.h"
 #include "loader.h"
 #include "log.h"
@@ -43,6 +44,9 @@ struct options {
     int *dbs, n_dbs, n_inc, n_exc;
     char **inc, **exc;
     struct key_filter *filter;
+    const char *log_file;        /* issue 5; config.c will own these */
+    int log_syslog;
+    struct daemon_opts daemon;
 };
 
 static void on_signal(int sig)
@@ -81,6 +85,11 @@ static void usage(FILE *out)
         "  --db N                   mirror database N only (repeatable; default all)\n"
         "  --include GLOB           mirror only keys matching GLOB (repeatable)\n"
         "  --exclude GLOB           do not mirror keys matching GLOB (repeatable)\n"
+        "  --log-file PATH          log to PATH (reopened on SIGHUP) instead of stderr\n"
+        "  --syslog                 log to syslog (facility daemon)\n"
+        "  --daemonize              run in the background (logs to syslog without --log-file)\n"
+        "  --pidfile PATH           write the pid to PATH, locked while running\n"
+        "  --user NAME              switch to user NAME once the files are open\n"
         "  -h, --help               show this help\n"
         "  -V, --version            show the version\n");
 }
@@ -134,6 +143,11 @@ static int parse_args(int argc, char **argv, struct options *o)
         { "db", required_argument, NULL, 'D' },
         { "include", required_argument, NULL, 'I' },
         { "exclude", required_argument, NULL, 'X' },
+        { "log-file", required_argument, NULL, 2001 },
+        { "syslog", no_argument, NULL, 2002 },
+        { "daemonize", no_argument, NULL, 2003 },
+        { "pidfile", required_argument, NULL, 2004 },
+        { "user", required_argument, NULL, 2005 },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -195,6 +209,11 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case 'I': o->inc[o->n_inc++] = optarg; break;
         case 'X': o->exc[o->n_exc++] = optarg; break;
+        case 2001: o->log_file = optarg; break;
+        case 2002: o->log_syslog = 1; break;
+        case 2003: o->daemon.daemonize = 1; break;
+        case 2004: o->daemon.pidfile = optarg; break;
+        case 2005: o->daemon.user = optarg; break;
         case 'h': usage(stdout); exit(0);
         case 'V': printf("redsink %s\n", PACKAGE_VERSION); exit(0);
         default:
@@ -384,6 +403,19 @@ static void retry_after(struct retry *rt, const char *reason)
     nap(rt->backoff / 2 + rand() % (rt->backoff / 2 + 1));
 }
 
+/* systemd: STATUS= follows the sink's state row ("connecting", "syncing:
+ * ...", "streaming", "error: ..."); READY=1 once the first sync started. */
+static const struct sink_ops *sink_ops_orig;
+static struct sink_ops sink_ops_notify;
+
+static int notify_set_state(struct sink *s, const char *state, const char *detail)
+{
+    if (strcmp(state, "syncing") == 0 || strcmp(state, "streaming") == 0)
+        notify_ready();
+    notify_status("%s%s%s", state, detail ? ": " : "", detail ? detail : "");
+    return sink_ops_orig->set_state(s, state, detail);
+}
+
 static int run_daemon(struct options *o)
 {
     struct rs_error err = { 0 };
@@ -398,6 +430,16 @@ static int run_daemon(struct options *o)
         sink_close(sink);
         return 1;
     }
+    if (daemon_start(&o->daemon, &err) != 0) {
+        fprintf(stderr, "redsink: %s\n", err.msg);
+        free(dir);
+        sink_close(sink);
+        return 1;
+    }
+    sink_ops_orig = sink->ops;
+    sink_ops_notify = *sink->ops;
+    sink_ops_notify.set_state = notify_set_state;
+    sink->ops = &sink_ops_notify;
     o->link.spool_dir = dir;
     sink->stop = &stop_requested;   /* a lock wait in the sink ends on SIGTERM */
     o->link.on_up = on_link_up;
@@ -435,8 +477,11 @@ static int run_daemon(struct options *o)
         }
         retry_after(&rt, err.msg);
     }
-    if (stop_requested && rc == 0)
-        log_msg(RS_LOG_INFO, "stopped");
+    if (stop_requested) {
+        notify_stopping();
+        if (rc == 0)
+            log_msg(RS_LOG_INFO, "stopped");
+    }
     status_free(o->link.status);
     sink_close(sink);
     free(dir);
@@ -447,6 +492,9 @@ int main(int argc, char **argv)
 {
     struct options o;
     struct sigaction sa;
+    struct rs_error err = { 0 };
+    char *abs_sqlite = NULL;
+    int rc;
 
     memset(&o, 0, sizeof(o));
     if (argc > 1 && strcmp(argv[1], "import") == 0)
@@ -483,11 +531,28 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    /* issue 5: log destination, pidfile lock, fork (see daemon.h) */
+    if (o.log_file && log_open_file(o.log_file, &err) != 0) {
+        fprintf(stderr, "redsink: %s\n", err.msg);
+        return 1;
+    }
+    if (o.log_syslog || (o.daemon.daemonize && !o.log_file))
+        log_open_syslog();
+    if (o.daemon.daemonize && (o.sqlite = abs_sqlite = daemon_abspath(o.sqlite)) == NULL)
+        return 1;
+    if (daemon_prepare(&o.daemon, &err) != 0) {
+        fprintf(stderr, "redsink: %s\n", err.msg);
+        return 1;
+    }
+
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     srand((unsigned)(time(NULL) ^ getpid()));
-    return run_daemon(&o);
+    rc = run_daemon(&o);
+    daemon_finish();
+    free(abs_sqlite);
+    return rc;
 }
