@@ -1,14 +1,16 @@
 /*
  * main.c - command line, signals and the reconnect loop: wiring only.
  *
- *   redsink [--master HOST:PORT] --sqlite PATH [options]   mirror a master
+ *   redsink [-c FILE] [--master HOST:PORT] [--sqlite PATH] [options]
  *   redsink import FILE.rdb --sqlite PATH                  load an RDB file
  *
- * The protocol lives in link.c, the data in the sink; this file decides
- * what runs and when to retry.
+ * The settings come from the configuration file (config.c), then the
+ * command line on top; settings_to_opts() turns them into the options of
+ * link.c and the applier. The protocol lives in link.c, the data in the
+ * sink; this file decides what runs and when to retry.
  */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
+#include <config.h>      /* autoconf's, at the top; "config.h" is daemon/config.h */
 #endif
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "link.h"
 #include "loader.h"
 #include "log.h"
@@ -34,9 +37,10 @@
 static volatile sig_atomic_t stop_requested;
 
 struct options {
-    struct link_opts link;
+    struct cfg cfg;            /* the settings: file, then command line */
+    struct link_opts link;     /* borrows strings from cfg */
     const char *sqlite;
-    char host[256];
+    int check_only;            /* --check-config */
 };
 
 static void on_signal(int sig)
@@ -48,30 +52,52 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out,
-        "Usage: redsink [--master HOST:PORT] --sqlite PATH [options]\n"
+        "Usage: redsink [-c FILE] [--master HOST:PORT] [--sqlite PATH] [options]\n"
         "       redsink import FILE.rdb --sqlite PATH\n"
         "       redsink --help | --version\n"
         "\n"
         "Attach to a Redis master as a replica and mirror its keyspace into SQLite.\n"
         "\n"
+        "  -c, --config FILE        libconfig settings file (default " CFG_DEFAULT_FILE
+        "\n                           when it exists); the options below override it\n"
         "  --master HOST:PORT       master to replicate (default 127.0.0.1:6379)\n"
         "  --sqlite PATH            the mirror database file\n"
         "  --master-user NAME       ACL user for AUTH (Redis 6+)\n"
-        "  --master-password PASS   password for AUTH\n"
+        "  --master-password PASS   password for AUTH (visible in ps: prefer the file)\n"
+        "  --master-password-file FILE  read the password from FILE\n"
         "  --strict                 stop on a command redsink cannot apply\n"
         "  --timeout SECONDS        drop a silent master link after this (default 60)\n"
+        "  --listening-port PORT    announced to the master (REPLCONF listening-port)\n"
         "  --log-level LEVEL        error, warning, info (default) or debug\n"
+        "  --log-file FILE          log there instead of stderr\n"
+        "  --daemonize              detach from the terminal\n"
+        "  --pidfile FILE           write the pid there\n"
+        "  --check-config           check the settings, print 'configuration OK', exit\n"
         "  -h, --help               show this help\n"
         "  -V, --version            show the version\n");
 }
 
+/* Replace a string setting with a copy of 'v'. */
+static int set_opt(char **dst, const char *v)
+{
+    char *copy = strdup(v);
+
+    if (copy == NULL) {
+        fprintf(stderr, "redsink: out of memory\n");
+        return -1;
+    }
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
 /* "HOST:PORT", "HOST" or "[v6]:PORT". */
-static int parse_master(const char *arg, struct options *o)
+static int parse_master(const char *arg, struct cfg *c)
 {
     const char *colon = strrchr(arg, ':');
     const char *host = arg;
     size_t hlen = colon ? (size_t)(colon - arg) : strlen(arg);
-    char *end;
+    char *end, *h;
     long port = 6379;
 
     if (colon) {
@@ -84,73 +110,191 @@ static int parse_master(const char *arg, struct options *o)
         host++;
         hlen -= 2;
     }
-    if (hlen == 0 || hlen >= sizeof(o->host))
+    if (hlen == 0 || (h = strndup(host, hlen)) == NULL)
         return -1;
-    memcpy(o->host, host, hlen);
-    o->host[hlen] = '\0';
-    o->link.host = o->host;
-    o->link.port = (int)port;
+    free(c->host);
+    c->host = h;
+    c->port = (int)port;
     return 0;
 }
 
-static int parse_args(int argc, char **argv, struct options *o)
+/* An integer option in [lo, hi]; -1 with a one-line reason otherwise. */
+static int int_opt(const char *name, const char *arg, long lo, long hi, const char *unit,
+                   int *out)
 {
-    static const struct option longopts[] = {
-        { "master", required_argument, NULL, 'm' },
-        { "sqlite", required_argument, NULL, 's' },
-        { "master-user", required_argument, NULL, 'u' },
-        { "master-password", required_argument, NULL, 'p' },
-        { "strict", no_argument, NULL, 'S' },
-        { "timeout", required_argument, NULL, 't' },
-        { "log-level", required_argument, NULL, 'l' },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
-        { NULL, 0, NULL, 0 }
-    };
-    int c, lvl;
-    long v;
     char *end;
+    long v;
 
-    while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'm':
-            if (parse_master(optarg, o) != 0) {
-                fprintf(stderr, "redsink: bad --master '%s': expected HOST:PORT\n", optarg);
-                return -1;
-            }
-            break;
-        case 's': o->sqlite = optarg; break;
-        case 'u': o->link.user = optarg; break;
-        case 'p': o->link.password = optarg; break;
-        case 'S': o->link.apply.strict = 1; break;
-        case 't':
-            v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 3600) {
-                fprintf(stderr, "redsink: bad --timeout '%s': expected 1..3600 seconds\n", optarg);
-                return -1;
-            }
-            o->link.timeout_ms = (int)v * 1000;
-            break;
-        case 'l':
-            if ((lvl = log_level_parse(optarg)) < 0) {
-                fprintf(stderr, "redsink: bad --log-level '%s': expected error, warning, "
-                        "info or debug\n", optarg);
-                return -1;
-            }
-            log_set_level((enum log_level)lvl);
-            break;
-        case 'h': usage(stdout); exit(0);
-        case 'V': printf("redsink %s\n", PACKAGE_VERSION); exit(0);
-        default:
-            usage(stderr);
+    errno = 0;
+    v = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end || errno || v < lo || v > hi) {
+        fprintf(stderr, "redsink: bad --%s '%s': expected %ld..%ld%s\n", name, arg, lo, hi,
+                unit);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+enum {
+    OPT_MASTER = 256, OPT_SQLITE, OPT_USER, OPT_PASSWORD, OPT_PASSWORD_FILE, OPT_STRICT,
+    OPT_TIMEOUT, OPT_LOG_LEVEL, OPT_LOG_FILE, OPT_DAEMONIZE, OPT_PIDFILE,
+    OPT_LISTENING_PORT, OPT_CHECK_CONFIG
+};
+
+static const struct option longopts[] = {
+    { "config", required_argument, NULL, 'c' },
+    { "master", required_argument, NULL, OPT_MASTER },
+    { "sqlite", required_argument, NULL, OPT_SQLITE },
+    { "master-user", required_argument, NULL, OPT_USER },
+    { "master-password", required_argument, NULL, OPT_PASSWORD },
+    { "master-password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+    { "strict", no_argument, NULL, OPT_STRICT },
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+    { "log-file", required_argument, NULL, OPT_LOG_FILE },
+    { "daemonize", no_argument, NULL, OPT_DAEMONIZE },
+    { "pidfile", required_argument, NULL, OPT_PIDFILE },
+    { "listening-port", required_argument, NULL, OPT_LISTENING_PORT },
+    { "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 }
+};
+#define SHORTOPTS "c:hV"
+
+/* One command-line option on top of the file's settings. */
+static int take_option(int opt, const char *arg, struct options *o)
+{
+    struct cfg *c = &o->cfg;
+
+    switch (opt) {
+    case 'c':
+        return 0;                                /* read by load_config_file */
+    case OPT_MASTER:
+        if (parse_master(arg, c) != 0) {
+            fprintf(stderr, "redsink: bad --master '%s': expected HOST:PORT\n", arg);
             return -1;
         }
+        return 0;
+    case OPT_SQLITE: return set_opt(&c->sqlite_path, arg);
+    case OPT_USER: return set_opt(&c->user, arg);
+    case OPT_PASSWORD:                           /* overrides a password_file too */
+        return set_opt(&c->password, arg) || set_opt(&c->password_file, "");
+    case OPT_PASSWORD_FILE:
+        free(c->password_file_origin);
+        c->password_file_origin = NULL;
+        return set_opt(&c->password_file, arg);
+    case OPT_STRICT: c->strict = 1; return 0;
+    case OPT_TIMEOUT: return int_opt("timeout", arg, 1, 3600, " seconds", &c->timeout);
+    case OPT_LOG_LEVEL:
+        if (log_level_parse(arg) < 0) {
+            fprintf(stderr, "redsink: bad --log-level '%s': expected error, warning, "
+                    "info or debug\n", arg);
+            return -1;
+        }
+        return set_opt(&c->log_level, arg);
+    case OPT_LOG_FILE: return set_opt(&c->log_file, arg);
+    case OPT_DAEMONIZE: c->daemonize = 1; return 0;
+    case OPT_PIDFILE: return set_opt(&c->pidfile, arg);
+    case OPT_LISTENING_PORT:
+        return int_opt("listening-port", arg, 0, 65535, "", &c->listening_port);
+    case OPT_CHECK_CONFIG: o->check_only = 1; return 0;
+    case 'h': usage(stdout); exit(0);
+    case 'V': printf("redsink %s\n", PACKAGE_VERSION); exit(0);
+    default:
+        usage(stderr);
+        return -1;
     }
-    if (o->link.user && !o->link.password) {
-        fprintf(stderr, "redsink: --master-user needs --master-password\n");
+}
+
+/* First pass over argv: --help, --version, and which file to read (-c,
+ * or the default one when it exists). */
+static int load_config_file(int argc, char **argv, struct options *o)
+{
+    struct rs_error err = { 0 };
+    const char *file = NULL;
+    int c;
+
+    opterr = 0;                      /* the second pass reports bad options */
+    while ((c = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1) {
+        if (c == 'c')
+            file = optarg;
+        else if (c == 'h' || c == 'V')
+            take_option(c, optarg, o);   /* exits */
+    }
+    if (file == NULL && access(CFG_DEFAULT_FILE, F_OK) == 0)
+        file = CFG_DEFAULT_FILE;
+    if (file != NULL && cfg_load_file(&o->cfg, file, &err) != 0) {
+        fprintf(stderr, "redsink: %s\n", err.msg);
         return -1;
     }
     return 0;
+}
+
+/* The file, then the command line on top, then the checks of the whole. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    struct rs_error err = { 0 };
+    int c;
+
+    if (load_config_file(argc, argv, o) != 0)
+        return -1;
+    optind = 0;                      /* GNU: start over */
+    opterr = 1;
+    while ((c = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1)
+        if (take_option(c, optarg, o) != 0)
+            return -1;
+    if (optind < argc) {
+        fprintf(stderr, "redsink: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if (cfg_finish(&o->cfg, &err) != 0) {
+        fprintf(stderr, "redsink: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The settings into the options of each part. Strings are borrowed from
+ * o->cfg, which lives as long as the daemon.
+ */
+static void settings_to_opts(struct options *o)
+{
+    const struct cfg *c = &o->cfg;
+
+    /* master */
+    o->link.host = c->host;
+    o->link.port = c->port;
+    o->link.user = *c->user ? c->user : NULL;
+    o->link.password = *c->password ? c->password : NULL;
+    o->link.timeout_ms = c->timeout * 1000;
+    o->link.connect_timeout_ms = (int)(c->connect_timeout * 1000 + 0.5);
+    /* master.tls.*: parsed and checked in config.c; wired with TLS support (tls.c). */
+
+    /* replica */
+    o->link.listening_port = c->listening_port;
+    /* replica.bind: the status endpoint's address, wired with status.c.
+     * replica.ack_interval: link.c ACKs every second; wired when it takes one. */
+
+    /* sqlite */
+    o->sqlite = c->sqlite_path;
+    o->link.apply.batch_max_cmds = c->batch_commands;
+    o->link.apply.batch_max_ms = c->batch_ms;
+    /* sqlite.synchronous: the sink sets PRAGMA synchronous = NORMAL and has no
+     * setter yet; wired when sinks/ takes one. */
+
+    /* filter.*: wired with key filters (filter.c). */
+
+    /* behaviour */
+    o->link.apply.strict = c->strict;
+
+    /* log */
+    log_set_level((enum log_level)log_level_parse(c->log_level));
+    /* log.file, log.syslog: wired with the log sinks (log.c). */
+
+    /* daemon.daemonize, daemon.pidfile, daemon.user: wired with daemon.c. */
 }
 
 /* The directory of the mirror file: the spool lives beside it. */
@@ -383,26 +527,23 @@ int main(int argc, char **argv)
 {
     struct options o;
     struct sigaction sa;
+    int rc;
 
     memset(&o, 0, sizeof(o));
     if (argc > 1 && strcmp(argv[1], "import") == 0)
         return cmd_import(argc - 1, argv + 1);
 
-    strcpy(o.host, "127.0.0.1");
-    o.link.host = o.host;
-    o.link.port = 6379;
-    o.link.timeout_ms = 60000;
-    o.link.connect_timeout_ms = 5000;
-    if (parse_args(argc, argv, &o) != 0)
-        return 2;
-    if (optind < argc) {
-        fprintf(stderr, "redsink: unexpected argument '%s'\n", argv[optind]);
+    cfg_init(&o.cfg);
+    if (parse_args(argc, argv, &o) != 0) {
+        cfg_release(&o.cfg);
         return 2;
     }
-    if (o.sqlite == NULL) {
-        fprintf(stderr, "redsink: --sqlite PATH is required\n");
-        return 2;
+    if (o.check_only) {
+        printf("configuration OK\n");
+        cfg_release(&o.cfg);
+        return 0;
     }
+    settings_to_opts(&o);
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -410,5 +551,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     srand((unsigned)(time(NULL) ^ getpid()));
-    return run_daemon(&o);
+    rc = run_daemon(&o);
+    cfg_release(&o.cfg);
+    return rc;
 }
