@@ -120,6 +120,12 @@ printf 'log: { level = "info"; };\n' >"$TMP/ww.conf"; chmod 666 "$TMP/ww.conf"
 out=$("$REDSINK" -c "$TMP/ww.conf" --sqlite x.db --check-config 2>&1); rc=$?
 [ $rc -eq 0 ] && ok "world-writable without a password: accepted" || fail "world-writable without a password: exit $rc, $out"
 
+# Parsed but not acted on yet: TLS and filters refuse to start rather than
+# be ignored.
+printf 'master: { tls: { enabled = true; }; };\n' >"$TMP/tls.conf"
+out=$("$REDSINK" -c "$TMP/tls.conf" --sqlite x.db --check-config 2>&1); rc=$?
+[ $rc -eq 2 ] && ok "tls.enabled (not wired yet): exit 2, $out" || fail "tls.enabled: exit $rc, $out"
+
 # --- the command line alone, and its own errors -------------------------
 out=$("$REDSINK" --master "127.0.0.1:$m_PORT" --sqlite "$TMP/cl.db" --check-config 2>&1); rc=$?
 [ $rc -eq 0 ] && [ "$out" = "configuration OK" ] && ok "no -c: command line alone" || fail "no -c: exit $rc, $out"
