@@ -70,6 +70,8 @@ struct cfg {
     char *pidfile, *user_name;
     /* where the settings came from */
     char *config_file;           /* NULL: none */
+    char *password_file_origin;  /* "'FILE' line N: setting 'master.password_file'"
+                                  * for errors; NULL: from the command line */
 };
 
 /* Defaults for every setting. */
