@@ -423,7 +423,8 @@ static void *net_main(void *arg)
 {
     struct session *s = arg;
     char *buf = malloc(CHUNK);
-    int64_t last_rx = rs_mono_ms(), next_tick = last_rx + 1000;
+    int tick = s->opts && s->opts->ack_interval_ms > 0 ? s->opts->ack_interval_ms : 1000;
+    int64_t last_rx = rs_mono_ms(), next_tick = last_rx + tick;
     char msg[256];
 
     if (buf == NULL) {
@@ -505,7 +506,7 @@ static void *net_main(void *arg)
              * one: until the first stream byte, ACK every 100 ms so the
              * stream flows into the spool while the snapshot loads. */
             next_tick = now + (s->phase == 2 && s->payload == PAYLOAD_MARK &&
-                               s->stream_seen == 0 ? 100 : 1000);
+                               s->stream_seen == 0 && tick > 100 ? 100 : tick);
         }
         if (now - last_rx > s->timeout_ms) {
             snprintf(msg, sizeof(msg), "master timeout: no data nor PING for %d s",

@@ -39,6 +39,8 @@ struct link_opts {
     /* Where the link reports its state, offsets and I/O for the status
      * endpoint and the status row (status.h); may be NULL. */
     struct status *status;
+    /* Milliseconds between REPLCONF ACKs (and keep-alives); 0: 1000. */
+    int ack_interval_ms;
 };
 
 /*

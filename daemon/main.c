@@ -329,15 +329,6 @@ static int parse_args(int argc, char **argv, struct options *o)
     return 0;
 }
 
-/* Settings parsed and checked but not acted on by this build yet: warn. */
-static int unwired_settings(const struct cfg *c)
-{
-    if (strcmp(c->synchronous, "normal") != 0 || c->ack_interval != 1.0)
-        log_msg(RS_LOG_WARN, "sqlite.synchronous and replica.ack_interval are not "
-                "supported yet: using \"normal\" and 1 second");
-    return 0;
-}
-
 /*
  * The settings into the options of each part. Strings are borrowed from
  * o->cfg, which lives as long as the daemon.
@@ -368,15 +359,14 @@ static int settings_to_opts(struct options *o)
 
     /* replica */
     o->link.listening_port = c->listening_port;
-    /* replica.bind: the status endpoint's address (run_daemon).
-     * replica.ack_interval: link.c ACKs every second; wired when it takes one. */
+    /* replica.bind: the status endpoint's address (run_daemon) */
+    o->link.ack_interval_ms = (int)(c->ack_interval * 1000 + 0.5);
 
     /* sqlite */
     o->sqlite = c->sqlite_path;
     o->link.apply.batch_max_cmds = c->batch_commands;
     o->link.apply.batch_max_ms = c->batch_ms;
-    /* sqlite.synchronous: the sink sets PRAGMA synchronous = NORMAL and has no
-     * setter yet; wired when sinks/ takes one. */
+    /* sqlite.synchronous: set on the sink once it is open (run_daemon) */
 
     if (c->n_databases || c->n_include || c->n_exclude) {
         struct rs_error ferr = { 0 };
@@ -605,6 +595,12 @@ static int run_daemon(struct options *o)
         sink_close(sink);
         return 1;
     }
+    if (sink->ops->set_option(sink, "synchronous", o->cfg.synchronous) != 0) {
+        fprintf(stderr, "redsink: %s\n", sink->err.msg);
+        free(dir);
+        sink_close(sink);
+        return 1;
+    }
     if (daemon_start(&o->daemon, &err) != 0) {
         fprintf(stderr, "redsink: %s\n", err.msg);
         free(dir);
@@ -682,7 +678,7 @@ int main(int argc, char **argv)
         cfg_release(&o.cfg);
         return 2;
     }
-    if (settings_to_opts(&o) != 0 || unwired_settings(&o.cfg) != 0) {
+    if (settings_to_opts(&o) != 0) {
         filter_free(o.filter);
         cfg_release(&o.cfg);
         return 2;

@@ -95,7 +95,7 @@ struct zset_range {
 };
 
 struct sink_ops {
-    int version;                         /* 4; new members only at the end */
+    int version;                         /* 5; new members only at the end */
     const char *name;                    /* "sqlite" */
 
     void (*close)(struct sink *s);       /* rolls back anything open; frees s */
@@ -329,6 +329,11 @@ struct sink_ops {
     /* Store replication progress in the status row; committed like
      * set_state (folded into an open transaction, or its own). */
     int (*set_progress)(struct sink *s, const struct sink_progress *p);
+
+    /* ---- version 5 ---- */
+    /* A sink-specific setting by name ("synchronous" = "off", "normal",
+     * "full" or "extra" for SQLite). -1 with err for an unknown name or value. */
+    int (*set_option)(struct sink *s, const char *name, const char *value);
 };
 
 /* The first member of every sink. */

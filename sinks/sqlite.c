@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1678,8 +1679,28 @@ struct sink *sink_sqlite_open(const char *path, struct rs_error *err)
     return &ss->base;
 }
 
+/* "synchronous": the durability of every commit (default NORMAL, see
+ * doc/schema.md). FULL makes every acknowledged offset survive a power
+ * cut, at the price of an fsync per commit; OFF risks the mirror. */
+static int sq_set_option(struct sink *s, const char *name, const char *value)
+{
+    struct sqlite_sink *ss = SS(s);
+    char sql[64];
+
+    if (strcmp(name, "synchronous") != 0)
+        return rs_fail(&s->err, RS_E_CONFIG, "sqlite: unknown option '%s'", name);
+    if (strcasecmp(value, "off") != 0 && strcasecmp(value, "normal") != 0 &&
+        strcasecmp(value, "full") != 0 && strcasecmp(value, "extra") != 0)
+        return rs_fail(&s->err, RS_E_CONFIG, "sqlite: synchronous must be off, normal, full "
+                       "or extra, not '%s'", value);
+    snprintf(sql, sizeof(sql), "PRAGMA synchronous = %s", value);
+    if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return sqi_sql_fail(ss, "set synchronous");
+    return 0;
+}
+
 static const struct sink_ops sqlite_ops = {
-    .version = 4,
+    .version = 5,
     .name = "sqlite",
     .close = sq_close,
     .read_checkpoint = sq_read_checkpoint,
@@ -1754,6 +1775,8 @@ static const struct sink_ops sqlite_ops = {
     .zset_rem_range = sq_zset_rem_range,
     .zset_source_scan = sq_zset_source_scan,
     .set_progress = sq_set_progress,
+    /* version 5 */
+    .set_option = sq_set_option,
 };
 
 

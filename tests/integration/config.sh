@@ -138,4 +138,18 @@ out=$("$REDSINK" --sqlite x.db --listening-port 70000 --check-config 2>&1); rc=$
 [ $rc -eq 2 ] && ok "--listening-port 70000: exit 2, $out" || fail "--listening-port 70000: exit $rc, $out"
 out=$("$REDSINK" --sqlite x.db --master-user u --check-config 2>&1); rc=$?
 [ $rc -eq 2 ] && ok "--master-user without a password: exit 2" || fail "--master-user alone: exit $rc, $out"
+# sqlite.synchronous and replica.ack_interval are acted on: a full-sync
+# mirror with fast ACKs, and a value the sink refuses.
+cat >"$TMP/sync.conf" <<CONF
+master: { port = $m_PORT; password_file = "$TMP/master.pw"; };
+replica: { ack_interval = 0.2; };
+sqlite: { path = "$TMP/sync.db"; synchronous = "full"; };
+CONF
+run_conf rs_sync "$TMP/sync.conf"
+wait_mirror "$m_PORT" && compare_mirror "$m_PORT" "$TMP/sync.db" "synchronous=full, ack_interval=0.2: mirror equals the master" ||
+    fail "synchronous=full: WAIT"
+stop_pid "$rs_sync_PID" TERM
+printf 'sqlite: { synchronous = "fast"; };\n' >"$TMP/badsync.conf"
+out=$("$REDSINK" -c "$TMP/badsync.conf" --sqlite x.db --check-config 2>&1); rc=$?
+[ $rc -eq 2 ] && ok "synchronous = \"fast\": exit 2, $out" || fail "synchronous = fast: exit $rc, $out"
 finish
