@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # systemd Type=notify without systemd: NOTIFY_SOCKET names a datagram
 # socket this test listens on; redsink must send READY=1 once the sync
-# started, STATUS= lines that follow its state, and STOPPING=1 on SIGTERM.
+# started, STATUS= lines that follow its state, WATCHDOG=1 pings when the
+# watchdog is on, and STOPPING=1 on SIGTERM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 grep -q 'HAVE_SYSTEMD' "$top_builddir/rsconfig.h" 2>/dev/null ||
@@ -29,12 +30,13 @@ with open(sys.argv[2], "a") as out:
 PY
 PIDS="$PIDS $!"
 poll_until 10 test -S "$sock" || { fail "notify socket"; finish; }
-NOTIFY_SOCKET="$sock" start_redsink rs "$m_PORT" "$TMP/mirror.db"
+NOTIFY_SOCKET="$sock" WATCHDOG_USEC=400000 start_redsink rs "$m_PORT" "$TMP/mirror.db"
 wait_mirror "$m_PORT" || fail "WAIT"
 got() { grep -q "$1" "$TMP/notify.out" 2>/dev/null; }
 poll_until 10 got 'READY=1' && ok "READY=1 sent" || fail "no READY=1"
 poll_until 10 got 'STATUS=streaming' && ok "STATUS follows the state: $(grep -o 'STATUS=[^|]*' "$TMP/notify.out" | tr '\n' ',' | cut -c1-120)" ||
     fail "no STATUS=streaming"
+poll_until 10 got 'WATCHDOG=1' && ok "WATCHDOG=1 pings when WATCHDOG_USEC is set" || fail "no WATCHDOG=1"
 stop_pid "$rs_PID" TERM
 poll_until 10 got 'STOPPING=1' && ok "STOPPING=1 on SIGTERM" || fail "no STOPPING=1"
 finish
