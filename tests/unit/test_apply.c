@@ -265,7 +265,7 @@ static int env_open(struct env *e, const char *tag, int strict, int batch_cmds)
 {
     struct rs_error err = { 0 };
     struct repl_pos start = { REPLID, START_OFFSET, 0 };
-    struct apply_opts o = { strict, batch_cmds, 100000 };
+    struct apply_opts o = { .strict = strict, .batch_max_cmds = batch_cmds, .batch_max_ms = 100000 };
 
     memset(e, 0, sizeof(*e));
     snprintf(e->path, sizeof(e->path), "%s/test_apply-%d-%s.tmp.db",

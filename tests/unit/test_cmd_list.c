@@ -65,7 +65,7 @@ static int env_open(struct env *e)
 {
     struct rs_error err = { 0 };
     struct repl_pos start = { "0123456789abcdef0123456789abcdef01234567", 1000, 0 };
-    struct apply_opts o = { 1, 0, 100000 };  /* strict: an unknown command fails */
+    struct apply_opts o = { .strict = 1, .batch_max_ms = 100000 };  /* strict: an unknown command fails */
 
     memset(e, 0, sizeof(*e));
     snprintf(e->path, sizeof(e->path), "%s/test_cmd_list-%d.tmp.db",

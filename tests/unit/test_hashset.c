@@ -117,7 +117,7 @@ static int env_open(struct env *e)
 {
     struct rs_error err = { 0 };
     struct repl_pos start = { "0123456789abcdef0123456789abcdef01234567", 0, 0 };
-    struct apply_opts o = { 0, 0, 100000 };
+    struct apply_opts o = { .batch_max_ms = 100000 };
 
     memset(e, 0, sizeof(*e));
     snprintf(e->path, sizeof(e->path), "%s/test_hashset-%d.tmp.db",
