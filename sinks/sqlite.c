@@ -1140,22 +1140,33 @@ static int children_of(enum rs_type type, enum child *c)
     }
 }
 
-static int sq_key_delete(struct sink *s, int64_t id)
+/* The type of key 'id': 1 and *type, 0 when there is no such key, or -1
+ * with the sticky error set ('what' names the operation). */
+static int key_type_of(struct sqlite_sink *ss, int64_t id, enum rs_type *type, const char *what)
 {
-    struct sqlite_sink *ss = SS(s);
     sqlite3_stmt *st;
-    enum child c[C_COUNT];
-    enum rs_type type;
-    int r, n;
+    int r;
 
     if (sqi_stuck(ss) || (st = sqi_stmt(ss, ST_KEY_TYPE)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-        return sqi_bind_fail(ss, st, "delete a key");
-    if ((r = sqi_row(ss, st, "delete a key")) <= 0)
-        return r;                          /* no such key: nothing to do */
-    type = type_parse(sqlite3_column_text(st, 0));
+        return sqi_bind_fail(ss, st, what);
+    if ((r = sqi_row(ss, st, what)) <= 0)
+        return r;
+    *type = type_parse(sqlite3_column_text(st, 0));
     sqi_stmt_done(st);
+    return 1;
+}
+
+static int sq_key_delete(struct sink *s, int64_t id)
+{
+    struct sqlite_sink *ss = SS(s);
+    enum child c[C_COUNT];
+    enum rs_type type;
+    int r, n;
+
+    if ((r = key_type_of(ss, id, &type, "delete a key")) <= 0)
+        return r;                          /* no such key: nothing to do */
     n = children_of(type, c);
     for (int i = 0; i < n; i++)
         if (sqi_run_kid(ss, sqi_child_stmt(ss, CO_DELETE, c[i]), id, "delete a key's elements"))
@@ -1325,17 +1336,11 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
     enum rs_type type;
     int r, n;
 
-    if (sqi_stuck(ss) || (st = sqi_stmt(ss, ST_KEY_TYPE)) == NULL)
-        return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-        return sqi_bind_fail(ss, st, "copy a key");
-    if ((r = sqi_row(ss, st, "copy a key")) < 0)
+    if ((r = key_type_of(ss, id, &type, "copy a key")) < 0)
         return -1;
     if (r == 0)
         return rs_fail(&s->err, RS_E_SQL, "cannot copy a key in '%s': no key %lld", ss->path,
                        (long long)id);
-    type = type_parse(sqlite3_column_text(st, 0));
-    sqi_stmt_done(st);
     if ((st = key_stmt(ss, KS_COPY_KEY)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, db) != SQLITE_OK ||
