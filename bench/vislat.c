@@ -106,7 +106,7 @@ int main(int argc, char **argv)
     }
     redisReply *rep = redisCommand(c, "SET bench:vis 0");
     freeReplyObject(rep);
-    rep = redisCommand(c, "WAIT 1 5000");
+    rep = redisCommand(c, "WAIT 1 30000");
     if (!rep || rep->type != REDIS_REPLY_INTEGER || rep->integer < 1) {
         fprintf(stderr, "vislat: no replica acknowledged the first write\n");
         return 1;

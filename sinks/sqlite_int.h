@@ -112,6 +112,7 @@ struct sqlite_sink {
     int64_t busy_since;          /* mono ms the current lock wait began */
     int busy_logged;             /* that wait was logged */
     uint64_t wal_dev, wal_ino;   /* the -wal file we write; 0: not seen yet */
+    struct ckpt *ckpt;           /* background checkpointer, see sqlite.c */
 };
 
 /* The sqlite sink behind a struct sink * (its first member). */
