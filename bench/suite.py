@@ -488,6 +488,8 @@ COLUMNS = {
                "redsink_max_lag_mb", "redis_max_lag_mb", "catchup_s", "resyncs"],
     "latency": ["name", "what", "writes", "achieved_per_s", "p50_ms", "p99_ms", "max_ms"],
 }
+GROWTH = [("strings-1M", "strings-10M"), ("hashes-100k", "hashes-1M"),
+          ("lists-10k", "lists-100k"), ("streams-1k", "streams-10k")]
 TITLES = {"fullsync": "Full sync (medians; time until usable)",
           "stream": "Stream apply (redis-benchmark against the master)",
           "latency": "Visibility latency (master reply to row readable in SQL)"}
@@ -503,6 +505,7 @@ def write_results(rows, args, started):
         w.writeheader()
         for row in rows:
             w.writerow(row)
+    byname = {r["name"]: r for r in rows if r["section"] == "fullsync"}
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write("# redsink benchmark, %s%s\n\n" % (time.strftime("%Y-%m-%d %H:%M", started),
                                                  " (--quick)" if args.quick else ""))
@@ -518,6 +521,15 @@ def write_results(rows, args, started):
                                                   "---|" * len(cols)))
             for r in part:
                 f.write("| %s |\n" % " | ".join(str(r.get(c, "")) for c in cols))
+        growth = [(a, b) for a, b in GROWTH if a in byname and b in byname]
+        if growth:
+            f.write("\n## Growth: the 10x datasets against the base ones (10.0 = linear)\n\n"
+                    "| datasets | redis replica | redsink | redsink peak RSS (MB) |\n|---|---|---|---|\n")
+            for a, b in growth:
+                x, y = byname[a], byname[b]
+                f.write("| %s -> %s | %.1fx | %.1fx | %s -> %s |\n"
+                        % (a, b, y["redis_s"] / x["redis_s"], y["redsink_s"] / x["redsink_s"],
+                           x["redsink_rss_mb"], y["redsink_rss_mb"]))
     print("results: %s/results.md, %s/results.csv" % (args.out, args.out))
 
 

@@ -48,7 +48,16 @@ int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
         ids[0] = HS_UPSERT;
         n = 1;
     }
-    if (sqi_stuck(ss) || sqi_load_tick(ss))
+    int staged;
+
+    if (sqi_stuck(ss) || sqi_stage_row(ss, C_HASH, id, field, value, 0, field_expire_ms, &staged))
+        return -1;
+    if (staged) {
+        if (added)
+            *added = 1;   /* an RDB hash holds each field once */
+        return 0;
+    }
+    if (sqi_load_tick(ss))
         return -1;
     for (int i = 0; i < n; i++) {
         sqlite3_stmt *st = hash_stmt(ss, ids[i]);

@@ -103,6 +103,8 @@ struct sqlite_sink {
     int64_t load_keys;           /* keys created by the running load */
     int64_t load_rows;           /* rows since the load's last batch commit */
     int64_t tail_kid, tail_pos;  /* load: next tail position of list tail_kid */
+    int64_t stage_kid, stage_rows;   /* load: the key being staged, its members so far */
+    int stage_index, staged;     /* big keys (sqlite.c): which staging table, rows in it */
     struct name_memo group, consumer;
     struct key_cache_entry *kcache;      /* key_find's cache, see sqlite.c */
     /* Faults (see "faults" in sqlite.c). 'fatal': the sticky error is one
@@ -196,6 +198,16 @@ int64_t sqi_query_int(struct sqlite_sink *ss, const char *sql, int64_t dflt);
  * big enough (the WAL can then be reused). Does nothing outside a full
  * sync. 0 or -1. Call it before fetching your statement. */
 int sqi_load_tick(struct sqlite_sink *ss);
+
+/* During a full sync, the members of a big hash, set or sorted set (past
+ * the first 50,000 of one key) go to a staging table, sorted into the
+ * generation when the key ends (sqlite.c, "Big keys"). Call before the
+ * normal insert: 0 with *staged = 1 when the row was staged (the caller is
+ * done), 0 with *staged = 0 when the caller inserts it, -1 on error. 'a' is
+ * the field or member; 'b' a hash value; score and expire_ms as the child
+ * table has them. */
+int sqi_stage_row(struct sqlite_sink *ss, enum child c, int64_t kid, const struct rs_bytes *a,
+                  const struct rs_bytes *b, double score, int64_t expire_ms, int *staged);
 
 /* Free a remembered name; the memo then matches no key. */
 void sqi_memo_clear(struct name_memo *m);

@@ -45,6 +45,15 @@ static sqlite3_stmt *set_bound(struct sqlite_sink *ss, int id, int64_t kid,
 
 int sq_set_add(struct sink *s, int64_t id, const struct rs_bytes *m, int *added)
 {
+    int staged;
+
+    if (sqi_stuck(SS(s)) || sqi_stage_row(SS(s), C_SET, id, m, NULL, 0, -1, &staged))
+        return -1;
+    if (staged) {
+        if (added)
+            *added = 1;   /* an RDB set holds each member once */
+        return 0;
+    }
     return sqi_run_member(SS(s), SQI_X_SET + SE_INSERT, set_sql[SE_INSERT],
                           id, m, added, "add a set member");
 }

@@ -112,8 +112,13 @@ int sq_zset_set(struct sink *s, int64_t id, const struct rs_bytes *m, double sco
 {
     struct sqlite_sink *ss = SS(s);
     sqlite3_stmt *st;
+    int staged;
 
-    if (sqi_stuck(ss) || sqi_load_tick(ss) || (st = zset_stmt(ss, ZS_SET)) == NULL)
+    if (sqi_stuck(ss) || sqi_stage_row(ss, C_ZSET, id, m, NULL, score, -1, &staged))
+        return -1;
+    if (staged)
+        return 0;
+    if (sqi_load_tick(ss) || (st = zset_stmt(ss, ZS_SET)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_bytes(st, 2, m) != SQLITE_OK ||
         sqlite3_bind_double(st, 3, score) != SQLITE_OK)

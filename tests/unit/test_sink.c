@@ -421,6 +421,58 @@ static void test_generations(struct sink *s)
     }
 }
 
+/* Big keys in a load (sqlite.c, "Big keys"): past 50,000 members the rest
+ * of a hash, set or sorted set is staged and sorted in when the key ends,
+ * whether the next key, the end of the load or an abort ends it. */
+static void test_big_keys(struct sink *s)
+{
+    struct repl_pos pos = { "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", 9000, 0 };
+    char m[32], v[32];
+    int64_t id;
+
+    /* a load abandoned in the middle of a big key leaves nothing staged */
+    check_rc(s, s->ops->load_begin(s), "load_begin (big keys, to abort)");
+    id = mkkey(s, 0, LIT("gone"), RS_T_ZSET, RS_NO_EXPIRE, NULL);
+    for (int i = 0; i < 60000 && s->err.code == 0; i++)
+        s->ops->zset_set(s, id, &(struct rs_bytes){ m, (size_t)snprintf(m, sizeof(m), "g%d", i) }, i);
+    check_rc(s, s->ops->load_abort(s), "load_abort in a big key");
+
+    check_rc(s, s->ops->load_begin(s), "load_begin (big keys)");
+    id = mkkey(s, 0, LIT("bz"), RS_T_ZSET, RS_NO_EXPIRE, NULL);
+    for (int i = 0; i < 120000 && s->err.code == 0; i++) {
+        int k = (int)((i * 7919L) % 120000);   /* every member once, in no order */
+        s->ops->zset_set(s, id, &(struct rs_bytes){ m, (size_t)snprintf(m, sizeof(m), "m%06d", k) },
+                         k / 2.0);
+    }
+    id = mkkey(s, 0, LIT("bs"), RS_T_SET, RS_NO_EXPIRE, NULL);
+    for (int i = 60000; i >= 0 && s->err.code == 0; i--)
+        s->ops->set_add(s, id, &(struct rs_bytes){ m, (size_t)snprintf(m, sizeof(m), "s%d", i) }, NULL);
+    id = mkkey(s, 0, LIT("bh"), RS_T_HASH, RS_NO_EXPIRE, NULL);
+    for (int i = 0; i <= 60000 && s->err.code == 0; i++)
+        s->ops->hash_set(s, id, &(struct rs_bytes){ m, (size_t)snprintf(m, sizeof(m), "f%d", i) },
+                         &(struct rs_bytes){ v, (size_t)snprintf(v, sizeof(v), "v%d", i) },
+                         i == 59999 ? 4102444800000 : RS_NO_EXPIRE, NULL);
+    mkkey(s, 0, LIT("after"), RS_T_STRING, RS_NO_EXPIRE, &LIT("x"));
+    id = mkkey(s, 1, LIT("last"), RS_T_ZSET, RS_NO_EXPIRE, NULL);   /* ended by load_commit */
+    for (int i = 0; i < 50010 && s->err.code == 0; i++)
+        s->ops->zset_set(s, id, &(struct rs_bytes){ m, (size_t)snprintf(m, sizeof(m), "l%d", i) }, i);
+    check(s->err.code == 0, "load big keys (%s)", s->err.msg);
+    check_rc(s, s->ops->load_commit(s, &pos), "load_commit (big keys)");
+    check_q("SELECT count(*), count(DISTINCT member), min(member), max(member) FROM redis_zsets"
+            " WHERE key = 'bz'", "120000|120000|m000000|m119999");
+    check_q("SELECT score FROM redis_zsets WHERE key = 'bz' AND member = 'm100001'", "50000.5");
+    check_q("SELECT count(*) FROM redis_sets WHERE key = 'bs'", "60001");
+    check_q("SELECT count(*) FROM redis_sets WHERE key = 'bs' AND member IN ('s0', 's60000')", "2");
+    check_q("SELECT count(*), sum(expire_at IS NOT NULL) FROM redis_hashes WHERE key = 'bh'",
+            "60001|1");
+    check_q("SELECT value, expire_at FROM redis_hashes WHERE key = 'bh' AND field = 'f59999'",
+            "v59999|4102444800000");
+    check_q("SELECT count(*) FROM redis_zsets WHERE key = 'last' AND db = 1", "50010");
+    check_q("SELECT count(*) FROM redis_zsets WHERE key = 'gone'", "0");
+    check_q("SELECT value FROM redis_strings WHERE key = 'after'", "x");
+    check_q("SELECT keys_loaded FROM redsink_status", "5");
+}
+
 /* A crash in the middle of a load (no close): the next open drops it. */
 static void test_crash(void)
 {
@@ -518,6 +570,14 @@ static int run_tests(void)
     sink_close(s);
     test_crash();
     test_errors();
+    /* last: it replaces the mirror the tests above expect */
+    s = sink_open("sqlite", path, &err);
+    if (s == NULL) {
+        printf("FAIL - sink_open (big keys): %s\n", err.msg);
+        return 99;
+    }
+    test_big_keys(s);
+    sink_close(s);
     sqlite3_close(rd);
     return 0;
 }
