@@ -43,8 +43,23 @@ static sqlite3_stmt *set_bound(struct sqlite_sink *ss, int id, int64_t kid,
     return st;
 }
 
+/* SE_INSERT for many rows at once, during a full sync. */
+static const struct sqi_bulk set_bulk = {
+    SQI_BULK_SET, 2, "@set(kid, member)", "OR IGNORE", ""
+};
+
 int sq_set_add(struct sink *s, int64_t id, const struct rs_bytes *m, int *added)
 {
+    struct sqlite_sink *ss = SS(s);
+    int r;
+
+    if (!added && !sqi_stuck(ss) && (r = sqi_bulk_begin(ss, &set_bulk, m->len)) != 0) {
+        if (r < 0)
+            return -1;
+        sqi_bulk_int(ss, id);
+        sqi_bulk_bytes(ss, m);
+        return sqi_bulk_end(ss);
+    }
     return sqi_run_member(SS(s), SQI_X_SET + SE_INSERT, set_sql[SE_INSERT],
                           id, m, added, "add a set member");
 }
