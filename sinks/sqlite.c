@@ -86,9 +86,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_UNKNOWN] =
         "INSERT INTO redsink_unknown_commands(name, count) VALUES (?1, 1)"
         " ON CONFLICT(name) DO UPDATE SET count = count + 1",
+    /* ?7: the id, NULL for the next free one */
     [ST_KEY_INSERT] =
-        "INSERT INTO @keys(db, key, type, expire_at, value, lhead)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO @keys(db, key, type, expire_at, value, lhead, id)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_KEY_FIND] = "SELECT id, type, expire_at FROM @keys WHERE key = ?2 AND db = ?1",
     [ST_KEY_TYPE] = "SELECT type FROM @keys WHERE id = ?1",
     [ST_KEY_DELETE] = "DELETE FROM @keys WHERE id = ?1",
@@ -315,8 +316,9 @@ sqlite3_stmt *sqi_xstmt(struct sqlite_sink *ss, int slot, const char *tmpl)
 /* ------------------------------------------------------------------ */
 
 /*
- * See sqi_bulk_begin in sqlite_int.h. One table is buffered at a time
- * (a key's elements all go to one). n pending rows are sent by the
+ * See sqi_bulk_begin in sqlite_int.h. Each table has its own buffer
+ * (allocated on its first row), so the rows of small keys of several
+ * types still make full statements. n pending rows are sent by the
  * statements of 64, 32 ... 1 rows that add up to n, so a partial buffer
  * costs at most 7 statements. The multi-row statement saves, per row, the
  * cursor open, the seek from the root (the cursor stays on the last leaf)
@@ -338,15 +340,22 @@ struct bulk_val {
     int type;                  /* SQLITE_NULL, _INTEGER, _FLOAT, _TEXT or _BLOB */
     int64_t i;
     double d;
-    size_t off, len;           /* bytes in bulk->bytes */
+    size_t off, len;           /* bytes in bytes[] of its buffer */
 };
 
-struct bulk {
-    const struct sqi_bulk *t;  /* table of the pending rows; NULL when none */
+/* The pending rows of one table. */
+struct bulk_buf {
+    const struct sqi_bulk *t;  /* NULL until its first row */
     int nrows, nvals;
     size_t used;
     struct bulk_val val[SQI_BULK_ROWS * SQI_BULK_COLS];
     char bytes[SQI_BULK_BYTES];
+};
+
+struct bulk {
+    struct bulk_buf *buf[SQI_BULK_TABLES];
+    struct bulk_buf *cur;      /* the buffer of the row being appended */
+    int64_t last_kid;          /* the id of the last key row buffered */
     sqlite3_stmt *st[SQI_BULK_TABLES][BULK_SIZES + 1];
 };
 
@@ -357,14 +366,22 @@ static void bulk_drop(struct sqlite_sink *ss)
 
     if (b == NULL)
         return;
-    for (int t = 0; t < SQI_BULK_TABLES; t++)
+    for (int t = 0; t < SQI_BULK_TABLES; t++) {
         for (int k = 0; k <= BULK_ONE; k++) {
             sqlite3_finalize(b->st[t][k]);
             b->st[t][k] = NULL;
         }
-    b->t = NULL;
-    b->nrows = b->nvals = 0;
-    b->used = 0;
+        free(b->buf[t]);
+        b->buf[t] = NULL;
+    }
+    b->cur = NULL;
+}
+
+static void bulk_free(struct sqlite_sink *ss)
+{
+    bulk_drop(ss);
+    free(ss->bulk);
+    ss->bulk = NULL;
 }
 
 /* The statement inserting 2^k rows of table 't' (OR IGNORE), or for
@@ -402,19 +419,18 @@ static sqlite3_stmt *bulk_stmt(struct sqlite_sink *ss, const struct sqi_bulk *t,
     return st;
 }
 
-/* Bind 'rows' pending rows from row 'first' to statement k (see
+/* Bind 'rows' pending rows of 'bb' from row 'first' to statement k (see
  * bulk_stmt) and run it. */
-static int bulk_run(struct sqlite_sink *ss, int first, int rows, int k)
+static int bulk_run(struct sqlite_sink *ss, struct bulk_buf *bb, int first, int rows, int k)
 {
-    struct bulk *b = ss->bulk;
-    const struct bulk_val *v = b->val + (size_t)first * b->t->ncols;
-    int n = rows * b->t->ncols, rc = 0;
-    sqlite3_stmt *st = bulk_stmt(ss, b->t, k);
+    const struct bulk_val *v = bb->val + (size_t)first * bb->t->ncols;
+    int n = rows * bb->t->ncols, rc = 0;
+    sqlite3_stmt *st = bulk_stmt(ss, bb->t, k);
 
     if (st == NULL)
         return -1;
     for (int i = 0; i < n; i++, v++) {
-        const char *p = b->bytes + v->off;
+        const char *p = bb->bytes + v->off;
 
         switch (v->type) {
         case SQLITE_INTEGER: rc |= sqlite3_bind_int64(st, i + 1, v->i); break;
@@ -433,59 +449,79 @@ static int bulk_run(struct sqlite_sink *ss, int first, int rows, int k)
 
 /* Send 2^k rows from 'first'; when some were ignored (duplicates), run
  * them all again one by one with the table's own conflict handling. */
-static int bulk_send(struct sqlite_sink *ss, int first, int rows, int k)
+static int bulk_send(struct sqlite_sink *ss, struct bulk_buf *bb, int first, int rows, int k)
 {
-    if (bulk_run(ss, first, rows, k))
+    if (bulk_run(ss, bb, first, rows, k))
         return -1;
     if (sqlite3_changes(ss->db) == rows)
         return 0;
     for (int r = first; r < first + rows; r++)
-        if (bulk_run(ss, r, 1, BULK_ONE))
+        if (bulk_run(ss, bb, r, 1, BULK_ONE))
             return -1;
     return 0;
+}
+
+/* Send the pending rows of one table. */
+static int bulk_flush_buf(struct sqlite_sink *ss, struct bulk_buf *bb)
+{
+    int first = 0, rc = 0;
+
+    for (int k = BULK_SIZES - 1; k >= 0 && rc == 0; k--)
+        for (int rows = 1 << k; rc == 0 && bb->nrows - first >= rows; first += rows)
+            rc = bulk_send(ss, bb, first, rows, k);
+    bb->nrows = bb->nvals = 0;
+    bb->used = 0;
+    if (rc == 0 && bb->t->id == SQI_BULK_KEYS &&
+        sqlite3_last_insert_rowid(ss->db) != ss->bulk->last_kid)
+        return rs_fail(&ss->base.err, RS_E_SQL, "cannot load into '%s': key %lld got id %lld",
+                       ss->path, (long long)ss->bulk->last_kid,
+                       (long long)sqlite3_last_insert_rowid(ss->db));
+    return rc;
 }
 
 int sqi_bulk_flush(struct sqlite_sink *ss)
 {
     struct bulk *b = ss->bulk;
-    int first = 0, rc = 0;
 
-    if (b == NULL || b->t == NULL)
+    if (b == NULL)
         return 0;
-    for (int k = BULK_SIZES - 1; k >= 0 && rc == 0; k--)
-        for (int rows = 1 << k; rc == 0 && b->nrows - first >= rows; first += rows)
-            rc = bulk_send(ss, first, rows, k);
-    b->t = NULL;
-    b->nrows = b->nvals = 0;
-    b->used = 0;
-    return rc;
+    for (int t = 0; t < SQI_BULK_TABLES; t++)
+        if (b->buf[t] && b->buf[t]->nrows && bulk_flush_buf(ss, b->buf[t]))
+            return -1;
+    return 0;
 }
 
 int sqi_bulk_begin(struct sqlite_sink *ss, const struct sqi_bulk *t, size_t bytes)
 {
     struct bulk *b = ss->bulk;
+    struct bulk_buf *bb;
 
     if (ss->mode != MODE_LOAD)
         return 0;
-    if (b == NULL) {
-        if ((b = calloc(1, sizeof(*b))) == NULL)
+    if (b == NULL && (b = ss->bulk = calloc(1, sizeof(*b))) == NULL)
+        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot load into '%s': out of memory",
+                       ss->path);
+    if ((bb = b->buf[t->id]) == NULL) {
+        if ((bb = b->buf[t->id] = malloc(sizeof(*bb))) == NULL)
             return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot load into '%s': out of memory",
                            ss->path);
-        ss->bulk = b;
+        bb->t = t;
+        bb->nrows = bb->nvals = 0;
+        bb->used = 0;
     }
-    if (b->t && (b->t != t || b->used + bytes > SQI_BULK_BYTES) && sqi_bulk_flush(ss))
+    if (bb->nrows && bb->used + bytes > SQI_BULK_BYTES && bulk_flush_buf(ss, bb))
         return -1;
     if (bytes > SQI_BULK_BYTES)
         return 0;
     if (sqi_load_tick(ss))
         return -1;
-    b->t = t;
+    b->cur = bb;
     return 1;
 }
 
 static struct bulk_val *bulk_val(struct sqlite_sink *ss, int type)
 {
-    struct bulk_val *v = &ss->bulk->val[ss->bulk->nvals++];
+    struct bulk_val *v = &ss->bulk->cur->val[ss->bulk->cur->nvals++];
 
     v->type = type;
     return v;
@@ -512,7 +548,7 @@ void sqi_bulk_time(struct sqlite_sink *ss, int64_t ms)
 /* TEXT when valid UTF-8, else BLOB: the rule of sqi_bind_bytes. */
 void sqi_bulk_bytes(struct sqlite_sink *ss, const struct rs_bytes *bs)
 {
-    struct bulk *b = ss->bulk;
+    struct bulk_buf *bb = ss->bulk->cur;
     struct bulk_val *v;
 
     if (bs == NULL) {
@@ -520,18 +556,20 @@ void sqi_bulk_bytes(struct sqlite_sink *ss, const struct rs_bytes *bs)
         return;
     }
     v = bulk_val(ss, rs_utf8_valid(bs->ptr, bs->len) ? SQLITE_TEXT : SQLITE_BLOB);
-    v->off = b->used;
+    v->off = bb->used;
     v->len = bs->len;
     if (bs->len)
-        memcpy(b->bytes + b->used, bs->ptr, bs->len);
-    b->used += bs->len;
+        memcpy(bb->bytes + bb->used, bs->ptr, bs->len);
+    bb->used += bs->len;
 }
 
 int sqi_bulk_end(struct sqlite_sink *ss)
 {
-    if (++ss->bulk->nrows < SQI_BULK_ROWS)
+    struct bulk_buf *bb = ss->bulk->cur;
+
+    if (++bb->nrows < SQI_BULK_ROWS)
         return 0;
-    return sqi_bulk_flush(ss);
+    return bulk_flush_buf(ss, bb);
 }
 
 /* Forget every prepared statement (the target generation changed). */
@@ -1149,6 +1187,7 @@ static int sq_load_begin(struct sink *s)
     ss->mode = MODE_LOAD;
     ss->load_keys = 0;
     ss->load_rows = 0;
+    ss->load_id = 0;
     forget(ss);
     return 0;
 fail:
@@ -1285,39 +1324,71 @@ static int sq_key_find(struct sink *s, int db, const struct rs_bytes *key, struc
     return 0;
 }
 
+/* ST_KEY_INSERT for many keys at once, during a full sync. The load
+ * counts the ids (1, 2... in the new, empty table) before the rows are
+ * sent; SQLite gives the same ones (bulk_flush_buf checks). Binding the id
+ * instead cost a seek per row. */
+static const struct sqi_bulk keys_bulk = {
+    SQI_BULK_KEYS, 6, "@keys(db, key, type, expire_at, value, lhead)", "", ""
+};
+
 static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_type type,
                          int64_t expire_ms, const struct rs_bytes *value, int64_t *id)
 {
     struct sqlite_sink *ss = SS(s);
+    const char *tname = rs_type_name(type);
+    const struct rs_bytes *v = type != RS_T_STRING ? NULL
+                               : value ? value : &(struct rs_bytes){ "", 0 };
     sqlite3_stmt *st;
     int rc = 0;
 
-    if (sqi_stuck(ss) || sqi_load_tick(ss) || (st = sqi_stmt(ss, ST_KEY_INSERT)) == NULL)
+    if (sqi_stuck(ss) ||
+        (rc = sqi_bulk_begin(ss, &keys_bulk, key->len + (v ? v->len : 0) + 16)) < 0)
         return -1;
+    if (ss->mode == MODE_LOAD) {
+        *id = ++ss->load_id;
+        ss->load_keys++;
+        if (type == RS_T_LIST) {   /* a new list: the tail starts at 0 */
+            ss->tail_kid = *id;
+            ss->tail_pos = 0;
+        }
+    }
+    if (rc > 0) {
+        ss->bulk->last_kid = *id;
+        sqi_bulk_int(ss, db);
+        sqi_bulk_bytes(ss, key);
+        sqi_bulk_bytes(ss, &(struct rs_bytes){ tname, strlen(tname) });
+        sqi_bulk_time(ss, expire_ms);
+        sqi_bulk_bytes(ss, v);
+        if (type == RS_T_LIST)
+            sqi_bulk_int(ss, 0);
+        else
+            sqi_bulk_bytes(ss, NULL);
+        return sqi_bulk_end(ss);
+    }
+    rc = 0;
+    if (sqi_load_tick(ss) || (st = sqi_stmt(ss, ST_KEY_INSERT)) == NULL)
+        return -1;
+    if (ss->mode == MODE_LOAD)
+        rc |= sqlite3_bind_int64(st, 7, *id);
     rc |= sqlite3_bind_int(st, 1, db);
     rc |= sqi_bind_bytes(st, 2, key);
-    rc |= sqlite3_bind_text(st, 3, rs_type_name(type), -1, SQLITE_STATIC);
+    rc |= sqlite3_bind_text(st, 3, tname, -1, SQLITE_STATIC);
     rc |= sqi_bind_time(st, 4, expire_ms);
-    if (type == RS_T_STRING)
-        rc |= sqi_bind_bytes(st, 5, value ? value : &(struct rs_bytes){ "", 0 });
+    if (v)
+        rc |= sqi_bind_bytes(st, 5, v);
     if (type == RS_T_LIST)
         rc |= sqlite3_bind_int(st, 6, 0);
     if (rc != SQLITE_OK)
         return sqi_bind_fail(ss, st, "insert a key");
     if (sqi_run(ss, st, "insert a key"))
         return -1;
-    *id = sqlite3_last_insert_rowid(ss->db);
     if (ss->mode != MODE_LOAD) {
-        struct sink_key k = { *id, type, expire_ms };
+        struct sink_key k;
 
+        *id = sqlite3_last_insert_rowid(ss->db);
+        k = (struct sink_key){ *id, type, expire_ms };
         kc_put(ss, db, key, &k);
-    }
-    if (ss->mode == MODE_LOAD) {
-        ss->load_keys++;
-        if (type == RS_T_LIST) {   /* a new list: the tail starts at 0 */
-            ss->tail_kid = *id;
-            ss->tail_pos = 0;
-        }
     }
     return 0;
 }
@@ -1696,7 +1767,7 @@ static void sq_close(struct sink *s)
         sqlite3_db_config(ss->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     sqlite3_close(ss->db);
     free(ss->kcache);
-    free(ss->bulk);
+    bulk_free(ss);
     free(ss->path);
     free(ss);
 }

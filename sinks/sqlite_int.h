@@ -102,6 +102,7 @@ struct sqlite_sink {
     sqlite3_stmt *xstmt[SQI_XSTMT_MAX];   /* the type files' statements */
     int64_t load_keys;           /* keys created by the running load */
     int64_t load_rows;           /* rows since the load's last batch commit */
+    int64_t load_id;             /* the last key id the running load gave */
     int64_t tail_kid, tail_pos;  /* load: next tail position of list tail_kid */
     struct name_memo group, consumer;
     struct key_cache_entry *kcache;      /* key_find's cache, see sqlite.c */
@@ -203,16 +204,16 @@ int sqi_load_tick(struct sqlite_sink *ss);
  * multi-row INSERTs ("INSERT ... VALUES (?,?,?),(?,?,?)..."), up to
  * SQI_BULK_ROWS rows per statement, which keeps the table's cursor open
  * from row to row. Values are copied (the parser's bytes are borrowed)
- * into a buffer of at most SQI_BULK_BYTES. Pending rows are sent when the
- * buffer is full, when a row for another table comes, and before every
- * batch commit: so a load op must never read a table that is buffered.
+ * into a buffer of at most SQI_BULK_BYTES per table. Pending rows are sent
+ * when their buffer is full and before every batch commit: so a load op
+ * must send them (sqi_bulk_flush) before it reads any table.
  * Outside a full sync nothing is buffered.
  */
 #define SQI_BULK_ROWS    64          /* a power of two */
-#define SQI_BULK_COLS    6
+#define SQI_BULK_COLS    7
 #define SQI_BULK_BYTES   (256 * 1024)
 /* The tables that buffer rows: struct sqi_bulk's id. */
-enum { SQI_BULK_HASH, SQI_BULK_LIST, SQI_BULK_SET, SQI_BULK_ZSET, SQI_BULK_STREAM,
+enum { SQI_BULK_KEYS, SQI_BULK_HASH, SQI_BULK_LIST, SQI_BULK_SET, SQI_BULK_ZSET, SQI_BULK_STREAM,
        SQI_BULK_TABLES };
 struct sqi_bulk {
     int id;                /* 0 .. SQI_BULK_TABLES - 1: one per table */
