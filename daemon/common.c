@@ -52,14 +52,24 @@ int rs_utf8_valid(const char *s, size_t len)
     size_t i = 0;
 
     while (i < len) {
-        unsigned c = p[i];
+        unsigned c;
         size_t n;
         unsigned cp, min;
+        uint64_t w;
 
-        if (c < 0x80) {
-            i++;
-            continue;
+        /* ASCII runs, 8 bytes at a time, then byte by byte: most keys and
+         * values are ASCII */
+        while (len - i >= 8) {
+            memcpy(&w, p + i, 8);
+            if (w & UINT64_C(0x8080808080808080))
+                break;
+            i += 8;
         }
+        while (i < len && p[i] < 0x80)
+            i++;
+        if (i == len)
+            break;
+        c = p[i];
         if ((c & 0xE0) == 0xC0) {
             n = 1; cp = c & 0x1F; min = 0x80;
         } else if ((c & 0xF0) == 0xE0) {

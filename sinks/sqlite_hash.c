@@ -27,6 +27,13 @@ static const char *const hash_sql[HS_NSTMT] = {
 };
 _Static_assert(HS_NSTMT <= SQI_X_PER_FAMILY, "too many hash statements");
 
+/* HS_UPSERT for many rows at once, during a full sync. */
+static const struct sqi_bulk hash_bulk = {
+    SQI_BULK_HASH, 4, "@hash(kid, field, value, expire_at)", "",
+    " ON CONFLICT(kid, field) DO UPDATE SET value = excluded.value,"
+    " expire_at = excluded.expire_at"
+};
+
 static sqlite3_stmt *hash_stmt(struct sqlite_sink *ss, int id)
 {
     return sqi_xstmt(ss, SQI_X_HASH + id, hash_sql[id]);
@@ -56,6 +63,15 @@ int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
         if (added)
             *added = 1;   /* an RDB hash holds each field once */
         return 0;
+    }
+    if (!added && (rc = sqi_bulk_begin(ss, &hash_bulk, field->len + value->len)) != 0) {
+        if (rc < 0)
+            return -1;
+        sqi_bulk_int(ss, id);
+        sqi_bulk_bytes(ss, field);
+        sqi_bulk_bytes(ss, value);
+        sqi_bulk_time(ss, field_expire_ms);
+        return sqi_bulk_end(ss);
     }
     if (sqi_load_tick(ss))
         return -1;

@@ -102,11 +102,13 @@ struct sqlite_sink {
     sqlite3_stmt *xstmt[SQI_XSTMT_MAX];   /* the type files' statements */
     int64_t load_keys;           /* keys created by the running load */
     int64_t load_rows;           /* rows since the load's last batch commit */
+    int64_t load_id;             /* the last key id the running load gave */
     int64_t tail_kid, tail_pos;  /* load: next tail position of list tail_kid */
     int64_t stage_kid, stage_rows;   /* load: the key being staged, its members so far */
     int stage_index, staged;     /* big keys (sqlite.c): which staging table, rows in it */
     struct name_memo group, consumer;
     struct key_cache_entry *kcache;      /* key_find's cache, see sqlite.c */
+    struct bulk *bulk;           /* a full sync's buffered rows, see sqi_bulk_begin */
     /* Faults (see "faults" in sqlite.c). 'fatal': the sticky error is one
      * a retry cannot fix (disk full, I/O error, the file deleted or
      * replaced); rollback and load_abort keep it, so the owner stops. */
@@ -208,6 +210,51 @@ int sqi_load_tick(struct sqlite_sink *ss);
  * table has them. */
 int sqi_stage_row(struct sqlite_sink *ss, enum child c, int64_t kid, const struct rs_bytes *a,
                   const struct rs_bytes *b, double score, int64_t expire_ms, int *staged);
+
+/*
+ * Bulk rows. During a full sync the type files hand their element rows to
+ * the core instead of running one INSERT each; the core sends them as
+ * multi-row INSERTs ("INSERT ... VALUES (?,?,?),(?,?,?)..."), up to
+ * SQI_BULK_ROWS rows per statement, which keeps the table's cursor open
+ * from row to row. Values are copied (the parser's bytes are borrowed)
+ * into a buffer of at most SQI_BULK_BYTES per table. Pending rows are sent
+ * when their buffer is full and before every batch commit: so a load op
+ * must send them (sqi_bulk_flush) before it reads any table.
+ * Outside a full sync nothing is buffered.
+ */
+#define SQI_BULK_ROWS    64          /* a power of two */
+#define SQI_BULK_COLS    7
+#define SQI_BULK_BYTES   (256 * 1024)
+/* The tables that buffer rows: struct sqi_bulk's id. */
+enum { SQI_BULK_KEYS, SQI_BULK_HASH, SQI_BULK_LIST, SQI_BULK_SET, SQI_BULK_ZSET, SQI_BULK_STREAM,
+       SQI_BULK_TABLES };
+struct sqi_bulk {
+    int id;                /* 0 .. SQI_BULK_TABLES - 1: one per table */
+    int ncols;             /* 1 .. SQI_BULK_COLS values per row */
+    const char *into;      /* "@t(a, b)", as in sqi_xstmt templates */
+    /* The single-row statement is "INSERT <verb> INTO <into> VALUES (?, ?)
+     * <tail>", verb "OR REPLACE", "OR IGNORE" or "", tail a conflict clause
+     * or "". Rows are sent with INSERT OR IGNORE, which needs no statement
+     * journal; a statement that ignored a row (a duplicate: never in an RDB
+     * Redis wrote) is run again row by row with the single-row statement,
+     * so the result is the same as one single-row statement per row. */
+    const char *verb, *tail;
+};
+
+/* Start a row of table 't' whose byte values total 'bytes'. 1: append its
+ * ncols values (sqi_bulk_int...) in column order, then sqi_bulk_end. 0:
+ * not in a full sync, or the row is too big to copy; pending rows were
+ * sent, so run the row with the single-row statement. -1 on error. Counts
+ * the row (sqi_load_tick) when it returns 1. */
+int sqi_bulk_begin(struct sqlite_sink *ss, const struct sqi_bulk *t, size_t bytes);
+void sqi_bulk_int(struct sqlite_sink *ss, int64_t v);
+void sqi_bulk_double(struct sqlite_sink *ss, double v);
+void sqi_bulk_time(struct sqlite_sink *ss, int64_t ms);   /* RS_NO_EXPIRE: NULL */
+void sqi_bulk_bytes(struct sqlite_sink *ss, const struct rs_bytes *b);  /* as sqi_bind_bytes */
+/* The row is complete; sends the buffer when it is full. 0 or -1. */
+int sqi_bulk_end(struct sqlite_sink *ss);
+/* Send the pending rows (none: 0). 0 or -1 with the sticky error set. */
+int sqi_bulk_flush(struct sqlite_sink *ss);
 
 /* Free a remembered name; the memo then matches no key. */
 void sqi_memo_clear(struct name_memo *m);

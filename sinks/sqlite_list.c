@@ -51,6 +51,11 @@ static const char *const list_sql[LS_NSTMT] = {
 };
 _Static_assert(LS_NSTMT <= SQI_X_PER_FAMILY, "too many list statements");
 
+/* LS_INSERT for many rows at once, during a full sync. */
+static const struct sqi_bulk list_bulk = {
+    SQI_BULK_LIST, 3, "@list(kid, pos, value)", "", ""
+};
+
 static sqlite3_stmt *list_stmt(struct sqlite_sink *ss, int id)
 {
     return sqi_xstmt(ss, SQI_X_LIST + id, list_sql[id]);
@@ -98,17 +103,29 @@ int sq_list_push(struct sink *s, int64_t id, int at_head, const struct rs_bytes 
 {
     struct sqlite_sink *ss = SS(s);
     int64_t pos = 0;
+    int r;
 
-    if (sqi_stuck(ss) || sqi_load_tick(ss))
+    if (sqi_stuck(ss))
         return -1;
     /* A full sync appends to the list it just created: count, don't query. */
     if (ss->mode == MODE_LOAD && !at_head && id == ss->tail_kid) {
+        if ((r = sqi_bulk_begin(ss, &list_bulk, item->len)) < 0)
+            return -1;
+        if (r > 0) {
+            sqi_bulk_int(ss, id);
+            sqi_bulk_int(ss, ss->tail_pos++);
+            sqi_bulk_bytes(ss, item);
+            return sqi_bulk_end(ss);
+        }
         pos = ss->tail_pos;
     } else {
-        if (list_next_pos(ss, id, at_head, &pos))
+        /* the query must see every row: send the buffered ones */
+        if (sqi_bulk_flush(ss) || list_next_pos(ss, id, at_head, &pos))
             return -1;
         ss->tail_kid = -1;
     }
+    if (sqi_load_tick(ss))
+        return -1;
     if (insert_at_pos(ss, id, pos, item))
         return -1;
     if (ss->mode == MODE_LOAD && !at_head) {

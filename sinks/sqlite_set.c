@@ -43,16 +43,29 @@ static sqlite3_stmt *set_bound(struct sqlite_sink *ss, int id, int64_t kid,
     return st;
 }
 
+/* SE_INSERT for many rows at once, during a full sync. */
+static const struct sqi_bulk set_bulk = {
+    SQI_BULK_SET, 2, "@set(kid, member)", "OR IGNORE", ""
+};
+
 int sq_set_add(struct sink *s, int64_t id, const struct rs_bytes *m, int *added)
 {
-    int staged;
+    struct sqlite_sink *ss = SS(s);
+    int staged, r;
 
-    if (sqi_stuck(SS(s)) || sqi_stage_row(SS(s), C_SET, id, m, NULL, 0, -1, &staged))
+    if (sqi_stuck(ss) || sqi_stage_row(ss, C_SET, id, m, NULL, 0, -1, &staged))
         return -1;
     if (staged) {
         if (added)
             *added = 1;   /* an RDB set holds each member once */
         return 0;
+    }
+    if (!added && (r = sqi_bulk_begin(ss, &set_bulk, m->len)) != 0) {
+        if (r < 0)
+            return -1;
+        sqi_bulk_int(ss, id);
+        sqi_bulk_bytes(ss, m);
+        return sqi_bulk_end(ss);
     }
     return sqi_run_member(SS(s), SQI_X_SET + SE_INSERT, set_sql[SE_INSERT],
                           id, m, added, "add a set member");

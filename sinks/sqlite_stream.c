@@ -75,6 +75,11 @@ static const char *const stream_sql[XS_NSTMT] = {
 };
 _Static_assert(XS_NSTMT <= SQI_X_PER_FAMILY, "too many stream statements");
 
+/* XS_ADD for many rows at once, during a full sync. */
+static const struct sqi_bulk stream_bulk = {
+    SQI_BULK_STREAM, 6, "@stream(kid, ms, seq, pos, field, value)", "OR REPLACE", ""
+};
+
 static sqlite3_stmt *stream_stmt(struct sqlite_sink *ss, int id)
 {
     return sqi_xstmt(ss, SQI_X_STREAM + id, stream_sql[id]);
@@ -87,7 +92,19 @@ int sq_stream_add(struct sink *s, int64_t id, const struct rs_stream_id *eid, in
     sqlite3_stmt *st;
     int rc = 0;
 
-    if (sqi_stuck(ss) || sqi_load_tick(ss) || (st = stream_stmt(ss, XS_ADD)) == NULL)
+    if (sqi_stuck(ss) || (rc = sqi_bulk_begin(ss, &stream_bulk, field->len + value->len)) < 0)
+        return -1;
+    if (rc > 0) {
+        sqi_bulk_int(ss, id);
+        sqi_bulk_int(ss, (int64_t)eid->ms);    /* wraps as sqi_bind_u64 */
+        sqi_bulk_int(ss, (int64_t)eid->seq);
+        sqi_bulk_int(ss, pos);
+        sqi_bulk_bytes(ss, field);
+        sqi_bulk_bytes(ss, value);
+        return sqi_bulk_end(ss);
+    }
+    rc = 0;
+    if (sqi_load_tick(ss) || (st = stream_stmt(ss, XS_ADD)) == NULL)
         return -1;
     rc |= sqlite3_bind_int64(st, 1, id);
     rc |= sqi_bind_u64(st, 2, eid->ms);

@@ -108,16 +108,30 @@ int sq_zset_score(struct sink *s, int64_t id, const struct rs_bytes *m, int *fou
     return 0;
 }
 
+/* ZS_SET for many rows at once, during a full sync. */
+static const struct sqi_bulk zset_bulk = {
+    SQI_BULK_ZSET, 3, "@zset(kid, member, score)", "",
+    " ON CONFLICT(kid, member) DO UPDATE SET score = excluded.score"
+};
+
 int sq_zset_set(struct sink *s, int64_t id, const struct rs_bytes *m, double score)
 {
     struct sqlite_sink *ss = SS(s);
     sqlite3_stmt *st;
-    int staged;
+    int staged, r;
 
     if (sqi_stuck(ss) || sqi_stage_row(ss, C_ZSET, id, m, NULL, score, -1, &staged))
         return -1;
     if (staged)
         return 0;
+    if ((r = sqi_bulk_begin(ss, &zset_bulk, m->len)) < 0)
+        return -1;
+    if (r > 0) {
+        sqi_bulk_int(ss, id);
+        sqi_bulk_bytes(ss, m);
+        sqi_bulk_double(ss, score);
+        return sqi_bulk_end(ss);
+    }
     if (sqi_load_tick(ss) || (st = zset_stmt(ss, ZS_SET)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_bytes(st, 2, m) != SQLITE_OK ||
