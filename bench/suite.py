@@ -226,6 +226,9 @@ def pop_mixed(r, target_bytes):
         rnd += 1
 
 
+BASE = ("strings-1M", "hashes-100k", "lists-10k", "zsets-1k", "streams-1k")
+
+
 def datasets(quick):
     """(name, description, populate, ceiling args or None)"""
     ds = [
@@ -325,7 +328,8 @@ def bench_fullsync(tmp, args, rows):
             print("[fullsync] %s: %d keys, %.0f MB used_memory, built in %.1f s"
                   % (name, dbsize, mem / 1e6, time.monotonic() - t), flush=True)
             rt, rr, st, sr = [], [], [], []
-            for run in range(args.runs):
+            runs = args.runs if name in BASE else args.big_runs
+            for run in range(runs):
                 a, b = time_redis_replica(tmp, master)
                 rt.append(a)
                 rr.append(b)
@@ -342,7 +346,7 @@ def bench_fullsync(tmp, args, rows):
                    "redsink_s": round(median(st), 3),
                    "ratio": round(median(st) / median(rt), 2),
                    "redis_rss_mb": round(median(rr) / 1024, 1),
-                   "redsink_rss_mb": round(max(sr) / 1024, 1), "runs": args.runs}
+                   "redsink_rss_mb": round(max(sr) / 1024, 1), "runs": runs}
             if ceil and "ceiling" in args.only:
                 out = subprocess.run([CEILING, os.path.join(tmp, "ceiling.db")] + [str(x) for x in ceil],
                                      capture_output=True, text=True, check=True).stdout
@@ -558,6 +562,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="the 5 small-key datasets, shorter runs")
     ap.add_argument("--runs", type=int, default=None, help="runs per dataset (3; --quick: 1)")
+    ap.add_argument("--big-runs", type=int, default=1,
+                    help="runs for mixed-1G, bigzset-10M and the 10x datasets (1)")
     ap.add_argument("--only", default="fullsync,stream,latency,ceiling",
                     help="sections, comma-separated")
     ap.add_argument("--datasets", default="", help="dataset names, comma-separated")
