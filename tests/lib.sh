@@ -71,6 +71,24 @@ start_redsink() {
     eval "${name}_PID=$pid"
 }
 
+# start_fake NAME MODE RDB [STREAM [STREAM2]]: a scripted master
+# (tests/fake_master.py); sets ${NAME}_PORT and ${NAME}_FAKE_PID. Every
+# command it received is in $TMP/NAME.port.log.
+start_fake() {
+    local name=$1; shift
+    python3 "$top_srcdir/tests/fake_master.py" "$TMP/$name.port" "$@" &
+    PIDS="$PIDS $!"
+    eval "${name}_FAKE_PID=$!"
+    poll_until 10 test -s "$TMP/$name.port" || { echo "FAIL: fake master $name did not start"; exit 99; }
+    eval "${name}_PORT=$(cat "$TMP/$name.port")"
+}
+
+# resp ARG...: one command in RESP, on stdout (binary-safe for plain args).
+resp() {
+    printf '*%d\r\n' $#
+    for a in "$@"; do printf '$%d\r\n%s\r\n' "${#a}" "$a"; done
+}
+
 stop_pid() {   # stop_pid PID [SIGNAL]: signal and reap
     kill "-${2:-TERM}" "$1" 2>/dev/null
     wait "$1" 2>/dev/null
