@@ -17,7 +17,7 @@ it chose). It answers the handshake, then behaves by MODE:
                newline keep-alives, "$<len>" + RDB, STREAMFILE; a later
                "PSYNC <runid> <offset+1>" -> bare "+CONTINUE" and STREAM2FILE
                (any other offset: a full sync). psync1 answers REPLCONF capa
-               with +OK, as 2.8.18+/3.0.2+ do; psync1-nocapa with
+               with +OK, as 2.8.22+/3.0.4+ do; psync1-nocapa with
                "-ERR Unrecognized REPLCONF option: capa", as 2.8.0/3.0.0 do
   psync        "\n" keep-alives, "+FULLRESYNC <id> 100", "\n" keep-alives,
                "$<len>" + RDB, then STREAMFILE (Redis >= 3.2 sends the newlines
@@ -78,7 +78,7 @@ signal.signal(signal.SIGUSR1, on_usr1)
 
 def replconf_reply(args):
     """What the MODE's Redis version answers to REPLCONF <option> ...
-    (replconfCommand: 2.4-2.6 and 2.8.0-2.8.17 know listening-port only)."""
+    (replconfCommand: 2.4-2.6, 2.8.0-2.8.21 and 3.0.0-3.0.3 know listening-port only)."""
     if mode == "sync-only" or mode == "psync1-nocapa":
         for opt in args[1::2]:
             if opt.lower() != b"listening-port":

@@ -7,7 +7,7 @@
 #  - Redis 2.8/3.0: +FULLRESYNC, then after a cut PSYNC <runid> <off+1> gets
 #    a bare +CONTINUE (no replication id); the stream after it is applied, the
 #    offset keeps counting, the checkpoint keeps the old id. Both the masters
-#    that refuse REPLCONF capa (2.8.0-2.8.17, 3.0.0-3.0.1) and those that
+#    that refuse REPLCONF capa (2.8.0-2.8.21, 3.0.0-3.0.3) and those that
 #    answer +OK.
 #  - newline keep-alives before +FULLRESYNC and before "$<len>" are skipped
 #    and not counted in the offset.
