@@ -6,7 +6,8 @@
 # the tree):
 #   ./configure --enable-coverage && make -j2 && sh tests/coverage.sh [TEST...]
 # Clears the counters, runs the TESTs through "make check" (default: the
-# unit tests, the fixture imports and the fake-master fixture tests), then
+# unit tests, the fixture imports and the fake-master fixture tests; MAKE
+# may carry -j2), then
 # prints "Lines executed" per source file and for all of daemon/ and sinks/.
 # REDSINK_COVERAGE_FILES overrides the files listed one by one.
 set -u
@@ -27,7 +28,9 @@ else
 fi
 
 find . -name '*.gcda' -exec rm -f {} +
-${MAKE:-make} check TESTS="$(echo $tests)" >/dev/null 2>&1 ||
+# tests/lib.sh then stops its daemons with SIGTERM, so that they write
+# their counters (a kill -9 would lose them)
+REDSINK_COVERAGE=1 ${MAKE:-make} check TESTS="$(echo $tests)" >/dev/null 2>&1 ||
     echo "coverage.sh: some tests failed (see their .log files); figures below count what ran"
 
 # one line per file: "<file> <percent>% of <lines>"

@@ -45,15 +45,32 @@ trap cleanup EXIT
 ok()   { echo "ok - $*"; }
 fail() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
 finish() {
+    # valgrind's leak check and gcov's counters (tests/coverage.sh) are
+    # written at exit: stop the daemons before the EXIT trap's kill -9
+    [ -n "${REDSINK_VALGRIND:-}${REDSINK_COVERAGE:-}" ] && stop_daemons
     [ -n "${REDSINK_VALGRIND:-}" ] && valgrind_check
     [ "$FAILS" -eq 0 ] && exit 0; echo "$FAILS check(s) failed"; exit 1
 }
 
-# Stop the daemons still running (so that valgrind's leak check runs at
-# their exit), then fail on any non-empty valgrind report.
+# SIGTERM to every redsink started by start_redsink that still runs; one
+# that has not exited 20 s later gets SIGKILL.
+stop_daemons() {
+    local p
+    for p in $RS_PIDS; do
+        jobs -p | grep -qx "$p" || continue
+        kill -TERM "$p" 2>/dev/null
+        poll_until 20 exited "$p" || kill -9 "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+}
+exited() {   # exited PID: gone, or a zombie waiting for our wait
+    local st; st=$(ps -o stat= -p "$1" 2>/dev/null)
+    [ -z "$st" ] || [ "${st#Z}" != "$st" ]
+}
+
+# Fail on any non-empty valgrind report.
 valgrind_check() {
     local f
-    for p in $RS_PIDS; do jobs -p | grep -qx "$p" && stop_pid "$p" TERM; done
     for f in "$TMP"/valgrind.*.log; do
         [ -s "$f" ] || continue
         fail "valgrind report in $(basename "$f")"
