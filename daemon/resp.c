@@ -4,11 +4,16 @@
  * hiredis' redisReader does the RESP grammar and builds each command as
  * an array reply. In front of it sits a small framer that looks at every
  * header before hiredis does: it skips the bare newlines a stream may
- * carry between commands, refuses what a master never sends (inline
- * commands, non-array replies, nested or non-bulk elements) and checks
- * the *N and $N lengths against max_args/max_bulk, so a forged length
- * never makes hiredis allocate for it. Only bytes the framer accepted are
- * handed to hiredis, one command at a time.
+ * carry between commands, refuses what a master never sends (non-array
+ * replies, nested or non-bulk elements) and checks the *N and $N lengths
+ * against max_args/max_bulk, so a forged length never makes hiredis
+ * allocate for it. Only bytes the framer accepted are handed to hiredis,
+ * one command at a time.
+ *
+ * One inline form does come from masters: Redis 2.4 and 2.6 propagate
+ * SELECT as the line "select <db>\r\n" (their shared.select objects).
+ * A line that does not start with '*' is therefore split on spaces here,
+ * without hiredis, as Redis' own inline reader would split it.
  *
  * What it leaves out: the meaning of commands (apply.c) and the socket
  * (link.c). Start reading at resp_reader_next().
@@ -23,6 +28,7 @@
 #define DEFAULT_MAX_BULK  (512LL * 1024 * 1024)
 #define DEFAULT_MAX_ARGS  (1024LL * 1024)
 #define MAX_HEADER        32      /* "*<digits>\r\n" never needs more */
+#define MAX_INLINE        (64 * 1024)   /* Redis' PROTO_INLINE_MAX_SIZE */
 
 /* Where the framer stands in the stream. */
 enum frame_state {
@@ -134,14 +140,9 @@ static enum rs_status take_header(struct resp_reader *r, char type, long long *n
     size_t avail = r->len - r->pos, i;
 
     if (p[0] != type) {
-        if (type == '*')
-            rs_fail(&r->err, RS_E_PROTO,
-                    "resp: expected '*' at the start of a command, got byte 0x%02x "
-                    "(inline command or non-array reply)", (unsigned char)p[0]);
-        else
-            rs_fail(&r->err, RS_E_PROTO,
-                    "resp: expected '$' for a command argument, got byte 0x%02x "
-                    "(non-bulk element)", (unsigned char)p[0]);
+        rs_fail(&r->err, RS_E_PROTO,
+                "resp: expected '$' for a command argument, got byte 0x%02x "
+                "(non-bulk element)", (unsigned char)p[0]);
         return RS_ERROR;
     }
     for (i = 1; i < avail && i < MAX_HEADER; i++)
@@ -163,28 +164,32 @@ static enum rs_status take_header(struct resp_reader *r, char type, long long *n
     return RS_OK;
 }
 
-static enum rs_status frame_top(struct resp_reader *r, size_t *skipped)
+/* A bare newline between commands is a keep-alive, not a command:
+ * skip one. RS_OK: skipped; RS_AGAIN: a lone '\r' so far. */
+static enum rs_status skip_newline(struct resp_reader *r, size_t *skipped)
 {
     const char *p = r->buf + r->pos;
-    size_t avail = r->len - r->pos;
+    size_t nl = p[0] == '\n' ? 1 : 2;
+
+    if (r->len - r->pos < nl)
+        return RS_AGAIN;
+    if (nl == 2 && p[1] != '\n') {
+        rs_fail(&r->err, RS_E_PROTO, "resp: stray '\\r' between commands");
+        return RS_ERROR;
+    }
+    r->pos += nl;
+    r->pending -= nl;
+    *skipped += nl;
+    return RS_OK;
+}
+
+/* The '*' header of a command (newlines and inline lines were taken by
+ * take_top before the framer runs). */
+static enum rs_status frame_top(struct resp_reader *r)
+{
     long long n;
     enum rs_status st;
 
-    /* A bare newline between commands is a keep-alive, not a command. */
-    if (p[0] == '\n' || p[0] == '\r') {
-        size_t nl = p[0] == '\n' ? 1 : 2;
-
-        if (avail < nl)
-            return RS_AGAIN;
-        if (nl == 2 && p[1] != '\n') {
-            rs_fail(&r->err, RS_E_PROTO, "resp: stray '\\r' between commands");
-            return RS_ERROR;
-        }
-        r->pos += nl;
-        r->pending -= nl;
-        *skipped += nl;
-        return RS_OK;
-    }
     if ((st = take_header(r, '*', &n)) != RS_OK)
         return st;
     if (n <= 0) {
@@ -249,9 +254,9 @@ static enum rs_status frame_arg_body(struct resp_reader *r)
 /*
  * Frame as much of one command as the buffer holds and hand those bytes
  * to hiredis. RS_OK: a whole command is now in hiredis. RS_AGAIN: feed
- * more. Newlines skipped at the top are added to *skipped.
+ * more.
  */
-static enum rs_status frame_command(struct resp_reader *r, size_t *skipped)
+static enum rs_status frame_command(struct resp_reader *r)
 {
     size_t start = r->pos;
     enum rs_status st = RS_AGAIN;
@@ -259,15 +264,12 @@ static enum rs_status frame_command(struct resp_reader *r, size_t *skipped)
     while (r->pos < r->len) {
         enum frame_state was = r->st;
 
-        if (was == FR_TOP) {
-            st = frame_top(r, skipped);
-            if (st == RS_OK && r->st == FR_TOP)
-                start = r->pos;     /* a skipped newline: hiredis never sees it */
-        } else if (was == FR_ARG_HDR) {
+        if (was == FR_TOP)
+            st = frame_top(r);
+        else if (was == FR_ARG_HDR)
             st = frame_arg_hdr(r);
-        } else {
+        else
             st = frame_arg_body(r);
-        }
         if (st == RS_ERROR)
             return RS_ERROR;
         if (st == RS_AGAIN)
@@ -302,6 +304,22 @@ static enum rs_status hiredis_take(struct resp_reader *r, redisReply **out)
     return reply ? RS_OK : RS_AGAIN;
 }
 
+/* Room for n arguments in r->argv. RS_OK, or RS_ERROR (sticky). */
+static enum rs_status argv_reserve(struct resp_reader *r, size_t n)
+{
+    struct rs_bytes *nv;
+
+    if (n <= r->argv_cap)
+        return RS_OK;
+    if ((nv = realloc(r->argv, n * sizeof(*nv))) == NULL) {
+        rs_fail(&r->err, RS_E_NOMEM, "resp: out of memory for %zu arguments", n);
+        return RS_ERROR;
+    }
+    r->argv = nv;
+    r->argv_cap = n;
+    return RS_OK;
+}
+
 static enum rs_status to_command(struct resp_reader *r, redisReply *reply,
                                  struct resp_command *cmd)
 {
@@ -310,17 +328,8 @@ static enum rs_status to_command(struct resp_reader *r, redisReply *reply,
                 reply->type);
         return RS_ERROR;
     }
-    if (reply->elements > r->argv_cap) {
-        struct rs_bytes *nv = realloc(r->argv, reply->elements * sizeof(*nv));
-
-        if (nv == NULL) {
-            rs_fail(&r->err, RS_E_NOMEM, "resp: out of memory for %zu arguments",
-                    reply->elements);
-            return RS_ERROR;
-        }
-        r->argv = nv;
-        r->argv_cap = reply->elements;
-    }
+    if (argv_reserve(r, reply->elements) != RS_OK)
+        return RS_ERROR;
     for (size_t i = 0; i < reply->elements; i++) {
         const redisReply *e = reply->element[i];
 
@@ -346,6 +355,84 @@ static enum rs_status to_command(struct resp_reader *r, redisReply *reply,
     return RS_OK;
 }
 
+/* Split one inline line on spaces; argv points into r->buf. The line
+ * is consumed whole; a line of spaces only is skipped like a newline.
+ * RS_AGAIN: no whole line yet. */
+static enum rs_status take_inline(struct resp_reader *r, struct resp_command *cmd,
+                                  size_t *skipped)
+{
+    const char *p = r->buf + r->pos;
+    size_t avail = r->len - r->pos;
+    const char *nl = memchr(p, '\n', avail < MAX_INLINE ? avail : MAX_INLINE);
+    size_t end, wire, argc = 0;
+
+    if (memchr("+-:$", p[0], 4) != NULL) {
+        rs_fail(&r->err, RS_E_PROTO, "resp: expected a command, got byte 0x%02x "
+                "(non-array reply)", (unsigned char)p[0]);
+        return RS_ERROR;
+    }
+    if (nl == NULL) {
+        if (avail < MAX_INLINE)
+            return RS_AGAIN;
+        rs_fail(&r->err, RS_E_PROTO, "resp: inline command longer than %d bytes", MAX_INLINE);
+        return RS_ERROR;
+    }
+    wire = (size_t)(nl - p) + 1;
+    end = wire - 1 - (wire > 1 && p[wire - 2] == '\r');
+    for (int pass = 0; pass < 2; pass++) {      /* count, then fill */
+        argc = 0;
+        for (size_t i = 0; i < end;) {
+            size_t start;
+
+            while (i < end && p[i] == ' ')
+                i++;
+            if (i == end)
+                break;
+            for (start = i; i < end && p[i] != ' '; i++)
+                ;
+            if (pass == 1) {
+                r->argv[argc].ptr = p + start;
+                r->argv[argc].len = i - start;
+            }
+            argc++;
+        }
+        if (pass == 0 && argv_reserve(r, argc) != RS_OK)
+            return RS_ERROR;
+    }
+    r->pos += wire;
+    r->pending -= wire;
+    if (argc == 0) {
+        *skipped += wire;
+        return RS_AGAIN;
+    }
+    cmd->argc = (int)argc;
+    cmd->argv = r->argv;
+    cmd->wire_len = wire;
+    return RS_OK;
+}
+
+/* Between commands: skip newlines, take an inline command whole.
+ * RS_OK: *cmd is an inline command. RS_AGAIN: nothing for the caller
+ * (a '*' is next, or an incomplete line, or nothing). */
+static enum rs_status take_top(struct resp_reader *r, struct resp_command *cmd,
+                               size_t *skipped)
+{
+    while (r->st == FR_TOP && r->pos < r->len && r->buf[r->pos] != '*') {
+        size_t before = r->pos;
+        enum rs_status st;
+
+        if (r->buf[r->pos] == '\n' || r->buf[r->pos] == '\r') {
+            if ((st = skip_newline(r, skipped)) != RS_OK)
+                return st;
+            continue;
+        }
+        st = take_inline(r, cmd, skipped);
+        if (st != RS_AGAIN || r->pos == before)
+            return st;                 /* a command, an error, or wait */
+    }
+    return RS_AGAIN;
+}
+
 enum rs_status resp_reader_next(struct resp_reader *r, struct resp_command *cmd,
                                 size_t *skipped)
 {
@@ -361,7 +448,11 @@ enum rs_status resp_reader_next(struct resp_reader *r, struct resp_command *cmd,
         freeReplyObject(r->reply);
         r->reply = NULL;
     }
-    if ((st = frame_command(r, sk)) != RS_OK)
+    if ((st = take_top(r, cmd, sk)) != RS_AGAIN)
+        return st;
+    if (r->st == FR_TOP && (r->pos == r->len || r->buf[r->pos] != '*'))
+        return RS_AGAIN;
+    if ((st = frame_command(r)) != RS_OK)
         return st;
     if ((st = hiredis_take(r, &reply)) != RS_OK) {
         if (st == RS_AGAIN)

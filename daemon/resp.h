@@ -3,8 +3,9 @@
  *
  * Wraps hiredis' reader (the RESP grammar) and adds what a replica needs:
  * the exact number of wire bytes each command used (the replication
- * offset counts them), arguments as binary rs_bytes, and refusal of
- * anything a master never sends (inline commands, non-array replies).
+ * offset counts them), arguments as binary rs_bytes, the inline form
+ * Redis 2.4/2.6 masters use for SELECT ("select 0\r\n", split on spaces),
+ * and refusal of anything a master never sends (non-array replies).
  */
 #ifndef RS_RESP_H
 #define RS_RESP_H

@@ -7,7 +7,7 @@ FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined -Wall -Wextra -std=gnu11 \
 	-DSYSCONFDIR='"$(sysconfdir)"'
-TARGETS = fuzz/fuzz_rdb fuzz/fuzz_resp fuzz/fuzz_apply fuzz/fuzz_config
+TARGETS = fuzz/fuzz_rdb fuzz/fuzz_dump fuzz/fuzz_resp fuzz/fuzz_apply fuzz/fuzz_config
 OBJS = $(patsubst %.c,fuzz/obj/%.o,$(filter %.c,$(LIB_SRCS)))
 
 all: $(TARGETS)
@@ -25,3 +25,6 @@ fuzz/fuzz_%: $(top_srcdir)/fuzz/fuzz_%.c $(top_srcdir)/fuzz/fuzz_common.h fuzz/l
 		$(FUZZ_LIBS) -o $@
 
 .PHONY: all
+
+# fuzz_dump.c is fuzz_rdb.c built with FUZZ_DUMP_ONLY
+fuzz/fuzz_dump: $(top_srcdir)/fuzz/fuzz_rdb.c

@@ -4,7 +4,8 @@
  * Input: byte 0 = how many chunk-size bytes follow (0..7), then those
  * bytes, then the payload. The payload is parsed in FILE mode cut into
  * chunks of the chosen sizes, then whole in DUMP mode. Every handler
- * reads all the bytes it is lent.
+ * reads all the bytes it is lent. fuzz_dump.c builds this file with
+ * FUZZ_DUMP_ONLY: both runs in DUMP mode, on seeds of real DUMP output.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -175,7 +176,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nsizes = data[0] & 7;
     if (nsizes + 1 > size)
         return 0;
+#ifdef FUZZ_DUMP_ONLY
+    /* fuzz_dump.c: RESTORE payloads, chunked, then whole */
+    run(RDB_MODE_DUMP, data + 1, nsizes, data + 1 + nsizes, size - 1 - nsizes);
+#else
     run(RDB_MODE_FILE, data + 1, nsizes, data + 1 + nsizes, size - 1 - nsizes);
+#endif
     run(RDB_MODE_DUMP, NULL, 0, data + 1 + nsizes, size - 1 - nsizes);
     return 0;
 }

@@ -5,7 +5,9 @@ Subcommands (all exit 0 on success, 1 on a mismatch or failure):
   compare-redis HOST PORT DB.sqlite [--filter [--db N] [--include GLOB] [--exclude GLOB]...]
                                         whole keyspace of the master vs the SQL views; with
                                         --filter only the master's keys redsink's filter keeps
-  compare-expected EXPECTED.json DB.sqlite [--ignore KEY]   a fixture's expected.json vs the views
+  compare-expected EXPECTED.json DB.sqlite [--ignore KEY | --ignore-in DB KEY]...
+                                        a fixture's expected.json vs the views (keys the
+                                        test's own stream wrote are left out)
   load HOST PORT DATASET [SEED]         write a dataset (see DATASETS) to the master
   cmd HOST PORT ARG...                  run one command, print the reply
   wait HOST PORT N MS                   write a marker, then WAIT N MS; fail unless >= N
@@ -797,8 +799,16 @@ def main(argv):
             return 0
         if cmd == "compare-expected":
             actual = model_from_sqlite(argv[3])
-            if len(argv) > 5 and argv[4] == "--ignore":
-                actual.pop((0, argv[5].encode()), None)
+            rest = argv[4:]
+            while rest:            # --ignore KEY (db 0) | --ignore-in DB KEY, repeated
+                if rest[0] == "--ignore" and len(rest) > 1:
+                    actual.pop((0, rest[1].encode()), None)
+                    rest = rest[2:]
+                elif rest[0] == "--ignore-in" and len(rest) > 2:
+                    actual.pop((int(rest[1]), rest[2].encode()), None)
+                    rest = rest[3:]
+                else:
+                    raise SystemExit("compare-expected: bad option %r" % rest[0])
             return report(model_from_expected(argv[2]), actual,
                           "%s matches %s" % (argv[3], argv[2]))
         if cmd == "load":

@@ -7,17 +7,10 @@ fx="$top_srcdir/tests/fixtures/rdb"
 # the stream after the snapshot: SELECT 0, SET fake:key hello
 printf '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$8\r\nfake:key\r\n$5\r\nhello\r\n' > "$TMP/stream.resp"
 
-start_fake() {  # start_fake NAME MODE RDB: sets ${NAME}_PORT
-    local name=$1
-    python3 "$top_srcdir/tests/fake_master.py" "$TMP/$name.port" "$2" "$3" "$TMP/stream.resp" &
-    PIDS="$PIDS $!"
-    poll_until 10 test -s "$TMP/$name.port" || { echo "fake master did not start"; exit 99; }
-    eval "${name}_PORT=$(cat "$TMP/$name.port")"
-}
 has_fake_key() { [ "$(sqlite3 "$1" "SELECT value FROM redis_strings WHERE key='fake:key'" 2>/dev/null)" = hello ]; }
 
 # 1. A master that rejects PSYNC (Redis < 2.8): redsink falls back to SYNC.
-start_fake old sync-only "$fx/2.6.17/all-types.rdb"
+start_fake old sync-only "$fx/2.6.17/all-types.rdb" "$TMP/stream.resp"
 db="$TMP/old.db"
 start_redsink rs_old "$old_PORT" "$db"
 if poll_until 30 has_fake_key "$db"; then ok "SYNC fallback: snapshot loaded and stream applied"; else fail "SYNC fallback"; fi
@@ -26,7 +19,7 @@ $COMPARE compare-expected "$fx/2.6.17/expected.json" "$db" --ignore fake:key \
     && ok "SYNC fallback: mirror equals the 2.6.17 fixture" || fail "SYNC fallback: mirror content"
 
 # 2. Diskless framing with the end mark split across two writes.
-start_fake dl diskless "$fx/7.2.6/all-types.rdb"
+start_fake dl diskless "$fx/7.2.6/all-types.rdb" "$TMP/stream.resp"
 db="$TMP/dl.db"
 start_redsink rs_dl "$dl_PORT" "$db"
 if poll_until 30 has_fake_key "$db"; then ok "diskless: stream flowed after redsink's ACK"; else fail "diskless: no stream"; fi
@@ -39,7 +32,7 @@ off=$(sqlite3 "$db" "SELECT offset FROM redsink_status")
 # 3. Bad CRC: one-line error naming the offset, previous mirror untouched.
 db="$TMP/crc.db"
 "$REDSINK" import "$fx/7.4.1/all-types.rdb" --sqlite "$db" >/dev/null
-start_fake crc badcrc "$fx/7.2.6/all-types.rdb"
+start_fake crc badcrc "$fx/7.2.6/all-types.rdb" "$TMP/stream.resp"
 start_redsink rs_crc "$crc_PORT" "$db"
 if poll_until 30 grep -q 'CRC.*offset\|offset.*CRC' "$TMP/rs_crc.log"; then
     ok "bad CRC: $(grep -m1 CRC "$TMP/rs_crc.log" | cut -c1-160)"
@@ -50,7 +43,7 @@ stop_pid "$rs_crc_PID" TERM
 $COMPARE compare-expected "$fx/7.4.1/expected.json" "$db" && ok "bad CRC: previous mirror untouched" || fail "bad CRC: mirror changed"
 
 # 4. Link cut in the middle of the RDB: the half payload leaves no trace.
-start_fake tr truncate "$fx/7.2.6/all-types.rdb"
+start_fake tr truncate "$fx/7.2.6/all-types.rdb" "$TMP/stream.resp"
 start_redsink rs_tr "$tr_PORT" "$db"
 if poll_until 30 grep -q 'connection closed by the master' "$TMP/rs_tr.log"; then ok "link cut mid-RDB detected"; else fail "link cut mid-RDB"; fi
 stop_pid "$rs_tr_PID" TERM

@@ -10,13 +10,6 @@ fx="$top_srcdir/tests/fixtures/rdb"
 rdb="$fx/7.2.6/all-types.rdb"
 printf '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$8\r\nfake:key\r\n$5\r\nhello\r\n' > "$TMP/stream.resp"
 
-start_fake() {  # start_fake NAME MODE RDB [STREAM]: sets ${NAME}_PORT
-    local name=$1
-    python3 "$top_srcdir/tests/fake_master.py" "$TMP/$name.port" "$2" "$3" "${4:-$TMP/stream.resp}" &
-    PIDS="$PIDS $!"
-    poll_until 10 test -s "$TMP/$name.port" || { echo "fake master did not start"; exit 99; }
-    eval "${name}_PORT=$(cat "$TMP/$name.port")"
-}
 fake_value() { sqlite3 "$1" "SELECT value FROM redis_strings WHERE key='fake:key'" 2>/dev/null; }
 has_value() { [ "$(fake_value "$1")" = "$2" ]; }
 exited() { ! kill -0 "$1" 2>/dev/null; }
@@ -24,7 +17,7 @@ count_at_least() { [ "$(grep -c "$1" "$2" 2>/dev/null)" -ge "$3" ]; }
 
 # 1. Transient refusals to PSYNC: retried, then the sync goes through.
 for mode in loading nomasterlink masterdown; do
-    start_fake "$mode" "$mode" "$rdb"
+    start_fake "$mode" "$mode" "$rdb" "$TMP/stream.resp"
     db="$TMP/$mode.db"
     eval "port=\$${mode}_PORT"
     start_redsink "rs_$mode" "$port" "$db"
@@ -40,7 +33,7 @@ done
 
 # 2. Refused credentials: exit 1 at once with a configuration error.
 for mode in noauth noperm wrongpass; do
-    start_fake "$mode" "$mode" "$rdb"
+    start_fake "$mode" "$mode" "$rdb" "$TMP/stream.resp"
     eval "port=\$${mode}_PORT"
     start_redsink "rs_$mode" "$port" "$TMP/$mode.db" --master-password secret
     eval "pid=\$rs_${mode}_PID"
@@ -55,7 +48,7 @@ for mode in noauth noperm wrongpass; do
 done
 
 # 3. +CONTINUE <new id>: redsink switches to it, offsets unchanged.
-start_fake cont continue "$rdb"
+start_fake cont continue "$rdb" "$TMP/stream.resp"
 db="$TMP/cont.db"
 start_redsink rs_cont "$cont_PORT" "$db"
 poll_until 20 has_value "$db" world && ok "+CONTINUE <new id>: stream after it applied" || fail "+CONTINUE <new id>: not applied"
@@ -77,7 +70,7 @@ printf '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*999999999999\r\n$3\r\nSET\r\n' > "$TMP
 for case in malformed hugebulk hugearray truncate; do
     db="$TMP/$case.db"
     if [ $case = truncate ]; then
-        cp "$good" "$db"; start_fake "$case" truncate "$rdb"
+        cp "$good" "$db"; start_fake "$case" truncate "$rdb" "$TMP/stream.resp"
     else
         start_fake "$case" psync "$rdb" "$TMP/$case.resp"
     fi

@@ -6,10 +6,6 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 fx="$top_srcdir/tests/fixtures/rdb"
-resp() {  # resp ARG...: one command in RESP
-    printf '*%d\r\n' $#
-    for a in "$@"; do printf '$%d\r\n%s\r\n' "${#a}" "$a"; done
-}
 {
     resp SELECT 0
     resp SET old:ex v EX 1000
@@ -36,17 +32,12 @@ resp() {  # resp ARG...: one command in RESP
     resp SET after-eval 1
 } > "$TMP/eval.resp"
 
-start_fake() {  # start_fake NAME MODE RDB STREAM
-    python3 "$top_srcdir/tests/fake_master.py" "$TMP/$1.port" "$2" "$3" "$4" &
-    PIDS="$PIDS $!"
-    poll_until 10 test -s "$TMP/$1.port" || { echo "fake master did not start"; exit 99; }
-}
 q() { sqlite3 "$db" "$1" 2>/dev/null; }
 
 start_fake old sync-only "$fx/2.6.17/all-types.rdb" "$TMP/stream.resp"
 db="$TMP/old.db"
 t0=$(date +%s%3N)
-start_redsink rs_old "$(cat "$TMP/old.port")" "$db"
+start_redsink rs_old "$old_PORT" "$db"
 stream_done() { [ "$(q "SELECT value FROM redis_strings WHERE key='done'")" = yes ]; }
 poll_until 30 stream_done ||
     { fail "old-master stream not applied"; finish; }

@@ -230,13 +230,7 @@ r.pipeline(cmds)
 with open(sys.argv[3], "wb") as f:
     f.write(b"".join(Redis.encode(c) for c in cmds))
 EOF
-start_fake() {  # start_fake NAME RDB: sets ${NAME}_PORT
-    python3 "$top_srcdir/tests/fake_master.py" "$TMP/$1.port" psync "$2" "$TMP/stream.resp" &
-    PIDS="$PIDS $!"
-    poll_until 10 test -s "$TMP/$1.port" || { echo "fake master did not start"; exit 99; }
-    eval "${1}_PORT=$(cat "$TMP/$1.port")"
-}
-start_fake fm "$TMP/ref/dump.rdb"
+start_fake fm psync "$TMP/ref/dump.rdb" "$TMP/stream.resp"
 db="$TMP/fake.db"
 start_redsink rs_fake "$fm_PORT" "$db"
 want=$(stat -c %s "$TMP/stream.resp")

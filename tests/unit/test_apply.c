@@ -216,8 +216,30 @@ static void test_resp(void)
 
     st = transcript("+OK\r\n", 5, 0, 0, 0, &out, &skipped, err, sizeof(err));
     CHECK(st == RS_ERROR && strstr(err, "non-array"), "resp: a status reply is refused (%s)", err);
-    st = transcript("PING\r\n", 6, 0, 0, 0, &out, &skipped, err, sizeof(err));
-    CHECK(st == RS_ERROR && strstr(err, "inline"), "resp: an inline command is refused (%s)", err);
+    /* Redis 2.4/2.6 masters propagate SELECT inline ("select 0\r\n") */
+    {
+        static const char old_stream[] = "select 3\r\n*1\r\n$4\r\nPING\r\n  \r\nselect  12\n"
+                                         "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+        struct buf ref = { 0 };
+
+        st = transcript(old_stream, sizeof(old_stream) - 1, 0, 0, 0, &ref, &skipped, err,
+                        sizeof(err));
+        CHECK_STR(ref.p, "2:select,3/10;1:PING/14;2:select,12/11;3:SET,k,v/27;",
+                  "resp: inline commands between RESP ones, with their wire lengths");
+        CHECK(st != RS_ERROR && skipped == 4 && err[0] == '\0',
+              "resp: a line of spaces is skipped like a newline (%zu, '%s')", skipped, err);
+        for (size_t chunk = 1; chunk <= 5; chunk++) {
+            out.len = 0;
+            transcript(old_stream, sizeof(old_stream) - 1, chunk, 0, 0, &out, &skipped1, err,
+                       sizeof(err));
+            CHECK(strcmp(out.p, ref.p) == 0 && skipped1 == skipped,
+                  "resp: inline commands fed %zu byte(s) at a time, same transcript", chunk);
+        }
+        free(ref.p);
+    }
+    st = transcript("select 0", 8, 0, 0, 0, &out, &skipped, err, sizeof(err));
+    CHECK(st == RS_AGAIN && strcmp(err, "pending 8") == 0,
+          "resp: an inline line without its newline waits (%s)", err);
     st = transcript("*2\r\n$3\r\nDEL\r\n:1\r\n", 17, 0, 0, 0, &out, &skipped, err, sizeof(err));
     CHECK(st == RS_ERROR && strstr(err, "non-bulk"), "resp: an integer element is refused (%s)",
           err);
