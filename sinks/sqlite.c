@@ -431,15 +431,17 @@ static int bulk_run(struct sqlite_sink *ss, struct bulk_buf *bb, int first, int 
     if (st == NULL)
         return -1;
     for (int i = 0; i < n; i++, v++) {
-        const char *p = bb->bytes + v->off;
-
+        /* v->off is set for TEXT and BLOB values only */
         switch (v->type) {
         case SQLITE_INTEGER: rc |= sqlite3_bind_int64(st, i + 1, v->i); break;
         case SQLITE_FLOAT: rc |= sqlite3_bind_double(st, i + 1, v->d); break;
         case SQLITE_TEXT:
-            rc |= sqlite3_bind_text64(st, i + 1, p, v->len, SQLITE_STATIC, SQLITE_UTF8);
+            rc |= sqlite3_bind_text64(st, i + 1, bb->bytes + v->off, v->len, SQLITE_STATIC,
+                                      SQLITE_UTF8);
             break;
-        case SQLITE_BLOB: rc |= sqlite3_bind_blob64(st, i + 1, p, v->len, SQLITE_STATIC); break;
+        case SQLITE_BLOB:
+            rc |= sqlite3_bind_blob64(st, i + 1, bb->bytes + v->off, v->len, SQLITE_STATIC);
+            break;
         default: rc |= sqlite3_bind_null(st, i + 1); break;
         }
     }
