@@ -52,6 +52,8 @@ tcli() {
 # compare.py over TLS, with the client certificate
 export REDSINK_TEST_TLS_CA="$C/ca.crt" REDSINK_TEST_TLS_CERT="$C/client.crt" REDSINK_TEST_TLS_KEY="$C/client.key"
 tls_field() { tcli "$1" info "$2" | tr -d '\r' | sed -n "s/^$3://p"; }
+# lib.sh's wait_mirror first polls this; the masters here speak TLS only
+replica_online() { tcli "$1" info replication | grep -q 'state=online'; }
 # expect_log NAME PATTERN LABEL: redsink NAME logs PATTERN, then stop it
 expect_log() {
     local pid; eval "pid=\$${1}_PID"

@@ -17,7 +17,7 @@ wait_mirror "$m_PORT" || fail "initial sync"
 # sample the -wal size while the burst runs (until the sampler is stopped)
 ( max=0; while :; do s=$(stat -c %s "$db-wal" 2>/dev/null || echo 0)
       [ "$s" -gt "$max" ] && { max=$s; echo "$max" > "$TMP/walmax"; }; done ) & sampler=$!
-redis-benchmark -p "$m_PORT" -q -P 16 -n 400000 -r 400000 -d 200 -t set,hset >/dev/null 2>&1
+redis-benchmark -p "$m_PORT" -q -P 16 -n 150000 -r 150000 -d 200 -t set,hset >/dev/null 2>&1
 wait_mirror "$m_PORT" && ok "the burst is applied" || fail "WAIT after the burst"
 stop_pid "$sampler"
 walmax=$(cat "$TMP/walmax" 2>/dev/null || echo 0)
