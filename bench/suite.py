@@ -248,11 +248,12 @@ def datasets(quick):
     ]
     if quick:
         return ds[:5]
+    # no zsets at 10x: 100M skiplist members take ~12 GB in each Redis
+    # process, and the master plus a replica would not fit in 24 GB
     return ds + [
         ("strings-10M", "10M strings (10x)", lambda r: pop_strings(r, 10**7), None),
         ("hashes-1M", "1M hashes x 50 fields (10x)", lambda r: pop_hashes(r, 10**6), None),
         ("lists-100k", "100k lists x 1,000 elements (10x)", lambda r: pop_lists(r, 10**5), None),
-        ("zsets-10k", "10k zsets x 10,000 members (10x)", lambda r: pop_zsets(r, 10**4), None),
         ("streams-10k", "10k streams x 1,000 entries (10x)", lambda r: pop_streams(r, 10**4), None),
     ]
 
