@@ -64,7 +64,8 @@ int main(int argc, char **argv)
     }
     const char *kind = argv[2];
     long nkeys = atol(argv[3]), nelem = atol(argv[4]);
-    int is_string = !strcmp(kind, "string");
+    int is_string = !strcmp(kind, "string"), is_stream = !strcmp(kind, "stream"),
+        is_list = !strcmp(kind, "list");
     const char *child = NULL;
     if (!strcmp(kind, "hash"))
         child = "INSERT INTO g_hash(kid, field, value) VALUES (?1, ?2, ?3)";
@@ -125,7 +126,7 @@ int main(int argc, char **argv)
         } else {
             sqlite3_bind_null(key, 4);
         }
-        if (!strcmp(kind, "list"))
+        if (is_list)
             sqlite3_bind_int64(key, 5, 0);
         else
             sqlite3_bind_null(key, 5);
@@ -133,17 +134,17 @@ int main(int argc, char **argv)
         row_done();
         if (!el)
             continue;
-        long n = !strcmp(kind, "stream") ? nelem * 3 : nelem;
+        long n = is_stream ? nelem * 3 : nelem;
         for (long e = 0; e < n; e++) {
             seed = seed * 1103515245u + 12345u;
             /* members/fields in no particular order, as Redis stores them */
             int fl = snprintf(fbuf, sizeof(fbuf), "member:%u", seed % 100000000u);
             int vl = snprintf(vbuf, sizeof(vbuf), "value:%ld", e);
             sqlite3_bind_int64(el, 1, k);
-            sqlite3_bind_text(el, 2, !strcmp(kind, "stream") ? "field" : fbuf,
-                              !strcmp(kind, "stream") ? 5 : fl, SQLITE_STATIC);
+            sqlite3_bind_text(el, 2, is_stream ? "field" : fbuf, is_stream ? 5 : fl,
+                              SQLITE_STATIC);
             sqlite3_bind_text(el, 3, vbuf, vl, SQLITE_STATIC);
-            sqlite3_bind_int64(el, 4, !strcmp(kind, "stream") ? 1700000000000 + e / 3 : e);
+            sqlite3_bind_int64(el, 4, is_stream ? 1700000000000 + e / 3 : e);
             sqlite3_bind_double(el, 5, (double)(seed % 1000000) / 7.0);
             sqlite3_bind_int64(el, 6, e % 3);
             sqlite3_step(el); /* SQLITE_CONSTRAINT: a repeated random member, skipped */
