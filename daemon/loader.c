@@ -12,6 +12,8 @@
 #include "loader.h"
 #include "log.h"
 
+#define LOADER_NAME_KEEP ((size_t)1 << 20)
+
 void loader_init(struct loader *l, struct sink *sink)
 {
     memset(l, 0, sizeof(*l));
@@ -64,6 +66,11 @@ static int on_key_begin(void *ud, const struct rdb_key *key)
 {
     struct loader *l = ud;
 
+    if (l->name_cap > LOADER_NAME_KEEP && key->name.len <= LOADER_NAME_KEEP) {
+        free(l->name_buf);      /* a huge key name is over: give its copy back */
+        l->name_buf = NULL;
+        l->name_cap = 0;
+    }
     if (key->name.len > l->name_cap) {
         char *nb = realloc(l->name_buf, key->name.len);
 

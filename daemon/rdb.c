@@ -41,7 +41,11 @@
 #include "rdb.h"
 
 #define RDB_DEFAULT_MAX_ITEM ((size_t)512 * 1024 * 1024 + 64 * 1024)
-#define RDB_BUF_KEEP ((size_t)1 << 20)   /* free a bigger item buffer once used */
+/* An item buffer (p->buf, p->zbuf, a saved copy) bigger than this is
+ * given back once the item that needed it is over. "Over" means at the
+ * next take_* of the parser (need() or take_string_opt()), never in
+ * done(): the bytes a take_* returns must stay valid until the next one. */
+#define RDB_BUF_KEEP ((size_t)1 << 20)
 
 /* Opcodes (redis src/rdb.h RDB_OPCODE_*; 243 means something else in
  * Valkey files, see st_opcode). */
@@ -233,6 +237,7 @@ struct rdb_parser {
     struct elem *mf;            /* stream master-entry fields */
     size_t mf_cap;
     char num[4][24];            /* decimal text of integers */
+    char key_ctx[80];           /* " in key '...'" for messages, "" between keys */
 };
 
 /* ---------------------------------------------------------------- CRC64 */
@@ -368,6 +373,11 @@ static enum rs_status need(struct rdb_parser *p, size_t n, const unsigned char *
     size_t avail = p->in_len - p->in_pos, take;
 
     if (p->buf_len == 0) {
+        if (p->buf_cap > RDB_BUF_KEEP) {   /* the big item it held is over */
+            free(p->buf);
+            p->buf = NULL;
+            p->buf_cap = 0;
+        }
         if (avail >= n) {
             *out = p->in + p->in_pos;
             return RS_OK;
@@ -407,12 +417,7 @@ static inline void done(struct rdb_parser *p, size_t n)
         p->buf_len -= n;
         return;
     }
-    p->buf_len = 0;
-    if (p->buf_cap > RDB_BUF_KEEP) {
-        free(p->buf);
-        p->buf = NULL;
-        p->buf_cap = 0;
-    }
+    p->buf_len = 0;     /* the bytes stay readable until the next need() */
 }
 
 static enum rs_status bad_length(struct rdb_parser *p, unsigned b, size_t at)
@@ -505,8 +510,31 @@ static size_t ll2str(char *buf, long long v)
 
 static enum rs_status too_big(struct rdb_parser *p, uint64_t len)
 {
-    return fail(p, RS_E_RDB, "rdb: string of %llu bytes at offset %llu exceeds the limit of %zu",
-                (unsigned long long)len, (unsigned long long)p->item_off, p->max_item);
+    return fail(p, RS_E_RDB, "rdb: string of %llu bytes at offset %llu%s exceeds the limit of %zu",
+                (unsigned long long)len, (unsigned long long)p->item_off, p->key_ctx,
+                p->max_item);
+}
+
+/* Name the key being read in later messages: its first bytes, escaped. */
+static void key_ctx_set(struct rdb_parser *p, const struct rs_bytes *name)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o = p->key_ctx, *end = p->key_ctx + sizeof(p->key_ctx) - 12;
+
+    o += sprintf(o, " in key '");
+    for (size_t i = 0; i < name->len && o < end; i++) {
+        unsigned char c = (unsigned char)name->ptr[i];
+
+        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+            *o++ = (char)c;
+        } else {
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    strcpy(o, name->len && o >= end ? "...'" : "'");
 }
 
 /* The LZF form (§4, §9): clen, ulen, clen bytes. 'decode' == 0 only
@@ -528,8 +556,8 @@ static enum rs_status take_lzf(struct rdb_parser *p, struct rs_bytes *out, int d
         return too_big(p, ulen);
     /* LZF expands at most 264 bytes out of a 3-byte back reference. */
     if (ulen > clen * 89 + 64)
-        return fail(p, RS_E_RDB, "rdb: bad LZF string at offset %llu: %llu bytes cannot expand to %llu",
-                    (unsigned long long)p->item_off, (unsigned long long)clen,
+        return fail(p, RS_E_RDB, "rdb: bad LZF string at offset %llu%s: %llu bytes cannot expand to %llu",
+                    (unsigned long long)p->item_off, p->key_ctx, (unsigned long long)clen,
                     (unsigned long long)ulen);
     if ((st = need(p, hdr + (size_t)clen, &s)) != RS_OK)
         return st;
@@ -543,8 +571,8 @@ static enum rs_status take_lzf(struct rdb_parser *p, struct rs_bytes *out, int d
             p->zbuf_cap = ulen;
         }
         if (lzf_decompress(s + hdr, (unsigned)clen, p->zbuf, (unsigned)ulen) != ulen)
-            return fail(p, RS_E_RDB, "rdb: bad LZF string at offset %llu: does not decompress to %llu bytes",
-                        (unsigned long long)p->item_off, (unsigned long long)ulen);
+            return fail(p, RS_E_RDB, "rdb: bad LZF string at offset %llu%s: does not decompress to %llu bytes",
+                        (unsigned long long)p->item_off, p->key_ctx, (unsigned long long)ulen);
     }
     out->ptr = (const char *)p->zbuf;
     out->len = decode ? (size_t)ulen : 0;
@@ -586,6 +614,11 @@ static enum rs_status take_string_opt(struct rdb_parser *p, struct rs_bytes *out
     size_t hl = 0;
 
     p->item_off = cur_off(p);
+    if (p->zbuf_cap > RDB_BUF_KEEP) {      /* the big LZF string it held is over */
+        free(p->zbuf);
+        p->zbuf = NULL;
+        p->zbuf_cap = 0;
+    }
     if ((st = need(p, 1, &s)) != RS_OK)
         return st;
     if ((s[0] & 0xC0) == 0xC0) {
@@ -619,6 +652,11 @@ static inline enum rs_status take_string(struct rdb_parser *p, struct rs_bytes *
 
 static int save_copy(struct saved *sv, const char *ptr, size_t len)
 {
+    if (sv->cap > RDB_BUF_KEEP && len <= RDB_BUF_KEEP) {   /* give a big copy back */
+        free(sv->own);
+        sv->own = NULL;
+        sv->cap = 0;
+    }
     if (len > sv->cap || sv->own == NULL) {
         char *nb = realloc(sv->own, len ? len : 1);
 
@@ -635,19 +673,58 @@ static int save_copy(struct saved *sv, const char *ptr, size_t len)
     return 0;
 }
 
+static int inside(const void *buf, size_t cap, const struct rs_bytes *b)
+{
+    uintptr_t lo = (uintptr_t)buf, at = (uintptr_t)b->ptr;
+
+    return buf != NULL && at >= lo && at - lo <= cap && b->len <= cap - (at - lo);
+}
+
+/* Keep a big b that lies in one of the parser's own buffers by taking that
+ * buffer over instead of copying it: one copy of a big item, never two.
+ * The slot's old buffer is freed; the parser grows a new one when needed. */
+static int save_steal(struct rdb_parser *p, struct saved *sv, const struct rs_bytes *b)
+{
+    unsigned char **from = NULL;
+    size_t *cap = NULL;
+
+    if (b->len <= RDB_BUF_KEEP)
+        return 0;
+    if (p->buf_len == 0 && inside(p->buf, p->buf_cap, b)) {
+        from = &p->buf;
+        cap = &p->buf_cap;
+    } else if (inside(p->zbuf, p->zbuf_cap, b)) {
+        from = &p->zbuf;
+        cap = &p->zbuf_cap;
+    } else {
+        return 0;
+    }
+    free(sv->own);
+    sv->own = (char *)*from;
+    sv->cap = *cap;
+    sv->ptr = b->ptr;
+    sv->len = b->len;
+    sv->borrowed = 0;
+    *from = NULL;
+    *cap = 0;
+    return 1;
+}
+
 /* Keep b across the next take_*: borrow it when it lies in the caller's
- * chunk (the common case: no copy), copy it otherwise. */
+ * chunk (the common case: no copy), take a big one's buffer over, copy
+ * it otherwise. */
 static enum rs_status save(struct rdb_parser *p, int i, const struct rs_bytes *b)
 {
     struct saved *sv = &p->save[i];
-    uintptr_t lo = (uintptr_t)p->in, hi = lo + p->in_len, at = (uintptr_t)b->ptr;
 
-    if (p->in != NULL && at >= lo && at + b->len <= hi) {
+    if (p->in != NULL && inside(p->in, p->in_len, b)) {
         sv->ptr = b->ptr;
         sv->len = b->len;
         sv->borrowed = 1;
         return RS_OK;
     }
+    if (save_steal(p, sv, b))
+        return RS_OK;
     if (save_copy(sv, b->ptr, b->len) != 0)
         return nomem(p);
     return RS_OK;
@@ -724,6 +801,7 @@ static enum rs_status key_begin(struct rdb_parser *p, const struct rs_bytes *nam
 
 static enum rs_status end_key(struct rdb_parser *p)
 {
+    p->key_ctx[0] = '\0';
     if (p->h->on_key_end && CALLED(p, p->h->on_key_end(p->ud)))
         return stopped(p);
     if (p->mode == RDB_MODE_DUMP)
@@ -1613,6 +1691,9 @@ static enum rs_status key_named(struct rdb_parser *p, const struct rs_bytes *nam
 {
     enum rs_status st;
 
+    if (p->mode != RDB_MODE_DUMP)
+        key_ctx_set(p, name);
+
     if (p->ltype == RS_T_MODULE) {
         if ((st = save(p, 0, name)) != RS_OK)
             return st;
@@ -2433,7 +2514,8 @@ const struct rs_error *rdb_parser_error(const struct rdb_parser *p)
 
 void rdb_parser_set_error(struct rdb_parser *p, int code, const char *msg)
 {
-    rs_fail(&p->err, code, "%s", msg);
+    rs_fail(&p->err, code, "%s (at offset %llu%s)", msg,
+            (unsigned long long)(p->base + p->in_pos), p->key_ctx);
     p->status = RS_ERROR;
 }
 

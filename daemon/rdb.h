@@ -113,7 +113,8 @@ int rdb_parser_finish(struct rdb_parser *p);
  * "rdb: bad CRC64 at offset 20819: computed 0x..., file has 0x...". */
 const struct rs_error *rdb_parser_error(const struct rdb_parser *p);
 
-/* Let a handler explain why it stopped the parser (first message wins). */
+/* Let a handler explain why it stopped the parser (first message wins);
+ * the offset and the key being read are added to it. */
 void rdb_parser_set_error(struct rdb_parser *p, int code, const char *msg);
 
 /* Bytes consumed so far (the offset error messages use). */

@@ -613,6 +613,41 @@ int sqi_bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b)
     return sqlite3_bind_blob64(st, i, p, b->len, SQLITE_STATIC);
 }
 
+int sqi_big_value(const struct rs_bytes *b)
+{
+    return b != NULL && b->len >= SQI_BIG_VALUE && !rs_utf8_valid(b->ptr, b->len);
+}
+
+int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big)
+{
+    return big ? sqlite3_bind_zeroblob64(st, i, b->len) : sqi_bind_bytes(st, i, b);
+}
+
+/* Write a big value into the zeroblob that its key row 'id' holds in the
+ * generation the ops write to. SQLite copies it page by page. */
+int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b)
+{
+    char table[40];
+    sqlite3_blob *blob = NULL;
+    size_t off = 0;
+    int rc;
+
+    snprintf(table, sizeof(table), "g%lld_keys", (long long)ss->target);
+    rc = sqlite3_blob_open(ss->db, "main", table, "value", id, 1, &blob);
+    /* in chunks: sqlite3_blob_write takes an int length */
+    while (rc == SQLITE_OK && off < b->len) {
+        size_t n = b->len - off < SQI_BIG_VALUE * 64 ? b->len - off : SQI_BIG_VALUE * 64;
+
+        rc = sqlite3_blob_write(blob, b->ptr + off, (int)n, (int)off);
+        off += n;
+    }
+    if (blob != NULL && sqlite3_blob_close(blob) != SQLITE_OK && rc == SQLITE_OK)
+        rc = SQLITE_ERROR;
+    if (rc != SQLITE_OK)
+        return sqi_sql_fail(ss, "write a big value");
+    return 0;
+}
+
 /* A unix-ms time, or NULL for "none" (RS_NO_EXPIRE, -1). */
 int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms)
 {
@@ -1643,7 +1678,7 @@ static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enu
     const struct rs_bytes *v = type != RS_T_STRING ? NULL
                                : value ? value : &(struct rs_bytes){ "", 0 };
     sqlite3_stmt *st;
-    int rc = 0;
+    int rc = 0, big;
 
     if (sqi_stuck(ss) || stage_flush(ss) ||
         (rc = sqi_bulk_begin(ss, &keys_bulk, key->len + (v ? v->len : 0) + 16)) < 0)
@@ -1670,6 +1705,7 @@ static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enu
         return sqi_bulk_end(ss);
     }
     rc = 0;
+    big = sqi_big_value(v);
     if (sqi_load_tick(ss) || (st = sqi_stmt(ss, ST_KEY_INSERT)) == NULL)
         return -1;
     if (ss->mode == MODE_LOAD)
@@ -1679,7 +1715,7 @@ static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enu
     rc |= sqlite3_bind_text(st, 3, tname, -1, SQLITE_STATIC);
     rc |= sqi_bind_time(st, 4, expire_ms);
     if (v)
-        rc |= sqi_bind_bytes(st, 5, v);
+        rc |= sqi_bind_value(st, 5, v, big);
     if (type == RS_T_LIST)
         rc |= sqlite3_bind_int(st, 6, 0);
     if (rc != SQLITE_OK)
@@ -1693,7 +1729,7 @@ static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enu
         k = (struct sink_key){ *id, type, expire_ms };
         kc_put(ss, db, key, &k);
     }
-    return 0;
+    return big ? sqi_big_fill(ss, *id, v) : 0;
 }
 
 /* Run a statement whose only parameter is the key id ?1. */

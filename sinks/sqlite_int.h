@@ -163,6 +163,19 @@ sqlite3_stmt *sqi_xstmt(struct sqlite_sink *ss, int slot, const char *tmpl);
  * sqi_bind_u64 stores stream ids, wrapping past INT64_MAX.
  */
 int sqi_bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b);
+/*
+ * A string value of SQI_BIG_VALUE bytes or more that is not UTF-8 goes
+ * into its key row as a zeroblob and is then written in place with
+ * incremental BLOB I/O (sqi_big_fill), so that SQLite never builds a
+ * record holding a second copy of it. sqi_big_value says whether b is
+ * such a value; sqi_bind_value binds a zeroblob for one, else as
+ * sqi_bind_bytes. A UTF-8 value must be TEXT, which a zeroblob cannot
+ * become without a copy: it is bound as usual (doc/schema.md, "Big values").
+ */
+#define SQI_BIG_VALUE ((size_t)1 << 20)
+int sqi_big_value(const struct rs_bytes *b);
+int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big);
+int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b);
 int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms);
 int sqi_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
 

@@ -50,11 +50,15 @@ int sq_string_get(struct sink *s, int64_t id,
 int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value)
 {
     struct sqlite_sink *ss = SS(s);
+    int big = sqi_big_value(value);
     sqlite3_stmt *st;
 
     if (sqi_stuck(ss) || (st = string_stmt(ss, SV_SET)) == NULL)
         return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_bytes(st, 2, value) != SQLITE_OK)
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+        sqi_bind_value(st, 2, value, big) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "store a string");
-    return sqi_run(ss, st, "store a string");
+    if (sqi_run(ss, st, "store a string"))
+        return -1;
+    return big ? sqi_big_fill(ss, id, value) : 0;
 }
