@@ -156,7 +156,8 @@ static const char views_ddl[] =
     "CREATE VIEW redis_keys(db, key, type, expire_at) AS"
     " SELECT db, key, type, expire_at FROM @keys WHERE " LIVE("") ";"
     "CREATE VIEW redis_strings(db, key, value) AS"
-    " SELECT db, key, value FROM @keys WHERE type = 'string' AND " LIVE("") ";"
+    " SELECT db, key, CASE WHEN lhead IS NULL THEN value ELSE CAST(value AS TEXT) END"
+    " FROM @keys WHERE type = 'string' AND " LIVE("") ";"
     "CREATE VIEW redis_hashes(db, key, field, value, expire_at) AS"
     " SELECT k.db, k.key, h.field, h.value, h.expire_at FROM @keys AS k"
     " JOIN @hash AS h ON h.kid = k.id WHERE " LIVE("k.") " AND " LIVE("h.") ";"
@@ -615,12 +616,19 @@ int sqi_bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b)
 
 int sqi_big_value(const struct rs_bytes *b)
 {
-    return b != NULL && b->len >= SQI_BIG_VALUE && !rs_utf8_valid(b->ptr, b->len);
+    if (b == NULL || b->len < SQI_BIG_VALUE)
+        return SQI_SMALL;
+    return rs_utf8_valid(b->ptr, b->len) ? SQI_BIG_TEXT : SQI_BIG_BLOB;
 }
 
 int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big)
 {
     return big ? sqlite3_bind_zeroblob64(st, i, b->len) : sqi_bind_bytes(st, i, b);
+}
+
+int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big)
+{
+    return big == SQI_BIG_TEXT ? sqlite3_bind_int(st, i, 1) : sqlite3_bind_null(st, i);
 }
 
 /* Write a big value into the zeroblob that its key row 'id' holds in the
@@ -1718,6 +1726,8 @@ static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enu
         rc |= sqi_bind_value(st, 5, v, big);
     if (type == RS_T_LIST)
         rc |= sqlite3_bind_int(st, 6, 0);
+    else
+        rc |= sqi_bind_text_flag(st, 6, big);
     if (rc != SQLITE_OK)
         return sqi_bind_fail(ss, st, "insert a key");
     if (sqi_run(ss, st, "insert a key"))

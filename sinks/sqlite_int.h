@@ -164,17 +164,22 @@ sqlite3_stmt *sqi_xstmt(struct sqlite_sink *ss, int slot, const char *tmpl);
  */
 int sqi_bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b);
 /*
- * A string value of SQI_BIG_VALUE bytes or more that is not UTF-8 goes
- * into its key row as a zeroblob and is then written in place with
- * incremental BLOB I/O (sqi_big_fill), so that SQLite never builds a
- * record holding a second copy of it. sqi_big_value says whether b is
- * such a value; sqi_bind_value binds a zeroblob for one, else as
- * sqi_bind_bytes. A UTF-8 value must be TEXT, which a zeroblob cannot
- * become without a copy: it is bound as usual (doc/schema.md, "Big values").
+ * A string value of SQI_BIG_VALUE bytes or more goes into its key row as a
+ * zeroblob and is then written in place with incremental BLOB I/O
+ * (sqi_big_fill), so that SQLite never builds a record holding a second
+ * copy of it. SQLite has no zero-filled TEXT, so a big value that is valid
+ * UTF-8 is kept as a BLOB too, flagged by lhead = 1 in its key row (lhead
+ * means nothing else for a string), and the redis_strings view casts it
+ * back to TEXT: readers see TEXT, as for any UTF-8 value.
+ * sqi_big_value says what b is (SQI_SMALL, or big binary or big text);
+ * sqi_bind_value binds a zeroblob for a big one, else as sqi_bind_bytes;
+ * sqi_bind_text_flag binds the lhead flag.
  */
 #define SQI_BIG_VALUE ((size_t)1 << 20)
+enum { SQI_SMALL, SQI_BIG_BLOB, SQI_BIG_TEXT };
 int sqi_big_value(const struct rs_bytes *b);
 int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big);
+int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big);
 int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b);
 int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms);
 int sqi_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
