@@ -85,7 +85,7 @@ fail:
 }
 
 /* Everything callgrind counts: parse, apply, commit. */
-static long replay_run(struct applier *a, const char *data, size_t len, long batch,
+__attribute__((noinline)) static long replay_run(struct applier *a, const char *data, size_t len, long batch,
                        struct rs_error *err)
 {
     return feed_all(a, data, len, batch, err);
