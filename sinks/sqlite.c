@@ -1148,6 +1148,7 @@ static void kc_clear(struct sqlite_sink *ss)
 static void forget(struct sqlite_sink *ss)
 {
     kc_clear(ss);
+    sqi_smeta_forget(ss);
     ss->tail_kid = -1;
     sqi_memo_clear(&ss->group);
     sqi_memo_clear(&ss->consumer);
@@ -1181,7 +1182,8 @@ static int sq_commit(struct sink *s, const struct repl_pos *pos, const struct si
     if (ss->mode != MODE_STREAM)
         return rs_fail(&s->err, RS_E_SQL, "cannot commit in '%s': no transaction is open",
                        ss->path);
-    if ((st = sqi_stmt(ss, ST_CKPT_SET)) == NULL)
+    /* the stream metadata the cache holds goes in the same transaction */
+    if (sqi_smeta_sync(ss) || (st = sqi_stmt(ss, ST_CKPT_SET)) == NULL)
         return -1;
     rc |= sqlite3_bind_text(st, 1, pos->replid, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int64(st, 2, pos->offset);
@@ -1819,6 +1821,7 @@ static int sq_key_delete(struct sink *s, int64_t id)
     if (id == ss->tail_kid)
         ss->tail_kid = -1;
     kc_forget_id(ss, id);
+    sqi_smeta_drop(ss, id);     /* its row goes above; the id may be reused */
     return sqi_run_kid(ss, sqi_stmt(ss, ST_KEY_DELETE), id, "delete a key");
 }
 
@@ -1894,10 +1897,11 @@ static int sq_flush_db(struct sink *s, int db)
 {
     struct sqlite_sink *ss = SS(s);
 
-    if (sqi_stuck(ss))
+    if (sqi_stuck(ss) || sqi_smeta_sync(ss))
         return -1;
     ss->tail_kid = -1;
     kc_clear(ss);
+    sqi_smeta_forget(ss);       /* written: what stays is read again */
     if (db < 0)
         return flush_all(ss);
     for (int c = 0; c < C_COUNT; c++)      /* children first: they find keys by db */
@@ -1981,7 +1985,7 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
     enum rs_type type;
     int r, n;
 
-    if ((r = key_type_of(ss, id, &type, "copy a key")) < 0)
+    if ((r = key_type_of(ss, id, &type, "copy a key")) < 0 || sqi_smeta_sync(ss))
         return -1;
     if (r == 0)
         return rs_fail(&s->err, RS_E_SQL, "cannot copy a key in '%s': no key %lld", ss->path,
@@ -2117,6 +2121,7 @@ static void sq_close(struct sink *s)
         sqlite3_db_config(ss->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     sqlite3_close(ss->db);
     free(ss->kcache);
+    sqi_smeta_free(ss);
     bulk_free(ss);
     free(ss->path);
     free(ss);

@@ -108,6 +108,7 @@ struct sqlite_sink {
     int stage_index, staged;     /* big keys (sqlite.c): which staging table, rows in it */
     struct name_memo group, consumer;
     struct key_cache_entry *kcache;      /* key_find's cache, see sqlite.c */
+    struct smeta_slot *smeta;    /* stream metadata, written back: sqlite_stream.c */
     struct bulk *bulk;           /* a full sync's buffered rows, see sqi_bulk_begin */
     /* Faults (see "faults" in sqlite.c). 'fatal': the sticky error is one
      * a retry cannot fix (disk full, I/O error, the file deleted or
@@ -276,6 +277,17 @@ int sqi_bulk_flush(struct sqlite_sink *ss);
 
 /* Free a remembered name; the memo then matches no key. */
 void sqi_memo_clear(struct name_memo *m);
+
+/* The stream metadata cache (sqlite_stream.c). In a stream transaction
+ * stream_meta_set only updates the cache; sqi_smeta_sync writes the
+ * changed rows, and must run before anything reads or copies gN_smeta
+ * in SQL (commit, flush, copy). sqi_smeta_drop forgets one key (deleted);
+ * sqi_smeta_forget everything, unwritten changes included (rollback,
+ * a new generation); sqi_smeta_free at close. */
+int sqi_smeta_sync(struct sqlite_sink *ss);
+void sqi_smeta_drop(struct sqlite_sink *ss, int64_t kid);
+void sqi_smeta_forget(struct sqlite_sink *ss);
+void sqi_smeta_free(struct sqlite_sink *ss);
 
 /* ------------------------------------------------------------------ */
 /* ops (the sqlite_ops vtable in sqlite.c; contracts in sink.h)        */
