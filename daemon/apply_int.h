@@ -56,6 +56,7 @@ struct applier {
 
     struct rs_bytes *fargv;        /* a command rewritten by the filter (apply.c) */
     int fargv_cap;
+    char fnum[24];                 /* a number argument of a rewritten command */
     int64_t filter_lossy;          /* filtered data reached a kept key: warned once */
 
     char *scratch;                 /* a string value read back from the sink */

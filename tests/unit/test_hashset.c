@@ -8,7 +8,16 @@
  * master never sends verbatim (HINCRBYFLOAT, SPOP), and exact edge cases
  * (overflow, WRONGTYPE, TEXT vs BLOB members, a destination that is also
  * a source). Expected HINCRBYFLOAT results were read from redis-server
- * 7.0.15. Exit 0 (all passed), 77 (no SQLite sink) or 99 (a check failed).
+ * 7.0.15.
+ *
+ * Also the write commands of Redis 8.0-8.4 and Valkey 8.1-9.x in the forms
+ * their masters propagate (and verbatim, where a replica still accepts
+ * them), with results taken from the servers' source (t_hash.c, t_string.c,
+ * db.c): HSETEX (Redis' FNX/FXX, Valkey's NX/XX too, EX/PX/EXAT/PXAT/
+ * KEEPTTL), HGETEX, HGETDEL, SET's IFEQ/IFNE/IFDEQ/IFDNE, DELEX, Valkey's
+ * DELIFEQ, MSETEX, and the error cases a replica refuses.
+ *
+ * Exit 0 (all passed), 77 (no SQLite sink) or 99 (a check failed).
  *
  * Start reading at main().
  */
@@ -505,6 +514,201 @@ static void test_sink_reads(struct env *e)
     CHECK_STR(got, "6,6,0", "sink: hash_len, hash_scan, hash_set_expire of an absent field");
 }
 
+/* ------------------------------------------------------------------ */
+/* Hashes: HSETEX, HGETEX, HGETDEL                                     */
+/* ------------------------------------------------------------------ */
+
+static void test_hsetex(struct env *e)
+{
+    struct buf b = { 0 };
+    char sql[512];
+    long long now;
+
+    /* Redis 8.0's propagated form: PXAT, or KEEPTTL, or nothing */
+    CMD(&b, "HSETEX", "hx", "PXAT", "60000000000000", "FIELDS", "2", "a", "1", "b", "2");
+    CMD(&b, "HSETEX", "hx", "FIELDS", "1", "c", "3");
+    CMD(&b, "HSETEX", "hx", "KEEPTTL", "FIELDS", "2", "a", "11", "d", "4"); /* a keeps its TTL */
+    CMD(&b, "HSETEX", "hx", "FIELDS", "1", "b", "22");                 /* b loses it */
+    CMD(&b, "HSETEX", "hx", "FNX", "PXAT", "50000000000000", "FIELDS", "2", "e", "5", "a", "x");
+    CMD(&b, "HSETEX", "hx", "FNX", "PXAT", "50000000000000", "FIELDS", "1", "e", "5");
+    CMD(&b, "HSETEX", "hx", "FXX", "FIELDS", "2", "a", "y", "zz", "1");  /* zz missing: no */
+    CMD(&b, "HSETEX", "hx", "fxx", "KEEPTTL", "FIELDS", "1", "e", "55");
+    CMD(&b, "HSETEX", "nokey", "FXX", "FIELDS", "1", "a", "1");         /* FXX, no key: no */
+    CMD(&b, "HSETEX", "hx", "PXAT", "1000", "FIELDS", "1", "f", "6");    /* past: set, kept */
+    CHECK_STR(run(e, &b), "0", "hsetex: Redis forms applied");
+    CHECK_STR(fields(e, "hx"),
+              "a=11@60000000000000;b=22@-;c=3@-;d=4@-;e=55@50000000000000;f=6@1000",
+              "hsetex: PXAT, KEEPTTL keeps, none clears, FNX/FXX all-or-nothing, past time kept");
+    CHECK_STR(keyinfo(e, "nokey"), "", "hsetex: FXX on a missing key creates nothing");
+
+    /* Valkey 9's key-level NX/XX (sent as they came when lower case) */
+    CMD(&b, "HSETEX", "v", "xx", "FIELDS", "1", "a", "1");              /* no key: no */
+    CMD(&b, "HSETEX", "v", "nx", "FIELDS", "1", "a", "1");
+    CMD(&b, "HSETEX", "v", "nx", "FIELDS", "1", "b", "2");              /* key exists: no */
+    CMD(&b, "HSETEX", "v", "xx", "fnx", "PXAT", "61000000000000", "FIELDS", "1", "c", "3");
+    CHECK_STR(run(e, &b), "0", "hsetex: Valkey NX/XX forms applied");
+    CHECK_STR(fields(e, "v"), "a=1@-;c=3@61000000000000", "hsetex: Valkey NX/XX on the key");
+
+    /* relative times count from our clock */
+    now = (long long)rs_now_ms();
+    CMD(&b, "HSETEX", "r", "EX", "100", "FIELDS", "1", "a", "1");
+    CMD(&b, "HSETEX", "r", "PX", "100000", "FIELDS", "1", "b", "1");
+    CMD(&b, "HSETEX", "r", "EXAT", "60000000000", "FIELDS", "1", "c", "1");
+    CHECK_STR(run(e, &b), "0", "hsetex: EX/PX/EXAT applied");
+    snprintf(sql, sizeof(sql),
+             "SELECT group_concat(x) FROM (SELECT CASE WHEN expire_at BETWEEN %lld AND %lld"
+             " THEN 'rel' ELSE expire_at END AS x FROM redis_hashes WHERE key = 'r'"
+             " ORDER BY field)", now + 100000, now + 110000);
+    CHECK_STR(q(e, sql), "rel,rel,60000000000000", "hsetex: EX, PX relative, EXAT * 1000");
+
+    /* what a replica refuses: nothing changes */
+    CMD(&b, "HSETEX", "hx", "FIELDS", "2", "a", "1");                    /* count mismatch */
+    CMD(&b, "HSETEX", "hx", "FIELDS", "0", "a", "1");                    /* zero fields */
+    CMD(&b, "HSETEX", "hx", "FNX", "FXX", "FIELDS", "1", "a", "1");      /* both */
+    CMD(&b, "HSETEX", "hx", "EX", "10", "PX", "10", "FIELDS", "1", "a", "1");
+    CMD(&b, "HSETEX", "hx", "KEEPTTL", "EX", "10", "FIELDS", "1", "a", "1");
+    CMD(&b, "HSETEX", "hx", "EX", "-1", "FIELDS", "1", "a", "1");        /* negative */
+    CMD(&b, "HSETEX", "hx", "PXAT", "70368744177664", "FIELDS", "1", "a", "1"); /* past max */
+    CMD(&b, "HSETEX", "hx", "BOGUS", "FIELDS", "1", "a", "1");
+    CMD(&b, "HSETEX", "hx", "a", "1", "b", "2");                         /* no FIELDS */
+    CMD(&b, "SET", "str", "x");
+    CMD(&b, "HSETEX", "str", "FIELDS", "1", "a", "1");                  /* WRONGTYPE */
+    CHECK_STR(run(e, &b), "0", "hsetex: refused forms skipped");
+    CHECK_STR(fields(e, "hx"),
+              "a=11@60000000000000;b=22@-;c=3@-;d=4@-;e=55@50000000000000;f=6@1000",
+              "hsetex: refused forms change nothing");
+    CHECK_STR(keyinfo(e, "str"), "string/-", "hsetex: WRONGTYPE leaves the string");
+    free(b.p);
+}
+
+static void test_hgetex_hgetdel(struct env *e)
+{
+    struct buf b = { 0 };
+
+    CMD(&b, "HSET", "g", "a", "1", "b", "2", "c", "3");
+    CMD(&b, "HGETEX", "g", "PXAT", "62000000000000", "FIELDS", "2", "a", "zz");
+    CMD(&b, "HGETEX", "g", "EXAT", "63000000000", "FIELDS", "1", "b");
+    CMD(&b, "HGETEX", "g", "FIELDS", "1", "c");                         /* read only */
+    CHECK_STR(run(e, &b), "0", "hgetex: verbatim forms applied");
+    CHECK_STR(fields(e, "g"), "a=1@62000000000000;b=2@63000000000000;c=3@-",
+              "hgetex: times set on existing fields only");
+    CMD(&b, "HGETEX", "g", "PERSIST", "FIELDS", "1", "a");
+    CMD(&b, "HGETEX", "g", "EX", "-5", "FIELDS", "1", "b");             /* refused */
+    CMD(&b, "HGETEX", "g", "PERSIST", "FIELDS", "2", "b");              /* count mismatch */
+    CHECK_STR(run(e, &b), "0", "hgetex: PERSIST applied");
+    CHECK_STR(fields(e, "g"), "a=1@-;b=2@63000000000000;c=3@-", "hgetex: PERSIST clears");
+
+    /* Valkey sends HGETDEL as it came; Redis sends HDEL */
+    CMD(&b, "HGETDEL", "g", "FIELDS", "2", "a", "zz");
+    CMD(&b, "HGETDEL", "g", "FIELDS", "3", "b");                        /* count mismatch */
+    CMD(&b, "HGETDEL", "nokey", "FIELDS", "1", "a");
+    CHECK_STR(run(e, &b), "0", "hgetdel: applied");
+    CHECK_STR(fields(e, "g"), "b=2@63000000000000;c=3@-", "hgetdel: the named fields go");
+    CMD(&b, "HGETDEL", "g", "FIELDS", "2", "b", "c");
+    CMD(&b, "SET", "s2", "x");
+    CMD(&b, "HGETDEL", "s2", "FIELDS", "1", "x");                       /* WRONGTYPE */
+    CHECK_STR(run(e, &b), "0", "hgetdel: last fields applied");
+    CHECK_STR(keyinfo(e, "g"), "", "hgetdel: an emptied hash is deleted");
+    CHECK_STR(keyinfo(e, "s2"), "string/-", "hgetdel: WRONGTYPE skipped");
+    free(b.p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Strings: SET IF*, DELEX, DELIFEQ, MSETEX                            */
+/* ------------------------------------------------------------------ */
+
+static const char *strings(struct env *e)
+{
+    return q(e, "SELECT group_concat(x, ' ') FROM (SELECT s.key || '=' || s.value || '@' ||"
+                " coalesce(k.expire_at, '-') AS x FROM redis_strings s JOIN redis_keys k"
+                " ON k.db = s.db AND k.key = s.key ORDER BY s.key)");
+}
+
+static void test_set_conditions(struct env *e)
+{
+    struct buf b = { 0 };
+
+    CMD(&b, "FLUSHALL");
+    CMD(&b, "SET", "k1", "old", "PXAT", "64000000000000");
+    CMD(&b, "SET", "k1", "new", "IFEQ", "old", "KEEPTTL");
+    CMD(&b, "SET", "k2", "v", "IFEQ", "x");                     /* missing: no */
+    CMD(&b, "SET", "k3", "v", "IFNE", "x");                     /* missing: set */
+    CMD(&b, "SET", "k3", "w", "IFNE", "v");                     /* equal: no */
+    CMD(&b, "SET", "k3", "w", "ifne", "zz", "GET");
+    CMD(&b, "SET", "k4", "v", "IFDEQ", "0123456789abcdef");     /* missing: no */
+    CMD(&b, "SET", "k5", "v", "IFDNE", "0123456789abcdef");     /* missing: set */
+    CMD(&b, "SET", "k5", "w", "IFDEQ", "0123456789abcdef", "PXAT", "65000000000000");
+    CMD(&b, "SET", "k1", "z", "IFEQ", "nope");                  /* not equal: no */
+    CMD(&b, "SET", "k1", "z", "NX", "IFEQ", "new");             /* syntax error */
+    CMD(&b, "SET", "k1", "z", "IFEQ", "new", "IFNE", "x");      /* syntax error */
+    CMD(&b, "SET", "k1", "z", "IFEQ");                          /* no value */
+    CMD(&b, "HSET", "hh", "f", "v");
+    CMD(&b, "SET", "hh", "z", "IFNE", "x");                     /* WRONGTYPE */
+    CHECK_STR(run(e, &b), "0", "set: IF* forms applied");
+    CHECK_STR(strings(e), "k1=new@64000000000000 k3=w@- k5=w@65000000000000",
+              "set: IFEQ/IFNE checked, IFDEQ/IFDNE trusted, missing keys, errors skipped");
+    CHECK_STR(keyinfo(e, "hh"), "hash/-", "set: IF* on a hash is WRONGTYPE");
+
+    CMD(&b, "DELEX", "k1", "IFEQ", "nope");
+    CMD(&b, "DELEX", "k3", "IFNE", "w");
+    CMD(&b, "DELEX", "k3", "IFEQ", "w");
+    CMD(&b, "DELEX", "hh", "IFEQ", "x");                        /* WRONGTYPE */
+    CMD(&b, "DELEX", "k5", "BOGUS", "x");                       /* syntax error */
+    CMD(&b, "DELEX", "k5", "IFEQ");                             /* syntax error */
+    CMD(&b, "DELEX", "missing");
+    CHECK_STR(run(e, &b), "0", "delex: applied");
+    CHECK_STR(strings(e), "k1=new@64000000000000 k5=w@65000000000000", "delex: conditions");
+    CHECK_STR(keyinfo(e, "hh"), "hash/-", "delex: WRONGTYPE with a condition");
+    CMD(&b, "DELEX", "hh");
+    CMD(&b, "DELEX", "k5", "IFDEQ", "0123456789abcdef");
+    CMD(&b, "DELIFEQ", "k1", "nope");
+    CHECK_STR(run(e, &b), "0", "delex/delifeq: applied");
+    CHECK_STR(q(e, "SELECT group_concat(key) FROM (SELECT key FROM redis_keys ORDER BY key)"),
+              "k1", "delex: without a condition any type; IFDEQ trusted; DELIFEQ checks");
+    CMD(&b, "DELIFEQ", "k1", "new");
+    CMD(&b, "LPUSH", "l", "x");
+    CMD(&b, "DELIFEQ", "l", "x");                               /* WRONGTYPE */
+    CHECK_STR(run(e, &b), "0", "delifeq: applied");
+    CHECK_STR(q(e, "SELECT group_concat(key) FROM redis_keys"), "l", "delifeq: equal deletes");
+    free(b.p);
+}
+
+static void test_msetex(struct env *e)
+{
+    struct buf b = { 0 };
+    char sql[512];
+    long long now;
+
+    CMD(&b, "FLUSHALL");
+    CMD(&b, "SET", "a", "0", "PXAT", "66000000000000");
+    CMD(&b, "MSETEX", "2", "a", "1", "b", "2", "PXAT", "67000000000000");
+    CMD(&b, "MSETEX", "1", "c", "3");
+    CMD(&b, "MSETEX", "2", "c", "33", "d", "4", "NX");          /* c exists: none */
+    CMD(&b, "MSETEX", "2", "a", "11", "d", "4", "XX");          /* d missing: none */
+    CMD(&b, "MSETEX", "2", "a", "11", "c", "33", "KEEPTTL", "XX");
+    CMD(&b, "MSETEX", "1", "e", "5", "PXAT", "68000000000000", "NX");
+    CMD(&b, "MSETEX", "1", "b", "22");                          /* no option: TTL cleared */
+    CMD(&b, "MSETEX", "3", "a", "1", "b", "2");                 /* numkeys too big */
+    CMD(&b, "MSETEX", "0", "a", "1");                           /* numkeys 0 */
+    CMD(&b, "MSETEX", "1", "a", "1", "EX", "1", "PX", "1");     /* two expiries */
+    CMD(&b, "MSETEX", "1", "a", "1", "NX", "XX");               /* syntax */
+    CMD(&b, "MSETEX", "1", "a", "1", "PXAT", "-5");             /* invalid time */
+    CMD(&b, "MSETEX", "1", "a", "1", "bogus");
+    CHECK_STR(run(e, &b), "0", "msetex: applied");
+    CHECK_STR(strings(e), "a=11@67000000000000 b=22@- c=33@- e=5@68000000000000",
+              "msetex: NX/XX all or nothing, KEEPTTL, PXAT, errors skipped");
+    now = (long long)rs_now_ms();
+    CMD(&b, "MSETEX", "1", "f", "6", "EX", "100");
+    CMD(&b, "HSET", "h", "x", "y");
+    CMD(&b, "MSETEX", "1", "h", "7", "PX", "100000");           /* replaces a hash */
+    CHECK_STR(run(e, &b), "0", "msetex: EX/PX applied");
+    snprintf(sql, sizeof(sql), "SELECT group_concat(x) FROM (SELECT key || ':' ||"
+             " (expire_at BETWEEN %lld AND %lld) AS x FROM redis_keys WHERE key IN ('f','h')"
+             " ORDER BY key)", now + 100000, now + 110000);
+    CHECK_STR(q(e, sql), "f:1,h:1", "msetex: relative times from our clock, any type replaced");
+    free(b.p);
+}
+
 int main(void)
 {
     struct env e;
@@ -520,6 +724,10 @@ int main(void)
     test_smove_spop(&e);
     test_setops(&e);
     test_sink_reads(&e);
+    test_hsetex(&e);
+    test_hgetex_hgetdel(&e);
+    test_set_conditions(&e);
+    test_msetex(&e);
     env_close(&e);
     printf("1..%d\n", checks);
     return failures ? 99 : 0;
