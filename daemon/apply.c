@@ -4,7 +4,8 @@
  * offset.
  *
  * Commands live in family files (cmd_string.c, cmd_keys.c, cmd_hash.c,
- * cmd_list.c, cmd_set.c, cmd_zset.c, cmd_stream.c, cmd_script.c), each
+ * cmd_list.c, cmd_set.c, cmd_zset.c, cmd_stream.c, cmd_script.c,
+ * cmd_array.c), each
  * exporting a table of names, handlers and Redis' arities; apply_int.h
  * holds what they share and apply_util.c their helpers. This file keeps
  * the control commands (SELECT, MULTI/EXEC/DISCARD, PING, PUBLISH,
@@ -321,6 +322,7 @@ static const struct {
     { cmd_zset_table, &cmd_zset_count },
     { cmd_stream_table, &cmd_stream_count },
     { cmd_script_table, &cmd_script_count },
+    { cmd_array_table, &cmd_array_count },
 };
 
 /*
