@@ -356,6 +356,16 @@ struct sink_ops {
      * *has = 0 when there is none (a new array, or after ARSEEK 0). */
     int (*array_cursor_get)(struct sink *s, int64_t id, int *has, uint64_t *idx);
     int (*array_cursor_set)(struct sink *s, int64_t id, int has, uint64_t idx);
+
+    /* version 6, continued: Redis 8.2's stream reference modes (XDELEX,
+     * XACKDEL). Remove entry 'eid' from the PEL of every group; *removed
+     * = 1 when it was pending in one. */
+    int (*stream_pel_del_all)(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                              int *removed);
+    /* *referenced = 1 when 'eid' is pending in a group, or a group has not
+     * been delivered it yet (its last id is lower). */
+    int (*stream_referenced)(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                             int *referenced);
 };
 
 /* The first member of every sink. */

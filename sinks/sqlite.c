@@ -2420,6 +2420,8 @@ static const struct sink_ops sqlite_ops = {
     .array_info = sq_array_info,
     .array_cursor_get = sq_array_cursor_get,
     .array_cursor_set = sq_array_cursor_set,
+    .stream_pel_del_all = sq_stream_pel_del_all,
+    .stream_referenced = sq_stream_referenced,
 };
 
 

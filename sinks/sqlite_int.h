@@ -305,6 +305,12 @@ int sq_list_insert(struct sink *s, int64_t id, int64_t index, int after,
 int sq_list_rem(struct sink *s, int64_t id, int64_t count, const struct rs_bytes *v,
                 int64_t *removed);
 
+/* streams, version 6 (sqlite_stream.c) */
+int sq_stream_pel_del_all(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                          int *removed);
+int sq_stream_referenced(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                         int *referenced);
+
 /* arrays (sqlite_array.c) */
 int sq_array_set(struct sink *s, int64_t id, uint64_t idx, const struct rs_bytes *v, int *added);
 int sq_array_del_range(struct sink *s, int64_t id, uint64_t lo, uint64_t hi, uint64_t *removed);

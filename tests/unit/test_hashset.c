@@ -16,7 +16,8 @@
  * db.c): HSETEX (Redis' FNX/FXX, Valkey's NX/XX too, EX/PX/EXAT/PXAT/
  * KEEPTTL), HGETEX, HGETDEL, SET's IFEQ/IFNE/IFDEQ/IFDNE, DELEX, Valkey's
  * DELIFEQ, MSETEX, and the error cases a replica refuses; Redis 8.8's array
- * commands (t_array.c) and the redis_arrays view.
+ * commands (t_array.c) and the redis_arrays view; Redis 8.2's XDELEX and
+ * XACKDEL (KEEPREF/DELREF/ACKED, from the command docs and t_stream.c).
  *
  * Exit 0 (all passed), 77 (no SQLite sink) or 99 (a check failed).
  *
@@ -809,6 +810,66 @@ static void test_arrays(struct env *e)
     free(b.p);
 }
 
+/* ------------------------------------------------------------------ */
+/* Streams: Redis 8.2's XDELEX, XACKDEL                                */
+/* ------------------------------------------------------------------ */
+
+static const char *stream_state(struct env *e)
+{
+    char sql[768];
+    long long g = atoll(q(e, "SELECT generation FROM redsink_status"));
+
+    snprintf(sql, sizeof(sql),
+             "SELECT coalesce((SELECT group_concat(id, ',') FROM (SELECT DISTINCT id FROM"
+             " redis_streams WHERE key = 'st' ORDER BY ms, seq)), '') || ' pel:' ||"
+             " coalesce((SELECT group_concat(x, ',') FROM (SELECT p.grp || '/' || p.ms || '-' ||"
+             " p.seq AS x FROM g%lld_spel p JOIN g%lld_keys k ON k.id = p.kid WHERE k.key = 'st'"
+             " ORDER BY 1)), '') || ' len:' || (SELECT m.length || ' maxdel:' || m.maxdel_ms ||"
+             " '-' || m.maxdel_seq FROM g%lld_smeta m JOIN g%lld_keys k ON k.id = m.kid"
+             " WHERE k.key = 'st')", g, g, g, g);
+    return q(e, sql);
+}
+
+static void test_xdelex_xackdel(struct env *e)
+{
+    struct buf b = { 0 };
+
+    CMD(&b, "XADD", "st", "1-0", "f", "a");
+    CMD(&b, "XADD", "st", "2-0", "f", "b");
+    CMD(&b, "XADD", "st", "3-0", "f", "c");
+    CMD(&b, "XADD", "st", "4-0", "f", "d");
+    CMD(&b, "XADD", "st", "5-0", "f", "e");
+    CMD(&b, "XGROUP", "CREATE", "st", "g1", "0");
+    CMD(&b, "XGROUP", "CREATE", "st", "g2", "$");
+    CMD(&b, "XCLAIM", "st", "g1", "alice", "0", "1-0", "TIME", "1000", "RETRYCOUNT", "1",
+        "FORCE", "JUSTID", "LASTID", "2-0");
+    CMD(&b, "XCLAIM", "st", "g1", "alice", "0", "2-0", "TIME", "1000", "RETRYCOUNT", "1",
+        "FORCE", "JUSTID", "LASTID", "2-0");
+    CMD(&b, "XDELEX", "st", "ACKED", "IDS", "3", "1-0", "3-0", "5-0");   /* all still needed */
+    CHECK_STR(run(e, &b), "0", "xdelex: setup and ACKED applied");
+    CHECK_STR(stream_state(e), "1-0,2-0,3-0,4-0,5-0 pel:g1/1-0,g1/2-0 len:5 maxdel:0-0",
+              "xdelex ACKED: a pending entry and undelivered ones stay");
+    CMD(&b, "XGROUP", "SETID", "st", "g1", "5-0");
+    CMD(&b, "XDELEX", "st", "acked", "IDS", "2", "3-0", "5-0");
+    CMD(&b, "XDELEX", "st", "KEEPREF", "IDS", "1", "2-0");
+    CHECK_STR(run(e, &b), "0", "xdelex: ACKED and KEEPREF applied");
+    CHECK_STR(stream_state(e), "1-0,4-0 pel:g1/1-0,g1/2-0 len:2 maxdel:5-0",
+              "xdelex: ACKED deletes delivered, unpending entries; KEEPREF keeps the PEL");
+    CMD(&b, "XACKDEL", "st", "g1", "DELREF", "IDS", "1", "1-0");
+    CMD(&b, "XDELEX", "st", "DELREF", "IDS", "1", "2-0");               /* a dangling ref */
+    CMD(&b, "XDELEX", "st", "IDS", "2", "4-0");                         /* count mismatch */
+    CMD(&b, "XDELEX", "st", "BOGUS", "IDS", "1", "4-0");
+    CMD(&b, "XDELEX", "st", "IDS", "1", "bad");                         /* bad id */
+    CMD(&b, "XACKDEL", "st", "nogroup", "IDS", "1", "4-0");             /* NOGROUP */
+    CHECK_STR(run(e, &b), "0", "xackdel: applied, refused forms skipped");
+    CHECK_STR(stream_state(e), "4-0 pel: len:1 maxdel:5-0",
+              "xackdel DELREF acks and deletes; XDELEX DELREF drops a dangling ref");
+    CMD(&b, "XADD", "st", "KEEPREF", "MAXLEN", "=", "0", "6-0", "f", "g");
+    CHECK_STR(run(e, &b), "0", "xadd KEEPREF applied");
+    CHECK_STR(stream_state(e), " pel: len:0 maxdel:5-0", "xadd: KEEPREF accepted, trimmed");
+    free(b.p);
+}
+
 int main(void)
 {
     struct env e;
@@ -829,6 +890,7 @@ int main(void)
     test_set_conditions(&e);
     test_msetex(&e);
     test_arrays(&e);
+    test_xdelex_xackdel(&e);
     env_close(&e);
     printf("1..%d\n", checks);
     return failures ? 99 : 0;
