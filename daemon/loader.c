@@ -209,6 +209,28 @@ static int on_stream_consumer_pending(void *ud, const struct rs_stream_id *eid)
     return l->sink->ops->stream_consumer_pending(l->sink, l->id, eid) != 0 ? sink_failed(l) : 0;
 }
 
+static int on_array_cursor(void *ud, uint64_t idx)
+{
+    struct loader *l = ud;
+
+    if (l->skip)
+        return 0;
+    if (ensure_key(l) != 0 || l->sink->ops->array_cursor_set(l->sink, l->id, 1, idx) != 0)
+        return sink_failed(l);
+    return 0;
+}
+
+static int on_array_item(void *ud, uint64_t idx, const struct rs_bytes *v)
+{
+    struct loader *l = ud;
+
+    if (l->skip)
+        return 0;
+    if (ensure_key(l) != 0 || l->sink->ops->array_set(l->sink, l->id, idx, v, NULL) != 0)
+        return sink_failed(l);
+    return 0;
+}
+
 static int on_key_end(void *ud)
 {
     struct loader *l = ud;
@@ -239,6 +261,8 @@ const struct rdb_handlers loader_handlers = {
     .on_stream_pending = on_stream_pending,
     .on_stream_consumer = on_stream_consumer,
     .on_stream_consumer_pending = on_stream_consumer_pending,
+    .on_array_cursor = on_array_cursor,
+    .on_array_item = on_array_item,
     .on_key_end = on_key_end,
     .on_function = on_function,
 };

@@ -26,6 +26,7 @@
 #endif
 
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,7 +93,8 @@ enum rdb_type {
     RDB_TYPE_HASH_23 = 23,       /* Redis: LISTPACK_EX_PRE_GA; Valkey: PATH_HASH */
     RDB_TYPE_HASH_METADATA = 24,
     RDB_TYPE_HASH_LISTPACK_EX = 25,
-    RDB_TYPE_STREAM_LISTPACKS_4 = 26
+    RDB_TYPE_STREAM_LISTPACKS_4 = 26,
+    RDB_TYPE_ARRAY = 28          /* Redis 8.8, RDB 14 */
 };
 
 enum rdb_state {
@@ -123,6 +125,7 @@ enum rdb_state {
     ST_V_HASH_2,
     ST_V_BLOB,
     ST_V_QUICKLIST,
+    ST_V_ARRAY,
     ST_STREAM_NODES,
     ST_STREAM_META,
     ST_STREAM_GROUPS,
@@ -151,6 +154,7 @@ static const char *const state_names[ST_COUNT] = {
     [ST_V_ZSET] = "a sorted set", [ST_V_HASH] = "a hash",
     [ST_V_HASH_META] = "a hash with field TTLs", [ST_V_HASH_2] = "a hash with field TTLs",
     [ST_V_BLOB] = "an encoded value", [ST_V_QUICKLIST] = "a quicklist",
+    [ST_V_ARRAY] = "an array",
     [ST_STREAM_NODES] = "stream entries", [ST_STREAM_META] = "stream metadata",
     [ST_STREAM_GROUPS] = "a stream consumer group", [ST_STREAM_PEL] = "a stream PEL",
     [ST_STREAM_CONSUMERS] = "a stream consumer", [ST_STREAM_CPEL] = "a consumer PEL",
@@ -1288,7 +1292,7 @@ static enum rs_status st_magic(struct rdb_parser *p)
             return fail(p, RS_E_RDB, "rdb: bad magic at offset 0: version is not a number");
         v = v * 10 + (s[i] - '0');
     }
-    if (p->is_valkey ? (v < 80 || v > 81) : (v < 1 || v > 13))
+    if (p->is_valkey ? (v < 80 || v > 81) : (v < 1 || v > 14))
         return fail(p, RS_E_RDB, "rdb: unsupported RDB version %d (%s magic) at offset 5",
                     v, p->is_valkey ? "VALKEY" : "REDIS");
     p->version = v;
@@ -1646,6 +1650,13 @@ static int type_state(const struct rdb_parser *p, int t, enum rs_type *lt, enum 
         *lt = RS_T_HASH;
         *vs = (p->is_valkey || p->mode == RDB_MODE_DUMP) ? ST_V_HASH_2 : ST_V_HASH_META;
         return 0;
+    case RDB_TYPE_ARRAY:
+        /* Redis' RDB 14 (a DUMP payload says its version at the end) */
+        if (p->is_valkey || (p->mode == RDB_MODE_FILE && p->version < 14))
+            return -1;
+        *lt = RS_T_ARRAY;
+        *vs = ST_V_ARRAY;
+        return 0;
     case RDB_TYPE_HASH_23:
         if (p->is_valkey)
             return -1;           /* Valkey 9.2 PATH_HASH: layout unknown */
@@ -1935,6 +1946,140 @@ static enum rs_status st_v_hash_2(struct rdb_parser *p)
         f = saved_bytes(p, 0);
         v = saved_bytes(p, 1);
         if ((st = emit_hash(p, &f, &v, exp == -1 ? RS_NO_EXPIRE : exp)) != RS_OK)
+            return st;
+    }
+    return end_key(p);
+}
+
+/* ---------------------------------------------------------------- arrays */
+
+/*
+ * Redis 8.8's array (type 28; t_array.c, sparsearray.c): the element
+ * count, an insert-cursor flag (0, or 1 followed by the cursor), then per
+ * element its index, a tag and the value: tag 1 an int64 and tag 2 a
+ * double, both 8 bytes little-endian, tag 0 (SDS) and 3 (small string) a
+ * string. Every element is reported as text, the bytes ARGET answers.
+ */
+enum { AR_TAG_SDS, AR_TAG_INT, AR_TAG_FLOAT, AR_TAG_SMALLSTR };
+
+/*
+ * The text Redis' arFormatFloat gives a double an array holds. Redis keeps
+ * a float only when that text equals what the user wrote, which is always
+ * plain decimal (digits, one '.', an optional '-'): d2string's output
+ * (an exact integer within +-2^62, else the shortest digits that read back
+ * the same double), with ".0" added when it has no '.'. Returns the length.
+ */
+static int array_float_text(double d, char *buf, size_t size)
+{
+    char digits[40], mant[24];
+    int n = 0, prec, exp10, neg = signbit(d) != 0, len = 0;
+
+    if (!isfinite(d))
+        return snprintf(buf, size, "%s", isnan(d) ? "nan" : neg ? "-inf" : "inf");
+    if (d == floor(d) && fabs(d) <= 4611686018427387903.0)
+        return snprintf(buf, size, "%.0f.0", d);     /* "-0.0" for -0 too */
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(digits, sizeof(digits), "%.*e", prec - 1, fabs(d));
+        if (strtod(digits, NULL) == fabs(d))
+            break;
+    }
+    /* digits is "D.DDDe+XX": lay the digits out without an exponent */
+    exp10 = atoi(strchr(digits, 'e') + 1);
+    for (const char *c = digits; *c && *c != 'e'; c++)
+        if (*c != '.')
+            mant[n++] = *c;
+    while (n > 1 && mant[n - 1] == '0')
+        n--;
+    if (neg)
+        buf[len++] = '-';
+    if (exp10 < 0) {
+        buf[len++] = '0';
+        buf[len++] = '.';
+        for (int i = 0; i < -exp10 - 1; i++)
+            buf[len++] = '0';
+        memcpy(buf + len, mant, (size_t)n);
+        len += n;
+    } else {
+        for (int i = 0; i <= exp10 || i < n; i++) {
+            if (i == exp10 + 1)
+                buf[len++] = '.';
+            buf[len++] = i < n ? mant[i] : '0';
+        }
+        if (n <= exp10 + 1) {
+            buf[len++] = '.';
+            buf[len++] = '0';
+        }
+    }
+    buf[len] = '\0';
+    (void)size;
+    return len;
+}
+
+static enum rs_status emit_array_item(struct rdb_parser *p, uint64_t idx, const struct rs_bytes *v)
+{
+    if (p->h->on_array_item && CALLED(p, p->h->on_array_item(p->ud, idx, v)))
+        return stopped(p);
+    return RS_OK;
+}
+
+/* step 0: count, 1: cursor flag, 2: cursor, 3: an index, 4: its tag,
+ * 5: its value; n[0] holds the index, n[1] the tag. */
+static enum rs_status st_v_array(struct rdb_parser *p)
+{
+    const unsigned char *s = NULL;
+    char text[64];
+    struct rs_bytes v;
+    enum rs_status st;
+    uint64_t x;
+    double d;
+
+    if (p->step == 0) {
+        if ((st = take_length(p, &p->left)) != RS_OK)
+            return st;
+        p->step = 1;
+    }
+    if (p->step == 1) {
+        if ((st = take_length(p, &x)) != RS_OK)
+            return st;
+        if (x > 1)
+            return fail(p, RS_E_RDB, "rdb: bad array cursor flag %llu at offset %llu",
+                        (unsigned long long)x, (unsigned long long)cur_off(p));
+        p->step = x ? 2 : 3;
+    }
+    if (p->step == 2) {
+        if ((st = take_length(p, &x)) != RS_OK)
+            return st;
+        if (p->h->on_array_cursor && CALLED(p, p->h->on_array_cursor(p->ud, x)))
+            return stopped(p);
+        p->step = 3;
+    }
+    while (p->left > 0) {
+        if (p->step == 3 || p->step == 4) {
+            if ((st = take_length(p, &p->n[p->step - 3])) != RS_OK)
+                return st;
+            if (p->step == 4 && p->n[1] > AR_TAG_SMALLSTR)
+                return fail(p, RS_E_RDB, "rdb: bad array element tag %llu at offset %llu",
+                            (unsigned long long)p->n[1], (unsigned long long)cur_off(p));
+            p->step++;
+            continue;
+        }
+        if (p->n[1] == AR_TAG_INT || p->n[1] == AR_TAG_FLOAT) {
+            if ((st = take_raw(p, 8, &s)) != RS_OK)
+                return st;
+            x = le64(s);
+            if (p->n[1] == AR_TAG_INT) {
+                v.len = (size_t)snprintf(text, sizeof(text), "%lld", (long long)x);
+            } else {
+                memcpy(&d, &x, sizeof(d));
+                v.len = (size_t)array_float_text(d, text, sizeof(text));
+            }
+            v.ptr = text;
+        } else if ((st = take_string(p, &v)) != RS_OK) {
+            return st;
+        }
+        p->left--;
+        p->step = 3;
+        if ((st = emit_array_item(p, p->n[0], &v)) != RS_OK)
             return st;
     }
     return end_key(p);
@@ -2399,11 +2544,13 @@ static enum rs_status st_dump_footer(struct rdb_parser *p)
                     (unsigned long long)crc);
     p->version = (int)p->n[0];
     p->is_valkey = p->version >= 80;
-    if (p->version == 0 || (p->version > 13 && p->version < 80) || p->version > 81)
+    if (p->version == 0 || (p->version > 14 && p->version < 80) || p->version > 81)
         return fail(p, RS_E_RDB, "rdb: unsupported DUMP payload version %d at offset %llu",
                     p->version, (unsigned long long)(off - 2));
-    /* Type 22 was read as Valkey's HASH_2 before the version was known. */
-    if ((p->rdb_type == RDB_TYPE_HASH_22 && p->version < 80) ||
+    /* Type 22 was read as Valkey's HASH_2 before the version was known;
+     * type 28 is Redis' ARRAY from RDB 14 on. */
+    if ((p->rdb_type == RDB_TYPE_ARRAY && (p->version < 14 || p->version >= 80)) ||
+        (p->rdb_type == RDB_TYPE_HASH_22 && p->version < 80) ||
         (p->rdb_type == RDB_TYPE_HASH_23 && p->version >= 80))
         return fail(p, RS_E_RDB, "rdb: unsupported DUMP payload: type %d with version %d",
                     p->rdb_type, p->version);
@@ -2426,6 +2573,7 @@ static enum rs_status (*const steps[ST_COUNT])(struct rdb_parser *) = {
     [ST_KEY_END] = st_key_end, [ST_V_STRING] = st_v_string, [ST_V_SEQ] = st_v_seq,
     [ST_V_ZSET] = st_v_zset, [ST_V_HASH] = st_v_hash, [ST_V_HASH_META] = st_v_hash_meta,
     [ST_V_HASH_2] = st_v_hash_2, [ST_V_BLOB] = st_v_blob, [ST_V_QUICKLIST] = st_v_quicklist,
+    [ST_V_ARRAY] = st_v_array,
     [ST_STREAM_NODES] = st_stream_nodes, [ST_STREAM_META] = st_stream_meta,
     [ST_STREAM_GROUPS] = st_stream_groups, [ST_STREAM_PEL] = st_stream_pel,
     [ST_STREAM_CONSUMERS] = st_stream_consumers, [ST_STREAM_CPEL] = st_stream_cpel,

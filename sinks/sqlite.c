@@ -14,7 +14,7 @@
  * sync, transactions and the checkpoint, keys, flushes, the status row,
  * functions and unknown commands, plus the statement helpers of
  * sqlite_int.h. The element ops of each type are in sqlite_string.c,
- * sqlite_hash.c, sqlite_list.c, sqlite_set.c, sqlite_zset.c and
+ * sqlite_hash.c, sqlite_list.c, sqlite_set.c, sqlite_zset.c, sqlite_array.c and
  * sqlite_stream.c; the sqlite_ops vtable at the end ties them together.
  *
  * Left out: Redis semantics (apply.c decides what to store) and logging
@@ -102,7 +102,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 /* Children tables (enum child in sqlite_int.h). */
 static const char *const child_name[C_COUNT] = {
-    "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons"
+    "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons",
+    "array", "ameta"
 };
 /* Statements every child table has; '%s' is the child's name. */
 static const char *const child_sql[CO_COUNT] = {
@@ -110,6 +111,16 @@ static const char *const child_sql[CO_COUNT] = {
     [CO_DELETE] = "DELETE FROM @%s WHERE kid = ?1",
     [CO_FLUSH] = "DELETE FROM @%s WHERE kid IN (SELECT id FROM @keys WHERE db = ?1)",
 };
+
+/* Redis 8.8's arrays (sqlite_array.c): 'bidx' is the index with its top
+ * bit flipped, 'cursor' the ARINSERT/ARRING insert cursor the same way.
+ * Added after the first release: a mirror made before gets them with
+ * "IF NOT EXISTS" when it is opened. */
+#define ARRAY_DDL(ine)                                                            \
+    "CREATE TABLE " ine "@array(kid INTEGER NOT NULL, bidx INTEGER NOT NULL,"      \
+    " value TEXT NOT NULL, PRIMARY KEY (kid, bidx)) WITHOUT ROWID;"                \
+    "CREATE TABLE " ine "@ameta(kid INTEGER PRIMARY KEY, cursor INTEGER NOT NULL);"
+static const char array_upgrade_ddl[] = ARRAY_DDL("IF NOT EXISTS ");
 
 /* The tables of one generation. The (key, db) index is created apart:
  * after the bulk load for a new generation, at once for the first one. */
@@ -137,12 +148,13 @@ static const char gen_ddl[] =
     " PRIMARY KEY (kid, grp, ms, seq)) WITHOUT ROWID;"
     "CREATE TABLE @scons(kid INTEGER NOT NULL, grp TEXT NOT NULL, name TEXT NOT NULL,"
     " seen_time INTEGER, active_time INTEGER, PRIMARY KEY (kid, grp, name)) WITHOUT ROWID;"
-    "CREATE TABLE @func(name TEXT UNIQUE, code TEXT NOT NULL);";
+    "CREATE TABLE @func(name TEXT UNIQUE, code TEXT NOT NULL);"
+    ARRAY_DDL("");
 static const char gen_index[] = "CREATE UNIQUE INDEX @keys_key ON @keys(key, db);";
 /* Every table gen_ddl creates, for dropping a generation. */
 static const char *const gen_tables[] = {
     "keys", "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons",
-    "func", NULL
+    "func", "array", "ameta", NULL
 };
 
 #define LIVE(t) "(" t "expire_at IS NULL OR " t "expire_at > " NOW_MS ")"
@@ -152,7 +164,7 @@ static const char views_ddl[] =
     "DROP VIEW IF EXISTS redis_keys; DROP VIEW IF EXISTS redis_strings;"
     "DROP VIEW IF EXISTS redis_hashes; DROP VIEW IF EXISTS redis_lists;"
     "DROP VIEW IF EXISTS redis_sets; DROP VIEW IF EXISTS redis_zsets;"
-    "DROP VIEW IF EXISTS redis_streams;"
+    "DROP VIEW IF EXISTS redis_streams; DROP VIEW IF EXISTS redis_arrays;"
     "CREATE VIEW redis_keys(db, key, type, expire_at) AS"
     " SELECT db, key, type, expire_at FROM @keys WHERE " LIVE("") ";"
     "CREATE VIEW redis_strings(db, key, value) AS"
@@ -172,7 +184,14 @@ static const char views_ddl[] =
     " JOIN @zset AS z ON z.kid = k.id WHERE " LIVE("k.") ";"
     "CREATE VIEW redis_streams(db, key, id, ms, seq, pos, field, value) AS"
     " SELECT k.db, k.key, s.ms || '-' || s.seq, s.ms, s.seq, s.pos, s.field, s.value"
-    " FROM @keys AS k JOIN @stream AS s ON s.kid = k.id WHERE " LIVE("k.") ";";
+    " FROM @keys AS k JOIN @stream AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
+    /* bidx < 0: the index is below 2^63 (an INTEGER); else the decimal
+     * text of 2^63 + bidx, computed digit-wise so nothing overflows */
+    "CREATE VIEW redis_arrays(db, key, idx, value) AS"
+    " SELECT k.db, k.key, CASE WHEN a.bidx < 0 THEN a.bidx + 9223372036854775807 + 1"
+    " ELSE (922337203685477580 + a.bidx / 10 + (8 + a.bidx % 10) / 10) ||"
+    " ((8 + a.bidx % 10) % 10) END, a.value"
+    " FROM @keys AS k JOIN @array AS a ON a.kid = k.id WHERE " LIVE("k.") ";";
 
 /* Tables outside generations: the checkpoint and counters. */
 static const char base_ddl[] =
@@ -733,7 +752,7 @@ int64_t sqi_query_int(struct sqlite_sink *ss, const char *sql, int64_t dflt)
 
 static enum rs_type type_parse(const unsigned char *t)
 {
-    for (int i = RS_T_STRING; i <= RS_T_MODULE; i++)
+    for (int i = RS_T_STRING; i <= RS_T_ARRAY; i++)
         if (t && strcmp((const char *)t, rs_type_name((enum rs_type)i)) == 0)
             return (enum rs_type)i;
     return RS_T_NONE;
@@ -1780,6 +1799,7 @@ static int children_of(enum rs_type type, enum child *c)
     case RS_T_LIST: c[0] = C_LIST; return 1;
     case RS_T_SET: c[0] = C_SET; return 1;
     case RS_T_ZSET: c[0] = C_ZSET; return 1;
+    case RS_T_ARRAY: c[0] = C_ARRAY; c[1] = C_AMETA; return 2;
     case RS_T_STREAM:
         c[0] = C_STREAM; c[1] = C_SMETA; c[2] = C_SGROUP; c[3] = C_SPEL; c[4] = C_SCONS;
         return 5;
@@ -1955,6 +1975,9 @@ static const char *const copy_child_sql[C_COUNT] = {
                " FROM @spel WHERE kid = ?1",
     [C_SCONS] = "INSERT INTO @scons(kid, grp, name, seen_time, active_time)"
                 " SELECT ?2, grp, name, seen_time, active_time FROM @scons WHERE kid = ?1",
+    [C_ARRAY] = "INSERT INTO @array(kid, bidx, value) SELECT ?2, bidx, value FROM @array"
+                " WHERE kid = ?1",
+    [C_AMETA] = "INSERT INTO @ameta(kid, cursor) SELECT ?2, cursor FROM @ameta WHERE kid = ?1",
 };
 
 static sqlite3_stmt *key_stmt(struct sqlite_sink *ss, int id)
@@ -2254,7 +2277,8 @@ static int schema_recover(struct sqlite_sink *ss)
     for (int i = 0; i < n; i++)
         if (drop_generation(ss, stale[i]))
             return -1;
-    if (status_columns_add(ss))
+    if (status_columns_add(ss) ||
+        exec_gen(ss, array_upgrade_ddl, ss->gen, "add the array tables"))
         return -1;
     /* Recreate the views: cheap, and repairs them if someone dropped one. */
     return exec_gen(ss, views_ddl, ss->gen, "create the views");
@@ -2364,7 +2388,7 @@ static int sq_set_option(struct sink *s, const char *name, const char *value)
 }
 
 static const struct sink_ops sqlite_ops = {
-    .version = 5,
+    .version = 6,
     .name = "sqlite",
     .close = sq_close,
     .read_checkpoint = sq_read_checkpoint,
@@ -2441,6 +2465,14 @@ static const struct sink_ops sqlite_ops = {
     .set_progress = sq_set_progress,
     /* version 5 */
     .set_option = sq_set_option,
+    .array_set = sq_array_set,
+    .array_del_range = sq_array_del_range,
+    .array_range = sq_array_range,
+    .array_info = sq_array_info,
+    .array_cursor_get = sq_array_cursor_get,
+    .array_cursor_set = sq_array_cursor_set,
+    .stream_pel_del_all = sq_stream_pel_del_all,
+    .stream_referenced = sq_stream_referenced,
 };
 
 

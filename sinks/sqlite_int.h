@@ -2,7 +2,7 @@
  * sqlite_int.h - the SQLite sink's inside, shared by sqlite.c (the core:
  * open, schema, generations, full sync, transactions, keys) and the type
  * files (sqlite_string.c, sqlite_hash.c, sqlite_list.c, sqlite_set.c,
- * sqlite_zset.c, sqlite_stream.c). Not installed; only sinks/sqlite*.c
+ * sqlite_zset.c, sqlite_stream.c, sqlite_array.c). Not installed; only sinks/sqlite*.c
  * include it, and with it <sqlite3.h>.
  *
  * A type file owns its SQL: it keeps its statement templates and reaches
@@ -48,7 +48,7 @@ enum stmt_id {
 
 /* Children tables: rows keyed by the key id 'kid'. */
 enum child { C_HASH, C_LIST, C_SET, C_ZSET, C_STREAM, C_SMETA, C_SGROUP, C_SPEL,
-             C_SCONS, C_COUNT };
+             C_SCONS, C_ARRAY, C_AMETA, C_COUNT };
 /* Statements every child table has (sqi_child_stmt). */
 enum child_op {
     CO_PROBE,        /* SELECT 1 ... WHERE kid = ?1 LIMIT 1 */
@@ -61,7 +61,7 @@ enum child_op {
  * Statement slots of the type files, 32 per family: a family numbers its
  * statements SQI_X_<FAMILY> + 0, + 1... up to + 31.
  */
-#define SQI_XSTMT_MAX     256
+#define SQI_XSTMT_MAX     288
 #define SQI_X_PER_FAMILY  32
 #define SQI_X_STRING      0
 #define SQI_X_KEYS        32
@@ -71,6 +71,7 @@ enum child_op {
 #define SQI_X_ZSET        160
 #define SQI_X_STREAM      192
 #define SQI_X_MISC        224
+#define SQI_X_ARRAY       256
 
 /* ------------------------------------------------------------------ */
 /* the sink                                                            */
@@ -333,6 +334,21 @@ int sq_list_insert(struct sink *s, int64_t id, int64_t index, int after,
                    const struct rs_bytes *v);
 int sq_list_rem(struct sink *s, int64_t id, int64_t count, const struct rs_bytes *v,
                 int64_t *removed);
+
+/* streams, version 6 (sqlite_stream.c) */
+int sq_stream_pel_del_all(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                          int *removed);
+int sq_stream_referenced(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                         int *referenced);
+
+/* arrays (sqlite_array.c) */
+int sq_array_set(struct sink *s, int64_t id, uint64_t idx, const struct rs_bytes *v, int *added);
+int sq_array_del_range(struct sink *s, int64_t id, uint64_t lo, uint64_t hi, uint64_t *removed);
+int sq_array_range(struct sink *s, int64_t id, uint64_t lo, uint64_t hi, int reverse,
+                   int (*cb)(void *ud, uint64_t idx, const struct rs_bytes *v), void *ud);
+int sq_array_info(struct sink *s, int64_t id, uint64_t *count, uint64_t *max_idx);
+int sq_array_cursor_get(struct sink *s, int64_t id, int *has, uint64_t *idx);
+int sq_array_cursor_set(struct sink *s, int64_t id, int has, uint64_t idx);
 
 /* sets (sqlite_set.c) */
 int sq_set_add(struct sink *s, int64_t id, const struct rs_bytes *m, int *added);

@@ -23,7 +23,7 @@ enum {
     XS_GROUP_SET, XS_PEL_SET, XS_CONSUMER_SET, XS_PEL_OWNER,
     XS_DEL_ONE, XS_FIRST, XS_SCAN, XS_GROUP_GET, XS_GROUP_DEL, XS_GROUP_DEL_PEL,
     XS_GROUP_DEL_CONS, XS_CONS_PROBE, XS_CONS_DEL_PEL, XS_CONS_DEL,
-    XS_PEL_PUT, XS_PEL_DEL, XS_NSTMT
+    XS_PEL_PUT, XS_PEL_DEL, XS_PEL_DEL_ALL, XS_REFERENCED, XS_NSTMT
 };
 static const char *const stream_sql[XS_NSTMT] = {
     [XS_ADD] =
@@ -72,6 +72,11 @@ static const char *const stream_sql[XS_NSTMT] = {
         "INSERT OR REPLACE INTO @spel(kid, grp, ms, seq, consumer, delivery_time,"
         " delivery_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [XS_PEL_DEL] = "DELETE FROM @spel WHERE kid = ?1 AND grp = ?2 AND ms = ?3 AND seq = ?4",
+    [XS_PEL_DEL_ALL] = "DELETE FROM @spel WHERE kid = ?1 AND ms = ?2 AND seq = ?3",
+    /* pending in a group, or not yet delivered to one (its last id is lower) */
+    [XS_REFERENCED] =
+        "SELECT EXISTS (SELECT 1 FROM @spel WHERE kid = ?1 AND ms = ?2 AND seq = ?3)"
+        " OR EXISTS (SELECT 1 FROM @sgroup WHERE kid = ?1 AND (last_ms, last_seq) < (?2, ?3))",
 };
 _Static_assert(XS_NSTMT <= SQI_X_PER_FAMILY, "too many stream statements");
 
@@ -734,5 +739,39 @@ int sq_stream_pel_del(struct sink *s, int64_t id, const struct rs_bytes *group,
         run_counted(ss, st, bind_key(st, id, group, NULL, eid, 3), "remove a pending entry", &n))
         return -1;
     *deleted = n > 0;
+    return 0;
+}
+
+int sq_stream_pel_del_all(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                          int *removed)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int64_t n = 0;
+
+    *removed = 0;
+    if ((st = write_stmt(ss, XS_PEL_DEL_ALL)) == NULL ||
+        run_counted(ss, st, bind_key(st, id, NULL, NULL, eid, 2), "remove pending entries", &n))
+        return -1;
+    *removed = n > 0;
+    return 0;
+}
+
+int sq_stream_referenced(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                         int *referenced)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    *referenced = 0;
+    if (sqi_stuck(ss) || (st = stream_stmt(ss, XS_REFERENCED)) == NULL)
+        return -1;
+    if (bind_key(st, id, NULL, NULL, eid, 2) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "check a stream entry's references");
+    if ((r = sqi_row(ss, st, "check a stream entry's references")) <= 0)
+        return r;
+    *referenced = sqlite3_column_int(st, 0) != 0;
+    sqi_stmt_done(st);
     return 0;
 }
