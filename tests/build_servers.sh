@@ -93,7 +93,7 @@ build_one() {
     [ -f "$tree/src/Makefile" ] || { echo "$label: no src/Makefile in $tree"; return 1; }
     # src/ alone: its Makefile builds the server and the cli with the
     # bundled deps (lua, hiredis, ...) and never fetches modules.
-    nice make -C "$tree/src" -j"${REDSINK_BUILD_JOBS:-2}" MALLOC=libc BUILD_TLS=no \
+    GIT_CEILING_DIRECTORIES="$DIR/.src" nice make -C "$tree/src" -j"${REDSINK_BUILD_JOBS:-2}" MALLOC=libc BUILD_TLS=no \
         USE_SYSTEMD=no "$prefix-server" "$prefix-cli" >"$work.build.log" 2>&1 ||
         { echo "$label: build failed (see $work.build.log)"; tail -5 "$work.build.log"; return 1; }
     local out="$DIR/$prefix-$up"
