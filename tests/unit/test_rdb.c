@@ -1033,10 +1033,46 @@ static void test_hand_opcodes(void)
         free(log);
     }
 
+    /* Redis 8.6 type 26: a v3 stream record, then the IDMP state (read
+     * and dropped); two producers, the second with no entries. */
+    bb_magic(&b, "REDIS0013");
+    bb_byte(&b, 26), bb_str(&b, "s"), bb_len(&b, 0);          /* no listpack nodes */
+    bb_len(&b, 0), bb_len(&b, 7), bb_len(&b, 1);               /* length, last id */
+    bb_len(&b, 0), bb_len(&b, 0), bb_len(&b, 7), bb_len(&b, 1), bb_len(&b, 3);
+    bb_len(&b, 1), bb_str(&b, "g"), bb_len(&b, 7), bb_len(&b, 1), bb_len(&b, 3);
+    bb_len(&b, 0);                                             /* group PEL */
+    bb_len(&b, 1), bb_str(&b, "c"), bb_le(&b, 1000, 8), bb_le(&b, 2000, 8), bb_len(&b, 0);
+    bb_len(&b, 100), bb_len(&b, 50), bb_len(&b, 2);            /* IDMP: duration, max, producers */
+    bb_str(&b, "p1"), bb_len(&b, 2);
+    bb_str(&b, "i1"), bb_len(&b, 5), bb_len(&b, 0);
+    bb_str(&b, "i2"), bb_len(&b, 6), bb_len(&b, 1);
+    bb_str(&b, "p2"), bb_len(&b, 0);
+    bb_len(&b, 2), bb_len(&b, 1);                              /* iids added, duplicates */
+    bb_byte(&b, 0), bb_str(&b, "k"), bb_str(&b, "v");
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "Redis 8.6 stream type 26, IDMP state skipped",
+               "key 0 stream 26 s -1\nsm 0 7-1 v2=1 0-0 7-1 3\nsg g 7-1 3\nsc c 1000 2000\nend\n"
+               "key 0 string 0 k -1\nv v\nend\nEOF\n");
+    /* ... and with no producers at all */
     bb_magic(&b, "REDIS0013");
     bb_byte(&b, 26), bb_str(&b, "s"), bb_len(&b, 0);
+    bb_len(&b, 0), bb_len(&b, 7), bb_len(&b, 1);
+    bb_len(&b, 0), bb_len(&b, 0), bb_len(&b, 7), bb_len(&b, 1), bb_len(&b, 3);
+    bb_len(&b, 0);                                             /* no groups */
+    bb_len(&b, 100), bb_len(&b, 50), bb_len(&b, 0), bb_len(&b, 0), bb_len(&b, 0);
     bb_finish(&b, 1);
-    expect_error(&b, RDB_MODE_FILE, "type 26", "unsupported type 26");
+    expect_log(&b, RDB_MODE_FILE, "Redis 8.6 stream type 26 without producers",
+               "key 0 stream 26 s -1\nsm 0 7-1 v2=1 0-0 7-1 3\nend\nEOF\n");
+
+    /* Redis 8.8 types 27 and 28: a clear error until they are read. */
+    bb_magic(&b, "REDIS0014");
+    bb_byte(&b, 0), bb_str(&b, "k"), bb_str(&b, "v");
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "RDB 14 file", "key 0 string 0 k -1\nv v\nend\nEOF\n");
+    bb_magic(&b, "REDIS0014");
+    bb_byte(&b, 27), bb_str(&b, "s"), bb_len(&b, 0);
+    bb_finish(&b, 1);
+    expect_error(&b, RDB_MODE_FILE, "type 27", "unsupported type 27 (Redis 8.8 stream with XNACK state)");
 }
 
 static void test_hand_hashes(void)
