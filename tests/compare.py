@@ -73,8 +73,15 @@ class Redis:
             n = int(rest)
             if n < 0:
                 return None
-            while len(self.buf) < n + 2:
-                self._fill()
+            if len(self.buf) < n + 2:      # a big value: read the rest at once
+                parts, have = [self.buf], len(self.buf)
+                while have < n + 2:
+                    d = self.sock.recv(min(n + 2 - have, 1 << 22))
+                    if not d:
+                        raise ConnectionError("connection closed")
+                    parts.append(d)
+                    have += len(d)
+                self.buf = b"".join(parts)
             data, self.buf = self.buf[:n], self.buf[n + 2:]
             return data
         if t == b"*":

@@ -343,7 +343,10 @@ static const struct rdb_handlers transcript_handlers = {
     .on_key_end = t_kend, .on_function = t_func, .on_end = t_end,
 };
 
-enum split { SPLIT_WHOLE, SPLIT_BYTES, SPLIT_RANDOM };
+/* SPLIT_CHUNK: chunks of split_chunk bytes, or of random sizes up to
+ * 200,000 when it is 0 (the big items' test). */
+enum split { SPLIT_WHOLE, SPLIT_BYTES, SPLIT_RANDOM, SPLIT_CHUNK };
+static size_t split_chunk;
 
 /* The outcome of one parse. */
 struct outcome {
@@ -368,6 +371,8 @@ static struct outcome parse_with(const unsigned char *data, size_t len, enum rdb
             n = n ? 1 : 0;
         else if (how == SPLIT_RANDOM && n > 0)
             n = 1 + (size_t)(rng() % (rng() % 4 == 0 ? 8 : 3000)) % n;
+        else if (how == SPLIT_CHUNK && n > 0)
+            n = 1 + (split_chunk ? split_chunk - 1 : (size_t)(rng() % (rng() % 3 ? 200000 : 300))) % n;
         o.st = rdb_parser_feed(p, (const char *)data + pos, n, &used);
         o.consumed += used;
         pos += n;
@@ -1583,6 +1588,357 @@ static int json_main(const char *path)
     return 0;
 }
 
+/* ---------------------------------------------- items at every threshold */
+
+/*
+ * Items of the sizes where a buffer, a chunk or an encoding changes
+ * (issue 11): 0, 1, LZF's literal run (32) and back reference (264), the
+ * parser's first stash (256), listpack's string encodings (64, 4096),
+ * Redis' encoding limits (64, 8 KiB), the chunks the link, the spool and
+ * the import feed the parser with (64 KiB), the sink's bulk buffer
+ * (256 KiB), RDB_BUF_KEEP (1 MiB) and beyond, each -1/+0/+1, raw and
+ * LZF-compressed, incompressible and compressible. Each RDB is fed whole,
+ * in the 64 KiB chunks of the link and the import, at 64 KiB +- 1, at
+ * random points and (small ones) byte by byte; the transcript must equal
+ * the one computed from the values themselves, so a byte read from a
+ * freed buffer fails even when it does not crash.
+ */
+#define UC(p) ((unsigned char *)(p))
+
+static void gb_byte(struct sbuf *g, unsigned v)
+{
+    unsigned char c = (unsigned char)v;
+
+    sb_add(g, &c, 1);
+}
+
+static void gb_le(struct sbuf *g, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        gb_byte(g, (unsigned)(v >> (8 * i)) & 0xff);
+}
+
+static void gb_len(struct sbuf *g, uint64_t v)
+{
+    if (v < 64) {
+        gb_byte(g, (unsigned)v);
+    } else if (v < 16384) {
+        gb_byte(g, 0x40 | (unsigned)(v >> 8));
+        gb_byte(g, (unsigned)(v & 0xff));
+    } else {
+        gb_byte(g, 0x80);
+        for (int i = 3; i >= 0; i--)
+            gb_byte(g, (unsigned)(v >> (8 * i)) & 0xff);
+    }
+}
+
+/* n bytes: random (incompressible), or made of random literals and copies
+ * of earlier bytes at random distances (LZF finds back references of
+ * every length up to its maximum of 264 in it). */
+static void fill_value(unsigned char *v, size_t n, int compressible)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        size_t run = 1 + (size_t)(rng() % (compressible ? 80 : 4096));
+
+        if (compressible && i > 0 && rng() % 2) {
+            size_t d = 1 + (size_t)(rng() % (i < 8000 ? i : 8000));
+
+            run = 1 + (size_t)(rng() % 600);
+            for (size_t j = 0; j < run && i < n; j++, i++)
+                v[i] = v[i - d];
+        } else {
+            for (size_t j = 0; j < run && i < n; j++, i++)
+                v[i] = (unsigned char)(rng() >> 24);
+        }
+    }
+}
+
+/* LZF (§9 of the RDB format): a control byte below 32 starts a run of
+ * ctrl+1 literal bytes (at most 32); otherwise the top 3 bits (7: plus
+ * the next byte) are the copy length - 2 (at most 264) and the low 5
+ * bits with the next byte the distance - 1 (at most 8192). Greedy, with
+ * the last position of each 3-byte prefix; an incompressible input gives
+ * literal runs only. Returns the compressed length. */
+static size_t lzf_encode(const unsigned char *in, size_t n, unsigned char *out)
+{
+    enum { HBITS = 14 };
+    static size_t last[1 << HBITS];
+    size_t i = 0, o = 0, lit = 0, lit_at = 0;
+
+    for (size_t h = 0; h < (1u << HBITS); h++)
+        last[h] = (size_t)-1;
+    while (i < n) {
+        size_t cand = (size_t)-1, len = 0;
+
+        if (i + 3 <= n) {
+            unsigned h = ((unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2]) * 2654435761u
+                         >> (32 - HBITS);
+
+            cand = last[h];
+            last[h] = i;
+            if (cand != (size_t)-1 && i - cand <= 8192)
+                while (len < 264 && i + len < n && in[cand + len] == in[i + len])
+                    len++;
+        }
+        if (len < 3) {
+            if (lit == 0)
+                lit_at = o++;
+            out[o++] = in[i++];
+            if (++lit == 32) {
+                out[lit_at] = 31;
+                lit = 0;
+            }
+            continue;
+        }
+        if (lit) {
+            out[lit_at] = (unsigned char)(lit - 1);
+            lit = 0;
+        }
+        size_t off = i - cand - 1, l = len - 2;
+
+        if (l < 7) {
+            out[o++] = (unsigned char)(l << 5 | off >> 8);
+        } else {
+            out[o++] = (unsigned char)(7 << 5 | off >> 8);
+            out[o++] = (unsigned char)(l - 7);
+        }
+        out[o++] = (unsigned char)(off & 0xff);
+        i += len;
+    }
+    if (lit)
+        out[lit_at] = (unsigned char)(lit - 1);
+    return o;
+}
+
+/* An RDB string: raw, or in the LZF form (0xC3, clen, ulen, data). */
+static void gb_string(struct sbuf *g, const unsigned char *v, size_t n, int lzf)
+{
+    if (!lzf || n == 0) {
+        gb_len(g, n);
+        sb_add(g, v, n);
+        return;
+    }
+    unsigned char *z = malloc(n + n / 32 + 16);
+
+    if (z == NULL) {
+        perror("malloc");
+        exit(99);
+    }
+    size_t zn = lzf_encode(v, n, z);
+
+    gb_byte(g, 0xC3);
+    gb_len(g, zn);
+    gb_len(g, n);
+    sb_add(g, z, zn);
+    free(z);
+}
+
+/* A listpack string entry (§7.3) with its backlen. */
+static void lp_string(struct sbuf *g, const unsigned char *v, size_t n)
+{
+    size_t l;
+
+    if (n < 64) {
+        gb_byte(g, 0x80 | (unsigned)n);
+        l = 1 + n;
+    } else if (n < 4096) {
+        gb_byte(g, 0xE0 | (unsigned)(n >> 8));
+        gb_byte(g, (unsigned)(n & 0xff));
+        l = 2 + n;
+    } else {
+        gb_byte(g, 0xF0);
+        gb_le(g, n, 4);
+        l = 5 + n;
+    }
+    sb_add(g, v, n);
+    unsigned char bl[5];
+    int k = l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
+
+    for (int i = k - 1; i >= 0; i--) {
+        bl[i] = (unsigned char)((l & 127) | (i == 0 ? 0 : 128));
+        l >>= 7;
+    }
+    sb_add(g, bl, (size_t)k);
+}
+
+/* A listpack of 'count' string entries. */
+static void gb_listpack(struct sbuf *out, const unsigned char **v, const size_t *n, int count)
+{
+    struct sbuf lp = { 0 };
+
+    gb_le(&lp, 0, 4);
+    gb_le(&lp, (uint64_t)count, 2);
+    for (int i = 0; i < count; i++)
+        lp_string(&lp, v[i], n[i]);
+    gb_byte(&lp, 0xFF);
+    for (int i = 0; i < 4; i++)
+        UC(lp.p)[i] = (unsigned char)(lp.n >> (8 * i));
+    sb_add(out, UC(lp.p), lp.n);
+    free(lp.p);
+}
+
+static void tkey(struct transcript *t, int type, int rdb_type, const void *name, size_t len)
+{
+    struct rdb_key k = { 0, type, rdb_type, { name, len }, RS_NO_EXPIRE, { "", 0 } };
+
+    t_key(t, &k);
+}
+
+/* One RDB holding an item of n bytes in every place an item can be:
+ * string value, key name, list (type 1) element, set member, zset
+ * member, hash field and value, quicklist-2 PLAIN node and listpack
+ * node, listpack hash value. 'all' 0: the string and key name only.
+ * The expected transcript is built alongside. */
+static void big_rdb(struct sbuf *g, struct transcript *t, const unsigned char *v, size_t n,
+                    const unsigned char *kn, int lzf, int all)
+{
+    static const double score = 1.5;
+    struct rs_bytes bv = { (const char *)v, n }, a = { "a", 1 }, x = { "x", 1 };
+
+    memset(t, 0, sizeof(*t));
+    t->h = 0xcbf29ce484222325ULL;
+    g->n = 0;
+    sb_add(g, "REDIS0011", 9);
+    gb_byte(g, 0xFE), gb_len(g, 0), t_db(t, 0);
+
+    gb_byte(g, 0), gb_string(g, (const unsigned char *)"s", 1, 0), gb_string(g, v, n, lzf);
+    tkey(t, RS_T_STRING, 0, "s", 1), t_one(t, &bv), t_kend(t);
+    gb_byte(g, 0), gb_string(g, kn, n, lzf), gb_string(g, (const unsigned char *)"k", 1, 0);
+    tkey(t, RS_T_STRING, 0, kn, n), t_one(t, &(struct rs_bytes){ "k", 1 }), t_kend(t);
+    if (all) {
+        const unsigned char *lv[2] = { (const unsigned char *)"f", v };
+        size_t ln[2] = { 1, n };
+
+        gb_byte(g, 1), gb_string(g, (const unsigned char *)"l", 1, 0), gb_len(g, 3);
+        gb_string(g, (const unsigned char *)"a", 1, 0), gb_string(g, v, n, lzf);
+        gb_string(g, (const unsigned char *)"x", 1, lzf);
+        tkey(t, RS_T_LIST, 1, "l", 1), t_one(t, &a), t_one(t, &bv), t_one(t, &x), t_kend(t);
+
+        gb_byte(g, 2), gb_string(g, (const unsigned char *)"S", 1, 0), gb_len(g, 2);
+        gb_string(g, v, n, lzf), gb_string(g, (const unsigned char *)"a", 1, 0);
+        tkey(t, RS_T_SET, 2, "S", 1), t_one(t, &bv), t_one(t, &a), t_kend(t);
+
+        gb_byte(g, 5), gb_string(g, (const unsigned char *)"z", 1, 0), gb_len(g, 1);
+        gb_string(g, v, n, lzf), sb_add(g, &score, 8);
+        tkey(t, RS_T_ZSET, 5, "z", 1), t_zset(t, &bv, score), t_kend(t);
+
+        gb_byte(g, 4), gb_string(g, (const unsigned char *)"h", 1, 0), gb_len(g, 2);
+        gb_string(g, v, n, lzf), gb_string(g, (const unsigned char *)"x", 1, 0);
+        gb_string(g, (const unsigned char *)"a", 1, 0), gb_string(g, v, n, lzf);
+        tkey(t, RS_T_HASH, 4, "h", 1);
+        t_hash(t, &bv, &x, RS_NO_EXPIRE), t_hash(t, &a, &bv, RS_NO_EXPIRE), t_kend(t);
+
+        /* quicklist 2: a PLAIN node (container 1), then a PACKED one (2) */
+        struct sbuf lp = { 0 };
+
+        gb_listpack(&lp, &lv[1], &ln[1], 1);
+        gb_byte(g, 18), gb_string(g, (const unsigned char *)"q", 1, 0), gb_len(g, 2);
+        gb_len(g, 1), gb_string(g, v, n, lzf);
+        gb_len(g, 2), gb_string(g, UC(lp.p), lp.n, lzf);
+        tkey(t, RS_T_LIST, 18, "q", 1), t_one(t, &bv), t_one(t, &bv), t_kend(t);
+
+        /* listpack hash (type 16): f -> v */
+        lp.n = 0;
+        gb_listpack(&lp, lv, ln, 2);
+        gb_byte(g, 16), gb_string(g, (const unsigned char *)"H", 1, 0), gb_string(g, UC(lp.p), lp.n, lzf);
+        tkey(t, RS_T_HASH, 16, "H", 1);
+        t_hash(t, &(struct rs_bytes){ "f", 1 }, &bv, RS_NO_EXPIRE), t_kend(t);
+        free(lp.p);
+    }
+    gb_byte(g, 0xFF);
+    gb_le(g, rdb_crc64(0, UC(g->p), g->n), 8);
+    t_end(t);
+}
+
+static void expect_same(const struct sbuf *g, enum rdb_mode mode, const struct transcript *want,
+                        size_t chunk, const char *what, size_t n, int lzf, int comp)
+{
+    struct transcript t;
+    struct outcome o;
+
+    memset(&t, 0, sizeof(t));
+    t.h = 0xcbf29ce484222325ULL;
+    split_chunk = chunk;
+    o = parse_with(UC(g->p), g->n, mode, chunk == (size_t)-1 ? SPLIT_BYTES : SPLIT_CHUNK,
+                   &transcript_handlers, &t, 0);
+    int ok = o.st == RS_DONE && o.consumed == g->n && t.h == want->h && t.events == want->events;
+    char how[48];
+
+    if (chunk == (size_t)-1)
+        snprintf(how, sizeof(how), "byte by byte");
+    else if (chunk == 0)
+        snprintf(how, sizeof(how), "at random points");
+    else
+        snprintf(how, sizeof(how), "in chunks of %zu", chunk);
+    if (!ok || chunk == 0)   /* one line per item for the random split, all failures */
+        check(ok, "%s of %zu bytes (%s%s), fed %s: %s, %" PRIu64 "/%" PRIu64 " events%s",
+              what, n, comp ? "compressible" : "random", lzf ? ", LZF" : "", how,
+              o.st == RS_DONE ? "done" : o.msg, t.events, want->events,
+              ok || o.st != RS_DONE ? "" : ", transcript differs");
+    else
+        checks++;
+}
+
+static void test_big_items(void)
+{
+    static const size_t sizes[] = {
+        0, 1, 2, 20, 21, 22, 31, 32, 33, 63, 64, 65, 255, 256, 257, 263, 264, 265,
+        4095, 4096, 4097, 8191, 8192, 8193, 16383, 16384, 16385, 65535, 65536, 65537,
+        262143, 262144, 262145, 1048575, 1048576, 1048577, 2097152 + 3, 16777216,
+    };
+    static const size_t chunks[] = { 0, 65536, 65535, 65537, 4096, 0 };
+    struct sbuf g = { 0 };
+    size_t maxn = 16777216 + 1;
+    unsigned char *v = malloc(maxn), *kn = malloc(maxn);
+
+    if (v == NULL || kn == NULL) {
+        check(0, "allocate the values");
+        exit(99);
+    }
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        size_t n = sizes[i];
+        int all = n <= 4 * 1048576;
+
+        for (int form = 0; form < 4; form++) {
+            int lzf = form & 1, comp = form >> 1;
+            struct transcript want, t;
+            struct outcome o;
+
+            if (!all && form == 1)
+                continue;       /* 16 MiB: raw random, LZF both, raw compressible */
+            fill_value(v, n, comp);
+            fill_value(kn, n, comp);
+            big_rdb(&g, &want, v, n, kn, lzf, all);
+            o = parse_transcript(UC(g.p), g.n, RDB_MODE_FILE, SPLIT_WHOLE, &t);
+            check(o.st == RS_DONE && o.consumed == g.n && t.h == want.h && t.events == want.events,
+                  "items of %zu bytes (%s%s), fed whole: %s, %" PRIu64 "/%" PRIu64 " events",
+                  n, comp ? "compressible" : "random", lzf ? ", LZF" : "",
+                  o.st == RS_DONE ? "done" : o.msg, t.events, want.events);
+            for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++)
+                expect_same(&g, RDB_MODE_FILE, &want, chunks[c], "items", n, lzf, comp);
+            if (g.n <= 70000)
+                expect_same(&g, RDB_MODE_FILE, &want, (size_t)-1, "items", n, lzf, comp);
+
+            /* The same string value as a DUMP payload (RESTORE's path). */
+            struct rs_bytes bv = { (const char *)v, n };
+
+            memset(&want, 0, sizeof(want));
+            want.h = 0xcbf29ce484222325ULL;
+            tkey(&want, RS_T_STRING, 0, "", 0), t_one(&want, &bv), t_kend(&want), t_end(&want);
+            g.n = 0;
+            gb_byte(&g, 0), gb_string(&g, v, n, lzf), gb_le(&g, 10, 2);
+            gb_le(&g, rdb_crc64(0, UC(g.p), g.n), 8);
+            expect_same(&g, RDB_MODE_DUMP, &want, 65536, "DUMP of a string", n, lzf, comp);
+            expect_same(&g, RDB_MODE_DUMP, &want, 0, "DUMP of a string", n, lzf, comp);
+        }
+    }
+    free(g.p);
+    free(v);
+    free(kn);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--json") == 0)
@@ -1600,6 +1956,7 @@ int main(int argc, char **argv)
     test_fixtures();
     test_bad_crc();
     test_truncated();
+    test_big_items();
     /* RDB_TEST_ROUNDS=N multiplies the random rounds (long local runs). */
     int k = getenv("RDB_TEST_ROUNDS") ? atoi(getenv("RDB_TEST_ROUNDS")) : 1;
     if (k < 1)

@@ -576,6 +576,200 @@ static void test_big_keys(struct sink *s)
     check_q("SELECT keys_loaded FROM redsink_status", "5");
 }
 
+/* ----------------------------------------------------------- big values */
+
+/* A value of n bytes: 0 random bytes (never UTF-8: it starts with 0xFF),
+ * 1 UTF-8 with NULs and 2-byte characters, 2 the same but for a cut
+ * character at the very end (not UTF-8). */
+static unsigned char *big_value(size_t n, int kind, unsigned seed)
+{
+    unsigned char *v = malloc(n ? n : 1);
+    uint32_t x = 2463534242u + seed;
+
+    if (v == NULL) {
+        perror("malloc");
+        exit(99);
+    }
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        if (kind == 0) {
+            v[i] = (unsigned char)x;
+        } else if (x % 8 == 0 && i + 1 < n) {   /* U+00E9 */
+            v[i++] = 0xC3;
+            v[i] = 0xA9;
+        } else {
+            v[i] = x % 8 == 1 ? 0 : (unsigned char)('a' + x % 26);
+        }
+    }
+    if (n && kind == 0)
+        v[0] = 0xFF;
+    if (n && kind == 2)
+        v[n - 1] = 0xC3;
+    return v;
+}
+
+/* The one row of 'sql' (?1: the key, as text) holds 'want' byte for byte
+ * in its first column, with SQLite type 'type'. */
+static void check_cell(const char *sql, const char *key, const unsigned char *want, size_t n,
+                       int type, const char *what)
+{
+    sqlite3_stmt *st;
+    int rc, got = 0, same = 0, rows = 0;
+    size_t len = 0;
+
+    if (sqlite3_prepare_v2(rd, sql, -1, &st, NULL) != SQLITE_OK) {
+        check(0, "%s: %s", what, sqlite3_errmsg(rd));
+        return;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const void *b = sqlite3_column_blob(st, 0);
+
+        got = sqlite3_column_type(st, 0);
+        len = (size_t)sqlite3_column_bytes(st, 0);
+        same = len == n && (n == 0 || (b != NULL && memcmp(b, want, n) == 0));
+        rows++;
+    }
+    check(rc == SQLITE_DONE && rows == 1 && got == type && same,
+          "%s: %d row(s), %s of %zu bytes, %s (want %s of %zu)", what, rows,
+          got == SQLITE_TEXT ? "TEXT" : got == SQLITE_BLOB ? "BLOB" : "other", len,
+          same ? "same bytes" : "bytes differ", type == SQLITE_TEXT ? "TEXT" : "BLOB", n);
+    sqlite3_finalize(st);
+}
+
+/*
+ * Values at every size where the sink changes its way (issue 11): a row
+ * that overflows a 4096-byte page (local payload 4061), the bulk buffer
+ * (SQI_BULK_BYTES, 256 KiB, the key name and 16 bytes included) and
+ * SQI_BIG_VALUE (1 MiB: a non-UTF-8 string from there goes in as a
+ * zeroblob written with incremental BLOB I/O), each -1/0/+1, in a load
+ * and in the stream (key_create, string_set), TEXT iff UTF-8; elements of
+ * every collection of the same sizes; 130 rows of 4 KiB that fill the
+ * 64-row batch and the bulk buffer together.
+ */
+static void test_big_values(struct sink *s)
+{
+    static const size_t sizes[] = {
+        0, 1, 4060, 4061, 4062, 262119, 262120, 262121, 262144,
+        (1 << 20) - 1, 1 << 20, (1 << 20) + 1, (3 << 20) + 5,
+    };
+    enum { NS = sizeof(sizes) / sizeof(sizes[0]) };
+    struct repl_pos pos = { "dddddddddddddddddddddddddddddddddddddddd", 9500, 0 };
+    char key[32], sql[200];
+    int64_t id;
+
+    check_rc(s, s->ops->load_begin(s), "load_begin (big values)");
+    for (int i = 0; i < NS; i++) {
+        for (int kind = 0; kind < 3; kind++) {
+            unsigned char *v = big_value(sizes[i], kind, (unsigned)(i * 3 + kind));
+            struct rs_bytes b = { (const char *)v, sizes[i] };
+
+            snprintf(key, sizeof(key), "v%02d%d%04d", i, kind, 0);   /* 8 bytes */
+            mkkey(s, 0, (struct rs_bytes){ key, 8 }, RS_T_STRING, RS_NO_EXPIRE, &b);
+            snprintf(key, sizeof(key), "c%02d%d", i, kind);
+            id = mkkey(s, 0, (struct rs_bytes){ key, strlen(key) }, RS_T_HASH, RS_NO_EXPIRE, NULL);
+            s->ops->hash_set(s, id, &LIT("f"), &b, RS_NO_EXPIRE, NULL);
+            s->ops->hash_set(s, id, &b, &LIT("v"), RS_NO_EXPIRE, NULL);
+            key[0] = 'l';
+            id = mkkey(s, 0, (struct rs_bytes){ key, strlen(key) }, RS_T_LIST, RS_NO_EXPIRE, NULL);
+            s->ops->list_push(s, id, 0, &b);
+            key[0] = 's';
+            id = mkkey(s, 0, (struct rs_bytes){ key, strlen(key) }, RS_T_SET, RS_NO_EXPIRE, NULL);
+            s->ops->set_add(s, id, &b, NULL);
+            key[0] = 'z';
+            id = mkkey(s, 0, (struct rs_bytes){ key, strlen(key) }, RS_T_ZSET, RS_NO_EXPIRE, NULL);
+            s->ops->zset_set(s, id, &b, 2.5);
+            key[0] = 'x';
+            id = mkkey(s, 0, (struct rs_bytes){ key, strlen(key) }, RS_T_STREAM, RS_NO_EXPIRE, NULL);
+            s->ops->stream_add(s, id, &(struct rs_stream_id){ 1, 0 }, 0, &LIT("f"), &b);
+            free(v);
+        }
+    }
+    for (int i = 0; i < 130; i++) {             /* batch and buffer full together */
+        unsigned char *v = big_value(4080, i % 2, (unsigned)i);
+
+        snprintf(key, sizeof(key), "r%03d", i);
+        mkkey(s, 0, (struct rs_bytes){ key, 4 }, RS_T_STRING, RS_NO_EXPIRE,
+              &(struct rs_bytes){ (const char *)v, 4080 });
+        free(v);
+    }
+    check(s->err.code == 0, "load values of every size (%s)", s->err.msg);
+    check_rc(s, s->ops->load_commit(s, &pos), "load_commit (big values)");
+
+    /* the stream: new keys and overwritten ones */
+    check_rc(s, s->ops->begin(s), "begin (big values)");
+    for (int i = 0; i < NS; i++) {
+        for (int kind = 0; kind < 3; kind += 2) {
+            unsigned char *v = big_value(sizes[i], kind, (unsigned)(100 + i * 3 + kind));
+            struct rs_bytes b = { (const char *)v, sizes[i] };
+
+            snprintf(key, sizeof(key), "w%02d%d", i, kind);
+            mkkey(s, 0, (struct rs_bytes){ key, strlen(key) }, RS_T_STRING, RS_NO_EXPIRE, &b);
+            snprintf(key, sizeof(key), "v%02d%d%04d", i, 2 - kind, 0);
+            check_rc(s, s->ops->string_set(s, find(s, 0, (struct rs_bytes){ key, 8 }, NULL), &b),
+                     "string_set");
+            free(v);
+        }
+    }
+    pos.offset = 9600;
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big values)");
+
+    for (int i = 0; i < NS; i++) {
+        for (int kind = 0; kind < 3; kind++) {
+            /* string_set above gave kind 0's key kind 2's value and back */
+            int vk = kind == 1 ? 1 : 2 - kind;
+            unsigned seed = (unsigned)(kind == 1 ? i * 3 + 1 : 100 + i * 3 + vk);
+            unsigned char *v = big_value(sizes[i], vk, seed);
+            int type = vk == 1 || sizes[i] == 0 ? SQLITE_TEXT : SQLITE_BLOB;
+            char what[80];
+
+            snprintf(key, sizeof(key), "v%02d%d%04d", i, kind, 0);
+            snprintf(what, sizeof(what), "%zu-byte value of kind %d after string_set", sizes[i], vk);
+            check_cell("SELECT value FROM redis_strings WHERE key = ?1", key, v, sizes[i], type, what);
+            free(v);
+            v = big_value(sizes[i], kind, (unsigned)(i * 3 + kind));
+            type = kind == 1 || sizes[i] == 0 ? SQLITE_TEXT : SQLITE_BLOB;
+            snprintf(key, sizeof(key), "c%02d%d", i, kind);
+            snprintf(what, sizeof(what), "%zu-byte hash value of kind %d", sizes[i], kind);
+            check_cell("SELECT value FROM redis_hashes WHERE key = ?1 AND field = 'f'", key, v,
+                       sizes[i], type, what);
+            snprintf(what, sizeof(what), "%zu-byte hash field of kind %d", sizes[i], kind);
+            check_cell("SELECT field FROM redis_hashes WHERE key = ?1 AND value = 'v'", key, v,
+                       sizes[i], type, what);
+            const char *views[4][2] = { { "l", "SELECT value FROM redis_lists WHERE key = ?1" },
+                                        { "s", "SELECT member FROM redis_sets WHERE key = ?1" },
+                                        { "z", "SELECT member FROM redis_zsets WHERE key = ?1" },
+                                        { "x", "SELECT value FROM redis_streams WHERE key = ?1" } };
+            for (int w = 0; w < 4; w++) {
+                key[0] = views[w][0][0];
+                snprintf(what, sizeof(what), "%zu-byte element of kind %d in %s", sizes[i], kind,
+                         views[w][1] + 17);
+                check_cell(views[w][1], key, v, sizes[i], type, what);
+            }
+            free(v);
+            if (kind != 1) {
+                v = big_value(sizes[i], kind, (unsigned)(100 + i * 3 + kind));
+                snprintf(key, sizeof(key), "w%02d%d", i, kind);
+                snprintf(what, sizeof(what), "%zu-byte value of kind %d created in the stream",
+                         sizes[i], kind);
+                check_cell("SELECT value FROM redis_strings WHERE key = ?1", key, v, sizes[i], type,
+                           what);
+                free(v);
+            }
+        }
+    }
+    for (int i = 0; i < 130; i += 43) {
+        unsigned char *v = big_value(4080, i % 2, (unsigned)i);
+
+        snprintf(key, sizeof(key), "r%03d", i);
+        snprintf(sql, sizeof(sql), "row %d of 130 in a full batch", i);
+        check_cell("SELECT value FROM redis_strings WHERE key = ?1", key, v, 4080,
+                   i % 2 ? SQLITE_TEXT : SQLITE_BLOB, sql);
+        free(v);
+    }
+    check_q("SELECT count(*) FROM redis_keys", "390");
+}
+
 /* A crash in the middle of a load (no close): the next open drops it. */
 static void test_crash(void)
 {
@@ -681,6 +875,7 @@ static int run_tests(void)
         return 99;
     }
     test_big_keys(s);
+    test_big_values(s);
     sink_close(s);
     sqlite3_close(rd);
     return 0;
