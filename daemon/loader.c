@@ -12,8 +12,6 @@
 #include "loader.h"
 #include "log.h"
 
-#define LOADER_NAME_KEEP ((size_t)1 << 20)
-
 void loader_init(struct loader *l, struct sink *sink)
 {
     memset(l, 0, sizeof(*l));
@@ -24,8 +22,7 @@ void loader_init(struct loader *l, struct sink *sink)
 
 void loader_release(struct loader *l)
 {
-    free(l->name_buf);
-    l->name_buf = NULL;
+    (void)l;
 }
 
 /* Report a sink failure through the parser so the message names it. */
@@ -66,23 +63,7 @@ static int on_key_begin(void *ud, const struct rdb_key *key)
 {
     struct loader *l = ud;
 
-    if (l->name_cap > LOADER_NAME_KEEP && key->name.len <= LOADER_NAME_KEEP) {
-        free(l->name_buf);      /* a huge key name is over: give its copy back */
-        l->name_buf = NULL;
-        l->name_cap = 0;
-    }
-    if (key->name.len > l->name_cap) {
-        char *nb = realloc(l->name_buf, key->name.len);
-
-        if (nb == NULL)
-            return -1;
-        l->name_buf = nb;
-        l->name_cap = key->name.len;
-    }
-    if (key->name.len)
-        memcpy(l->name_buf, key->name.ptr, key->name.len);
-    l->key = *key;
-    l->key.name.ptr = l->name_buf;
+    l->key = *key;              /* the name stays valid until on_key_end (rdb.h) */
     l->id = -1;
     l->skip = !filter_keep(l->filter, key->db, key->name.ptr, key->name.len);
     if (l->skip) {

@@ -28,9 +28,7 @@ struct loader {
     /* the key being loaded */
     int64_t id;                 /* sink id, or -1 while not created yet */
     int skip;                   /* the filter drops this key: ignore its events */
-    struct rdb_key key;         /* name points into name_buf */
-    char *name_buf;
-    size_t name_cap;
+    struct rdb_key key;         /* name borrowed from the parser until on_key_end */
 };
 
 /* The handler table to give rdb_parser_new() with a struct loader as ud. */

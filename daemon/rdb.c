@@ -241,6 +241,7 @@ struct rdb_parser {
     int64_t ptime;
     int sversion;               /* stream record version: 1, 2 or 3 */
     struct saved save[2];
+    struct saved keyname;       /* the key being read: valid until its on_key_end */
     struct elem *mf;            /* stream master-entry fields */
     size_t mf_cap;
     char num[4][24];            /* decimal text of integers */
@@ -1708,15 +1709,18 @@ static enum rs_status key_named(struct rdb_parser *p, const struct rs_bytes *nam
 {
     enum rs_status st;
 
+    struct rs_bytes kn;
+
     if (p->mode != RDB_MODE_DUMP)
         key_ctx_set(p, name);
-
-    if (p->ltype == RS_T_MODULE) {
-        if ((st = save(p, 0, name)) != RS_OK)
-            return st;
+    /* Own the name for the whole key (rdb.h): a big one by taking its
+     * buffer over, so that no one downstream needs a copy of it. */
+    if (!save_steal(p, &p->keyname, name) && save_copy(&p->keyname, name->ptr, name->len) != 0)
+        return nomem(p);
+    if (p->ltype == RS_T_MODULE)
         return go(p, ST_MODULE_ID);
-    }
-    if ((st = key_begin(p, name, NULL)) != RS_OK)
+    kn = (struct rs_bytes){ p->keyname.ptr, p->keyname.len };
+    if ((st = key_begin(p, &kn, NULL)) != RS_OK)
         return st;
     return go(p, p->val_state);
 }
@@ -1740,7 +1744,7 @@ static enum rs_status st_module_id(struct rdb_parser *p)
     if ((st = take_length(p, &id)) != RS_OK)
         return st;
     module_name(id, p->modname);
-    name = saved_bytes(p, 0);
+    name = (struct rs_bytes){ p->keyname.ptr, p->keyname.len };
     if ((st = key_begin(p, &name, p->modname)) != RS_OK)
         return st;
     return module_body(p, ST_KEY_END);
@@ -2685,6 +2689,7 @@ void rdb_parser_free(struct rdb_parser *p)
     free(p->mf);
     free(p->save[0].own);
     free(p->save[1].own);
+    free(p->keyname.own);
     free(p);
 }
 

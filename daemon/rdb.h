@@ -23,7 +23,9 @@
 
 struct rdb_parser;
 
-/* What begins with on_key_begin. 'name' and 'module' are borrowed. */
+/* What begins with on_key_begin. 'name' and 'module' are borrowed, and
+ * stay valid until on_key_end returns (the parser owns the key's name for
+ * the whole key, so a handler need not copy it). */
 struct rdb_key {
     int db;                  /* from the last SELECTDB (0 before any) */
     enum rs_type type;       /* logical type */
