@@ -132,8 +132,9 @@ static const struct rdb_handlers handlers = {
     .on_end = on_void,
 };
 
-/* A small max_item keeps a hostile length from asking for 512 MiB. */
-#define FUZZ_MAX_ITEM (1u << 20)
+/* A small max_item keeps a hostile length from asking for 512 MiB; 2 MiB
+ * lets an item pass RDB_BUF_KEEP (1 MiB), as the threshold seeds do. */
+#define FUZZ_MAX_ITEM (2u << 20)
 
 static void run(enum rdb_mode mode, const uint8_t *sizes, size_t nsizes,
                 const uint8_t *data, size_t len)

@@ -132,7 +132,8 @@ def write_thresholds(w, rng):
     """Every threshold size in every place, both forms: incompressible
     (random, UTF-8 or not) and compressible. Places: string value, key
     name, hash field and value, list element, set member, zset member,
-    stream field value."""
+    stream field value. Then sets, zsets and hashes past the sink's
+    staging threshold (50,000 members) with a member of 1 MiB + 1."""
     places = ["str", "key", "field", "hvalue", "list", "set", "zset", "stream"]
     sizes = threshold_sizes()
     for i, n in enumerate(sizes):
@@ -163,6 +164,20 @@ def write_thresholds(w, rng):
                     w.add("XADD", b"t:stream:" + tag, "*", b"f", v, b"g", b"x")
     for form in ("random", "compressible"):
         w.string(b"t:str:16MiB:" + form.encode(), value(rng, BIG, form))
+    # past the sink's staging threshold (50,000 members), with a big
+    # member after it
+    for t in ("set", "zset", "hash"):
+        key = b"t:staged:" + t.encode()
+        for lo in range(0, 50002, 5000):
+            ms = [b"m%d" % i for i in range(lo, min(lo + 5000, 50002))]
+            if lo == 50000:
+                ms.append(value(rng, MIB + 1, rng.choice(KINDS)))
+            if t == "set":
+                w.add("SADD", key, *ms)
+            elif t == "zset":
+                w.add("ZADD", key, *[a for i, m in enumerate(ms) for a in (i, m)])
+            else:
+                w.add("HSET", key, *[a for m in ms for a in (m, m[:100])])
 
 
 def heavy_size(rng):
@@ -235,7 +250,7 @@ def main(argv):
         rng = random.Random(seed)
         w = Writer(Redis(argv[2], argv[3]), rng)
         write_thresholds(w, rng)
-        write_random(w, rng, int(300 * scale), int(8 * MIB * scale))
+        write_random(w, rng, int(300 * scale), int(5 * MIB * scale))
         w.flush()
         print(w.total)
         return 0
