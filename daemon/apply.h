@@ -58,7 +58,7 @@ int apply_flush(struct applier *a);
 int apply_flush_due(const struct applier *a);
 
 /* The caller is far behind the master (much stream waiting): batches may
- * grow 10x in commands and 20x in age, since nobody can see those writes
+ * grow 10x in commands and 200x in age, since nobody can see those writes
  * before redsink has caught up anyway, and fewer commits catch up faster.
  * GETACK still commits at once. */
 void apply_set_behind(struct applier *a, int behind);

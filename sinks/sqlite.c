@@ -1086,6 +1086,12 @@ void sqi_memo_clear(struct name_memo *m)
  * is in this file and updates or drops the entries it affects; anything
  * broader (rollback, flush, swap, a new generation) empties it. List
  * heads and string values are not cached.
+ *
+ * Changes by id (an expire time, a delete) find the entry through
+ * by_id, direct-mapped on the id: every entry with an id is the one
+ * by_id points to for it (kc_put drops an entry it displaces there), so
+ * one probe is exact. Scanning every slot instead was three quarters of
+ * an EXPIRE's instructions.
  */
 #define KC_SLOTS   4096
 #define KC_MAX_KEY 120
@@ -1099,6 +1105,11 @@ struct key_cache_entry {
     char key[KC_MAX_KEY];
 };
 
+struct key_cache {
+    struct key_cache_entry e[KC_SLOTS];
+    int32_t by_id[KC_SLOTS];     /* slot of the entry of id (id % KC_SLOTS) */
+};
+
 static struct key_cache_entry *kc_slot(struct sqlite_sink *ss, int db, const struct rs_bytes *key)
 {
     uint64_t h = 1469598103934665603ULL ^ (uint64_t)(unsigned)db;
@@ -1107,7 +1118,18 @@ static struct key_cache_entry *kc_slot(struct sqlite_sink *ss, int db, const str
         return NULL;
     for (size_t i = 0; i < key->len; i++)
         h = (h ^ (unsigned char)key->ptr[i]) * 1099511628211ULL;
-    return &ss->kcache[h % KC_SLOTS];
+    return &ss->kcache->e[h % KC_SLOTS];
+}
+
+/* The entry of key 'id', or NULL. */
+static struct key_cache_entry *kc_of_id(struct sqlite_sink *ss, int64_t id)
+{
+    struct key_cache_entry *e;
+
+    if (ss->kcache == NULL || id <= 0)
+        return NULL;
+    e = &ss->kcache->e[ss->kcache->by_id[(uint64_t)id % KC_SLOTS]];
+    return e->used && e->id == id ? e : NULL;
 }
 
 static int kc_get(struct sqlite_sink *ss, int db, const struct rs_bytes *key, struct sink_key *out)
@@ -1126,10 +1148,19 @@ static int kc_get(struct sqlite_sink *ss, int db, const struct rs_bytes *key, st
 static void kc_put(struct sqlite_sink *ss, int db, const struct rs_bytes *key,
                    const struct sink_key *k)
 {
-    struct key_cache_entry *e = kc_slot(ss, db, key);
+    struct key_cache_entry *e = kc_slot(ss, db, key), *old;
 
     if (e == NULL)
         return;
+    e->used = 0;                 /* not found by kc_of_id while it changes */
+    if (k->id > 0) {
+        int32_t *slot = &ss->kcache->by_id[(uint64_t)k->id % KC_SLOTS];
+
+        old = &ss->kcache->e[*slot];
+        if (old != e && old->used && old->id > 0)
+            old->used = 0;       /* it would lose its by_id link */
+        *slot = (int32_t)(e - ss->kcache->e);
+    }
     e->used = 1;
     e->db = db;
     e->len = (unsigned short)key->len;
@@ -1139,14 +1170,13 @@ static void kc_put(struct sqlite_sink *ss, int db, const struct rs_bytes *key,
     e->expire_ms = k->expire_ms;
 }
 
-/* Drop the entry of key 'id' (its name is not known here: scan). */
+/* Drop the entry of key 'id' (its name is not known here). */
 static void kc_forget_id(struct sqlite_sink *ss, int64_t id)
 {
-    if (ss->kcache == NULL)
-        return;
-    for (int i = 0; i < KC_SLOTS; i++)
-        if (ss->kcache[i].used && ss->kcache[i].id == id)
-            ss->kcache[i].used = 0;
+    struct key_cache_entry *e = kc_of_id(ss, id);
+
+    if (e)
+        e->used = 0;
 }
 
 static void kc_forget_key(struct sqlite_sink *ss, int db, const struct rs_bytes *key)
@@ -1161,7 +1191,7 @@ static void kc_clear(struct sqlite_sink *ss)
 {
     if (ss->kcache)
         for (int i = 0; i < KC_SLOTS; i++)
-            ss->kcache[i].used = 0;
+            ss->kcache->e[i].used = 0;
 }
 
 static void forget(struct sqlite_sink *ss)
@@ -1848,13 +1878,15 @@ static int sq_key_delete(struct sink *s, int64_t id)
 static int sq_key_set_expire(struct sink *s, int64_t id, int64_t expire_ms)
 {
     struct sqlite_sink *ss = SS(s);
+    struct key_cache_entry *e;
     sqlite3_stmt *st;
 
     if (sqi_stuck(ss) || (st = sqi_stmt(ss, ST_KEY_EXPIRE)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_time(st, 2, expire_ms) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "set an expire time");
-    kc_forget_id(ss, id);
+    if ((e = kc_of_id(ss, id)) != NULL)
+        e->expire_ms = expire_ms;
     return sqi_run(ss, st, "set an expire time");
 }
 
@@ -2338,7 +2370,7 @@ struct sink *sink_sqlite_open(const char *path, struct rs_error *err)
         return NULL;
     }
     /* from here on every failure goes through sq_close, which frees it */
-    ss->kcache = calloc(KC_SLOTS, sizeof(*ss->kcache));   /* optional: NULL disables it */
+    ss->kcache = calloc(1, sizeof(*ss->kcache));   /* optional: NULL disables it */
     /* One thread owns the connection: no per-call mutex (NOMUTEX), and no
      * global allocation statistics (one more mutex per malloc). Together
      * they were ~12% of the time spent applying a SET stream. The config

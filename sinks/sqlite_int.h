@@ -108,8 +108,8 @@ struct sqlite_sink {
     int64_t stage_kid, stage_rows;   /* load: the key being staged, its members so far */
     int stage_index, staged;     /* big keys (sqlite.c): which staging table, rows in it */
     struct name_memo group, consumer;
-    struct key_cache_entry *kcache;      /* key_find's cache, see sqlite.c */
-    struct smeta_slot *smeta;    /* stream metadata, written back: sqlite_stream.c */
+    struct key_cache *kcache;    /* key_find's cache, see sqlite.c */
+    struct smeta_cache *smeta;   /* stream metadata, written back: sqlite_stream.c */
     struct bulk *bulk;           /* a full sync's buffered rows, see sqi_bulk_begin */
     /* Faults (see "faults" in sqlite.c). 'fatal': the sticky error is one
      * a retry cannot fix (disk full, I/O error, the file deleted or

@@ -133,15 +133,34 @@ int sq_stream_add(struct sink *s, int64_t id, const struct rs_stream_id *eid, in
  * needed for another key or at sqi_smeta_sync (commit, and before SQL
  * that reads gN_smeta). A stream that takes many entries in one batch
  * costs one metadata write per commit. Outside a stream transaction (a
- * full sync) stream_meta_set writes at once.
+ * full sync) stream_meta_set writes at once. The changed slots are listed
+ * (dirty[]), so that a commit does not scan every slot; when the list is
+ * full, sqi_smeta_sync scans instead.
  */
-#define SM_SLOTS 4096
+#define SM_SLOTS 16384
 
 struct smeta_slot {
     int64_t kid;
     struct rs_stream_meta m;
     unsigned char used, dirty;
 };
+
+struct smeta_cache {
+    struct smeta_slot slot[SM_SLOTS];
+    int32_t dirty[SM_SLOTS];     /* slots made dirty since the last sync */
+    int ndirty, overflow;        /* overflow: some are not listed, scan */
+};
+
+static void meta_mark(struct smeta_cache *c, struct smeta_slot *e)
+{
+    if (e->dirty)
+        return;
+    e->dirty = 1;
+    if (c->ndirty < SM_SLOTS)
+        c->dirty[c->ndirty++] = (int32_t)(e - c->slot);
+    else
+        c->overflow = 1;
+}
 
 static int meta_write(struct sqlite_sink *ss, int64_t id, const struct rs_stream_meta *m)
 {
@@ -171,9 +190,9 @@ static struct smeta_slot *meta_slot(struct sqlite_sink *ss, int64_t kid)
 {
     if (ss->mode != MODE_STREAM)
         return NULL;
-    if (ss->smeta == NULL && (ss->smeta = calloc(SM_SLOTS, sizeof(*ss->smeta))) == NULL)
+    if (ss->smeta == NULL && (ss->smeta = calloc(1, sizeof(*ss->smeta))) == NULL)
         return NULL;                       /* optional: everything goes to SQL */
-    return &ss->smeta[(uint64_t)kid % SM_SLOTS];
+    return &ss->smeta->slot[(uint64_t)kid % SM_SLOTS];
 }
 
 /* Make the slot 'kid's: write the key it held first if that one changed. */
@@ -191,23 +210,28 @@ static int meta_claim(struct sqlite_sink *ss, struct smeta_slot *e, int64_t kid)
 
 int sqi_smeta_sync(struct sqlite_sink *ss)
 {
-    if (ss->smeta == NULL)
+    struct smeta_cache *c = ss->smeta;
+    int n;
+
+    if (c == NULL)
         return 0;
-    for (int i = 0; i < SM_SLOTS; i++) {
-        struct smeta_slot *e = &ss->smeta[i];
+    n = c->overflow ? SM_SLOTS : c->ndirty;
+    for (int i = 0; i < n; i++) {
+        struct smeta_slot *e = &c->slot[c->overflow ? i : c->dirty[i]];
 
         if (e->used && e->dirty) {
             if (meta_write(ss, e->kid, &e->m))
                 return -1;
-            e->dirty = 0;
         }
+        e->dirty = 0;
     }
+    c->ndirty = c->overflow = 0;
     return 0;
 }
 
 void sqi_smeta_drop(struct sqlite_sink *ss, int64_t kid)
 {
-    struct smeta_slot *e = ss->smeta ? &ss->smeta[(uint64_t)kid % SM_SLOTS] : NULL;
+    struct smeta_slot *e = ss->smeta ? &ss->smeta->slot[(uint64_t)kid % SM_SLOTS] : NULL;
 
     if (e && e->used && e->kid == kid)
         e->used = e->dirty = 0;
@@ -216,7 +240,7 @@ void sqi_smeta_drop(struct sqlite_sink *ss, int64_t kid)
 void sqi_smeta_forget(struct sqlite_sink *ss)
 {
     if (ss->smeta)
-        memset(ss->smeta, 0, SM_SLOTS * sizeof(*ss->smeta));
+        memset(ss->smeta, 0, sizeof(*ss->smeta));
 }
 
 void sqi_smeta_free(struct sqlite_sink *ss)
@@ -277,7 +301,7 @@ int sq_stream_meta_set(struct sink *s, int64_t id, const struct rs_stream_meta *
     if (meta_claim(ss, e, id))
         return -1;
     e->m = *m;
-    e->dirty = 1;
+    meta_mark(ss->smeta, e);
     return 0;
 }
 
