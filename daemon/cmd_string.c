@@ -630,17 +630,18 @@ static int sources_read(struct applier *a, int argc, const struct rs_bytes *argv
  * an empty result deletes it. */
 static int apply_bitop(struct applier *a, int argc, const struct rs_bytes *argv)
 {
-    static const char *const names[] = { "and", "or", "xor", "not" };
+    static const char *const names[] = { "and", "or", "xor", "not",
+                                         "diff", "diff1", "andor", "one" };
     struct sources src = { NULL, 0 };
     struct sink_key sk;
     unsigned char *out = NULL;
     size_t maxlen = 0;
     int op, rc;
 
-    for (op = 0; op < 4; op++)
+    for (op = 0; op < 8; op++)
         if (ap_arg_is(&argv[1], names[op]))
             break;
-    if (op == 4)
+    if (op == 8)
         return ap_reject(a, argv, "syntax error");
     if (op == BITOPS_NOT && argc != 4)
         return ap_reject(a, argv, "BITOP NOT must be called with a single source key.");

@@ -739,6 +739,14 @@ class Workload:
             return ("SET", k, self.val(), "IFEQ", self.val())
         return ("DELIFEQ", k, self.val())
 
+    def bitop82(self):
+        """Redis 8.2: BITOP DIFF, DIFF1, ANDOR, ONE (and SETBIT to feed them)."""
+        r = self.rng
+        if r.random() < 0.4:
+            return ("SETBIT", self.key(), r.randrange(0, 40), r.randrange(2))
+        return ("BITOP", r.choice(["DIFF", "DIFF1", "ANDOR", "ONE"]), self.key(),
+                *[self.key() for _ in range(r.randrange(1, 4))])
+
     def stream82(self):
         """Redis 8.2: XDELEX, XACKDEL and KEEPREF on XADD/XTRIM."""
         r, k = self.rng, self.key()

@@ -39,7 +39,8 @@ phase() {  # phase NAME FAMILIES
 # The newer servers' commands, by the master's version (INFO server):
 # field TTLs (Redis 7.4+, Valkey 9+), HSETEX/HGETEX/HGETDEL (Redis 8.0+,
 # Valkey 9+ with its NX/XX), SET IF*/DELEX/MSETEX (Redis 8.4+), XDELEX/
-# XACKDEL (Redis 8.2+), SET IFEQ (Valkey 8.1+) and DELIFEQ (Valkey 9+).
+# XACKDEL and BITOP DIFF/DIFF1/ANDOR/ONE (Redis 8.2+), SET IFEQ (Valkey
+# 8.1+) and DELIFEQ (Valkey 9+).
 ver_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]; }
 rver=$(info_field "$m_PORT" server redis_version)
 vver=$(info_field "$m_PORT" server valkey_version)
@@ -52,7 +53,7 @@ else
     echo "# master: redis $rver"
     ver_ge "$rver" 7.4.0 && newer="$newer hfe"
     ver_ge "$rver" 8.0.0 && newer="$newer hash8"
-    ver_ge "$rver" 8.2.0 && newer="$newer stream,stream82"
+    ver_ge "$rver" 8.2.0 && newer="$newer stream,stream82 bitop82"
     ver_ge "$rver" 8.4.0 && newer="$newer string84"
 fi
 

@@ -17,7 +17,8 @@
  * KEEPTTL), HGETEX, HGETDEL, SET's IFEQ/IFNE/IFDEQ/IFDNE, DELEX, Valkey's
  * DELIFEQ, MSETEX, and the error cases a replica refuses; Redis 8.8's array
  * commands (t_array.c) and the redis_arrays view; Redis 8.2's XDELEX and
- * XACKDEL (KEEPREF/DELREF/ACKED, from the command docs and t_stream.c).
+ * XACKDEL (KEEPREF/DELREF/ACKED, from the command docs and t_stream.c),
+ * and 8.2's BITOP DIFF/DIFF1/ANDOR/ONE.
  *
  * Exit 0 (all passed), 77 (no SQLite sink) or 99 (a check failed).
  *
@@ -870,6 +871,27 @@ static void test_xdelex_xackdel(struct env *e)
     free(b.p);
 }
 
+static void test_bitop_82(struct env *e)
+{
+    struct buf b = { 0 };
+
+    CMD(&b, "SET", "ba", "\\xf0");
+    CMD(&b, "SET", "bb", "\\x3c");
+    CMD(&b, "SET", "bc", "\\x0f\\x01");
+    CMD(&b, "BITOP", "DIFF", "d1", "ba", "bb", "bc");
+    CMD(&b, "BITOP", "diff1", "d2", "ba", "bb", "bc");
+    CMD(&b, "BITOP", "ANDOR", "d3", "ba", "bb", "bc");
+    CMD(&b, "BITOP", "ONE", "d4", "ba", "bb", "bc");
+    CMD(&b, "BITOP", "DIFF", "d5", "nokey", "nokey2");          /* empty: no key */
+    CMD(&b, "BITOP", "NAND", "d6", "ba");                        /* refused */
+    CHECK_STR(run(e, &b), "0", "bitop 8.2: applied");
+    CHECK_STR(q(e, "SELECT group_concat(key || '=' || hex(value), ' ') FROM (SELECT * FROM"
+                   " redis_strings WHERE key LIKE 'd_' ORDER BY key)"),
+              "d1=C000 d2=0F01 d3=3000 d4=C301",
+              "bitop 8.2: DIFF, DIFF1, ANDOR, ONE as the BITOP docs define them");
+    free(b.p);
+}
+
 int main(void)
 {
     struct env e;
@@ -891,6 +913,7 @@ int main(void)
     test_msetex(&e);
     test_arrays(&e);
     test_xdelex_xackdel(&e);
+    test_bitop_82(&e);
     env_close(&e);
     printf("1..%d\n", checks);
     return failures ? 99 : 0;
