@@ -1,10 +1,11 @@
 /*
  * cmd_string.c - string commands: SET (every option), SETNX, SETEX,
  * PSETEX, GETSET, GETDEL, MSET, MSETNX, MSETEX, DELEX, DELIFEQ (Valkey),
- * INCREX, INCR/DECR/INCRBY/DECRBY, APPEND, SETRANGE, the bitmap commands (SETBIT, BITOP, BITFIELD), INCRBYFLOAT
- * and GETEX (masters rewrite both; handled verbatim anyway) and the
- * HyperLogLog commands (PFADD, PFMERGE, PFCOUNT, PFDEBUG TODENSE), whose
- * byte format lives in hll.c and bit arithmetic in bitops.c.
+ * INCREX, INCR/DECR/INCRBY/DECRBY, APPEND, SETRANGE, the bitmap commands
+ * (SETBIT, BITOP, BITFIELD), INCRBYFLOAT and GETEX (masters rewrite both;
+ * handled verbatim anyway) and the HyperLogLog commands (PFADD, PFMERGE,
+ * PFCOUNT, PFDEBUG TODENSE), whose byte format lives in hll.c and bit
+ * arithmetic in bitops.c.
  *
  * Writing a string replaces a key of any other type (Redis' setKey);
  * relative expire times are taken against our clock at receipt. Start at
