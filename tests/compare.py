@@ -663,6 +663,12 @@ class Workload:
                          ("XACK", k, g, "0-1"), ("XAUTOCLAIM", k, g, "c2", 0, "0-0", "COUNT", 2)])
 
     # ---- families of newer servers (differential.sh picks them by version) ----
+    def own_key(self, prefix):
+        """Mostly the family's own keys (so its commands meet their type),
+        sometimes a colliding one of any type."""
+        r = self.rng
+        return "%s%d" % (prefix, r.randrange(6)) if r.random() < 0.85 else self.key()
+
     def hfield(self):
         return self.rng.choice(["f1", "f2", "f3", "", "n", b"\xfe"])
 
@@ -679,7 +685,9 @@ class Workload:
 
     def hfe(self):
         """Redis 7.4+ / Valkey 9 field TTLs."""
-        r, k = self.rng, self.key()
+        r, k = self.rng, self.own_key("h")
+        if r.random() < 0.25:
+            return ("HSET", k, *[x for _ in range(r.randrange(1, 4)) for x in (self.hfield(), self.val())])
         if r.random() < 0.2:
             return ("HPERSIST", k, *self.fields_arg())
         unit, t = self.hfe_ttl()
@@ -689,7 +697,7 @@ class Workload:
 
     def hash8(self, valkey=False):
         """Redis 8.0 / Valkey 9: HSETEX, HGETEX, HGETDEL."""
-        r, k = self.rng, self.key()
+        r, k = self.rng, self.own_key("h")
         c = r.randrange(6)
         if c < 3:
             opts = []
@@ -713,7 +721,7 @@ class Workload:
 
     def string84(self):
         """Redis 8.4: SET IFEQ/IFNE/IFDEQ/IFDNE, DELEX, MSETEX."""
-        r, k = self.rng, self.key()
+        r, k = self.rng, self.own_key("s")
         cond = lambda: r.choice([("IFEQ", self.val()), ("IFNE", self.val()),
                                  ("IFDEQ", "%016x" % r.getrandbits(64)), ("IFDNE", "%016x" % r.getrandbits(64))])
         c = r.randrange(5)
@@ -722,7 +730,7 @@ class Workload:
         if c < 3:
             return ("DELEX", k, *(cond() if r.random() < 0.7 else ()))
         n = r.randrange(1, 3)
-        kv = [x for _ in range(n) for x in (self.key(), self.val())]
+        kv = [x for _ in range(n) for x in (self.own_key("s"), self.val())]
         opts = []
         if r.random() < 0.3:
             opts.append(r.choice(["NX", "XX"]))
@@ -733,28 +741,38 @@ class Workload:
         return ("MSETEX", n, *kv, *opts)
 
     def ifeq(self):
-        """Valkey 8.1+: SET ... IFEQ; Valkey 9: DELIFEQ."""
-        r, k = self.rng, self.key()
-        if r.random() < 0.5:
-            return ("SET", k, self.val(), "IFEQ", self.val())
-        return ("DELIFEQ", k, self.val())
+        """Valkey 8.1+: SET ... IFEQ (a value the key may well hold)."""
+        r, k = self.rng, self.own_key("s")
+        v = r.choice(["a", "b", "1", self.val()])
+        if r.random() < 0.3:
+            return ("SET", k, v)
+        return ("SET", k, self.val(), "IFEQ", v)
+
+    def delifeq(self):
+        """Valkey 9: DELIFEQ."""
+        r, k = self.rng, self.own_key("s")
+        if r.random() < 0.4:
+            return ("SET", k, r.choice(["a", "b", "1"]))
+        return ("DELIFEQ", k, r.choice(["a", "b", "1", self.val()]))
 
     def bitop82(self):
         """Redis 8.2: BITOP DIFF, DIFF1, ANDOR, ONE (and SETBIT to feed them)."""
         r = self.rng
         if r.random() < 0.4:
-            return ("SETBIT", self.key(), r.randrange(0, 40), r.randrange(2))
-        return ("BITOP", r.choice(["DIFF", "DIFF1", "ANDOR", "ONE"]), self.key(),
-                *[self.key() for _ in range(r.randrange(1, 4))])
+            return ("SETBIT", self.own_key("b"), r.randrange(0, 40), r.randrange(2))
+        return ("BITOP", r.choice(["DIFF", "DIFF1", "ANDOR", "ONE"]), self.own_key("b"),
+                *[self.own_key("b") for _ in range(r.randrange(1, 4))])
 
     def stream82(self):
         """Redis 8.2: XDELEX, XACKDEL and KEEPREF on XADD/XTRIM."""
-        r, k = self.rng, self.key()
+        r, k = self.rng, self.own_key("x")
         g = "g%d" % r.randrange(2)
         mode = [r.choice(["KEEPREF", "DELREF", "ACKED"])] if r.random() < 0.7 else []
         # XPICK: the ids are read from the stream when the batch is sent
         return r.choice([("XPICK", ("XDELEX", k, *mode)), ("XPICK", ("XACKDEL", k, g, *mode)),
-                         ("XADD", k, "KEEPREF", "MAXLEN", r.randrange(2, 6), "*", "f", self.val())])
+                         ("XADD", k, "KEEPREF", "MAXLEN", r.randrange(2, 6), "*", "f", self.val()),
+                         ("XADD", k, "*", "f", self.val()), ("XGROUP", "CREATE", k, g, "0", "MKSTREAM"),
+                         ("XREADGROUP", "GROUP", g, "c%d" % r.randrange(2), "COUNT", 2, "STREAMS", k, ">")])
 
     def script(self):
         r, k1, k2 = self.rng, self.key(), self.key()

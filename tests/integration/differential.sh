@@ -48,7 +48,7 @@ newer=""
 if [ -n "$vver" ]; then
     echo "# master: valkey $vver"
     ver_ge "$vver" 8.1.0 && newer="$newer ifeq"
-    ver_ge "$vver" 9.0.0 && newer="$newer hfe hash9v"
+    ver_ge "$vver" 9.0.0 && newer="$newer hfe hash9v delifeq"
 else
     echo "# master: redis $rver"
     ver_ge "$rver" 7.4.0 && newer="$newer hfe"
