@@ -89,9 +89,42 @@ int bitops_check_signed(int64_t value, int64_t incr, int bits, enum bitops_overf
     return rc;
 }
 
+/* Byte j of source i, zero past its end. */
+static unsigned char src_byte(const struct rs_bytes *src, size_t i, size_t j)
+{
+    return j < src[i].len ? (unsigned char)src[i].ptr[j] : 0;
+}
+
+/* Redis 8.2's DIFF, DIFF1, ANDOR and ONE (the BITOP docs' definitions). */
+static void combine_82(enum bitops_op op, const struct rs_bytes *src, size_t n,
+                       unsigned char *out, size_t maxlen)
+{
+    for (size_t j = 0; j < maxlen; j++) {
+        unsigned char x = src_byte(src, 0, j), y = 0, seen = x, multi = 0;
+
+        for (size_t i = 1; i < n; i++) {
+            unsigned char b = src_byte(src, i, j);
+
+            y |= b;
+            multi |= (unsigned char)(seen & b);
+            seen |= b;
+        }
+        switch (op) {
+        case BITOPS_DIFF: out[j] = (unsigned char)(x & ~y); break;
+        case BITOPS_DIFF1: out[j] = (unsigned char)(~x & y); break;
+        case BITOPS_ANDOR: out[j] = (unsigned char)(x & y); break;
+        default: out[j] = (unsigned char)(seen & ~multi); break;
+        }
+    }
+}
+
 void bitops_combine(enum bitops_op op, const struct rs_bytes *src, size_t n, unsigned char *out,
                     size_t maxlen)
 {
+    if (op >= BITOPS_DIFF) {
+        combine_82(op, src, n, out, maxlen);
+        return;
+    }
     for (size_t j = 0; j < maxlen; j++) {
         unsigned char o = j < src[0].len ? (unsigned char)src[0].ptr[j] : 0;
 

@@ -17,7 +17,12 @@
 enum bitops_overflow { BITOPS_WRAP, BITOPS_SAT, BITOPS_FAIL };
 
 /* BITOP's operators. */
-enum bitops_op { BITOPS_AND, BITOPS_OR, BITOPS_XOR, BITOPS_NOT };
+enum bitops_op { BITOPS_AND, BITOPS_OR, BITOPS_XOR, BITOPS_NOT,
+                 /* Redis 8.2: with X = the first source, Y = the OR of the others */
+                 BITOPS_DIFF,      /* X and not Y */
+                 BITOPS_DIFF1,     /* Y and not X */
+                 BITOPS_ANDOR,     /* X and Y */
+                 BITOPS_ONE };     /* set in exactly one source */
 
 /* The 'bits'-wide field at bit 'offset' of 'p' (which must hold it), as
  * an unsigned value or sign-extended. bits is 1..64. */
@@ -38,7 +43,8 @@ int bitops_check_signed(int64_t value, int64_t incr, int bits, enum bitops_overf
 
 /* BITOP: combine the n sources (a missing key is an empty source) into
  * out[0..maxlen), where maxlen is the longest source's length; bytes past
- * a source's end count as zero. NOT uses src[0] only. */
+ * a source's end count as zero. NOT uses src[0] only; DIFF, DIFF1 and
+ * ANDOR take src[0] as X and the others as the Ys. */
 void bitops_combine(enum bitops_op op, const struct rs_bytes *src, size_t n, unsigned char *out,
                     size_t maxlen);
 

@@ -122,6 +122,21 @@ class RedisError(Exception):
 #   string: bytes; list: tuple; set: frozenset; zset: {member: float};
 #   hash: {field: (value, field_expire_or_None)}; stream: tuple of (id, ((f, v), ...))
 
+def field_ttls(r, k, fields):
+    """{field: unix ms or None} by HPEXPIRETIME (Redis 7.4+, Valkey 9+); None
+    when the server has no field TTLs."""
+    if not fields or getattr(r, "no_hfe", False):
+        return None
+    try:
+        ts = r("HPEXPIRETIME", k, "FIELDS", len(fields), *fields)
+    except RedisError as e:
+        if "unknown command" in str(e):
+            r.no_hfe = True
+            return None
+        raise
+    return {f: (None if t < 0 else t) for f, t in zip(fields, ts)}
+
+
 def model_from_redis(r):
     model = {}
     info = r("INFO", "keyspace").decode()
@@ -150,8 +165,11 @@ def model_from_redis(r):
                 v = {flat[i]: float(flat[i + 1]) for i in range(0, len(flat), 2)}
             elif t == "hash":
                 flat = r("HGETALL", k)
-                v = {flat[i]: (flat[i + 1], None) for i in range(0, len(flat), 2)}
-                v = with_field_ttls(r, k, v)
+                ttl = field_ttls(r, k, flat[0::2]) or {}
+                v = {flat[i]: (flat[i + 1], ttl.get(flat[i])) for i in range(0, len(flat), 2)}
+            elif t == "array":          # Redis 8.8: every element, holes skipped
+                flat = r("ARSCAN", k, 0, 18446744073709551614)
+                v = {int(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}
             elif t == "stream":
                 v = tuple((e[0].decode(), tuple((e[1][i], e[1][i + 1])
                                                 for i in range(0, len(e[1]), 2)))
@@ -161,19 +179,6 @@ def model_from_redis(r):
             model[(db, k)] = (t, exp, v)
     r("SELECT", 0)
     return model
-
-
-def with_field_ttls(r, k, v):
-    """Hash fields with their own TTL (HPEXPIRETIME: Redis 7.4+, Valkey 9+);
-    a master without the command has none."""
-    if not v or getattr(r, "no_hpexpiretime", False):
-        return v
-    fields = list(v)
-    got = r.pipeline([("HPEXPIRETIME", k, "FIELDS", len(fields)) + tuple(fields)])[0]
-    if isinstance(got, RedisError):
-        r.no_hpexpiretime = "unknown command" in str(got).lower()
-        return v
-    return {f: (v[f][0], e if e >= 0 else None) for f, e in zip(fields, got)}
 
 
 def glob_match(pat, s):
@@ -304,7 +309,8 @@ def model_from_sqlite(path, now_ms=None):
         if k in types:
             raise ViewError("redis_keys: key %r listed twice" % (k,))
         types[k] = (t, exp)
-    empty = {"string": None, "list": [], "set": set(), "zset": {}, "hash": {}, "stream": {}}
+    empty = {"string": None, "list": [], "set": set(), "zset": {}, "hash": {}, "stream": {},
+             "array": {}}
     vals = {k: (empty[t].copy() if isinstance(empty[t], (list, set, dict)) else None)
             for k, (t, _) in types.items() if t in empty}
 
@@ -331,6 +337,8 @@ def model_from_sqlite(path, now_ms=None):
     for db, key, f, v, e in con.execute("SELECT db, key, field, value, expire_at FROM redis_hashes"):
         vals[target(db, key, "redis_hashes", "hash")][as_bytes(f, "redis_hashes.field")] = \
             (as_bytes(v, "redis_hashes.value"), e)
+    for db, key, i, v in con.execute("SELECT db, key, idx, value FROM redis_arrays"):
+        vals[target(db, key, "redis_arrays", "array")][int(i)] = as_bytes(v, "redis_arrays.value")
     rows = con.execute("SELECT db, key, id, ms, seq, pos, field, value FROM redis_streams "
                        "ORDER BY db, key, ms, seq, pos")
     for db, key, i, ms, seq, pos, f, v in rows:
@@ -661,6 +669,118 @@ class Workload:
                          ("XREADGROUP", "GROUP", g, "c%d" % r.randrange(2), "COUNT", 2, "STREAMS", k, ">"),
                          ("XACK", k, g, "0-1"), ("XAUTOCLAIM", k, g, "c2", 0, "0-0", "COUNT", 2)])
 
+    # ---- families of newer servers (differential.sh picks them by version) ----
+    def own_key(self, prefix):
+        """Mostly the family's own keys (so its commands meet their type),
+        sometimes a colliding one of any type."""
+        r = self.rng
+        return "%s%d" % (prefix, r.randrange(6)) if r.random() < 0.85 else self.key()
+
+    def hfield(self):
+        return self.rng.choice(["f1", "f2", "f3", "", "n", b"\xfe"])
+
+    def fields_arg(self, n_max=3):
+        fs = [self.hfield() for _ in range(self.rng.randrange(1, n_max + 1))]
+        return ("FIELDS", len(fs), *fs)
+
+    def hfe_ttl(self):
+        """A field TTL argument: mostly future (some short), sometimes past."""
+        r = self.rng
+        if r.random() < 0.1:
+            return r.choice([("PXAT", 1000), ("EXAT", 1), ("PX", 0), ("EX", 0)])
+        return self.ttl_args()
+
+    def hfe(self):
+        """Redis 7.4+ / Valkey 9 field TTLs."""
+        r, k = self.rng, self.own_key("h")
+        if r.random() < 0.25:
+            return ("HSET", k, *[x for _ in range(r.randrange(1, 4)) for x in (self.hfield(), self.val())])
+        if r.random() < 0.2:
+            return ("HPERSIST", k, *self.fields_arg())
+        unit, t = self.hfe_ttl()
+        cmd = {"PX": "HPEXPIRE", "EX": "HEXPIRE", "PXAT": "HPEXPIREAT", "EXAT": "HEXPIREAT"}[unit]
+        cond = [r.choice(["NX", "XX", "GT", "LT"])] if r.random() < 0.3 else []
+        return (cmd, k, t, *cond, *self.fields_arg())
+
+    def hash8(self, valkey=False):
+        """Redis 8.0 / Valkey 9: HSETEX, HGETEX, HGETDEL."""
+        r, k = self.rng, self.own_key("h")
+        c = r.randrange(6)
+        if c < 3:
+            opts = []
+            if valkey and r.random() < 0.2:
+                opts.append(r.choice(["NX", "XX", "nx", "xx"]))
+            if r.random() < 0.3:
+                opts.append(r.choice(["FNX", "FXX", "fnx"]))
+            if r.random() < 0.6:
+                opts.extend(self.hfe_ttl())
+            elif r.random() < 0.3:
+                opts.append("KEEPTTL")
+            fv = [x for _ in range(r.randrange(1, 3)) for x in (self.hfield(), self.val())]
+            return ("HSETEX", k, *opts, "FIELDS", len(fv) // 2, *fv)
+        if c < 5:
+            opt = r.choice([(), ("PERSIST",), self.hfe_ttl()])
+            return ("HGETEX", k, *opt, *self.fields_arg())
+        return ("HGETDEL", k, *self.fields_arg())
+
+    def hash9v(self):
+        return self.hash8(valkey=True)
+
+    def string84(self):
+        """Redis 8.4: SET IFEQ/IFNE/IFDEQ/IFDNE, DELEX, MSETEX."""
+        r, k = self.rng, self.own_key("s")
+        cond = lambda: r.choice([("IFEQ", self.val()), ("IFNE", self.val()),
+                                 ("IFDEQ", "%016x" % r.getrandbits(64)), ("IFDNE", "%016x" % r.getrandbits(64))])
+        c = r.randrange(5)
+        if c < 2:
+            return ("SET", k, self.val(), *cond(), *(self.ttl_args() if r.random() < 0.3 else ()))
+        if c < 3:
+            return ("DELEX", k, *(cond() if r.random() < 0.7 else ()))
+        n = r.randrange(1, 3)
+        kv = [x for _ in range(n) for x in (self.own_key("s"), self.val())]
+        opts = []
+        if r.random() < 0.3:
+            opts.append(r.choice(["NX", "XX"]))
+        if r.random() < 0.5:
+            opts.extend(self.ttl_args())
+        elif r.random() < 0.3:
+            opts.append("KEEPTTL")
+        return ("MSETEX", n, *kv, *opts)
+
+    def ifeq(self):
+        """Valkey 8.1+: SET ... IFEQ (a value the key may well hold)."""
+        r, k = self.rng, self.own_key("s")
+        v = r.choice(["a", "b", "1", self.val()])
+        if r.random() < 0.3:
+            return ("SET", k, v)
+        return ("SET", k, self.val(), "IFEQ", v)
+
+    def delifeq(self):
+        """Valkey 9: DELIFEQ."""
+        r, k = self.rng, self.own_key("s")
+        if r.random() < 0.4:
+            return ("SET", k, r.choice(["a", "b", "1"]))
+        return ("DELIFEQ", k, r.choice(["a", "b", "1", self.val()]))
+
+    def bitop82(self):
+        """Redis 8.2: BITOP DIFF, DIFF1, ANDOR, ONE (and SETBIT to feed them)."""
+        r = self.rng
+        if r.random() < 0.4:
+            return ("SETBIT", self.own_key("b"), r.randrange(0, 40), r.randrange(2))
+        return ("BITOP", r.choice(["DIFF", "DIFF1", "ANDOR", "ONE"]), self.own_key("b"),
+                *[self.own_key("b") for _ in range(r.randrange(1, 4))])
+
+    def stream82(self):
+        """Redis 8.2: XDELEX, XACKDEL and KEEPREF on XADD/XTRIM."""
+        r, k = self.rng, self.own_key("x")
+        g = "g%d" % r.randrange(2)
+        mode = [r.choice(["KEEPREF", "DELREF", "ACKED"])] if r.random() < 0.7 else []
+        # XPICK: the ids are read from the stream when the batch is sent
+        return r.choice([("XPICK", ("XDELEX", k, *mode)), ("XPICK", ("XACKDEL", k, g, *mode)),
+                         ("XADD", k, "KEEPREF", "MAXLEN", r.randrange(2, 6), "*", "f", self.val()),
+                         ("XADD", k, "*", "f", self.val()), ("XGROUP", "CREATE", k, g, "0", "MKSTREAM"),
+                         ("XREADGROUP", "GROUP", g, "c%d" % r.randrange(2), "COUNT", 2, "STREAMS", k, ">")])
+
     def script(self):
         r, k1, k2 = self.rng, self.key(), self.key()
         return r.choice([("EVAL", "redis.call('set', KEYS[1], ARGV[1]) redis.call('rpush', KEYS[2], ARGV[1])", 2, k1, k2, self.val()),
@@ -695,11 +815,18 @@ def run_workload(r, seed, n, families):
         else:
             batch += [w.command() for _ in range(rng.randrange(1, 20))]
         out = []
+        if any(c[0] in ("DUMPRESTORE", "XPICK") for c in batch):
+            r("SELECT", db)            # their reads run now, in the batch's db
         for c in batch:
             if c[0] == "DUMPRESTORE":      # DUMP a key, RESTORE it elsewhere
                 d = r("DUMP", c[1])
                 if d is not None:
                     out.append(("RESTORE", c[2], rng.choice([0, 5000000]), d, "REPLACE"))
+            elif c[0] == "XPICK":          # real ids of the stream (or one that is not)
+                cmd = c[1]
+                ents = r("XRANGE", cmd[1], "-", "+", "COUNT", 4) if r("TYPE", cmd[1]) == "stream" else []
+                ids = [e[0] for e in ents if rng.random() < 0.6] or ["0-1"]
+                out.append((*cmd, "IDS", len(ids), *ids))
             else:
                 out.append(c)
         replies = r.pipeline(out)
@@ -751,7 +878,8 @@ def model_from_redis_pipelined(r, batch=500):
                 elif t == "zset":
                     v = {v[n]: float(v[n + 1]) for n in range(0, len(v), 2)}
                 elif t == "hash":
-                    v = with_field_ttls(r, k, {v[n]: (v[n + 1], None) for n in range(0, len(v), 2)})
+                    ttl = field_ttls(r, k, v[0::2]) or {}
+                    v = {v[n]: (v[n + 1], ttl.get(v[n])) for n in range(0, len(v), 2)}
                 elif t == "stream":
                     v = tuple((e[0].decode(), tuple((e[1][n], e[1][n + 1])
                                                     for n in range(0, len(e[1]), 2))) for e in v)

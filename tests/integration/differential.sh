@@ -2,7 +2,9 @@
 # Seeded randomized differential test: thousands of random writes over
 # every command family (colliding keys of every type, MULTI/EXEC blocks,
 # EVAL scripts, short TTLs that expire during the run, several dbs) on a
-# real master; then WAIT and the whole keyspace compared both ways.
+# real master; then WAIT and the whole keyspace compared both ways, hash
+# field TTLs included. A newer master (Redis 7.4-8.x, Valkey 8.1-9.x) gets
+# its own commands too, chosen by its version.
 # Replay a failure with: REDSINK_SEED=<seed> make check TESTS=tests/integration/differential.sh
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
@@ -34,11 +36,33 @@ phase() {  # phase NAME FAMILIES
     fi
 }
 
+# The newer servers' commands, by the master's version (INFO server):
+# field TTLs (Redis 7.4+, Valkey 9+), HSETEX/HGETEX/HGETDEL (Redis 8.0+,
+# Valkey 9+ with its NX/XX), SET IF*/DELEX/MSETEX (Redis 8.4+), XDELEX/
+# XACKDEL and BITOP DIFF/DIFF1/ANDOR/ONE (Redis 8.2+), SET IFEQ (Valkey
+# 8.1+) and DELIFEQ (Valkey 9+).
+ver_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]; }
+rver=$(info_field "$m_PORT" server redis_version)
+vver=$(info_field "$m_PORT" server valkey_version)
+newer=""
+if [ -n "$vver" ]; then
+    echo "# master: valkey $vver"
+    ver_ge "$vver" 8.1.0 && newer="$newer ifeq"
+    ver_ge "$vver" 9.0.0 && newer="$newer hfe hash9v delifeq"
+else
+    echo "# master: redis $rver"
+    ver_ge "$rver" 7.4.0 && newer="$newer hfe"
+    ver_ge "$rver" 8.0.0 && newer="$newer hash8"
+    ver_ge "$rver" 8.2.0 && newer="$newer stream,stream82 bitop82"
+    ver_ge "$rver" 8.4.0 && newer="$newer string84"
+fi
+
 # REDSINK_DIFF_FAMILIES="list hash" runs only those phases (and no mixed one)
-for fam in ${REDSINK_DIFF_FAMILIES:-string keys list hash set zset stream script}; do
+for fam in ${REDSINK_DIFF_FAMILIES:-string keys list hash set zset stream script$newer}; do
     phase "$fam" "$fam"
 done
-[ -n "${REDSINK_DIFF_FAMILIES:-}" ] || phase "all families" "string,keys,list,hash,set,zset,stream,script"
+all="string,keys,list,hash,set,zset,stream,script$(for f in $newer; do printf ',%s' "$f"; done)"
+[ -n "${REDSINK_DIFF_FAMILIES:-}" ] || phase "all families" "$all"
 if grep -q "unknown command '" "$TMP/rs.log"; then
     echo "# commands redsink did not apply: $(grep -o "unknown command '[^']*'" "$TMP/rs.log" | cut -d"'" -f2 | sort -u | tr '\n' ' ')"
 fi

@@ -17,7 +17,8 @@
  * KEEPTTL), HGETEX, HGETDEL, SET's IFEQ/IFNE/IFDEQ/IFDNE, DELEX, Valkey's
  * DELIFEQ, MSETEX, and the error cases a replica refuses; Redis 8.8's array
  * commands (t_array.c) and the redis_arrays view; Redis 8.2's XDELEX and
- * XACKDEL (KEEPREF/DELREF/ACKED, from the command docs and t_stream.c).
+ * XACKDEL (KEEPREF/DELREF/ACKED, from the command docs and t_stream.c),
+ * 8.2's BITOP DIFF/DIFF1/ANDOR/ONE, and 8.8's INCREX (from its docs).
  *
  * Exit 0 (all passed), 77 (no SQLite sink) or 99 (a check failed).
  *
@@ -870,6 +871,57 @@ static void test_xdelex_xackdel(struct env *e)
     free(b.p);
 }
 
+static void test_bitop_82(struct env *e)
+{
+    struct buf b = { 0 };
+
+    CMD(&b, "SET", "ba", "\\xf0");
+    CMD(&b, "SET", "bb", "\\x3c");
+    CMD(&b, "SET", "bc", "\\x0f\\x01");
+    CMD(&b, "BITOP", "DIFF", "d1", "ba", "bb", "bc");
+    CMD(&b, "BITOP", "diff1", "d2", "ba", "bb", "bc");
+    CMD(&b, "BITOP", "ANDOR", "d3", "ba", "bb", "bc");
+    CMD(&b, "BITOP", "ONE", "d4", "ba", "bb", "bc");
+    CMD(&b, "BITOP", "DIFF", "d5", "nokey", "nokey2");          /* empty: no key */
+    CMD(&b, "BITOP", "NAND", "d6", "ba");                        /* refused */
+    CHECK_STR(run(e, &b), "0", "bitop 8.2: applied");
+    CHECK_STR(q(e, "SELECT group_concat(key || '=' || hex(value), ' ') FROM (SELECT * FROM"
+                   " redis_strings WHERE key LIKE 'd_' ORDER BY key)"),
+              "d1=C000 d2=0F01 d3=3000 d4=C301",
+              "bitop 8.2: DIFF, DIFF1, ANDOR, ONE as the BITOP docs define them");
+    free(b.p);
+}
+
+static void test_increx(struct env *e)
+{
+    struct buf b = { 0 };
+
+    CMD(&b, "INCREX", "i1");                                         /* 0 + 1 */
+    CMD(&b, "INCREX", "i1", "BYINT", "-10");
+    CMD(&b, "SET", "i2", "99", "PXAT", "70000000000000");
+    CMD(&b, "INCREX", "i2", "BYINT", "5", "UBOUND", "100");          /* skipped */
+    CMD(&b, "SET", "i3", "99");
+    CMD(&b, "INCREX", "i3", "BYINT", "5", "UBOUND", "100", "SATURATE");
+    CMD(&b, "SET", "i4", "9223372036854775800");
+    CMD(&b, "INCREX", "i4", "BYINT", "100", "SATURATE");             /* type limit */
+    CMD(&b, "SET", "i5", "1.5");
+    CMD(&b, "INCREX", "i5", "BYFLOAT", "0.25");
+    CMD(&b, "INCREX", "i5", "BYINT", "1");                           /* not an integer */
+    CMD(&b, "INCREX", "i6", "BYINT", "1", "PXAT", "71000000000000");
+    CMD(&b, "INCREX", "i6", "BYINT", "1", "PXAT", "72000000000000", "ENX");  /* has a TTL */
+    CMD(&b, "INCREX", "i2", "PERSIST");                              /* 99 + 1 = 100, no TTL */
+    CMD(&b, "INCREX", "i7", "LBOUND", "5", "UBOUND", "1");           /* refused */
+    CMD(&b, "INCREX", "i7", "ENX");                                  /* refused */
+    CMD(&b, "INCREX", "i7", "BYINT", "1", "BYFLOAT", "1");           /* refused */
+    CHECK_STR(run(e, &b), "0", "increx: applied");
+    CHECK_STR(q(e, "SELECT group_concat(x, ' ') FROM (SELECT s.key || '=' || s.value || '@' ||"
+                   " coalesce(k.expire_at, '-') AS x FROM redis_strings s JOIN redis_keys k"
+                   " USING (db, key) WHERE s.key LIKE 'i_' ORDER BY s.key)"),
+              "i1=-9@- i2=100@- i3=100@- i4=9223372036854775807@- i5=1.75@- i6=2@71000000000000",
+              "increx: BYINT/BYFLOAT, bounds skipped or saturated, TTL kept, ENX, PERSIST");
+    free(b.p);
+}
+
 int main(void)
 {
     struct env e;
@@ -891,6 +943,8 @@ int main(void)
     test_msetex(&e);
     test_arrays(&e);
     test_xdelex_xackdel(&e);
+    test_bitop_82(&e);
+    test_increx(&e);
     env_close(&e);
     printf("1..%d\n", checks);
     return failures ? 99 : 0;
