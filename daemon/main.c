@@ -32,6 +32,7 @@
 #include "rdb.h"
 #include "sink.h"
 #include "status.h"
+#include "vkcs.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "dev"
@@ -407,8 +408,24 @@ static char *dir_of(const char *path)
 
 /* ------------------------------------------------------------------ */
 
+/* A VKCS file's decompressed bytes, into the parser. */
+struct import_feed {
+    struct rdb_parser *p;
+    enum rs_status st;
+};
+
+static int import_out(void *ud, const char *p, size_t n)
+{
+    struct import_feed *f = ud;
+
+    f->st = rdb_parser_feed(f->p, p, n, NULL);
+    return f->st != RS_AGAIN;
+}
+
 static int import_file(const char *file, const char *sqlite)
 {
+    struct vkcs *z = NULL;         /* Valkey 9.2 LZ4-compressed file */
+    int first = 1;
     struct rs_error err = { 0 };
     struct repl_pos pos = { "", -1, 0 };
     struct sink *sink = NULL;
@@ -444,11 +461,26 @@ static int import_file(const char *file, const char *sqlite)
             goto fail;
         }
         if (n == 0) {
+            if (z != NULL && vkcs_finish(z, &err) != 0)
+                goto fail;
             rdb_parser_finish(p);
             rs_fail(&err, RS_E_RDB, "%s", rdb_parser_error(p)->msg);
             goto fail;
         }
-        st = rdb_parser_feed(p, buf, (size_t)n, NULL);
+        if (first && vkcs_sniff(buf, (size_t)n) && (z = vkcs_new()) == NULL) {
+            rs_fail(&err, RS_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        first = 0;
+        if (z != NULL) {
+            struct import_feed f = { p, RS_AGAIN };
+
+            if (vkcs_feed(z, buf, (size_t)n, import_out, &f, &err) < 0)
+                goto fail;
+            st = f.st;
+        } else {
+            st = rdb_parser_feed(p, buf, (size_t)n, NULL);
+        }
         if (st == RS_ERROR) {
             rs_fail(&err, RS_E_RDB, "%s", rdb_parser_error(p)->msg);
             goto fail;
@@ -469,6 +501,7 @@ out:
     if (loading)
         sink->ops->load_abort(sink);
     rdb_parser_free(p);
+    vkcs_free(z);
     loader_release(&ld);
     sink_close(sink);
     if (fd >= 0)

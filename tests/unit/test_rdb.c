@@ -1093,6 +1093,17 @@ static void test_hand_hashes(void)
     expect_log(&b, RDB_MODE_FILE, "Valkey HASH_2 (22) in a VALKEY080 file",
                "key 0 hash 22 h -1\nh f1 v1 -1\nh f2 v2 4102444800000\nend\nEOF\n");
 
+    /* The same in a VALKEY081 (9.2) file; its type 23 is PATH_HASH, not read. */
+    bb_magic(&b, "VALKEY081");
+    bb_byte(&b, 22), bb_str(&b, "h"), bb_len(&b, 1);
+    bb_str(&b, "f"), bb_str(&b, "v"), bb_le(&b, 4102444800000ULL, 8);
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "Valkey HASH_2 (22) in a VALKEY081 file",
+               "key 0 hash 22 h -1\nh f v 4102444800000\nend\nEOF\n");
+    bb_magic(&b, "VALKEY081");
+    bb_byte(&b, 23), bb_str(&b, "p"), bb_len(&b, 0);
+    expect_error(&b, RDB_MODE_FILE, "Valkey 9.2 PATH_HASH (23)", "unknown opcode 0x17");
+
     /* Redis 7.4 RC type 22: (absolute ttl, field, value), no minExpire. */
     bb_magic(&b, "REDIS0012");
     bb_byte(&b, 22), bb_str(&b, "h"), bb_len(&b, 2);
