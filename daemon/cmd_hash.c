@@ -136,13 +136,13 @@ static int apply_hincrby(struct applier *a, int argc, const struct rs_bytes *arg
     char buf[32];
 
     (void)argc;
-    if (ap_parse_ll(&argv[3], &incr) != 0)
+    if (ap_parse_ll(a, &argv[3], &incr) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
     if (incr_lookup(a, argv, &sk, &skip, &found, &cur, &expire_ms) != 0)
         return -1;
     if (skip)
         return 0;
-    if (found && ap_parse_ll(&cur, &value) != 0)
+    if (found && ap_parse_ll(a, &cur, &value) != 0)
         return ap_reject(a, argv, "hash value is not an integer");
     if ((incr < 0 && value < 0 && incr < LLONG_MIN - value) ||
         (incr > 0 && value > 0 && incr > LLONG_MAX - value))
@@ -210,7 +210,7 @@ static int fields_arg(struct applier *a, int argc, const struct rs_bytes *argv, 
 
     if (at + 1 >= argc || !ap_arg_is(&argv[at], "fields"))
         return ap_refuse(a, argv, "Mandatory argument FIELDS is missing or not at the right position");
-    if (ap_parse_ll(&argv[at + 1], &n) != 0 || n < 1)
+    if (ap_parse_ll(a, &argv[at + 1], &n) != 0 || n < 1)
         return ap_refuse(a, argv, "Parameter `numFields` should be greater than 0");
     if (n != argc - at - 2)
         return ap_refuse(a, argv, "The `numfields` parameter must match the number of arguments");
@@ -247,7 +247,7 @@ static int hexpire_generic(struct applier *a, int argc, const struct rs_bytes *a
     long long at;
     int first, skip, found;
 
-    if (ap_parse_ll(&argv[2], &at) != 0)
+    if (ap_parse_ll(a, &argv[2], &at) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
     if (at < 0)
         return ap_reject(a, argv, "invalid expire time, must be >= 0");

@@ -115,6 +115,27 @@ class RedisError(Exception):
 #   string: bytes; list: tuple; set: frozenset; zset: {member: float};
 #   hash: {field: (value, field_expire_or_None)}; stream: tuple of (id, ((f, v), ...))
 
+def value_from_redis(r, t, k):
+    """Key k's value of type t (TYPE's answer) in the canonical form; None
+    for a type the model does not hold."""
+    if t == "string":
+        return r("GET", k)
+    if t == "list":
+        return tuple(r("LRANGE", k, 0, -1))
+    if t == "set":
+        return frozenset(r("SMEMBERS", k))
+    if t == "zset":
+        flat = r("ZRANGE", k, 0, -1, "WITHSCORES")
+        return {flat[i]: float(flat[i + 1]) for i in range(0, len(flat), 2)}
+    if t == "hash":
+        flat = r("HGETALL", k)
+        return {flat[i]: (flat[i + 1], None) for i in range(0, len(flat), 2)}
+    if t == "stream":
+        return tuple((e[0].decode(), tuple((e[1][i], e[1][i + 1]) for i in range(0, len(e[1]), 2)))
+                     for e in r("XRANGE", k, "-", "+"))
+    return None
+
+
 def model_from_redis(r):
     model = {}
     info = r("INFO", "keyspace").decode()
@@ -132,25 +153,9 @@ def model_from_redis(r):
             t = r("TYPE", k)
             exp = r("PEXPIRETIME", k)
             exp = None if exp < 0 else exp
-            if t == "string":
-                v = r("GET", k)
-            elif t == "list":
-                v = tuple(r("LRANGE", k, 0, -1))
-            elif t == "set":
-                v = frozenset(r("SMEMBERS", k))
-            elif t == "zset":
-                flat = r("ZRANGE", k, 0, -1, "WITHSCORES")
-                v = {flat[i]: float(flat[i + 1]) for i in range(0, len(flat), 2)}
-            elif t == "hash":
-                flat = r("HGETALL", k)
-                v = {flat[i]: (flat[i + 1], None) for i in range(0, len(flat), 2)}
-            elif t == "stream":
-                v = tuple((e[0].decode(), tuple((e[1][i], e[1][i + 1])
-                                                for i in range(0, len(e[1]), 2)))
-                          for e in r("XRANGE", k, "-", "+"))
-            else:
-                continue
-            model[(db, k)] = (t, exp, v)
+            v = value_from_redis(r, t, k)
+            if v is not None:
+                model[(db, k)] = (t, exp, v)
     r("SELECT", 0)
     return model
 
