@@ -89,7 +89,7 @@ int ap_parse_ll(const struct applier *a, const struct rs_bytes *b, long long *v)
     long long r;
     int rc = -1;
 
-    if (!ap_master_before(a, 30200))
+    if (!ap_master_before(a, 30202))
         return rs_parse_ll(b->ptr, b->len, v);
     if ((nul = memchr(b->ptr, '\0', b->len)) != NULL)
         len = (size_t)(nul - b->ptr);

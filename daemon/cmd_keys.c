@@ -174,7 +174,7 @@ static int parse_db(struct applier *a, const struct rs_bytes *argv, const struct
 }
 
 /* MOVE k db: only when k exists and db has no k; the TTL travels, except
- * from a 2.6 master, whose moveCommand (db.c) left it behind. */
+ * before 2.8.23 and in 3.0.0-3.0.4, whose moveCommand (db.c) left it behind. */
 static int apply_move(struct applier *a, int argc, const struct rs_bytes *argv)
 {
     struct sink_key src, dst;
@@ -193,7 +193,8 @@ static int apply_move(struct applier *a, int argc, const struct rs_bytes *argv)
         return -1;
     if (dst.type != RS_T_NONE)
         return 0;
-    if (src.expire_ms != RS_NO_EXPIRE && ap_master_before(a, 20800) &&
+    if (src.expire_ms != RS_NO_EXPIRE &&
+        (ap_master_before(a, 20823) || ap_master_between(a, 30000, 30005)) &&
         a->sink->ops->key_set_expire(a->sink, src.id, RS_NO_EXPIRE) != 0)
         return -1;
     return a->sink->ops->key_rename(a->sink, src.id, db, &argv[1]);

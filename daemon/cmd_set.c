@@ -177,9 +177,9 @@ static int setop_compute(struct applier *a, enum sink_set_op op, const struct si
 /*
  * Look the sources argv[2..] up into src[]. 1 when one holds another type
  * (WRONGTYPE, logged: Redis checks every source first), 0, or -1.
- * Before 7.0, SINTERSTORE stopped at the first missing source and deleted
- * dst, whatever the later sources held (sinterGenericCommand, t_set.c):
- * 2 then.
+ * Before 6.0.15 and in 6.2.0-6.2.4, SINTERSTORE stopped at the first
+ * missing source and deleted dst, whatever the later sources held
+ * (sinterGenericCommand, t_set.c): 2 then.
  */
 static int setop_sources(struct applier *a, int argc, const struct rs_bytes *argv,
                          enum sink_set_op op, struct sink_key *src)
@@ -187,7 +187,8 @@ static int setop_sources(struct applier *a, int argc, const struct rs_bytes *arg
     for (int i = 2; i < argc; i++) {
         if (ap_find_key(a, &argv[i], &src[i - 2]) != 0)
             return -1;
-        if (src[i - 2].type == RS_T_NONE && op == SINK_SET_INTER && ap_master_before(a, 70000))
+        if (src[i - 2].type == RS_T_NONE && op == SINK_SET_INTER &&
+            (ap_master_before(a, 60015) || ap_master_between(a, 60200, 60205)))
             return 2;
         if (src[i - 2].type != RS_T_NONE && src[i - 2].type != RS_T_SET) {
             ap_wrongtype(a, argv);

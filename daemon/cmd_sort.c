@@ -481,9 +481,9 @@ static int sort_run(struct applier *a, const struct rs_bytes *argv, struct sort_
         src.type != RS_T_ZSET)
         return ap_wrongtype(a, argv);
     if (o->dontsort && (src.type == RS_T_SET ||
-                        (src.type == RS_T_LIST && ap_master_before(a, 20800)))) {
+                        (src.type == RS_T_LIST && ap_master_before(a, 20819)))) {
         /* a set has no order of its own: Redis sorts it for determinism
-         * (before 2.8, every type but a sorted set: sortCommand, sort.c) */
+         * (before 2.8.19, every type but a sorted set: sortCommand, sort.c) */
         o->dontsort = 0;
         o->alpha = 1;
         o->by = NULL;

@@ -153,6 +153,11 @@ class OldWorkload(compare.Workload):
     write when it refreshes the cached cardinality), GEORADIUS ... STORE,
     BITFIELD with OVERFLOW, SETBIT/BITOP past a few hundred bytes."""
 
+    def short_ttl(self):
+        ms = self.rng.randrange(50, 300)
+        self.max_expire = max(self.max_expire, int(time.time() * 1000) + ms)
+        return ms
+
     def old(self):
         r, k = self.rng, self.key()
         h = "hll%d" % r.randrange(3)
@@ -183,7 +188,7 @@ class OldWorkload(compare.Workload):
             ("SETRANGE", k, r.randrange(0, 300), self.val()), ("APPEND", k, self.val()),
             ("RPOPLPUSH", k, self.key()), ("LSET", k, 0, self.val()),
             ("SMOVE", k, self.key(), "a"), ("RENAME", k, self.key()),
-            ("EXPIRE", k, r.randrange(100, 10000)), ("PEXPIRE", k, r.randrange(50, 300)),
+            ("EXPIRE", k, r.randrange(100, 10000)), ("PEXPIRE", k, self.short_ttl()),
             ("SORT", k, "LIMIT", 0, 5, "STORE", self.key()),
         ])
 
@@ -227,6 +232,25 @@ def dense_hll(seed, lo, hi):
 DIRECTED += [("SET", "d:hll7", dense_hll(7, 1, 3)), ("PFCOUNT", "d:hll7"),
              ("SET", "d:hll8", dense_hll(8, 6, 12)), ("PFCOUNT", "d:hll8"),
              ("PFADD", "d:hll8", "more"), ("PFCOUNT", "d:hll8")]
+
+
+def geo_family(self):
+    """Points anywhere, radii up to half the planet (GEOSEARCHSTORE's
+    older forms)."""
+    r, k = self.rng, "geo%d" % self.rng.randrange(4)
+    pt = lambda: ("%.6f" % r.uniform(-180, 180), "%.6f" % r.uniform(-85, 85))
+    return r.choice([
+        ("GEOADD", k, *pt(), "m%d" % r.randrange(30), *pt(), "m%d" % r.randrange(30)),
+        ("GEORADIUS", k, *pt(), r.choice(["500", "5000", "20000"]), r.choice(["km", "mi"]),
+         *r.choice([(), ("COUNT", 3), ("ASC",), ("DESC", "COUNT", 2)]),
+         r.choice(["STORE", "STOREDIST"]), "geo%d" % r.randrange(6)),
+        ("GEORADIUSBYMEMBER", k, "m%d" % r.randrange(30), r.choice(["500", "5000", "20000"]), "km",
+         r.choice(["STORE", "STOREDIST"]), "geo%d" % r.randrange(6)),
+        ("ZREM", k, "m%d" % r.randrange(30)),
+    ])
+
+
+OldWorkload.geo = geo_family
 
 
 def workload(r, seed, n, families):
@@ -400,7 +424,7 @@ def main(argv):
         print(__doc__)
         return 2
     fams = argv[6].split(",") if len(argv) > 6 else \
-        ["string", "keys", "list", "hash", "set", "zset", "old"]
+        ["string", "keys", "list", "hash", "set", "zset", "old", "geo"]
     return run(argv[2], int(argv[3]), int(argv[4]), argv[5], fams)
 
 
