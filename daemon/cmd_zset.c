@@ -1186,6 +1186,9 @@ static int geo_generic(struct applier *a, int argc, const struct rs_bytes *argv,
     int base, bad;
 
     memset(&q, 0, sizeof(q));
+    q.shape.legacy = (ap_master_before(a, 60200) ? GEO_OLD_BOX : 0) |
+                     (ap_master_before(a, 60207) ? GEO_OLD_STEP : 0) |
+                     (ap_master_before(a, 70006) ? GEO_OLD_DIST : 0);
     if (ap_find_key(a, src, &sk) != 0)
         return -1;
     if (sk.type != RS_T_NONE && sk.type != RS_T_ZSET)

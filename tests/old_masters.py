@@ -229,6 +229,19 @@ def dense_hll(seed, lo, hi):
     return b"HYLL\x00\x00\x00\x00" + b"\x00" * 7 + b"\x80" + bits.to_bytes(12288, "little")
 
 
+def geo_directed(seed, points, searches):
+    """Points far north and south and circles around them: the search
+    boxes changed in 6.2.0, 6.2.7 and 7.0.6 (geohash_helper.c)."""
+    rng = random.Random(seed)
+    lat = lambda: "%.6f" % (rng.choice([1, -1]) * rng.uniform(50, 85))
+    cmds = [("GEOADD", "d:geo", "%.6f" % rng.uniform(-180, 180), lat(), "p%d" % i)
+            for i in range(points)]
+    return cmds + [("GEORADIUS", "d:geo", "%.6f" % rng.uniform(-180, 180), lat(),
+                    rng.choice(["800", "1500", "3000"]), "km", "STOREDIST", "d:gs%d" % i)
+                   for i in range(searches)]
+
+
+DIRECTED += geo_directed(5, 120, 60)
 DIRECTED += [("SET", "d:hll7", dense_hll(7, 1, 3)), ("PFCOUNT", "d:hll7"),
              ("SET", "d:hll8", dense_hll(8, 6, 12)), ("PFCOUNT", "d:hll8"),
              ("PFADD", "d:hll8", "more"), ("PFCOUNT", "d:hll8")]
@@ -250,7 +263,21 @@ def geo_family(self):
     ])
 
 
+def geohi_family(self):
+    """Searches far north and south, where the old servers' search boxes
+    were narrower than the circle."""
+    r, k = self.rng, "gh%d" % self.rng.randrange(2)
+    pt = lambda: ("%.6f" % r.uniform(-180, 180), "%.6f" % (r.choice([1, -1]) * r.uniform(50, 85)))
+    return r.choice([
+        ("GEOADD", k, *pt(), "m%d" % r.randrange(60), *pt(), "m%d" % r.randrange(60),
+         *pt(), "m%d" % r.randrange(60)),
+        ("GEORADIUS", k, *pt(), r.choice(["300", "800", "1500", "3000"]), "km",
+         r.choice(["STORE", "STOREDIST"]), "ghs%d" % r.randrange(40)),
+    ])
+
+
 OldWorkload.geo = geo_family
+OldWorkload.geohi = geohi_family
 
 
 def workload(r, seed, n, families):
