@@ -97,9 +97,6 @@ struct session {
 /* Handshake                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Read one line ending in "\n" from the master, skipping empty
- * keep-alive lines, waiting at most timeout_ms for each read. Bytes after
- * it stay in hs->rest. 'what' names the command in a timeout message. */
 /* Read what the master sent into hs->rest (which must have room). */
 static int hs_fill(struct conn *c, struct hs_result *hs, int timeout_ms, const char *what,
                    struct rs_error *err)
@@ -123,6 +120,9 @@ static int hs_fill(struct conn *c, struct hs_result *hs, int timeout_ms, const c
     return 0;
 }
 
+/* Read one line ending in "\n" from the master, skipping empty
+ * keep-alive lines, waiting at most timeout_ms for each read. Bytes after
+ * it stay in hs->rest. 'what' names the command in a timeout message. */
 static int hs_read_line(struct conn *c, struct hs_result *hs, char *line, size_t cap,
                         int timeout_ms, const char *what, struct rs_error *err)
 {
