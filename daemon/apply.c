@@ -209,7 +209,7 @@ static int apply_select(struct applier *a, int argc, const struct rs_bytes *argv
     long long id;
 
     (void)argc;
-    if (ap_parse_ll(&argv[1], &id) != 0 || id < 0 || id > INT_MAX)
+    if (ap_parse_ll(a, &argv[1], &id) != 0 || id < 0 || id > INT_MAX)
         return ap_reject(a, argv, "invalid DB index");
     a->db = (int)id;
     return 0;
@@ -553,11 +553,11 @@ static enum froute rewrite(struct applier *a, const struct command **c, int *arg
 }
 
 /* A db argument as the handlers read it: 0, or -1 (the handler rejects). */
-static int db_arg(const struct rs_bytes *v, int *db)
+static int db_arg(const struct applier *a, const struct rs_bytes *v, int *db)
 {
     long long n;
 
-    if (ap_parse_ll(v, &n) != 0 || n < 0 || n > INT_MAX)
+    if (ap_parse_ll(a, v, &n) != 0 || n < 0 || n > INT_MAX)
         return -1;
     *db = (int)n;
     return 0;
@@ -621,7 +621,7 @@ static enum froute route_msetex(struct applier *a, int *argc, const struct rs_by
     long long nk;
     int n = 2, kept_pairs = 0, end;
 
-    if (ap_parse_ll(&v[1], &nk) != 0 || nk < 1 || nk > (*argc - 2) / 2)
+    if (ap_parse_ll(a, &v[1], &nk) != 0 || nk < 1 || nk > (*argc - 2) / 2)
         return FR_APPLY;         /* the handler rejects it */
     end = 2 + 2 * (int)nk;
     if (fargv_reserve(a, *argc) != 0) {
@@ -693,7 +693,7 @@ static enum froute apply_filter(struct applier *a, const struct command **c, int
     if (is_name(cmd, "swapdb")) {
         int x, y, kx, ky;
 
-        if (db_arg(&v[1], &x) != 0 || db_arg(&v[2], &y) != 0)
+        if (db_arg(a, &v[1], &x) != 0 || db_arg(a, &v[2], &y) != 0)
             return FR_APPLY;
         kx = filter_keep_db(f, x);
         ky = filter_keep_db(f, y);
@@ -710,14 +710,14 @@ static enum froute apply_filter(struct applier *a, const struct command **c, int
     if (is_name(cmd, "rename") || is_name(cmd, "renamenx"))
         return route_move(a, c, argc, argv, &v[1], a->db, &v[2], "del", NULL);
     if (is_name(cmd, "move")) {
-        if (db_arg(&v[2], &db) != 0 || db == a->db)
+        if (db_arg(a, &v[2], &db) != 0 || db == a->db)
             return FR_APPLY;
         return route_move(a, c, argc, argv, &v[1], db, &v[1], "del", NULL);
     }
     if (is_name(cmd, "copy")) {
         db = a->db;
         for (int j = 3; j + 1 < *argc; j++)
-            if (ap_arg_is(&v[j], "db") && db_arg(&v[++j], &db) != 0)
+            if (ap_arg_is(&v[j], "db") && db_arg(a, &v[++j], &db) != 0)
                 return FR_APPLY;
         return route_move(a, c, argc, argv, &v[1], db, &v[2], NULL, NULL);
     }

@@ -28,6 +28,10 @@ struct apply_opts {
      * on filtered keys is counted, not applied; see apply_filter() in
      * apply.c for commands that touch kept and filtered keys. */
     const struct key_filter *filter;
+    /* The master's Redis version as rs_parse_version() gives it (2.8.24:
+     * 20824), 0 when unknown: the current semantics. Set per session by
+     * link.c; the few commands whose effect changed since 2.6 follow it. */
+    int master_version;
 };
 
 /* 'start' is the committed checkpoint the stream continues from. The sink

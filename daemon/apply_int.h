@@ -113,9 +113,24 @@ int ap_arg_is(const struct rs_bytes *b, const char *lit);
 /* 1 when the two byte strings are identical, else 0. */
 int ap_bytes_eq(const struct rs_bytes *x, const struct rs_bytes *y);
 
-/* A strict decimal 64-bit integer (Redis' string2ll) into *v: 0, or -1
- * with *v untouched. */
-int ap_parse_ll(const struct rs_bytes *b, long long *v);
+/* An integer argument or value as the master reads it: Redis' string2ll
+ * (rs_parse_ll), or before 3.2.2 strtoll: leading zeros and '+' accepted,
+ * the empty string is 0, the bytes after a NUL ignored; no leading space,
+ * nothing after the digits (getLongLongFromObject, object.c, up to 3.2.1). */
+int ap_parse_ll(const struct applier *a, const struct rs_bytes *b, long long *v);
+
+/* The master is older than 'version' (rs_parse_version's form). An
+ * unknown version (0) is the newest. */
+static inline int ap_master_before(const struct applier *a, int version)
+{
+    return a->opts.master_version != 0 && a->opts.master_version < version;
+}
+
+/* The master's version is known and lo <= version < hi. */
+static inline int ap_master_between(const struct applier *a, int lo, int hi)
+{
+    return a->opts.master_version >= lo && a->opts.master_version < hi;
+}
 
 /* A score as Redis' string2d reads it: all of strtod's syntax ("inf",
  * hex floats...), no leading space, no trailing bytes, no NaN, no

@@ -6,6 +6,7 @@
  *
  * Nothing here commits or rolls back: that is apply.c's job.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -14,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <ctype.h>
 #include "apply_int.h"
 #include "log.h"
 
@@ -81,9 +81,33 @@ int ap_wrongtype(struct applier *a, const struct rs_bytes *argv)
     return ap_reject(a, argv, "WRONGTYPE Operation against a key holding the wrong kind of value");
 }
 
-int ap_parse_ll(const struct rs_bytes *b, long long *v)
+int ap_parse_ll(const struct applier *a, const struct rs_bytes *b, long long *v)
 {
-    return rs_parse_ll(b->ptr, b->len, v);
+    char small[64], *buf = small, *end;
+    const char *nul;
+    size_t len = b->len;
+    long long r;
+    int rc = -1;
+
+    if (!ap_master_before(a, 30202))
+        return rs_parse_ll(b->ptr, b->len, v);
+    if ((nul = memchr(b->ptr, '\0', b->len)) != NULL)
+        len = (size_t)(nul - b->ptr);
+    if (len >= sizeof(small) && (buf = malloc(len + 1)) == NULL)
+        return -1;
+    memcpy(buf, b->ptr, len);
+    buf[len] = '\0';
+    if (!isspace((unsigned char)buf[0])) {
+        errno = 0;
+        r = strtoll(buf, &end, 10);
+        if (*end == '\0' && errno != ERANGE) {
+            *v = r;
+            rc = 0;
+        }
+    }
+    if (buf != small)
+        free(buf);
+    return rc;
 }
 
 /* A score as Redis' string2d reads it: all of strtod's syntax ("inf",
@@ -288,7 +312,7 @@ int64_t ap_expire_arg(struct applier *a, const struct rs_bytes *argv,
     int secs = unit == EXPU_EX || unit == EXPU_EXAT;
     long long ms;
 
-    if (ap_parse_ll(v, &ms) != 0) {
+    if (ap_parse_ll(a, v, &ms) != 0) {
         ap_reject(a, argv, "value is not an integer or out of range");
         return -1;
     }

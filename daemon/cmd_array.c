@@ -34,7 +34,7 @@ static int parse_index(const struct rs_bytes *b, uint64_t *idx, int allow_max)
     size_t n = strnlen(b->ptr, b->len);
     char *copy, *end;
 
-    if (ap_parse_ll(b, &ll) == 0) {
+    if (rs_parse_ll(b->ptr, b->len, &ll) == 0) {   /* Redis 8.8: string2ll */
         if (ll < 0)
             return -1;
         *idx = (uint64_t)ll;
@@ -312,7 +312,7 @@ static int apply_arring(struct applier *a, int argc, const struct rs_bytes *argv
     long long ll;
     int skip, has;
 
-    if (ap_parse_ll(&argv[2], &ll) != 0)
+    if (ap_parse_ll(a, &argv[2], &ll) != 0)
         return ap_reject(a, argv, "invalid size");
     if (ll <= 0)
         return ap_reject(a, argv, "size must be positive");

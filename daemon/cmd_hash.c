@@ -137,13 +137,13 @@ static int apply_hincrby(struct applier *a, int argc, const struct rs_bytes *arg
     char buf[32];
 
     (void)argc;
-    if (ap_parse_ll(&argv[3], &incr) != 0)
+    if (ap_parse_ll(a, &argv[3], &incr) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
     if (incr_lookup(a, argv, &sk, &skip, &found, &cur, &expire_ms) != 0)
         return -1;
     if (skip)
         return 0;
-    if (found && ap_parse_ll(&cur, &value) != 0)
+    if (found && ap_parse_ll(a, &cur, &value) != 0)
         return ap_reject(a, argv, "hash value is not an integer");
     if ((incr < 0 && value < 0 && incr < LLONG_MIN - value) ||
         (incr > 0 && value > 0 && incr > LLONG_MAX - value))
@@ -211,7 +211,7 @@ static int fields_arg(struct applier *a, int argc, const struct rs_bytes *argv, 
 
     if (at + 1 >= argc || !ap_arg_is(&argv[at], "fields"))
         return ap_refuse(a, argv, "Mandatory argument FIELDS is missing or not at the right position");
-    if (ap_parse_ll(&argv[at + 1], &n) != 0 || n < 1)
+    if (ap_parse_ll(a, &argv[at + 1], &n) != 0 || n < 1)
         return ap_refuse(a, argv, "Parameter `numFields` should be greater than 0");
     if (n != argc - at - 2)
         return ap_refuse(a, argv, "The `numfields` parameter must match the number of arguments");
@@ -230,7 +230,7 @@ static int hfe_time(struct applier *a, const struct rs_bytes *argv, const struct
     int64_t base = relative ? rs_now_ms() : 0;
     long long t;
 
-    if (ap_parse_ll(v, &t) != 0)
+    if (ap_parse_ll(a, v, &t) != 0)
         return ap_refuse(a, argv, "value is not an integer or out of range");
     if (t < 0)
         return ap_refuse(a, argv, "invalid expire time, must be >= 0");
@@ -357,7 +357,7 @@ static int numfields_arg(struct applier *a, int argc, const struct rs_bytes *arg
 {
     long long n;
 
-    if (at + 1 >= argc || ap_parse_ll(&argv[at + 1], &n) != 0 || n < 1 ||
+    if (at + 1 >= argc || ap_parse_ll(a, &argv[at + 1], &n) != 0 || n < 1 ||
         n > (argc - at - 2) / per || n * per != argc - at - 2)
         return ap_refuse(a, argv, "The `numfields` parameter must match the number of arguments");
     return at + 2;

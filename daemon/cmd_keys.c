@@ -60,7 +60,7 @@ static int expire_generic(struct applier *a, int argc, const struct rs_bytes *ar
                          "NX and XX, GT or LT options at the same time are not compatible");
     if ((flags & EXP_GT) && (flags & EXP_LT))
         return ap_reject(a, argv, "GT and LT options at the same time are not compatible");
-    if (ap_parse_ll(&argv[2], &when) != 0)
+    if (ap_parse_ll(a, &argv[2], &when) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
     if (seconds) {
         if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000)
@@ -165,7 +165,7 @@ static int parse_db(struct applier *a, const struct rs_bytes *argv, const struct
 {
     long long n;
 
-    if (ap_parse_ll(v, &n) != 0 || n < INT_MIN || n > INT_MAX)
+    if (ap_parse_ll(a, v, &n) != 0 || n < INT_MIN || n > INT_MAX)
         return ap_refuse(a, argv, "value is not an integer or out of range");
     if (n < 0)
         return ap_refuse(a, argv, "DB index is out of range");
@@ -173,7 +173,8 @@ static int parse_db(struct applier *a, const struct rs_bytes *argv, const struct
     return 0;
 }
 
-/* MOVE k db: only when k exists and db has no k; the TTL travels. */
+/* MOVE k db: only when k exists and db has no k; the TTL travels, except
+ * before 2.8.23 and in 3.0.0-3.0.4, whose moveCommand (db.c) left it behind. */
 static int apply_move(struct applier *a, int argc, const struct rs_bytes *argv)
 {
     struct sink_key src, dst;
@@ -192,6 +193,10 @@ static int apply_move(struct applier *a, int argc, const struct rs_bytes *argv)
         return -1;
     if (dst.type != RS_T_NONE)
         return 0;
+    if (src.expire_ms != RS_NO_EXPIRE &&
+        (ap_master_before(a, 20823) || ap_master_between(a, 30000, 30005)) &&
+        a->sink->ops->key_set_expire(a->sink, src.id, RS_NO_EXPIRE) != 0)
+        return -1;
     return a->sink->ops->key_rename(a->sink, src.id, db, &argv[1]);
 }
 
@@ -236,9 +241,9 @@ static int apply_swapdb(struct applier *a, int argc, const struct rs_bytes *argv
     long long x, y;
 
     (void)argc;
-    if (ap_parse_ll(&argv[1], &x) != 0 || x < INT_MIN || x > INT_MAX)
+    if (ap_parse_ll(a, &argv[1], &x) != 0 || x < INT_MIN || x > INT_MAX)
         return ap_reject(a, argv, "invalid first DB index");
-    if (ap_parse_ll(&argv[2], &y) != 0 || y < INT_MIN || y > INT_MAX)
+    if (ap_parse_ll(a, &argv[2], &y) != 0 || y < INT_MIN || y > INT_MAX)
         return ap_reject(a, argv, "invalid second DB index");
     if (x < 0 || y < 0)
         return ap_reject(a, argv, "DB index is out of range");
@@ -516,13 +521,13 @@ static int restore_options(struct applier *a, int argc, const struct rs_bytes *a
         } else if (ap_arg_is(&argv[j], "absttl")) {
             *absttl = 1;
         } else if (ap_arg_is(&argv[j], "idletime") && more && freq == -1) {
-            if (ap_parse_ll(&argv[++j], &v) != 0)
+            if (ap_parse_ll(a, &argv[++j], &v) != 0)
                 return ap_refuse(a, argv, "value is not an integer or out of range");
             if (v < 0)
                 return ap_refuse(a, argv, "Invalid IDLETIME value, must be >= 0");
             idle = v;               /* LRU/LFU hints: nothing to mirror */
         } else if (ap_arg_is(&argv[j], "freq") && more && idle == -1) {
-            if (ap_parse_ll(&argv[++j], &v) != 0)
+            if (ap_parse_ll(a, &argv[++j], &v) != 0)
                 return ap_refuse(a, argv, "value is not an integer or out of range");
             if (v < 0 || v > 255)
                 return ap_refuse(a, argv, "Invalid FREQ value, must be >= 0 and <= 255");
@@ -548,7 +553,7 @@ static int apply_restore(struct applier *a, int argc, const struct rs_bytes *arg
         return -1;
     if (!replace && old.type != RS_T_NONE)
         return ap_reject(a, argv, "BUSYKEY Target key name already exists.");
-    if (ap_parse_ll(&argv[2], &ttl) != 0)
+    if (ap_parse_ll(a, &argv[2], &ttl) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
     if (ttl < 0)
         return ap_reject(a, argv, "Invalid TTL value, must be >= 0");

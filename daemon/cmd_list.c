@@ -171,7 +171,7 @@ static int pop_generic(struct applier *a, int argc, const struct rs_bytes *argv,
 
     if (argc > 3)
         return ap_reject(a, argv, "wrong number of arguments");
-    if (argc == 3 && (ap_parse_ll(&argv[2], &count) != 0 || count < 0))
+    if (argc == 3 && (ap_parse_ll(a, &argv[2], &count) != 0 || count < 0))
         return ap_reject(a, argv, "value is out of range, must be positive");
     if (ap_find_typed(a, argv, RS_T_LIST, &sk, &skip) != 0)
         return -1;
@@ -199,7 +199,7 @@ static int mpop_generic(struct applier *a, int argc, const struct rs_bytes *argv
     int at_head = 0, usable, wrong, where;
     struct sink_key sk;
 
-    if (ap_parse_ll(&argv[first], &numkeys) != 0 || numkeys < 1)
+    if (ap_parse_ll(a, &argv[first], &numkeys) != 0 || numkeys < 1)
         return ap_reject(a, argv, "numkeys should be greater than 0");
     if (numkeys >= argc - first - 1)
         return ap_reject(a, argv, "syntax error");
@@ -209,7 +209,7 @@ static int mpop_generic(struct applier *a, int argc, const struct rs_bytes *argv
     for (int j = where + 1; j < argc; j++) {
         if (count == 0 && ap_arg_is(&argv[j], "count") && j + 1 < argc) {
             j++;
-            if (ap_parse_ll(&argv[j], &count) != 0 || count < 1)
+            if (ap_parse_ll(a, &argv[j], &count) != 0 || count < 1)
                 return ap_reject(a, argv, "count should be greater than 0");
         } else {
             return ap_reject(a, argv, "syntax error");
@@ -415,7 +415,7 @@ static int apply_lset(struct applier *a, int argc, const struct rs_bytes *argv)
         return ap_reject(a, argv, "no such key");
     if (sk.type != RS_T_LIST)
         return ap_wrongtype(a, argv);
-    if (ap_parse_ll(&argv[2], &index) != 0)
+    if (ap_parse_ll(a, &argv[2], &index) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
     if (a->sink->ops->list_len(a->sink, sk.id, &len) != 0)
         return -1;
@@ -436,7 +436,7 @@ static int apply_lrem(struct applier *a, int argc, const struct rs_bytes *argv)
     int skip;
 
     (void)argc;
-    if (ap_parse_ll(&argv[2], &count) != 0)
+    if (ap_parse_ll(a, &argv[2], &count) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
     if (ap_find_typed(a, argv, RS_T_LIST, &sk, &skip) != 0)
         return -1;
@@ -457,7 +457,7 @@ static int apply_ltrim(struct applier *a, int argc, const struct rs_bytes *argv)
     int skip;
 
     (void)argc;
-    if (ap_parse_ll(&argv[2], &start) != 0 || ap_parse_ll(&argv[3], &stop) != 0)
+    if (ap_parse_ll(a, &argv[2], &start) != 0 || ap_parse_ll(a, &argv[3], &stop) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
     if (ap_find_typed(a, argv, RS_T_LIST, &sk, &skip) != 0)
         return -1;

@@ -95,7 +95,7 @@ static int apply_spop(struct applier *a, int argc, const struct rs_bytes *argv)
 
     if (argc > 3)
         return ap_reject(a, argv, "syntax error");
-    if (argc == 3 && (ap_parse_ll(&argv[2], &count) != 0 || count < 0))
+    if (argc == 3 && (ap_parse_ll(a, &argv[2], &count) != 0 || count < 0))
         return ap_reject(a, argv, "value is out of range, must be positive");
     if (ap_find_typed(a, argv, RS_T_SET, &sk, &skip) != 0)
         return -1;
@@ -177,13 +177,19 @@ static int setop_compute(struct applier *a, enum sink_set_op op, const struct si
 /*
  * Look the sources argv[2..] up into src[]. 1 when one holds another type
  * (WRONGTYPE, logged: Redis checks every source first), 0, or -1.
+ * Before 6.0.15 and in 6.2.0-6.2.4, SINTERSTORE stopped at the first
+ * missing source and deleted dst, whatever the later sources held
+ * (sinterGenericCommand, t_set.c): 2 then.
  */
 static int setop_sources(struct applier *a, int argc, const struct rs_bytes *argv,
-                         struct sink_key *src)
+                         enum sink_set_op op, struct sink_key *src)
 {
     for (int i = 2; i < argc; i++) {
         if (ap_find_key(a, &argv[i], &src[i - 2]) != 0)
             return -1;
+        if (src[i - 2].type == RS_T_NONE && op == SINK_SET_INTER &&
+            (ap_master_before(a, 60015) || ap_master_between(a, 60200, 60205)))
+            return 2;
         if (src[i - 2].type != RS_T_NONE && src[i - 2].type != RS_T_SET) {
             ap_wrongtype(a, argv);
             return 1;
@@ -226,9 +232,9 @@ static int setop_generic(struct applier *a, int argc, const struct rs_bytes *arg
 
     if (src == NULL)
         return rs_fail(&a->err, RS_E_NOMEM, "out of memory in a set operation");
-    if ((r = setop_sources(a, argc, argv, src)) != 0) {
+    if ((r = setop_sources(a, argc, argv, op, src)) != 0) {
         free(src);
-        return r < 0 ? -1 : 0;
+        return r < 0 ? -1 : r == 2 ? setop_store(a, &argv[1], -1) : 0;
     }
     /* An empty result is known without computing: an intersection with a
      * missing key, a difference from one, or nothing to unite. */

@@ -164,8 +164,8 @@ static int sort_parse(struct applier *a, int argc, const struct rs_bytes *argv,
         } else if (ap_arg_is(&argv[j], "alpha")) {
             o->alpha = 1;
         } else if (ap_arg_is(&argv[j], "limit") && left >= 2) {
-            if (ap_parse_ll(&argv[j + 1], &o->limit_start) != 0 ||
-                ap_parse_ll(&argv[j + 2], &o->limit_count) != 0)
+            if (ap_parse_ll(a, &argv[j + 1], &o->limit_start) != 0 ||
+                ap_parse_ll(a, &argv[j + 2], &o->limit_count) != 0)
                 return ap_refuse(a, argv, "value is not an integer or out of range");
             j += 2;
         } else if (ap_arg_is(&argv[j], "store") && left >= 1) {
@@ -480,8 +480,10 @@ static int sort_run(struct applier *a, const struct rs_bytes *argv, struct sort_
     if (src.type != RS_T_NONE && src.type != RS_T_LIST && src.type != RS_T_SET &&
         src.type != RS_T_ZSET)
         return ap_wrongtype(a, argv);
-    if (o->dontsort && src.type == RS_T_SET) {
-        /* a set has no order of its own: Redis sorts it for determinism */
+    if (o->dontsort && (src.type == RS_T_SET ||
+                        (src.type == RS_T_LIST && ap_master_before(a, 20819)))) {
+        /* a set has no order of its own: Redis sorts it for determinism
+         * (before 2.8.19, every type but a sorted set: sortCommand, sort.c) */
         o->dontsort = 0;
         o->alpha = 1;
         o->by = NULL;

@@ -253,14 +253,14 @@ static int trim_parse(struct applier *a, int argc, const struct rs_bytes *argv,
                 i++;
             }
             if (minid ? parse_id(&argv[i + 1], 1, &x->minid, NULL) != 0
-                      : ap_parse_ll(&argv[i + 1], &x->maxlen) != 0)
+                      : ap_parse_ll(a, &argv[i + 1], &x->maxlen) != 0)
                 return ap_refuse(a, argv, "invalid MAXLEN or MINID argument");
             if (!minid && x->maxlen < 0)
                 return ap_refuse(a, argv, "The MAXLEN argument must be >= 0.");
             i++;
             x->trim = minid ? TRIM_MINID : TRIM_MAXLEN;
         } else if (ap_arg_is(o, "limit") && more) {
-            if (ap_parse_ll(&argv[i + 1], &limit) != 0 || limit < 0)
+            if (ap_parse_ll(a, &argv[i + 1], &limit) != 0 || limit < 0)
                 return ap_refuse(a, argv, "invalid LIMIT argument");
             i++;
         } else if (xadd && ap_arg_is(o, "nomkstream")) {
@@ -533,7 +533,7 @@ static int ref_ids_arg(struct applier *a, int argc, const struct rs_bytes *argv,
     }
     if (at + 1 >= argc || !ap_arg_is(&argv[at], "ids"))
         return ap_refuse(a, argv, "syntax error");
-    if (ap_parse_ll(&argv[at + 1], &n) != 0 || n < 1 || n != argc - at - 2)
+    if (ap_parse_ll(a, &argv[at + 1], &n) != 0 || n < 1 || n != argc - at - 2)
         return ap_refuse(a, argv, "The `numids` parameter must match the number of arguments");
     return at + 2;
 }
@@ -607,7 +607,7 @@ static int apply_xsetid(struct applier *a, int argc, const struct rs_bytes *argv
         return ap_reject(a, argv, "Invalid stream ID specified as stream command argument");
     for (int i = 3; i < argc; i += 2) {
         if (ap_arg_is(&argv[i], "entriesadded") && i + 1 < argc) {
-            if (ap_parse_ll(&argv[i + 1], &added) != 0)
+            if (ap_parse_ll(a, &argv[i + 1], &added) != 0)
                 return ap_reject(a, argv, "value is not an integer or out of range");
             if (added < 0)
                 return ap_reject(a, argv, "entries_added must be positive");
@@ -723,7 +723,7 @@ static int xgroup_options(struct applier *a, int argc, const struct rs_bytes *ar
             *mkstream = 1;
             i++;
         } else if ((create || setid) && ap_arg_is(&argv[i], "entriesread") && i + 1 < argc) {
-            if (ap_parse_ll(&argv[i + 1], entries_read) != 0)
+            if (ap_parse_ll(a, &argv[i + 1], entries_read) != 0)
                 return ap_refuse(a, argv + 1, "value is not an integer or out of range");
             if (*entries_read < 0 && *entries_read != -1)
                 return ap_refuse(a, argv + 1, "value for ENTRIESREAD must be positive or -1");
@@ -869,7 +869,7 @@ static int xclaim_parse(struct applier *a, int argc, const struct rs_bytes *argv
     memset(x, 0, sizeof(*x));
     x->retrycount = -1;
     x->deliverytime = -1;
-    if (ap_parse_ll(&argv[4], &x->minidle) != 0)
+    if (ap_parse_ll(a, &argv[4], &x->minidle) != 0)
         return ap_refuse(a, argv, "Invalid min-idle-time argument for XCLAIM");
     if (x->minidle < 0)
         x->minidle = 0;
@@ -886,7 +886,7 @@ static int xclaim_parse(struct applier *a, int argc, const struct rs_bytes *argv
             x->justid = 1;
         } else if ((ap_arg_is(&argv[j], "idle") || ap_arg_is(&argv[j], "time") ||
                     ap_arg_is(&argv[j], "retrycount")) && more) {
-            if (ap_parse_ll(&argv[j + 1], &v) != 0)
+            if (ap_parse_ll(a, &argv[j + 1], &v) != 0)
                 return ap_refuse(a, argv, "Invalid XCLAIM option argument");
             if (ap_arg_is(&argv[j], "idle"))
                 x->deliverytime = now - v;

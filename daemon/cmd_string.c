@@ -279,7 +279,7 @@ static int apply_msetex(struct applier *a, int argc, const struct rs_bytes *argv
     struct sink_key sk;
     long long n;
 
-    if (ap_parse_ll(&argv[1], &n) != 0 || n < 1 || n > (argc - 2) / 2)
+    if (ap_parse_ll(a, &argv[1], &n) != 0 || n < 1 || n > (argc - 2) / 2)
         return ap_reject(a, argv, "invalid numkeys value");
     first_opt = 2 + 2 * (int)n;
     for (int j = first_opt; j < argc; j++) {
@@ -382,7 +382,9 @@ static int incr_generic(struct applier *a, const struct rs_bytes *argv, long lon
     if (sk.type == RS_T_STRING) {
         if (ap_read_string(a, sk.id) != 0)
             return -1;
-        if (rs_parse_ll(a->scratch, a->scratch_len, &value) != 0)
+        struct rs_bytes cur = { a->scratch, a->scratch_len };
+
+        if (ap_parse_ll(a, &cur, &value) != 0)
             return ap_reject(a, argv, "value is not an integer or out of range");
     }
     if ((incr < 0 && value < 0 && incr < LLONG_MIN - value) ||
@@ -412,7 +414,7 @@ static int apply_incrby(struct applier *a, int argc, const struct rs_bytes *argv
     long long incr;
 
     (void)argc;
-    if (ap_parse_ll(&argv[2], &incr) != 0)
+    if (ap_parse_ll(a, &argv[2], &incr) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
     return incr_generic(a, argv, incr);
 }
@@ -422,7 +424,7 @@ static int apply_decrby(struct applier *a, int argc, const struct rs_bytes *argv
     long long decr;
 
     (void)argc;
-    if (ap_parse_ll(&argv[2], &decr) != 0)
+    if (ap_parse_ll(a, &argv[2], &decr) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
     if (decr == LLONG_MIN)
         return ap_reject(a, argv, "decrement would overflow");
@@ -520,7 +522,7 @@ static int apply_setrange(struct applier *a, int argc, const struct rs_bytes *ar
     size_t len;
 
     (void)argc;
-    if (ap_parse_ll(&argv[2], &offset) != 0)
+    if (ap_parse_ll(a, &argv[2], &offset) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
     if (offset < 0)
         return ap_reject(a, argv, "offset is out of range");
@@ -547,7 +549,7 @@ static int bit_offset(struct applier *a, const struct rs_bytes *argv, const stru
     struct rs_bytes num = { o->ptr + hash, o->len - (size_t)hash };
     long long v;
 
-    if (ap_parse_ll(&num, &v) != 0 || v < 0 || (hash && v > LLONG_MAX / bits))
+    if (ap_parse_ll(a, &num, &v) != 0 || v < 0 || (hash && v > LLONG_MAX / bits))
         return ap_refuse(a, argv, "bit offset is not an integer or out of range");
     if (hash)
         v *= bits;
@@ -570,7 +572,7 @@ static int apply_setbit(struct applier *a, int argc, const struct rs_bytes *argv
     (void)argc;
     if (bit_offset(a, argv, &argv[2], 0, &offset) != 0)
         return 0;
-    if (ap_parse_ll(&argv[3], &on) != 0 || (on & ~1LL))
+    if (ap_parse_ll(a, &argv[3], &on) != 0 || (on & ~1LL))
         return ap_reject(a, argv, "bit is not an integer or out of range");
     if (ap_find_key(a, &argv[1], &sk) != 0)
         return -1;
@@ -694,7 +696,7 @@ static int bf_type(struct applier *a, const struct rs_bytes *argv, const struct 
     *sign = t->ptr[0] == 'i';
     num.ptr = t->ptr + 1;
     num.len = strnlen(num.ptr, t->len - 1);
-    if (ap_parse_ll(&num, &n) != 0 || n < 1 || n > (*sign ? 64 : 63))
+    if (ap_parse_ll(a, &num, &n) != 0 || n < 1 || n > (*sign ? 64 : 63))
         goto bad;
     *bits = (int)n;
     return 0;
@@ -742,7 +744,7 @@ static int bf_parse(struct applier *a, int argc, const struct rs_bytes *argv,
             bit_offset(a, argv, &argv[j + 2], bits, &offset) != 0)
             return -1;
         if (!get) {
-            if (ap_parse_ll(&argv[j + 3], &v) != 0)
+            if (ap_parse_ll(a, &argv[j + 3], &v) != 0)
                 return ap_refuse(a, argv, "value is not an integer or out of range");
             if (*top < offset + (uint64_t)bits - 1)
                 *top = offset + (uint64_t)bits - 1;
@@ -753,16 +755,27 @@ static int bf_parse(struct applier *a, int argc, const struct rs_bytes *argv,
     return 0;
 }
 
-/* Apply one write to the (big enough) buffer, with Redis' overflow rules. */
-static void bf_apply(unsigned char *buf, const struct bf_op *op)
+/*
+ * Apply one write to the (big enough) buffer, with Redis' overflow rules.
+ * 'x86_i64': the master is 3.2 to 6.0.5, whose i64 code shifted by 64
+ * bits (getSignedBitfield, checkSignedBitfieldOverflow in bitops.c); x86
+ * takes a 64-bit shift count modulo 64, so a negative i64 read as -1 and
+ * a wrapped i64 became -1 or 0 by its sign bit.
+ */
+static void bf_apply(unsigned char *buf, const struct bf_op *op, int x86_i64)
 {
     int overflow;
 
     if (op->sign) {
         int64_t old = bitops_get_signed(buf, op->offset, op->bits), nv, wrapped = 0;
 
+        x86_i64 = x86_i64 && op->bits == 64;
+        if (x86_i64 && old < 0)
+            old = -1;
         if (op->incr) {
             overflow = bitops_check_signed(old, op->value, op->bits, op->ow, &wrapped);
+            if (x86_i64 && overflow && op->ow == BITOPS_WRAP)
+                wrapped = (int64_t)((uint64_t)old + (uint64_t)op->value) < 0 ? -1 : 0;
             nv = overflow ? wrapped : (int64_t)((uint64_t)old + (uint64_t)op->value);
         } else {
             overflow = bitops_check_signed(op->value, 0, op->bits, op->ow, &wrapped);
@@ -812,7 +825,7 @@ static int apply_bitfield(struct applier *a, int argc, const struct rs_bytes *ar
     if (string_load(a, &sk, (size_t)(top >> 3) + 1, &buf, &len) != 0)
         goto out;
     for (int i = 0; i < nops; i++)
-        bf_apply(buf, &ops[i]);
+        bf_apply(buf, &ops[i], ap_master_before(a, 60006));
     rc = string_save(a, &argv[1], &sk, buf, len);
 out:
     free(ops);
@@ -911,8 +924,8 @@ static int increx_options(struct applier *a, int argc, const struct rs_bytes *ar
         if (o->flb > o->fub)
             return ap_refuse(a, argv, "LBOUND must be less than or equal to UBOUND");
     } else {
-        if ((by && ap_parse_ll(by, &o->incr) != 0) || (lb && ap_parse_ll(lb, &o->lb) != 0) ||
-            (ub && ap_parse_ll(ub, &o->ub) != 0))
+        if ((by && ap_parse_ll(a, by, &o->incr) != 0) || (lb && ap_parse_ll(a, lb, &o->lb) != 0) ||
+            (ub && ap_parse_ll(a, ub, &o->ub) != 0))
             return ap_refuse(a, argv, "value is not an integer or out of range");
         if (o->lb > o->ub)
             return ap_refuse(a, argv, "LBOUND must be less than or equal to UBOUND");
@@ -1124,7 +1137,8 @@ static int apply_pfadd(struct applier *a, int argc, const struct rs_bytes *argv)
 }
 
 /* PFMERGE dest [src...]: dest is a source too; it turns dense when some
- * source is dense, else stays sparse (5.0+). */
+ * source is dense, else stays sparse (4.0.7+); before 4.0.7 dest always
+ * turned dense (pfmergeCommand, hyperloglog.c). */
 static int apply_pfmerge(struct applier *a, int argc, const struct rs_bytes *argv)
 {
     uint8_t *max;
@@ -1154,6 +1168,8 @@ static int apply_pfmerge(struct applier *a, int argc, const struct rs_bytes *arg
         rc = hll_nomem(a, &h);
         goto out;
     }
+    if (ap_master_before(a, 40007))
+        use_dense = 1;
     if ((rc = hll_store_max(&h, max, use_dense, HLL_SPARSE_MAX)) != 0) {
         rc = rc == -2 ? hll_nomem(a, &h) : hll_corrupt(a, argv, &h);
         goto out;
@@ -1176,7 +1192,9 @@ static int apply_pfcount(struct applier *a, int argc, const struct rs_bytes *arg
         return 0;
     if ((rc = hll_load(a, argv, &argv[1], &sk, &h, &found)) != 0 || !found)
         return rc < 0 ? -1 : 0;
-    if ((rc = hll_update_cache(&h)) < 0)
+    if ((rc = hll_update_cache(&h, ap_master_before(a, 40000) ? HLL_EST_BIAS
+                                   : ap_master_before(a, 50000) ? HLL_EST_BETA
+                                   : HLL_EST_ERTL)) < 0)
         return hll_corrupt(a, argv, &h);
     if (rc == 0) {
         hll_release(&h);

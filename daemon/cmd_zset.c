@@ -409,7 +409,7 @@ static int zremrange(struct applier *a, const struct rs_bytes *argv, enum zrem_b
     int64_t len;
     int skip;
 
-    if (by == BY_RANK && (ap_parse_ll(&argv[2], &start) || ap_parse_ll(&argv[3], &end)))
+    if (by == BY_RANK && (ap_parse_ll(a, &argv[2], &start) || ap_parse_ll(a, &argv[3], &end)))
         return ap_reject(a, argv, "value is not an integer or out of range");
     if (by == BY_SCORE && parse_score_range(&argv[2], &argv[3], &r))
         return ap_reject(a, argv, "min or max is not a float");
@@ -458,7 +458,7 @@ static int zpop(struct applier *a, int argc, const struct rs_bytes *argv, int ma
 
     if (argc > 3)
         return ap_reject(a, argv, "syntax error");
-    if (argc == 3 && (ap_parse_ll(&argv[2], &count) != 0 || count < 0))
+    if (argc == 3 && (ap_parse_ll(a, &argv[2], &count) != 0 || count < 0))
         return ap_reject(a, argv, "value is out of range, must be positive");
     if (ap_find_typed(a, argv, RS_T_ZSET, &sk, &skip) != 0)
         return -1;
@@ -785,7 +785,7 @@ static int zsetop(struct applier *a, int argc, const struct rs_bytes *argv, enum
     long long n;
     int rc = -1, skip = 0;
 
-    if (ap_parse_ll(&argv[2], &n) != 0)
+    if (ap_parse_ll(a, &argv[2], &n) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
     if (n < 1)
         return ap_reject(a, argv, "at least 1 input key is needed");
@@ -870,7 +870,7 @@ static int zrange_parse(struct applier *a, int argc, const struct rs_bytes *argv
     q->limit = -1;
     for (int j = 5; j < argc; j++) {
         if (ap_arg_is(&argv[j], "limit") && argc - j - 1 >= 2) {
-            if (ap_parse_ll(&argv[j + 1], &q->offset) || ap_parse_ll(&argv[j + 2], &q->limit))
+            if (ap_parse_ll(a, &argv[j + 1], &q->offset) || ap_parse_ll(a, &argv[j + 2], &q->limit))
                 return ap_refuse(a, argv, "value is not an integer or out of range");
             j += 2;
         } else if (!q->reverse && ap_arg_is(&argv[j], "rev")) {
@@ -891,8 +891,8 @@ static int zrange_parse(struct applier *a, int argc, const struct rs_bytes *argv
         minidx = 4;                 /* the range is given as max, min */
         maxidx = 3;
     }
-    if (q->by == BY_RANK && (ap_parse_ll(&argv[minidx], &q->start) ||
-                             ap_parse_ll(&argv[maxidx], &q->end)))
+    if (q->by == BY_RANK && (ap_parse_ll(a, &argv[minidx], &q->start) ||
+                             ap_parse_ll(a, &argv[maxidx], &q->end)))
         return ap_refuse(a, argv, "value is not an integer or out of range");
     if (q->by == BY_SCORE && parse_score_range(&argv[minidx], &argv[maxidx], &q->score))
         return ap_refuse(a, argv, "min or max is not a float");
@@ -1051,7 +1051,7 @@ static int geo_options(struct applier *a, int argc, const struct rs_bytes *argv,
         } else if (ap_arg_is(&argv[i], "desc")) {
             q->sort = -1;
         } else if (ap_arg_is(&argv[i], "count") && left >= 1) {
-            if (ap_parse_ll(v, &q->count) != 0)
+            if (ap_parse_ll(a, v, &q->count) != 0)
                 return ap_reject(a, argv, "value is not an integer or out of range");
             if (q->count <= 0)
                 return ap_reject(a, argv, "COUNT must be > 0");
@@ -1186,6 +1186,9 @@ static int geo_generic(struct applier *a, int argc, const struct rs_bytes *argv,
     int base, bad;
 
     memset(&q, 0, sizeof(q));
+    q.shape.legacy = (ap_master_before(a, 60200) ? GEO_OLD_BOX : 0) |
+                     (ap_master_before(a, 60207) ? GEO_OLD_STEP : 0) |
+                     (ap_master_before(a, 70006) ? GEO_OLD_DIST : 0);
     if (ap_find_key(a, src, &sk) != 0)
         return -1;
     if (sk.type != RS_T_NONE && sk.type != RS_T_ZSET)

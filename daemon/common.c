@@ -93,6 +93,24 @@ int rs_utf8_valid(const char *s, size_t len)
     return 1;
 }
 
+int rs_parse_version(const char *p, size_t len)
+{
+    long part[3] = { 0, 0, 0 };
+    size_t i = 0;
+
+    for (int k = 0; k < 3; k++) {
+        size_t start = i;
+
+        while (i < len && p[i] >= '0' && p[i] <= '9' && i - start < 4)
+            part[k] = part[k] * 10 + (p[i++] - '0');
+        if (i == start || (k < 2 && (i >= len || p[i++] != '.')))
+            return 0;
+    }
+    if (part[1] > 99 || part[2] > 99 || part[0] < 1)
+        return 0;
+    return (int)(part[0] * 10000 + part[1] * 100 + part[2]);
+}
+
 int rs_parse_ll(const char *p, size_t len, long long *out)
 {
     unsigned long long v = 0, limit;

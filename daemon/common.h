@@ -58,6 +58,11 @@ int rs_utf8_valid(const char *p, size_t len);
  * success, -1 otherwise. */
 int rs_parse_ll(const char *p, size_t len, long long *out);
 
+/* "MAJOR.MINOR.PATCH" (anything after the patch number ignored) as
+ * MAJOR * 10000 + MINOR * 100 + PATCH, e.g. "2.8.24" -> 20824; 0 when it
+ * is not such a version. */
+int rs_parse_version(const char *p, size_t len);
+
 /* Redis value types as TYPE reports them. */
 enum rs_type {
     RS_T_NONE = 0,

@@ -157,6 +157,8 @@ static void bounding_box(const struct geo_shape *s, double b[4])
     double lon_bottom = rad_deg(width / EARTH_RADIUS / cos(deg_rad(s->lat - lat_delta)));
     double lon_delta = s->lat < 0 ? lon_bottom : lon_top;
 
+    if (s->legacy & GEO_OLD_BOX)
+        lon_delta = rad_deg(width / EARTH_RADIUS / cos(deg_rad(s->lat)));
     b[0] = s->lon - lon_delta;
     b[2] = s->lon + lon_delta;
     b[1] = s->lat - lat_delta;
@@ -182,6 +184,18 @@ static void clear(struct ghash *h)
     h->step = 0;
 }
 
+static double shape_distance(const struct geo_shape *s, double lon1, double lat1,
+                             double lon2, double lat2);
+
+/* Before 6.2.7: is a neighbour's far edge nearer than the radius? */
+static int old_needs_coarser(const struct geo_shape *s, const struct ghash n[9], double radius_m)
+{
+    return shape_distance(s, s->lon, s->lat, s->lon, area_of(n[1]).lat_max) < radius_m ||
+           shape_distance(s, s->lon, s->lat, s->lon, area_of(n[2]).lat_min) < radius_m ||
+           shape_distance(s, s->lon, s->lat, area_of(n[3]).lon_max, s->lat) < radius_m ||
+           shape_distance(s, s->lon, s->lat, area_of(n[4]).lon_min, s->lat) < radius_m;
+}
+
 int geo_windows(const struct geo_shape *s, struct geo_window w[9])
 {
     struct ghash n[9];
@@ -196,8 +210,9 @@ int geo_windows(const struct geo_shape *s, struct geo_window w[9])
     steps = steps_for(radius_m, s->lat);
     neighbourhood(encode(s->lon, s->lat, steps), n);
     /* a centre near a box edge may need one step coarser to be covered */
-    if (steps > 1 && (area_of(n[1]).lat_max < b[3] || area_of(n[2]).lat_min > b[1] ||
-                      area_of(n[3]).lon_max < b[2] || area_of(n[4]).lon_min > b[0])) {
+    if (steps > 1 && ((s->legacy & GEO_OLD_STEP) ? old_needs_coarser(s, n, radius_m) :
+                      (area_of(n[1]).lat_max < b[3] || area_of(n[2]).lat_min > b[1] ||
+                       area_of(n[3]).lon_max < b[2] || area_of(n[4]).lon_min > b[0]))) {
         steps--;
         neighbourhood(encode(s->lon, s->lat, steps), n);
     }
@@ -244,19 +259,39 @@ static double distance(double lon1, double lat1, double lon2, double lat2)
     return 2.0 * EARTH_RADIUS * asin(sqrt(a));
 }
 
+/* Before 7.0.6: the haversine formula whatever the longitudes. */
+static double old_distance(double lon1, double lat1, double lon2, double lat2)
+{
+    double lat1r = deg_rad(lat1), lon1r = deg_rad(lon1), lat2r = deg_rad(lat2);
+    double lon2r = deg_rad(lon2), u, v;
+
+    u = sin((lat2r - lat1r) / 2);
+    v = sin((lon2r - lon1r) / 2);
+    return 2.0 * EARTH_RADIUS * asin(sqrt(u * u + cos(lat1r) * cos(lat2r) * v * v));
+}
+
+static double shape_distance(const struct geo_shape *s, double lon1, double lat1,
+                             double lon2, double lat2)
+{
+    return (s->legacy & GEO_OLD_DIST) ? old_distance(lon1, lat1, lon2, lat2)
+                                      : distance(lon1, lat1, lon2, lat2);
+}
+
 int geo_within(const struct geo_shape *s, double score, double *dist)
 {
-    double xy[2];
+    double xy[2], lat_d;
 
     geo_decode(score, xy);
     if (!s->box) {
-        *dist = distance(s->lon, s->lat, xy[0], xy[1]);
+        *dist = shape_distance(s, s->lon, s->lat, xy[0], xy[1]);
         return *dist <= s->radius * s->conv;
     }
-    if (lat_distance(xy[1], s->lat) > s->height * s->conv / 2)
+    lat_d = (s->legacy & GEO_OLD_DIST) ? old_distance(xy[0], xy[1], xy[0], s->lat)
+                                       : lat_distance(xy[1], s->lat);
+    if (lat_d > s->height * s->conv / 2)
         return 0;
-    if (distance(xy[0], xy[1], s->lon, xy[1]) > s->width * s->conv / 2)
+    if (shape_distance(s, xy[0], xy[1], s->lon, xy[1]) > s->width * s->conv / 2)
         return 0;
-    *dist = distance(s->lon, s->lat, xy[0], xy[1]);
+    *dist = shape_distance(s, s->lon, s->lat, xy[0], xy[1]);
     return 1;
 }

@@ -4,7 +4,8 @@
  * the boxes to search around a centre, and the shape test with the
  * haversine distance, all computed exactly as Redis 7 does (same
  * constants, same order of floating-point operations), because STOREDIST
- * stores those distances as scores. Pure arithmetic: no sink, no I/O.
+ * stores those distances as scores; older masters' ways where the shape
+ * says so (GEO_OLD_*). Pure arithmetic: no sink, no I/O.
  * The caller (cmd_zset.c) walks the score windows and applies the test.
  */
 #ifndef RS_GEO_H
@@ -24,7 +25,15 @@ struct geo_shape {
     double lon, lat;
     double radius, width, height;
     double conv;
+    int legacy;         /* GEO_OLD_* flags: the master's version computes so */
 };
+
+/* How older masters searched (geohash_helper.c of their tags). */
+#define GEO_OLD_BOX   1  /* before 6.2.0: the longitude span from the centre's latitude */
+#define GEO_OLD_STEP  2  /* before 6.2.7: one step coarser when a neighbour's far edge
+                          * is nearer than the radius (distances, not the box) */
+#define GEO_OLD_DIST  4  /* before 7.0.6: the full haversine also when the
+                          * longitudes are equal (no latitude-only shortcut) */
 
 /* One window of scores to walk: min <= score < max. */
 struct geo_window {

@@ -498,16 +498,113 @@ static uint64_t estimate(const int *hist)
     return (uint64_t)(double)llroundl(alpha_inf * m * m / z);
 }
 
-int hll_update_cache(struct hll *h)
+/* ---- the estimators of Redis 2.8.9 to 4.0: SUM(2^-register) in the order
+ * hllDenseSum/hllSparseSum add it (floating point addition is not
+ * associative, and the cached value is a byte of the string) ---- */
+
+static double pow2_neg(unsigned r)
 {
-    int hist[64] = { 0 };
+    return 1.0 / (double)(1ULL << r);
+}
+
+/* The sum and the number of zero registers; -1 when the sparse runs do
+ * not cover 16384 registers. */
+static int raw_sum(const struct hll *h, double *sum, int *zeros)
+{
+    const uint8_t *p = h->p + HLL_HDR_SIZE, *end = h->p + h->len;
+    double e = 0;
+    long idx = 0;
+    int ez = 0;
+
+    if (h->p[4] == ENC_DENSE) {
+        /* 16 registers a step, added in pairs, then to the total */
+        for (long i = 0; i < HLL_REGISTERS; i += 16) {
+            double pr[8], group;
+
+            for (int j = 0; j < 16; j += 2) {
+                unsigned r0 = reg_get(p, i + j), r1 = reg_get(p, i + j + 1);
+
+                ez += (r0 == 0) + (r1 == 0);
+                pr[j / 2] = pow2_neg(r0) + pow2_neg(r1);
+            }
+            group = pr[0] + pr[1];
+            for (int j = 2; j < 8; j++)
+                group += pr[j];
+            e += group;
+        }
+        *sum = e;
+        *zeros = ez;
+        return 0;
+    }
+    while (p < end) {
+        if (op_is_zero(p)) {
+            idx += zero_len(p);
+            ez += (int)zero_len(p);
+            p++;
+        } else if (op_is_xzero(p)) {
+            idx += xzero_len(p);
+            ez += (int)xzero_len(p);
+            p += 2;
+        } else {
+            idx += val_len(p);
+            e += pow2_neg((unsigned)val_value(p)) * (double)val_len(p);
+            p++;
+        }
+    }
+    *sum = e + ez;
+    *zeros = ez;
+    return idx == HLL_REGISTERS ? 0 : -1;
+}
+
+/* 2.8.9 to 3.2: the raw HyperLogLog estimate, linear counting below
+ * 2.5 m, a polynomial bias correction below 72000, truncated. */
+static uint64_t estimate_bias(double e, int ez)
+{
+    const double m = HLL_REGISTERS, alpha = 0.7213 / (1 + 1.079 / m);
+
+    e = (1 / e) * alpha * m * m;
+    if (e < m * 2.5 && ez != 0) {
+        e = m * log(m / ez);
+    } else if (e < 72000) {
+        double bias = 5.9119 * 1.0e-18 * (e * e * e * e) - 1.4253 * 1.0e-12 * (e * e * e) +
+                      1.2940 * 1.0e-7 * (e * e) - 5.2921 * 1.0e-3 * e + 83.3216;
+
+        e -= e * (bias / 100);
+    }
+    return (uint64_t)e;
+}
+
+/* 4.0: LogLog-Beta (Qin, Kim, Tung, arXiv:1612.02284), rounded. */
+static uint64_t estimate_beta(double e, int ez)
+{
+    const double m = HLL_REGISTERS, alpha = 0.7213 / (1 + 1.079 / m);
+    double zl = log(ez + 1);
+    double beta = -0.370393911 * ez + 0.070471823 * zl + 0.17393686 * pow(zl, 2) +
+                  0.16339839 * pow(zl, 3) + -0.09237745 * pow(zl, 4) +
+                  0.03738027 * pow(zl, 5) + -0.005384159 * pow(zl, 6) +
+                  0.00042419 * pow(zl, 7);
+
+    e = (double)llroundl(alpha * m * (m - ez) * (1 / (e + beta)));
+    return (uint64_t)e;
+}
+
+int hll_update_cache(struct hll *h, enum hll_estimator est)
+{
+    int hist[64] = { 0 }, ez;
     uint64_t card;
+    double sum;
 
     if ((h->p[15] & 0x80) == 0)
         return 0;
-    if (histogram(h, hist) != 0)
-        return -1;
-    card = estimate(hist);
+    if (est == HLL_EST_ERTL) {
+        if (histogram(h, hist) != 0)
+            return -1;
+        card = estimate(hist);
+    } else {
+        if (raw_sum(h, &sum, &ez) != 0)
+            return -1;
+        card = est == HLL_EST_BETA ? estimate_beta(sum, ez) : estimate_bias(sum, ez);
+    }
     for (int i = 0; i < 8; i++)
         h->p[8 + i] = (uint8_t)(card >> (8 * i));
     return 1;

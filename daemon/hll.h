@@ -9,8 +9,8 @@
  * 00xxxxxx, XZERO 01xxxxxx xxxxxxxx, VAL 1vvvvvxx). A replica must make
  * the same choices as the master (where runs split and merge, when the
  * sparse form is promoted), so every step here follows Redis 5.0+
- * (hyperloglog.c); the cached cardinality uses the 5.0+ estimator (Ertl),
- * which differs from 4.0 (LogLog-Beta) and 3.x (bias tables).
+ * (hyperloglog.c); the cached cardinality follows the master's version
+ * (Ertl's estimator since 5.0, LogLog-Beta in 4.0, bias correction before).
  *
  * Nothing here knows about keys or the sink: cmd_string.c reads the
  * value, calls these, and stores the bytes back.
@@ -69,9 +69,15 @@ int hll_store_max(struct hll *h, const uint8_t *max, int to_dense, size_t sparse
  * kept). 1 converted, 0 already dense, -1 corrupt, -2 out of memory. */
 int hll_to_dense(struct hll *h);
 
+/* The estimator whose result PFCOUNT caches, by the master's version
+ * (hllCount in hyperloglog.c): Ertl's since 5.0, LogLog-Beta in 4.0, the
+ * raw estimate with linear counting and a bias polynomial from 2.8.9 to
+ * 3.2. The cached bytes differ between them. */
+enum hll_estimator { HLL_EST_ERTL, HLL_EST_BETA, HLL_EST_BIAS };
+
 /* PFCOUNT on one key: when the cache is stale, compute the cardinality
  * and write it into the header. 1 written, 0 the cache was valid, -1
  * corrupt sparse data. */
-int hll_update_cache(struct hll *h);
+int hll_update_cache(struct hll *h, enum hll_estimator est);
 
 #endif

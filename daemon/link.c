@@ -64,6 +64,7 @@ struct hs_result {
     int64_t offset;          /* FULLRESYNC offset */
     char rest[CHUNK];        /* bytes read after the reply line */
     size_t rest_len;
+    int master_version;      /* from INFO server (rs_parse_version), 0: unknown */
 };
 
 /* State shared by the two threads of a session. */
@@ -104,6 +105,29 @@ struct session {
 /* Handshake                                                           */
 /* ------------------------------------------------------------------ */
 
+/* Read what the master sent into hs->rest (which must have room). */
+static int hs_fill(struct conn *c, struct hs_result *hs, int timeout_ms, const char *what,
+                   struct rs_error *err)
+{
+    struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+    ssize_t n;
+
+    /* Each keep-alive newline restarts the clock, as in Redis. TLS may
+     * hold decrypted bytes the socket no longer shows. */
+    if (c->want_write)
+        pfd.events = POLLOUT;
+    if (!conn_pending(c) && poll(&pfd, 1, timeout_ms) == 0)
+        return rs_fail(err, RS_E_IO, "timeout waiting for the master's reply to %s", what);
+    n = conn_read(c, hs->rest + hs->rest_len, sizeof(hs->rest) - hs->rest_len);
+    if (n == 0)
+        return rs_fail(err, RS_E_IO, "connection closed by the master during the handshake");
+    if (n < 0 && errno != EINTR && errno != EAGAIN)
+        return rs_fail(err, RS_E_IO, "cannot read from the master: %s", c->err);
+    if (n > 0)
+        hs->rest_len += (size_t)n;
+    return 0;
+}
+
 /* Read one line ending in "\n" from the master, skipping empty
  * keep-alive lines, waiting at most timeout_ms for each read. Bytes after
  * it stay in hs->rest. 'what' names the command in a timeout message. */
@@ -112,8 +136,6 @@ static int hs_read_line(struct conn *c, struct hs_result *hs, char *line, size_t
 {
     for (;;) {
         char *nl = memchr(hs->rest, '\n', hs->rest_len);
-        struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-        ssize_t n;
 
         if (nl != NULL) {
             size_t len = (size_t)(nl - hs->rest);
@@ -133,20 +155,35 @@ static int hs_read_line(struct conn *c, struct hs_result *hs, char *line, size_t
         }
         if (hs->rest_len >= sizeof(hs->rest))
             return rs_fail(err, RS_E_PROTO, "reply line from the master too long");
-        /* Each keep-alive newline restarts the clock, as in Redis. TLS may
-         * hold decrypted bytes the socket no longer shows. */
-        if (c->want_write)
-            pfd.events = POLLOUT;
-        if (!conn_pending(c) && poll(&pfd, 1, timeout_ms) == 0)
-            return rs_fail(err, RS_E_IO, "timeout waiting for the master's reply to %s", what);
-        n = conn_read(c, hs->rest + hs->rest_len, sizeof(hs->rest) - hs->rest_len);
-        if (n == 0)
-            return rs_fail(err, RS_E_IO, "connection closed by the master during the handshake");
-        if (n < 0 && errno != EINTR && errno != EAGAIN)
-            return rs_fail(err, RS_E_IO, "cannot read from the master: %s", c->err);
-        if (n > 0)
-            hs->rest_len += (size_t)n;
+        if (hs_fill(c, hs, timeout_ms, what, err) != 0)
+            return -1;
     }
+}
+
+/* Read the 'n' bytes of a bulk reply and its CRLF (the header line was
+ * read) into 'out' (NUL-terminated, 'cap' > n), or skip them when they
+ * do not fit. 1 stored, 0 skipped, -1 with err set. */
+static int hs_read_bulk(struct conn *c, struct hs_result *hs, size_t n, char *out, size_t cap,
+                        int timeout_ms, const char *what, struct rs_error *err)
+{
+    size_t left = n + 2, done = 0;
+
+    while (left > 0) {
+        size_t take = hs->rest_len < left ? hs->rest_len : left;
+
+        if (done < n && cap > n)
+            memcpy(out + done, hs->rest, take > n - done ? n - done : take);
+        done += take;
+        left -= take;
+        memmove(hs->rest, hs->rest + take, hs->rest_len - take);
+        hs->rest_len -= take;
+        if (left > 0 && hs_fill(c, hs, timeout_ms, what, err) != 0)
+            return -1;
+    }
+    if (cap <= n)
+        return 0;
+    out[n] = '\0';
+    return 1;
 }
 
 /* Send one command as a RESP array. 0, or -1 with err set. */
@@ -243,6 +280,38 @@ static int hs_psync_reply(struct conn *c, const char *line, struct hs_result *hs
     return rs_fail(err, RS_E_PROTO, "unexpected reply to PSYNC: '%.200s'", line);
 }
 
+/* The master's version, for the commands whose semantics changed between
+ * versions (apply_opts.master_version): "INFO server" answers
+ * redis_version on every server since 2.6. A master that refuses INFO (an
+ * ACL user with only the replication commands, a renamed command) leaves
+ * it unknown (0): the current semantics apply, unless the snapshot's AUX
+ * field redis-ver says more (load_payload). */
+static int hs_master_version(struct conn *c, struct hs_result *hs, int tmo, struct rs_error *err)
+{
+    const char *info[] = { "INFO", "server" };
+    char line[512], body[16384], *v = NULL;
+    long long n;
+
+    hs->master_version = 0;
+    if (hs_roundtrip(c, hs, 2, info, "INFO", tmo, line, sizeof(line), err) != 0)
+        return -1;
+    if (line[0] != '$' || rs_parse_ll(line + 1, strlen(line + 1), &n) != 0 || n < 0) {
+        log_msg(RS_LOG_DEBUG, "INFO server: master answered '%.200s': its version is unknown",
+                line);
+        return 0;
+    }
+    if (hs_read_bulk(c, hs, (size_t)n, body, sizeof(body), tmo, "INFO", err) < 0)
+        return -1;
+    if (n < (long long)sizeof(body) && (v = strstr(body, "redis_version:")) != NULL)
+        hs->master_version = rs_parse_version(v + 14, strcspn(v + 14, "\r\n"));
+    if (hs->master_version)
+        log_msg(RS_LOG_INFO, "master is Redis %.*s (INFO server)",
+                (int)strcspn(v + 14, "\r\n"), v + 14);
+    else
+        log_msg(RS_LOG_DEBUG, "INFO server: no redis_version: the master's version is unknown");
+    return 0;
+}
+
 static int handshake(struct conn *c, const struct link_opts *o, const struct repl_pos *pos,
                      struct hs_result *hs, struct rs_error *err)
 {
@@ -270,6 +339,8 @@ static int handshake(struct conn *c, const struct link_opts *o, const struct rep
         if (hs_command(c, hs, o->user ? 3 : 2, auth, "AUTH", 1, tmo, err) != 0)
             return -1;
     }
+    if (hs_master_version(c, hs, tmo, err) != 0)
+        return -1;
     snprintf(port, sizeof(port), "%d", o->listening_port);
     if (hs_command(c, hs, 3, lp, "REPLCONF listening-port", 0, tmo, err) != 0 ||
         hs_command(c, hs, 5, capa, "REPLCONF capa", 0, tmo, err) != 0 ||
@@ -648,7 +719,8 @@ static ssize_t payload_feed(struct session *s, struct payload_reader *pr, const 
  * 1 when *stop interrupted it, -1 with err set. */
 static int load_payload(struct session *s, struct sink *sink, const struct hs_result *hs,
                         volatile sig_atomic_t *stop, char *buf, size_t *rest_off,
-                        size_t *rest_len, struct repl_pos *pos, struct rs_error *err)
+                        size_t *rest_len, struct repl_pos *pos, int *rdb_version,
+                        struct rs_error *err)
 {
     struct payload_reader pr = { 0 };
     struct loader ld;
@@ -698,6 +770,7 @@ static int load_payload(struct session *s, struct sink *sink, const struct hs_re
         *rest_off = (size_t)used;
         *rest_len = (size_t)n - (size_t)used;
     }
+    *rdb_version = ld.redis_ver;
     pos->offset = hs->kind == SYNC_OLD ? 0 : hs->offset;
     memcpy(pos->replid, hs->replid, sizeof(pos->replid));
     pos->db = ld.stream_db >= 0 ? ld.stream_db : 0;
@@ -837,7 +910,8 @@ static int session_run(struct session *s, const struct link_opts *o, struct sink
     char *buf = malloc(CHUNK);
     size_t rest_off = 0, rest_len = 0;
     struct applier *a = NULL;
-    int rc = -1;
+    struct apply_opts ao = o->apply;
+    int rdb_version = 0, rc = -1;
 
     if (buf == NULL)
         return rs_fail(err, RS_E_NOMEM, "out of memory");
@@ -850,7 +924,8 @@ static int session_run(struct session *s, const struct link_opts *o, struct sink
         log_msg(RS_LOG_INFO, "partial resync accepted, continuing at offset %lld",
                 (long long)pos->offset);
     } else {
-        int lr = load_payload(s, sink, hs, stop, buf, &rest_off, &rest_len, pos, err);
+        int lr = load_payload(s, sink, hs, stop, buf, &rest_off, &rest_len, pos,
+                              &rdb_version, err);
 
         if (lr != 0) {
             rc = lr > 0 ? 0 : -1;
@@ -858,7 +933,16 @@ static int session_run(struct session *s, const struct link_opts *o, struct sink
         }
         publish_ack(s, pos, 0);
     }
-    a = apply_new(sink, pos, &o->apply);
+    /* Semantics that changed between versions follow the master's: INFO's
+     * redis_version, else the snapshot's redis-ver (3.2+), else a master
+     * without PSYNC is a 2.6 (or older), else the current semantics. */
+    ao.master_version = hs->master_version ? hs->master_version
+                        : rdb_version ? rdb_version : hs->kind == SYNC_OLD ? 20600 : 0;
+    if (!hs->master_version && ao.master_version)
+        log_msg(RS_LOG_INFO, "master taken as Redis %d.%d.%d (%s)", ao.master_version / 10000,
+                ao.master_version / 100 % 100, ao.master_version % 100,
+                rdb_version ? "the snapshot's redis-ver" : "it does not know PSYNC");
+    a = apply_new(sink, pos, &ao);
     if (a == NULL) {
         rs_fail(err, RS_E_NOMEM, "out of memory");
         goto out;

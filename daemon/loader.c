@@ -56,6 +56,8 @@ static int on_aux(void *ud, const struct rs_bytes *k, const struct rs_bytes *v)
     if (k->len == 14 && memcmp(k->ptr, "repl-stream-db", 14) == 0 &&
         rs_parse_ll(v->ptr, v->len, &db) == 0 && db >= 0 && db < 1 << 30)
         l->stream_db = (int)db;
+    if (k->len == 9 && memcmp(k->ptr, "redis-ver", 9) == 0)
+        l->redis_ver = rs_parse_version(v->ptr, v->len);
     return 0;
 }
 

@@ -24,6 +24,7 @@ struct loader {
     int64_t filtered;           /* keys skipped by the filter */
     int64_t keys;               /* keys loaded so far */
     int stream_db;              /* AUX repl-stream-db, -1 when absent */
+    int redis_ver;              /* AUX redis-ver (rs_parse_version), 0 when absent */
     int skipped_modules;        /* module values seen (stored as type module) */
     /* the key being loaded */
     int64_t id;                 /* sink id, or -1 while not created yet */

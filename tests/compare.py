@@ -137,6 +137,31 @@ def field_ttls(r, k, fields):
     return {f: (None if t < 0 else t) for f, t in zip(fields, ts)}
 
 
+def value_from_redis(r, t, k):
+    """Key k's value of type t (TYPE's answer) in the canonical form; None
+    for a type the model does not hold."""
+    if t == "string":
+        return r("GET", k)
+    if t == "list":
+        return tuple(r("LRANGE", k, 0, -1))
+    if t == "set":
+        return frozenset(r("SMEMBERS", k))
+    if t == "zset":
+        flat = r("ZRANGE", k, 0, -1, "WITHSCORES")
+        return {flat[i]: float(flat[i + 1]) for i in range(0, len(flat), 2)}
+    if t == "hash":
+        flat = r("HGETALL", k)
+        ttl = field_ttls(r, k, flat[0::2]) or {}
+        return {flat[i]: (flat[i + 1], ttl.get(flat[i])) for i in range(0, len(flat), 2)}
+    if t == "array":          # Redis 8.8: every element, holes skipped
+        flat = r("ARSCAN", k, 0, 18446744073709551614)
+        return {int(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}
+    if t == "stream":
+        return tuple((e[0].decode(), tuple((e[1][i], e[1][i + 1]) for i in range(0, len(e[1]), 2)))
+                     for e in r("XRANGE", k, "-", "+"))
+    return None
+
+
 def model_from_redis(r):
     model = {}
     info = r("INFO", "keyspace").decode()
@@ -154,29 +179,9 @@ def model_from_redis(r):
             t = r("TYPE", k)
             exp = r("PEXPIRETIME", k)
             exp = None if exp < 0 else exp
-            if t == "string":
-                v = r("GET", k)
-            elif t == "list":
-                v = tuple(r("LRANGE", k, 0, -1))
-            elif t == "set":
-                v = frozenset(r("SMEMBERS", k))
-            elif t == "zset":
-                flat = r("ZRANGE", k, 0, -1, "WITHSCORES")
-                v = {flat[i]: float(flat[i + 1]) for i in range(0, len(flat), 2)}
-            elif t == "hash":
-                flat = r("HGETALL", k)
-                ttl = field_ttls(r, k, flat[0::2]) or {}
-                v = {flat[i]: (flat[i + 1], ttl.get(flat[i])) for i in range(0, len(flat), 2)}
-            elif t == "array":          # Redis 8.8: every element, holes skipped
-                flat = r("ARSCAN", k, 0, 18446744073709551614)
-                v = {int(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}
-            elif t == "stream":
-                v = tuple((e[0].decode(), tuple((e[1][i], e[1][i + 1])
-                                                for i in range(0, len(e[1]), 2)))
-                          for e in r("XRANGE", k, "-", "+"))
-            else:
-                continue
-            model[(db, k)] = (t, exp, v)
+            v = value_from_redis(r, t, k)
+            if v is not None:
+                model[(db, k)] = (t, exp, v)
     r("SELECT", 0)
     return model
 

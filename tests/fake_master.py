@@ -46,6 +46,9 @@ it chose). It answers the handshake, then behaves by MODE:
                whole stream; later PSYNC <id> <off> -> "+CONTINUE <NEWID>" and
                "SET fake:key2 world"
 Every command received is appended to PORTFILE.log, one line each.
+INFO is answered with "redis_version:$FAKE_MASTER_VERSION" when that
+variable is set (a recorded old master, tests/integration/old_masters_replay.sh),
+else refused like any unexpected command.
 """
 import os
 import signal
@@ -139,6 +142,9 @@ def serve(conn):
             if len(args) > 1 and args[1].upper() == b"ACK":
                 continue
             conn.sendall(replconf_reply(args))
+        elif name == b"INFO" and os.environ.get("FAKE_MASTER_VERSION"):
+            body = b"# Server\r\nredis_version:%s\r\n" % os.environ["FAKE_MASTER_VERSION"].encode()
+            conn.sendall(b"$%d\r\n%s\r\n" % (len(body), body))
         elif name == b"AUTH":
             conn.sendall(b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
                          if mode == "wrongpass" else b"+OK\r\n")

@@ -159,7 +159,8 @@ start_fake() {
     python3 "$top_srcdir/tests/fake_master.py" "$TMP/$name.port" "$@" &
     PIDS="$PIDS $!"
     eval "${name}_FAKE_PID=$!"
-    poll_until 10 test -s "$TMP/$name.port" || { echo "FAIL: fake master $name did not start"; exit 99; }
+    # 30 s: a python start takes seconds on a loaded machine
+    poll_until 30 test -s "$TMP/$name.port" || { echo "FAIL: fake master $name did not start"; exit 99; }
     eval "${name}_PORT=$(cat "$TMP/$name.port")"
 }
 
