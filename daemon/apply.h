@@ -28,6 +28,10 @@ struct apply_opts {
      * on filtered keys is counted, not applied; see apply_filter() in
      * apply.c for commands that touch kept and filtered keys. */
     const struct key_filter *filter;
+    /* Called with each applied command's name (a static string), for the
+     * metrics; NULL: none. */
+    void (*on_command)(void *ud, const char *name);
+    void *on_command_ud;
 };
 
 /* 'start' is the committed checkpoint the stream continues from. The sink
