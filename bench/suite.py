@@ -369,11 +369,46 @@ def bench_fullsync(tmp, args, rows):
 
 # ---------------------------------------------------------------------------
 
+# (name, setup, redis-benchmark arguments). 'setup' runs on the master before
+# the replicas catch up: EVAL argument lists. redis-benchmark's -r replaces
+# __rand_int__ by a 12-digit number below -r (100000 unless the case sets it).
+LUA_KEYS = ("for i = 0, 99999 do redis.call('SET', string.format('key:%012d', i), 'x') end",
+            "0")
+LUA_GROUP = ("redis.call('XGROUP', 'CREATE', KEYS[1], 'g', '$', 'MKSTREAM')", "1", "bench:q")
+# one entry in, one read by the group (XREADGROUP propagates as XCLAIM and
+# XGROUP SETID), one acknowledged
+LUA_XQUEUE = ("redis.call('XADD', KEYS[1], '*', 'job', ARGV[1]);"
+              " local r = redis.call('XREADGROUP', 'GROUP', 'g', 'c' .. (ARGV[1] % 8), 'COUNT', 1,"
+              " 'STREAMS', KEYS[1], '>');"
+              " if r and r[1] then for _, e in ipairs(r[1][2]) do"
+              " redis.call('XACK', KEYS[1], 'g', e[1]) end end")
+LUA_10 = "for i = 1, 10 do redis.call('SET', KEYS[1] .. ':' .. i, ARGV[1]) end"
+
 STREAM_TESTS = [
-    ("set", ["-t", "set"]), ("lpush", ["-t", "lpush"]), ("hset", ["-t", "hset"]),
-    ("sadd", ["-t", "sadd"]), ("zadd", ["-t", "zadd"]), ("incr", ["-t", "incr"]),
-    ("xadd", ["XADD", "bench:stream:__rand_int__", "*", "field", "__rand_int__"]),
+    ("set", [], ["-t", "set"]), ("lpush", [], ["-t", "lpush"]), ("hset", [], ["-t", "hset"]),
+    ("sadd", [], ["-t", "sadd"]), ("zadd", [], ["-t", "zadd"]), ("incr", [], ["-t", "incr"]),
+    ("xadd", [], ["XADD", "bench:stream:__rand_int__", "*", "field", "__rand_int__"]),
+    ("xadd-maxlen", [], ["-r", "10", "XADD", "bench:capped:__rand_int__", "MAXLEN", "~", "1000",
+                         "*", "field", "__rand_int__"]),
+    ("xadd-hot", [], ["-r", "4", "XADD", "bench:hot:__rand_int__", "*", "field", "__rand_int__"]),
+    ("xreadgroup-xack", [LUA_GROUP], ["EVAL", LUA_XQUEUE, "1", "bench:q", "__rand_int__"]),
+    ("hincrby", [], ["HINCRBY", "bench:counters", "f:__rand_int__", "1"]),
+    ("lpush-rpop", [], ["-t", "lpush,rpop"]),
+    ("expire", [LUA_KEYS], ["EXPIRE", "key:__rand_int__", "100"]),
+    ("lua-10-writes", [], ["EVAL", LUA_10, "1", "bench:lua:__rand_int__", "__rand_int__"]),
 ]
+
+
+def stream_cases(n, names=None):
+    """(name, setup, redis-benchmark arguments, mode) for each stream case."""
+    cases = []
+    for name, setup, a in STREAM_TESTS:
+        extra = [] if "-r" in a else ["-r", "100000"]
+        cases.append((name, setup, ["-P", "16", "-n", str(n)] + extra + a, "-P 16"))
+    cases.append(("mix-50-clients", [],
+                  ["-c", "50", "-n", str(n // 4), "-r", "100000", "-t", "set,lpush,hset,sadd,zadd,incr"],
+                  "50 clients, unpipelined"))
+    return [c for c in cases if not names or c[0] in names]
 
 
 def offsets(r):
@@ -385,14 +420,11 @@ def offsets(r):
 
 def bench_stream(tmp, args, rows):
     n = 200000 if args.quick else 1000000
-    cases = [(name, ["-P", "16", "-n", str(n), "-r", "100000"] + a, "-P 16")
-             for name, a in STREAM_TESTS]
-    cases.append(("set,lpush,hset,sadd,zadd,incr",
-                  ["-c", "50", "-n", str(n // 4), "-r", "100000", "-t", "set,lpush,hset,sadd,zadd,incr"],
-                  "50 clients, unpipelined"))
-    for name, bargs, mode in cases:
+    for name, setup, bargs, mode in stream_cases(n, args.stream_cases):
         master = Master(tmp, "stream-" + name.replace(",", "_"))
         try:
+            for ev in setup:
+                master.r("EVAL", *ev)
             rport = free_port()
             d = tempfile.mkdtemp(dir=tmp)
             rp = start(["redis-server", "--bind", "127.0.0.1", "--port", str(rport), "--save", "",
@@ -568,11 +600,14 @@ def main():
     ap.add_argument("--only", default="fullsync,stream,latency,ceiling",
                     help="sections, comma-separated")
     ap.add_argument("--datasets", default="", help="dataset names, comma-separated")
+    ap.add_argument("--stream-cases", default="",
+                    help="stream section cases, comma-separated (xadd,xadd-hot,...; default all)")
     ap.add_argument("--plot", action="store_true", help="draw results.png with gnuplot")
     ap.add_argument("--out", default=os.path.join(TOP, "results"))
     args = ap.parse_args()
     args.only = args.only.split(",")
     args.datasets = [d for d in args.datasets.split(",") if d]
+    args.stream_cases = [c for c in args.stream_cases.split(",") if c]
     if args.runs is None:
         args.runs = 1 if args.quick else 3
     for exe in (REDSINK, VISLAT, CEILING):

@@ -4,7 +4,8 @@
  * offset.
  *
  * Commands live in family files (cmd_string.c, cmd_keys.c, cmd_hash.c,
- * cmd_list.c, cmd_set.c, cmd_zset.c, cmd_stream.c, cmd_script.c), each
+ * cmd_list.c, cmd_set.c, cmd_zset.c, cmd_stream.c, cmd_script.c,
+ * cmd_array.c), each
  * exporting a table of names, handlers and Redis' arities; apply_int.h
  * holds what they share and apply_util.c their helpers. This file keeps
  * the control commands (SELECT, MULTI/EXEC/DISCARD, PING, PUBLISH,
@@ -321,6 +322,7 @@ static const struct {
     { cmd_zset_table, &cmd_zset_count },
     { cmd_stream_table, &cmd_stream_count },
     { cmd_script_table, &cmd_script_count },
+    { cmd_array_table, &cmd_array_count },
 };
 
 /*
@@ -478,7 +480,7 @@ static int apply_unknown(struct applier *a, const struct rs_bytes *argv, size_t 
  *               db become DEL of the source; LMOVE/RPOPLPUSH (and the
  *               blocking forms) to a filtered list become LPOP/RPOP of
  *               the source; SMOVE to a filtered set becomes SREM; MSET
- *               and MSETNX keep their kept pairs
+ *               and MSETNX (and MSETEX) keep their kept pairs
  *   FR_FLUSH    SWAPDB of a kept db with a filtered one: the kept db's
  *               keys leave for a db the mirror does not hold, and what
  *               comes in is unknown, so the kept db (*db) is emptied
@@ -606,6 +608,42 @@ static enum froute route_mset(struct applier *a, int *argc, const struct rs_byte
     return FR_REWRITE;
 }
 
+/* MSETEX numkeys k v ... [options]: keep the kept pairs, like MSETNX (with
+ * NX/XX the master set every key or none). */
+static enum froute route_msetex(struct applier *a, int *argc, const struct rs_bytes **argv)
+{
+    const struct rs_bytes *v = *argv;
+    long long nk;
+    int n = 2, kept_pairs = 0, end;
+
+    if (ap_parse_ll(&v[1], &nk) != 0 || nk < 1 || nk > (*argc - 2) / 2)
+        return FR_APPLY;         /* the handler rejects it */
+    end = 2 + 2 * (int)nk;
+    if (fargv_reserve(a, *argc) != 0) {
+        rs_fail(&a->err, RS_E_NOMEM, "out of memory");
+        return FR_SKIP;
+    }
+    a->fargv[0] = v[0];
+    for (int j = 2; j < end; j += 2) {
+        if (kept(a, a->db, &v[j])) {
+            a->fargv[n++] = v[j];
+            a->fargv[n++] = v[j + 1];
+            kept_pairs++;
+        }
+    }
+    if (kept_pairs == 0)
+        return FR_SKIP;
+    if (kept_pairs == nk)
+        return FR_APPLY;
+    for (int j = end; j < *argc; j++)
+        a->fargv[n++] = v[j];
+    snprintf(a->fnum, sizeof(a->fnum), "%d", kept_pairs);
+    a->fargv[1] = (struct rs_bytes){ a->fnum, strlen(a->fnum) };
+    *argc = n;
+    *argv = a->fargv;
+    return FR_REWRITE;
+}
+
 /* The key SORT ... STORE, GEORADIUS ... STORE|STOREDIST write (the last
  * one given), or argv[1] when none (then nothing is written). */
 static const struct rs_bytes *store_key(const struct command *c, int argc,
@@ -662,6 +700,8 @@ static enum froute apply_filter(struct applier *a, const struct command **c, int
     }
     if (is_name(cmd, "mset") || is_name(cmd, "msetnx"))
         return route_mset(a, argc, argv);
+    if (is_name(cmd, "msetex"))
+        return route_msetex(a, argc, argv);
     if (is_name(cmd, "rename") || is_name(cmd, "renamenx"))
         return route_move(a, c, argc, argv, &v[1], a->db, &v[2], "del", NULL);
     if (is_name(cmd, "move")) {

@@ -2,7 +2,7 @@
  * apply_int.h - the applier's inside, shared by apply.c (the core),
  * apply_util.c (helpers for handlers) and the command families
  * (cmd_string.c, cmd_keys.c, cmd_hash.c, cmd_list.c, cmd_set.c,
- * cmd_zset.c, cmd_stream.c, cmd_script.c). Not installed; nothing outside
+ * cmd_zset.c, cmd_stream.c, cmd_script.c, cmd_array.c). Not installed; nothing outside
  * daemon/apply*.c and daemon/cmd_*.c includes it.
  *
  * To add a command: write its handler in the family file and add a line to
@@ -56,6 +56,7 @@ struct applier {
 
     struct rs_bytes *fargv;        /* a command rewritten by the filter (apply.c) */
     int fargv_cap;
+    char fnum[24];                 /* a number argument of a rewritten command */
     int64_t filter_lossy;          /* filtered data reached a kept key: warned once */
 
     char *scratch;                 /* a string value read back from the sink */
@@ -100,6 +101,8 @@ extern const struct command cmd_stream_table[];
 extern const size_t cmd_stream_count;
 extern const struct command cmd_script_table[];
 extern const size_t cmd_script_count;
+extern const struct command cmd_array_table[];
+extern const size_t cmd_array_count;
 
 /* ---- arguments (apply_util.c) ---- */
 

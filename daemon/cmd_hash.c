@@ -1,7 +1,8 @@
 /*
  * cmd_hash.c - hash commands: HSET, HMSET, HSETNX, HDEL, HINCRBY,
  * HINCRBYFLOAT, and the Redis 7.4 field TTLs: HPEXPIREAT (as a master
- * propagates HEXPIRE and friends), HEXPIRE, HPEXPIRE, HEXPIREAT, HPERSIST.
+ * propagates HEXPIRE and friends), HEXPIRE, HPEXPIRE, HEXPIREAT, HPERSIST,
+ * and Redis 8.0 / Valkey 9.0's HSETEX (both syntaxes), HGETEX, HGETDEL.
  *
  * A hash emptied by HDEL disappears. Field TTLs are stored by the sink and
  * never acted on here: a field past its TTL stays until the master's HDEL
@@ -217,6 +218,33 @@ static int fields_arg(struct applier *a, int argc, const struct rs_bytes *argv, 
     return at + 2;
 }
 
+/*
+ * A field expire time argument as Redis' parseExpireTime reads it: a
+ * strict integer >= 0, in seconds when 'secs', relative to our clock when
+ * 'relative', within HFE_MAX_ABS_TIME_MSEC. 0 with the absolute unix ms
+ * in *at, or -1 after logging.
+ */
+static int hfe_time(struct applier *a, const struct rs_bytes *argv, const struct rs_bytes *v,
+                    int secs, int relative, int64_t *at)
+{
+    int64_t base = relative ? rs_now_ms() : 0;
+    long long t;
+
+    if (ap_parse_ll(v, &t) != 0)
+        return ap_refuse(a, argv, "value is not an integer or out of range");
+    if (t < 0)
+        return ap_refuse(a, argv, "invalid expire time, must be >= 0");
+    if (secs) {
+        if (t > HFE_MAX_ABS_TIME_MSEC / 1000)
+            return ap_refuse(a, argv, "invalid expire time");
+        t *= 1000;
+    }
+    if (t > HFE_MAX_ABS_TIME_MSEC - base)
+        return ap_refuse(a, argv, "invalid expire time");
+    *at = t + base;
+    return 0;
+}
+
 /* Would Redis' hashTypeSetEx set a field whose TTL is 'cur' to 'at'?
  * GT and LT treat "no TTL" as infinite: GT never, LT always. */
 static int hfe_cond_met(enum hfe_cond cond, int64_t cur, int64_t at)
@@ -241,24 +269,13 @@ static int hfe_cond_met(enum hfe_cond cond, int64_t cur, int64_t at)
 static int hexpire_generic(struct applier *a, int argc, const struct rs_bytes *argv, int secs,
                            int relative)
 {
-    int64_t base = relative ? rs_now_ms() : 0, cur;
+    int64_t cur, at;
     enum hfe_cond cond = HFE_NONE;
     struct sink_key sk;
-    long long at;
     int first, skip, found;
 
-    if (ap_parse_ll(&argv[2], &at) != 0)
-        return ap_reject(a, argv, "value is not an integer or out of range");
-    if (at < 0)
-        return ap_reject(a, argv, "invalid expire time, must be >= 0");
-    if (secs) {
-        if (at > HFE_MAX_ABS_TIME_MSEC / 1000)
-            return ap_reject(a, argv, "invalid expire time");
-        at *= 1000;
-    }
-    if (at > HFE_MAX_ABS_TIME_MSEC - base)
-        return ap_reject(a, argv, "invalid expire time");
-    at += base;
+    if (hfe_time(a, argv, &argv[2], secs, relative, &at) != 0)
+        return 0;
     if (ap_arg_is(&argv[3], "nx")) cond = HFE_NX;
     else if (ap_arg_is(&argv[3], "xx")) cond = HFE_XX;
     else if (ap_arg_is(&argv[3], "gt")) cond = HFE_GT;
@@ -329,6 +346,201 @@ static int apply_hpersist(struct applier *a, int argc, const struct rs_bytes *ar
 }
 
 /* ------------------------------------------------------------------ */
+/* HSETEX, HGETEX, HGETDEL (Redis 8.0, Valkey 9.0)                     */
+/* ------------------------------------------------------------------ */
+
+/* "FIELDS n" at argv[at] where n counts what follows 'per' arguments at a
+ * time. Like fields_arg() but the keyword is not checked (Valkey does not
+ * check it for HGETDEL). The index of the first field, or -1 after logging. */
+static int numfields_arg(struct applier *a, int argc, const struct rs_bytes *argv, int at,
+                         int per)
+{
+    long long n;
+
+    if (at + 1 >= argc || ap_parse_ll(&argv[at + 1], &n) != 0 || n < 1 ||
+        n > (argc - at - 2) / per || n * per != argc - at - 2)
+        return ap_refuse(a, argv, "The `numfields` parameter must match the number of arguments");
+    return at + 2;
+}
+
+/* HSETEX's options, Redis' and Valkey's together. */
+struct hsetex_opts {
+    int nx, xx;                /* Valkey: the key must not / must exist */
+    int fnx, fxx;              /* no field / every field must exist */
+    int keepttl, has_time;
+    int64_t at;                /* the fields' new TTL when has_time */
+    int first;                 /* index of the first field */
+};
+
+/*
+ * Parse argv[2] up to FIELDS: NX|XX (Valkey), FNX|FXX, EX|PX|EXAT|PXAT
+ * time or KEEPTTL, each at most once. 0, or -1 after logging.
+ */
+static int hsetex_options(struct applier *a, int argc, const struct rs_bytes *argv,
+                          struct hsetex_opts *o)
+{
+    static const struct { const char *name; int secs, relative; } units[] = {
+        { "ex", 1, 1 }, { "px", 0, 1 }, { "exat", 1, 0 }, { "pxat", 0, 0 },
+    };
+    int j, k;
+
+    memset(o, 0, sizeof(*o));
+    for (j = 2; j < argc && !ap_arg_is(&argv[j], "fields"); j++) {
+        if ((ap_arg_is(&argv[j], "nx") || ap_arg_is(&argv[j], "xx")) && !o->nx && !o->xx) {
+            *(ap_arg_is(&argv[j], "nx") ? &o->nx : &o->xx) = 1;
+            continue;
+        }
+        if ((ap_arg_is(&argv[j], "fnx") || ap_arg_is(&argv[j], "fxx")) && !o->fnx && !o->fxx) {
+            *(ap_arg_is(&argv[j], "fnx") ? &o->fnx : &o->fxx) = 1;
+            continue;
+        }
+        if (ap_arg_is(&argv[j], "keepttl") && !o->keepttl && !o->has_time) {
+            o->keepttl = 1;
+            continue;
+        }
+        for (k = 0; k < 4; k++)
+            if (ap_arg_is(&argv[j], units[k].name))
+                break;
+        if (k == 4 || o->keepttl || o->has_time || j + 1 >= argc)
+            return ap_refuse(a, argv, "syntax error");
+        if (hfe_time(a, argv, &argv[++j], units[k].secs, units[k].relative, &o->at) != 0)
+            return -1;
+        o->has_time = 1;
+    }
+    if ((o->first = numfields_arg(a, argc, argv, j, 2)) < 0)
+        return -1;
+    return 0;
+}
+
+/* Do the fields FNX/FXX name meet the condition? A field past its TTL
+ * still exists on a replica (the master sends HDEL for it). */
+static int hsetex_fields_ok(struct applier *a, int argc, const struct rs_bytes *argv,
+                            const struct hsetex_opts *o, int64_t id, int *ok)
+{
+    int64_t ttl;
+    int found;
+
+    *ok = 1;
+    for (int i = o->first; *ok && i < argc; i += 2) {
+        if (a->sink->ops->hash_get(a->sink, id, &argv[i], ttl_cb, &ttl, &found) != 0)
+            return -1;
+        *ok = o->fnx ? !found : found;
+    }
+    return 0;
+}
+
+/*
+ * HSETEX key [NX|XX] [FNX|FXX] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]
+ *        FIELDS n field value ...: Redis 8.0 (FNX/FXX) and Valkey 9.0
+ * (also NX/XX on the key). Both masters propagate it with PXAT (or as HDEL
+ * when the time has passed); Valkey also drops NX/XX/FNX/FXX when they are
+ * upper case. Without a time or KEEPTTL a written field loses its TTL.
+ */
+static int apply_hsetex(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct hsetex_opts o;
+    struct sink_key sk;
+    int ok;
+
+    if (hsetex_options(a, argc, argv, &o) != 0)
+        return 0;
+    if (ap_find_key(a, &argv[1], &sk) != 0)
+        return -1;
+    if (sk.type != RS_T_NONE && sk.type != RS_T_HASH)
+        return ap_wrongtype(a, argv);
+    if ((o.nx && sk.type != RS_T_NONE) || (o.xx && sk.type == RS_T_NONE) ||
+        (o.fxx && sk.type == RS_T_NONE))
+        return 0;
+    if (sk.type == RS_T_HASH && (o.fnx || o.fxx)) {
+        if (hsetex_fields_ok(a, argc, argv, &o, sk.id, &ok) != 0)
+            return -1;
+        if (!ok)
+            return 0;
+    }
+    if (sk.type == RS_T_NONE &&
+        a->sink->ops->key_create(a->sink, a->db, &argv[1], RS_T_HASH, RS_NO_EXPIRE, NULL,
+                                 &sk.id) != 0)
+        return -1;
+    for (int i = o.first; i < argc; i += 2) {
+        int64_t ttl = o.has_time ? o.at : RS_NO_EXPIRE;
+        int found = 0;
+
+        if (o.keepttl &&
+            a->sink->ops->hash_get(a->sink, sk.id, &argv[i], ttl_cb, &ttl, &found) != 0)
+            return -1;
+        if (o.keepttl && !found)
+            ttl = RS_NO_EXPIRE;
+        if (a->sink->ops->hash_set(a->sink, sk.id, &argv[i], &argv[i + 1], ttl, NULL) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * HGETDEL key FIELDS n field ...: Redis sends HDEL for it, Valkey sends it
+ * as it came. The named fields go; an emptied hash goes with them.
+ */
+static int apply_hgetdel(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct sink_key sk;
+    int first, skip, removed, any = 0;
+
+    if ((first = numfields_arg(a, argc, argv, 2, 1)) < 0)
+        return 0;
+    if (ap_find_typed(a, argv, RS_T_HASH, &sk, &skip) != 0)
+        return -1;
+    for (int i = first; !skip && i < argc; i++) {
+        if (a->sink->ops->hash_del(a->sink, sk.id, &argv[i], &removed) != 0)
+            return -1;
+        any |= removed;
+    }
+    return any ? ap_delete_if_empty(a, &sk) : 0;
+}
+
+/*
+ * HGETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST] FIELDS n field ...: both
+ * masters send HPEXPIREAT, HPERSIST or HDEL instead; a verbatim one is
+ * applied as a replica would (each existing field gets the TTL, or loses
+ * it with PERSIST; a past time is set, the master sends the HDEL).
+ */
+static int apply_hgetex(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    static const struct { const char *name; int secs, relative; } units[] = {
+        { "ex", 1, 1 }, { "px", 0, 1 }, { "exat", 1, 0 }, { "pxat", 0, 0 },
+    };
+    int64_t at = RS_NO_EXPIRE, cur;
+    int j = 2, k, change = 0, first, skip, found;
+    struct sink_key sk;
+
+    for (k = 0; k < 4; k++)
+        if (ap_arg_is(&argv[j], units[k].name))
+            break;
+    if (k < 4) {
+        if (j + 1 >= argc || hfe_time(a, argv, &argv[j + 1], units[k].secs,
+                                      units[k].relative, &at) != 0)
+            return 0;
+        change = 1;
+        j += 2;
+    } else if (ap_arg_is(&argv[j], "persist")) {
+        change = 1;
+        j++;
+    }
+    if ((first = fields_arg(a, argc, argv, j)) < 0)
+        return 0;
+    if (ap_find_typed(a, argv, RS_T_HASH, &sk, &skip) != 0)
+        return -1;
+    for (int i = first; change && !skip && i < argc; i++) {
+        cur = RS_NO_EXPIRE;
+        if (a->sink->ops->hash_get(a->sink, sk.id, &argv[i], ttl_cb, &cur, &found) != 0)
+            return -1;
+        if (found && cur != at &&
+            a->sink->ops->hash_set_expire(a->sink, sk.id, &argv[i], at, &found) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* The table                                                          */
 /* ------------------------------------------------------------------ */
 
@@ -344,5 +556,8 @@ const struct command cmd_hash_table[] = {
     { "hpexpire",     apply_hpexpire,     -6,  CMD_WRITE },
     { "hexpire",      apply_hexpire,      -6,  CMD_WRITE },
     { "hpersist",     apply_hpersist,     -5,  CMD_WRITE },
+    { "hsetex",       apply_hsetex,       -6,  CMD_WRITE },
+    { "hgetdel",      apply_hgetdel,      -5,  CMD_WRITE },
+    { "hgetex",       apply_hgetex,       -5,  CMD_WRITE },
 };
 const size_t cmd_hash_count = CMD_COUNT(cmd_hash_table);

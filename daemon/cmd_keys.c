@@ -304,8 +304,16 @@ static int cnt_hash(void *ud, const struct rs_bytes *f, const struct rs_bytes *v
     return rs_count(ud);
 }
 
+static int cnt_array(void *ud, uint64_t idx, const struct rs_bytes *v)
+{
+    (void)idx;
+    (void)v;
+    return rs_count(ud);
+}
+
 static const struct rdb_handlers restore_check = {
     .on_key_begin = rs_key_begin,
+    .on_array_item = cnt_array,
     .on_string = cnt_string,
     .on_list_item = cnt_string,
     .on_set_member = cnt_string,
@@ -432,7 +440,27 @@ static int rs_stream_consumer_pending(void *ud, const struct rs_stream_id *eid)
     return rs_op(r, r->a->sink->ops->stream_consumer_pending(r->a->sink, r->id, eid));
 }
 
+static int rs_array_cursor(void *ud, uint64_t idx)
+{
+    struct restore *r = ud;
+
+    if (rs_create(r, NULL) != 0)
+        return -1;
+    return rs_op(r, r->a->sink->ops->array_cursor_set(r->a->sink, r->id, 1, idx));
+}
+
+static int rs_array_item(void *ud, uint64_t idx, const struct rs_bytes *v)
+{
+    struct restore *r = ud;
+
+    if (rs_create(r, NULL) != 0)
+        return -1;
+    return rs_op(r, r->a->sink->ops->array_set(r->a->sink, r->id, idx, v, NULL));
+}
+
 static const struct rdb_handlers restore_create = {
+    .on_array_cursor = rs_array_cursor,
+    .on_array_item = rs_array_item,
     .on_key_begin = rs_key_begin_create,
     .on_string = rs_string,
     .on_list_item = rs_list_item,

@@ -3,12 +3,14 @@
  * (NOMKSTREAM, MAXLEN/MINID trimming, explicit, partial and "*" IDs),
  * XTRIM, XDEL, XSETID, XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|
  * DELCONSUMER, XACK and the canonical XCLAIM that XREADGROUP, XCLAIM and
- * XAUTOCLAIM turn into. The stream's metadata (length, last/first id,
+ * XAUTOCLAIM turn into; Redis 8.2's XDELEX and XACKDEL with their
+ * KEEPREF/DELREF/ACKED modes. The stream's metadata (length, last/first id,
  * max deleted id, entries added) and the groups' state (last id, read
  * counter, PEL, consumers) follow Redis 7 (t_stream.c).
  *
  * Left out: the consumer seen time of a read the master does not
- * propagate; "~" trimming is done exactly (a master rewrites it to "=").
+ * propagate; "~" trimming is done exactly (a master rewrites it to "=");
+ * XADD/XTRIM's DELREF/ACKED trimming is done as KEEPREF (logged).
  * XCLAIM forms a master never sends (min-idle > 0, no RETRYCOUNT) are
  * refused, as the sink cannot read a PEL entry back. Start at
  * apply_xadd(); the table at the end is all apply.c sees.
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "apply_int.h"
+#include "log.h"
 
 /* Redis' string2ull: strict decimal first, then strtoull's laxer syntax. */
 static int string2ull(const char *s, unsigned long long *v)
@@ -203,6 +206,20 @@ struct xadd_args {
     int id_pos;                    /* argv index of the ID */
 };
 
+/* Redis 8.2's DELREF/ACKED trimming (which entries an ACKED trim keeps,
+ * which pending entries DELREF drops) is not reproduced: such a trim is
+ * done as KEEPREF, the entry XADD adds is still added. Logged once. */
+static void trim_mode_warning(const struct rs_bytes *o)
+{
+    static int warned;
+    char shown[16];
+
+    if (warned++ == 0)
+        log_msg(RS_LOG_WARN, "XADD/XTRIM %s: trimmed as KEEPREF; the stream's entries or "
+                "pending lists may differ from the master's (logged once)",
+                ap_show(o, shown, sizeof(shown)));
+}
+
 /*
  * Redis' streamParseAddOrTrimArgsOrReply for XADD (xadd = 1) or XTRIM
  * from the master: LIMIT is parsed but not enforced (mustObeyClient), and
@@ -248,6 +265,10 @@ static int trim_parse(struct applier *a, int argc, const struct rs_bytes *argv,
             i++;
         } else if (xadd && ap_arg_is(o, "nomkstream")) {
             x->nomkstream = 1;
+        } else if (ap_arg_is(o, "keepref")) {
+            /* Redis 8.2: the default way, XDEL's */
+        } else if (ap_arg_is(o, "delref") || ap_arg_is(o, "acked")) {
+            trim_mode_warning(o);
         } else if (xadd) {
             if (parse_stream_id(o, &x->id, &x->seq_given) != 0)
                 return ap_refuse(a, argv, "Invalid stream ID specified as stream command argument");
@@ -425,15 +446,63 @@ static int parse_ids(struct applier *a, int argc, const struct rs_bytes *argv, i
     return 0;
 }
 
-/* XDEL key id [id ...]: the stream stays, even when it ends empty. */
-static int apply_xdel(struct applier *a, int argc, const struct rs_bytes *argv)
+/*
+ * Redis 8.2's reference modes: what deleting an entry does to the groups'
+ * pending entries. KEEPREF leaves them (XDEL's way), DELREF removes them
+ * from every group, ACKED deletes only an entry no group still needs (not
+ * pending anywhere, and delivered to every group).
+ */
+enum ref_mode { REF_KEEP, REF_DEL, REF_ACKED };
+
+/*
+ * Delete ids[0..n-1] from stream 'sk' (XDEL, XDELEX, XACKDEL): the
+ * stream stays, even when it ends empty; its length, first id and max
+ * deleted id follow, as in xdelCommand.
+ */
+static int delete_ids(struct applier *a, const struct sink_key *sk, struct rs_stream_meta *m,
+                      const struct rs_stream_id *ids, int n, enum ref_mode mode)
 {
     const struct sink_ops *o = a->sink->ops;
+    uint64_t deleted = 0;
+    int first_entry = 0;
+
+    for (int j = 0; j < n; j++) {
+        int gone, refs;
+
+        if (mode == REF_ACKED) {
+            if (o->stream_referenced(a->sink, sk->id, &ids[j], &refs) != 0)
+                return -1;
+            if (refs)
+                continue;
+        } else if (mode == REF_DEL &&
+                   o->stream_pel_del_all(a->sink, sk->id, &ids[j], &refs) != 0) {
+            return -1;
+        }
+        if (o->stream_delete(a->sink, sk->id, &ids[j], &gone) != 0)
+            return -1;
+        if (!gone)
+            continue;
+        if (id_cmp(&ids[j], &m->first_id) == 0)
+            first_entry = 1;
+        if (id_cmp(&ids[j], &m->max_deleted_id) > 0)
+            m->max_deleted_id = ids[j];
+        deleted++;
+    }
+    if (deleted == 0)
+        return 0;
+    m->length -= deleted < m->length ? deleted : m->length;
+    if ((m->length == 0 || first_entry) && refresh_first_id(a, sk->id, m) != 0)
+        return -1;
+    return o->stream_meta_set(a->sink, sk->id, m);
+}
+
+/* XDEL key id [id ...] */
+static int apply_xdel(struct applier *a, int argc, const struct rs_bytes *argv)
+{
     struct rs_stream_meta m;
     struct rs_stream_id *ids;
     struct sink_key sk;
-    uint64_t deleted = 0;
-    int skip, missing, oom, first_entry = 0, rc = -1;
+    int skip, missing, oom, rc;
 
     if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
         return -1;
@@ -441,28 +510,86 @@ static int apply_xdel(struct applier *a, int argc, const struct rs_bytes *argv)
         return 0;
     if (parse_ids(a, argc, argv, 2, &ids, &oom) != 0)
         return oom ? -1 : 0;
-    for (int j = 0; j < argc - 2; j++) {
+    rc = delete_ids(a, &sk, &m, ids, argc - 2, REF_KEEP);
+    free(ids);
+    return rc;
+}
+
+/*
+ * "[KEEPREF|DELREF|ACKED] IDS numids id ..." from argv[at]: the mode, and
+ * the index of the first id (-1 after logging). numids must match.
+ */
+static int ref_ids_arg(struct applier *a, int argc, const struct rs_bytes *argv, int at,
+                       enum ref_mode *mode)
+{
+    long long n;
+
+    *mode = REF_KEEP;
+    if (at < argc && (ap_arg_is(&argv[at], "keepref") || ap_arg_is(&argv[at], "delref") ||
+                      ap_arg_is(&argv[at], "acked"))) {
+        *mode = ap_arg_is(&argv[at], "keepref") ? REF_KEEP :
+                ap_arg_is(&argv[at], "delref") ? REF_DEL : REF_ACKED;
+        at++;
+    }
+    if (at + 1 >= argc || !ap_arg_is(&argv[at], "ids"))
+        return ap_refuse(a, argv, "syntax error");
+    if (ap_parse_ll(&argv[at + 1], &n) != 0 || n < 1 || n != argc - at - 2)
+        return ap_refuse(a, argv, "The `numids` parameter must match the number of arguments");
+    return at + 2;
+}
+
+/* XDELEX key [KEEPREF|DELREF|ACKED] IDS numids id ... (Redis 8.2) */
+static int apply_xdelex(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct rs_stream_meta m;
+    struct rs_stream_id *ids;
+    struct sink_key sk;
+    enum ref_mode mode;
+    int first, skip, missing, oom, rc;
+
+    if ((first = ref_ids_arg(a, argc, argv, 2, &mode)) < 0)
+        return 0;
+    if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
+        return -1;
+    if (skip)
+        return 0;
+    if (parse_ids(a, argc, argv, first, &ids, &oom) != 0)
+        return oom ? -1 : 0;
+    rc = delete_ids(a, &sk, &m, ids, argc - first, mode);
+    free(ids);
+    return rc;
+}
+
+/* XACKDEL key group [KEEPREF|DELREF|ACKED] IDS numids id ... (Redis 8.2):
+ * XACK in the group, then XDELEX. */
+static int apply_xackdel(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct rs_stream_meta m;
+    struct rs_stream_id last, *ids;
+    struct sink_key sk;
+    enum ref_mode mode;
+    int64_t er;
+    int first, skip, missing, found, oom, rc = 0;
+
+    if ((first = ref_ids_arg(a, argc, argv, 3, &mode)) < 0)
+        return 0;
+    if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
+        return -1;
+    if (skip)
+        return 0;
+    if (a->sink->ops->stream_group_get(a->sink, sk.id, &argv[2], &last, &er, &found) != 0)
+        return -1;
+    if (!found)
+        return ap_reject(a, argv, "NOGROUP No such key or consumer group");
+    if (parse_ids(a, argc, argv, first, &ids, &oom) != 0)
+        return oom ? -1 : 0;
+    for (int j = 0; j < argc - first && rc == 0; j++) {
         int gone;
 
-        if (o->stream_delete(a->sink, sk.id, &ids[j], &gone) != 0)
-            goto out;
-        if (!gone)
-            continue;
-        if (id_cmp(&ids[j], &m.first_id) == 0)
-            first_entry = 1;
-        if (id_cmp(&ids[j], &m.max_deleted_id) > 0)
-            m.max_deleted_id = ids[j];
-        deleted++;
+        rc = a->sink->ops->stream_pel_del(a->sink, sk.id, &argv[2], &ids[j], &gone);
     }
-    rc = 0;
-    if (deleted == 0)
-        goto out;
-    m.length -= deleted < m.length ? deleted : m.length;
-    if ((m.length == 0 || first_entry) && refresh_first_id(a, sk.id, &m) != 0)
-        rc = -1;
-    else
-        rc = o->stream_meta_set(a->sink, sk.id, &m);
-out:
+    if (rc == 0)
+        rc = delete_ids(a, &sk, &m, ids, argc - first, mode);
     free(ids);
     return rc;
 }
@@ -884,6 +1011,8 @@ const struct command cmd_stream_table[] = {
     { "xadd",      apply_xadd,       -5,  CMD_WRITE },
     { "xtrim",     apply_xtrim,      -4,  CMD_WRITE },
     { "xdel",      apply_xdel,       -3,  CMD_WRITE },
+    { "xdelex",    apply_xdelex,     -5,  CMD_WRITE },
+    { "xackdel",   apply_xackdel,    -6,  CMD_WRITE },
     { "xsetid",    apply_xsetid,     -3,  CMD_WRITE },
     { "xgroup",    apply_xgroup,     -2,  CMD_WRITE },
     { "xack",      apply_xack,       -4,  CMD_WRITE },

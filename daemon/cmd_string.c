@@ -1,6 +1,7 @@
 /*
  * cmd_string.c - string commands: SET (every option), SETNX, SETEX,
- * PSETEX, GETSET, GETDEL, MSET, MSETNX, INCR/DECR/INCRBY/DECRBY, APPEND,
+ * PSETEX, GETSET, GETDEL, MSET, MSETNX, MSETEX, DELEX, DELIFEQ (Valkey),
+ * INCR/DECR/INCRBY/DECRBY, APPEND,
  * SETRANGE, the bitmap commands (SETBIT, BITOP, BITFIELD), INCRBYFLOAT
  * and GETEX (masters rewrite both; handled verbatim anyway) and the
  * HyperLogLog commands (PFADD, PFMERGE, PFCOUNT, PFDEBUG TODENSE), whose
@@ -22,42 +23,83 @@
 #include "bitops.h"
 #include "hll.h"
 
-/* Parse SET's options from argv[3]. 0, or -1 after logging a syntax error. */
-static int set_options(struct applier *a, int argc, const struct rs_bytes *argv, int *nx,
-                       int *xx, int *get, int *keepttl, enum exp_unit *unit,
-                       const struct rs_bytes **exp)
-{
-    static const struct { const char *name; enum exp_unit unit; } units[] = {
-        { "ex", EXPU_EX }, { "px", EXPU_PX }, { "exat", EXPU_EXAT }, { "pxat", EXPU_PXAT },
-    };
+/* The expire options of SET, GETEX and MSETEX. */
+static const struct {
+    const char *name;
+    enum exp_unit unit;
+} units[] = {
+    { "ex", EXPU_EX }, { "px", EXPU_PX }, { "exat", EXPU_EXAT }, { "pxat", EXPU_PXAT },
+};
 
+/*
+ * Redis 8.4's compare-and-set conditions of SET (IFEQ/IFNE value, IFDEQ/
+ * IFDNE digest). A master propagates a SET only when it set the key, so
+ * the condition held there; IFEQ/IFNE are checked here too (a replica of
+ * the same state agrees), the digest forms are trusted: redsink does not
+ * compute Redis' XXH3 digest, and on a mirror equal to the master the
+ * answer could only be "met".
+ */
+enum set_cond { SETC_NONE, SETC_IFEQ, SETC_IFNE, SETC_IFDEQ, SETC_IFDNE };
+
+/* SET's options from argv[3]. 0, or -1 after logging a syntax error. */
+struct set_opts {
+    int nx, xx, get, keepttl;
+    enum exp_unit unit;
+    const struct rs_bytes *exp;
+    enum set_cond cond;
+    const struct rs_bytes *match;      /* the IF* argument */
+};
+
+static int set_cond_arg(const struct rs_bytes *o)
+{
+    static const char *const names[] = { "ifeq", "ifne", "ifdeq", "ifdne" };
+
+    for (int k = 0; k < 4; k++)
+        if (ap_arg_is(o, names[k]))
+            return SETC_IFEQ + k;
+    return SETC_NONE;
+}
+
+static int set_options(struct applier *a, int argc, const struct rs_bytes *argv,
+                       struct set_opts *so)
+{
+
+    memset(so, 0, sizeof(*so));
+    so->unit = EXPU_NONE;
     for (int j = 3; j < argc; j++) {
         const struct rs_bytes *o = &argv[j];
-        int k, has_next = j + 1 < argc;
+        int k, c, has_next = j + 1 < argc;
 
-        if (ap_arg_is(o, "nx") && !*xx) {
-            *nx = 1;
+        if (ap_arg_is(o, "nx") && !so->xx && so->cond == SETC_NONE) {
+            so->nx = 1;
             continue;
         }
-        if (ap_arg_is(o, "xx") && !*nx) {
-            *xx = 1;
+        if (ap_arg_is(o, "xx") && !so->nx && so->cond == SETC_NONE) {
+            so->xx = 1;
+            continue;
+        }
+        if ((c = set_cond_arg(o)) != SETC_NONE && has_next && !so->nx && !so->xx &&
+            so->cond == SETC_NONE) {
+            so->cond = (enum set_cond)c;
+            so->match = &argv[++j];
             continue;
         }
         if (ap_arg_is(o, "get")) {
-            *get = 1;
+            so->get = 1;
             continue;
         }
-        if (ap_arg_is(o, "keepttl") && *unit == EXPU_NONE) {
-            *keepttl = 1;
+        if (ap_arg_is(o, "keepttl") && so->unit == EXPU_NONE) {
+            so->keepttl = 1;
             continue;
         }
         for (k = 0; k < 4; k++)
             if (ap_arg_is(o, units[k].name))
                 break;
         /* the same unit twice is fine (the last value wins), two differ not */
-        if (k < 4 && has_next && !*keepttl && (*unit == EXPU_NONE || *unit == units[k].unit)) {
-            *unit = units[k].unit;
-            *exp = &argv[++j];
+        if (k < 4 && has_next && !so->keepttl &&
+            (so->unit == EXPU_NONE || so->unit == units[k].unit)) {
+            so->unit = units[k].unit;
+            so->exp = &argv[++j];
             continue;
         }
         ap_reject(a, argv, "syntax error");
@@ -66,28 +108,60 @@ static int set_options(struct applier *a, int argc, const struct rs_bytes *argv,
     return 0;
 }
 
-/* SET key value [NX|XX] [GET] [KEEPTTL|EX s|PX ms|EXAT s|PXAT ms] */
+/*
+ * Does string key 'sk' (or a missing key) meet 'cond' against 'match'?
+ * IFEQ/IFDEQ need the key, IFNE/IFDNE are met by a missing one. *met,
+ * or -1 when the sink failed.
+ */
+static int set_cond_met(struct applier *a, const struct sink_key *sk, enum set_cond cond,
+                        const struct rs_bytes *match, int *met)
+{
+    struct rs_bytes cur;
+
+    if (sk->type == RS_T_NONE) {
+        *met = cond == SETC_IFNE || cond == SETC_IFDNE;
+        return 0;
+    }
+    if (cond == SETC_IFDEQ || cond == SETC_IFDNE) {
+        *met = 1;                /* trusted: see enum set_cond */
+        return 0;
+    }
+    if (ap_read_string(a, sk->id) != 0)
+        return -1;
+    cur.ptr = a->scratch;
+    cur.len = a->scratch_len;
+    *met = ap_bytes_eq(&cur, match) == (cond == SETC_IFEQ);
+    return 0;
+}
+
+/* SET key value [NX|XX|IFEQ v|IFNE v|IFDEQ d|IFDNE d] [GET]
+ *     [KEEPTTL|EX s|PX ms|EXAT s|PXAT ms] */
 static int apply_set(struct applier *a, int argc, const struct rs_bytes *argv)
 {
-    int nx = 0, xx = 0, get = 0, keepttl = 0, found;
-    enum exp_unit unit = EXPU_NONE;
-    const struct rs_bytes *exp = NULL;
+    struct set_opts so;
     int64_t expire = RS_NO_EXPIRE;
     struct sink_key sk;
+    int found, met;
 
-    if (set_options(a, argc, argv, &nx, &xx, &get, &keepttl, &unit, &exp) != 0)
+    if (set_options(a, argc, argv, &so) != 0)
         return 0;
-    if (unit != EXPU_NONE && (expire = ap_expire_arg(a, argv, exp, unit)) < 0)
+    if (so.unit != EXPU_NONE && (expire = ap_expire_arg(a, argv, so.exp, so.unit)) < 0)
         return 0;
     if (ap_find_key(a, &argv[1], &sk) != 0)
         return -1;
-    if (get && sk.type != RS_T_NONE && sk.type != RS_T_STRING)
+    if ((so.get || so.cond != SETC_NONE) && sk.type != RS_T_NONE && sk.type != RS_T_STRING)
         return ap_wrongtype(a, argv);
     found = sk.type != RS_T_NONE;
-    if ((nx && found) || (xx && !found))
+    if ((so.nx && found) || (so.xx && !found))
         return 0;
-    if (unit == EXPU_NONE)
-        expire = keepttl && found ? sk.expire_ms : RS_NO_EXPIRE;
+    if (so.cond != SETC_NONE) {
+        if (set_cond_met(a, &sk, so.cond, so.match, &met) != 0)
+            return -1;
+        if (!met)
+            return 0;
+    }
+    if (so.unit == EXPU_NONE)
+        expire = so.keepttl && found ? sk.expire_ms : RS_NO_EXPIRE;
     return ap_store_string(a, &argv[1], &sk, &argv[2], expire);
 }
 
@@ -186,6 +260,110 @@ static int apply_mset(struct applier *a, int argc, const struct rs_bytes *argv)
 static int apply_msetnx(struct applier *a, int argc, const struct rs_bytes *argv)
 {
     return mset_generic(a, argc, argv, 1);
+}
+
+/*
+ * MSETEX numkeys key value [key value ...] [NX|XX]
+ *        [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL] (Redis 8.4): every key or
+ * none (NX: only when no key exists, XX: only when all exist), all with
+ * one TTL; without an expiry option each key loses its TTL, as with SET.
+ * The options come after the pairs, in any order.
+ */
+static int apply_msetex(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    enum exp_unit unit = EXPU_NONE;
+    const struct rs_bytes *exp = NULL;
+    int nx = 0, xx = 0, keepttl = 0, first_opt, k;
+    int64_t expire = RS_NO_EXPIRE;
+    struct sink_key sk;
+    long long n;
+
+    if (ap_parse_ll(&argv[1], &n) != 0 || n < 1 || n > (argc - 2) / 2)
+        return ap_reject(a, argv, "invalid numkeys value");
+    first_opt = 2 + 2 * (int)n;
+    for (int j = first_opt; j < argc; j++) {
+        if (ap_arg_is(&argv[j], "nx") && !xx) {
+            nx = 1;
+            continue;
+        }
+        if (ap_arg_is(&argv[j], "xx") && !nx) {
+            xx = 1;
+            continue;
+        }
+        if (ap_arg_is(&argv[j], "keepttl") && unit == EXPU_NONE) {
+            keepttl = 1;
+            continue;
+        }
+        for (k = 0; k < 4; k++)
+            if (ap_arg_is(&argv[j], units[k].name))
+                break;
+        if (k < 4 && j + 1 < argc && !keepttl && unit == EXPU_NONE) {
+            unit = units[k].unit;
+            exp = &argv[++j];
+            continue;
+        }
+        return ap_reject(a, argv, "syntax error");
+    }
+    if (unit != EXPU_NONE && (expire = ap_expire_arg(a, argv, exp, unit)) < 0)
+        return 0;
+    if (nx || xx) {
+        for (int i = 2; i < first_opt; i += 2) {
+            if (ap_find_key(a, &argv[i], &sk) != 0)
+                return -1;
+            if ((nx && sk.type != RS_T_NONE) || (xx && sk.type == RS_T_NONE))
+                return 0;
+        }
+    }
+    for (int i = 2; i < first_opt; i += 2) {
+        int64_t at = expire;
+
+        if (ap_find_key(a, &argv[i], &sk) != 0)
+            return -1;
+        if (unit == EXPU_NONE)
+            at = keepttl && sk.type != RS_T_NONE ? sk.expire_ms : RS_NO_EXPIRE;
+        if (ap_store_string(a, &argv[i], &sk, &argv[i + 1], at) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * DELEX key [IFEQ v|IFNE v|IFDEQ d|IFDNE d] (Redis 8.4; the master sends
+ * DEL for it) and Valkey's DELIFEQ key value. Without a condition any key
+ * goes; with one the key must be a string (WRONGTYPE otherwise).
+ */
+static int delex_generic(struct applier *a, const struct rs_bytes *argv, enum set_cond cond,
+                         const struct rs_bytes *match)
+{
+    struct sink_key sk;
+    int met = 1;
+
+    if (ap_find_key(a, &argv[1], &sk) != 0)
+        return -1;
+    if (sk.type == RS_T_NONE)
+        return 0;
+    if (cond != SETC_NONE) {
+        if (sk.type != RS_T_STRING)
+            return ap_wrongtype(a, argv);
+        if (set_cond_met(a, &sk, cond, match, &met) != 0)
+            return -1;
+    }
+    return met ? a->sink->ops->key_delete(a->sink, sk.id) : 0;
+}
+
+static int apply_delex(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    int cond = SETC_NONE;
+
+    if (argc != 2 && (argc != 4 || (cond = set_cond_arg(&argv[2])) == SETC_NONE))
+        return ap_reject(a, argv, "syntax error");
+    return delex_generic(a, argv, (enum set_cond)cond, argc == 4 ? &argv[3] : NULL);
+}
+
+static int apply_delifeq(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    (void)argc;
+    return delex_generic(a, argv, SETC_IFEQ, &argv[2]);
 }
 
 /* INCR/DECR/INCRBY/DECRBY: 64-bit, the TTL stays, the result is decimal text. */
@@ -676,9 +854,6 @@ static int apply_incrbyfloat(struct applier *a, int argc, const struct rs_bytes 
  * past absolute time sets that TTL (the master sends the DEL). */
 static int apply_getex(struct applier *a, int argc, const struct rs_bytes *argv)
 {
-    static const struct { const char *name; enum exp_unit unit; } units[] = {
-        { "ex", EXPU_EX }, { "px", EXPU_PX }, { "exat", EXPU_EXAT }, { "pxat", EXPU_PXAT },
-    };
     enum exp_unit unit = EXPU_NONE;
     const struct rs_bytes *exp = NULL;
     int persist = 0, k;
@@ -900,6 +1075,9 @@ const struct command cmd_string_table[] = {
     { "getdel",    apply_getdel,     2,   CMD_WRITE },
     { "mset",      apply_mset,       -3,  CMD_WRITE },
     { "msetnx",    apply_msetnx,     -3,  CMD_WRITE },
+    { "msetex",    apply_msetex,     -4,  CMD_WRITE },
+    { "delex",     apply_delex,      -2,  CMD_WRITE },
+    { "delifeq",   apply_delifeq,    3,   CMD_WRITE },
     { "incr",      apply_incr,       2,   CMD_WRITE },
     { "decr",      apply_decr,       2,   CMD_WRITE },
     { "incrby",    apply_incrby,     3,   CMD_WRITE },

@@ -136,6 +136,7 @@ const char *rs_type_name(enum rs_type t)
     case RS_T_HASH: return "hash";
     case RS_T_STREAM: return "stream";
     case RS_T_MODULE: return "module";
+    case RS_T_ARRAY: return "array";
     case RS_T_NONE: break;
     }
     return "none";

@@ -46,6 +46,14 @@
 #define CHUNK (64 * 1024)
 #define BEHIND_BYTES (256 * 1024)   /* this much stream waiting: catching up */
 
+/* REPLCONF version: a Valkey master picks the snapshot's RDB version from
+ * it (src/replication.c replicaRdbVersion, RDB_VERSION_MAP in rdb.h: 7.2
+ * -> 11, 9.0 -> 80, 9.2 -> 81); without it the snapshot is RDB 11, which
+ * cannot hold hash field TTLs. 9.0.0 asks for RDB 80, the newest Valkey
+ * RDB this parser reads whole (81 adds PATH_HASH). Redis answers -ERR
+ * (unknown option), which is ignored like a real replica does. */
+#define LINK_REPLICA_VERSION "9.0.0"
+
 enum sync_kind { SYNC_FULL, SYNC_CONTINUE, SYNC_OLD };   /* OLD: SYNC, no offsets */
 enum payload_kind { PAYLOAD_UNKNOWN, PAYLOAD_LEN, PAYLOAD_MARK, PAYLOAD_NONE };
 
@@ -242,6 +250,7 @@ static int handshake(struct conn *c, const struct link_opts *o, const struct rep
     const char *ping[] = { "PING" };
     const char *lp[] = { "REPLCONF", "listening-port", port };
     const char *capa[] = { "REPLCONF", "capa", "eof", "capa", "psync2" };
+    const char *version[] = { "REPLCONF", "version", LINK_REPLICA_VERSION };
     const char *psync[3] = { "PSYNC", "?", "-1" };
     int tmo = o->connect_timeout_ms;
 
@@ -263,7 +272,8 @@ static int handshake(struct conn *c, const struct link_opts *o, const struct rep
     }
     snprintf(port, sizeof(port), "%d", o->listening_port);
     if (hs_command(c, hs, 3, lp, "REPLCONF listening-port", 0, tmo, err) != 0 ||
-        hs_command(c, hs, 5, capa, "REPLCONF capa", 0, tmo, err) != 0)
+        hs_command(c, hs, 5, capa, "REPLCONF capa", 0, tmo, err) != 0 ||
+        hs_command(c, hs, 3, version, "REPLCONF version", 0, tmo, err) != 0)
         return -1;
 
     if (pos->replid[0] && pos->offset >= 0) {
@@ -284,6 +294,10 @@ static int handshake(struct conn *c, const struct link_opts *o, const struct rep
 /* ------------------------------------------------------------------ */
 /* Network thread                                                      */
 /* ------------------------------------------------------------------ */
+
+/* Said when the master drops a full sync without an error reply. */
+#define SYNC_REFUSED_HINT "the master gave up the full sync: its log says why, e.g. " \
+    "a failed fork or a key it cannot store in the RDB version chosen for this replica"
 
 static int net_fail(struct session *s, int code, const char *msg)
 {
@@ -459,16 +473,28 @@ static void *net_main(void *arg)
         if (pending || (pfd[0].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR))) {
             ssize_t n = conn_read(s->conn, buf, CHUNK);
 
+            /* A master that cannot produce the snapshot (its fork or its
+             * RDB writer failed, e.g. Valkey 9 holding data the RDB
+             * version chosen for this replica cannot store) just closes
+             * the link: it says why in its own log only. */
             if (n == 0 && s->phase == 1 && s->payload == PAYLOAD_LEN) {
                 snprintf(msg, sizeof(msg), "connection closed by the master during the "
-                         "snapshot, at byte %llu of %llu", (unsigned long long)s->payload_seen,
-                         (unsigned long long)s->payload_len);
+                         "snapshot, at byte %llu of %llu (%s)", (unsigned long long)s->payload_seen,
+                         (unsigned long long)s->payload_len, SYNC_REFUSED_HINT);
                 net_fail(s, RS_E_IO, msg);
                 break;
             }
             if (n == 0 && s->phase == 1) {
                 snprintf(msg, sizeof(msg), "connection closed by the master during the "
-                         "snapshot, at byte %llu", (unsigned long long)s->payload_seen);
+                         "snapshot, at byte %llu (%s)", (unsigned long long)s->payload_seen,
+                         SYNC_REFUSED_HINT);
+                net_fail(s, RS_E_IO, msg);
+                break;
+            }
+            if (n == 0 && s->phase == 0) {
+                snprintf(msg, sizeof(msg), "connection closed by the master after %s, before "
+                         "the snapshot (%s)", s->old_master ? "SYNC" : "+FULLRESYNC",
+                         SYNC_REFUSED_HINT);
                 net_fail(s, RS_E_IO, msg);
                 break;
             }

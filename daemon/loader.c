@@ -12,6 +12,8 @@
 #include "loader.h"
 #include "log.h"
 
+#define LOADER_NAME_KEEP ((size_t)1 << 20)
+
 void loader_init(struct loader *l, struct sink *sink)
 {
     memset(l, 0, sizeof(*l));
@@ -64,6 +66,11 @@ static int on_key_begin(void *ud, const struct rdb_key *key)
 {
     struct loader *l = ud;
 
+    if (l->name_cap > LOADER_NAME_KEEP && key->name.len <= LOADER_NAME_KEEP) {
+        free(l->name_buf);      /* a huge key name is over: give its copy back */
+        l->name_buf = NULL;
+        l->name_cap = 0;
+    }
     if (key->name.len > l->name_cap) {
         char *nb = realloc(l->name_buf, key->name.len);
 
@@ -202,6 +209,28 @@ static int on_stream_consumer_pending(void *ud, const struct rs_stream_id *eid)
     return l->sink->ops->stream_consumer_pending(l->sink, l->id, eid) != 0 ? sink_failed(l) : 0;
 }
 
+static int on_array_cursor(void *ud, uint64_t idx)
+{
+    struct loader *l = ud;
+
+    if (l->skip)
+        return 0;
+    if (ensure_key(l) != 0 || l->sink->ops->array_cursor_set(l->sink, l->id, 1, idx) != 0)
+        return sink_failed(l);
+    return 0;
+}
+
+static int on_array_item(void *ud, uint64_t idx, const struct rs_bytes *v)
+{
+    struct loader *l = ud;
+
+    if (l->skip)
+        return 0;
+    if (ensure_key(l) != 0 || l->sink->ops->array_set(l->sink, l->id, idx, v, NULL) != 0)
+        return sink_failed(l);
+    return 0;
+}
+
 static int on_key_end(void *ud)
 {
     struct loader *l = ud;
@@ -232,6 +261,8 @@ const struct rdb_handlers loader_handlers = {
     .on_stream_pending = on_stream_pending,
     .on_stream_consumer = on_stream_consumer,
     .on_stream_consumer_pending = on_stream_consumer_pending,
+    .on_array_cursor = on_array_cursor,
+    .on_array_item = on_array_item,
     .on_key_end = on_key_end,
     .on_function = on_function,
 };

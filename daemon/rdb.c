@@ -26,6 +26,7 @@
 #endif
 
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,7 +42,11 @@
 #include "rdb.h"
 
 #define RDB_DEFAULT_MAX_ITEM ((size_t)512 * 1024 * 1024 + 64 * 1024)
-#define RDB_BUF_KEEP ((size_t)1 << 20)   /* free a bigger item buffer once used */
+/* An item buffer (p->buf, p->zbuf, a saved copy) bigger than this is
+ * given back once the item that needed it is over. "Over" means at the
+ * next take_* of the parser (need() or take_string_opt()), never in
+ * done(): the bytes a take_* returns must stay valid until the next one. */
+#define RDB_BUF_KEEP ((size_t)1 << 20)
 
 /* Opcodes (redis src/rdb.h RDB_OPCODE_*; 243 means something else in
  * Valkey files, see st_opcode). */
@@ -88,7 +93,9 @@ enum rdb_type {
     RDB_TYPE_HASH_23 = 23,       /* Redis: LISTPACK_EX_PRE_GA; Valkey: PATH_HASH */
     RDB_TYPE_HASH_METADATA = 24,
     RDB_TYPE_HASH_LISTPACK_EX = 25,
-    RDB_TYPE_STREAM_LISTPACKS_4 = 26
+    RDB_TYPE_STREAM_LISTPACKS_4 = 26,  /* Redis 8.6 (RDB 13): v3 + IDMP state */
+    RDB_TYPE_STREAM_LISTPACKS_5 = 27,  /* Redis 8.8 (RDB 14): layout not verified */
+    RDB_TYPE_ARRAY = 28                /* Redis 8.8 (RDB 14) */
 };
 
 enum rdb_state {
@@ -119,12 +126,14 @@ enum rdb_state {
     ST_V_HASH_2,
     ST_V_BLOB,
     ST_V_QUICKLIST,
+    ST_V_ARRAY,
     ST_STREAM_NODES,
     ST_STREAM_META,
     ST_STREAM_GROUPS,
     ST_STREAM_PEL,
     ST_STREAM_CONSUMERS,
     ST_STREAM_CPEL,
+    ST_STREAM_IDMP,
     ST_TRAILER,
     ST_DUMP_TYPE,
     ST_DUMP_FOOTER,
@@ -147,9 +156,11 @@ static const char *const state_names[ST_COUNT] = {
     [ST_V_ZSET] = "a sorted set", [ST_V_HASH] = "a hash",
     [ST_V_HASH_META] = "a hash with field TTLs", [ST_V_HASH_2] = "a hash with field TTLs",
     [ST_V_BLOB] = "an encoded value", [ST_V_QUICKLIST] = "a quicklist",
+    [ST_V_ARRAY] = "an array",
     [ST_STREAM_NODES] = "stream entries", [ST_STREAM_META] = "stream metadata",
     [ST_STREAM_GROUPS] = "a stream consumer group", [ST_STREAM_PEL] = "a stream PEL",
     [ST_STREAM_CONSUMERS] = "a stream consumer", [ST_STREAM_CPEL] = "a consumer PEL",
+    [ST_STREAM_IDMP] = "a stream's IDMP state",
     [ST_TRAILER] = "the CRC64 trailer", [ST_DUMP_TYPE] = "the DUMP type",
     [ST_DUMP_FOOTER] = "the DUMP footer", [ST_DONE] = "nothing",
 };
@@ -233,6 +244,7 @@ struct rdb_parser {
     struct elem *mf;            /* stream master-entry fields */
     size_t mf_cap;
     char num[4][24];            /* decimal text of integers */
+    char key_ctx[80];           /* " in key '...'" for messages, "" between keys */
 };
 
 /* ---------------------------------------------------------------- CRC64 */
@@ -368,6 +380,11 @@ static enum rs_status need(struct rdb_parser *p, size_t n, const unsigned char *
     size_t avail = p->in_len - p->in_pos, take;
 
     if (p->buf_len == 0) {
+        if (p->buf_cap > RDB_BUF_KEEP) {   /* the big item it held is over */
+            free(p->buf);
+            p->buf = NULL;
+            p->buf_cap = 0;
+        }
         if (avail >= n) {
             *out = p->in + p->in_pos;
             return RS_OK;
@@ -407,12 +424,7 @@ static inline void done(struct rdb_parser *p, size_t n)
         p->buf_len -= n;
         return;
     }
-    p->buf_len = 0;
-    if (p->buf_cap > RDB_BUF_KEEP) {
-        free(p->buf);
-        p->buf = NULL;
-        p->buf_cap = 0;
-    }
+    p->buf_len = 0;     /* the bytes stay readable until the next need() */
 }
 
 static enum rs_status bad_length(struct rdb_parser *p, unsigned b, size_t at)
@@ -505,8 +517,31 @@ static size_t ll2str(char *buf, long long v)
 
 static enum rs_status too_big(struct rdb_parser *p, uint64_t len)
 {
-    return fail(p, RS_E_RDB, "rdb: string of %llu bytes at offset %llu exceeds the limit of %zu",
-                (unsigned long long)len, (unsigned long long)p->item_off, p->max_item);
+    return fail(p, RS_E_RDB, "rdb: string of %llu bytes at offset %llu%s exceeds the limit of %zu",
+                (unsigned long long)len, (unsigned long long)p->item_off, p->key_ctx,
+                p->max_item);
+}
+
+/* Name the key being read in later messages: its first bytes, escaped. */
+static void key_ctx_set(struct rdb_parser *p, const struct rs_bytes *name)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o = p->key_ctx, *end = p->key_ctx + sizeof(p->key_ctx) - 12;
+
+    o += sprintf(o, " in key '");
+    for (size_t i = 0; i < name->len && o < end; i++) {
+        unsigned char c = (unsigned char)name->ptr[i];
+
+        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+            *o++ = (char)c;
+        } else {
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    strcpy(o, name->len && o >= end ? "...'" : "'");
 }
 
 /* The LZF form (§4, §9): clen, ulen, clen bytes. 'decode' == 0 only
@@ -528,8 +563,8 @@ static enum rs_status take_lzf(struct rdb_parser *p, struct rs_bytes *out, int d
         return too_big(p, ulen);
     /* LZF expands at most 264 bytes out of a 3-byte back reference. */
     if (ulen > clen * 89 + 64)
-        return fail(p, RS_E_RDB, "rdb: bad LZF string at offset %llu: %llu bytes cannot expand to %llu",
-                    (unsigned long long)p->item_off, (unsigned long long)clen,
+        return fail(p, RS_E_RDB, "rdb: bad LZF string at offset %llu%s: %llu bytes cannot expand to %llu",
+                    (unsigned long long)p->item_off, p->key_ctx, (unsigned long long)clen,
                     (unsigned long long)ulen);
     if ((st = need(p, hdr + (size_t)clen, &s)) != RS_OK)
         return st;
@@ -543,8 +578,8 @@ static enum rs_status take_lzf(struct rdb_parser *p, struct rs_bytes *out, int d
             p->zbuf_cap = ulen;
         }
         if (lzf_decompress(s + hdr, (unsigned)clen, p->zbuf, (unsigned)ulen) != ulen)
-            return fail(p, RS_E_RDB, "rdb: bad LZF string at offset %llu: does not decompress to %llu bytes",
-                        (unsigned long long)p->item_off, (unsigned long long)ulen);
+            return fail(p, RS_E_RDB, "rdb: bad LZF string at offset %llu%s: does not decompress to %llu bytes",
+                        (unsigned long long)p->item_off, p->key_ctx, (unsigned long long)ulen);
     }
     out->ptr = (const char *)p->zbuf;
     out->len = decode ? (size_t)ulen : 0;
@@ -586,6 +621,11 @@ static enum rs_status take_string_opt(struct rdb_parser *p, struct rs_bytes *out
     size_t hl = 0;
 
     p->item_off = cur_off(p);
+    if (p->zbuf_cap > RDB_BUF_KEEP) {      /* the big LZF string it held is over */
+        free(p->zbuf);
+        p->zbuf = NULL;
+        p->zbuf_cap = 0;
+    }
     if ((st = need(p, 1, &s)) != RS_OK)
         return st;
     if ((s[0] & 0xC0) == 0xC0) {
@@ -619,6 +659,11 @@ static inline enum rs_status take_string(struct rdb_parser *p, struct rs_bytes *
 
 static int save_copy(struct saved *sv, const char *ptr, size_t len)
 {
+    if (sv->cap > RDB_BUF_KEEP && len <= RDB_BUF_KEEP) {   /* give a big copy back */
+        free(sv->own);
+        sv->own = NULL;
+        sv->cap = 0;
+    }
     if (len > sv->cap || sv->own == NULL) {
         char *nb = realloc(sv->own, len ? len : 1);
 
@@ -635,19 +680,58 @@ static int save_copy(struct saved *sv, const char *ptr, size_t len)
     return 0;
 }
 
+static int inside(const void *buf, size_t cap, const struct rs_bytes *b)
+{
+    uintptr_t lo = (uintptr_t)buf, at = (uintptr_t)b->ptr;
+
+    return buf != NULL && at >= lo && at - lo <= cap && b->len <= cap - (at - lo);
+}
+
+/* Keep a big b that lies in one of the parser's own buffers by taking that
+ * buffer over instead of copying it: one copy of a big item, never two.
+ * The slot's old buffer is freed; the parser grows a new one when needed. */
+static int save_steal(struct rdb_parser *p, struct saved *sv, const struct rs_bytes *b)
+{
+    unsigned char **from = NULL;
+    size_t *cap = NULL;
+
+    if (b->len <= RDB_BUF_KEEP)
+        return 0;
+    if (p->buf_len == 0 && inside(p->buf, p->buf_cap, b)) {
+        from = &p->buf;
+        cap = &p->buf_cap;
+    } else if (inside(p->zbuf, p->zbuf_cap, b)) {
+        from = &p->zbuf;
+        cap = &p->zbuf_cap;
+    } else {
+        return 0;
+    }
+    free(sv->own);
+    sv->own = (char *)*from;
+    sv->cap = *cap;
+    sv->ptr = b->ptr;
+    sv->len = b->len;
+    sv->borrowed = 0;
+    *from = NULL;
+    *cap = 0;
+    return 1;
+}
+
 /* Keep b across the next take_*: borrow it when it lies in the caller's
- * chunk (the common case: no copy), copy it otherwise. */
+ * chunk (the common case: no copy), take a big one's buffer over, copy
+ * it otherwise. */
 static enum rs_status save(struct rdb_parser *p, int i, const struct rs_bytes *b)
 {
     struct saved *sv = &p->save[i];
-    uintptr_t lo = (uintptr_t)p->in, hi = lo + p->in_len, at = (uintptr_t)b->ptr;
 
-    if (p->in != NULL && at >= lo && at + b->len <= hi) {
+    if (p->in != NULL && inside(p->in, p->in_len, b)) {
         sv->ptr = b->ptr;
         sv->len = b->len;
         sv->borrowed = 1;
         return RS_OK;
     }
+    if (save_steal(p, sv, b))
+        return RS_OK;
     if (save_copy(sv, b->ptr, b->len) != 0)
         return nomem(p);
     return RS_OK;
@@ -724,6 +808,7 @@ static enum rs_status key_begin(struct rdb_parser *p, const struct rs_bytes *nam
 
 static enum rs_status end_key(struct rdb_parser *p)
 {
+    p->key_ctx[0] = '\0';
     if (p->h->on_key_end && CALLED(p, p->h->on_key_end(p->ud)))
         return stopped(p);
     if (p->mode == RDB_MODE_DUMP)
@@ -1210,7 +1295,7 @@ static enum rs_status st_magic(struct rdb_parser *p)
             return fail(p, RS_E_RDB, "rdb: bad magic at offset 0: version is not a number");
         v = v * 10 + (s[i] - '0');
     }
-    if (p->is_valkey ? (v < 80 || v > 81) : (v < 1 || v > 13))
+    if (p->is_valkey ? (v < 80 || v > 81) : (v < 1 || v > 14))
         return fail(p, RS_E_RDB, "rdb: unsupported RDB version %d (%s magic) at offset 5",
                     v, p->is_valkey ? "VALKEY" : "REDIS");
     p->version = v;
@@ -1560,6 +1645,7 @@ static int type_state(const struct rdb_parser *p, int t, enum rs_type *lt, enum 
     case RDB_TYPE_HASH_LISTPACK_EX: *lt = RS_T_HASH; *vs = ST_V_BLOB; return 0;
     case RDB_TYPE_LIST_QUICKLIST: case RDB_TYPE_LIST_QUICKLIST_2: *lt = RS_T_LIST; *vs = ST_V_QUICKLIST; return 0;
     case RDB_TYPE_STREAM_LISTPACKS: case RDB_TYPE_STREAM_LISTPACKS_2: case RDB_TYPE_STREAM_LISTPACKS_3:
+    case RDB_TYPE_STREAM_LISTPACKS_4:
         *lt = RS_T_STREAM; *vs = ST_STREAM_NODES; return 0;
     case RDB_TYPE_HASH_METADATA: *lt = RS_T_HASH; *vs = ST_V_HASH_META; return 0;
     case RDB_TYPE_HASH_22:
@@ -1567,6 +1653,13 @@ static int type_state(const struct rdb_parser *p, int t, enum rs_type *lt, enum 
          * decides; a DUMP payload has none, see st_dump_footer. */
         *lt = RS_T_HASH;
         *vs = (p->is_valkey || p->mode == RDB_MODE_DUMP) ? ST_V_HASH_2 : ST_V_HASH_META;
+        return 0;
+    case RDB_TYPE_ARRAY:
+        /* Redis' RDB 14 (a DUMP payload says its version at the end) */
+        if (p->is_valkey || (p->mode == RDB_MODE_FILE && p->version < 14))
+            return -1;
+        *lt = RS_T_ARRAY;
+        *vs = ST_V_ARRAY;
         return 0;
     case RDB_TYPE_HASH_23:
         if (p->is_valkey)
@@ -1587,9 +1680,11 @@ static enum rs_status start_key(struct rdb_parser *p, int type)
     if (type == RDB_TYPE_MODULE_PRE_GA)
         return fail(p, RS_E_RDB, "rdb: cannot skip module value of type 6 (4.0 RC format) at offset %llu",
                     (unsigned long long)off);
-    if (type == RDB_TYPE_STREAM_LISTPACKS_4)
-        return fail(p, RS_E_RDB, "rdb: unsupported type 26 (Redis 8.6 stream) at offset %llu",
-                    (unsigned long long)off);
+    /* Redis 8.8's type 27 adds XNACK state to the stream record (its
+     * layout is not in any source read here); 28, ARRAY, is type_state's. */
+    if (!p->is_valkey && type == RDB_TYPE_STREAM_LISTPACKS_5 && p->version >= 14)
+        return fail(p, RS_E_RDB, "rdb: unsupported type %d (Redis 8.8 stream with XNACK state) at offset %llu",
+                    type, (unsigned long long)off);
     if (type_state(p, type, &p->ltype, &p->val_state) != 0) {
         if (p->mode == RDB_MODE_DUMP)
             return fail(p, RS_E_RDB, "rdb: unknown type 0x%02x at offset %llu", (unsigned)type,
@@ -1612,6 +1707,9 @@ static enum rs_status start_key(struct rdb_parser *p, int type)
 static enum rs_status key_named(struct rdb_parser *p, const struct rs_bytes *name)
 {
     enum rs_status st;
+
+    if (p->mode != RDB_MODE_DUMP)
+        key_ctx_set(p, name);
 
     if (p->ltype == RS_T_MODULE) {
         if ((st = save(p, 0, name)) != RS_OK)
@@ -1854,6 +1952,140 @@ static enum rs_status st_v_hash_2(struct rdb_parser *p)
         f = saved_bytes(p, 0);
         v = saved_bytes(p, 1);
         if ((st = emit_hash(p, &f, &v, exp == -1 ? RS_NO_EXPIRE : exp)) != RS_OK)
+            return st;
+    }
+    return end_key(p);
+}
+
+/* ---------------------------------------------------------------- arrays */
+
+/*
+ * Redis 8.8's array (type 28; t_array.c, sparsearray.c): the element
+ * count, an insert-cursor flag (0, or 1 followed by the cursor), then per
+ * element its index, a tag and the value: tag 1 an int64 and tag 2 a
+ * double, both 8 bytes little-endian, tag 0 (SDS) and 3 (small string) a
+ * string. Every element is reported as text, the bytes ARGET answers.
+ */
+enum { AR_TAG_SDS, AR_TAG_INT, AR_TAG_FLOAT, AR_TAG_SMALLSTR };
+
+/*
+ * The text Redis' arFormatFloat gives a double an array holds. Redis keeps
+ * a float only when that text equals what the user wrote, which is always
+ * plain decimal (digits, one '.', an optional '-'): d2string's output
+ * (an exact integer within +-2^62, else the shortest digits that read back
+ * the same double), with ".0" added when it has no '.'. Returns the length.
+ */
+static int array_float_text(double d, char *buf, size_t size)
+{
+    char digits[40], mant[24];
+    int n = 0, prec, exp10, neg = signbit(d) != 0, len = 0;
+
+    if (!isfinite(d))
+        return snprintf(buf, size, "%s", isnan(d) ? "nan" : neg ? "-inf" : "inf");
+    if (d == floor(d) && fabs(d) <= 4611686018427387903.0)
+        return snprintf(buf, size, "%.0f.0", d);     /* "-0.0" for -0 too */
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(digits, sizeof(digits), "%.*e", prec - 1, fabs(d));
+        if (strtod(digits, NULL) == fabs(d))
+            break;
+    }
+    /* digits is "D.DDDe+XX": lay the digits out without an exponent */
+    exp10 = atoi(strchr(digits, 'e') + 1);
+    for (const char *c = digits; *c && *c != 'e'; c++)
+        if (*c != '.')
+            mant[n++] = *c;
+    while (n > 1 && mant[n - 1] == '0')
+        n--;
+    if (neg)
+        buf[len++] = '-';
+    if (exp10 < 0) {
+        buf[len++] = '0';
+        buf[len++] = '.';
+        for (int i = 0; i < -exp10 - 1; i++)
+            buf[len++] = '0';
+        memcpy(buf + len, mant, (size_t)n);
+        len += n;
+    } else {
+        for (int i = 0; i <= exp10 || i < n; i++) {
+            if (i == exp10 + 1)
+                buf[len++] = '.';
+            buf[len++] = i < n ? mant[i] : '0';
+        }
+        if (n <= exp10 + 1) {
+            buf[len++] = '.';
+            buf[len++] = '0';
+        }
+    }
+    buf[len] = '\0';
+    (void)size;
+    return len;
+}
+
+static enum rs_status emit_array_item(struct rdb_parser *p, uint64_t idx, const struct rs_bytes *v)
+{
+    if (p->h->on_array_item && CALLED(p, p->h->on_array_item(p->ud, idx, v)))
+        return stopped(p);
+    return RS_OK;
+}
+
+/* step 0: count, 1: cursor flag, 2: cursor, 3: an index, 4: its tag,
+ * 5: its value; n[0] holds the index, n[1] the tag. */
+static enum rs_status st_v_array(struct rdb_parser *p)
+{
+    const unsigned char *s = NULL;
+    char text[64];
+    struct rs_bytes v;
+    enum rs_status st;
+    uint64_t x;
+    double d;
+
+    if (p->step == 0) {
+        if ((st = take_length(p, &p->left)) != RS_OK)
+            return st;
+        p->step = 1;
+    }
+    if (p->step == 1) {
+        if ((st = take_length(p, &x)) != RS_OK)
+            return st;
+        if (x > 1)
+            return fail(p, RS_E_RDB, "rdb: bad array cursor flag %llu at offset %llu",
+                        (unsigned long long)x, (unsigned long long)cur_off(p));
+        p->step = x ? 2 : 3;
+    }
+    if (p->step == 2) {
+        if ((st = take_length(p, &x)) != RS_OK)
+            return st;
+        if (p->h->on_array_cursor && CALLED(p, p->h->on_array_cursor(p->ud, x)))
+            return stopped(p);
+        p->step = 3;
+    }
+    while (p->left > 0) {
+        if (p->step == 3 || p->step == 4) {
+            if ((st = take_length(p, &p->n[p->step - 3])) != RS_OK)
+                return st;
+            if (p->step == 4 && p->n[1] > AR_TAG_SMALLSTR)
+                return fail(p, RS_E_RDB, "rdb: bad array element tag %llu at offset %llu",
+                            (unsigned long long)p->n[1], (unsigned long long)cur_off(p));
+            p->step++;
+            continue;
+        }
+        if (p->n[1] == AR_TAG_INT || p->n[1] == AR_TAG_FLOAT) {
+            if ((st = take_raw(p, 8, &s)) != RS_OK)
+                return st;
+            x = le64(s);
+            if (p->n[1] == AR_TAG_INT) {
+                v.len = (size_t)snprintf(text, sizeof(text), "%lld", (long long)x);
+            } else {
+                memcpy(&d, &x, sizeof(d));
+                v.len = (size_t)array_float_text(d, text, sizeof(text));
+            }
+            v.ptr = text;
+        } else if ((st = take_string(p, &v)) != RS_OK) {
+            return st;
+        }
+        p->left--;
+        p->step = 3;
+        if ((st = emit_array_item(p, p->n[0], &v)) != RS_OK)
             return st;
     }
     return end_key(p);
@@ -2123,6 +2355,8 @@ static enum rs_status st_stream_groups(struct rdb_parser *p)
         p->step = 1;
     }
     if (p->step == 1) {
+        if (p->groups == 0 && p->rdb_type == RDB_TYPE_STREAM_LISTPACKS_4)
+            return go(p, ST_STREAM_IDMP);
         if (p->groups == 0)
             return end_key(p);
         if ((st = take_string(p, &b)) != RS_OK || (st = save(p, 0, &b)) != RS_OK)
@@ -2261,6 +2495,69 @@ static enum rs_status st_stream_cpel(struct rdb_parser *p)
     return RS_OK;
 }
 
+/*
+ * Redis 8.6's type 26 ends with the stream's IDMP (idempotent producer)
+ * state, after the groups: len duration, len max_entries, len producers;
+ * per producer: string pid, len entries, per entry: string iid, len ms,
+ * len seq; then len iids_added, len iids_duplicates (as redis/librdb's
+ * parser reads RDB 13). Nothing of it is mirrored: read and dropped.
+ * Steps: 0 the three lengths, 1 a producer's pid, 2 its entry count, 3-5
+ * an entry, 6-7 the two counters. p->consumers counts producers left,
+ * p->pel entries left.
+ */
+static enum rs_status st_stream_idmp(struct rdb_parser *p)
+{
+    struct rs_bytes b;
+    enum rs_status st;
+
+    while (p->step < 3) {
+        if ((st = take_length(p, &p->n[p->step])) != RS_OK)
+            return st;
+        p->step++;
+        if (p->step == 3) {
+            p->consumers = p->n[2];
+            p->step = 10;
+        }
+    }
+    for (;;) {
+        if (p->step == 10) {
+            p->step = p->consumers > 0 ? 1 : 6;
+            if (p->consumers > 0)
+                p->consumers--;
+        }
+        if (p->step == 1) {
+            if ((st = take_string_opt(p, &b, 0)) != RS_OK)
+                return st;
+            p->step = 2;
+        }
+        if (p->step == 2) {
+            if ((st = take_length(p, &p->pel)) != RS_OK)
+                return st;
+            p->step = p->pel > 0 ? 3 : 10;
+        }
+        while (p->step >= 3 && p->step <= 5) {
+            if (p->step == 3)
+                st = take_string_opt(p, &b, 0);
+            else
+                st = take_length(p, &p->n[p->step]);
+            if (st != RS_OK)
+                return st;
+            if (++p->step == 6) {
+                p->step = --p->pel > 0 ? 3 : 10;
+                break;
+            }
+        }
+        if (p->step >= 6 && p->step <= 7)
+            break;
+    }
+    while (p->step < 8) {
+        if ((st = take_length(p, &p->n[p->step - 6])) != RS_OK)
+            return st;
+        p->step++;
+    }
+    return end_key(p);
+}
+
 /* ------------------------------------------------------- end of payload */
 
 static enum rs_status st_trailer(struct rdb_parser *p)
@@ -2318,11 +2615,13 @@ static enum rs_status st_dump_footer(struct rdb_parser *p)
                     (unsigned long long)crc);
     p->version = (int)p->n[0];
     p->is_valkey = p->version >= 80;
-    if (p->version == 0 || (p->version > 13 && p->version < 80) || p->version > 81)
+    if (p->version == 0 || (p->version > 14 && p->version < 80) || p->version > 81)
         return fail(p, RS_E_RDB, "rdb: unsupported DUMP payload version %d at offset %llu",
                     p->version, (unsigned long long)(off - 2));
-    /* Type 22 was read as Valkey's HASH_2 before the version was known. */
-    if ((p->rdb_type == RDB_TYPE_HASH_22 && p->version < 80) ||
+    /* Type 22 was read as Valkey's HASH_2 before the version was known;
+     * type 28 is Redis' ARRAY from RDB 14 on. */
+    if ((p->rdb_type == RDB_TYPE_ARRAY && (p->version < 14 || p->version >= 80)) ||
+        (p->rdb_type == RDB_TYPE_HASH_22 && p->version < 80) ||
         (p->rdb_type == RDB_TYPE_HASH_23 && p->version >= 80))
         return fail(p, RS_E_RDB, "rdb: unsupported DUMP payload: type %d with version %d",
                     p->rdb_type, p->version);
@@ -2345,9 +2644,11 @@ static enum rs_status (*const steps[ST_COUNT])(struct rdb_parser *) = {
     [ST_KEY_END] = st_key_end, [ST_V_STRING] = st_v_string, [ST_V_SEQ] = st_v_seq,
     [ST_V_ZSET] = st_v_zset, [ST_V_HASH] = st_v_hash, [ST_V_HASH_META] = st_v_hash_meta,
     [ST_V_HASH_2] = st_v_hash_2, [ST_V_BLOB] = st_v_blob, [ST_V_QUICKLIST] = st_v_quicklist,
+    [ST_V_ARRAY] = st_v_array,
     [ST_STREAM_NODES] = st_stream_nodes, [ST_STREAM_META] = st_stream_meta,
     [ST_STREAM_GROUPS] = st_stream_groups, [ST_STREAM_PEL] = st_stream_pel,
     [ST_STREAM_CONSUMERS] = st_stream_consumers, [ST_STREAM_CPEL] = st_stream_cpel,
+    [ST_STREAM_IDMP] = st_stream_idmp,
     [ST_TRAILER] = st_trailer, [ST_DUMP_TYPE] = st_dump_type,
     [ST_DUMP_FOOTER] = st_dump_footer, [ST_DONE] = st_done,
 };
@@ -2433,7 +2734,8 @@ const struct rs_error *rdb_parser_error(const struct rdb_parser *p)
 
 void rdb_parser_set_error(struct rdb_parser *p, int code, const char *msg)
 {
-    rs_fail(&p->err, code, "%s", msg);
+    rs_fail(&p->err, code, "%s (at offset %llu%s)", msg,
+            (unsigned long long)(p->base + p->in_pos), p->key_ctx);
     p->status = RS_ERROR;
 }
 

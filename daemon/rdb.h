@@ -8,9 +8,9 @@
  * blob (their inner format cannot be walked before it is complete). It
  * knows nothing of where the events go.
  *
- * Accepted: "REDIS" + 4 digits, versions 1..13, and "VALKEY" + 3 digits
- * (80 and later as far as the layouts are known), every type and opcode
- * of shared/reference/rdb-format.md. The CRC64 trailer is verified when
+ * Accepted: "REDIS" + 4 digits, versions 1..13 (and 14's ARRAY type), and
+ * "VALKEY" + 3 digits (80 and later as far as the layouts are known),
+ * every type and opcode of shared/reference/rdb-format.md. The CRC64 trailer is verified when
  * the version carries one and it is not all zero.
  *
  * Start reading at rdb_parser_feed().
@@ -70,6 +70,11 @@ struct rdb_handlers {
     int (*on_stream_pending)(void *ud, const struct rs_stream_pending *pending);
     int (*on_stream_consumer)(void *ud, const struct rs_stream_consumer *consumer);
     int (*on_stream_consumer_pending)(void *ud, const struct rs_stream_id *id);
+    /* arrays (Redis 8.8): the insert cursor first when there is one (the
+     * last index ARINSERT/ARRING wrote), then each element with its
+     * unsigned index, its value as text */
+    int (*on_array_cursor)(void *ud, uint64_t idx);
+    int (*on_array_item)(void *ud, uint64_t idx, const struct rs_bytes *v);
     /* module values are skipped (their bytes are walked, not kept): the key
      * is reported with type RS_T_MODULE and key->module set, then on_key_end */
     int (*on_key_end)(void *ud);
@@ -113,7 +118,8 @@ int rdb_parser_finish(struct rdb_parser *p);
  * "rdb: bad CRC64 at offset 20819: computed 0x..., file has 0x...". */
 const struct rs_error *rdb_parser_error(const struct rdb_parser *p);
 
-/* Let a handler explain why it stopped the parser (first message wins). */
+/* Let a handler explain why it stopped the parser (first message wins);
+ * the offset and the key being read are added to it. */
 void rdb_parser_set_error(struct rdb_parser *p, int code, const char *msg);
 
 /* Bytes consumed so far (the offset error messages use). */

@@ -1,9 +1,10 @@
 /*
  * resp.h - the replication command-stream reader: bytes in, commands out.
  *
- * Wraps hiredis' reader (the RESP grammar) and adds what a replica needs:
- * the exact number of wire bytes each command used (the replication
- * offset counts them), arguments as binary rs_bytes, the inline form
+ * Reads the RESP grammar of commands, with what a replica needs: the
+ * exact number of wire bytes each command used (the replication offset
+ * counts them), arguments as binary rs_bytes (each followed by a NUL
+ * that is not part of it, as hiredis' replies had), the inline form
  * Redis 2.4/2.6 masters use for SELECT ("select 0\r\n", split on spaces),
  * and refusal of anything a master never sends (non-array replies).
  */

@@ -95,7 +95,7 @@ struct zset_range {
 };
 
 struct sink_ops {
-    int version;                         /* 5; new members only at the end */
+    int version;                         /* 6; new members only at the end */
     const char *name;                    /* "sqlite" */
 
     void (*close)(struct sink *s);       /* rolls back anything open; frees s */
@@ -334,6 +334,38 @@ struct sink_ops {
     /* A sink-specific setting by name ("synchronous" = "off", "normal",
      * "full" or "extra" for SQLite). -1 with err for an unknown name or value. */
     int (*set_option)(struct sink *s, const char *name, const char *value);
+
+    /* ---- version 6: arrays (Redis 8.8) ----
+     * 'id' is a key of type RS_T_ARRAY. Indexes are Redis' unsigned 64-bit
+     * ones (0 .. 2^64-2); ranges are inclusive and lo <= hi. Usable in
+     * load mode too (the RDB's ARRAY type) except array_range/array_info. */
+    /* Set the element at 'idx'; *added = 1 when the slot was empty (may be NULL). */
+    int (*array_set)(struct sink *s, int64_t id, uint64_t idx, const struct rs_bytes *v,
+                     int *added);
+    /* Remove the elements of [lo, hi]; *removed = how many (may be NULL).
+     * The caller deletes the key when it is left empty. */
+    int (*array_del_range)(struct sink *s, int64_t id, uint64_t lo, uint64_t hi,
+                           uint64_t *removed);
+    /* cb gets each element of [lo, hi] by ascending index (descending when
+     * 'reverse'); it returns 0 to go on, 1 to stop early. */
+    int (*array_range)(struct sink *s, int64_t id, uint64_t lo, uint64_t hi, int reverse,
+                       int (*cb)(void *ud, uint64_t idx, const struct rs_bytes *v), void *ud);
+    /* How many elements, and the highest index (0 when there are none). */
+    int (*array_info)(struct sink *s, int64_t id, uint64_t *count, uint64_t *max_idx);
+    /* The insert cursor of ARINSERT/ARRING (the last index they wrote):
+     * *has = 0 when there is none (a new array, or after ARSEEK 0). */
+    int (*array_cursor_get)(struct sink *s, int64_t id, int *has, uint64_t *idx);
+    int (*array_cursor_set)(struct sink *s, int64_t id, int has, uint64_t idx);
+
+    /* version 6, continued: Redis 8.2's stream reference modes (XDELEX,
+     * XACKDEL). Remove entry 'eid' from the PEL of every group; *removed
+     * = 1 when it was pending in one. */
+    int (*stream_pel_del_all)(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                              int *removed);
+    /* *referenced = 1 when 'eid' is pending in a group, or a group has not
+     * been delivered it yet (its last id is lower). */
+    int (*stream_referenced)(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                             int *referenced);
 };
 
 /* The first member of every sink. */

@@ -14,7 +14,7 @@
  * sync, transactions and the checkpoint, keys, flushes, the status row,
  * functions and unknown commands, plus the statement helpers of
  * sqlite_int.h. The element ops of each type are in sqlite_string.c,
- * sqlite_hash.c, sqlite_list.c, sqlite_set.c, sqlite_zset.c and
+ * sqlite_hash.c, sqlite_list.c, sqlite_set.c, sqlite_zset.c, sqlite_array.c and
  * sqlite_stream.c; the sqlite_ops vtable at the end ties them together.
  *
  * Left out: Redis semantics (apply.c decides what to store) and logging
@@ -102,7 +102,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 /* Children tables (enum child in sqlite_int.h). */
 static const char *const child_name[C_COUNT] = {
-    "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons"
+    "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons",
+    "array", "ameta"
 };
 /* Statements every child table has; '%s' is the child's name. */
 static const char *const child_sql[CO_COUNT] = {
@@ -110,6 +111,16 @@ static const char *const child_sql[CO_COUNT] = {
     [CO_DELETE] = "DELETE FROM @%s WHERE kid = ?1",
     [CO_FLUSH] = "DELETE FROM @%s WHERE kid IN (SELECT id FROM @keys WHERE db = ?1)",
 };
+
+/* Redis 8.8's arrays (sqlite_array.c): 'bidx' is the index with its top
+ * bit flipped, 'cursor' the ARINSERT/ARRING insert cursor the same way.
+ * Added after the first release: a mirror made before gets them with
+ * "IF NOT EXISTS" when it is opened. */
+#define ARRAY_DDL(ine)                                                            \
+    "CREATE TABLE " ine "@array(kid INTEGER NOT NULL, bidx INTEGER NOT NULL,"      \
+    " value TEXT NOT NULL, PRIMARY KEY (kid, bidx)) WITHOUT ROWID;"                \
+    "CREATE TABLE " ine "@ameta(kid INTEGER PRIMARY KEY, cursor INTEGER NOT NULL);"
+static const char array_upgrade_ddl[] = ARRAY_DDL("IF NOT EXISTS ");
 
 /* The tables of one generation. The (key, db) index is created apart:
  * after the bulk load for a new generation, at once for the first one. */
@@ -137,12 +148,13 @@ static const char gen_ddl[] =
     " PRIMARY KEY (kid, grp, ms, seq)) WITHOUT ROWID;"
     "CREATE TABLE @scons(kid INTEGER NOT NULL, grp TEXT NOT NULL, name TEXT NOT NULL,"
     " seen_time INTEGER, active_time INTEGER, PRIMARY KEY (kid, grp, name)) WITHOUT ROWID;"
-    "CREATE TABLE @func(name TEXT UNIQUE, code TEXT NOT NULL);";
+    "CREATE TABLE @func(name TEXT UNIQUE, code TEXT NOT NULL);"
+    ARRAY_DDL("");
 static const char gen_index[] = "CREATE UNIQUE INDEX @keys_key ON @keys(key, db);";
 /* Every table gen_ddl creates, for dropping a generation. */
 static const char *const gen_tables[] = {
     "keys", "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons",
-    "func", NULL
+    "func", "array", "ameta", NULL
 };
 
 #define LIVE(t) "(" t "expire_at IS NULL OR " t "expire_at > " NOW_MS ")"
@@ -152,11 +164,12 @@ static const char views_ddl[] =
     "DROP VIEW IF EXISTS redis_keys; DROP VIEW IF EXISTS redis_strings;"
     "DROP VIEW IF EXISTS redis_hashes; DROP VIEW IF EXISTS redis_lists;"
     "DROP VIEW IF EXISTS redis_sets; DROP VIEW IF EXISTS redis_zsets;"
-    "DROP VIEW IF EXISTS redis_streams;"
+    "DROP VIEW IF EXISTS redis_streams; DROP VIEW IF EXISTS redis_arrays;"
     "CREATE VIEW redis_keys(db, key, type, expire_at) AS"
     " SELECT db, key, type, expire_at FROM @keys WHERE " LIVE("") ";"
     "CREATE VIEW redis_strings(db, key, value) AS"
-    " SELECT db, key, value FROM @keys WHERE type = 'string' AND " LIVE("") ";"
+    " SELECT db, key, CASE WHEN lhead IS NULL THEN value ELSE CAST(value AS TEXT) END"
+    " FROM @keys WHERE type = 'string' AND " LIVE("") ";"
     "CREATE VIEW redis_hashes(db, key, field, value, expire_at) AS"
     " SELECT k.db, k.key, h.field, h.value, h.expire_at FROM @keys AS k"
     " JOIN @hash AS h ON h.kid = k.id WHERE " LIVE("k.") " AND " LIVE("h.") ";"
@@ -171,7 +184,14 @@ static const char views_ddl[] =
     " JOIN @zset AS z ON z.kid = k.id WHERE " LIVE("k.") ";"
     "CREATE VIEW redis_streams(db, key, id, ms, seq, pos, field, value) AS"
     " SELECT k.db, k.key, s.ms || '-' || s.seq, s.ms, s.seq, s.pos, s.field, s.value"
-    " FROM @keys AS k JOIN @stream AS s ON s.kid = k.id WHERE " LIVE("k.") ";";
+    " FROM @keys AS k JOIN @stream AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
+    /* bidx < 0: the index is below 2^63 (an INTEGER); else the decimal
+     * text of 2^63 + bidx, computed digit-wise so nothing overflows */
+    "CREATE VIEW redis_arrays(db, key, idx, value) AS"
+    " SELECT k.db, k.key, CASE WHEN a.bidx < 0 THEN a.bidx + 9223372036854775807 + 1"
+    " ELSE (922337203685477580 + a.bidx / 10 + (8 + a.bidx % 10) / 10) ||"
+    " ((8 + a.bidx % 10) % 10) END, a.value"
+    " FROM @keys AS k JOIN @array AS a ON a.kid = k.id WHERE " LIVE("k.") ";";
 
 /* Tables outside generations: the checkpoint and counters. */
 static const char base_ddl[] =
@@ -613,6 +633,48 @@ int sqi_bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b)
     return sqlite3_bind_blob64(st, i, p, b->len, SQLITE_STATIC);
 }
 
+int sqi_big_value(const struct rs_bytes *b)
+{
+    if (b == NULL || b->len < SQI_BIG_VALUE)
+        return SQI_SMALL;
+    return rs_utf8_valid(b->ptr, b->len) ? SQI_BIG_TEXT : SQI_BIG_BLOB;
+}
+
+int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big)
+{
+    return big ? sqlite3_bind_zeroblob64(st, i, b->len) : sqi_bind_bytes(st, i, b);
+}
+
+int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big)
+{
+    return big == SQI_BIG_TEXT ? sqlite3_bind_int(st, i, 1) : sqlite3_bind_null(st, i);
+}
+
+/* Write a big value into the zeroblob that its key row 'id' holds in the
+ * generation the ops write to. SQLite copies it page by page. */
+int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b)
+{
+    char table[40];
+    sqlite3_blob *blob = NULL;
+    size_t off = 0;
+    int rc;
+
+    snprintf(table, sizeof(table), "g%lld_keys", (long long)ss->target);
+    rc = sqlite3_blob_open(ss->db, "main", table, "value", id, 1, &blob);
+    /* in chunks: sqlite3_blob_write takes an int length */
+    while (rc == SQLITE_OK && off < b->len) {
+        size_t n = b->len - off < SQI_BIG_VALUE * 64 ? b->len - off : SQI_BIG_VALUE * 64;
+
+        rc = sqlite3_blob_write(blob, b->ptr + off, (int)n, (int)off);
+        off += n;
+    }
+    if (blob != NULL && sqlite3_blob_close(blob) != SQLITE_OK && rc == SQLITE_OK)
+        rc = SQLITE_ERROR;
+    if (rc != SQLITE_OK)
+        return sqi_sql_fail(ss, "write a big value");
+    return 0;
+}
+
 /* A unix-ms time, or NULL for "none" (RS_NO_EXPIRE, -1). */
 int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms)
 {
@@ -690,7 +752,7 @@ int64_t sqi_query_int(struct sqlite_sink *ss, const char *sql, int64_t dflt)
 
 static enum rs_type type_parse(const unsigned char *t)
 {
-    for (int i = RS_T_STRING; i <= RS_T_MODULE; i++)
+    for (int i = RS_T_STRING; i <= RS_T_ARRAY; i++)
         if (t && strcmp((const char *)t, rs_type_name((enum rs_type)i)) == 0)
             return (enum rs_type)i;
     return RS_T_NONE;
@@ -1105,6 +1167,7 @@ static void kc_clear(struct sqlite_sink *ss)
 static void forget(struct sqlite_sink *ss)
 {
     kc_clear(ss);
+    sqi_smeta_forget(ss);
     ss->tail_kid = -1;
     sqi_memo_clear(&ss->group);
     sqi_memo_clear(&ss->consumer);
@@ -1138,7 +1201,8 @@ static int sq_commit(struct sink *s, const struct repl_pos *pos, const struct si
     if (ss->mode != MODE_STREAM)
         return rs_fail(&s->err, RS_E_SQL, "cannot commit in '%s': no transaction is open",
                        ss->path);
-    if ((st = sqi_stmt(ss, ST_CKPT_SET)) == NULL)
+    /* the stream metadata the cache holds goes in the same transaction */
+    if (sqi_smeta_sync(ss) || (st = sqi_stmt(ss, ST_CKPT_SET)) == NULL)
         return -1;
     rc |= sqlite3_bind_text(st, 1, pos->replid, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int64(st, 2, pos->offset);
@@ -1643,7 +1707,7 @@ static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enu
     const struct rs_bytes *v = type != RS_T_STRING ? NULL
                                : value ? value : &(struct rs_bytes){ "", 0 };
     sqlite3_stmt *st;
-    int rc = 0;
+    int rc = 0, big;
 
     if (sqi_stuck(ss) || stage_flush(ss) ||
         (rc = sqi_bulk_begin(ss, &keys_bulk, key->len + (v ? v->len : 0) + 16)) < 0)
@@ -1670,6 +1734,7 @@ static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enu
         return sqi_bulk_end(ss);
     }
     rc = 0;
+    big = sqi_big_value(v);
     if (sqi_load_tick(ss) || (st = sqi_stmt(ss, ST_KEY_INSERT)) == NULL)
         return -1;
     if (ss->mode == MODE_LOAD)
@@ -1679,9 +1744,11 @@ static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enu
     rc |= sqlite3_bind_text(st, 3, tname, -1, SQLITE_STATIC);
     rc |= sqi_bind_time(st, 4, expire_ms);
     if (v)
-        rc |= sqi_bind_bytes(st, 5, v);
+        rc |= sqi_bind_value(st, 5, v, big);
     if (type == RS_T_LIST)
         rc |= sqlite3_bind_int(st, 6, 0);
+    else
+        rc |= sqi_bind_text_flag(st, 6, big);
     if (rc != SQLITE_OK)
         return sqi_bind_fail(ss, st, "insert a key");
     if (sqi_run(ss, st, "insert a key"))
@@ -1693,7 +1760,7 @@ static int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enu
         k = (struct sink_key){ *id, type, expire_ms };
         kc_put(ss, db, key, &k);
     }
-    return 0;
+    return big ? sqi_big_fill(ss, *id, v) : 0;
 }
 
 /* Run a statement whose only parameter is the key id ?1. */
@@ -1732,6 +1799,7 @@ static int children_of(enum rs_type type, enum child *c)
     case RS_T_LIST: c[0] = C_LIST; return 1;
     case RS_T_SET: c[0] = C_SET; return 1;
     case RS_T_ZSET: c[0] = C_ZSET; return 1;
+    case RS_T_ARRAY: c[0] = C_ARRAY; c[1] = C_AMETA; return 2;
     case RS_T_STREAM:
         c[0] = C_STREAM; c[1] = C_SMETA; c[2] = C_SGROUP; c[3] = C_SPEL; c[4] = C_SCONS;
         return 5;
@@ -1773,6 +1841,7 @@ static int sq_key_delete(struct sink *s, int64_t id)
     if (id == ss->tail_kid)
         ss->tail_kid = -1;
     kc_forget_id(ss, id);
+    sqi_smeta_drop(ss, id);     /* its row goes above; the id may be reused */
     return sqi_run_kid(ss, sqi_stmt(ss, ST_KEY_DELETE), id, "delete a key");
 }
 
@@ -1848,10 +1917,11 @@ static int sq_flush_db(struct sink *s, int db)
 {
     struct sqlite_sink *ss = SS(s);
 
-    if (sqi_stuck(ss))
+    if (sqi_stuck(ss) || sqi_smeta_sync(ss))
         return -1;
     ss->tail_kid = -1;
     kc_clear(ss);
+    sqi_smeta_forget(ss);       /* written: what stays is read again */
     if (db < 0)
         return flush_all(ss);
     for (int c = 0; c < C_COUNT; c++)      /* children first: they find keys by db */
@@ -1905,6 +1975,9 @@ static const char *const copy_child_sql[C_COUNT] = {
                " FROM @spel WHERE kid = ?1",
     [C_SCONS] = "INSERT INTO @scons(kid, grp, name, seen_time, active_time)"
                 " SELECT ?2, grp, name, seen_time, active_time FROM @scons WHERE kid = ?1",
+    [C_ARRAY] = "INSERT INTO @array(kid, bidx, value) SELECT ?2, bidx, value FROM @array"
+                " WHERE kid = ?1",
+    [C_AMETA] = "INSERT INTO @ameta(kid, cursor) SELECT ?2, cursor FROM @ameta WHERE kid = ?1",
 };
 
 static sqlite3_stmt *key_stmt(struct sqlite_sink *ss, int id)
@@ -1935,7 +2008,7 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
     enum rs_type type;
     int r, n;
 
-    if ((r = key_type_of(ss, id, &type, "copy a key")) < 0)
+    if ((r = key_type_of(ss, id, &type, "copy a key")) < 0 || sqi_smeta_sync(ss))
         return -1;
     if (r == 0)
         return rs_fail(&s->err, RS_E_SQL, "cannot copy a key in '%s': no key %lld", ss->path,
@@ -2071,6 +2144,7 @@ static void sq_close(struct sink *s)
         sqlite3_db_config(ss->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     sqlite3_close(ss->db);
     free(ss->kcache);
+    sqi_smeta_free(ss);
     bulk_free(ss);
     free(ss->path);
     free(ss);
@@ -2203,7 +2277,8 @@ static int schema_recover(struct sqlite_sink *ss)
     for (int i = 0; i < n; i++)
         if (drop_generation(ss, stale[i]))
             return -1;
-    if (status_columns_add(ss))
+    if (status_columns_add(ss) ||
+        exec_gen(ss, array_upgrade_ddl, ss->gen, "add the array tables"))
         return -1;
     /* Recreate the views: cheap, and repairs them if someone dropped one. */
     return exec_gen(ss, views_ddl, ss->gen, "create the views");
@@ -2313,7 +2388,7 @@ static int sq_set_option(struct sink *s, const char *name, const char *value)
 }
 
 static const struct sink_ops sqlite_ops = {
-    .version = 5,
+    .version = 6,
     .name = "sqlite",
     .close = sq_close,
     .read_checkpoint = sq_read_checkpoint,
@@ -2390,6 +2465,14 @@ static const struct sink_ops sqlite_ops = {
     .set_progress = sq_set_progress,
     /* version 5 */
     .set_option = sq_set_option,
+    .array_set = sq_array_set,
+    .array_del_range = sq_array_del_range,
+    .array_range = sq_array_range,
+    .array_info = sq_array_info,
+    .array_cursor_get = sq_array_cursor_get,
+    .array_cursor_set = sq_array_cursor_set,
+    .stream_pel_del_all = sq_stream_pel_del_all,
+    .stream_referenced = sq_stream_referenced,
 };
 
 

@@ -2,7 +2,7 @@
  * sqlite_int.h - the SQLite sink's inside, shared by sqlite.c (the core:
  * open, schema, generations, full sync, transactions, keys) and the type
  * files (sqlite_string.c, sqlite_hash.c, sqlite_list.c, sqlite_set.c,
- * sqlite_zset.c, sqlite_stream.c). Not installed; only sinks/sqlite*.c
+ * sqlite_zset.c, sqlite_stream.c, sqlite_array.c). Not installed; only sinks/sqlite*.c
  * include it, and with it <sqlite3.h>.
  *
  * A type file owns its SQL: it keeps its statement templates and reaches
@@ -48,7 +48,7 @@ enum stmt_id {
 
 /* Children tables: rows keyed by the key id 'kid'. */
 enum child { C_HASH, C_LIST, C_SET, C_ZSET, C_STREAM, C_SMETA, C_SGROUP, C_SPEL,
-             C_SCONS, C_COUNT };
+             C_SCONS, C_ARRAY, C_AMETA, C_COUNT };
 /* Statements every child table has (sqi_child_stmt). */
 enum child_op {
     CO_PROBE,        /* SELECT 1 ... WHERE kid = ?1 LIMIT 1 */
@@ -61,7 +61,7 @@ enum child_op {
  * Statement slots of the type files, 32 per family: a family numbers its
  * statements SQI_X_<FAMILY> + 0, + 1... up to + 31.
  */
-#define SQI_XSTMT_MAX     256
+#define SQI_XSTMT_MAX     288
 #define SQI_X_PER_FAMILY  32
 #define SQI_X_STRING      0
 #define SQI_X_KEYS        32
@@ -71,6 +71,7 @@ enum child_op {
 #define SQI_X_ZSET        160
 #define SQI_X_STREAM      192
 #define SQI_X_MISC        224
+#define SQI_X_ARRAY       256
 
 /* ------------------------------------------------------------------ */
 /* the sink                                                            */
@@ -108,6 +109,7 @@ struct sqlite_sink {
     int stage_index, staged;     /* big keys (sqlite.c): which staging table, rows in it */
     struct name_memo group, consumer;
     struct key_cache_entry *kcache;      /* key_find's cache, see sqlite.c */
+    struct smeta_slot *smeta;    /* stream metadata, written back: sqlite_stream.c */
     struct bulk *bulk;           /* a full sync's buffered rows, see sqi_bulk_begin */
     /* Faults (see "faults" in sqlite.c). 'fatal': the sticky error is one
      * a retry cannot fix (disk full, I/O error, the file deleted or
@@ -163,6 +165,24 @@ sqlite3_stmt *sqi_xstmt(struct sqlite_sink *ss, int slot, const char *tmpl);
  * sqi_bind_u64 stores stream ids, wrapping past INT64_MAX.
  */
 int sqi_bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b);
+/*
+ * A string value of SQI_BIG_VALUE bytes or more goes into its key row as a
+ * zeroblob and is then written in place with incremental BLOB I/O
+ * (sqi_big_fill), so that SQLite never builds a record holding a second
+ * copy of it. SQLite has no zero-filled TEXT, so a big value that is valid
+ * UTF-8 is kept as a BLOB too, flagged by lhead = 1 in its key row (lhead
+ * means nothing else for a string), and the redis_strings view casts it
+ * back to TEXT: readers see TEXT, as for any UTF-8 value.
+ * sqi_big_value says what b is (SQI_SMALL, or big binary or big text);
+ * sqi_bind_value binds a zeroblob for a big one, else as sqi_bind_bytes;
+ * sqi_bind_text_flag binds the lhead flag.
+ */
+#define SQI_BIG_VALUE ((size_t)1 << 20)
+enum { SQI_SMALL, SQI_BIG_BLOB, SQI_BIG_TEXT };
+int sqi_big_value(const struct rs_bytes *b);
+int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big);
+int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big);
+int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b);
 int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms);
 int sqi_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
 
@@ -259,6 +279,17 @@ int sqi_bulk_flush(struct sqlite_sink *ss);
 /* Free a remembered name; the memo then matches no key. */
 void sqi_memo_clear(struct name_memo *m);
 
+/* The stream metadata cache (sqlite_stream.c). In a stream transaction
+ * stream_meta_set only updates the cache; sqi_smeta_sync writes the
+ * changed rows, and must run before anything reads or copies gN_smeta
+ * in SQL (commit, flush, copy). sqi_smeta_drop forgets one key (deleted);
+ * sqi_smeta_forget everything, unwritten changes included (rollback,
+ * a new generation); sqi_smeta_free at close. */
+int sqi_smeta_sync(struct sqlite_sink *ss);
+void sqi_smeta_drop(struct sqlite_sink *ss, int64_t kid);
+void sqi_smeta_forget(struct sqlite_sink *ss);
+void sqi_smeta_free(struct sqlite_sink *ss);
+
 /* ------------------------------------------------------------------ */
 /* ops (the sqlite_ops vtable in sqlite.c; contracts in sink.h)        */
 /* ------------------------------------------------------------------ */
@@ -303,6 +334,21 @@ int sq_list_insert(struct sink *s, int64_t id, int64_t index, int after,
                    const struct rs_bytes *v);
 int sq_list_rem(struct sink *s, int64_t id, int64_t count, const struct rs_bytes *v,
                 int64_t *removed);
+
+/* streams, version 6 (sqlite_stream.c) */
+int sq_stream_pel_del_all(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                          int *removed);
+int sq_stream_referenced(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                         int *referenced);
+
+/* arrays (sqlite_array.c) */
+int sq_array_set(struct sink *s, int64_t id, uint64_t idx, const struct rs_bytes *v, int *added);
+int sq_array_del_range(struct sink *s, int64_t id, uint64_t lo, uint64_t hi, uint64_t *removed);
+int sq_array_range(struct sink *s, int64_t id, uint64_t lo, uint64_t hi, int reverse,
+                   int (*cb)(void *ud, uint64_t idx, const struct rs_bytes *v), void *ud);
+int sq_array_info(struct sink *s, int64_t id, uint64_t *count, uint64_t *max_idx);
+int sq_array_cursor_get(struct sink *s, int64_t id, int *has, uint64_t *idx);
+int sq_array_cursor_set(struct sink *s, int64_t id, int has, uint64_t idx);
 
 /* sets (sqlite_set.c) */
 int sq_set_add(struct sink *s, int64_t id, const struct rs_bytes *m, int *added);

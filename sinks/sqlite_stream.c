@@ -23,7 +23,7 @@ enum {
     XS_GROUP_SET, XS_PEL_SET, XS_CONSUMER_SET, XS_PEL_OWNER,
     XS_DEL_ONE, XS_FIRST, XS_SCAN, XS_GROUP_GET, XS_GROUP_DEL, XS_GROUP_DEL_PEL,
     XS_GROUP_DEL_CONS, XS_CONS_PROBE, XS_CONS_DEL_PEL, XS_CONS_DEL,
-    XS_PEL_PUT, XS_PEL_DEL, XS_NSTMT
+    XS_PEL_PUT, XS_PEL_DEL, XS_PEL_DEL_ALL, XS_REFERENCED, XS_NSTMT
 };
 static const char *const stream_sql[XS_NSTMT] = {
     [XS_ADD] =
@@ -72,6 +72,11 @@ static const char *const stream_sql[XS_NSTMT] = {
         "INSERT OR REPLACE INTO @spel(kid, grp, ms, seq, consumer, delivery_time,"
         " delivery_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [XS_PEL_DEL] = "DELETE FROM @spel WHERE kid = ?1 AND grp = ?2 AND ms = ?3 AND seq = ?4",
+    [XS_PEL_DEL_ALL] = "DELETE FROM @spel WHERE kid = ?1 AND ms = ?2 AND seq = ?3",
+    /* pending in a group, or not yet delivered to one (its last id is lower) */
+    [XS_REFERENCED] =
+        "SELECT EXISTS (SELECT 1 FROM @spel WHERE kid = ?1 AND ms = ?2 AND seq = ?3)"
+        " OR EXISTS (SELECT 1 FROM @sgroup WHERE kid = ?1 AND (last_ms, last_seq) < (?2, ?3))",
 };
 _Static_assert(XS_NSTMT <= SQI_X_PER_FAMILY, "too many stream statements");
 
@@ -117,39 +122,33 @@ int sq_stream_add(struct sink *s, int64_t id, const struct rs_stream_id *eid, in
     return sqi_run(ss, st, "add a stream entry");
 }
 
-int sq_stream_meta_get(struct sink *s, int64_t id, struct rs_stream_meta *m)
-{
-    struct sqlite_sink *ss = SS(s);
-    sqlite3_stmt *st;
-    int r;
+/* ------------------------------------------------------------------ */
+/* Stream metadata, cached and written back                            */
+/* ------------------------------------------------------------------ */
 
-    memset(m, 0, sizeof(*m));
-    if (sqi_stuck(ss) || (st = stream_stmt(ss, XS_SMETA_GET)) == NULL)
-        return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-        return sqi_bind_fail(ss, st, "read stream metadata");
-    if ((r = sqi_row(ss, st, "read stream metadata")) <= 0)
-        return r;                          /* none stored: all zero */
-    m->length = (uint64_t)sqlite3_column_int64(st, 0);
-    m->last_id.ms = (uint64_t)sqlite3_column_int64(st, 1);
-    m->last_id.seq = (uint64_t)sqlite3_column_int64(st, 2);
-    m->has_v2 = sqlite3_column_int(st, 3);
-    m->first_id.ms = (uint64_t)sqlite3_column_int64(st, 4);
-    m->first_id.seq = (uint64_t)sqlite3_column_int64(st, 5);
-    m->max_deleted_id.ms = (uint64_t)sqlite3_column_int64(st, 6);
-    m->max_deleted_id.seq = (uint64_t)sqlite3_column_int64(st, 7);
-    m->entries_added = (uint64_t)sqlite3_column_int64(st, 8);
-    sqi_stmt_done(st);
-    return 0;
-}
+/*
+ * Every XADD reads and rewrites its stream's gN_smeta row: two of its
+ * four statements. In a stream transaction the rows live here instead,
+ * direct-mapped by key id, and a changed one is written when its slot is
+ * needed for another key or at sqi_smeta_sync (commit, and before SQL
+ * that reads gN_smeta). A stream that takes many entries in one batch
+ * costs one metadata write per commit. Outside a stream transaction (a
+ * full sync) stream_meta_set writes at once.
+ */
+#define SM_SLOTS 4096
 
-int sq_stream_meta_set(struct sink *s, int64_t id, const struct rs_stream_meta *m)
+struct smeta_slot {
+    int64_t kid;
+    struct rs_stream_meta m;
+    unsigned char used, dirty;
+};
+
+static int meta_write(struct sqlite_sink *ss, int64_t id, const struct rs_stream_meta *m)
 {
-    struct sqlite_sink *ss = SS(s);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = stream_stmt(ss, XS_SMETA_SET);
     int rc = 0;
 
-    if (sqi_stuck(ss) || sqi_load_tick(ss) || (st = stream_stmt(ss, XS_SMETA_SET)) == NULL)
+    if (st == NULL)
         return -1;
     rc |= sqlite3_bind_int64(st, 1, id);
     rc |= sqi_bind_u64(st, 2, m->length);
@@ -164,6 +163,122 @@ int sq_stream_meta_set(struct sink *s, int64_t id, const struct rs_stream_meta *
     if (rc != SQLITE_OK)
         return sqi_bind_fail(ss, st, "store stream metadata");
     return sqi_run(ss, st, "store stream metadata");
+}
+
+/* The slot of 'kid', or NULL without a cache (out of memory, or not in
+ * a stream transaction). */
+static struct smeta_slot *meta_slot(struct sqlite_sink *ss, int64_t kid)
+{
+    if (ss->mode != MODE_STREAM)
+        return NULL;
+    if (ss->smeta == NULL && (ss->smeta = calloc(SM_SLOTS, sizeof(*ss->smeta))) == NULL)
+        return NULL;                       /* optional: everything goes to SQL */
+    return &ss->smeta[(uint64_t)kid % SM_SLOTS];
+}
+
+/* Make the slot 'kid's: write the key it held first if that one changed. */
+static int meta_claim(struct sqlite_sink *ss, struct smeta_slot *e, int64_t kid)
+{
+    if (e->used && e->kid == kid)
+        return 0;
+    if (e->used && e->dirty && meta_write(ss, e->kid, &e->m))
+        return -1;
+    e->used = 1;
+    e->dirty = 0;
+    e->kid = kid;
+    return 0;
+}
+
+int sqi_smeta_sync(struct sqlite_sink *ss)
+{
+    if (ss->smeta == NULL)
+        return 0;
+    for (int i = 0; i < SM_SLOTS; i++) {
+        struct smeta_slot *e = &ss->smeta[i];
+
+        if (e->used && e->dirty) {
+            if (meta_write(ss, e->kid, &e->m))
+                return -1;
+            e->dirty = 0;
+        }
+    }
+    return 0;
+}
+
+void sqi_smeta_drop(struct sqlite_sink *ss, int64_t kid)
+{
+    struct smeta_slot *e = ss->smeta ? &ss->smeta[(uint64_t)kid % SM_SLOTS] : NULL;
+
+    if (e && e->used && e->kid == kid)
+        e->used = e->dirty = 0;
+}
+
+void sqi_smeta_forget(struct sqlite_sink *ss)
+{
+    if (ss->smeta)
+        memset(ss->smeta, 0, SM_SLOTS * sizeof(*ss->smeta));
+}
+
+void sqi_smeta_free(struct sqlite_sink *ss)
+{
+    free(ss->smeta);
+    ss->smeta = NULL;
+}
+
+int sq_stream_meta_get(struct sink *s, int64_t id, struct rs_stream_meta *m)
+{
+    struct sqlite_sink *ss = SS(s);
+    struct smeta_slot *e;
+    sqlite3_stmt *st;
+    int r;
+
+    memset(m, 0, sizeof(*m));
+    if (sqi_stuck(ss))
+        return -1;
+    if ((e = meta_slot(ss, id)) != NULL && e->used && e->kid == id) {
+        *m = e->m;
+        return 0;
+    }
+    if ((st = stream_stmt(ss, XS_SMETA_GET)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "read stream metadata");
+    if ((r = sqi_row(ss, st, "read stream metadata")) < 0)
+        return r;
+    if (r > 0) {
+        m->length = (uint64_t)sqlite3_column_int64(st, 0);
+        m->last_id.ms = (uint64_t)sqlite3_column_int64(st, 1);
+        m->last_id.seq = (uint64_t)sqlite3_column_int64(st, 2);
+        m->has_v2 = sqlite3_column_int(st, 3);
+        m->first_id.ms = (uint64_t)sqlite3_column_int64(st, 4);
+        m->first_id.seq = (uint64_t)sqlite3_column_int64(st, 5);
+        m->max_deleted_id.ms = (uint64_t)sqlite3_column_int64(st, 6);
+        m->max_deleted_id.seq = (uint64_t)sqlite3_column_int64(st, 7);
+        m->entries_added = (uint64_t)sqlite3_column_int64(st, 8);
+        sqi_stmt_done(st);
+    }
+    if (r == 0 || e == NULL)
+        return 0;                          /* none stored reads as all zero */
+    if (meta_claim(ss, e, id))
+        return -1;
+    e->m = *m;
+    return 0;
+}
+
+int sq_stream_meta_set(struct sink *s, int64_t id, const struct rs_stream_meta *m)
+{
+    struct sqlite_sink *ss = SS(s);
+    struct smeta_slot *e;
+
+    if (sqi_stuck(ss) || sqi_load_tick(ss))
+        return -1;
+    if ((e = meta_slot(ss, id)) == NULL)
+        return meta_write(ss, id, m);
+    if (meta_claim(ss, e, id))
+        return -1;
+    e->m = *m;
+    e->dirty = 1;
+    return 0;
 }
 
 /* Run a one-integer query (?1 kid, then ?2, ?3 when given) into *out. */
@@ -624,5 +739,39 @@ int sq_stream_pel_del(struct sink *s, int64_t id, const struct rs_bytes *group,
         run_counted(ss, st, bind_key(st, id, group, NULL, eid, 3), "remove a pending entry", &n))
         return -1;
     *deleted = n > 0;
+    return 0;
+}
+
+int sq_stream_pel_del_all(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                          int *removed)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int64_t n = 0;
+
+    *removed = 0;
+    if ((st = write_stmt(ss, XS_PEL_DEL_ALL)) == NULL ||
+        run_counted(ss, st, bind_key(st, id, NULL, NULL, eid, 2), "remove pending entries", &n))
+        return -1;
+    *removed = n > 0;
+    return 0;
+}
+
+int sq_stream_referenced(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                         int *referenced)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    *referenced = 0;
+    if (sqi_stuck(ss) || (st = stream_stmt(ss, XS_REFERENCED)) == NULL)
+        return -1;
+    if (bind_key(st, id, NULL, NULL, eid, 2) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "check a stream entry's references");
+    if ((r = sqi_row(ss, st, "check a stream entry's references")) <= 0)
+        return r;
+    *referenced = sqlite3_column_int(st, 0) != 0;
+    sqi_stmt_done(st);
     return 0;
 }

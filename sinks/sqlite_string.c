@@ -1,7 +1,8 @@
 /*
  * sqlite_string.c - the SQLite sink's string values. A string lives in
  * its key's row (gN_keys.value), so key_create stores the first value and
- * these ops read and replace it.
+ * these ops read and replace it. A value of 1 MiB or more is written with
+ * BLOB I/O and flagged in lhead when it is text (sqlite_int.h).
  */
 #include "sqlite_int.h"
 
@@ -11,7 +12,7 @@ enum {
 };
 static const char *const string_sql[SV_NSTMT] = {
     [SV_GET] = "SELECT value FROM @keys WHERE id = ?1",
-    [SV_SET] = "UPDATE @keys SET value = ?2 WHERE id = ?1",
+    [SV_SET] = "UPDATE @keys SET value = ?2, lhead = ?3 WHERE id = ?1",
 };
 _Static_assert(SV_NSTMT <= SQI_X_PER_FAMILY, "too many string statements");
 
@@ -50,11 +51,16 @@ int sq_string_get(struct sink *s, int64_t id,
 int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value)
 {
     struct sqlite_sink *ss = SS(s);
+    int big = sqi_big_value(value);
     sqlite3_stmt *st;
 
     if (sqi_stuck(ss) || (st = string_stmt(ss, SV_SET)) == NULL)
         return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_bytes(st, 2, value) != SQLITE_OK)
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+        sqi_bind_value(st, 2, value, big) != SQLITE_OK ||
+        sqi_bind_text_flag(st, 3, big) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "store a string");
-    return sqi_run(ss, st, "store a string");
+    if (sqi_run(ss, st, "store a string"))
+        return -1;
+    return big ? sqi_big_fill(ss, id, value) : 0;
 }

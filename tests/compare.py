@@ -144,6 +144,7 @@ def model_from_redis(r):
             elif t == "hash":
                 flat = r("HGETALL", k)
                 v = {flat[i]: (flat[i + 1], None) for i in range(0, len(flat), 2)}
+                v = with_field_ttls(r, k, v)
             elif t == "stream":
                 v = tuple((e[0].decode(), tuple((e[1][i], e[1][i + 1])
                                                 for i in range(0, len(e[1]), 2)))
@@ -153,6 +154,19 @@ def model_from_redis(r):
             model[(db, k)] = (t, exp, v)
     r("SELECT", 0)
     return model
+
+
+def with_field_ttls(r, k, v):
+    """Hash fields with their own TTL (HPEXPIRETIME: Redis 7.4+, Valkey 9+);
+    a master without the command has none."""
+    if not v or getattr(r, "no_hpexpiretime", False):
+        return v
+    fields = list(v)
+    got = r.pipeline([("HPEXPIRETIME", k, "FIELDS", len(fields)) + tuple(fields)])[0]
+    if isinstance(got, RedisError):
+        r.no_hpexpiretime = "unknown command" in str(got).lower()
+        return v
+    return {f: (v[f][0], e if e >= 0 else None) for f, e in zip(fields, got)}
 
 
 def glob_match(pat, s):
@@ -730,7 +744,7 @@ def model_from_redis_pipelined(r, batch=500):
                 elif t == "zset":
                     v = {v[n]: float(v[n + 1]) for n in range(0, len(v), 2)}
                 elif t == "hash":
-                    v = {v[n]: (v[n + 1], None) for n in range(0, len(v), 2)}
+                    v = with_field_ttls(r, k, {v[n]: (v[n + 1], None) for n in range(0, len(v), 2)})
                 elif t == "stream":
                     v = tuple((e[0].decode(), tuple((e[1][n], e[1][n + 1])
                                                     for n in range(0, len(e[1]), 2))) for e in v)

@@ -36,6 +36,12 @@ it chose). It answers the handshake, then behaves by MODE:
   noauth       PSYNC -> "-NOAUTH Authentication required." (every time)
   noperm       PSYNC -> "-NOPERM ..." (every time)
   wrongpass    AUTH -> "-WRONGPASS ..." (every time)
+  refuse, refuse-diskless
+               "+FULLRESYNC <id> 100", then the link is closed before the
+               payload (refuse: a disk-based master whose BGSAVE failed) or
+               after "$EOF:<mark>" and the RDB's first 9 bytes (refuse-diskless:
+               Valkey 9's diskless child giving up on a key it cannot store in
+               the RDB version it chose), every time
   continue     first connection like psync, closed once the replica ACKed the
                whole stream; later PSYNC <id> <off> -> "+CONTINUE <NEWID>" and
                "SET fake:key2 world"
@@ -201,6 +207,12 @@ def full_sync(conn, buf, rdb):
         master_offset = 100
         conn.sendall(b"+FULLRESYNC " + REPLID + b" 100\r\n")
     conn.sendall(b"\n\n")                      # keep-alives while "saving"
+    if mode == "refuse":
+        return
+    if mode == "refuse-diskless":
+        conn.sendall(b"$EOF:" + b"f" * 20 + b"0" * 20 + b"\r\n" + rdb[:9])
+        time.sleep(0.05)
+        return
     body = bytearray(rdb)
     if mode == "badcrc":
         # inside the raw random value of str:rand:1000: only the CRC can tell

@@ -12,11 +12,43 @@ set -u
 export top_srcdir top_builddir REDSINK
 COMPARE="python3 $top_srcdir/tests/compare.py"
 
-command -v redis-server >/dev/null || { echo "SKIP: redis-server not installed"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
 [ -x "$REDSINK" ] || { echo "FAIL: $REDSINK not built"; exit 99; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/redsink-test.XXXXXX")
+
+# REDSINK_SERVER=/path/to/valkey-server (or redis-server): the master every
+# test starts, instead of the redis-server on PATH; REDSINK_CLI its client
+# (default: the valkey-cli or redis-cli beside it, else redis-cli). Both
+# take the names redis-server and redis-cli in a directory put first on
+# PATH, so the tests need not know. tests/build_servers.sh builds them.
+if [ -n "${REDSINK_SERVER:-}" ]; then
+    [ -x "$REDSINK_SERVER" ] || { echo "FAIL: REDSINK_SERVER=$REDSINK_SERVER is not an executable"; exit 99; }
+    if [ -z "${REDSINK_CLI:-}" ]; then
+        for c in valkey-cli redis-cli; do
+            [ -x "$(dirname "$REDSINK_SERVER")/$c" ] && { REDSINK_CLI=$(dirname "$REDSINK_SERVER")/$c; break; }
+        done
+    fi
+    mkdir -p "$TMP/bin"
+    ln -s "$(cd "$(dirname "$REDSINK_SERVER")" && pwd)/$(basename "$REDSINK_SERVER")" "$TMP/bin/redis-server"
+    [ -n "${REDSINK_CLI:-}" ] && ln -s "$(cd "$(dirname "$REDSINK_CLI")" && pwd)/$(basename "$REDSINK_CLI")" "$TMP/bin/redis-cli"
+    PATH=$TMP/bin:$PATH
+fi
+command -v redis-server >/dev/null || { rm -rf "$TMP"; echo "SKIP: redis-server not installed"; exit 77; }
+
+# The master's flavour and version: SERVER_NAME redis|valkey, SERVER_VERSION
+# x.y.z and SERVER_VNUM (x*10000 + y*100 + z), for checks that depend on it.
+SERVER_VERSION=$(redis-server --version | sed -n 's/.* v=\([0-9.]*\).*/\1/p')
+case "$(redis-server --version)" in [Vv]alkey*) SERVER_NAME=valkey ;; *) SERVER_NAME=redis ;; esac
+SERVER_VNUM=$(echo "$SERVER_VERSION" | awk -F. '{ print $1 * 10000 + $2 * 100 + $3 }')
+
+# skip_unless_server TEXT CONDITION...: skip the whole test (exit 77) when
+# the master does not meet CONDITION (a shell test on the variables above).
+skip_unless_server() {
+    local why=$1; shift
+    "$@" && return 0
+    echo "SKIP: $why (master is $SERVER_NAME $SERVER_VERSION)"; exit 77
+}
 PIDS=""
 RS_PIDS=""
 FAILS=0

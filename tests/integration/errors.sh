@@ -18,6 +18,16 @@ python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); i=b.index(b"
 python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[9]=0xe0; open(sys.argv[2],"wb").write(b)' \
     "$fx/all-types.rdb" "$TMP/badopcode.rdb"
 printf 'NOTREDIS0011' > "$TMP/badmagic.rdb"
+# a forged value longer than Redis (512 MiB) or SQLite (10^9 bytes) can
+# hold, raw and as an LZF string: refused before any memory is taken for it
+python3 - "$TMP" <<'PY'
+import struct, sys
+head = b"REDIS0011" + b"\x00" + bytes([len(b"forged:big")]) + b"forged:big"
+open(sys.argv[1] + "/forged-raw.rdb", "wb").write(
+    head + b"\x81" + struct.pack(">Q", 1000000001) + b"x" * 100)
+open(sys.argv[1] + "/forged-lzf.rdb", "wb").write(
+    head + b"\xc3" + b"\x0a" + b"\x81" + struct.pack(">Q", 1000000001) + b"x" * 10)
+PY
 : > "$TMP/empty.rdb"
 
 check_bad() {  # check_bad FILE WORD: fails, one line, mentions WORD and an offset
@@ -40,6 +50,8 @@ check_bad "$TMP/badcrc.rdb" CRC
 check_bad "$TMP/badopcode.rdb" 0xe0
 check_bad "$TMP/badmagic.rdb" magic
 check_bad "$TMP/empty.rdb" truncated
+check_bad "$TMP/forged-raw.rdb" "in key 'forged:big' exceeds the limit"
+check_bad "$TMP/forged-lzf.rdb" "in key 'forged:big' exceeds the limit"
 
 if $COMPARE compare-expected "$fx/expected.json" "$db" >/dev/null; then
     ok "previous mirror untouched after every failed import"

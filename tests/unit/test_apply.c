@@ -142,6 +142,8 @@ static enum rs_status transcript(const char *in, size_t len, size_t chunk, size_
             buf_fmt(out, "%d:", c.argc);
             for (int i = 0; i < c.argc; i++) {
                 buf_add(out, c.argv[i].ptr, c.argv[i].len);
+                if (c.argv[i].ptr[c.argv[i].len] != '\0')
+                    buf_fmt(out, "<no NUL after>");
                 buf_add(out, i + 1 < c.argc ? "," : "", i + 1 < c.argc);
             }
             buf_fmt(out, "/%zu;", c.wire_len);

@@ -8,7 +8,18 @@
  * master never sends verbatim (HINCRBYFLOAT, SPOP), and exact edge cases
  * (overflow, WRONGTYPE, TEXT vs BLOB members, a destination that is also
  * a source). Expected HINCRBYFLOAT results were read from redis-server
- * 7.0.15. Exit 0 (all passed), 77 (no SQLite sink) or 99 (a check failed).
+ * 7.0.15.
+ *
+ * Also the write commands of Redis 8.0-8.4 and Valkey 8.1-9.x in the forms
+ * their masters propagate (and verbatim, where a replica still accepts
+ * them), with results taken from the servers' source (t_hash.c, t_string.c,
+ * db.c): HSETEX (Redis' FNX/FXX, Valkey's NX/XX too, EX/PX/EXAT/PXAT/
+ * KEEPTTL), HGETEX, HGETDEL, SET's IFEQ/IFNE/IFDEQ/IFDNE, DELEX, Valkey's
+ * DELIFEQ, MSETEX, and the error cases a replica refuses; Redis 8.8's array
+ * commands (t_array.c) and the redis_arrays view; Redis 8.2's XDELEX and
+ * XACKDEL (KEEPREF/DELREF/ACKED, from the command docs and t_stream.c).
+ *
+ * Exit 0 (all passed), 77 (no SQLite sink) or 99 (a check failed).
  *
  * Start reading at main().
  */
@@ -505,6 +516,360 @@ static void test_sink_reads(struct env *e)
     CHECK_STR(got, "6,6,0", "sink: hash_len, hash_scan, hash_set_expire of an absent field");
 }
 
+/* ------------------------------------------------------------------ */
+/* Hashes: HSETEX, HGETEX, HGETDEL                                     */
+/* ------------------------------------------------------------------ */
+
+static void test_hsetex(struct env *e)
+{
+    struct buf b = { 0 };
+    char sql[512];
+    long long now;
+
+    /* Redis 8.0's propagated form: PXAT, or KEEPTTL, or nothing */
+    CMD(&b, "HSETEX", "hx", "PXAT", "60000000000000", "FIELDS", "2", "a", "1", "b", "2");
+    CMD(&b, "HSETEX", "hx", "FIELDS", "1", "c", "3");
+    CMD(&b, "HSETEX", "hx", "KEEPTTL", "FIELDS", "2", "a", "11", "d", "4"); /* a keeps its TTL */
+    CMD(&b, "HSETEX", "hx", "FIELDS", "1", "b", "22");                 /* b loses it */
+    CMD(&b, "HSETEX", "hx", "FNX", "PXAT", "50000000000000", "FIELDS", "2", "e", "5", "a", "x");
+    CMD(&b, "HSETEX", "hx", "FNX", "PXAT", "50000000000000", "FIELDS", "1", "e", "5");
+    CMD(&b, "HSETEX", "hx", "FXX", "FIELDS", "2", "a", "y", "zz", "1");  /* zz missing: no */
+    CMD(&b, "HSETEX", "hx", "fxx", "KEEPTTL", "FIELDS", "1", "e", "55");
+    CMD(&b, "HSETEX", "nokey", "FXX", "FIELDS", "1", "a", "1");         /* FXX, no key: no */
+    CMD(&b, "HSETEX", "hx", "PXAT", "1000", "FIELDS", "1", "f", "6");    /* past: set, kept */
+    CHECK_STR(run(e, &b), "0", "hsetex: Redis forms applied");
+    CHECK_STR(fields(e, "hx"),
+              "a=11@60000000000000;b=22@-;c=3@-;d=4@-;e=55@50000000000000;f=6@1000",
+              "hsetex: PXAT, KEEPTTL keeps, none clears, FNX/FXX all-or-nothing, past time kept");
+    CHECK_STR(keyinfo(e, "nokey"), "", "hsetex: FXX on a missing key creates nothing");
+
+    /* Valkey 9's key-level NX/XX (sent as they came when lower case) */
+    CMD(&b, "HSETEX", "v", "xx", "FIELDS", "1", "a", "1");              /* no key: no */
+    CMD(&b, "HSETEX", "v", "nx", "FIELDS", "1", "a", "1");
+    CMD(&b, "HSETEX", "v", "nx", "FIELDS", "1", "b", "2");              /* key exists: no */
+    CMD(&b, "HSETEX", "v", "xx", "fnx", "PXAT", "61000000000000", "FIELDS", "1", "c", "3");
+    CHECK_STR(run(e, &b), "0", "hsetex: Valkey NX/XX forms applied");
+    CHECK_STR(fields(e, "v"), "a=1@-;c=3@61000000000000", "hsetex: Valkey NX/XX on the key");
+
+    /* relative times count from our clock */
+    now = (long long)rs_now_ms();
+    CMD(&b, "HSETEX", "r", "EX", "100", "FIELDS", "1", "a", "1");
+    CMD(&b, "HSETEX", "r", "PX", "100000", "FIELDS", "1", "b", "1");
+    CMD(&b, "HSETEX", "r", "EXAT", "60000000000", "FIELDS", "1", "c", "1");
+    CHECK_STR(run(e, &b), "0", "hsetex: EX/PX/EXAT applied");
+    snprintf(sql, sizeof(sql),
+             "SELECT group_concat(x) FROM (SELECT CASE WHEN expire_at BETWEEN %lld AND %lld"
+             " THEN 'rel' ELSE expire_at END AS x FROM redis_hashes WHERE key = 'r'"
+             " ORDER BY field)", now + 100000, now + 110000);
+    CHECK_STR(q(e, sql), "rel,rel,60000000000000", "hsetex: EX, PX relative, EXAT * 1000");
+
+    /* what a replica refuses: nothing changes */
+    CMD(&b, "HSETEX", "hx", "FIELDS", "2", "a", "1");                    /* count mismatch */
+    CMD(&b, "HSETEX", "hx", "FIELDS", "0", "a", "1");                    /* zero fields */
+    CMD(&b, "HSETEX", "hx", "FNX", "FXX", "FIELDS", "1", "a", "1");      /* both */
+    CMD(&b, "HSETEX", "hx", "EX", "10", "PX", "10", "FIELDS", "1", "a", "1");
+    CMD(&b, "HSETEX", "hx", "KEEPTTL", "EX", "10", "FIELDS", "1", "a", "1");
+    CMD(&b, "HSETEX", "hx", "EX", "-1", "FIELDS", "1", "a", "1");        /* negative */
+    CMD(&b, "HSETEX", "hx", "PXAT", "70368744177664", "FIELDS", "1", "a", "1"); /* past max */
+    CMD(&b, "HSETEX", "hx", "BOGUS", "FIELDS", "1", "a", "1");
+    CMD(&b, "HSETEX", "hx", "a", "1", "b", "2");                         /* no FIELDS */
+    CMD(&b, "SET", "str", "x");
+    CMD(&b, "HSETEX", "str", "FIELDS", "1", "a", "1");                  /* WRONGTYPE */
+    CHECK_STR(run(e, &b), "0", "hsetex: refused forms skipped");
+    CHECK_STR(fields(e, "hx"),
+              "a=11@60000000000000;b=22@-;c=3@-;d=4@-;e=55@50000000000000;f=6@1000",
+              "hsetex: refused forms change nothing");
+    CHECK_STR(keyinfo(e, "str"), "string/-", "hsetex: WRONGTYPE leaves the string");
+    free(b.p);
+}
+
+static void test_hgetex_hgetdel(struct env *e)
+{
+    struct buf b = { 0 };
+
+    CMD(&b, "HSET", "g", "a", "1", "b", "2", "c", "3");
+    CMD(&b, "HGETEX", "g", "PXAT", "62000000000000", "FIELDS", "2", "a", "zz");
+    CMD(&b, "HGETEX", "g", "EXAT", "63000000000", "FIELDS", "1", "b");
+    CMD(&b, "HGETEX", "g", "FIELDS", "1", "c");                         /* read only */
+    CHECK_STR(run(e, &b), "0", "hgetex: verbatim forms applied");
+    CHECK_STR(fields(e, "g"), "a=1@62000000000000;b=2@63000000000000;c=3@-",
+              "hgetex: times set on existing fields only");
+    CMD(&b, "HGETEX", "g", "PERSIST", "FIELDS", "1", "a");
+    CMD(&b, "HGETEX", "g", "EX", "-5", "FIELDS", "1", "b");             /* refused */
+    CMD(&b, "HGETEX", "g", "PERSIST", "FIELDS", "2", "b");              /* count mismatch */
+    CHECK_STR(run(e, &b), "0", "hgetex: PERSIST applied");
+    CHECK_STR(fields(e, "g"), "a=1@-;b=2@63000000000000;c=3@-", "hgetex: PERSIST clears");
+
+    /* Valkey sends HGETDEL as it came; Redis sends HDEL */
+    CMD(&b, "HGETDEL", "g", "FIELDS", "2", "a", "zz");
+    CMD(&b, "HGETDEL", "g", "FIELDS", "3", "b");                        /* count mismatch */
+    CMD(&b, "HGETDEL", "nokey", "FIELDS", "1", "a");
+    CHECK_STR(run(e, &b), "0", "hgetdel: applied");
+    CHECK_STR(fields(e, "g"), "b=2@63000000000000;c=3@-", "hgetdel: the named fields go");
+    CMD(&b, "HGETDEL", "g", "FIELDS", "2", "b", "c");
+    CMD(&b, "SET", "s2", "x");
+    CMD(&b, "HGETDEL", "s2", "FIELDS", "1", "x");                       /* WRONGTYPE */
+    CHECK_STR(run(e, &b), "0", "hgetdel: last fields applied");
+    CHECK_STR(keyinfo(e, "g"), "", "hgetdel: an emptied hash is deleted");
+    CHECK_STR(keyinfo(e, "s2"), "string/-", "hgetdel: WRONGTYPE skipped");
+    free(b.p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Strings: SET IF*, DELEX, DELIFEQ, MSETEX                            */
+/* ------------------------------------------------------------------ */
+
+static const char *strings(struct env *e)
+{
+    return q(e, "SELECT group_concat(x, ' ') FROM (SELECT s.key || '=' || s.value || '@' ||"
+                " coalesce(k.expire_at, '-') AS x FROM redis_strings s JOIN redis_keys k"
+                " ON k.db = s.db AND k.key = s.key ORDER BY s.key)");
+}
+
+static void test_set_conditions(struct env *e)
+{
+    struct buf b = { 0 };
+
+    CMD(&b, "FLUSHALL");
+    CMD(&b, "SET", "k1", "old", "PXAT", "64000000000000");
+    CMD(&b, "SET", "k1", "new", "IFEQ", "old", "KEEPTTL");
+    CMD(&b, "SET", "k2", "v", "IFEQ", "x");                     /* missing: no */
+    CMD(&b, "SET", "k3", "v", "IFNE", "x");                     /* missing: set */
+    CMD(&b, "SET", "k3", "w", "IFNE", "v");                     /* equal: no */
+    CMD(&b, "SET", "k3", "w", "ifne", "zz", "GET");
+    CMD(&b, "SET", "k4", "v", "IFDEQ", "0123456789abcdef");     /* missing: no */
+    CMD(&b, "SET", "k5", "v", "IFDNE", "0123456789abcdef");     /* missing: set */
+    CMD(&b, "SET", "k5", "w", "IFDEQ", "0123456789abcdef", "PXAT", "65000000000000");
+    CMD(&b, "SET", "k1", "z", "IFEQ", "nope");                  /* not equal: no */
+    CMD(&b, "SET", "k1", "z", "NX", "IFEQ", "new");             /* syntax error */
+    CMD(&b, "SET", "k1", "z", "IFEQ", "new", "IFNE", "x");      /* syntax error */
+    CMD(&b, "SET", "k1", "z", "IFEQ");                          /* no value */
+    CMD(&b, "HSET", "hh", "f", "v");
+    CMD(&b, "SET", "hh", "z", "IFNE", "x");                     /* WRONGTYPE */
+    CHECK_STR(run(e, &b), "0", "set: IF* forms applied");
+    CHECK_STR(strings(e), "k1=new@64000000000000 k3=w@- k5=w@65000000000000",
+              "set: IFEQ/IFNE checked, IFDEQ/IFDNE trusted, missing keys, errors skipped");
+    CHECK_STR(keyinfo(e, "hh"), "hash/-", "set: IF* on a hash is WRONGTYPE");
+
+    CMD(&b, "DELEX", "k1", "IFEQ", "nope");
+    CMD(&b, "DELEX", "k3", "IFNE", "w");
+    CMD(&b, "DELEX", "k3", "IFEQ", "w");
+    CMD(&b, "DELEX", "hh", "IFEQ", "x");                        /* WRONGTYPE */
+    CMD(&b, "DELEX", "k5", "BOGUS", "x");                       /* syntax error */
+    CMD(&b, "DELEX", "k5", "IFEQ");                             /* syntax error */
+    CMD(&b, "DELEX", "missing");
+    CHECK_STR(run(e, &b), "0", "delex: applied");
+    CHECK_STR(strings(e), "k1=new@64000000000000 k5=w@65000000000000", "delex: conditions");
+    CHECK_STR(keyinfo(e, "hh"), "hash/-", "delex: WRONGTYPE with a condition");
+    CMD(&b, "DELEX", "hh");
+    CMD(&b, "DELEX", "k5", "IFDEQ", "0123456789abcdef");
+    CMD(&b, "DELIFEQ", "k1", "nope");
+    CHECK_STR(run(e, &b), "0", "delex/delifeq: applied");
+    CHECK_STR(q(e, "SELECT group_concat(key) FROM (SELECT key FROM redis_keys ORDER BY key)"),
+              "k1", "delex: without a condition any type; IFDEQ trusted; DELIFEQ checks");
+    CMD(&b, "DELIFEQ", "k1", "new");
+    CMD(&b, "LPUSH", "l", "x");
+    CMD(&b, "DELIFEQ", "l", "x");                               /* WRONGTYPE */
+    CHECK_STR(run(e, &b), "0", "delifeq: applied");
+    CHECK_STR(q(e, "SELECT group_concat(key) FROM redis_keys"), "l", "delifeq: equal deletes");
+    free(b.p);
+}
+
+static void test_msetex(struct env *e)
+{
+    struct buf b = { 0 };
+    char sql[512];
+    long long now;
+
+    CMD(&b, "FLUSHALL");
+    CMD(&b, "SET", "a", "0", "PXAT", "66000000000000");
+    CMD(&b, "MSETEX", "2", "a", "1", "b", "2", "PXAT", "67000000000000");
+    CMD(&b, "MSETEX", "1", "c", "3");
+    CMD(&b, "MSETEX", "2", "c", "33", "d", "4", "NX");          /* c exists: none */
+    CMD(&b, "MSETEX", "2", "a", "11", "d", "4", "XX");          /* d missing: none */
+    CMD(&b, "MSETEX", "2", "a", "11", "c", "33", "KEEPTTL", "XX");
+    CMD(&b, "MSETEX", "1", "e", "5", "PXAT", "68000000000000", "NX");
+    CMD(&b, "MSETEX", "1", "b", "22");                          /* no option: TTL cleared */
+    CMD(&b, "MSETEX", "3", "a", "1", "b", "2");                 /* numkeys too big */
+    CMD(&b, "MSETEX", "0", "a", "1");                           /* numkeys 0 */
+    CMD(&b, "MSETEX", "1", "a", "1", "EX", "1", "PX", "1");     /* two expiries */
+    CMD(&b, "MSETEX", "1", "a", "1", "NX", "XX");               /* syntax */
+    CMD(&b, "MSETEX", "1", "a", "1", "PXAT", "-5");             /* invalid time */
+    CMD(&b, "MSETEX", "1", "a", "1", "bogus");
+    CHECK_STR(run(e, &b), "0", "msetex: applied");
+    CHECK_STR(strings(e), "a=11@67000000000000 b=22@- c=33@- e=5@68000000000000",
+              "msetex: NX/XX all or nothing, KEEPTTL, PXAT, errors skipped");
+    now = (long long)rs_now_ms();
+    CMD(&b, "MSETEX", "1", "f", "6", "EX", "100");
+    CMD(&b, "HSET", "h", "x", "y");
+    CMD(&b, "MSETEX", "1", "h", "7", "PX", "100000");           /* replaces a hash */
+    CHECK_STR(run(e, &b), "0", "msetex: EX/PX applied");
+    snprintf(sql, sizeof(sql), "SELECT group_concat(x) FROM (SELECT key || ':' ||"
+             " (expire_at BETWEEN %lld AND %lld) AS x FROM redis_keys WHERE key IN ('f','h')"
+             " ORDER BY key)", now + 100000, now + 110000);
+    CHECK_STR(q(e, sql), "f:1,h:1", "msetex: relative times from our clock, any type replaced");
+    free(b.p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Arrays (Redis 8.8)                                                   */
+/* ------------------------------------------------------------------ */
+
+/* Array 'key' as "idx=value,..." by index, and its cursor ("-": none). */
+static const char *array_dump(struct env *e, const char *key)
+{
+    char sql[640];
+
+    snprintf(sql, sizeof(sql),
+             "SELECT coalesce((SELECT group_concat(x, ',') FROM (SELECT idx || '=' || value AS x"
+             " FROM redis_arrays WHERE key = '%s' AND db = 0 ORDER BY typeof(idx) = 'text',"
+             " length(idx), idx)), '') || ' c' || coalesce((SELECT CASE WHEN m.cursor < 0 THEN"
+             " m.cursor + 9223372036854775807 + 1 ELSE 'big' END FROM g%lld_ameta m"
+             " JOIN g%lld_keys k ON k.id = m.kid WHERE k.key = '%s' AND k.db = 0), '-')",
+             key, atoll(q(e, "SELECT generation FROM redsink_status")),
+             atoll(q(e, "SELECT generation FROM redsink_status")), key);
+    return q(e, sql);
+}
+
+static void test_arrays(struct env *e)
+{
+    struct buf b = { 0 };
+
+    CMD(&b, "ARSET", "arr", "3", "x", "y", "1.50");
+    CMD(&b, "ARMSET", "arr", "10", "ten", "0", "zero", "3", "X");
+    CMD(&b, "ARSET", "arr", "18446744073709551614", "top");
+    CMD(&b, "ARSET", "arr", "9223372036854775808", "mid");
+    CMD(&b, "ARSET", "arr", "18446744073709551614", "a", "b");      /* overflow: refused */
+    CMD(&b, "ARSET", "arr", "18446744073709551615", "a");           /* UINT64_MAX: refused */
+    CMD(&b, "ARSET", "arr", "-1", "a");                             /* refused */
+    CMD(&b, "ARMSET", "arr", "1", "a", "bad", "b");                 /* one bad index: nothing */
+    CMD(&b, "ARMSET", "arr", "1", "a", "2");                        /* odd: refused */
+    CMD(&b, "ARSET", "arr", "007", "seven");                        /* strtoull accepts it */
+    CHECK_STR(run(e, &b), "0", "array: ARSET/ARMSET applied");
+    CHECK_STR(keyinfo(e, "arr"), "array/-", "array: redis_keys type 'array'");
+    CHECK_STR(array_dump(e, "arr"),
+              "0=zero,3=X,4=y,5=1.50,7=seven,10=ten,9223372036854775808=mid,"
+              "18446744073709551614=top c-",
+              "array: values as given, indexes up to 2^64-2 (TEXT past 2^63-1)");
+    CHECK_STR(q(e, "SELECT typeof(idx) FROM redis_arrays WHERE key = 'arr' AND value = 'X'"),
+              "integer", "array: an index below 2^63 is an INTEGER");
+
+    CMD(&b, "ARDEL", "arr", "3", "99", "18446744073709551614");
+    CMD(&b, "ARDEL", "arr", "4", "x");                              /* bad index: nothing */
+    CMD(&b, "ARDELRANGE", "arr", "10", "5", "9223372036854775808", "9223372036854775808");
+    CMD(&b, "ARDELRANGE", "arr", "1", "2", "3");                    /* odd: refused */
+    CMD(&b, "ARDEL", "nokey", "1");
+    CHECK_STR(run(e, &b), "0", "array: ARDEL/ARDELRANGE applied");
+    CHECK_STR(array_dump(e, "arr"), "0=zero,4=y c-", "array: deletes, ranges in either order");
+
+    CMD(&b, "ARINSERT", "arr", "p", "q");                           /* no cursor: from 0 */
+    CMD(&b, "ARINSERT", "arr", "r");
+    CMD(&b, "ARSEEK", "arr", "100");
+    CMD(&b, "ARINSERT", "arr", "s");
+    CMD(&b, "ARSEEK", "nokey", "5");                              /* creates nothing */
+    CMD(&b, "ARSEEK", "arr", "x");                                  /* refused */
+    CHECK_STR(run(e, &b), "0", "array: ARINSERT/ARSEEK applied");
+    CHECK_STR(array_dump(e, "arr"), "0=p,1=q,2=r,4=y,100=s c100",
+              "array: ARINSERT follows its cursor, ARSEEK moves it");
+    CMD(&b, "ARSEEK", "arr", "18446744073709551615");              /* terminal cursor */
+    CMD(&b, "ARINSERT", "arr", "no");                               /* overflow: refused */
+    CMD(&b, "ARSEEK", "arr", "0");
+    CMD(&b, "ARINSERT", "arr", "P");
+    CHECK_STR(run(e, &b), "0", "array: cursor edge cases applied");
+    CHECK_STR(array_dump(e, "arr"), "0=P,1=q,2=r,4=y,100=s c0",
+              "array: ARSEEK 0 restarts at 0, the terminal cursor refuses ARINSERT");
+
+    /* ARRING: a ring of 3, then shrink to 2, then grow after a wrap */
+    CMD(&b, "ARRING", "r", "3", "a", "b", "c", "d");
+    CHECK_STR(run(e, &b), "0", "array: ARRING applied");
+    CHECK_STR(array_dump(e, "r"), "0=d,1=b,2=c c0",
+              "array: ARRING wraps modulo the size");
+    CMD(&b, "ARRING", "r", "2", "e");
+    CHECK_STR(run(e, &b), "0", "array: ARRING shrink applied");
+    CHECK_STR(array_dump(e, "r"), "0=e,1=d c0",
+              "array: a shrink keeps the newest (c, d), oldest first, then writes");
+    CMD(&b, "ARRING", "r", "4", "f");
+    CHECK_STR(run(e, &b), "0", "array: ARRING grow applied");
+    CHECK_STR(array_dump(e, "r"), "0=d,1=e,2=f c2",
+              "array: a grow after a wrap rewrites d, e in order first");
+    CMD(&b, "ARRING", "r", "0", "x");                             /* refused */
+    CMD(&b, "ARRING", "r", "x", "x");                             /* refused */
+    CMD(&b, "SET", "s", "v");
+    CMD(&b, "ARSET", "s", "0", "v");                              /* WRONGTYPE */
+    CMD(&b, "ARRING", "s", "2", "v");                             /* WRONGTYPE */
+    CHECK_STR(run(e, &b), "0", "array: refused forms skipped");
+    CHECK_STR(keyinfo(e, "s"), "string/-", "array: WRONGTYPE leaves the string");
+
+    CMD(&b, "COPY", "r", "r2");
+    CMD(&b, "ARINSERT", "r2", "g");
+    CMD(&b, "ARDELRANGE", "r", "0", "18446744073709551614");
+    CHECK_STR(run(e, &b), "0", "array: COPY and emptying applied");
+    CHECK_STR(array_dump(e, "r2"), "0=d,1=e,2=f,3=g c3",
+              "array: COPY copies the elements and the cursor");
+    CHECK_STR(keyinfo(e, "r"), "", "array: an emptied array is deleted");
+    free(b.p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Streams: Redis 8.2's XDELEX, XACKDEL                                */
+/* ------------------------------------------------------------------ */
+
+static const char *stream_state(struct env *e)
+{
+    char sql[768];
+    long long g = atoll(q(e, "SELECT generation FROM redsink_status"));
+
+    snprintf(sql, sizeof(sql),
+             "SELECT coalesce((SELECT group_concat(id, ',') FROM (SELECT DISTINCT id FROM"
+             " redis_streams WHERE key = 'st' ORDER BY ms, seq)), '') || ' pel:' ||"
+             " coalesce((SELECT group_concat(x, ',') FROM (SELECT p.grp || '/' || p.ms || '-' ||"
+             " p.seq AS x FROM g%lld_spel p JOIN g%lld_keys k ON k.id = p.kid WHERE k.key = 'st'"
+             " ORDER BY 1)), '') || ' len:' || (SELECT m.length || ' maxdel:' || m.maxdel_ms ||"
+             " '-' || m.maxdel_seq FROM g%lld_smeta m JOIN g%lld_keys k ON k.id = m.kid"
+             " WHERE k.key = 'st')", g, g, g, g);
+    return q(e, sql);
+}
+
+static void test_xdelex_xackdel(struct env *e)
+{
+    struct buf b = { 0 };
+
+    CMD(&b, "XADD", "st", "1-0", "f", "a");
+    CMD(&b, "XADD", "st", "2-0", "f", "b");
+    CMD(&b, "XADD", "st", "3-0", "f", "c");
+    CMD(&b, "XADD", "st", "4-0", "f", "d");
+    CMD(&b, "XADD", "st", "5-0", "f", "e");
+    CMD(&b, "XGROUP", "CREATE", "st", "g1", "0");
+    CMD(&b, "XGROUP", "CREATE", "st", "g2", "$");
+    CMD(&b, "XCLAIM", "st", "g1", "alice", "0", "1-0", "TIME", "1000", "RETRYCOUNT", "1",
+        "FORCE", "JUSTID", "LASTID", "2-0");
+    CMD(&b, "XCLAIM", "st", "g1", "alice", "0", "2-0", "TIME", "1000", "RETRYCOUNT", "1",
+        "FORCE", "JUSTID", "LASTID", "2-0");
+    CMD(&b, "XDELEX", "st", "ACKED", "IDS", "3", "1-0", "3-0", "5-0");   /* all still needed */
+    CHECK_STR(run(e, &b), "0", "xdelex: setup and ACKED applied");
+    CHECK_STR(stream_state(e), "1-0,2-0,3-0,4-0,5-0 pel:g1/1-0,g1/2-0 len:5 maxdel:0-0",
+              "xdelex ACKED: a pending entry and undelivered ones stay");
+    CMD(&b, "XGROUP", "SETID", "st", "g1", "5-0");
+    CMD(&b, "XDELEX", "st", "acked", "IDS", "2", "3-0", "5-0");
+    CMD(&b, "XDELEX", "st", "KEEPREF", "IDS", "1", "2-0");
+    CHECK_STR(run(e, &b), "0", "xdelex: ACKED and KEEPREF applied");
+    CHECK_STR(stream_state(e), "1-0,4-0 pel:g1/1-0,g1/2-0 len:2 maxdel:5-0",
+              "xdelex: ACKED deletes delivered, unpending entries; KEEPREF keeps the PEL");
+    CMD(&b, "XACKDEL", "st", "g1", "DELREF", "IDS", "1", "1-0");
+    CMD(&b, "XDELEX", "st", "DELREF", "IDS", "1", "2-0");               /* a dangling ref */
+    CMD(&b, "XDELEX", "st", "IDS", "2", "4-0");                         /* count mismatch */
+    CMD(&b, "XDELEX", "st", "BOGUS", "IDS", "1", "4-0");
+    CMD(&b, "XDELEX", "st", "IDS", "1", "bad");                         /* bad id */
+    CMD(&b, "XACKDEL", "st", "nogroup", "IDS", "1", "4-0");             /* NOGROUP */
+    CHECK_STR(run(e, &b), "0", "xackdel: applied, refused forms skipped");
+    CHECK_STR(stream_state(e), "4-0 pel: len:1 maxdel:5-0",
+              "xackdel DELREF acks and deletes; XDELEX DELREF drops a dangling ref");
+    CMD(&b, "XADD", "st", "KEEPREF", "MAXLEN", "=", "0", "6-0", "f", "g");
+    CHECK_STR(run(e, &b), "0", "xadd KEEPREF applied");
+    CHECK_STR(stream_state(e), " pel: len:0 maxdel:5-0", "xadd: KEEPREF accepted, trimmed");
+    free(b.p);
+}
+
 int main(void)
 {
     struct env e;
@@ -520,6 +885,12 @@ int main(void)
     test_smove_spop(&e);
     test_setops(&e);
     test_sink_reads(&e);
+    test_hsetex(&e);
+    test_hgetex_hgetdel(&e);
+    test_set_conditions(&e);
+    test_msetex(&e);
+    test_arrays(&e);
+    test_xdelex_xackdel(&e);
     env_close(&e);
     printf("1..%d\n", checks);
     return failures ? 99 : 0;

@@ -20,6 +20,7 @@
 
 #include "apply.h"
 #include "log.h"
+#include "rdb.h"
 #include "resp.h"
 #include "sqlite_int.h"
 
@@ -359,6 +360,43 @@ static void test_restore(struct env *e)
                 rs_now_ms()) < 5000, "RESTORE with a relative TTL (old master): our clock");
 }
 
+/* RESTORE of a Redis 8.8 array (type 28): a hand-built DUMP payload with
+ * its RDB 14 footer and CRC64; the cursor comes along. */
+static void test_restore_array(struct env *e)
+{
+    unsigned char p[64];
+    size_t n = 0;
+    uint64_t crc;
+
+    p[n++] = 28;                                   /* ARRAY */
+    p[n++] = 2;                                    /* two elements */
+    p[n++] = 1, p[n++] = 9;                        /* cursor 9 */
+    p[n++] = 3, p[n++] = 1;                        /* index 3, int64 */
+    for (int i = 0; i < 8; i++)
+        p[n++] = (unsigned char)((uint64_t)77 >> (8 * i));
+    p[n++] = 9, p[n++] = 0, p[n++] = 3;            /* index 9, SDS "abc" */
+    memcpy(p + n, "abc", 3), n += 3;
+    p[n++] = 14, p[n++] = 0;                       /* RDB version 14 */
+    crc = rdb_crc64(0, p, n);
+    for (int i = 0; i < 8; i++)
+        p[n++] = (unsigned char)(crc >> (8 * i));
+    RUN(e, T("RESTORE"), T("ra"), T("0"), (const char *)p, (long)n);
+    CHECK(qi(e, "SELECT count(*) FROM redis_keys WHERE key = 'ra' AND type = 'array'") == 1,
+          "RESTORE of an array: the key, type array");
+    CHECK(qi(e, "SELECT count(*) FROM redis_arrays WHERE key = 'ra' AND"
+              " ((idx = 3 AND value = '77') OR (idx = 9 AND value = 'abc'))") == 2,
+          "RESTORE of an array: its elements");
+    CHECK(qi(e, "SELECT m.cursor + 9223372036854775807 + 1 FROM g1_ameta m JOIN g1_keys k"
+              " ON k.id = m.kid WHERE k.key = 'ra'") == 9, "RESTORE of an array: its cursor");
+    p[0] = 28, p[n - 10] = 13;                     /* a version 13 footer */
+    crc = rdb_crc64(0, p, n - 8);
+    for (int i = 0; i < 8; i++)
+        p[n - 8 + i] = (unsigned char)(crc >> (8 * i));
+    RUN(e, T("RESTORE"), T("rb"), T("0"), (const char *)p, (long)n);
+    CHECK(qi(e, "SELECT count(*) FROM redis_keys WHERE key = 'rb'") == 0,
+          "RESTORE of type 28 with an RDB 13 footer: refused");
+}
+
 static void test_function(struct env *e)
 {
     RUN(e, T("FUNCTION"), T("LOAD"), T("#!lua name=lib1\nredis.register_function('f', function() return 1 end)"));
@@ -430,6 +468,7 @@ int main(void)
         return 77;
     test_sort(&e);
     test_restore(&e);
+    test_restore_array(&e);
     test_function(&e);
     test_expire(&e);
     test_eval(&e, "*3\r\n$4\r\nEVAL\r\n$25\r\nredis.call('set','a','1')\r\n$1\r\n0\r\n",

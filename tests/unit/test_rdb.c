@@ -298,6 +298,21 @@ static int t_cpend(void *ud, const struct rs_stream_id *id)
     return 0;
 }
 
+static int t_acur(void *ud, uint64_t idx)
+{
+    th_tag(ud, 'C');
+    th_u64(ud, idx);
+    return 0;
+}
+
+static int t_aitem(void *ud, uint64_t idx, const struct rs_bytes *v)
+{
+    th_tag(ud, 'A');
+    th_u64(ud, idx);
+    th_bytes(ud, v);
+    return 0;
+}
+
 static int t_kend(void *ud)
 {
     th_tag(ud, 'e');
@@ -324,6 +339,7 @@ static const struct rdb_handlers transcript_handlers = {
     .on_stream_item = t_sitem, .on_stream_meta = t_smeta,
     .on_stream_group = t_group, .on_stream_pending = t_pend,
     .on_stream_consumer = t_cons, .on_stream_consumer_pending = t_cpend,
+    .on_array_cursor = t_acur, .on_array_item = t_aitem,
     .on_key_end = t_kend, .on_function = t_func, .on_end = t_end,
 };
 
@@ -482,6 +498,20 @@ static int l_cpend(void *ud, const struct rs_stream_id *id)
     return 0;
 }
 
+static int l_acur(void *ud, uint64_t idx)
+{
+    sb_printf(ud, "ac %" PRIu64 "\n", idx);
+    return 0;
+}
+
+static int l_aitem(void *ud, uint64_t idx, const struct rs_bytes *v)
+{
+    sb_printf(ud, "a %" PRIu64 " ", idx);
+    sb_esc(ud, v);
+    sb_add(ud, "\n", 1);
+    return 0;
+}
+
 static int l_kend(void *ud)
 {
     sb_add(ud, "end\n", 4);
@@ -509,6 +539,7 @@ static const struct rdb_handlers log_handlers = {
     .on_stream_item = l_sitem, .on_stream_meta = l_smeta,
     .on_stream_group = l_group, .on_stream_pending = l_pend,
     .on_stream_consumer = l_cons, .on_stream_consumer_pending = l_cpend,
+    .on_array_cursor = l_acur, .on_array_item = l_aitem,
     .on_key_end = l_kend, .on_function = l_func, .on_end = l_end,
 };
 
@@ -1002,10 +1033,46 @@ static void test_hand_opcodes(void)
         free(log);
     }
 
+    /* Redis 8.6 type 26: a v3 stream record, then the IDMP state (read
+     * and dropped); two producers, the second with no entries. */
+    bb_magic(&b, "REDIS0013");
+    bb_byte(&b, 26), bb_str(&b, "s"), bb_len(&b, 0);          /* no listpack nodes */
+    bb_len(&b, 0), bb_len(&b, 7), bb_len(&b, 1);               /* length, last id */
+    bb_len(&b, 0), bb_len(&b, 0), bb_len(&b, 7), bb_len(&b, 1), bb_len(&b, 3);
+    bb_len(&b, 1), bb_str(&b, "g"), bb_len(&b, 7), bb_len(&b, 1), bb_len(&b, 3);
+    bb_len(&b, 0);                                             /* group PEL */
+    bb_len(&b, 1), bb_str(&b, "c"), bb_le(&b, 1000, 8), bb_le(&b, 2000, 8), bb_len(&b, 0);
+    bb_len(&b, 100), bb_len(&b, 50), bb_len(&b, 2);            /* IDMP: duration, max, producers */
+    bb_str(&b, "p1"), bb_len(&b, 2);
+    bb_str(&b, "i1"), bb_len(&b, 5), bb_len(&b, 0);
+    bb_str(&b, "i2"), bb_len(&b, 6), bb_len(&b, 1);
+    bb_str(&b, "p2"), bb_len(&b, 0);
+    bb_len(&b, 2), bb_len(&b, 1);                              /* iids added, duplicates */
+    bb_byte(&b, 0), bb_str(&b, "k"), bb_str(&b, "v");
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "Redis 8.6 stream type 26, IDMP state skipped",
+               "key 0 stream 26 s -1\nsm 0 7-1 v2=1 0-0 7-1 3\nsg g 7-1 3\nsc c 1000 2000\nend\n"
+               "key 0 string 0 k -1\nv v\nend\nEOF\n");
+    /* ... and with no producers at all */
     bb_magic(&b, "REDIS0013");
     bb_byte(&b, 26), bb_str(&b, "s"), bb_len(&b, 0);
+    bb_len(&b, 0), bb_len(&b, 7), bb_len(&b, 1);
+    bb_len(&b, 0), bb_len(&b, 0), bb_len(&b, 7), bb_len(&b, 1), bb_len(&b, 3);
+    bb_len(&b, 0);                                             /* no groups */
+    bb_len(&b, 100), bb_len(&b, 50), bb_len(&b, 0), bb_len(&b, 0), bb_len(&b, 0);
     bb_finish(&b, 1);
-    expect_error(&b, RDB_MODE_FILE, "type 26", "unsupported type 26");
+    expect_log(&b, RDB_MODE_FILE, "Redis 8.6 stream type 26 without producers",
+               "key 0 stream 26 s -1\nsm 0 7-1 v2=1 0-0 7-1 3\nend\nEOF\n");
+
+    /* Redis 8.8 types 27 and 28: a clear error until they are read. */
+    bb_magic(&b, "REDIS0014");
+    bb_byte(&b, 0), bb_str(&b, "k"), bb_str(&b, "v");
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "RDB 14 file", "key 0 string 0 k -1\nv v\nend\nEOF\n");
+    bb_magic(&b, "REDIS0014");
+    bb_byte(&b, 27), bb_str(&b, "s"), bb_len(&b, 0);
+    bb_finish(&b, 1);
+    expect_error(&b, RDB_MODE_FILE, "type 27", "unsupported type 27 (Redis 8.8 stream with XNACK state)");
 }
 
 static void test_hand_hashes(void)
@@ -1045,6 +1112,58 @@ static void test_hand_hashes(void)
                "key 0 set 2 e -1\nend\nkey 0 hash 4 h -1\nend\nEOF\n");
 }
 
+/* A double's bits, for the array's 8-byte float elements. */
+static uint64_t dbits(double d)
+{
+    uint64_t u;
+
+    memcpy(&u, &d, sizeof(u));
+    return u;
+}
+
+/* Redis 8.8's ARRAY (type 28, RDB 14): count, cursor flag [cursor], then
+ * (index, tag, value) with tags 0 SDS, 1 int64, 2 double, 3 small string. */
+static void test_hand_arrays(void)
+{
+    static const struct { double d; const char *text; } floats[] = {
+        { 1.5, "1.5" }, { 3.0, "3.0" }, { -0.0, "-0.0" }, { 0.001, "0.001" },
+        { -1234.5, "-1234.5" }, { 0.30000000000000004, "0.30000000000000004" },
+        { 1152921504606846976.0, "1152921504606846976.0" }, { 123456789.125, "123456789.125" },
+    };
+    char want[1024];
+    size_t w;
+    struct bb b;
+
+    bb_magic(&b, "REDIS0014");
+    bb_byte(&b, 28), bb_str(&b, "ar"), bb_len(&b, 4), bb_len(&b, 1), bb_len(&b, 41);
+    bb_len(&b, 0), bb_len(&b, 1), bb_le(&b, (uint64_t)-42, 8);
+    bb_len(&b, 7), bb_len(&b, 3), bb_str(&b, "small");
+    bb_len(&b, 41), bb_len(&b, 0), bb_str(&b, "a-longer-string-value");
+    bb_len64(&b, 18446744073709551614ULL), bb_len(&b, 2), bb_le(&b, dbits(2.5), 8);
+    bb_byte(&b, 28), bb_str(&b, "fl"), bb_len(&b, 8), bb_len(&b, 0);
+    for (int i = 0; i < 8; i++)
+        bb_len(&b, (uint64_t)i), bb_len(&b, 2), bb_le(&b, dbits(floats[i].d), 8);
+    bb_finish(&b, 1);
+    w = (size_t)snprintf(want, sizeof(want), "key 0 array 28 ar -1\nac 41\na 0 -42\na 7 small\n"
+                         "a 41 a-longer-string-value\na 18446744073709551614 2.5\nend\n"
+                         "key 0 array 28 fl -1\n");
+    for (int i = 0; i < 8; i++)
+        w += (size_t)snprintf(want + w, sizeof(want) - w, "a %d %s\n", i, floats[i].text);
+    snprintf(want + w, sizeof(want) - w, "end\nEOF\n");
+    expect_log(&b, RDB_MODE_FILE, "Redis 8.8 ARRAY (28): cursor, tags, floats as ARGET prints them",
+               want);
+
+    bb_magic(&b, "REDIS0013");
+    bb_byte(&b, 28), bb_str(&b, "ar"), bb_len(&b, 0), bb_len(&b, 0);
+    expect_error(&b, RDB_MODE_FILE, "type 28 before RDB 14", "unknown opcode 0x1c");
+    bb_magic(&b, "REDIS0014");
+    bb_byte(&b, 28), bb_str(&b, "ar"), bb_len(&b, 1), bb_len(&b, 2);
+    expect_error(&b, RDB_MODE_FILE, "array cursor flag 2", "bad array cursor flag 2");
+    bb_magic(&b, "REDIS0014");
+    bb_byte(&b, 28), bb_str(&b, "ar"), bb_len(&b, 1), bb_len(&b, 0), bb_len(&b, 0), bb_len(&b, 4);
+    expect_error(&b, RDB_MODE_FILE, "array element tag 4", "bad array element tag 4");
+}
+
 static void test_hand_errors(void)
 {
     struct bb b;
@@ -1080,8 +1199,8 @@ static void test_hand_errors(void)
 
     bb_magic(&b, "RODIS0011");
     expect_error(&b, RDB_MODE_FILE, "bad magic", "bad magic");
-    bb_magic(&b, "REDIS0014");
-    expect_error(&b, RDB_MODE_FILE, "RDB version 14", "unsupported RDB version 14");
+    bb_magic(&b, "REDIS0015");
+    expect_error(&b, RDB_MODE_FILE, "RDB version 15", "unsupported RDB version 15");
 
     /* A corrupt listpack: the entry claims more bytes than the blob has. */
     bb_magic(&b, "REDIS0011");
@@ -1475,6 +1594,7 @@ int main(int argc, char **argv)
     test_crc_and_dump();
     test_hand_opcodes();
     test_hand_hashes();
+    test_hand_arrays();
     test_hand_errors();
     test_callback_stop();
     test_fixtures();

@@ -361,6 +361,74 @@ static void test_stream_ops(struct sink *s)
     check_q("SELECT state, typeof(detail) FROM redsink_status", "idle|null");
 }
 
+/* Stream metadata is written back (sqlite_stream.c): readers of the
+ * file see it at commit, a rollback drops it, and copy, delete and
+ * evictions from the cache see the latest value. */
+static void test_smeta_cache(struct sink *s)
+{
+    struct repl_pos pos = { "abcdefabcdefabcdefabcdefabcdefabcdefabcd", 300, 0 };
+    struct rs_stream_meta m = { 0 };
+    char sql[160], want[64];
+    int64_t id, copy = -1, first = 0, sum = 0;
+
+    check_rc(s, s->ops->begin(s), "begin (stream metadata)");
+    id = mkkey(s, 9, LIT("sm"), RS_T_STREAM, RS_NO_EXPIRE, NULL);
+    s->ops->stream_add(s, id, &(struct rs_stream_id){ 5, 0 }, 0, &LIT("f"), &LIT("v"));
+    m.length = 1;
+    m.last_id = m.first_id = (struct rs_stream_id){ 5, 0 };
+    check_rc(s, s->ops->stream_meta_set(s, id, &m), "stream_meta_set");
+    m.length = 7;
+    check_rc(s, s->ops->stream_meta_set(s, id, &m), "stream_meta_set again");
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM g2_smeta WHERE kid = %lld", (long long)id);
+    check_q(sql, "0");                                   /* not committed */
+    check_rc(s, s->ops->key_copy(s, id, 9, &LIT("sm:copy"), &copy), "key_copy a stream");
+    memset(&m, 0, sizeof(m));
+    s->ops->stream_meta_get(s, copy, &m);
+    check(m.length == 7 && m.last_id.ms == 5, "the copy has the latest metadata (%llu)",
+          (unsigned long long)m.length);
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (stream metadata)");
+    snprintf(sql, sizeof(sql), "SELECT length FROM g2_smeta WHERE kid IN (%lld, %lld)",
+             (long long)id, (long long)copy);
+    check_q(sql, "7;7");
+
+    check_rc(s, s->ops->begin(s), "begin (metadata to roll back)");
+    m.length = 9;
+    s->ops->stream_meta_set(s, id, &m);
+    check_rc(s, s->ops->rollback(s), "rollback (metadata)");
+    check_rc(s, s->ops->begin(s), "begin (after the rollback)");
+    s->ops->stream_meta_get(s, id, &m);
+    check(m.length == 7, "rolled-back metadata is gone (%llu)", (unsigned long long)m.length);
+
+    /* more streams than cache slots: evicted ones are written */
+    for (int i = 0; i < 5000; i++) {
+        char name[32];
+        int64_t k;
+
+        snprintf(name, sizeof(name), "sm:%d", i);
+        k = mkkey(s, 9, (struct rs_bytes){ name, strlen(name) }, RS_T_STREAM, RS_NO_EXPIRE, NULL);
+        first = first ? first : k;
+        m.length = (uint64_t)i + 1;
+        sum += i + 1;
+        s->ops->stream_meta_set(s, k, &m);
+    }
+    m.length = 11;
+    s->ops->stream_meta_set(s, id, &m);
+    check_rc(s, s->ops->key_delete(s, id), "key_delete a stream with cached metadata");
+    pos.offset = 400;
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (5000 streams)");
+    snprintf(sql, sizeof(sql), "SELECT count(*), sum(length) FROM g2_smeta WHERE kid >= %lld",
+             (long long)first);
+    snprintf(want, sizeof(want), "5000|%lld", (long long)sum);
+    check_q(sql, want);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM g2_smeta WHERE kid = %lld", (long long)id);
+    check_q(sql, "0");
+    check_rc(s, s->ops->begin(s), "begin (cleanup)");
+    check_rc(s, s->ops->flush_db(s, 9), "flush_db 9");
+    pos.offset = 500;
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (cleanup)");
+    check_q("SELECT count(*) FROM g2_smeta WHERE kid NOT IN (SELECT id FROM g2_keys)", "0");
+}
+
 /* Full syncs: readers see the old mirror until load_commit. */
 /* Three keys in db 5 with repeated elements (never in an RDB Redis wrote)
  * and a field too big to buffer: a load stores them as one statement a
@@ -601,6 +669,7 @@ static int run_tests(void)
     check_q("SELECT count(*) FROM sqlite_schema WHERE name GLOB 'g1_*'", "0");
 
     test_stream_ops(s);
+    test_smeta_cache(s);
     test_generations(s);
     sink_close(s);
     test_crash();
