@@ -776,6 +776,8 @@ int apply_command(struct applier *a, int argc, const struct rs_bytes *argv, size
                                : c->fn(a, argc, argv)) != 0)
             return ap_fail(a, &orig[0]);
         a->stats.commands_applied++;
+        if (a->opts.on_command)
+            a->opts.on_command(a->opts.on_command_ud, c->name);
     }
     count_bytes(a, wire_len);
     a->batch_cmds++;

@@ -32,6 +32,10 @@ struct apply_opts {
      * 20824), 0 when unknown: the current semantics. Set per session by
      * link.c; the few commands whose effect changed since 2.6 follow it. */
     int master_version;
+    /* Called with each applied command's name (a static string), for the
+     * metrics; NULL: none. */
+    void (*on_command)(void *ud, const char *name);
+    void *on_command_ud;
 };
 
 /* 'start' is the committed checkpoint the stream continues from. The sink

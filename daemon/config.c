@@ -75,6 +75,9 @@ static const struct spec specs[] = {
     { "filter.include", K_STRS, F(include), F(n_include), 0, 0, NULL },
     { "filter.exclude", K_STRS, F(exclude), F(n_exclude), 0, 0, NULL },
     { "unknown_commands", K_STRICT, F(strict), NONE },
+    { "metrics", K_GROUP, 0, NONE },
+    { "metrics.port", K_INT, F(metrics_port), 0, 0, 65535, NULL },
+    { "metrics.bind", K_NAME, F(metrics_bind), NONE },
     { "log", K_GROUP, 0, NONE },
     { "log.level", K_CHOICE, F(log_level), 0, 0, 0, level_choices },
     { "log.file", K_STR, F(log_file), NONE },
@@ -113,10 +116,11 @@ void cfg_init(struct cfg *c)
     c->tls.verify = 1;
     c->bind = strdup("127.0.0.1");
     c->ack_interval = 1.0;
-    c->sqlite_path = strdup("");
+    c->sqlite_path = strdup(CFG_DEFAULT_MIRROR);
     c->synchronous = strdup("normal");
     c->batch_commands = 10000;
     c->batch_ms = 5;
+    c->metrics_bind = strdup("127.0.0.1");
     c->log_level = strdup("info");
     c->log_file = strdup("");
     c->pidfile = strdup("");
@@ -506,6 +510,7 @@ int cfg_finish(struct cfg *c, struct rs_error *err)
         range(err, "master.connect_timeout", c->connect_timeout, 0.1, 3600) != 0 ||
         range(err, "replica.listening_port", c->listening_port, 0, 65535) != 0 ||
         range(err, "replica.ack_interval", c->ack_interval, 0.1, 60) != 0 ||
+        range(err, "metrics.port", c->metrics_port, 0, 65535) != 0 ||
         range(err, "sqlite.batch_commands", c->batch_commands, 1, 1000000) != 0 ||
         range(err, "sqlite.batch_ms", c->batch_ms, 1, 60000) != 0)
         return -1;

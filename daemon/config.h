@@ -18,9 +18,10 @@
  *     bind = "127.0.0.1";          #   endpoint (PING, INFO) listens there when > 0
  *     ack_interval = 1.0;          # seconds between REPLCONF ACKs
  *   };
- *   sqlite: { path = ""; synchronous = "normal"; batch_commands = 10000; batch_ms = 5; };
+ *   sqlite: { path = LOCALSTATEDIR "/lib/redsink/mirror.db"; synchronous = "normal"; batch_commands = 10000; batch_ms = 5; };
  *   filter: { databases = [ ]; include = [ ]; exclude = [ ]; };   # empty: everything
  *   unknown_commands = "log";      # or "stop" (same as --strict)
+ *   metrics: { port = 0; bind = "127.0.0.1"; };   # Prometheus GET /metrics when port > 0
  *   log: { level = "info"; file = ""; syslog = false; };
  *   daemon: { daemonize = false; pidfile = ""; user = ""; };
  *
@@ -33,6 +34,9 @@
 #include "common.h"
 
 #define CFG_DEFAULT_FILE SYSCONFDIR "/redsink/redsink.conf"
+/* The mirror in the state directory (the systemd unit's StateDirectory
+ * when localstatedir is /var, as in the Debian package). */
+#define CFG_DEFAULT_MIRROR LOCALSTATEDIR "/lib/redsink/mirror.db"
 
 struct cfg_tls {
     int enabled;
@@ -52,6 +56,9 @@ struct cfg {
     int listening_port;          /* 0: announce 0, no status endpoint */
     char *bind;
     double ack_interval;         /* seconds */
+    /* metrics: Prometheus endpoint */
+    int metrics_port;            /* 0: none */
+    char *metrics_bind;
     /* sqlite */
     char *sqlite_path;
     char *synchronous;           /* "off", "normal", "full" */

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "rdb.h"
 #include "sink.h"
+#include "metrics.h"
 #include "status.h"
 #include "vkcs.h"
 
@@ -68,7 +69,8 @@ static void usage(FILE *out)
         "  -c, --config FILE        libconfig settings file (default " CFG_DEFAULT_FILE
         "\n                           when it exists); the options below override it\n"
         "  --master HOST:PORT       master to replicate (default 127.0.0.1:6379)\n"
-        "  --sqlite PATH            the mirror database file\n"
+        "  --sqlite PATH            the mirror database file (default\n"
+        "                           " CFG_DEFAULT_MIRROR ")\n"
         "  --master-user NAME       ACL user for AUTH (Redis 6+)\n"
         "  --master-password PASS   password for AUTH (visible in ps: prefer the file)\n"
         "  --master-password-file FILE  read the password from FILE\n"
@@ -87,6 +89,9 @@ static void usage(FILE *out)
         "  --db N                   mirror database N only (repeatable; default all)\n"
         "  --include GLOB           mirror only keys matching GLOB (repeatable)\n"
         "  --exclude GLOB           do not mirror keys matching GLOB (repeatable)\n"
+        "  --metrics-port PORT      serve Prometheus metrics at http://BIND:PORT/metrics\n"
+        "                           (default 0: none)\n"
+        "  --metrics-bind ADDR      address for --metrics-port (default 127.0.0.1)\n"
         "  --log-level LEVEL        error, warning, info (default) or debug\n"
         "  --log-file FILE          log there instead of stderr (reopened on SIGHUP)\n"
         "  --syslog                 log to syslog (facility daemon)\n"
@@ -162,7 +167,7 @@ enum {
     OPT_TIMEOUT, OPT_LOG_LEVEL, OPT_LOG_FILE, OPT_DAEMONIZE, OPT_PIDFILE,
     OPT_LISTENING_PORT, OPT_CHECK_CONFIG, OPT_SYSLOG, OPT_RUN_USER, OPT_TLS, OPT_TLS_CA_FILE,
     OPT_TLS_CA_DIR, OPT_TLS_CERT_FILE, OPT_TLS_KEY_FILE, OPT_TLS_SERVER_NAME, OPT_TLS_NO_VERIFY,
-    OPT_DB, OPT_INCLUDE, OPT_EXCLUDE
+    OPT_DB, OPT_INCLUDE, OPT_EXCLUDE, OPT_METRICS_PORT, OPT_METRICS_BIND
 };
 
 static const struct option longopts[] = {
@@ -192,6 +197,8 @@ static const struct option longopts[] = {
     { "db", required_argument, NULL, OPT_DB },
     { "include", required_argument, NULL, OPT_INCLUDE },
     { "exclude", required_argument, NULL, OPT_EXCLUDE },
+    { "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
+    { "metrics-bind", required_argument, NULL, OPT_METRICS_BIND },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 }
@@ -274,6 +281,8 @@ static int take_option(int opt, const char *arg, struct options *o)
     case OPT_DB: return add_db(c, arg);
     case OPT_INCLUDE: return add_str(&c->include, &c->n_include, arg);
     case OPT_EXCLUDE: return add_str(&c->exclude, &c->n_exclude, arg);
+    case OPT_METRICS_PORT: return int_opt("metrics-port", arg, 0, 65535, "", &c->metrics_port);
+    case OPT_METRICS_BIND: return set_opt(&c->metrics_bind, arg);
     case 'h': usage(stdout); exit(0);
     case 'V': printf("redsink %s\n", PACKAGE_VERSION); exit(0);
     default:
@@ -606,6 +615,30 @@ static void retry_after(struct retry *rt, const char *reason)
 static const struct sink_ops *sink_ops_orig;
 static struct sink_ops sink_ops_notify;
 
+/* The metrics' commit latency: every commit of stream data, timed. */
+static struct status *commit_status;
+
+static int timed_commit(struct sink *s, const struct repl_pos *pos,
+                        const struct sink_stats *stats)
+{
+    struct timespec t0, t1;
+    int rc;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = sink_ops_orig->commit(s, pos, stats);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc == 0)
+        status_commit_time(commit_status, (double)(t1.tv_sec - t0.tv_sec) +
+                                          (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    return rc;
+}
+
+static char *render_metrics(void *ud, size_t *len)
+{
+    return status_prometheus(ud, len);
+}
+
+
 static int notify_set_state(struct sink *s, const char *state, const char *detail)
 {
     if (strcmp(state, "syncing") == 0 || strcmp(state, "streaming") == 0)
@@ -620,6 +653,7 @@ static int run_daemon(struct options *o)
     struct sink *sink = sink_open("sqlite", o->sqlite, &err);
     char *dir = dir_of(o->sqlite);
     struct retry rt = { 0 };
+    struct metrics *metrics = NULL;
     int rc = 0;
 
     if (sink == NULL || dir == NULL) {
@@ -649,8 +683,20 @@ static int run_daemon(struct options *o)
     o->link.on_up = on_link_up;
     o->link.ud = &rt;
     o->link.status = status_new(o->link.host, o->link.port);
+    status_set_mirror(o->link.status, o->sqlite);
+    commit_status = o->link.status;
+    sink_ops_notify.commit = timed_commit;
+    o->link.apply.on_command = status_count_command;
+    o->link.apply.on_command_ud = o->link.status;
     if (o->link.listening_port > 0 && o->link.status &&
         status_serve(o->link.status, o->cfg.bind, o->link.listening_port, &err) != 0) {
+        log_msg(RS_LOG_ERROR, "%s", err.msg);
+        rc = 1;
+        stop_requested = 1;
+    }
+    if (rc == 0 && o->cfg.metrics_port > 0 && o->link.status &&
+        (metrics = metrics_start(o->cfg.metrics_bind, o->cfg.metrics_port, render_metrics,
+                                 o->link.status, &err)) == NULL) {
         log_msg(RS_LOG_ERROR, "%s", err.msg);
         rc = 1;
         stop_requested = 1;
@@ -679,6 +725,7 @@ static int run_daemon(struct options *o)
             rc = 1;
             break;
         }
+        status_reconnect(o->link.status, &err);
         retry_after(&rt, err.msg);
     }
     if (stop_requested) {
@@ -686,6 +733,7 @@ static int run_daemon(struct options *o)
         if (rc == 0)
             log_msg(RS_LOG_INFO, "stopped");
     }
+    metrics_stop(metrics);
     status_free(o->link.status);
     sink_close(sink);
     free(dir);

@@ -14,7 +14,7 @@
  * (server_main, client_parse, dispatch), the ticks, status_main().
  */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
+#include "rsconfig.h"     /* autoconf's (PACKAGE_VERSION) */
 #endif
 #include <errno.h>
 #include <fcntl.h>
@@ -22,11 +22,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +45,27 @@
 #define CLIENT_BUF 16384
 #define MAX_ARGS 16
 #define SAMPLES 64             /* (offset, time) samples for lag_ms */
+#define CMD_SLOTS 512          /* command names counted for the metrics */
+
+/* Upper bounds (seconds) of the commit latency histogram's buckets. */
+static const double commit_le[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                    0.25, 0.5, 1, 2.5, 5, 10 };
+#define N_LE (sizeof(commit_le) / sizeof(commit_le[0]))
+
+/* Why the link went down: the labels of redsink_reconnects_total. */
+enum reason { R_CONNECT, R_TIMEOUT, R_CLOSED, R_NOT_READY, R_IO, R_PROTOCOL, R_RDB, R_SQLITE,
+              R_OTHER, N_REASONS };
+static const char *const reason_names[N_REASONS] = {
+    "connect_failed", "timeout", "closed_by_master", "master_not_ready", "io_error",
+    "protocol_error", "rdb_error", "sqlite_error", "other"
+};
+
+/* A command name's count: the session thread fills a slot (count first,
+ * then the name with release), readers take the name with acquire. */
+struct cmd_slot {
+    _Atomic(const char *) name;
+    _Atomic uint64_t n;
+};
 
 struct status {
     pthread_mutex_t mu;
@@ -66,6 +89,20 @@ struct status {
     double keys_per_sec;
     int64_t sample_off[SAMPLES], sample_at[SAMPLES];
     int n_samples, first_sample;
+
+    /* metrics, under mu */
+    int64_t sync_t0;           /* mono ms this full sync began, 0: none open */
+    uint64_t full_syncs, full_syncs_aborted;
+    double full_sync_seconds, last_full_sync_seconds;
+    uint64_t commit_bucket[N_LE], commits;
+    double commit_seconds;
+    uint64_t reconnects[N_REASONS];
+    int64_t unknown_total, sess_unknown;
+    char mirror[4096];
+
+    /* commands by name: written by the session thread only, lock-free */
+    struct cmd_slot cmds[CMD_SLOTS];
+    _Atomic uint64_t cmds_other;  /* names past CMD_SLOTS */
 
     /* session thread only */
     struct sink *sink;
@@ -110,6 +147,16 @@ void status_set_state(struct status *st, const char *state)
     pthread_mutex_lock(&st->mu);
     if (strcmp(st->state, "streaming") == 0 && strcmp(state, "streaming") != 0)
         st->down_since = rs_mono_ms();
+    if (st->sync_t0 && strcmp(state, "streaming") == 0) {
+        /* the snapshot is loaded and swapped in */
+        st->last_full_sync_seconds = (double)(rs_mono_ms() - st->sync_t0) / 1000.0;
+        st->full_sync_seconds += st->last_full_sync_seconds;
+        st->full_syncs++;
+        st->sync_t0 = 0;
+    } else if (st->sync_t0 && strcmp(state, "syncing") != 0) {
+        st->full_syncs_aborted++;
+        st->sync_t0 = 0;
+    }
     snprintf(st->state, sizeof(st->state), "%s", state);
     pthread_mutex_unlock(&st->mu);
 }
@@ -126,7 +173,9 @@ void status_session(struct status *st, struct sink *sink, int full, int64_t base
     st->read_offset = base;
     st->payload = st->payload_total = 0;
     st->n_samples = 0;
+    st->sess_unknown = 0;
     if (full) {
+        st->sync_t0 = now;
         st->keys_loaded = 0;
         st->keys_per_sec = 0;
     }
@@ -214,6 +263,8 @@ static int64_t lag_ms(const struct status *st, int64_t now)
 struct buf {
     char *p;
     size_t len, cap;
+    int grow;                  /* p is malloc'd: realloc when full (0: truncate) */
+    int oom;
 };
 
 static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -226,6 +277,20 @@ static void buf_printf(struct buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
     va_end(ap);
+    if (n > 0 && b->grow && (size_t)n >= b->cap - b->len) {
+        size_t cap = b->cap * 2 + (size_t)n;
+        char *p = realloc(b->p, cap);
+
+        if (p == NULL) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+        va_start(ap, fmt);
+        n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+    }
     if (n > 0)
         b->len += (size_t)n < b->cap - b->len ? (size_t)n : b->cap - b->len - 1;
 }
@@ -389,7 +454,7 @@ static int dispatch(struct status *st, int fd, int argc, char **argv, int port)
         return argc > 1 ? reply_bulk(fd, argv[1], strlen(argv[1])) : reply(fd, "+PONG\r\n");
     if (strcasecmp(c, "info") == 0) {
         char text[4096];
-        struct buf b = { text, 0, sizeof(text) };
+        struct buf b = { text, 0, sizeof(text), 0, 0 };
 
         text[0] = '\0';
         info(st, argc, argv, &b, port);
@@ -397,6 +462,8 @@ static int dispatch(struct status *st, int fd, int argc, char **argv, int port)
     }
     if (strcasecmp(c, "role") == 0)
         return reply_role(st, fd);
+    if (strcasecmp(c, "echo") == 0 && argc == 2)        /* redis-cli --pipe ends with one */
+        return reply_bulk(fd, argv[1], strlen(argv[1]));
     if (strcasecmp(c, "command") == 0)
         return reply(fd, "*0\r\n");
     if (strcasecmp(c, "client") == 0 && argc > 1 &&
@@ -424,8 +491,10 @@ static int dispatch(struct status *st, int fd, int argc, char **argv, int port)
 }
 
 /* Parse one command from c->in: RESP array of bulk strings, or an inline
- * line. Fills argv (NUL-terminated copies in 'scratch'); returns the
- * bytes used, 0 when incomplete, -1 on a protocol error. */
+ * line. Fills argv (NUL-terminated copies in 'scratch'; arguments past
+ * MAX_ARGS are dropped: no command answered here takes that many, and
+ * the others get -ERR all the same); returns the bytes used, 0 when
+ * incomplete, -1 on a protocol error. */
 static ssize_t client_parse(const struct client *c, char *scratch, int *argc, char **argv)
 {
     const char *p = c->in, *end = c->in + c->len, *nl;
@@ -442,8 +511,11 @@ static ssize_t client_parse(const struct client *c, char *scratch, int *argc, ch
                 q++;
             if (q == nl)
                 break;
-            if (*argc == MAX_ARGS)
-                return -1;
+            if (*argc == MAX_ARGS) {
+                while (q < nl && *q != ' ' && *q != '\r')
+                    q++;
+                continue;
+            }
             argv[(*argc)++] = w;
             while (q < nl && *q != ' ' && *q != '\r')
                 *w++ = *q++;
@@ -452,7 +524,7 @@ static ssize_t client_parse(const struct client *c, char *scratch, int *argc, ch
         return nl + 1 - p;
     }
     n = strtol(p + 1, NULL, 10);
-    if (n < 1 || n > MAX_ARGS)
+    if (n < 1 || n > CLIENT_BUF)
         return -1;
     p = nl + 1;
     for (long i = 0; i < n; i++) {
@@ -460,15 +532,17 @@ static ssize_t client_parse(const struct client *c, char *scratch, int *argc, ch
 
         if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
             return 0;
-        if (*p != '$' || (len = strtol(p + 1, NULL, 10)) < 0 || len > 4096)
+        if (*p != '$' || (len = strtol(p + 1, NULL, 10)) < 0 || len > CLIENT_BUF)
             return -1;
         p = nl + 1;
         if (end - p < len + 2)
             return 0;
-        argv[(*argc)++] = w;
-        memcpy(w, p, (size_t)len);
-        w += len;
-        *w++ = '\0';
+        if (*argc < MAX_ARGS) {
+            argv[(*argc)++] = w;
+            memcpy(w, p, (size_t)len);
+            w += len;
+            *w++ = '\0';
+        }
         p += len + 2;
     }
     return p - c->in;
@@ -488,6 +562,8 @@ static int client_serve(struct status *st, struct client *c, int port)
     while (c->len > 0) {
         ssize_t used = client_parse(c, scratch, &argc, argv);
 
+        if (used == 0 && c->len == sizeof(c->in))
+            used = -1;         /* a command longer than the buffer */
         if (used <= 0)
             return used < 0 ? (reply(c->fd, "-ERR Protocol error\r\n"), -1) : 0;
         memmove(c->in, c->in + used, c->len - (size_t)used);
@@ -708,6 +784,9 @@ void status_stream_tick(struct status *st, const struct sink_stats *stats)
     if (stats) {
         st->commands_applied = stats->commands_applied;
         st->unknown_commands = stats->unknown_commands;
+        if (stats->unknown_commands > st->sess_unknown)
+            st->unknown_total += stats->unknown_commands - st->sess_unknown;
+        st->sess_unknown = stats->unknown_commands;
     }
     changed = st->committed != st->row_committed || st->read_offset != st->row_read;
     if (!st->rate_final) {
@@ -722,6 +801,206 @@ void status_stream_tick(struct status *st, const struct sink_stats *stats)
         return;
     st->next_tick = now + TICK_MS;
     row_store(st);
+}
+
+/* ------------------------------------------------------------------ */
+/* Metrics: counters only Prometheus shows, and the exposition         */
+/* ------------------------------------------------------------------ */
+
+void status_count_command(void *ud, const char *name)
+{
+    struct status *st = ud;
+    size_t h;
+
+    if (st == NULL || name == NULL)
+        return;
+    h = (size_t)(((uintptr_t)name >> 3) * 2654435761u) % CMD_SLOTS;
+    for (size_t i = 0; i < CMD_SLOTS; i++, h = (h + 1) % CMD_SLOTS) {
+        const char *at = atomic_load_explicit(&st->cmds[h].name, memory_order_relaxed);
+
+        if (at == name) {
+            atomic_fetch_add_explicit(&st->cmds[h].n, 1, memory_order_relaxed);
+            return;
+        }
+        if (at == NULL) {
+            atomic_store_explicit(&st->cmds[h].n, 1, memory_order_relaxed);
+            atomic_store_explicit(&st->cmds[h].name, name, memory_order_release);
+            return;
+        }
+    }
+    atomic_fetch_add_explicit(&st->cmds_other, 1, memory_order_relaxed);
+}
+
+void status_commit_time(struct status *st, double seconds)
+{
+    if (st == NULL)
+        return;
+    pthread_mutex_lock(&st->mu);
+    for (size_t i = 0; i < N_LE; i++)
+        if (seconds <= commit_le[i])
+            st->commit_bucket[i]++;
+    st->commits++;
+    st->commit_seconds += seconds;
+    pthread_mutex_unlock(&st->mu);
+}
+
+void status_reconnect(struct status *st, const struct rs_error *why)
+{
+    const char *m = why->msg;
+    enum reason r;
+
+    if (st == NULL)
+        return;
+    if (strncmp(m, "cannot connect", 14) == 0)
+        r = R_CONNECT;
+    else if (strstr(m, "timeout") != NULL)
+        r = R_TIMEOUT;
+    else if (strstr(m, "not ready") != NULL)
+        r = R_NOT_READY;
+    else if (strstr(m, "closed by the master") != NULL || strstr(m, "link to the master lost"))
+        r = R_CLOSED;
+    else
+        r = why->code == RS_E_IO ? R_IO : why->code == RS_E_PROTO ? R_PROTOCOL
+            : why->code == RS_E_RDB ? R_RDB : why->code == RS_E_SQL ? R_SQLITE : R_OTHER;
+    pthread_mutex_lock(&st->mu);
+    st->reconnects[r]++;
+    pthread_mutex_unlock(&st->mu);
+}
+
+void status_set_mirror(struct status *st, const char *path)
+{
+    if (st == NULL)
+        return;
+    pthread_mutex_lock(&st->mu);
+    snprintf(st->mirror, sizeof(st->mirror), "%s", path);
+    pthread_mutex_unlock(&st->mu);
+}
+
+static void metric(struct buf *b, const char *name, const char *type, const char *help)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The size of 'path' plus 'suffix' in bytes, 0 when it does not exist. */
+static long long file_size(const char *path, const char *suffix)
+{
+    char p[4200];
+    struct stat sb;
+
+    snprintf(p, sizeof(p), "%s%s", path, suffix);
+    return stat(p, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* The record, under mu (commands by name after it, without the lock). */
+static void prom_record(struct status *st, struct buf *b)
+{
+    static const char *const states[] = { "new", "connecting", "syncing", "streaming", "error" };
+    int64_t now = rs_mono_ms();
+
+    metric(b, "redsink_build_info", "gauge", "redsink's version.");
+    buf_printf(b, "redsink_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+    metric(b, "redsink_uptime_seconds", "gauge", "Seconds since redsink started.");
+    buf_printf(b, "redsink_uptime_seconds %.3f\n", (double)(now - st->started) / 1000.0);
+    metric(b, "redsink_link_up", "gauge",
+           "1 while streaming from the master (INFO master_link_status:up), else 0.");
+    buf_printf(b, "redsink_link_up %d\n", strcmp(st->state, "streaming") == 0);
+    metric(b, "redsink_state", "gauge", "The daemon's state: 1 for the current one.");
+    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+        buf_printf(b, "redsink_state{state=\"%s\"} %d\n", states[i],
+                   strcmp(st->state, states[i]) == 0);
+    metric(b, "redsink_master_last_io_seconds", "gauge",
+           "Seconds since the last byte from the master (-1: never).");
+    buf_printf(b, "redsink_master_last_io_seconds %.3f\n",
+               st->last_io ? (double)(now - st->last_io) / 1000.0 : -1.0);
+    metric(b, "redsink_master_repl_offset_bytes", "gauge",
+           "Replication offset received from the master (slave_read_repl_offset).");
+    buf_printf(b, "redsink_master_repl_offset_bytes %lld\n",
+               (long long)(st->read_offset < 0 ? 0 : st->read_offset));
+    metric(b, "redsink_committed_repl_offset_bytes", "gauge",
+           "Replication offset committed in the mirror and acknowledged (slave_repl_offset).");
+    buf_printf(b, "redsink_committed_repl_offset_bytes %lld\n",
+               (long long)(st->committed < 0 ? 0 : st->committed));
+    metric(b, "redsink_lag_bytes", "gauge", "Bytes received from the master, not committed yet.");
+    buf_printf(b, "redsink_lag_bytes %lld\n", (long long)lag_bytes(st));
+    metric(b, "redsink_lag_seconds", "gauge",
+           "Age of the oldest received byte that is not committed yet.");
+    buf_printf(b, "redsink_lag_seconds %.3f\n", (double)lag_ms(st, now) / 1000.0);
+    metric(b, "redsink_last_ack_age_seconds", "gauge",
+           "Seconds since the last REPLCONF ACK to the master (-1: never).");
+    buf_printf(b, "redsink_last_ack_age_seconds %.3f\n",
+               st->last_ack_at ? (double)(rs_now_ms() - st->last_ack_at) / 1000.0 : -1.0);
+    metric(b, "redsink_keys_loaded", "gauge", "Keys loaded by the last (or current) full sync.");
+    buf_printf(b, "redsink_keys_loaded %lld\n", (long long)st->keys_loaded);
+    metric(b, "redsink_full_sync_in_progress", "gauge", "1 while a full sync is loading.");
+    buf_printf(b, "redsink_full_sync_in_progress %d\n", st->sync_t0 != 0);
+    metric(b, "redsink_full_syncs_total", "counter",
+           "Full syncs completed (snapshot loaded and swapped in).");
+    buf_printf(b, "redsink_full_syncs_total %llu\n", (unsigned long long)st->full_syncs);
+    metric(b, "redsink_full_syncs_aborted_total", "counter",
+           "Full syncs that ended before the snapshot was loaded.");
+    buf_printf(b, "redsink_full_syncs_aborted_total %llu\n",
+               (unsigned long long)st->full_syncs_aborted);
+    metric(b, "redsink_full_sync_duration_seconds_total", "counter",
+           "Time spent in completed full syncs (PSYNC reply to streaming).");
+    buf_printf(b, "redsink_full_sync_duration_seconds_total %.3f\n", st->full_sync_seconds);
+    metric(b, "redsink_last_full_sync_duration_seconds", "gauge",
+           "Duration of the last completed full sync.");
+    buf_printf(b, "redsink_last_full_sync_duration_seconds %.3f\n", st->last_full_sync_seconds);
+    metric(b, "redsink_unknown_commands_total", "counter",
+           "Commands from the master that redsink does not know (logged, skipped).");
+    buf_printf(b, "redsink_unknown_commands_total %lld\n", (long long)st->unknown_total);
+    metric(b, "redsink_sqlite_commit_duration_seconds", "histogram",
+           "Time of each commit of stream data into the mirror.");
+    for (size_t i = 0; i < N_LE; i++)         /* commit_bucket[] is cumulative */
+        buf_printf(b, "redsink_sqlite_commit_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                   commit_le[i], (unsigned long long)st->commit_bucket[i]);
+    buf_printf(b, "redsink_sqlite_commit_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+               "redsink_sqlite_commit_duration_seconds_sum %.6f\n"
+               "redsink_sqlite_commit_duration_seconds_count %llu\n",
+               (unsigned long long)st->commits, st->commit_seconds,
+               (unsigned long long)st->commits);
+    metric(b, "redsink_sqlite_wal_bytes", "gauge", "Size of the mirror's -wal file.");
+    buf_printf(b, "redsink_sqlite_wal_bytes %lld\n",
+               st->mirror[0] ? file_size(st->mirror, "-wal") : 0);
+    metric(b, "redsink_sqlite_db_bytes", "gauge", "Size of the mirror's database file.");
+    buf_printf(b, "redsink_sqlite_db_bytes %lld\n", st->mirror[0] ? file_size(st->mirror, "") : 0);
+    metric(b, "redsink_reconnects_total", "counter",
+           "Sessions with the master that ended and were retried, by reason.");
+    for (int r = 0; r < N_REASONS; r++)
+        buf_printf(b, "redsink_reconnects_total{reason=\"%s\"} %llu\n", reason_names[r],
+                   (unsigned long long)st->reconnects[r]);
+}
+
+char *status_prometheus(struct status *st, size_t *len)
+{
+    struct buf b = { malloc(8192), 0, 8192, 1, 0 };
+    uint64_t other;
+
+    if (b.p == NULL)
+        return NULL;
+    pthread_mutex_lock(&st->mu);
+    prom_record(st, &b);
+    pthread_mutex_unlock(&st->mu);
+    metric(&b, "redsink_commands_applied_total", "counter",
+           "Commands from the master applied to the mirror, by command name.");
+    for (size_t i = 0; i < CMD_SLOTS; i++) {
+        const char *name = atomic_load_explicit(&st->cmds[i].name, memory_order_acquire);
+
+        if (name)
+            buf_printf(&b, "redsink_commands_applied_total{command=\"%s\"} %llu\n", name,
+                       (unsigned long long)atomic_load_explicit(&st->cmds[i].n,
+                                                                memory_order_relaxed));
+    }
+    other = atomic_load_explicit(&st->cmds_other, memory_order_relaxed);
+    if (other)
+        buf_printf(&b, "redsink_commands_applied_total{command=\"other\"} %llu\n",
+                   (unsigned long long)other);
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    *len = b.len;
+    return b.p;
 }
 
 /* ------------------------------------------------------------------ */

@@ -10,7 +10,10 @@
  *    `redis-cli -p PORT info replication` and Sentinel see a replica;
  *  - the status row in the mirror (through sink_ops.set_progress), with
  *    a progress line in the log every 2 s during a full sync;
- *  - `redsink status --sqlite PATH` (status_main), for humans.
+ *  - `redsink status --sqlite PATH` (status_main), for humans;
+ *  - Prometheus metrics (status_prometheus), served over HTTP by
+ *    metrics.c: the same record plus counters that only metrics show
+ *    (commands by name, full syncs, commit latency, reconnects).
  *
  * Every hook takes NULL for 'st' and then does nothing, so code paths
  * without a status record (tests, import) need no checks.
@@ -60,6 +63,24 @@ void status_load_tick(struct status *st, int64_t keys);
 /* While streaming, after commits: counters for INFO; the status row's
  * lag and ACK time every ~2 s when they changed. */
 void status_stream_tick(struct status *st, const struct sink_stats *stats);
+
+/* ---- hooks for the metrics ---- */
+
+/* The session thread applied the command 'name', a string that lives as
+ * long as the process (the applier's table entry): counted by name
+ * without a lock (one writer). 'st' is a struct status *. */
+void status_count_command(void *st, const char *name);
+/* A commit of stream data into the mirror took 'seconds' (any thread). */
+void status_commit_time(struct status *st, double seconds);
+/* A session ended and redsink reconnects: the reason's label is derived
+ * from the error (code and message). */
+void status_reconnect(struct status *st, const struct rs_error *why);
+/* The mirror file, for the WAL size (copied). */
+void status_set_mirror(struct status *st, const char *path);
+
+/* The record in the Prometheus text exposition format (version 0.0.4),
+ * malloc'd, its length in *len; NULL when out of memory. Any thread. */
+char *status_prometheus(struct status *st, size_t *len);
 
 /* `redsink status --sqlite PATH` (argv[0] is "status"): prints the status
  * row; returns the exit code (0, 1 on a missing or foreign file, 2 usage). */

@@ -1,12 +1,12 @@
 # fuzz.mk - builds the libFuzzer targets with clang (GNU make; run through
 # "make fuzz", which passes top_srcdir, LIB_SRCS, FUZZ_CPPFLAGS and
-# FUZZ_LIBS, sysconfdir). The objects of libredsink are rebuilt with the fuzzer's
+# FUZZ_LIBS, sysconfdir, localstatedir). The objects of libredsink are rebuilt with the fuzzer's
 # instrumentation in fuzz/obj/, apart from the normal build.
 
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined -Wall -Wextra -std=gnu11 \
-	-DSYSCONFDIR='"$(sysconfdir)"'
+	-DSYSCONFDIR='"$(sysconfdir)"' -DLOCALSTATEDIR='"$(localstatedir)"'
 TARGETS = fuzz/fuzz_rdb fuzz/fuzz_dump fuzz/fuzz_resp fuzz/fuzz_apply fuzz/fuzz_config
 OBJS = $(patsubst %.c,fuzz/obj/%.o,$(filter %.c,$(LIB_SRCS)))
 

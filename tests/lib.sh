@@ -186,7 +186,7 @@ replica_online() { rcli "$1" info replication | grep -q 'state=online'; }
 wait_mirror() { poll_until 60 replica_online "$1"; $COMPARE wait 127.0.0.1 "$1" 1 20000; }
 
 compare_mirror() {  # compare_mirror PORT DBFILE LABEL
-    if $COMPARE compare-redis 127.0.0.1 "$1" "$2"; then ok "$3"; else fail "$3"; fi
+    if $COMPARE compare-redis-pipelined 127.0.0.1 "$1" "$2"; then ok "$3"; else fail "$3"; fi
 }
 
 info_field() {  # info_field PORT SECTION FIELD

@@ -45,9 +45,9 @@ if [ $rc -eq 0 ] && [ "$out" = "configuration OK" ]; then ok "--check-config on 
 else fail "--check-config on a good file: exit $rc, '$out'"; fi
 [ ! -e "$TMP/good.db" ] && ok "--check-config does not create the mirror" || fail "--check-config created the mirror"
 
-# The shipped example is valid once a mirror is named.
-out=$("$REDSINK" -c "$top_srcdir/etc/redsink.conf" --sqlite "$TMP/x.db" --check-config 2>&1); rc=$?
-[ $rc -eq 0 ] && ok "etc/redsink.conf: configuration OK" || fail "etc/redsink.conf: exit $rc, $out"
+# The shipped example is valid as it is (the mirror in the state directory).
+out=$("$REDSINK" -c "$top_srcdir/etc/redsink.conf" --check-config 2>&1); rc=$?
+[ $rc -eq 0 ] && ok "etc/redsink.conf as shipped: configuration OK" || fail "etc/redsink.conf: exit $rc, $out"
 
 run_conf rs_good "$good"
 wait_mirror "$m_PORT" && compare_mirror "$m_PORT" "$TMP/good.db" "-c FILE (password_file): mirror equals the master" ||
@@ -132,8 +132,23 @@ out=$("$REDSINK" -c "$TMP/badglob.conf" --sqlite x.db --check-config 2>&1); rc=$
 # --- the command line alone, and its own errors -------------------------
 out=$("$REDSINK" --master "127.0.0.1:$m_PORT" --sqlite "$TMP/cl.db" --check-config 2>&1); rc=$?
 [ $rc -eq 0 ] && [ "$out" = "configuration OK" ] && ok "no -c: command line alone" || fail "no -c: exit $rc, $out"
-out=$("$REDSINK" --check-config 2>&1); rc=$?
-[ $rc -eq 2 ] && echo "$out" | grep -q 'sqlite' && ok "no mirror named: exit 2, $out" || fail "no mirror named: exit $rc, $out"
+"$REDSINK" --help | grep -q '/lib/redsink/mirror.db' && ok "--help names the default mirror" ||
+    fail "--help: no default mirror"
+# check_rc RC WORD LABEL ARGS...: --check-config with ARGS exits RC, and its
+# output names WORD.
+check_rc() {
+    local want=$1 word=$2 label=$3; shift 3
+    out=$("$REDSINK" "$@" --check-config 2>&1); rc=$?
+    [ $rc -eq "$want" ] && echo "$out" | grep -q -- "$word" && ok "$label: exit $rc, $out" ||
+        fail "$label: exit $rc, $out"
+}
+printf 'sqlite: { path = ""; };\n' >"$TMP/nopath.conf"
+check_rc 2 sqlite "sqlite.path empty" -c "$TMP/nopath.conf"
+check_rc 2 metrics-port "--metrics-port 70000" --sqlite x.db --metrics-port 70000
+printf 'metrics: { port = 9187; bind = "127.0.0.1"; };\n' >"$TMP/metrics.conf"
+check_rc 0 OK "metrics { port; bind; }" -c "$TMP/metrics.conf" --sqlite x.db
+printf 'metrics: { port = "x"; };\n' >"$TMP/badmetrics.conf"
+check_rc 2 metrics.port "metrics.port of a string" -c "$TMP/badmetrics.conf" --sqlite x.db
 out=$("$REDSINK" --sqlite x.db --listening-port 70000 --check-config 2>&1); rc=$?
 [ $rc -eq 2 ] && ok "--listening-port 70000: exit 2, $out" || fail "--listening-port 70000: exit $rc, $out"
 out=$("$REDSINK" --sqlite x.db --master-user u --check-config 2>&1); rc=$?

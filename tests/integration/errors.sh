@@ -63,8 +63,11 @@ out=$("$REDSINK" import "$TMP/nonexistent.rdb" --sqlite "$db" 2>&1) && fail "mis
     { case "$out" in *nonexistent.rdb*) ok "missing file: $out" ;; *) fail "missing file: $out" ;; esac; }
 out=$("$REDSINK" --master nohost:99999 --sqlite "$db" 2>&1); rc=$?
 [ $rc -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && ok "bad --master: $out" || fail "bad --master (rc $rc): $out"
-out=$("$REDSINK" --master 127.0.0.1:1 2>&1); rc=$?
-[ $rc -eq 2 ] && ok "missing --sqlite: $out" || fail "missing --sqlite (rc $rc): $out"
+# No mirror: sqlite.path emptied (without it, the default in the state
+# directory applies; config.sh and install.sh check that one).
+printf 'sqlite: { path = ""; };\n' >"$TMP/nopath.conf"
+out=$("$REDSINK" --master 127.0.0.1:1 -c "$TMP/nopath.conf" 2>&1); rc=$?
+[ $rc -eq 2 ] && ok "no mirror: $out" || fail "no mirror (rc $rc): $out"
 "$REDSINK" --version | grep -q '^redsink [0-9]' && ok "--version" || fail "--version"
 "$REDSINK" --help | grep -q -- '--sqlite' && ok "--help" || fail "--help"
 finish

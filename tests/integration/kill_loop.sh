@@ -129,7 +129,7 @@ poll_until 30 logged "rs$n" 'partial resync accepted' && ok "final restart: part
 touch "$stop_file"; wait "$wl_PID"; wl_rc=$?
 read -r wl_rounds maxexp <"$TMP/workload.out" || true
 [ "$wl_rc" = 0 ] && ok "workload: $wl_rounds rounds" || { fail "workload failed: $(tail -3 "$TMP/workload.out")"; maxexp=0; }
-now_ms() { python3 -c 'import time; print(int(time.time()*1000))'; }
+now_ms() { date +%s%3N; }
 past() { [ "$(now_ms)" -gt "$1" ]; }
 poll_until 5 past "${maxexp:-0}"
 $COMPARE expire-all 127.0.0.1 "$m_PORT"
