@@ -1971,6 +1971,8 @@ static enum rs_status st_v_hash_2(struct rdb_parser *p)
  * string. Every element is reported as text, the bytes ARGET answers.
  */
 enum { AR_TAG_SDS, AR_TAG_INT, AR_TAG_FLOAT, AR_TAG_SMALLSTR };
+/* the longest plain decimal of a double: "-0.", 323 zeros and 17 digits */
+#define AR_FLOAT_TEXT_MAX 384
 
 /*
  * The text Redis' arFormatFloat gives a double an array holds. Redis keeps
@@ -2000,6 +2002,9 @@ static int array_float_text(double d, char *buf, size_t size)
             mant[n++] = *c;
     while (n > 1 && mant[n - 1] == '0')
         n--;
+    /* 1e308 is 309 digits and ".0", 5e-324 "0.", 323 zeros and "5" */
+    if ((size_t)(neg + (exp10 < 0 ? 1 - exp10 + n : (exp10 + 1 > n ? exp10 + 1 : n) + 2)) >= size)
+        return snprintf(buf, size, "%.17g", d);
     if (neg)
         buf[len++] = '-';
     if (exp10 < 0) {
@@ -2021,7 +2026,6 @@ static int array_float_text(double d, char *buf, size_t size)
         }
     }
     buf[len] = '\0';
-    (void)size;
     return len;
 }
 
@@ -2037,7 +2041,7 @@ static enum rs_status emit_array_item(struct rdb_parser *p, uint64_t idx, const 
 static enum rs_status st_v_array(struct rdb_parser *p)
 {
     const unsigned char *s = NULL;
-    char text[64];
+    char text[AR_FLOAT_TEXT_MAX];
     struct rs_bytes v;
     enum rs_status st;
     uint64_t x;

@@ -992,6 +992,7 @@ def main(argv):
             return 0
         if cmd == "wait":
             r = Redis(argv[2], argv[3])
+            r.sock.settimeout(int(argv[5]) / 1000.0 + 30)  # WAIT may block that long
             r("SET", "__redsink_test_marker", str(time.time()))
             n = r("WAIT", int(argv[4]), int(argv[5]))
             if n < int(argv[4]):

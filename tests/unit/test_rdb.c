@@ -1169,6 +1169,30 @@ static void test_hand_arrays(void)
     expect_log(&b, RDB_MODE_FILE, "Redis 8.8 ARRAY (28): cursor, tags, floats as ARGET prints them",
                want);
 
+    /* the extremes are hundreds of plain digits (a 64-byte buffer overflowed:
+     * found by fuzz_dump) */
+    bb_magic(&b, "REDIS0014");
+    bb_byte(&b, 28), bb_str(&b, "ex"), bb_len(&b, 3), bb_len(&b, 0);
+    bb_len(&b, 0), bb_len(&b, 2), bb_le(&b, dbits(1e300), 8);
+    bb_len(&b, 1), bb_len(&b, 2), bb_le(&b, dbits(-4.9406564584124654e-324), 8);
+    bb_len(&b, 2), bb_len(&b, 2), bb_le(&b, dbits(-1.7976931348623157e308), 8);
+    bb_finish(&b, 1);
+    {
+        static char big[2048];
+        size_t n = (size_t)snprintf(big, sizeof(big), "key 0 array 28 ex -1\na 0 1");
+
+        for (int i = 0; i < 300; i++)
+            big[n++] = '0';
+        n += (size_t)snprintf(big + n, sizeof(big) - n, ".0\na 1 -0.");
+        for (int i = 0; i < 323; i++)
+            big[n++] = '0';
+        n += (size_t)snprintf(big + n, sizeof(big) - n, "5\na 2 -17976931348623157");
+        for (int i = 0; i < 292; i++)
+            big[n++] = '0';
+        snprintf(big + n, sizeof(big) - n, ".0\nend\nEOF\n");
+        expect_log(&b, RDB_MODE_FILE, "ARRAY floats 1e300, -5e-324, -DBL_MAX in plain digits", big);
+    }
+
     bb_magic(&b, "REDIS0013");
     bb_byte(&b, 28), bb_str(&b, "ar"), bb_len(&b, 0), bb_len(&b, 0);
     expect_error(&b, RDB_MODE_FILE, "type 28 before RDB 14", "unknown opcode 0x1c");
