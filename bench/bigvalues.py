@@ -40,7 +40,9 @@ MB = 1000 * 1000
 
 
 def rand_bytes(n, seed):
-    return random.Random(seed).randbytes(n)
+    # randbytes takes at most 2^31 bits at a time: draw 64 MiB pieces
+    r = random.Random(seed)
+    return b"".join(r.randbytes(min(64 * MIB, n - i)) for i in range(0, n, 64 * MIB))
 
 
 def compressible(n, seed):
