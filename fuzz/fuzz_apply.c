@@ -1,5 +1,5 @@
 /*
- * fuzz_apply.c - libFuzzer target for the command applier (daemon/apply.c)
+ * fuzz_apply.c - libFuzzer target for the command applier (daemon/write/apply.c)
  * over the SQLite sink.
  *
  * Input: a RESP command stream (no chunk prefix: resp has its own target).

@@ -1,5 +1,5 @@
 /*
- * fuzz_rdb.c - libFuzzer target for the RDB push parser (daemon/rdb.c).
+ * fuzz_rdb.c - libFuzzer target for the RDB push parser (daemon/read/rdb.c).
  *
  * Input: byte 0 = how many chunk-size bytes follow (0..7), then those
  * bytes, then the payload. The payload is parsed in FILE mode cut into

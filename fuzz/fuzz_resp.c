@@ -1,6 +1,6 @@
 /*
  * fuzz_resp.c - libFuzzer target for the command-stream reader
- * (daemon/resp.c).
+ * (daemon/read/resp.c).
  *
  * Input: byte 0 = how many chunk-size bytes follow (0..7), then those
  * bytes, then the stream, fed in chunks of the chosen sizes. After each

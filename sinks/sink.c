@@ -1,6 +1,6 @@
 /*
  * sink.c - opening a sink by name. Each backend lives in its own file
- * (sinks/sqlite.c) and exports one constructor; this file only maps the
+ * (sinks/sqlite/sqlite.c) and exports one constructor; this file only maps the
  * name a user configures to that constructor.
  */
 #include <string.h>

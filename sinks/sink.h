@@ -4,8 +4,8 @@
  * file in sinks/).
  *
  * The sink stores keys and their elements; it does not know Redis
- * semantics (the applier in daemon/apply.c does) nor the RDB format
- * (daemon/rdb.c). A key is addressed by an opaque 64-bit id the sink hands
+ * semantics (the applier in daemon/write/apply.c does) nor the RDB format
+ * (daemon/read/rdb.c). A key is addressed by an opaque 64-bit id the sink hands
  * out (key_find / key_create) and that stays valid until the key is
  * deleted or a transaction is rolled back.
  *
@@ -28,7 +28,7 @@
 
 #include <signal.h>
 #include <stdint.h>
-#include "../daemon/common.h"
+#include "common.h"
 
 /* Where the mirror stands in the master's replication stream. */
 struct repl_pos {
@@ -386,7 +386,7 @@ struct sink {
 struct sink *sink_open(const char *name, const char *target, struct rs_error *err);
 void sink_close(struct sink *s);   /* NULL is fine */
 
-/* The SQLite sink's constructor (sinks/sqlite.c; the type ops in sinks/sqlite_*.c). */
+/* The SQLite sink's constructor (sinks/sqlite/sqlite.c; the type ops in sinks/sqlite_*.c). */
 struct sink *sink_sqlite_open(const char *path, struct rs_error *err);
 
 /*

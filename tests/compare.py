@@ -187,7 +187,7 @@ def model_from_redis(r):
 
 
 def glob_match(pat, s):
-    """Redis' stringmatchlen (util.c) on bytes, the same steps as daemon/filter.c."""
+    """Redis' stringmatchlen (util.c) on bytes, the same steps as daemon/write/filter.c."""
     def m(p, s, state, nest):
         if nest > 1000:
             return False

@@ -17,7 +17,7 @@ if ! grep -q -- '--coverage' Makefile 2>/dev/null; then
 fi
 command -v gcov >/dev/null || { echo "coverage.sh: gcov not found" >&2; exit 2; }
 srcdir=$(sed -n 's/^abs_top_srcdir = //p' Makefile)
-files=${REDSINK_COVERAGE_FILES:-"daemon/rdb.c daemon/resp.c daemon/apply.c daemon/link.c daemon/loader.c sinks/sqlite.c"}
+files=${REDSINK_COVERAGE_FILES:-"daemon/read/rdb.c daemon/read/resp.c daemon/write/apply.c daemon/link/link.c daemon/write/loader.c sinks/sqlite/sqlite.c"}
 if [ $# -gt 0 ]; then
     tests="$*"
 else
@@ -44,5 +44,5 @@ report() {   # report SRC...: gcov's summary for those sources, by object dir
 echo "Line coverage after: $(echo $tests)"
 report $files
 # all of daemon/ and sinks/ (main.c included), weighted by lines
-report $(cd "$srcdir" && ls daemon/*.c sinks/*.c) |
+report $(cd "$srcdir" && ls common/*.c daemon/*.c daemon/*/*.c sinks/*.c sinks/*/*.c) |
     awk '{ n = $4; hit += $2 * n / 100; tot += n } END { printf "%-22s %6.2f%% of %d lines\n", "daemon/ + sinks/", 100 * hit / tot, tot }'

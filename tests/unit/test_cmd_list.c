@@ -1,6 +1,6 @@
 /*
- * test_cmd_list.c - the list commands (daemon/cmd_list.c) on the real
- * SQLite sink (sinks/sqlite_list.c).
+ * test_cmd_list.c - the list commands (daemon/write/cmd_list.c) on the real
+ * SQLite sink (sinks/sqlite/sqlite_list.c).
  *
  * Two parts. First, edge cases one by one, including the forms a 7.x
  * master never sends but older ones do (verbatim BRPOPLPUSH) and the

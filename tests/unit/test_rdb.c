@@ -1,5 +1,5 @@
 /*
- * test_rdb.c - unit tests of the streaming RDB parser (daemon/rdb.c).
+ * test_rdb.c - unit tests of the streaming RDB parser (daemon/read/rdb.c).
  *
  * Without arguments: every .rdb under $top_srcdir/tests/fixtures/rdb/<v>/
  * is parsed whole, one byte at a time and split at pseudo-random points,

@@ -2,7 +2,7 @@
  * sqlite_int.h - the SQLite sink's inside, shared by sqlite.c (the core:
  * open, schema, generations, full sync, transactions, keys) and the type
  * files (sqlite_string.c, sqlite_hash.c, sqlite_list.c, sqlite_set.c,
- * sqlite_zset.c, sqlite_stream.c, sqlite_array.c). Not installed; only sinks/sqlite*.c
+ * sqlite_zset.c, sqlite_stream.c, sqlite_array.c). Not installed; only the files of sinks/sqlite/
  * include it, and with it <sqlite3.h>.
  *
  * A type file owns its SQL: it keeps its statement templates and reaches
