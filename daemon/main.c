@@ -431,6 +431,18 @@ static int import_out(void *ud, const char *p, size_t n)
     return f->st != RS_AGAIN;
 }
 
+/* What the sink reports (struct sink_event), logged. */
+static void log_sink_event(void *ud, const struct sink_event *ev)
+{
+    (void)ud;
+    if (ev->kind == SINK_EV_LOCK_WAIT)
+        log_msg(RS_LOG_WARN, "'%s' is locked by another process; waiting for it "
+                "(nothing new is committed or acknowledged meanwhile)", ev->target);
+    else if (ev->kind == SINK_EV_LOCK_END)
+        log_msg(RS_LOG_INFO, "'%s' is unlocked after %.1f s; applying again", ev->target,
+                ev->seconds);
+}
+
 static int import_file(const char *file, const char *sqlite)
 {
     struct vkcs *z = NULL;         /* Valkey 9.2 LZ4-compressed file */
@@ -449,7 +461,7 @@ static int import_file(const char *file, const char *sqlite)
         fprintf(stderr, "redsink: cannot open '%s': %s\n", file, strerror(errno));
         goto out;
     }
-    if ((sink = sink_open("sqlite", sqlite, &err)) == NULL)
+    if ((sink = sink_open_events("sqlite", sqlite, log_sink_event, NULL, &err)) == NULL)
         goto fail;
     ld.sink = sink;
     if ((p = rdb_parser_new(RDB_MODE_FILE, &loader_handlers, &ld, 0)) == NULL) {
@@ -650,7 +662,7 @@ static int notify_set_state(struct sink *s, const char *state, const char *detai
 static int run_daemon(struct options *o)
 {
     struct rs_error err = { 0 };
-    struct sink *sink = sink_open("sqlite", o->sqlite, &err);
+    struct sink *sink = sink_open_events("sqlite", o->sqlite, log_sink_event, NULL, &err);
     char *dir = dir_of(o->sqlite);
     struct retry rt = { 0 };
     struct metrics *metrics = NULL;

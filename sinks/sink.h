@@ -368,6 +368,23 @@ struct sink_ops {
                              int *referenced);
 };
 
+/*
+ * What a sink reports that is no error of its caller's, yet an operator
+ * should learn: why the mirror stopped moving. The sink does not log; its
+ * owner gets these through sink.on_event and logs them (daemon/main.c).
+ */
+enum sink_event_kind {
+    SINK_EV_LOCK_WAIT,   /* another process has held a lock for a while: nothing
+                          * new is committed until it lets go */
+    SINK_EV_LOCK_END     /* that wait ended after 'seconds' */
+};
+
+struct sink_event {
+    enum sink_event_kind kind;
+    const char *target;  /* the sink's target, as sink_open got it */
+    double seconds;      /* SINK_EV_LOCK_END: how long the wait took */
+};
+
 /* The first member of every sink. */
 struct sink {
     const struct sink_ops *ops;
@@ -376,6 +393,10 @@ struct sink {
      * outside it (a lock held by another process) gives up once *stop is
      * nonzero, instead of after a fixed time. */
     volatile sig_atomic_t *stop;
+    /* Set by the owner (NULL: none), through sink_open_events: gets each
+     * event with 'event_ud', on the thread that called the sink. */
+    void (*on_event)(void *ud, const struct sink_event *ev);
+    void *event_ud;
 };
 
 /*
@@ -384,10 +405,17 @@ struct sink {
  * interrupted full sync left behind. Returns NULL with 'err' set.
  */
 struct sink *sink_open(const char *name, const char *target, struct rs_error *err);
+/* sink_open with on_event(ud, ...) in place from the start, so that the
+ * open reports its events too (it may wait for a lock). */
+struct sink *sink_open_events(const char *name, const char *target,
+                              void (*on_event)(void *ud, const struct sink_event *ev), void *ud,
+                              struct rs_error *err);
 void sink_close(struct sink *s);   /* NULL is fine */
 
 /* The SQLite sink's constructor (sinks/sqlite/sqlite.c; the type ops in sinks/sqlite_*.c). */
-struct sink *sink_sqlite_open(const char *path, struct rs_error *err);
+struct sink *sink_sqlite_open(const char *path,
+                              void (*on_event)(void *ud, const struct sink_event *ev), void *ud,
+                              struct rs_error *err);
 
 /*
  * The status row as `redsink status` shows it, read without writing

@@ -18,7 +18,8 @@
  * sqlite_stream.c; the sqlite_ops vtable at the end ties them together.
  *
  * Left out: Redis semantics (apply.c decides what to store) and logging
- * (errors go to the sticky s->base.err; the caller logs).
+ * (errors go to the sticky s->base.err, events to s->base.on_event; the
+ * owner logs).
  *
  * Start reading at sink_sqlite_open(), then the "transactions" and "full
  * sync" banners. Every value is bound as a parameter through
@@ -36,7 +37,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
 #include "sqlite_int.h"
 
 #define APP_ID          0x72736e6b   /* 'rsnk' in the file header */
@@ -45,7 +45,7 @@
  * the owner gave no stop flag (import, tests); with one it waits until
  * the lock goes or a stop is requested. See "faults". */
 #define BUSY_MS         5000
-/* A lock wait longer than this is logged (once per wait). */
+/* A lock wait longer than this is reported (SINK_EV_LOCK_WAIT, once per wait). */
 #define BUSY_LOG_MS     1000
 /* Page cache, in KiB (negative cache_size). The daemon's RSS must stay
  * under 64 MB whatever the dataset size: see doc/schema.md. */
@@ -771,7 +771,8 @@ static enum rs_type type_parse(const unsigned char *t)
  *    lost, nothing is applied twice, the link stays up (the network
  *    thread keeps reading into the spool) and no new offset is
  *    acknowledged, because nothing new is committed. The wait is logged
- *    once when it passes BUSY_LOG_MS and once when it ends. It ends early
+ *    once when it passes BUSY_LOG_MS and once when it ends (the owner
+ *    logs the events the sink reports, SINK_EV_LOCK_*). It ends early
  *    when the owner's stop flag is set (SIGTERM), with "database is
  *    locked" as an ordinary, retryable error.
  *  - Disk full, I/O errors, a corrupt or read-only file, and the file
@@ -780,9 +781,19 @@ static enum rs_type type_parse(const unsigned char *t)
  *    again. The error stays set through rollback, so the daemon stops
  *    with it (main.c) and nothing after the last commit is acknowledged.
  *
- * This is the only place the sink logs: a lock wait is not an error the
- * caller sees, yet an operator must learn why the mirror stopped moving.
+ * This is the only place the sink reports an event (report()): a lock
+ * wait is not an error the caller sees, yet an operator must learn why the
+ * mirror stopped moving.
  */
+
+/* Tell the owner (sink.on_event) about 'kind'. */
+static void report(struct sqlite_sink *ss, enum sink_event_kind kind, double seconds)
+{
+    struct sink_event ev = { kind, ss->path, seconds };
+
+    if (ss->base.on_event != NULL)
+        ss->base.on_event(ss->base.event_ud, &ev);
+}
 
 static int on_busy(void *ud, int count)
 {
@@ -795,8 +806,7 @@ static int on_busy(void *ud, int count)
         return 0;
     if (!ss->busy_logged && now - ss->busy_since >= BUSY_LOG_MS) {
         ss->busy_logged = 1;
-        log_msg(RS_LOG_WARN, "'%s' is locked by another process; waiting for it "
-                "(nothing new is committed or acknowledged meanwhile)", ss->path);
+        report(ss, SINK_EV_LOCK_WAIT, 0);
     }
     sqlite3_sleep(count < 20 ? 1 + count : 25);
     return 1;
@@ -808,8 +818,7 @@ static void busy_done(struct sqlite_sink *ss)
     if (!ss->busy_logged)
         return;
     ss->busy_logged = 0;
-    log_msg(RS_LOG_INFO, "'%s' is unlocked after %.1f s; applying again", ss->path,
-            (double)(rs_mono_ms() - ss->busy_since) / 1000.0);
+    report(ss, SINK_EV_LOCK_END, (double)(rs_mono_ms() - ss->busy_since) / 1000.0);
 }
 
 /* Clear the sticky error unless it is fatal. */
@@ -2349,7 +2358,9 @@ fail:
     return -1;
 }
 
-struct sink *sink_sqlite_open(const char *path, struct rs_error *err)
+struct sink *sink_sqlite_open(const char *path,
+                              void (*on_event)(void *ud, const struct sink_event *ev), void *ud,
+                              struct rs_error *err)
 {
     struct sqlite_sink *ss;
 
@@ -2363,6 +2374,8 @@ struct sink *sink_sqlite_open(const char *path, struct rs_error *err)
         return NULL;
     }
     ss->base.ops = &sqlite_ops;
+    ss->base.on_event = on_event;
+    ss->base.event_ud = ud;
     ss->tail_kid = ss->group.kid = ss->consumer.kid = ss->stage_kid = -1;
     if (precreate(path, err)) {
         free(ss->path);

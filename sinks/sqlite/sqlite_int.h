@@ -116,7 +116,7 @@ struct sqlite_sink {
      * replaced); rollback and load_abort keep it, so the owner stops. */
     int fatal;
     int64_t busy_since;          /* mono ms the current lock wait began */
-    int busy_logged;             /* that wait was logged */
+    int busy_logged;             /* that wait was reported (SINK_EV_LOCK_WAIT) */
     uint64_t wal_dev, wal_ino;   /* the -wal file we write; 0: not seen yet */
     struct ckpt *ckpt;           /* background checkpointer, see sqlite.c */
 };
