@@ -1,7 +1,8 @@
 /*
  * sink.h - where mirrored data goes: a small vtable every storage backend
- * implements (the SQLite sink first; a PostgreSQL sink would be one more
- * file in sinks/).
+ * implements (each in its own folder of sinks/, registered in sink.c
+ * through sink_backend.h), and the few calls that need no open sink
+ * (sink_read_status, sink_gauges). Nothing here names a backend.
  *
  * The sink stores keys and their elements; it does not know Redis
  * semantics (the applier in daemon/write/apply.c does) nor the RDB format
@@ -96,7 +97,7 @@ struct zset_range {
 
 struct sink_ops {
     int version;                         /* 6; new members only at the end */
-    const char *name;                    /* "sqlite" */
+    const char *name;                    /* the backend's (sink_backend.h) */
 
     void (*close)(struct sink *s);       /* rolls back anything open; frees s */
 
@@ -400,7 +401,8 @@ struct sink {
 };
 
 /*
- * Open a sink by name ("sqlite") on 'target' (a file path for sqlite).
+ * Open a sink by name (NULL: the default one; sink.c lists the built-in
+ * backends) on 'target' (what it means is the backend's: a file path...).
  * Creates the schema on a new mirror; on an existing one, drops what an
  * interrupted full sync left behind. Returns NULL with 'err' set.
  */
@@ -412,17 +414,13 @@ struct sink *sink_open_events(const char *name, const char *target,
                               struct rs_error *err);
 void sink_close(struct sink *s);   /* NULL is fine */
 
-/* The SQLite sink's constructor (sinks/sqlite/sqlite.c; the type ops in sinks/sqlite_*.c). */
-struct sink *sink_sqlite_open(const char *path,
-                              void (*on_event)(void *ud, const struct sink_event *ev), void *ud,
-                              struct rs_error *err);
-
 /*
- * The status row as `redsink status` shows it, read without writing
- * anything (sink_sqlite_read_status). Text fields are "" and numbers -1
- * when the mirror has no such column (made by an older redsink) or NULL.
+ * The status of the mirror at 'target' as `redsink status` shows it, read
+ * by sink 'name' without writing anything (a missing mirror is an error,
+ * never created). Text fields are "" and numbers -1 when the mirror has no
+ * such field (made by an older redsink) or it is unset.
  */
-struct sink_status_row {
+struct sink_status {
     char state[32], detail[256], master_replid[41], master_host[256];
     int64_t master_port, offset, db, updated_at, generation;
     int64_t keys_loaded, commands_applied, unknown_commands;
@@ -431,13 +429,24 @@ struct sink_status_row {
 };
 
 /*
- * Read the status row of the mirror at 'path', opened read-only (a
- * missing file is an error, never created). 'unknown' (may be NULL) gets
- * each row of redsink_unknown_commands, most frequent first. Returns 0,
- * or -1 with err set (missing file, not a redsink mirror, SQL error).
+ * Read it. 'unknown' (may be NULL) gets each unknown command counted in
+ * the mirror, most frequent first. Returns 0, or -1 with err set (missing
+ * file, not a redsink mirror, unknown sink, a storage error).
  */
-int sink_sqlite_read_status(const char *path, struct sink_status_row *row,
-                            void (*unknown)(void *ud, const char *name, int64_t count),
-                            void *ud, struct rs_error *err);
+int sink_read_status(const char *name, const char *target, struct sink_status *st,
+                     void (*unknown)(void *ud, const char *cmd, int64_t count), void *ud,
+                     struct rs_error *err);
+
+/*
+ * Gauges sink 'name' keeps about the mirror at 'target' (the sizes of its
+ * files), read without opening it, from any thread: the metric of one is
+ * redsink_<sink name>_<gauge name>. Fills up to 'max'; returns how many.
+ */
+struct sink_gauge {
+    const char *name;        /* "db_bytes" */
+    const char *help;        /* the metric's HELP text */
+    long long value;
+};
+int sink_gauges(const char *name, const char *target, struct sink_gauge *g, int max);
 
 #endif

@@ -21,7 +21,7 @@
  * (errors go to the sticky s->base.err, events to s->base.on_event; the
  * owner logs).
  *
- * Start reading at sink_sqlite_open(), then the "transactions" and "full
+ * Start reading at sq_open(), then the "transactions" and "full
  * sync" banners. Every value is bound as a parameter through
  * sqi_bind_bytes(), so key bytes never reach SQL text and lookups bind
  * exactly as inserts.
@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sink_backend.h"
 #include "sqlite_int.h"
 
 #define APP_ID          0x72736e6b   /* 'rsnk' in the file header */
@@ -2358,9 +2359,9 @@ fail:
     return -1;
 }
 
-struct sink *sink_sqlite_open(const char *path,
-                              void (*on_event)(void *ud, const struct sink_event *ev), void *ud,
-                              struct rs_error *err)
+static struct sink *sq_open(const char *path,
+                            void (*on_event)(void *ud, const struct sink_event *ev), void *ud,
+                            struct rs_error *err)
 {
     struct sqlite_sink *ss;
 
@@ -2525,9 +2526,9 @@ static const struct sink_ops sqlite_ops = {
 /* `redsink status`: the status row, read-only                         */
 /* ------------------------------------------------------------------ */
 
-#define ROW_INT(f) { #f, offsetof(struct sink_status_row, f), 'i', 0 }
-#define ROW_TEXT(f) { #f, offsetof(struct sink_status_row, f), 't', \
-                      sizeof(((struct sink_status_row *)0)->f) }
+#define ROW_INT(f) { #f, offsetof(struct sink_status, f), 'i', 0 }
+#define ROW_TEXT(f) { #f, offsetof(struct sink_status, f), 't', \
+                      sizeof(((struct sink_status *)0)->f) }
 
 /* Columns of redsink_status by name, so a mirror made by an older redsink
  * (fewer columns) reads too. */
@@ -2542,10 +2543,10 @@ static const struct {
     ROW_INT(generation), ROW_INT(keys_loaded), ROW_INT(commands_applied),
     ROW_INT(unknown_commands), ROW_INT(read_offset), ROW_INT(last_ack_at), ROW_INT(lag_bytes),
     ROW_INT(lag_ms), ROW_INT(bytes_received), ROW_INT(bytes_total),
-    { "keys_per_sec", offsetof(struct sink_status_row, keys_per_sec), 'd', 0 },
+    { "keys_per_sec", offsetof(struct sink_status, keys_per_sec), 'd', 0 },
 };
 
-static void row_take(struct sink_status_row *row, sqlite3_stmt *st, int col)
+static void row_take(struct sink_status *row, sqlite3_stmt *st, int col)
 {
     const char *name = sqlite3_column_name(st, col);
     int null = sqlite3_column_type(st, col) == SQLITE_NULL;
@@ -2564,7 +2565,7 @@ static void row_take(struct sink_status_row *row, sqlite3_stmt *st, int col)
     }
 }
 
-static void row_init(struct sink_status_row *row)
+static void row_init(struct sink_status *row)
 {
     memset(row, 0, sizeof(*row));
     for (size_t i = 0; i < sizeof(row_columns) / sizeof(row_columns[0]); i++)
@@ -2573,9 +2574,9 @@ static void row_init(struct sink_status_row *row)
     row->keys_per_sec = -1;
 }
 
-int sink_sqlite_read_status(const char *path, struct sink_status_row *row,
-                            void (*unknown)(void *ud, const char *name, int64_t count),
-                            void *ud, struct rs_error *err)
+static int sq_read_status(const char *path, struct sink_status *row,
+                          void (*unknown)(void *ud, const char *cmd, int64_t count), void *ud,
+                          struct rs_error *err)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
@@ -2617,3 +2618,41 @@ out:
     sqlite3_close(db);
     return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* the backend (sinks/sink_backend.h)                                  */
+/* ------------------------------------------------------------------ */
+
+/* The size of 'path' plus 'suffix' in bytes, 0 when it does not exist. */
+static long long file_size(const char *path, const char *suffix)
+{
+    char p[4200];
+    struct stat sb;
+
+    snprintf(p, sizeof(p), "%s%s", path, suffix);
+    return stat(p, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* The metrics' file sizes: no SQL, so any thread may ask. */
+static int sq_gauges(const char *path, struct sink_gauge *g, int max)
+{
+    static const struct { const char *name, *suffix, *help; } files[] = {
+        { "wal_bytes", "-wal", "Size of the mirror's -wal file." },
+        { "db_bytes", "", "Size of the mirror's database file." },
+    };
+    int n = 0;
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && n < max; i++, n++) {
+        g[n].name = files[i].name;
+        g[n].help = files[i].help;
+        g[n].value = *path ? file_size(path, files[i].suffix) : 0;
+    }
+    return n;
+}
+
+const struct sink_backend sink_sqlite_backend = {
+    .name = "sqlite",
+    .open = sq_open,
+    .read_status = sq_read_status,
+    .gauges = sq_gauges,
+};
