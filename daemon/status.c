@@ -716,7 +716,7 @@ static void row_store(struct status *st)
     struct sink_progress p;
     char host[256];
 
-    if (st->sink == NULL || st->sink->ops->version < 4 || st->sink->ops->set_progress == NULL)
+    if (st->sink == NULL || st->sink->ops->set_progress == NULL)
         return;
     pthread_mutex_lock(&st->mu);
     progress_fill(st, &p);

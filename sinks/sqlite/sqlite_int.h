@@ -335,7 +335,7 @@ int sq_list_insert(struct sink *s, int64_t id, int64_t index, int after,
 int sq_list_rem(struct sink *s, int64_t id, int64_t count, const struct rs_bytes *v,
                 int64_t *removed);
 
-/* streams, version 6 (sqlite_stream.c) */
+/* streams: the reference modes (sqlite_stream.c) */
 int sq_stream_pel_del_all(struct sink *s, int64_t id, const struct rs_stream_id *eid,
                           int *removed);
 int sq_stream_referenced(struct sink *s, int64_t id, const struct rs_stream_id *eid,
