@@ -5,6 +5,35 @@
  * by setting against one table (specs[]), so that an unknown name, a
  * wrong type or an out-of-range value is reported with the file, the line
  * and the full name of the setting.
+ *
+ * The file's layout (etc/redsink.conf is the commented example; every
+ * setting is optional and has the default shown):
+ *
+ *   master: {
+ *     host = "127.0.0.1"; port = 6379;
+ *     user = ""; password = ""; password_file = "";   # AUTH
+ *     connect_timeout = 5.0;                          # seconds, TCP connect + each handshake reply
+ *     timeout = 60;                                   # seconds without data nor PING: drop the link
+ *     tls: { enabled = false; ca_file = ""; ca_dir = ""; cert_file = ""; key_file = "";
+ *            server_name = ""; verify = true; };
+ *   };
+ *   replica: {
+ *     listening_port = 0;          # announced with REPLCONF listening-port; the status
+ *     bind = "127.0.0.1";          #   endpoint (PING, INFO) listens there when > 0
+ *     ack_interval = 1.0;          # seconds between REPLCONF ACKs
+ *   };
+ *   sqlite: { path = LOCALSTATEDIR "/lib/redsink/mirror.db"; synchronous = "normal";
+ *             batch_commands = 10000; batch_ms = 5; };
+ *   filter: { databases = [ ]; include = [ ]; exclude = [ ]; };   # empty: everything
+ *   unknown_commands = "log";      # or "stop" (same as --strict)
+ *   metrics: { port = 0; bind = "127.0.0.1"; };   # Prometheus GET /metrics when port > 0
+ *   log: { level = "info"; file = ""; syslog = false; };
+ *   daemon: { daemonize = false; pidfile = ""; user = ""; };
+ *
+ * The contract names the mirror's settings after the SQLite sink: the
+ * sqlite { } section and --sqlite PATH. They map onto struct cfg_sink
+ * here (sink "sqlite", target sqlite.path, option "synchronous"), and
+ * sqlite.batch_* onto the applier's batches.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -66,8 +95,8 @@ static const struct spec specs[] = {
     { "replica.bind", K_NAME, F(bind), NONE },
     { "replica.ack_interval", K_FLOAT, F(ack_interval), 0, 0.1, 60, NULL },
     { "sqlite", K_GROUP, 0, NONE },
-    { "sqlite.path", K_STR, F(sqlite_path), NONE },
-    { "sqlite.synchronous", K_CHOICE, F(synchronous), 0, 0, 0, sync_choices },
+    { "sqlite.path", K_STR, F(sink.target), NONE },
+    { "sqlite.synchronous", K_CHOICE, F(sink.options[0].value), 0, 0, 0, sync_choices },
     { "sqlite.batch_commands", K_INT, F(batch_commands), 0, 1, 1000000, NULL },
     { "sqlite.batch_ms", K_INT, F(batch_ms), 0, 1, 60000, NULL },
     { "filter", K_GROUP, 0, NONE },
@@ -89,6 +118,32 @@ static const struct spec specs[] = {
 };
 
 #define AT(c, T, off) ((T *)(void *)((char *)(c) + (off)))
+
+/* The mirror on the command line (config.h). */
+const char cfg_sink_name[] = "sqlite";
+const char cfg_sink_option[] = "sqlite";
+const char cfg_sink_usage[] = "--sqlite PATH";
+const char cfg_sink_help[] =
+    "  --sqlite PATH            the mirror database file (default\n"
+    "                           " CFG_DEFAULT_MIRROR ")\n";
+const char cfg_sink_kind[] = "SQLite";
+
+int cfg_sink_arg(int argc, char **argv, int *i, const char **target)
+{
+    size_t n = strlen(cfg_sink_option);
+    const char *a = argv[*i];
+
+    if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, cfg_sink_option, n) != 0)
+        return 0;
+    if (a[2 + n] == '=') {
+        *target = a + 3 + n;
+        return 1;
+    }
+    if (a[2 + n] != '\0' || *i + 1 >= argc)
+        return 0;
+    *target = argv[++*i];
+    return 1;
+}
 
 /* ------------------------------------------------------------------ */
 
@@ -116,8 +171,10 @@ void cfg_init(struct cfg *c)
     c->tls.verify = 1;
     c->bind = strdup("127.0.0.1");
     c->ack_interval = 1.0;
-    c->sqlite_path = strdup(CFG_DEFAULT_MIRROR);
-    c->synchronous = strdup("normal");
+    c->sink.name = cfg_sink_name;
+    c->sink.target = strdup(CFG_DEFAULT_MIRROR);
+    c->sink.options[0].name = "synchronous";
+    c->sink.options[0].value = strdup("normal");
     c->batch_commands = 10000;
     c->batch_ms = 5;
     c->metrics_bind = strdup("127.0.0.1");
@@ -527,7 +584,7 @@ int cfg_finish(struct cfg *c, struct rs_error *err)
     if (*c->tls.cert_file && *c->tls.key_file == '\0')
         return rs_fail(err, RS_E_CONFIG, "setting 'master.tls.cert_file' needs "
                        "'master.tls.key_file'");
-    if (*c->sqlite_path == '\0')
+    if (*c->sink.target == '\0')
         return rs_fail(err, RS_E_CONFIG, "no mirror database: set sqlite.path in the "
                        "configuration file or give --sqlite PATH");
     return 0;

@@ -2,28 +2,10 @@
  * config.h - redsink's settings: the libconfig file (-c FILE), then the
  * command line on top. Read-only once loaded (main.c owns it).
  *
- * The file's layout (etc/redsink.conf is the commented example; every
- * setting is optional and has the default shown):
- *
- *   master: {
- *     host = "127.0.0.1"; port = 6379;
- *     user = ""; password = ""; password_file = "";   # AUTH
- *     connect_timeout = 5.0;                          # seconds, TCP connect + each handshake reply
- *     timeout = 60;                                   # seconds without data nor PING: drop the link
- *     tls: { enabled = false; ca_file = ""; ca_dir = ""; cert_file = ""; key_file = "";
- *            server_name = ""; verify = true; };
- *   };
- *   replica: {
- *     listening_port = 0;          # announced with REPLCONF listening-port; the status
- *     bind = "127.0.0.1";          #   endpoint (PING, INFO) listens there when > 0
- *     ack_interval = 1.0;          # seconds between REPLCONF ACKs
- *   };
- *   sqlite: { path = LOCALSTATEDIR "/lib/redsink/mirror.db"; synchronous = "normal"; batch_commands = 10000; batch_ms = 5; };
- *   filter: { databases = [ ]; include = [ ]; exclude = [ ]; };   # empty: everything
- *   unknown_commands = "log";      # or "stop" (same as --strict)
- *   metrics: { port = 0; bind = "127.0.0.1"; };   # Prometheus GET /metrics when port > 0
- *   log: { level = "info"; file = ""; syslog = false; };
- *   daemon: { daemonize = false; pidfile = ""; user = ""; };
+ * The file's layout is in config.c (and doc/redsink.conf.5). The file
+ * and the command line name the mirror's settings after the sink that
+ * keeps it; config.c maps those names onto struct cfg_sink, once, so
+ * nothing past it knows them.
  *
  * An unknown setting, a wrong type or an out-of-range value is an error
  * naming the file, the line and the setting.
@@ -44,6 +26,20 @@ struct cfg_tls {
     int verify;                  /* verify the master's certificate (default 1) */
 };
 
+/* The mirror: which sink keeps it (sink_open's name), where (its target)
+ * and the sink's settings, given to it by name (sink_ops.set_option). */
+#define CFG_SINK_OPTIONS 1
+struct cfg_sink_option {
+    const char *name;
+    char *value;
+};
+
+struct cfg_sink {
+    const char *name;
+    char *target;
+    struct cfg_sink_option options[CFG_SINK_OPTIONS];
+};
+
 struct cfg {
     /* master */
     char *host;
@@ -59,9 +55,9 @@ struct cfg {
     /* metrics: Prometheus endpoint */
     int metrics_port;            /* 0: none */
     char *metrics_bind;
-    /* sqlite */
-    char *sqlite_path;
-    char *synchronous;           /* "off", "normal", "full" */
+    /* the mirror: sink, target, options */
+    struct cfg_sink sink;
+    /* the applier's batches: commands and ms per commit */
     int batch_commands, batch_ms;
     /* filter: databases[n_databases] (none: all), include/exclude globs */
     int *databases, n_databases;
@@ -80,6 +76,20 @@ struct cfg {
     char *password_file_origin;  /* "'FILE' line N: setting 'master.password_file'"
                                   * for errors; NULL: from the command line */
 };
+
+/*
+ * The command line's names for the mirror, as the contract has them:
+ * the sink they select, the long option that sets the target (without
+ * "--"), its usage ("--option PATH") and --help lines, and what the mirror
+ * is, in words.
+ */
+extern const char cfg_sink_name[], cfg_sink_option[], cfg_sink_usage[], cfg_sink_help[],
+    cfg_sink_kind[];
+
+/* argv[*i] names the mirror's target ("--option PATH" or "--option=PATH",
+ * for the subcommands): 1 with *target borrowed from argv and *i on the
+ * last word taken; 0 when argv[*i] is something else. */
+int cfg_sink_arg(int argc, char **argv, int *i, const char **target);
 
 /* Defaults for every setting. */
 void cfg_init(struct cfg *c);

@@ -1,12 +1,13 @@
 /*
  * main.c - command line, signals and the reconnect loop: wiring only.
  *
- *   redsink [-c FILE] [--master HOST:PORT] [--sqlite PATH] [options]
- *   redsink import FILE.rdb --sqlite PATH                  load an RDB file
+ *   redsink [-c FILE] [--master HOST:PORT] [MIRROR] [options]
+ *   redsink import FILE.rdb MIRROR                         load an RDB file
  *
- * The settings come from the configuration file (config.c), then the
- * command line on top; settings_to_opts() turns them into the options of
- * link.c and the applier. The protocol lives in link.c, the data in the
+ * MIRROR is the option naming the mirror (cfg_sink_usage, config.c). The
+ * settings come from the configuration file (config.c), then the command
+ * line on top; settings_to_opts() turns them into the options of link.c,
+ * the applier and the sink. The protocol lives in link.c, the data in the
  * sink; this file decides what runs and when to retry.
  */
 #ifdef HAVE_CONFIG_H
@@ -44,7 +45,7 @@ static volatile sig_atomic_t stop_requested;
 struct options {
     struct cfg cfg;            /* the settings: file, then command line */
     struct link_opts link;     /* borrows strings from cfg */
-    const char *sqlite;
+    const char *mirror;        /* the sink's target: cfg.sink.target, made absolute */
     int check_only;            /* --check-config */
     struct key_filter *filter; /* from filter.*, NULL: everything */
     struct daemon_opts daemon; /* from daemon.* (strings borrowed from cfg) */
@@ -59,18 +60,17 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out,
-        "Usage: redsink [-c FILE] [--master HOST:PORT] [--sqlite PATH] [options]\n"
-        "       redsink import FILE.rdb --sqlite PATH\n"
-        "       redsink status --sqlite PATH\n"
+        "Usage: redsink [-c FILE] [--master HOST:PORT] [%s] [options]\n"
+        "       redsink import FILE.rdb %s\n"
+        "       redsink status %s\n"
         "       redsink --help | --version\n"
         "\n"
-        "Attach to a Redis master as a replica and mirror its keyspace into SQLite.\n"
+        "Attach to a Redis master as a replica and mirror its keyspace into %s.\n"
         "\n"
         "  -c, --config FILE        libconfig settings file (default " CFG_DEFAULT_FILE
         "\n                           when it exists); the options below override it\n"
         "  --master HOST:PORT       master to replicate (default 127.0.0.1:6379)\n"
-        "  --sqlite PATH            the mirror database file (default\n"
-        "                           " CFG_DEFAULT_MIRROR ")\n"
+        "%s"
         "  --master-user NAME       ACL user for AUTH (Redis 6+)\n"
         "  --master-password PASS   password for AUTH (visible in ps: prefer the file)\n"
         "  --master-password-file FILE  read the password from FILE\n"
@@ -100,7 +100,8 @@ static void usage(FILE *out)
         "  --user NAME              switch to user NAME once the files are open\n"
         "  --check-config           check the settings, print 'configuration OK', exit\n"
         "  -h, --help               show this help\n"
-        "  -V, --version            show the version\n");
+        "  -V, --version            show the version\n",
+        cfg_sink_usage, cfg_sink_usage, cfg_sink_usage, cfg_sink_kind, cfg_sink_help);
 }
 
 /* Replace a string setting with a copy of 'v'. */
@@ -163,7 +164,7 @@ static int int_opt(const char *name, const char *arg, long lo, long hi, const ch
 }
 
 enum {
-    OPT_MASTER = 256, OPT_SQLITE, OPT_USER, OPT_PASSWORD, OPT_PASSWORD_FILE, OPT_STRICT,
+    OPT_MASTER = 256, OPT_MIRROR, OPT_USER, OPT_PASSWORD, OPT_PASSWORD_FILE, OPT_STRICT,
     OPT_TIMEOUT, OPT_LOG_LEVEL, OPT_LOG_FILE, OPT_DAEMONIZE, OPT_PIDFILE,
     OPT_LISTENING_PORT, OPT_CHECK_CONFIG, OPT_SYSLOG, OPT_RUN_USER, OPT_TLS, OPT_TLS_CA_FILE,
     OPT_TLS_CA_DIR, OPT_TLS_CERT_FILE, OPT_TLS_KEY_FILE, OPT_TLS_SERVER_NAME, OPT_TLS_NO_VERIFY,
@@ -173,7 +174,7 @@ enum {
 static const struct option longopts[] = {
     { "config", required_argument, NULL, 'c' },
     { "master", required_argument, NULL, OPT_MASTER },
-    { "sqlite", required_argument, NULL, OPT_SQLITE },
+    { cfg_sink_option, required_argument, NULL, OPT_MIRROR },
     { "master-user", required_argument, NULL, OPT_USER },
     { "master-password", required_argument, NULL, OPT_PASSWORD },
     { "master-password-file", required_argument, NULL, OPT_PASSWORD_FILE },
@@ -246,7 +247,7 @@ static int take_option(int opt, const char *arg, struct options *o)
             return -1;
         }
         return 0;
-    case OPT_SQLITE: return set_opt(&c->sqlite_path, arg);
+    case OPT_MIRROR: return set_opt(&c->sink.target, arg);
     case OPT_USER: return set_opt(&c->user, arg);
     case OPT_PASSWORD:                           /* overrides a password_file too */
         return set_opt(&c->password, arg) || set_opt(&c->password_file, "");
@@ -372,11 +373,10 @@ static int settings_to_opts(struct options *o)
     /* replica.bind: the status endpoint's address (run_daemon) */
     o->link.ack_interval_ms = (int)(c->ack_interval * 1000 + 0.5);
 
-    /* sqlite */
-    o->sqlite = c->sqlite_path;
+    /* the mirror; its options are set on the sink once it is open (run_daemon) */
+    o->mirror = c->sink.target;
     o->link.apply.batch_max_cmds = c->batch_commands;
     o->link.apply.batch_max_ms = c->batch_ms;
-    /* sqlite.synchronous: set on the sink once it is open (run_daemon) */
 
     if (c->n_databases || c->n_include || c->n_exclude) {
         struct rs_error ferr = { 0 };
@@ -431,7 +431,19 @@ static int import_out(void *ud, const char *p, size_t n)
     return f->st != RS_AGAIN;
 }
 
-static int import_file(const char *file, const char *sqlite)
+/* What the sink reports (struct sink_event), logged. */
+static void log_sink_event(void *ud, const struct sink_event *ev)
+{
+    (void)ud;
+    if (ev->kind == SINK_EV_LOCK_WAIT)
+        log_msg(RS_LOG_WARN, "'%s' is locked by another process; waiting for it "
+                "(nothing new is committed or acknowledged meanwhile)", ev->target);
+    else if (ev->kind == SINK_EV_LOCK_END)
+        log_msg(RS_LOG_INFO, "'%s' is unlocked after %.1f s; applying again", ev->target,
+                ev->seconds);
+}
+
+static int import_file(const char *file, const char *target)
 {
     struct vkcs *z = NULL;         /* Valkey 9.2 LZ4-compressed file */
     int first = 1;
@@ -449,7 +461,7 @@ static int import_file(const char *file, const char *sqlite)
         fprintf(stderr, "redsink: cannot open '%s': %s\n", file, strerror(errno));
         goto out;
     }
-    if ((sink = sink_open("sqlite", sqlite, &err)) == NULL)
+    if ((sink = sink_open_events(cfg_sink_name, target, log_sink_event, NULL, &err)) == NULL)
         goto fail;
     ld.sink = sink;
     if ((p = rdb_parser_new(RDB_MODE_FILE, &loader_handlers, &ld, 0)) == NULL) {
@@ -499,7 +511,7 @@ static int import_file(const char *file, const char *sqlite)
     if (sink->ops->load_commit(sink, &pos) != 0)
         goto sink_fail;
     loading = 0;
-    printf("imported %lld keys from '%s' into '%s'\n", (long long)ld.keys, file, sqlite);
+    printf("imported %lld keys from '%s' into '%s'\n", (long long)ld.keys, file, target);
     rc = 0;
     goto out;
 sink_fail:
@@ -521,25 +533,23 @@ out:
 
 static int cmd_import(int argc, char **argv)
 {
-    const char *file = NULL, *sqlite = NULL;
+    const char *file = NULL, *target = NULL;
 
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--sqlite") == 0 && i + 1 < argc)
-            sqlite = argv[++i];
-        else if (strncmp(argv[i], "--sqlite=", 9) == 0)
-            sqlite = argv[i] + 9;
-        else if (argv[i][0] != '-' && file == NULL)
+        if (cfg_sink_arg(argc, argv, &i, &target))
+            continue;
+        if (argv[i][0] != '-' && file == NULL)
             file = argv[i];
         else {
             fprintf(stderr, "redsink: import: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
     }
-    if (file == NULL || sqlite == NULL) {
-        fprintf(stderr, "redsink: usage: redsink import FILE.rdb --sqlite PATH\n");
+    if (file == NULL || target == NULL) {
+        fprintf(stderr, "redsink: usage: redsink import FILE.rdb %s\n", cfg_sink_usage);
         return 2;
     }
-    return import_file(file, sqlite);
+    return import_file(file, target);
 }
 
 /* ------------------------------------------------------------------ */
@@ -647,11 +657,21 @@ static int notify_set_state(struct sink *s, const char *state, const char *detai
     return sink_ops_orig->set_state(s, state, detail);
 }
 
+/* The sink's settings (cfg_sink.options), by name. 0, or -1 with s->err. */
+static int set_sink_options(struct sink *s, const struct cfg_sink *m)
+{
+    for (int i = 0; i < CFG_SINK_OPTIONS; i++)
+        if (s->ops->set_option(s, m->options[i].name, m->options[i].value) != 0)
+            return -1;
+    return 0;
+}
+
 static int run_daemon(struct options *o)
 {
     struct rs_error err = { 0 };
-    struct sink *sink = sink_open("sqlite", o->sqlite, &err);
-    char *dir = dir_of(o->sqlite);
+    struct sink *sink = sink_open_events(o->cfg.sink.name, o->mirror, log_sink_event, NULL,
+                                         &err);
+    char *dir = dir_of(o->mirror);
     struct retry rt = { 0 };
     struct metrics *metrics = NULL;
     int rc = 0;
@@ -662,7 +682,7 @@ static int run_daemon(struct options *o)
         sink_close(sink);
         return 1;
     }
-    if (sink->ops->set_option(sink, "synchronous", o->cfg.synchronous) != 0) {
+    if (set_sink_options(sink, &o->cfg.sink) != 0) {
         fprintf(stderr, "redsink: %s\n", sink->err.msg);
         free(dir);
         sink_close(sink);
@@ -683,7 +703,7 @@ static int run_daemon(struct options *o)
     o->link.on_up = on_link_up;
     o->link.ud = &rt;
     o->link.status = status_new(o->link.host, o->link.port);
-    status_set_mirror(o->link.status, o->sqlite);
+    status_set_mirror(o->link.status, sink->ops->name, o->mirror);
     commit_status = o->link.status;
     sink_ops_notify.commit = timed_commit;
     o->link.apply.on_command = status_count_command;
@@ -702,7 +722,7 @@ static int run_daemon(struct options *o)
         stop_requested = 1;
     }
     log_msg(RS_LOG_INFO, "redsink %s mirroring %s:%d into '%s'", PACKAGE_VERSION,
-            o->link.host, o->link.port, o->sqlite);
+            o->link.host, o->link.port, o->mirror);
     while (!stop_requested) {
         rs_error_clear(&err);
         if (link_run(&o->link, sink, &stop_requested, &err) == 0)
@@ -745,7 +765,7 @@ int main(int argc, char **argv)
     struct options o;
     struct sigaction sa;
     struct rs_error err = { 0 };
-    char *abs_sqlite = NULL;
+    char *abs_mirror = NULL;
     int rc;
 
     memset(&o, 0, sizeof(o));
@@ -779,7 +799,7 @@ int main(int argc, char **argv)
     }
     if (o.cfg.log_syslog || (o.daemon.daemonize && !*o.cfg.log_file))
         log_open_syslog();
-    if (o.daemon.daemonize && (o.sqlite = abs_sqlite = daemon_abspath(o.sqlite)) == NULL) {
+    if (o.daemon.daemonize && (o.mirror = abs_mirror = daemon_abspath(o.mirror)) == NULL) {
         rc = 1;
         goto out;
     }
@@ -798,7 +818,7 @@ int main(int argc, char **argv)
     rc = run_daemon(&o);
     daemon_finish();
 out:
-    free(abs_sqlite);
+    free(abs_mirror);
     filter_free(o.filter);
     cfg_release(&o.cfg);
     return rc;

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "status.h"
 
@@ -53,11 +54,11 @@ static const double commit_le[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0
 #define N_LE (sizeof(commit_le) / sizeof(commit_le[0]))
 
 /* Why the link went down: the labels of redsink_reconnects_total. */
-enum reason { R_CONNECT, R_TIMEOUT, R_CLOSED, R_NOT_READY, R_IO, R_PROTOCOL, R_RDB, R_SQLITE,
+enum reason { R_CONNECT, R_TIMEOUT, R_CLOSED, R_NOT_READY, R_IO, R_PROTOCOL, R_RDB, R_SINK,
               R_OTHER, N_REASONS };
-static const char *const reason_names[N_REASONS] = {
+static const char *const reason_names[N_REASONS] = {   /* R_SINK: "<sink>_error" */
     "connect_failed", "timeout", "closed_by_master", "master_not_ready", "io_error",
-    "protocol_error", "rdb_error", "sqlite_error", "other"
+    "protocol_error", "rdb_error", NULL, "other"
 };
 
 /* A command name's count: the session thread fills a slot (count first,
@@ -98,7 +99,8 @@ struct status {
     double commit_seconds;
     uint64_t reconnects[N_REASONS];
     int64_t unknown_total, sess_unknown;
-    char mirror[4096];
+    char mirror[4096];         /* the sink's target */
+    char sink_name[32];        /* the sink's name: its metrics are redsink_<name>_* */
 
     /* commands by name: written by the session thread only, lock-free */
     struct cmd_slot cmds[CMD_SLOTS];
@@ -714,7 +716,7 @@ static void row_store(struct status *st)
     struct sink_progress p;
     char host[256];
 
-    if (st->sink == NULL || st->sink->ops->version < 4 || st->sink->ops->set_progress == NULL)
+    if (st->sink == NULL || st->sink->ops->set_progress == NULL)
         return;
     pthread_mutex_lock(&st->mu);
     progress_fill(st, &p);
@@ -861,18 +863,19 @@ void status_reconnect(struct status *st, const struct rs_error *why)
         r = R_CLOSED;
     else
         r = why->code == RS_E_IO ? R_IO : why->code == RS_E_PROTO ? R_PROTOCOL
-            : why->code == RS_E_RDB ? R_RDB : why->code == RS_E_SQL ? R_SQLITE : R_OTHER;
+            : why->code == RS_E_RDB ? R_RDB : why->code == RS_E_SQL ? R_SINK : R_OTHER;
     pthread_mutex_lock(&st->mu);
     st->reconnects[r]++;
     pthread_mutex_unlock(&st->mu);
 }
 
-void status_set_mirror(struct status *st, const char *path)
+void status_set_mirror(struct status *st, const char *sink, const char *target)
 {
     if (st == NULL)
         return;
     pthread_mutex_lock(&st->mu);
-    snprintf(st->mirror, sizeof(st->mirror), "%s", path);
+    snprintf(st->sink_name, sizeof(st->sink_name), "%s", sink);
+    snprintf(st->mirror, sizeof(st->mirror), "%s", target);
     pthread_mutex_unlock(&st->mu);
 }
 
@@ -881,14 +884,27 @@ static void metric(struct buf *b, const char *name, const char *type, const char
     buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* The size of 'path' plus 'suffix' in bytes, 0 when it does not exist. */
-static long long file_size(const char *path, const char *suffix)
+/* The sink's metrics, redsink_<sink>_*: commit latency, then its gauges. */
+static void prom_sink(struct status *st, struct buf *b)
 {
-    char p[4200];
-    struct stat sb;
+    const char *sk = st->sink_name;
+    struct sink_gauge g[8];
+    char name[96];
+    int n = sink_gauges(sk, st->mirror, g, 8);
 
-    snprintf(p, sizeof(p), "%s%s", path, suffix);
-    return stat(p, &sb) == 0 ? (long long)sb.st_size : 0;
+    snprintf(name, sizeof(name), "redsink_%s_commit_duration_seconds", sk);
+    metric(b, name, "histogram", "Time of each commit of stream data into the mirror.");
+    for (size_t i = 0; i < N_LE; i++)         /* commit_bucket[] is cumulative */
+        buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
+                   commit_le[i], (unsigned long long)st->commit_bucket[i]);
+    buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n",
+               name, (unsigned long long)st->commits, name, st->commit_seconds,
+               name, (unsigned long long)st->commits);
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "redsink_%s_%s", sk, g[i].name);
+        metric(b, name, "gauge", g[i].help);
+        buf_printf(b, "%s %lld\n", name, g[i].value);
+    }
 }
 
 /* The record, under mu (commands by name after it, without the lock). */
@@ -949,26 +965,14 @@ static void prom_record(struct status *st, struct buf *b)
     metric(b, "redsink_unknown_commands_total", "counter",
            "Commands from the master that redsink does not know (logged, skipped).");
     buf_printf(b, "redsink_unknown_commands_total %lld\n", (long long)st->unknown_total);
-    metric(b, "redsink_sqlite_commit_duration_seconds", "histogram",
-           "Time of each commit of stream data into the mirror.");
-    for (size_t i = 0; i < N_LE; i++)         /* commit_bucket[] is cumulative */
-        buf_printf(b, "redsink_sqlite_commit_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                   commit_le[i], (unsigned long long)st->commit_bucket[i]);
-    buf_printf(b, "redsink_sqlite_commit_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-               "redsink_sqlite_commit_duration_seconds_sum %.6f\n"
-               "redsink_sqlite_commit_duration_seconds_count %llu\n",
-               (unsigned long long)st->commits, st->commit_seconds,
-               (unsigned long long)st->commits);
-    metric(b, "redsink_sqlite_wal_bytes", "gauge", "Size of the mirror's -wal file.");
-    buf_printf(b, "redsink_sqlite_wal_bytes %lld\n",
-               st->mirror[0] ? file_size(st->mirror, "-wal") : 0);
-    metric(b, "redsink_sqlite_db_bytes", "gauge", "Size of the mirror's database file.");
-    buf_printf(b, "redsink_sqlite_db_bytes %lld\n", st->mirror[0] ? file_size(st->mirror, "") : 0);
+    if (st->sink_name[0])
+        prom_sink(st, b);
     metric(b, "redsink_reconnects_total", "counter",
            "Sessions with the master that ended and were retried, by reason.");
     for (int r = 0; r < N_REASONS; r++)
-        buf_printf(b, "redsink_reconnects_total{reason=\"%s\"} %llu\n", reason_names[r],
-                   (unsigned long long)st->reconnects[r]);
+        buf_printf(b, "redsink_reconnects_total{reason=\"%s%s\"} %llu\n",
+                   reason_names[r] ? reason_names[r] : st->sink_name,
+                   reason_names[r] ? "" : "_error", (unsigned long long)st->reconnects[r]);
 }
 
 char *status_prometheus(struct status *st, size_t *len)
@@ -1039,7 +1043,7 @@ static const char *age(char *out, size_t cap, int64_t at_ms)
     return out;
 }
 
-static void print_row(const char *path, const struct sink_status_row *r,
+static void print_row(const char *path, const struct sink_status *r,
                       const struct unknown_list *u)
 {
     char a1[32], a2[32];
@@ -1077,25 +1081,21 @@ static void print_row(const char *path, const struct sink_status_row *r,
 int status_main(int argc, char **argv)
 {
     const char *path = NULL;
-    struct sink_status_row row;
+    struct sink_status row;
     struct unknown_list u = { "", 0 };
     struct rs_error err = { 0 };
 
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--sqlite") == 0 && i + 1 < argc)
-            path = argv[++i];
-        else if (strncmp(argv[i], "--sqlite=", 9) == 0)
-            path = argv[i] + 9;
-        else {
+        if (!cfg_sink_arg(argc, argv, &i, &path)) {
             fprintf(stderr, "redsink: status: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
     }
     if (path == NULL) {
-        fprintf(stderr, "redsink: usage: redsink status --sqlite PATH\n");
+        fprintf(stderr, "redsink: usage: redsink status %s\n", cfg_sink_usage);
         return 2;
     }
-    if (sink_sqlite_read_status(path, &row, collect_unknown, &u, &err) != 0) {
+    if (sink_read_status(cfg_sink_name, path, &row, collect_unknown, &u, &err) != 0) {
         fprintf(stderr, "redsink: %s\n", err.msg);
         return 1;
     }

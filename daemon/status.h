@@ -10,7 +10,7 @@
  *    `redis-cli -p PORT info replication` and Sentinel see a replica;
  *  - the status row in the mirror (through sink_ops.set_progress), with
  *    a progress line in the log every 2 s during a full sync;
- *  - `redsink status --sqlite PATH` (status_main), for humans;
+ *  - `redsink status` (status_main), for humans;
  *  - Prometheus metrics (status_prometheus), served over HTTP by
  *    metrics.c: the same record plus counters that only metrics show
  *    (commands by name, full syncs, commit latency, reconnects).
@@ -75,15 +75,17 @@ void status_commit_time(struct status *st, double seconds);
 /* A session ended and redsink reconnects: the reason's label is derived
  * from the error (code and message). */
 void status_reconnect(struct status *st, const struct rs_error *why);
-/* The mirror file, for the WAL size (copied). */
-void status_set_mirror(struct status *st, const char *path);
+/* The mirror: the name of its sink and its target (both copied), for the
+ * sink's metrics (redsink_<sink>_*, sink_gauges). */
+void status_set_mirror(struct status *st, const char *sink, const char *target);
 
 /* The record in the Prometheus text exposition format (version 0.0.4),
  * malloc'd, its length in *len; NULL when out of memory. Any thread. */
 char *status_prometheus(struct status *st, size_t *len);
 
-/* `redsink status --sqlite PATH` (argv[0] is "status"): prints the status
- * row; returns the exit code (0, 1 on a missing or foreign file, 2 usage). */
+/* `redsink status` and the mirror option (cfg_sink_arg; argv[0] is
+ * "status"): prints the mirror's status (sink_read_status); returns the
+ * exit code (0, 1 on a missing or foreign file, 2 usage). */
 int status_main(int argc, char **argv);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * sink.h - where mirrored data goes: a small vtable every storage backend
- * implements (the SQLite sink first; a PostgreSQL sink would be one more
- * file in sinks/).
+ * implements (each in its own folder of sinks/, registered in sink.c
+ * through sink_backend.h), and the few calls that need no open sink
+ * (sink_read_status, sink_gauges). Nothing here names a backend.
  *
  * The sink stores keys and their elements; it does not know Redis
  * semantics (the applier in daemon/write/apply.c does) nor the RDB format
@@ -54,7 +55,7 @@ struct sink_stats {
 struct sink;
 
 /*
- * Replication progress for the status row (set_progress, version 4): who
+ * Replication progress for the status row (set_progress): who
  * the master is, how far behind the mirror is, and how a full sync is
  * going. Owned by the caller; the sink copies what it keeps.
  */
@@ -70,7 +71,7 @@ struct sink_progress {
     double keys_per_sec;      /* load speed of the running/last full sync */
 };
 
-/* set_combine's operations (version 3). */
+/* set_combine's operations. */
 enum sink_set_op {
     SINK_SET_UNION,    /* add src's members to dst */
     SINK_SET_INTER,    /* keep only dst's members that src has too */
@@ -79,7 +80,7 @@ enum sink_set_op {
 
 /*
  * A window of a sorted set in Redis order (score, then member bytes by
- * memcmp), for the version 3 zset ops. Walk from the lowest member, or
+ * memcmp), for zset_range and zset_rem_range. Walk from the lowest member, or
  * from the highest when 'reverse'. With 'by_score' only members with
  * min <= score <= max are walked ('<' instead where minex / maxex is
  * set). Of the walked members, the first 'offset' (>= 0) are skipped and
@@ -94,12 +95,27 @@ struct zset_range {
     int64_t offset, count;
 };
 
+/*
+ * The operations: the sink's own, full sync, transactions, then one group
+ * per data type. Every data op works in stream mode; the ones marked
+ * "load mode too" also work during a full sync, which only creates
+ * keys and their elements (key_find is not available there). An op used in
+ * stream mode only may be left unimplemented by a sink: -1 with s->err
+ * code RS_E_UNSUPPORTED. In stream mode 'id' is a key of the right type;
+ * the callers (the applier) check types and resolve Redis' negative
+ * indexes first. Callbacks get borrowed bytes, valid until they return,
+ * and may not call the sink.
+ */
 struct sink_ops {
-    int version;                         /* 6; new members only at the end */
-    const char *name;                    /* "sqlite" */
+    const char *name;                    /* the backend's (sink_backend.h) */
 
+    /* ---- the sink ---- */
     void (*close)(struct sink *s);       /* rolls back anything open; frees s */
+    /* A sink-specific setting by name (for SQLite "synchronous" = "off",
+     * "normal", "full" or "extra"). -1 with err for an unknown name or value. */
+    int (*set_option)(struct sink *s, const char *name, const char *value);
 
+    /* ---- the checkpoint and the status row ---- */
     /* The committed checkpoint: offset -1 and replid "" for a new mirror. */
     int (*read_checkpoint)(struct sink *s, struct repl_pos *pos);
     /* Status row for humans: state is "connecting", "syncing", "streaming",
@@ -107,6 +123,9 @@ struct sink_ops {
      * is fine: the sink may use its own short transaction when idle, or
      * fold it into the next commit when one is open). */
     int (*set_state)(struct sink *s, const char *state, const char *detail);
+    /* Store replication progress in the status row; committed like
+     * set_state (folded into an open transaction, or its own). */
+    int (*set_progress)(struct sink *s, const struct sink_progress *p);
 
     /* ---- full sync ---- */
     int (*load_begin)(struct sink *s);
@@ -123,7 +142,7 @@ struct sink_ops {
     int (*key_find)(struct sink *s, int db, const struct rs_bytes *key,
                     struct sink_key *out);
     /* New key (the caller made sure none exists). 'value' is the string
-     * value for RS_T_STRING, NULL otherwise. */
+     * value for RS_T_STRING, NULL otherwise. Load mode too. */
     int (*key_create)(struct sink *s, int db, const struct rs_bytes *key,
                       enum rs_type type, int64_t expire_ms,
                       const struct rs_bytes *value, int64_t *id);
@@ -132,10 +151,17 @@ struct sink_ops {
     /* Rename/move: give key 'id' a new db and name (the caller deleted any
      * key already there). */
     int (*key_rename)(struct sink *s, int64_t id, int db, const struct rs_bytes *key);
+    /* Copy key 'id' (value, elements, TTL; for a stream its groups too) to
+     * 'key' in 'db' as a new key *new_id (the caller removed any key
+     * already there). */
+    int (*key_copy)(struct sink *s, int64_t id, int db, const struct rs_bytes *key,
+                    int64_t *new_id);
     /* Does the collection still have elements? (to delete emptied keys) */
     int (*key_is_empty)(struct sink *s, int64_t id, enum rs_type type, int *empty);
     /* Delete every key of 'db' (db < 0: of every db). */
     int (*flush_db)(struct sink *s, int db);
+    /* Exchange every key of db1 with every key of db2 (SWAPDB). */
+    int (*swap_db)(struct sink *s, int db1, int db2);
 
     /* ---- strings ---- */
     int (*string_get)(struct sink *s, int64_t id, void (*cb)(void *ud, const struct rs_bytes *v),
@@ -143,63 +169,31 @@ struct sink_ops {
     int (*string_set)(struct sink *s, int64_t id, const struct rs_bytes *value);
 
     /* ---- hashes ---- */
-    /* Insert or replace; *added = 1 when the field was new (may be NULL). */
+    /* Insert or replace; *added = 1 when the field was new (may be NULL).
+     * Load mode too. */
     int (*hash_set)(struct sink *s, int64_t id, const struct rs_bytes *field,
                     const struct rs_bytes *value, int64_t field_expire_ms, int *added);
     int (*hash_del)(struct sink *s, int64_t id, const struct rs_bytes *field, int *removed);
+    /* cb gets the field's value and its expire time (RS_NO_EXPIRE when
+     * none) when the field exists; *found = 0 else. */
+    int (*hash_get)(struct sink *s, int64_t id, const struct rs_bytes *field,
+                    void (*cb)(void *ud, const struct rs_bytes *v, int64_t expire_ms), void *ud,
+                    int *found);
+    /* Number of fields, expired ones included (a replica keeps them). */
+    int (*hash_len)(struct sink *s, int64_t id, int64_t *len);
+    /* Set (or with RS_NO_EXPIRE clear) one field's TTL; *found = 0 and
+     * nothing changed when the field is absent. */
+    int (*hash_set_expire)(struct sink *s, int64_t id, const struct rs_bytes *field,
+                           int64_t expire_ms, int *found);
+    /* cb gets every field, in no particular order. */
+    int (*hash_scan)(struct sink *s, int64_t id,
+                     void (*cb)(void *ud, const struct rs_bytes *f, const struct rs_bytes *v,
+                                int64_t expire_ms),
+                     void *ud);
 
-    /* ---- lists ---- */
+    /* ---- lists: indexes are 0-based from the head, 0 <= index < length ---- */
+    /* Load mode too. */
     int (*list_push)(struct sink *s, int64_t id, int at_head, const struct rs_bytes *item);
-
-    /* ---- sets ---- */
-    int (*set_add)(struct sink *s, int64_t id, const struct rs_bytes *m, int *added);
-    int (*set_rem)(struct sink *s, int64_t id, const struct rs_bytes *m, int *removed);
-
-    /* ---- sorted sets ---- */
-    /* *found = 0 when the member is absent (score untouched). */
-    int (*zset_score)(struct sink *s, int64_t id, const struct rs_bytes *m,
-                      int *found, double *score);
-    int (*zset_set)(struct sink *s, int64_t id, const struct rs_bytes *m, double score);
-    int (*zset_rem)(struct sink *s, int64_t id, const struct rs_bytes *m, int *removed);
-
-    /* ---- streams ---- */
-    int (*stream_add)(struct sink *s, int64_t id, const struct rs_stream_id *eid, int pos,
-                      const struct rs_bytes *field, const struct rs_bytes *value);
-    int (*stream_meta_get)(struct sink *s, int64_t id, struct rs_stream_meta *meta);
-    int (*stream_meta_set)(struct sink *s, int64_t id, const struct rs_stream_meta *meta);
-    /* Remove entries: all with id < 'below' (MINID), or the oldest until
-     * 'keep' remain (keep >= 0, MAXLEN). *removed = entries removed. */
-    int (*stream_trim)(struct sink *s, int64_t id, const struct rs_stream_id *below,
-                       int64_t keep, uint64_t *removed);
-    int (*stream_group)(struct sink *s, int64_t id, const struct rs_stream_group *g);
-    /* PEL entry of the group named in the last stream_group call for 'id' */
-    int (*stream_pending)(struct sink *s, int64_t id, const struct rs_stream_pending *p);
-    int (*stream_consumer)(struct sink *s, int64_t id, const struct rs_stream_consumer *c);
-    /* the last stream_consumer owns the PEL entry 'eid' */
-    int (*stream_consumer_pending)(struct sink *s, int64_t id, const struct rs_stream_id *eid);
-
-    /* ---- misc ---- */
-    int (*function_store)(struct sink *s, const struct rs_bytes *code);
-    /* Count one unknown command by name (kept in the status tables). */
-    int (*unknown_command)(struct sink *s, const struct rs_bytes *name);
-
-    /* ---- version 2 ----
-     * Stream mode only (no full sync). 'id' is a key of the right type;
-     * the callers (the applier) check types and resolve Redis' negative
-     * indexes first. Callbacks get borrowed bytes, valid until they
-     * return, and may not call the sink. A sink may leave an op
-     * unimplemented: -1 with s->err code RS_E_UNSUPPORTED. */
-
-    /* -- keys -- */
-    /* Copy key 'id' (value, elements, TTL; for a stream its groups too) to
-     * 'key' in 'db' as a new key *new_id (the caller removed any key
-     * already there). */
-    int (*key_copy)(struct sink *s, int64_t id, int db, const struct rs_bytes *key,
-                    int64_t *new_id);
-    /* Exchange every key of db1 with every key of db2 (SWAPDB). */
-    int (*swap_db)(struct sink *s, int db1, int db2);
-
-    /* -- lists: indexes are 0-based from the head, 0 <= index < length -- */
     int (*list_len)(struct sink *s, int64_t id, int64_t *len);
     /* cb gets the element at 'index' when there is one; *found = 0 else. */
     int (*list_get)(struct sink *s, int64_t id, int64_t index,
@@ -228,39 +222,63 @@ struct sink_ops {
     int (*list_rem)(struct sink *s, int64_t id, int64_t count, const struct rs_bytes *v,
                     int64_t *removed);
 
-    /* -- hashes -- */
-    /* cb gets the field's value and its expire time (RS_NO_EXPIRE when
-     * none) when the field exists; *found = 0 else. */
-    int (*hash_get)(struct sink *s, int64_t id, const struct rs_bytes *field,
-                    void (*cb)(void *ud, const struct rs_bytes *v, int64_t expire_ms), void *ud,
-                    int *found);
-    /* Number of fields, expired ones included (a replica keeps them). */
-    int (*hash_len)(struct sink *s, int64_t id, int64_t *len);
-    /* Set (or with RS_NO_EXPIRE clear) one field's TTL; *found = 0 and
-     * nothing changed when the field is absent. */
-    int (*hash_set_expire)(struct sink *s, int64_t id, const struct rs_bytes *field,
-                           int64_t expire_ms, int *found);
-    /* cb gets every field, in no particular order. */
-    int (*hash_scan)(struct sink *s, int64_t id,
-                     void (*cb)(void *ud, const struct rs_bytes *f, const struct rs_bytes *v,
-                                int64_t expire_ms),
-                     void *ud);
-
-    /* -- sets -- */
+    /* ---- sets ---- */
+    /* Load mode too. */
+    int (*set_add)(struct sink *s, int64_t id, const struct rs_bytes *m, int *added);
+    int (*set_rem)(struct sink *s, int64_t id, const struct rs_bytes *m, int *removed);
     int (*set_card)(struct sink *s, int64_t id, int64_t *card);
     int (*set_is_member)(struct sink *s, int64_t id, const struct rs_bytes *m, int *is_member);
     /* cb gets every member, in no particular order. */
     int (*set_scan)(struct sink *s, int64_t id, void (*cb)(void *ud, const struct rs_bytes *m),
                     void *ud);
+    /* Set algebra in the sink, so no set is held in memory: change set
+     * 'dst' with set 'src' (both keys of type set) by 'op'. 'dst' may be
+     * left empty; the caller deletes or fills it. */
+    int (*set_combine)(struct sink *s, int64_t dst, int64_t src, enum sink_set_op op);
 
-    /* -- sorted sets: members in Redis order (score, then member bytes
-     * compared with memcmp) -- */
+    /* ---- sorted sets: members in Redis order (score, then member bytes
+     * compared with memcmp) ---- */
+    /* *found = 0 when the member is absent (score untouched). */
+    int (*zset_score)(struct sink *s, int64_t id, const struct rs_bytes *m,
+                      int *found, double *score);
+    /* Load mode too. */
+    int (*zset_set)(struct sink *s, int64_t id, const struct rs_bytes *m, double score);
+    int (*zset_rem)(struct sink *s, int64_t id, const struct rs_bytes *m, int *removed);
     int (*zset_card)(struct sink *s, int64_t id, int64_t *card);
     /* cb gets every member in that order, or the reverse (reverse = 1). */
     int (*zset_scan)(struct sink *s, int64_t id, int reverse,
                      void (*cb)(void *ud, const struct rs_bytes *m, double score), void *ud);
+    /* cb gets each member of the window (struct zset_range) in walk order;
+     * it returns 0 to go on, 1 to stop early. */
+    int (*zset_range)(struct sink *s, int64_t id, const struct zset_range *r,
+                      int (*cb)(void *ud, const struct rs_bytes *m, double score), void *ud);
+    /* Remove the members of the window; *removed = how many (may be NULL).
+     * The caller deletes the key when it is left empty. */
+    int (*zset_rem_range)(struct sink *s, int64_t id, const struct zset_range *r,
+                          int64_t *removed);
+    /* The inputs of ZUNIONSTORE and friends: key 'id' of 'type' RS_T_ZSET
+     * gives every member with its score, RS_T_SET every member with score
+     * 1, in no particular order. */
+    int (*zset_source_scan)(struct sink *s, int64_t id, enum rs_type type,
+                            void (*cb)(void *ud, const struct rs_bytes *m, double score),
+                            void *ud);
 
-    /* -- streams (the caller keeps stream_meta up to date) -- */
+    /* ---- streams (the caller keeps stream_meta up to date) ---- */
+    /* Load mode too: stream_add ... stream_consumer_pending. */
+    int (*stream_add)(struct sink *s, int64_t id, const struct rs_stream_id *eid, int pos,
+                      const struct rs_bytes *field, const struct rs_bytes *value);
+    int (*stream_meta_set)(struct sink *s, int64_t id, const struct rs_stream_meta *meta);
+    int (*stream_group)(struct sink *s, int64_t id, const struct rs_stream_group *g);
+    /* PEL entry of the group named in the last stream_group call for 'id' */
+    int (*stream_pending)(struct sink *s, int64_t id, const struct rs_stream_pending *p);
+    int (*stream_consumer)(struct sink *s, int64_t id, const struct rs_stream_consumer *c);
+    /* the last stream_consumer owns the PEL entry 'eid' */
+    int (*stream_consumer_pending)(struct sink *s, int64_t id, const struct rs_stream_id *eid);
+    int (*stream_meta_get)(struct sink *s, int64_t id, struct rs_stream_meta *meta);
+    /* Remove entries: all with id < 'below' (MINID), or the oldest until
+     * 'keep' remain (keep >= 0, MAXLEN). *removed = entries removed. */
+    int (*stream_trim)(struct sink *s, int64_t id, const struct rs_stream_id *below,
+                       int64_t keep, uint64_t *removed);
     /* Remove entry 'eid' (all its fields); *deleted = 0 when absent. */
     int (*stream_delete)(struct sink *s, int64_t id, const struct rs_stream_id *eid,
                          int *deleted);
@@ -298,47 +316,20 @@ struct sink_ops {
     /* Remove a PEL entry (XACK); *deleted = 0 when absent. */
     int (*stream_pel_del)(struct sink *s, int64_t id, const struct rs_bytes *group,
                           const struct rs_stream_id *eid, int *deleted);
+    /* Redis 8.2's stream reference modes (XDELEX, XACKDEL). Remove entry
+     * 'eid' from the PEL of every group; *removed = 1 when it was pending
+     * in one. */
+    int (*stream_pel_del_all)(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                              int *removed);
+    /* *referenced = 1 when 'eid' is pending in a group, or a group has not
+     * been delivered it yet (its last id is lower). */
+    int (*stream_referenced)(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                             int *referenced);
 
-    /* -- functions -- */
-    /* Remove library 'library' (FUNCTION DELETE), or every library when
-     * NULL (FUNCTION FLUSH); an absent library is no error. */
-    int (*function_delete)(struct sink *s, const struct rs_bytes *library);
-
-    /* ---- version 3 ---- */
-    /* Set algebra in the sink, so no set is held in memory: change set
-     * 'dst' with set 'src' (both keys of type set, stream mode) by 'op'.
-     * 'dst' may be left empty; the caller deletes or fills it. */
-    int (*set_combine)(struct sink *s, int64_t dst, int64_t src, enum sink_set_op op);
-    /* version 3, continued: sorted-set windows (struct zset_range) */
-    /* cb gets each member of the window in walk order; it returns 0 to go
-     * on, 1 to stop early. */
-    int (*zset_range)(struct sink *s, int64_t id, const struct zset_range *r,
-                      int (*cb)(void *ud, const struct rs_bytes *m, double score), void *ud);
-    /* Remove the members of the window; *removed = how many (may be NULL).
-     * The caller deletes the key when it is left empty. */
-    int (*zset_rem_range)(struct sink *s, int64_t id, const struct zset_range *r,
-                          int64_t *removed);
-    /* The inputs of ZUNIONSTORE and friends: key 'id' of 'type' RS_T_ZSET
-     * gives every member with its score, RS_T_SET every member with score
-     * 1, in no particular order. */
-    int (*zset_source_scan)(struct sink *s, int64_t id, enum rs_type type,
-                            void (*cb)(void *ud, const struct rs_bytes *m, double score),
-                            void *ud);
-
-    /* ---- version 4 ---- */
-    /* Store replication progress in the status row; committed like
-     * set_state (folded into an open transaction, or its own). */
-    int (*set_progress)(struct sink *s, const struct sink_progress *p);
-
-    /* ---- version 5 ---- */
-    /* A sink-specific setting by name ("synchronous" = "off", "normal",
-     * "full" or "extra" for SQLite). -1 with err for an unknown name or value. */
-    int (*set_option)(struct sink *s, const char *name, const char *value);
-
-    /* ---- version 6: arrays (Redis 8.8) ----
+    /* ---- arrays (Redis 8.8) ----
      * 'id' is a key of type RS_T_ARRAY. Indexes are Redis' unsigned 64-bit
-     * ones (0 .. 2^64-2); ranges are inclusive and lo <= hi. Usable in
-     * load mode too (the RDB's ARRAY type) except array_range/array_info. */
+     * ones (0 .. 2^64-2); ranges are inclusive and lo <= hi. Load mode too
+     * (the RDB's ARRAY type), except array_range and array_info. */
     /* Set the element at 'idx'; *added = 1 when the slot was empty (may be NULL). */
     int (*array_set)(struct sink *s, int64_t id, uint64_t idx, const struct rs_bytes *v,
                      int *added);
@@ -357,15 +348,33 @@ struct sink_ops {
     int (*array_cursor_get)(struct sink *s, int64_t id, int *has, uint64_t *idx);
     int (*array_cursor_set)(struct sink *s, int64_t id, int has, uint64_t idx);
 
-    /* version 6, continued: Redis 8.2's stream reference modes (XDELEX,
-     * XACKDEL). Remove entry 'eid' from the PEL of every group; *removed
-     * = 1 when it was pending in one. */
-    int (*stream_pel_del_all)(struct sink *s, int64_t id, const struct rs_stream_id *eid,
-                              int *removed);
-    /* *referenced = 1 when 'eid' is pending in a group, or a group has not
-     * been delivered it yet (its last id is lower). */
-    int (*stream_referenced)(struct sink *s, int64_t id, const struct rs_stream_id *eid,
-                             int *referenced);
+    /* ---- functions ---- */
+    /* Load mode too. */
+    int (*function_store)(struct sink *s, const struct rs_bytes *code);
+    /* Remove library 'library' (FUNCTION DELETE), or every library when
+     * NULL (FUNCTION FLUSH); an absent library is no error. */
+    int (*function_delete)(struct sink *s, const struct rs_bytes *library);
+
+    /* ---- commands ---- */
+    /* Count one unknown command by name (kept in the status tables). */
+    int (*unknown_command)(struct sink *s, const struct rs_bytes *name);
+};
+
+/*
+ * What a sink reports that is no error of its caller's, yet an operator
+ * should learn: why the mirror stopped moving. The sink does not log; its
+ * owner gets these through sink.on_event and logs them (daemon/main.c).
+ */
+enum sink_event_kind {
+    SINK_EV_LOCK_WAIT,   /* another process has held a lock for a while: nothing
+                          * new is committed until it lets go */
+    SINK_EV_LOCK_END     /* that wait ended after 'seconds' */
+};
+
+struct sink_event {
+    enum sink_event_kind kind;
+    const char *target;  /* the sink's target, as sink_open got it */
+    double seconds;      /* SINK_EV_LOCK_END: how long the wait took */
 };
 
 /* The first member of every sink. */
@@ -376,25 +385,33 @@ struct sink {
      * outside it (a lock held by another process) gives up once *stop is
      * nonzero, instead of after a fixed time. */
     volatile sig_atomic_t *stop;
+    /* Set by the owner (NULL: none), through sink_open_events: gets each
+     * event with 'event_ud', on the thread that called the sink. */
+    void (*on_event)(void *ud, const struct sink_event *ev);
+    void *event_ud;
 };
 
 /*
- * Open a sink by name ("sqlite") on 'target' (a file path for sqlite).
+ * Open a sink by name (NULL: the default one; sink.c lists the built-in
+ * backends) on 'target' (what it means is the backend's: a file path...).
  * Creates the schema on a new mirror; on an existing one, drops what an
  * interrupted full sync left behind. Returns NULL with 'err' set.
  */
 struct sink *sink_open(const char *name, const char *target, struct rs_error *err);
+/* sink_open with on_event(ud, ...) in place from the start, so that the
+ * open reports its events too (it may wait for a lock). */
+struct sink *sink_open_events(const char *name, const char *target,
+                              void (*on_event)(void *ud, const struct sink_event *ev), void *ud,
+                              struct rs_error *err);
 void sink_close(struct sink *s);   /* NULL is fine */
 
-/* The SQLite sink's constructor (sinks/sqlite/sqlite.c; the type ops in sinks/sqlite_*.c). */
-struct sink *sink_sqlite_open(const char *path, struct rs_error *err);
-
 /*
- * The status row as `redsink status` shows it, read without writing
- * anything (sink_sqlite_read_status). Text fields are "" and numbers -1
- * when the mirror has no such column (made by an older redsink) or NULL.
+ * The status of the mirror at 'target' as `redsink status` shows it, read
+ * by sink 'name' without writing anything (a missing mirror is an error,
+ * never created). Text fields are "" and numbers -1 when the mirror has no
+ * such field (made by an older redsink) or it is unset.
  */
-struct sink_status_row {
+struct sink_status {
     char state[32], detail[256], master_replid[41], master_host[256];
     int64_t master_port, offset, db, updated_at, generation;
     int64_t keys_loaded, commands_applied, unknown_commands;
@@ -403,13 +420,24 @@ struct sink_status_row {
 };
 
 /*
- * Read the status row of the mirror at 'path', opened read-only (a
- * missing file is an error, never created). 'unknown' (may be NULL) gets
- * each row of redsink_unknown_commands, most frequent first. Returns 0,
- * or -1 with err set (missing file, not a redsink mirror, SQL error).
+ * Read it. 'unknown' (may be NULL) gets each unknown command counted in
+ * the mirror, most frequent first. Returns 0, or -1 with err set (missing
+ * file, not a redsink mirror, unknown sink, a storage error).
  */
-int sink_sqlite_read_status(const char *path, struct sink_status_row *row,
-                            void (*unknown)(void *ud, const char *name, int64_t count),
-                            void *ud, struct rs_error *err);
+int sink_read_status(const char *name, const char *target, struct sink_status *st,
+                     void (*unknown)(void *ud, const char *cmd, int64_t count), void *ud,
+                     struct rs_error *err);
+
+/*
+ * Gauges sink 'name' keeps about the mirror at 'target' (the sizes of its
+ * files), read without opening it, from any thread: the metric of one is
+ * redsink_<sink name>_<gauge name>. Fills up to 'max'; returns how many.
+ */
+struct sink_gauge {
+    const char *name;        /* "db_bytes" */
+    const char *help;        /* the metric's HELP text */
+    long long value;
+};
+int sink_gauges(const char *name, const char *target, struct sink_gauge *g, int max);
 
 #endif

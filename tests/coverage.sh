@@ -36,7 +36,9 @@ REDSINK_COVERAGE=1 ${MAKE:-make} check TESTS="$(echo $tests)" >/dev/null 2>&1 ||
 # one line per file: "<file> <percent>% of <lines>"
 report() {   # report SRC...: gcov's summary for those sources, by object dir
     for f in "$@"; do
-        gcov -n -o "$(dirname "$f")" "$srcdir/$f" 2>/dev/null |
+        # a library built with its own flags names its objects LIB-NAME.o
+        o=$(ls "$(dirname "$f")"/*-"$(basename "$f" .c)".gcno 2>/dev/null | head -1)
+        gcov -n -o "${o:-$(dirname "$f")}" "$srcdir/$f" 2>/dev/null |
             awk -v f="$f" '/^File/ { cur = $2 } /^Lines executed/ && index(cur, f) {
                 split($2, a, ":"); sub("%", "", a[2]); printf "%-22s %6s%% of %s lines\n", f, a[2], $4; exit }'
     done

@@ -6,7 +6,7 @@
  * are signed. An index is stored with its top bit flipped ('bidx', see
  * bias()), so that SQL's signed order is the indexes' unsigned order and
  * a range [lo, hi] is one range of the primary key. The redis_arrays view
- * turns it back (sqlite.c). Values are the exact bytes the command gave:
+ * turns it back (sqlite_schema.c). Values are the exact bytes the command gave:
  * Redis' array keeps integers and floats in a compact form only when it
  * prints back the same bytes (t_array.c arEncode).
  */

@@ -1,9 +1,12 @@
 /*
- * sqlite_int.h - the SQLite sink's inside, shared by sqlite.c (the core:
- * open, schema, generations, full sync, transactions, keys) and the type
- * files (sqlite_string.c, sqlite_hash.c, sqlite_list.c, sqlite_set.c,
- * sqlite_zset.c, sqlite_stream.c, sqlite_array.c). Not installed; only the files of sinks/sqlite/
- * include it, and with it <sqlite3.h>.
+ * sqlite_int.h - the SQLite sink's inside, shared by its files: sqlite.c
+ * (open, close, the vtable; it lists the others), one file per concern of
+ * the core (sqlite_stmt.c, sqlite_schema.c, sqlite_fault.c, sqlite_ckpt.c,
+ * sqlite_txn.c, sqlite_load.c, sqlite_bulk.c, sqlite_keycache.c,
+ * sqlite_keys.c, sqlite_status.c, sqlite_function.c) and the type files
+ * (sqlite_string.c, sqlite_hash.c, sqlite_list.c, sqlite_set.c,
+ * sqlite_zset.c, sqlite_stream.c, sqlite_array.c). Not installed; only the
+ * files of sinks/sqlite/ include it, and with it <sqlite3.h>.
  *
  * A type file owns its SQL: it keeps its statement templates and reaches
  * them with sqi_xstmt() in its own slot range (SQI_X_*, below), so adding
@@ -35,7 +38,7 @@
 /* statement slots                                                     */
 /* ------------------------------------------------------------------ */
 
-/* The core's statements (their SQL is in sqlite.c); any file may use
+/* The core's statements (their SQL is in sqlite_stmt.c); any file may use
  * them through sqi_stmt(). */
 enum stmt_id {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
@@ -106,26 +109,26 @@ struct sqlite_sink {
     int64_t load_id;             /* the last key id the running load gave */
     int64_t tail_kid, tail_pos;  /* load: next tail position of list tail_kid */
     int64_t stage_kid, stage_rows;   /* load: the key being staged, its members so far */
-    int stage_index, staged;     /* big keys (sqlite.c): which staging table, rows in it */
+    int stage_index, staged;     /* big keys (sqlite_load.c): which staging table, rows in it */
     struct name_memo group, consumer;
-    struct key_cache *kcache;    /* key_find's cache, see sqlite.c */
+    struct key_cache *kcache;    /* key_find's cache, see sqlite_keycache.c */
     struct smeta_cache *smeta;   /* stream metadata, written back: sqlite_stream.c */
     struct bulk *bulk;           /* a full sync's buffered rows, see sqi_bulk_begin */
-    /* Faults (see "faults" in sqlite.c). 'fatal': the sticky error is one
+    /* Faults (see sqlite_fault.c). 'fatal': the sticky error is one
      * a retry cannot fix (disk full, I/O error, the file deleted or
      * replaced); rollback and load_abort keep it, so the owner stops. */
     int fatal;
     int64_t busy_since;          /* mono ms the current lock wait began */
-    int busy_logged;             /* that wait was logged */
+    int busy_logged;             /* that wait was reported (SINK_EV_LOCK_WAIT) */
     uint64_t wal_dev, wal_ino;   /* the -wal file we write; 0: not seen yet */
-    struct ckpt *ckpt;           /* background checkpointer, see sqlite.c */
+    struct ckpt *ckpt;           /* background checkpointer, see sqlite_ckpt.c */
 };
 
 /* The sqlite sink behind a struct sink * (its first member). */
 #define SS(s) ((struct sqlite_sink *)(s))
 
 /* ------------------------------------------------------------------ */
-/* helpers (sqlite.c)                                                  */
+/* helpers (sqlite_stmt.c; sqi_sql_fail in sqlite_fault.c)            */
 /* ------------------------------------------------------------------ */
 
 /* Set the sticky error "cannot <what> in '<path>': <sqlite message>"
@@ -223,7 +226,7 @@ int sqi_load_tick(struct sqlite_sink *ss);
 
 /* During a full sync, the members of a big hash, set or sorted set (past
  * the first 50,000 of one key) go to a staging table, sorted into the
- * generation when the key ends (sqlite.c, "Big keys"). Call before the
+ * generation when the key ends (sqlite_load.c, "Big keys"). Call before the
  * normal insert: 0 with *staged = 1 when the row was staged (the caller is
  * done), 0 with *staged = 0 when the caller inserts it, -1 on error. 'a' is
  * the field or member; 'b' a hash value; score and expire_ms as the child
@@ -279,6 +282,11 @@ int sqi_bulk_flush(struct sqlite_sink *ss);
 /* Free a remembered name; the memo then matches no key. */
 void sqi_memo_clear(struct name_memo *m);
 
+/* The rs_type of a gN_keys.type text; RS_T_NONE when unknown. */
+enum rs_type sqi_type_parse(const unsigned char *t);
+/* Forget every prepared statement (the target generation changed). */
+void sqi_stmts_drop(struct sqlite_sink *ss);
+
 /* The stream metadata cache (sqlite_stream.c). In a stream transaction
  * stream_meta_set only updates the cache; sqi_smeta_sync writes the
  * changed rows, and must run before anything reads or copies gN_smeta
@@ -291,12 +299,110 @@ void sqi_smeta_forget(struct sqlite_sink *ss);
 void sqi_smeta_free(struct sqlite_sink *ss);
 
 /* ------------------------------------------------------------------ */
+/* the core's concerns, one file each                                  */
+/* ------------------------------------------------------------------ */
+
+/* The schema (sqlite_schema.c): the tables of a generation ('@' as in
+ * the statement templates), its (key, db) index, the contract's views on
+ * it, and the names of its tables (NULL-terminated). */
+#define APP_ID 0x72736e6b   /* 'rsnk' in the file header */
+extern const char sqi_gen_ddl[], sqi_gen_index[], sqi_views_ddl[];
+extern const char *const sqi_gen_tables[];
+/* Run a script (several statements) written for generation 'gen'. */
+int sqi_exec_gen(struct sqlite_sink *ss, const char *tmpl, int64_t gen, const char *what);
+int sqi_drop_generation(struct sqlite_sink *ss, int64_t gen);
+/* Create or check the schema in one write transaction (at open). */
+int sqi_schema_open(struct sqlite_sink *ss);
+
+/* Faults (sqlite_fault.c): the connection's busy handler (lock waits,
+ * reported as SINK_EV_LOCK_*); a lock wait ended; clear the sticky error
+ * unless it is fatal; is the file still ours (0, or -1 fatal); remember
+ * the -wal file's identity after a commit. */
+int sqi_on_busy(void *ud, int count);
+void sqi_busy_done(struct sqlite_sink *ss);
+void sqi_err_clear(struct sqlite_sink *ss);
+int sqi_file_check(struct sqlite_sink *ss, const char *what);
+void sqi_wal_note(struct sqlite_sink *ss);
+
+/* The WAL checkpointer (sqlite_ckpt.c): start it (optional: without it
+ * the writer checkpoints), stop it, its failure as the sticky error (0 or
+ * -1), and follow a new PRAGMA synchronous. */
+void sqi_ckpt_start(struct sqlite_sink *ss);
+void sqi_ckpt_stop(struct sqlite_sink *ss);
+int sqi_ckpt_check(struct sqlite_sink *ss);
+void sqi_ckpt_sync_level(struct sqlite_sink *ss);
+
+/* Transactions (sqlite_txn.c): BEGIN IMMEDIATE, COMMIT (after the fault
+ * checks), a quiet rollback of whatever is open, and forgetting what a
+ * rollback may have undone (caches, memos). */
+int sqi_txn_begin(struct sqlite_sink *ss);
+int sqi_txn_commit(struct sqlite_sink *ss);
+void sqi_txn_rollback(struct sqlite_sink *ss);
+void sqi_forget(struct sqlite_sink *ss);
+
+/* The full sync (sqlite_load.c): commit the batch (with the load's
+ * progress); move a staged big key into the generation. 0 or -1. */
+int sqi_load_batch_commit(struct sqlite_sink *ss);
+int sqi_stage_flush(struct sqlite_sink *ss);
+
+/* Bulk rows (sqlite_bulk.c): the key row being appended gets id 'kid'
+ * (checked against SQLite's when sent); forget the pending rows and
+ * statements; free it all. */
+void sqi_bulk_key_id(struct sqlite_sink *ss, int64_t kid);
+void sqi_bulk_drop(struct sqlite_sink *ss);
+void sqi_bulk_free(struct sqlite_sink *ss);
+
+/* The key cache (sqlite_keycache.c). NULL from sqi_kc_new disables it.
+ * sqi_kc_get: 1 with *out when the answer is known, else 0. */
+struct key_cache *sqi_kc_new(void);
+int sqi_kc_get(struct sqlite_sink *ss, int db, const struct rs_bytes *key, struct sink_key *out);
+void sqi_kc_put(struct sqlite_sink *ss, int db, const struct rs_bytes *key,
+                const struct sink_key *k);
+void sqi_kc_forget_id(struct sqlite_sink *ss, int64_t id);
+void sqi_kc_forget_key(struct sqlite_sink *ss, int db, const struct rs_bytes *key);
+void sqi_kc_clear(struct sqlite_sink *ss);
+void sqi_kc_set_expire(struct sqlite_sink *ss, int64_t id, int64_t expire_ms);
+
+/* ------------------------------------------------------------------ */
 /* ops (the sqlite_ops vtable in sqlite.c; contracts in sink.h)        */
 /* ------------------------------------------------------------------ */
 
-/* keys and functions (sqlite.c) */
+/* the backend's calls without an open sink (sqlite_status.c) */
+int sq_read_status(const char *path, struct sink_status *row,
+                   void (*unknown)(void *ud, const char *cmd, int64_t count), void *ud,
+                   struct rs_error *err);
+int sq_gauges(const char *path, struct sink_gauge *g, int max);
+
+/* the status row (sqlite_status.c) */
+int sq_set_state(struct sink *s, const char *state, const char *detail);
+int sq_set_progress(struct sink *s, const struct sink_progress *p);
+int sq_unknown_command(struct sink *s, const struct rs_bytes *name);
+
+/* transactions (sqlite_txn.c) */
+int sq_read_checkpoint(struct sink *s, struct repl_pos *pos);
+int sq_begin(struct sink *s);
+int sq_commit(struct sink *s, const struct repl_pos *pos, const struct sink_stats *stats);
+int sq_rollback(struct sink *s);
+
+/* full sync (sqlite_load.c) */
+int sq_load_begin(struct sink *s);
+int sq_load_commit(struct sink *s, const struct repl_pos *pos);
+int sq_load_abort(struct sink *s);
+
+/* keys (sqlite_keys.c) */
+int sq_key_find(struct sink *s, int db, const struct rs_bytes *key, struct sink_key *out);
+int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_type type,
+                  int64_t expire_ms, const struct rs_bytes *value, int64_t *id);
+int sq_key_delete(struct sink *s, int64_t id);
+int sq_key_set_expire(struct sink *s, int64_t id, int64_t expire_ms);
+int sq_key_rename(struct sink *s, int64_t id, int db, const struct rs_bytes *key);
+int sq_key_is_empty(struct sink *s, int64_t id, enum rs_type type, int *empty);
+int sq_flush_db(struct sink *s, int db);
 int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, int64_t *new_id);
 int sq_swap_db(struct sink *s, int db1, int db2);
+
+/* functions (sqlite_function.c) */
+int sq_function_store(struct sink *s, const struct rs_bytes *code);
 int sq_function_delete(struct sink *s, const struct rs_bytes *library);
 
 /* strings (sqlite_string.c) */
@@ -335,7 +441,7 @@ int sq_list_insert(struct sink *s, int64_t id, int64_t index, int after,
 int sq_list_rem(struct sink *s, int64_t id, int64_t count, const struct rs_bytes *v,
                 int64_t *removed);
 
-/* streams, version 6 (sqlite_stream.c) */
+/* streams: the reference modes (sqlite_stream.c) */
 int sq_stream_pel_del_all(struct sink *s, int64_t id, const struct rs_stream_id *eid,
                           int *removed);
 int sq_stream_referenced(struct sink *s, int64_t id, const struct rs_stream_id *eid,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The WAL stays bounded while the background checkpointer races a busy
-# writer (sinks/sqlite/sqlite.c, "WAL checkpoints"): a write burst that pushes far
+# writer (sinks/sqlite/sqlite_ckpt.c): a write burst that pushes far
 # more than the bound through the WAL leaves a -wal file no larger than
 # the writer's hard limit (16 MB of pages) plus one batch (batches are
 # kept small here: 500 commands, 5,000 while catching up), and the mirror

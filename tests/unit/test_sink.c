@@ -525,7 +525,7 @@ static void test_generations(struct sink *s)
     }
 }
 
-/* Big keys in a load (sqlite.c, "Big keys"): past 50,000 members the rest
+/* Big keys in a load (sqlite_load.c, "Big keys"): past 50,000 members the rest
  * of a hash, set or sorted set is staged and sorted in when the key ends,
  * whether the next key, the end of the load or an abort ends it. */
 static void test_big_keys(struct sink *s)

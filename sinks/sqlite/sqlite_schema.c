@@ -1,0 +1,269 @@
+/*
+ * sqlite_schema.c - the SQLite sink's schema: the tables of a generation,
+ * the contract's views, the tables outside generations (status, counters),
+ * and opening a file: create a new mirror, or recover an existing one
+ * (drop what an interrupted full sync left, add what a newer redsink
+ * needs).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_int.h"
+
+#define SCHEMA_VERSION  1
+
+/* Redis 8.8's arrays (sqlite_array.c): 'bidx' is the index with its top
+ * bit flipped, 'cursor' the ARINSERT/ARRING insert cursor the same way.
+ * Added after the first release: a mirror made before gets them with
+ * "IF NOT EXISTS" when it is opened. */
+#define ARRAY_DDL(ine)                                                            \
+    "CREATE TABLE " ine "@array(kid INTEGER NOT NULL, bidx INTEGER NOT NULL,"      \
+    " value TEXT NOT NULL, PRIMARY KEY (kid, bidx)) WITHOUT ROWID;"                \
+    "CREATE TABLE " ine "@ameta(kid INTEGER PRIMARY KEY, cursor INTEGER NOT NULL);"
+static const char array_upgrade_ddl[] = ARRAY_DDL("IF NOT EXISTS ");
+
+/* The tables of one generation. The (key, db) index is created apart:
+ * after the bulk load for a new generation, at once for the first one. */
+const char sqi_gen_ddl[] =
+    "CREATE TABLE @keys(id INTEGER PRIMARY KEY, db INTEGER NOT NULL, key TEXT NOT NULL,"
+    " type TEXT NOT NULL, expire_at INTEGER, value TEXT, lhead INTEGER);"
+    "CREATE TABLE @hash(kid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,"
+    " expire_at INTEGER, PRIMARY KEY (kid, field)) WITHOUT ROWID;"
+    "CREATE TABLE @list(kid INTEGER NOT NULL, pos INTEGER NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY (kid, pos)) WITHOUT ROWID;"
+    "CREATE TABLE @set(kid INTEGER NOT NULL, member TEXT NOT NULL,"
+    " PRIMARY KEY (kid, member)) WITHOUT ROWID;"
+    "CREATE TABLE @zset(kid INTEGER NOT NULL, member TEXT NOT NULL, score REAL,"
+    " PRIMARY KEY (kid, member)) WITHOUT ROWID;"
+    "CREATE TABLE @stream(kid INTEGER NOT NULL, ms INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " pos INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY (kid, ms, seq, pos)) WITHOUT ROWID;"
+    "CREATE TABLE @smeta(kid INTEGER PRIMARY KEY, length INTEGER, last_ms INTEGER,"
+    " last_seq INTEGER, has_v2 INTEGER, first_ms INTEGER, first_seq INTEGER,"
+    " maxdel_ms INTEGER, maxdel_seq INTEGER, entries_added INTEGER);"
+    "CREATE TABLE @sgroup(kid INTEGER NOT NULL, name TEXT NOT NULL, last_ms INTEGER,"
+    " last_seq INTEGER, entries_read INTEGER, PRIMARY KEY (kid, name)) WITHOUT ROWID;"
+    "CREATE TABLE @spel(kid INTEGER NOT NULL, grp TEXT NOT NULL, ms INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, consumer TEXT, delivery_time INTEGER, delivery_count INTEGER,"
+    " PRIMARY KEY (kid, grp, ms, seq)) WITHOUT ROWID;"
+    "CREATE TABLE @scons(kid INTEGER NOT NULL, grp TEXT NOT NULL, name TEXT NOT NULL,"
+    " seen_time INTEGER, active_time INTEGER, PRIMARY KEY (kid, grp, name)) WITHOUT ROWID;"
+    "CREATE TABLE @func(name TEXT UNIQUE, code TEXT NOT NULL);"
+    ARRAY_DDL("");
+const char sqi_gen_index[] = "CREATE UNIQUE INDEX @keys_key ON @keys(key, db);";
+/* Every table sqi_gen_ddl creates, for dropping a generation. */
+const char *const sqi_gen_tables[] = {
+    "keys", "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons",
+    "func", "array", "ameta", NULL
+};
+
+#define LIVE(t) "(" t "expire_at IS NULL OR " t "expire_at > " NOW_MS ")"
+
+/* The contract's views (CONTRACT.md §3), on generation '@'. */
+const char sqi_views_ddl[] =
+    "DROP VIEW IF EXISTS redis_keys; DROP VIEW IF EXISTS redis_strings;"
+    "DROP VIEW IF EXISTS redis_hashes; DROP VIEW IF EXISTS redis_lists;"
+    "DROP VIEW IF EXISTS redis_sets; DROP VIEW IF EXISTS redis_zsets;"
+    "DROP VIEW IF EXISTS redis_streams; DROP VIEW IF EXISTS redis_arrays;"
+    "CREATE VIEW redis_keys(db, key, type, expire_at) AS"
+    " SELECT db, key, type, expire_at FROM @keys WHERE " LIVE("") ";"
+    "CREATE VIEW redis_strings(db, key, value) AS"
+    " SELECT db, key, CASE WHEN lhead IS NULL THEN value ELSE CAST(value AS TEXT) END"
+    " FROM @keys WHERE type = 'string' AND " LIVE("") ";"
+    "CREATE VIEW redis_hashes(db, key, field, value, expire_at) AS"
+    " SELECT k.db, k.key, h.field, h.value, h.expire_at FROM @keys AS k"
+    " JOIN @hash AS h ON h.kid = k.id WHERE " LIVE("k.") " AND " LIVE("h.") ";"
+    "CREATE VIEW redis_lists(db, key, idx, value) AS"
+    " SELECT k.db, k.key, l.pos - k.lhead, l.value FROM @keys AS k"
+    " JOIN @list AS l ON l.kid = k.id WHERE " LIVE("k.") ";"
+    "CREATE VIEW redis_sets(db, key, member) AS"
+    " SELECT k.db, k.key, s.member FROM @keys AS k"
+    " JOIN @set AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
+    "CREATE VIEW redis_zsets(db, key, member, score) AS"
+    " SELECT k.db, k.key, z.member, z.score FROM @keys AS k"
+    " JOIN @zset AS z ON z.kid = k.id WHERE " LIVE("k.") ";"
+    "CREATE VIEW redis_streams(db, key, id, ms, seq, pos, field, value) AS"
+    " SELECT k.db, k.key, s.ms || '-' || s.seq, s.ms, s.seq, s.pos, s.field, s.value"
+    " FROM @keys AS k JOIN @stream AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
+    /* bidx < 0: the index is below 2^63 (an INTEGER); else the decimal
+     * text of 2^63 + bidx, computed digit-wise so nothing overflows */
+    "CREATE VIEW redis_arrays(db, key, idx, value) AS"
+    " SELECT k.db, k.key, CASE WHEN a.bidx < 0 THEN a.bidx + 9223372036854775807 + 1"
+    " ELSE (922337203685477580 + a.bidx / 10 + (8 + a.bidx % 10) / 10) ||"
+    " ((8 + a.bidx % 10) % 10) END, a.value"
+    " FROM @keys AS k JOIN @array AS a ON a.kid = k.id WHERE " LIVE("k.") ";";
+
+/* Tables outside generations: the checkpoint and counters. */
+static const char base_ddl[] =
+    "CREATE TABLE redsink_status(master_replid TEXT NOT NULL DEFAULT '',"
+    " offset INTEGER NOT NULL DEFAULT -1, state TEXT NOT NULL DEFAULT 'new',"
+    " updated_at INTEGER, db INTEGER NOT NULL DEFAULT 0, detail TEXT,"
+    " generation INTEGER NOT NULL DEFAULT 1, keys_loaded INTEGER NOT NULL DEFAULT 0,"
+    " commands_applied INTEGER NOT NULL DEFAULT 0,"
+    " unknown_commands INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE redsink_unknown_commands(name TEXT PRIMARY KEY,"
+    " count INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO redsink_status(generation, updated_at) VALUES (1, " NOW_MS ");";
+
+/* Status columns added after the first release: a new mirror gets them
+ * with ALTER TABLE too, so that a new and an upgraded file are alike. */
+static const char *const status_columns[][2] = {
+    { "master_host", "TEXT" }, { "master_port", "INTEGER" },
+    { "read_offset", "INTEGER" }, { "last_ack_at", "INTEGER" },
+    { "lag_bytes", "INTEGER" }, { "lag_ms", "INTEGER" },
+    { "bytes_received", "INTEGER" }, { "bytes_total", "INTEGER" },
+    { "keys_per_sec", "REAL" },
+};
+
+/* Run a script (several statements) written for generation 'gen'. */
+int sqi_exec_gen(struct sqlite_sink *ss, const char *tmpl, int64_t gen, const char *what)
+{
+    char *sql = sqi_sql_expand(tmpl, gen, NULL);
+    int rc;
+
+    if (sql == NULL)
+        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot %s: out of memory", what);
+    rc = sqlite3_exec(ss->db, sql, NULL, NULL, NULL);
+    free(sql);
+    return rc == SQLITE_OK ? 0 : sqi_sql_fail(ss, what);
+}
+
+int sqi_drop_generation(struct sqlite_sink *ss, int64_t gen)
+{
+    char sql[64];
+
+    for (int i = 0; sqi_gen_tables[i]; i++) {
+        snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS g%lld_%s", (long long)gen,
+                 sqi_gen_tables[i]);
+        if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return sqi_sql_fail(ss, "drop an old generation");
+    }
+    return 0;
+}
+
+/* Add the status columns a mirror made by an older redsink lacks. */
+static int status_columns_add(struct sqlite_sink *ss)
+{
+    char sql[160];
+
+    for (size_t i = 0; i < sizeof(status_columns) / sizeof(status_columns[0]); i++) {
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM pragma_table_info('redsink_status')"
+                 " WHERE name = '%s'", status_columns[i][0]);
+        if (sqi_query_int(ss, sql, 0) > 0)
+            continue;
+        snprintf(sql, sizeof(sql), "ALTER TABLE redsink_status ADD COLUMN %s %s",
+                 status_columns[i][0], status_columns[i][1]);
+        if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return sqi_sql_fail(ss, "add a column to redsink_status");
+    }
+    return 0;
+}
+
+/* A new file: base tables, generation 1 (indexed: it is streamed into at
+ * once), the views. */
+static int schema_create(struct sqlite_sink *ss)
+{
+    char sql[96];
+
+    if (sqlite3_exec(ss->db, base_ddl, NULL, NULL, NULL) != SQLITE_OK)
+        return sqi_sql_fail(ss, "create the schema");
+    if (status_columns_add(ss))
+        return -1;
+    if (sqi_exec_gen(ss, sqi_gen_ddl, 1, "create the schema") ||
+        sqi_exec_gen(ss, sqi_gen_index, 1, "create the schema") ||
+        sqi_exec_gen(ss, sqi_views_ddl, 1, "create the views"))
+        return -1;
+    snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+             APP_ID, SCHEMA_VERSION);
+    if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return sqi_sql_fail(ss, "create the schema");
+    ss->gen = 1;
+    return 0;
+}
+
+/* Is 'name' one of our generation tables, "g<digits>_<table>"? Its
+ * generation, or -1. */
+static int64_t table_generation(const char *name)
+{
+    char *end;
+    long long g;
+
+    if (name[0] != 'g' || name[1] < '0' || name[1] > '9')
+        return -1;
+    g = strtoll(name + 1, &end, 10);
+    if (*end != '_')
+        return -1;
+    for (int i = 0; sqi_gen_tables[i]; i++)
+        if (strcmp(end + 1, sqi_gen_tables[i]) == 0)
+            return g;
+    return -1;
+}
+
+/* An existing mirror: find the live generation, drop the others (a load
+ * that crashed, or an old generation whose drop did not finish). */
+static int schema_recover(struct sqlite_sink *ss)
+{
+    sqlite3_stmt *st;
+    int64_t stale[64];
+    int n = 0;
+
+    ss->gen = sqi_query_int(ss, "SELECT generation FROM redsink_status", -1);
+    if (ss->gen < 1)
+        return rs_fail(&ss->base.err, RS_E_SQL, "cannot use '%s': its redsink_status "
+                       "table is damaged", ss->path);
+    if (sqlite3_prepare_v2(ss->db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                           " AND name GLOB 'g[0-9]*_*'", -1, &st, NULL) != SQLITE_OK)
+        return sqi_sql_fail(ss, "read the schema");
+    while (sqlite3_step(st) == SQLITE_ROW && n < 64) {
+        int64_t g = table_generation((const char *)sqlite3_column_text(st, 0));
+        int seen = 0;
+
+        for (int i = 0; i < n; i++)
+            seen |= stale[i] == g;
+        if (g >= 0 && g != ss->gen && !seen)
+            stale[n++] = g;
+    }
+    sqlite3_finalize(st);
+    for (int i = 0; i < n; i++)
+        if (sqi_drop_generation(ss, stale[i]))
+            return -1;
+    if (status_columns_add(ss) ||
+        sqi_exec_gen(ss, array_upgrade_ddl, ss->gen, "add the array tables"))
+        return -1;
+    /* Recreate the views: cheap, and repairs them if someone dropped one. */
+    return sqi_exec_gen(ss, sqi_views_ddl, ss->gen, "create the views");
+}
+
+/* Create or check the schema in one write transaction. */
+int sqi_schema_open(struct sqlite_sink *ss)
+{
+    int64_t app, tables;
+
+    if (sqlite3_exec(ss->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return sqi_sql_fail(ss, "lock the database");
+    app = sqi_query_int(ss, "PRAGMA application_id", 0);
+    tables = sqi_query_int(ss, "SELECT count(*) FROM sqlite_schema", 0);
+    if (app == 0 && tables == 0) {
+        if (schema_create(ss))
+            goto fail;
+    } else if (app != APP_ID) {
+        rs_fail(&ss->base.err, RS_E_SQL, "cannot use '%s': not a redsink mirror", ss->path);
+        goto fail;
+    } else if (sqi_query_int(ss, "PRAGMA user_version", 0) > SCHEMA_VERSION) {
+        rs_fail(&ss->base.err, RS_E_SQL, "cannot use '%s': made by a newer redsink "
+                "(schema %lld)", ss->path, (long long)sqi_query_int(ss, "PRAGMA user_version", 0));
+        goto fail;
+    } else if (schema_recover(ss)) {
+        goto fail;
+    }
+    if (sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sqi_sql_fail(ss, "create the schema");
+        goto fail;
+    }
+    ss->target = ss->gen;
+    return 0;
+fail:
+    sqi_txn_rollback(ss);
+    return -1;
+}

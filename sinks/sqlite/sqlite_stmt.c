@@ -1,0 +1,330 @@
+/*
+ * sqlite_stmt.c - the statement cache and the helpers every op uses
+ * (sqlite_int.h): expanding a template for a generation, preparing it once,
+ * binding Redis bytes, running a statement.
+ *
+ * Every statement is prepared once and cached. '@' in a template stands
+ * for the generation prefix ("g3_") of the tables the ops write to, so the
+ * cache is dropped whenever that generation changes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_int.h"
+
+/* The core's statements (enum stmt_id in sqlite_int.h); the type files
+ * keep their own. */
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_CKPT_GET] = "SELECT master_replid, offset, db FROM redsink_status",
+    [ST_CKPT_SET] =
+        "UPDATE redsink_status SET master_replid = ?1, offset = ?2, db = ?3,"
+        " keys_loaded = coalesce(?4, keys_loaded),"
+        " commands_applied = coalesce(?5, commands_applied),"
+        " unknown_commands = coalesce(?6, unknown_commands), updated_at = ?7",
+    [ST_STATE_SET] = "UPDATE redsink_status SET state = ?1, detail = ?2, updated_at = ?3",
+    [ST_PROGRESS] = "UPDATE redsink_status SET keys_loaded = ?1, updated_at = ?2",
+    [ST_REPL_PROGRESS] =
+        "UPDATE redsink_status SET master_host = coalesce(?1, master_host),"
+        " master_port = coalesce(?2, master_port), read_offset = ?3, last_ack_at = ?4,"
+        " lag_bytes = ?5, lag_ms = ?6, bytes_received = ?7, bytes_total = ?8,"
+        " keys_per_sec = ?9, updated_at = ?10",
+    [ST_UNKNOWN] =
+        "INSERT INTO redsink_unknown_commands(name, count) VALUES (?1, 1)"
+        " ON CONFLICT(name) DO UPDATE SET count = count + 1",
+    /* ?7: the id, NULL for the next free one */
+    [ST_KEY_INSERT] =
+        "INSERT INTO @keys(db, key, type, expire_at, value, lhead, id)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_KEY_FIND] = "SELECT id, type, expire_at FROM @keys WHERE key = ?2 AND db = ?1",
+    [ST_KEY_TYPE] = "SELECT type FROM @keys WHERE id = ?1",
+    [ST_KEY_DELETE] = "DELETE FROM @keys WHERE id = ?1",
+    [ST_KEY_EXPIRE] = "UPDATE @keys SET expire_at = ?2 WHERE id = ?1",
+    [ST_KEY_RENAME] = "UPDATE @keys SET db = ?2, key = ?3 WHERE id = ?1",
+    [ST_KEY_FLUSH] = "DELETE FROM @keys WHERE db = ?1",
+    [ST_FUNCTION] = "INSERT OR REPLACE INTO @func(name, code) VALUES (?1, ?2)",
+};
+
+/* Children tables (enum child in sqlite_int.h). */
+static const char *const child_name[C_COUNT] = {
+    "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons",
+    "array", "ameta"
+};
+/* Statements every child table has; '%s' is the child's name. */
+static const char *const child_sql[CO_COUNT] = {
+    [CO_PROBE] = "SELECT 1 FROM @%s WHERE kid = ?1 LIMIT 1",
+    [CO_DELETE] = "DELETE FROM @%s WHERE kid = ?1",
+    [CO_FLUSH] = "DELETE FROM @%s WHERE kid IN (SELECT id FROM @keys WHERE db = ?1)",
+};
+
+/* Copy 'tmpl' replacing '%s' by 'child' (if any) and each '@' by "g<gen>_".
+ * NULL when out of memory. */
+char *sqi_sql_expand(const char *tmpl, int64_t gen, const char *child)
+{
+    char prefix[32], *out, *o;
+    size_t plen, n = 0;
+
+    plen = (size_t)snprintf(prefix, sizeof(prefix), "g%lld_", (long long)gen);
+    for (const char *p = tmpl; *p; p++) {
+        if (*p == '@') {
+            n += plen;
+        } else if (*p == '%' && p[1] == 's' && child) {
+            n += strlen(child);
+            p++;
+        } else {
+            n++;
+        }
+    }
+    if ((out = malloc(n + 1)) == NULL)
+        return NULL;
+    o = out;
+    for (const char *p = tmpl; *p; p++) {
+        if (*p == '@') {
+            memcpy(o, prefix, plen);
+            o += plen;
+        } else if (*p == '%' && p[1] == 's' && child) {
+            memcpy(o, child, strlen(child));
+            o += strlen(child);
+            p++;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+sqlite3_stmt *sqi_prepare(struct sqlite_sink *ss, sqlite3_stmt **slot, const char *tmpl,
+                          const char *child)
+{
+    char *sql;
+    int rc;
+
+    if (*slot != NULL)
+        return *slot;
+    if ((sql = sqi_sql_expand(tmpl, ss->target, child)) == NULL) {
+        rs_fail(&ss->base.err, RS_E_NOMEM, "cannot prepare a statement: out of memory");
+        return NULL;
+    }
+    rc = sqlite3_prepare_v3(ss->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+    free(sql);
+    if (rc != SQLITE_OK) {
+        sqi_sql_fail(ss, "prepare a statement");
+        return NULL;
+    }
+    return *slot;
+}
+
+sqlite3_stmt *sqi_stmt(struct sqlite_sink *ss, enum stmt_id id)
+{
+    return sqi_prepare(ss, &ss->st[id], stmt_sql[id], NULL);
+}
+
+sqlite3_stmt *sqi_child_stmt(struct sqlite_sink *ss, enum child_op op, enum child c)
+{
+    return sqi_prepare(ss, &ss->cst[op][c], child_sql[op], child_name[c]);
+}
+
+sqlite3_stmt *sqi_xstmt(struct sqlite_sink *ss, int slot, const char *tmpl)
+{
+    if (slot < 0 || slot >= SQI_XSTMT_MAX) {
+        rs_fail(&ss->base.err, RS_E_SQL, "cannot prepare a statement in '%s': bad slot %d",
+                ss->path, slot);
+        return NULL;
+    }
+    return sqi_prepare(ss, &ss->xstmt[slot], tmpl, NULL);
+}
+
+/* Forget every prepared statement (the target generation changed). */
+void sqi_stmts_drop(struct sqlite_sink *ss)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(ss->st[i]);
+        ss->st[i] = NULL;
+    }
+    for (int o = 0; o < CO_COUNT; o++)
+        for (int c = 0; c < C_COUNT; c++) {
+            sqlite3_finalize(ss->cst[o][c]);
+            ss->cst[o][c] = NULL;
+        }
+    for (int i = 0; i < SQI_XSTMT_MAX; i++) {
+        sqlite3_finalize(ss->xstmt[i]);
+        ss->xstmt[i] = NULL;
+    }
+    sqi_bulk_drop(ss);
+}
+
+/*
+ * Bind Redis bytes: TEXT when valid UTF-8 (embedded NULs kept, the length
+ * is explicit), else BLOB. The one place that decides, so a lookup binds
+ * exactly as the insert did (TEXT 'a' and BLOB 'a' differ in SQLite).
+ * SQLITE_STATIC is safe: every statement is reset and its bindings
+ * cleared before the op returns.
+ */
+int sqi_bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b)
+{
+    const char *p;
+
+    if (b == NULL)
+        return sqlite3_bind_null(st, i);
+    p = b->len ? b->ptr : "";             /* a NULL pointer would bind NULL */
+    if (rs_utf8_valid(p, b->len))
+        return sqlite3_bind_text64(st, i, p, b->len, SQLITE_STATIC, SQLITE_UTF8);
+    return sqlite3_bind_blob64(st, i, p, b->len, SQLITE_STATIC);
+}
+
+int sqi_big_value(const struct rs_bytes *b)
+{
+    if (b == NULL || b->len < SQI_BIG_VALUE)
+        return SQI_SMALL;
+    return rs_utf8_valid(b->ptr, b->len) ? SQI_BIG_TEXT : SQI_BIG_BLOB;
+}
+
+int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big)
+{
+    return big ? sqlite3_bind_zeroblob64(st, i, b->len) : sqi_bind_bytes(st, i, b);
+}
+
+int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big)
+{
+    return big == SQI_BIG_TEXT ? sqlite3_bind_int(st, i, 1) : sqlite3_bind_null(st, i);
+}
+
+/* Write a big value into the zeroblob that its key row 'id' holds in the
+ * generation the ops write to. SQLite copies it page by page. */
+int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b)
+{
+    char table[40];
+    sqlite3_blob *blob = NULL;
+    size_t off = 0;
+    int rc;
+
+    snprintf(table, sizeof(table), "g%lld_keys", (long long)ss->target);
+    rc = sqlite3_blob_open(ss->db, "main", table, "value", id, 1, &blob);
+    /* in chunks: sqlite3_blob_write takes an int length */
+    while (rc == SQLITE_OK && off < b->len) {
+        size_t n = b->len - off < SQI_BIG_VALUE * 64 ? b->len - off : SQI_BIG_VALUE * 64;
+
+        rc = sqlite3_blob_write(blob, b->ptr + off, (int)n, (int)off);
+        off += n;
+    }
+    if (blob != NULL && sqlite3_blob_close(blob) != SQLITE_OK && rc == SQLITE_OK)
+        rc = SQLITE_ERROR;
+    if (rc != SQLITE_OK)
+        return sqi_sql_fail(ss, "write a big value");
+    return 0;
+}
+
+/* A unix-ms time, or NULL for "none" (RS_NO_EXPIRE, -1). */
+int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms)
+{
+    return ms == RS_NO_EXPIRE ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, ms);
+}
+
+/* Stream ids are unsigned 64-bit; SQLite integers are signed. Values past
+ * INT64_MAX wrap (no real stream gets there; see doc/schema.md). */
+int sqi_bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+    return sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+void sqi_stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Step a statement that returns no rows (or whose rows we ignore). */
+int sqi_run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE) {
+        sqi_sql_fail(ss, what);
+        sqi_stmt_done(st);
+        return -1;
+    }
+    sqi_stmt_done(st);
+    return 0;
+}
+
+/* Step once: 1 with a row (the caller reads it, then stmt_done), 0 when
+ * there is none, -1 on error (statement already reset). */
+int sqi_row(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc != SQLITE_DONE)
+        sqi_sql_fail(ss, what);
+    sqi_stmt_done(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int sqi_bind_fail(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+{
+    sqi_sql_fail(ss, what);
+    sqi_stmt_done(st);
+    return -1;
+}
+
+/* -1 once the sticky error is set: every op checks this first. */
+int sqi_stuck(struct sqlite_sink *ss)
+{
+    return ss->base.err.code == 0 ? 0 : -1;
+}
+
+int64_t sqi_query_int(struct sqlite_sink *ss, const char *sql, int64_t dflt)
+{
+    sqlite3_stmt *st;
+    int64_t v = dflt;
+
+    if (sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return dflt;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+enum rs_type sqi_type_parse(const unsigned char *t)
+{
+    for (int i = RS_T_STRING; i <= RS_T_ARRAY; i++)
+        if (t && strcmp((const char *)t, rs_type_name((enum rs_type)i)) == 0)
+            return (enum rs_type)i;
+    return RS_T_NONE;
+}
+
+/* Run a statement whose only parameter is the key id ?1. */
+int sqi_run_kid(struct sqlite_sink *ss, sqlite3_stmt *st, int64_t id, const char *what)
+{
+    if (st == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, what);
+    return sqi_run(ss, st, what);
+}
+
+int sqi_run_member(struct sqlite_sink *ss, int slot, const char *tmpl, int64_t kid,
+                   const struct rs_bytes *m, int *changed, const char *what)
+{
+    sqlite3_stmt *st;
+
+    if (changed)
+        *changed = 0;
+    if (sqi_stuck(ss) || sqi_load_tick(ss) || (st = sqi_xstmt(ss, slot, tmpl)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK || sqi_bind_bytes(st, 2, m) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, what);
+    if (sqi_run(ss, st, what))
+        return -1;
+    if (changed)
+        *changed = sqlite3_changes(ss->db) > 0;
+    return 0;
+}
