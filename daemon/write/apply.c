@@ -4,10 +4,10 @@
  * offset.
  *
  * Commands live in family files (cmd_string.c, cmd_keys.c, cmd_hash.c,
- * cmd_list.c, cmd_set.c, cmd_zset.c, cmd_stream.c, cmd_script.c,
- * cmd_array.c), each
- * exporting a table of names, handlers and Redis' arities; apply_int.h
- * holds what they share and apply_util.c their helpers. This file keeps
+ * cmd_list.c, cmd_set.c, cmd_zset.c, cmd_geo.c, cmd_stream.c,
+ * cmd_script.c, cmd_array.c), each exporting a table of names, handlers
+ * and Redis' arities; apply_int.h holds what they share and apply_util.c
+ * their helpers. This file keeps
  * the control commands (SELECT, MULTI/EXEC/DISCARD, PING, PUBLISH,
  * REPLCONF), finds a command's handler (find_command(), one hash lookup),
  * checks its arity and counts its bytes. The handlers do what Redis does
@@ -23,9 +23,9 @@
  * Writes go into one sink transaction, opened lazily and committed by
  * apply_flush() with the applied position, never inside MULTI.
  *
- * Left out: commands no family handles yet (list pops, hash field reads,
- * scripts...) go to the unknown-command path. Start reading at
- * apply_command().
+ * A command no family table names (a module's, or one newer than this
+ * code) goes to the unknown-command path: logged once and counted, or
+ * fatal in strict mode. Start reading at apply_command().
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -325,6 +325,7 @@ static const struct {
     { cmd_list_table, &cmd_list_count },
     { cmd_set_table, &cmd_set_count },
     { cmd_zset_table, &cmd_zset_count },
+    { cmd_geo_table, &cmd_geo_count },
     { cmd_stream_table, &cmd_stream_count },
     { cmd_script_table, &cmd_script_count },
     { cmd_array_table, &cmd_array_count },

@@ -2,8 +2,9 @@
  * apply_int.h - the applier's inside, shared by apply.c (the core),
  * apply_util.c (helpers for handlers) and the command families
  * (cmd_string.c, cmd_keys.c, cmd_hash.c, cmd_list.c, cmd_set.c,
- * cmd_zset.c, cmd_stream.c, cmd_script.c, cmd_array.c). Not installed; nothing outside
- * daemon/apply*.c and daemon/cmd_*.c includes it.
+ * cmd_zset.c, cmd_geo.c, cmd_stream.c, cmd_script.c, cmd_array.c, and
+ * cmd_sort.c for SORT). Not installed; nothing outside daemon/write/
+ * includes it.
  *
  * To add a command: write its handler in the family file and add a line to
  * that file's table. Nothing else changes: apply.c finds every family
@@ -97,6 +98,8 @@ extern const struct command cmd_set_table[];
 extern const size_t cmd_set_count;
 extern const struct command cmd_zset_table[];
 extern const size_t cmd_zset_count;
+extern const struct command cmd_geo_table[];
+extern const size_t cmd_geo_count;
 extern const struct command cmd_stream_table[];
 extern const size_t cmd_stream_count;
 extern const struct command cmd_script_table[];
