@@ -311,8 +311,8 @@ static int apply_geosearchstore(struct applier *a, int argc, const struct rs_byt
 /* ------------------------------------------------------------------ */
 
 const struct command cmd_geo_table[] = {
-    { "georadius",         apply_georadius,         -6, CMD_WRITE },
-    { "georadiusbymember", apply_georadiusbymember, -5, CMD_WRITE },
-    { "geosearchstore",    apply_geosearchstore,    -8, CMD_WRITE },
+    { "georadius",         apply_georadius,         -6, CMD_WRITE, { 1, 1, 1, KU_GEO_STORE } },
+    { "georadiusbymember", apply_georadiusbymember, -5, CMD_WRITE, { 1, 1, 1, KU_GEO_STORE } },
+    { "geosearchstore",    apply_geosearchstore,    -8, CMD_WRITE, { 1, 2, 1, KU_FIRST } },
 };
 const size_t cmd_geo_count = CMD_COUNT(cmd_geo_table);

@@ -933,17 +933,17 @@ static int apply_zrangestore(struct applier *a, int argc, const struct rs_bytes 
 /* ------------------------------------------------------------------ */
 
 const struct command cmd_zset_table[] = {
-    { "zadd",              apply_zadd,              -4, CMD_WRITE },
-    { "zincrby",           apply_zincrby,            4, CMD_WRITE },
-    { "zrem",              apply_zrem,              -3, CMD_WRITE },
-    { "zremrangebyscore",  apply_zremrangebyscore,   4, CMD_WRITE },
-    { "zremrangebyrank",   apply_zremrangebyrank,    4, CMD_WRITE },
-    { "zremrangebylex",    apply_zremrangebylex,     4, CMD_WRITE },
-    { "zpopmin",           apply_zpopmin,           -2, CMD_WRITE },
-    { "zpopmax",           apply_zpopmax,           -2, CMD_WRITE },
-    { "zunionstore",       apply_zunionstore,       -4, CMD_WRITE },
-    { "zinterstore",       apply_zinterstore,       -4, CMD_WRITE },
-    { "zdiffstore",        apply_zdiffstore,        -4, CMD_WRITE },
-    { "zrangestore",       apply_zrangestore,       -5, CMD_WRITE },
+    { "zadd",              apply_zadd,              -4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zincrby",           apply_zincrby,            4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zrem",              apply_zrem,              -3, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zremrangebyscore",  apply_zremrangebyscore,   4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zremrangebyrank",   apply_zremrangebyrank,    4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zremrangebylex",    apply_zremrangebylex,     4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zpopmin",           apply_zpopmin,           -2, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zpopmax",           apply_zpopmax,           -2, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zunionstore",       apply_zunionstore,       -4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zinterstore",       apply_zinterstore,       -4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zdiffstore",        apply_zdiffstore,        -4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zrangestore",       apply_zrangestore,       -5, CMD_WRITE, { 1, 2, 1, KU_FIRST } },
 };
 const size_t cmd_zset_count = CMD_COUNT(cmd_zset_table);
