@@ -7,7 +7,8 @@ FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined -Wall -Wextra -std=gnu11 \
 	-DSYSCONFDIR='"$(sysconfdir)"' -DLOCALSTATEDIR='"$(localstatedir)"'
-TARGETS = fuzz/fuzz_rdb fuzz/fuzz_dump fuzz/fuzz_resp fuzz/fuzz_apply fuzz/fuzz_config
+TARGETS = fuzz/fuzz_rdb fuzz/fuzz_dump fuzz/fuzz_resp fuzz/fuzz_apply fuzz/fuzz_config \
+	fuzz/fuzz_decode
 OBJS = $(patsubst %.c,fuzz/obj/%.o,$(filter %.c,$(LIB_SRCS)))
 
 all: $(TARGETS)
@@ -20,7 +21,8 @@ fuzz/libfuzz.a: $(OBJS)
 	rm -f $@
 	ar rc $@ $(OBJS)
 
-fuzz/fuzz_%: $(top_srcdir)/fuzz/fuzz_%.c $(top_srcdir)/fuzz/fuzz_common.h fuzz/libfuzz.a
+fuzz/fuzz_%: $(top_srcdir)/fuzz/fuzz_%.c $(top_srcdir)/fuzz/fuzz_common.h \
+		$(top_srcdir)/fuzz/fuzz_rdb_handlers.h fuzz/libfuzz.a
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(FUZZ_CPPFLAGS) $< fuzz/libfuzz.a \
 		$(FUZZ_LIBS) -o $@
 

@@ -24,7 +24,7 @@ fi
 (cd "$top_builddir" && $MAKE fuzz) || { echo "FAIL: make fuzz"; exit 99; }
 
 failed=0
-for t in rdb dump resp apply config; do
+for t in rdb dump resp apply config decode; do
     mkdir -p "$tmp/$t" "$tmp/crash-$t"
     cp "$top_srcdir/fuzz/corpus/$t/"* "$tmp/$t/"
     chmod -R u+w "$tmp/$t"

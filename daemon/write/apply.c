@@ -4,12 +4,12 @@
  * offset.
  *
  * Commands live in family files (cmd_string.c, cmd_keys.c, cmd_hash.c,
- * cmd_list.c, cmd_set.c, cmd_zset.c, cmd_stream.c, cmd_script.c,
- * cmd_array.c), each
- * exporting a table of names, handlers and Redis' arities; apply_int.h
- * holds what they share and apply_util.c their helpers. This file keeps
+ * cmd_list.c, cmd_set.c, cmd_zset.c, cmd_geo.c, cmd_stream.c,
+ * cmd_script.c, cmd_array.c), each exporting a table of names, handlers
+ * and Redis' arities; apply_int.h holds what they share and apply_util.c
+ * their helpers. This file keeps
  * the control commands (SELECT, MULTI/EXEC/DISCARD, PING, PUBLISH,
- * REPLCONF), finds a command's handler (find_command(), one hash lookup),
+ * REPLCONF), finds a command's handler (ap_find_command(), one hash lookup),
  * checks its arity and counts its bytes. The handlers do what Redis does
  * for a command that came from its master: a key past its TTL still
  * exists (the master deletes it with its own DEL), a collection emptied by
@@ -23,9 +23,9 @@
  * Writes go into one sink transaction, opened lazily and committed by
  * apply_flush() with the applied position, never inside MULTI.
  *
- * Left out: commands no family handles yet (list pops, hash field reads,
- * scripts...) go to the unknown-command path. Start reading at
- * apply_command().
+ * A command no family table names (a module's, or one newer than this
+ * code) goes to the unknown-command path: logged once and counted, or
+ * fatal in strict mode. Start reading at apply_command().
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -302,18 +302,18 @@ static int apply_replconf(struct applier *a, int argc, const struct rs_bytes *ar
 
 /* Control commands: counted, no data. */
 static const struct command core_table[] = {
-    { "select",    apply_select,    2,  0 },
-    { "ping",      apply_nothing,   -1, 0 },
-    { "publish",   apply_nothing,   3,  0 },
-    { "spublish",  apply_nothing,   3,  0 },
-    { "replconf",  apply_replconf,  -1, 0 },
-    { "multi",     apply_multi,     1,  0 },
-    { "exec",      apply_exec,      1,  0 },
-    { "discard",   apply_discard,   1,  0 },
+    { "select",    apply_select,    2,  0, { 0, 0, 0, KU_NONE } },
+    { "ping",      apply_nothing,   -1, 0, { 0, 0, 0, KU_NONE } },
+    { "publish",   apply_nothing,   3,  0, { 0, 0, 0, KU_NONE } },
+    { "spublish",  apply_nothing,   3,  0, { 1, 1, 1, KU_NONE } },
+    { "replconf",  apply_replconf,  -1, 0, { 0, 0, 0, KU_NONE } },
+    { "multi",     apply_multi,     1,  0, { 0, 0, 0, KU_NONE } },
+    { "exec",      apply_exec,      1,  0, { 0, 0, 0, KU_NONE } },
+    { "discard",   apply_discard,   1,  0, { 0, 0, 0, KU_NONE } },
 };
 static const size_t core_count = CMD_COUNT(core_table);
 
-/* Every table find_command() searches; a new family file adds one line. */
+/* Every table ap_find_command() searches; a new family file adds one line. */
 static const struct {
     const struct command *table;
     const size_t *count;
@@ -325,6 +325,7 @@ static const struct {
     { cmd_list_table, &cmd_list_count },
     { cmd_set_table, &cmd_set_count },
     { cmd_zset_table, &cmd_zset_count },
+    { cmd_geo_table, &cmd_geo_count },
     { cmd_stream_table, &cmd_stream_count },
     { cmd_script_table, &cmd_script_count },
     { cmd_array_table, &cmd_array_count },
@@ -400,7 +401,7 @@ static void index_build(void)
     cmd_index_ready = 1;
 }
 
-static const struct command *find_command(const struct rs_bytes *name)
+const struct command *ap_find_command(const struct rs_bytes *name)
 {
     if (!cmd_index_ready)
         index_build();
@@ -476,7 +477,8 @@ static int apply_unknown(struct applier *a, const struct rs_bytes *argv, size_t 
  * what Redis would do to a missing key: DEL, BLPOP, LMPOP, the *STORE
  * sources, SORT's BY/GET... need nothing. What must not happen is a
  * write to a filtered key; apply_filter() finds the key a write command
- * writes and routes the command:
+ * writes from the key positions of its table entry (struct cmd_keys in
+ * apply_int.h) and routes the command:
  *
  *   FR_APPLY    every written key is kept (or the command writes none)
  *   FR_SKIP     the written key is filtered: counted, not applied
@@ -500,11 +502,6 @@ enum froute { FR_APPLY, FR_SKIP, FR_REWRITE, FR_FLUSH };
 static int kept(const struct applier *a, int db, const struct rs_bytes *key)
 {
     return filter_keep(a->opts.filter, db, key->ptr, key->len);
-}
-
-static int is_name(const struct command *c, const char *name)
-{
-    return strcmp(c->name, name) == 0;
 }
 
 /* The master's kept key got data from a filtered one. */
@@ -538,7 +535,7 @@ static enum froute rewrite(struct applier *a, const struct command **c, int *arg
                            const struct rs_bytes *x, const struct rs_bytes *y)
 {
     struct rs_bytes lit = { name, strlen(name) };
-    const struct command *to = find_command(&lit);
+    const struct command *to = ap_find_command(&lit);
 
     if (to == NULL || fargv_reserve(a, 3) != 0)
         return FR_SKIP;          /* cannot happen (table, 3 pointers) */
@@ -655,8 +652,8 @@ static const struct rs_bytes *store_key(const struct command *c, int argc,
                                         const struct rs_bytes *argv)
 {
     const struct rs_bytes *dst = &argv[1];
-    int sort = is_name(c, "sort");
-    int j = sort ? 2 : is_name(c, "georadius") ? 6 : 5;
+    int sort = c->keys.use == KU_SORT_STORE;
+    int j = -c->arity;           /* the options follow the fixed arguments */
 
     for (; j < argc; j++) {
         if (sort && (ap_arg_is(&argv[j], "by") || ap_arg_is(&argv[j], "get"))) {
@@ -673,73 +670,74 @@ static const struct rs_bytes *store_key(const struct command *c, int argc,
     return dst;
 }
 
-/* Route one command (after its arity check); see the comment above.
- * A FR_SKIP with a->err set is out of memory. */
+/* SWAPDB of a kept db with a filtered one empties the kept one. */
+static enum froute route_swapdb(struct applier *a, const struct rs_bytes *v, int *flush_db)
+{
+    int x, y, kx, ky;
+
+    if (db_arg(a, &v[1], &x) != 0 || db_arg(a, &v[2], &y) != 0)
+        return FR_APPLY;
+    kx = filter_keep_db(a->opts.filter, x);
+    ky = filter_keep_db(a->opts.filter, y);
+    if (kx == ky)
+        return kx ? FR_APPLY : FR_SKIP;
+    filter_lossy(a, v);
+    *flush_db = kx ? x : y;
+    return FR_FLUSH;
+}
+
+/* Route one command (after its arity check) by its key positions and
+ * their use (struct cmd_keys); see the comment above. A FR_SKIP with
+ * a->err set is out of memory. */
 static enum froute apply_filter(struct applier *a, const struct command **c, int *argc,
                                 const struct rs_bytes **argv, int *flush_db)
 {
-    const struct command *cmd = *c;
-    const struct rs_bytes *v = *argv;
-    const struct key_filter *f = a->opts.filter;
-    int db;
+    const struct cmd_keys *k = &(*c)->keys;
+    const struct rs_bytes *v = *argv, *src = &v[k->first];
+    const struct rs_bytes *dst = k->last > 0 ? &v[k->last] : NULL;   /* the moves' */
+    const char *pop;
+    int db = a->db;
 
-    if (!(cmd->flags & CMD_WRITE) || is_name(cmd, "function") || is_name(cmd, "flushall") ||
-        is_name(cmd, "del") || is_name(cmd, "unlink") || is_name(cmd, "pfcount") ||
-        is_name(cmd, "blpop") || is_name(cmd, "brpop") || is_name(cmd, "lmpop") ||
-        is_name(cmd, "blmpop"))
+    if (!((*c)->flags & CMD_WRITE))
+        return FR_APPLY;
+    switch ((enum key_use)k->use) {
+    case KU_NONE:
         return FR_APPLY;         /* no key, or only reads and deletes */
-    if (is_name(cmd, "flushdb"))
-        return filter_keep_db(f, a->db) ? FR_APPLY : FR_SKIP;
-    if (is_name(cmd, "swapdb")) {
-        int x, y, kx, ky;
-
-        if (db_arg(a, &v[1], &x) != 0 || db_arg(a, &v[2], &y) != 0)
-            return FR_APPLY;
-        kx = filter_keep_db(f, x);
-        ky = filter_keep_db(f, y);
-        if (kx == ky)
-            return kx ? FR_APPLY : FR_SKIP;
-        filter_lossy(a, v);
-        *flush_db = kx ? x : y;
-        return FR_FLUSH;
-    }
-    if (is_name(cmd, "mset") || is_name(cmd, "msetnx"))
+    case KU_FIRST:
+        return k->first == 0 || k->first >= *argc || kept(a, a->db, src) ? FR_APPLY : FR_SKIP;
+    case KU_PAIRS:
         return route_mset(a, argc, argv);
-    if (is_name(cmd, "msetex"))
+    case KU_NUMKEYS_PAIRS:
         return route_msetex(a, argc, argv);
-    if (is_name(cmd, "rename") || is_name(cmd, "renamenx"))
-        return route_move(a, c, argc, argv, &v[1], a->db, &v[2], "del", NULL);
-    if (is_name(cmd, "move")) {
+    case KU_MOVE:
+        return route_move(a, c, argc, argv, src, a->db, dst, "del", NULL);
+    case KU_RPOPLPUSH:
+        return route_move(a, c, argc, argv, src, a->db, dst, "rpop", NULL);
+    case KU_LMOVE:
+        pop = ap_arg_is(&v[3], "left") ? "lpop" : ap_arg_is(&v[3], "right") ? "rpop" : NULL;
+        if (pop == NULL)
+            return FR_APPLY;
+        return route_move(a, c, argc, argv, src, a->db, dst, pop, NULL);
+    case KU_SMOVE:
+        return route_move(a, c, argc, argv, src, a->db, dst, "srem", &v[3]);
+    case KU_MOVE_DB:
         if (db_arg(a, &v[2], &db) != 0 || db == a->db)
             return FR_APPLY;
-        return route_move(a, c, argc, argv, &v[1], db, &v[1], "del", NULL);
-    }
-    if (is_name(cmd, "copy")) {
-        db = a->db;
+        return route_move(a, c, argc, argv, src, db, src, "del", NULL);
+    case KU_COPY:
         for (int j = 3; j + 1 < *argc; j++)
             if (ap_arg_is(&v[j], "db") && db_arg(a, &v[++j], &db) != 0)
                 return FR_APPLY;
-        return route_move(a, c, argc, argv, &v[1], db, &v[2], NULL, NULL);
+        return route_move(a, c, argc, argv, src, db, dst, NULL, NULL);
+    case KU_SORT_STORE:
+    case KU_GEO_STORE:
+        return kept(a, a->db, store_key(*c, *argc, v)) ? FR_APPLY : FR_SKIP;
+    case KU_FLUSHDB:
+        return filter_keep_db(a->opts.filter, a->db) ? FR_APPLY : FR_SKIP;
+    case KU_SWAPDB:
+        return route_swapdb(a, v, flush_db);
     }
-    if (is_name(cmd, "lmove") || is_name(cmd, "blmove")) {
-        const char *pop = ap_arg_is(&v[3], "left") ? "lpop" :
-                          ap_arg_is(&v[3], "right") ? "rpop" : NULL;
-
-        if (pop == NULL)
-            return FR_APPLY;
-        return route_move(a, c, argc, argv, &v[1], a->db, &v[2], pop, NULL);
-    }
-    if (is_name(cmd, "rpoplpush") || is_name(cmd, "brpoplpush"))
-        return route_move(a, c, argc, argv, &v[1], a->db, &v[2], "rpop", NULL);
-    if (is_name(cmd, "smove"))
-        return route_move(a, c, argc, argv, &v[1], a->db, &v[2], "srem", &v[3]);
-    if (is_name(cmd, "bitop") || is_name(cmd, "pfdebug") || is_name(cmd, "xgroup"))
-        return *argc < 3 || kept(a, a->db, &v[2]) ? FR_APPLY : FR_SKIP;
-    if (is_name(cmd, "sort") || is_name(cmd, "georadius") || is_name(cmd, "georadiusbymember"))
-        return kept(a, a->db, store_key(cmd, *argc, v)) ? FR_APPLY : FR_SKIP;
-    /* every other write command writes its first argument (the *STORE
-     * commands their destination) */
-    return kept(a, a->db, &v[1]) ? FR_APPLY : FR_SKIP;
+    return FR_APPLY;
 }
 
 int apply_command(struct applier *a, int argc, const struct rs_bytes *argv, size_t wire_len)
@@ -756,7 +754,7 @@ int apply_command(struct applier *a, int argc, const struct rs_bytes *argv, size
         count_bytes(a, wire_len);
         return 0;
     }
-    if ((c = find_command(&argv[0])) == NULL)
+    if ((c = ap_find_command(&argv[0])) == NULL)
         return apply_unknown(a, argv, wire_len);
     if ((c->arity > 0 && argc != c->arity) || (c->arity < 0 && argc < -c->arity)) {
         log_msg(RS_LOG_WARN, "skipping '%s' from the master: wrong number of arguments (%d)",

@@ -2,8 +2,9 @@
  * apply_int.h - the applier's inside, shared by apply.c (the core),
  * apply_util.c (helpers for handlers) and the command families
  * (cmd_string.c, cmd_keys.c, cmd_hash.c, cmd_list.c, cmd_set.c,
- * cmd_zset.c, cmd_stream.c, cmd_script.c, cmd_array.c). Not installed; nothing outside
- * daemon/apply*.c and daemon/cmd_*.c includes it.
+ * cmd_zset.c, cmd_geo.c, cmd_stream.c, cmd_script.c, cmd_array.c, and
+ * cmd_sort.c for SORT). Not installed; nothing outside daemon/write/
+ * includes it but tests/unit/test_key_specs.c.
  *
  * To add a command: write its handler in the family file and add a line to
  * that file's table. Nothing else changes: apply.c finds every family
@@ -74,15 +75,56 @@ typedef int (*apply_fn)(struct applier *a, int argc, const struct rs_bytes *argv
 
 #define CMD_WRITE   1      /* touches the sink: open a transaction first */
 
+/*
+ * What a command does to its keys: all the key filter (apply.c,
+ * apply_filter) needs to know to route a write to a filtered key.
+ */
+enum key_use {
+    KU_NONE,          /* writes no key: has none, or only reads, pops or
+                       * deletes them (DEL, BLPOP, LMPOP, PFCOUNT) */
+    KU_FIRST,         /* writes argv[first]; other keys are only read
+                       * (SET, BITOP, ZUNIONSTORE, SINTERSTORE) */
+    KU_PAIRS,         /* writes the key of each key value pair (MSET) */
+    KU_NUMKEYS_PAIRS, /* the same after their count in argv[1] (MSETEX) */
+    KU_MOVE,          /* moves argv[first] to argv[last] (RENAME) */
+    KU_RPOPLPUSH,     /* the same, an element popped from the right */
+    KU_LMOVE,         /* the same, popped from the end argv[3] names */
+    KU_SMOVE,         /* the same, the member argv[3] */
+    KU_MOVE_DB,       /* MOVE: argv[first] to the db in argv[2] */
+    KU_COPY,          /* COPY: argv[first] to argv[last] [DB db] */
+    KU_SORT_STORE,    /* writes the key of its STORE option (SORT) */
+    KU_GEO_STORE,     /* of its STORE or STOREDIST option (GEORADIUS) */
+    KU_FLUSHDB,       /* empties the selected db */
+    KU_SWAPDB         /* swaps the dbs argv[1] and argv[2] */
+};
+
+/*
+ * Where a command's keys are, as Redis' command table gives them (the
+ * "legacy range" it computes from the key specs in src/commands/):
+ * argv[first], argv[first + step], ... up to argv[last], a negative last
+ * counting from the end (-1: the last argument). { 0, 0, 0 }: no key, or
+ * keys found through a count (numkeys) or a keyword only. XGROUP has its
+ * subcommands' key spec, { 2, 2, 1 }.
+ */
+struct cmd_keys {
+    signed char first, last, step;
+    unsigned char use;     /* enum key_use */
+};
+
 /* One table entry. Names are lower case, unique across all families. */
 struct command {
     const char *name;
     apply_fn fn;
     int arity;             /* Redis' arity: N exactly, -N at least N */
     int flags;             /* CMD_* */
+    struct cmd_keys keys;
 };
 
 #define CMD_COUNT(table) (sizeof(table) / sizeof((table)[0]))
+
+/* The table entry of a command name, in any case (one hash lookup over
+ * every family's table), or NULL. */
+const struct command *ap_find_command(const struct rs_bytes *name);
 
 /* Each family file exports its table and the number of entries in it. */
 extern const struct command cmd_string_table[];
@@ -97,6 +139,8 @@ extern const struct command cmd_set_table[];
 extern const size_t cmd_set_count;
 extern const struct command cmd_zset_table[];
 extern const size_t cmd_zset_count;
+extern const struct command cmd_geo_table[];
+extern const size_t cmd_geo_count;
 extern const struct command cmd_stream_table[];
 extern const size_t cmd_stream_count;
 extern const struct command cmd_script_table[];

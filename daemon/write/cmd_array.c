@@ -351,12 +351,12 @@ static int apply_arring(struct applier *a, int argc, const struct rs_bytes *argv
 /* ------------------------------------------------------------------ */
 
 const struct command cmd_array_table[] = {
-    { "arset",        apply_arset,        -4,  CMD_WRITE },
-    { "armset",       apply_armset,       -4,  CMD_WRITE },
-    { "ardel",        apply_ardel,        -3,  CMD_WRITE },
-    { "ardelrange",   apply_ardelrange,   -4,  CMD_WRITE },
-    { "arinsert",     apply_arinsert,     -3,  CMD_WRITE },
-    { "arring",       apply_arring,       -4,  CMD_WRITE },
-    { "arseek",       apply_arseek,        3,  CMD_WRITE },
+    { "arset",        apply_arset,        -4,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "armset",       apply_armset,       -4,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "ardel",        apply_ardel,        -3,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "ardelrange",   apply_ardelrange,   -4,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "arinsert",     apply_arinsert,     -3,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "arring",       apply_arring,       -4,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "arseek",       apply_arseek,        3,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
 };
 const size_t cmd_array_count = CMD_COUNT(cmd_array_table);

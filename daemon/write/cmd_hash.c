@@ -545,19 +545,19 @@ static int apply_hgetex(struct applier *a, int argc, const struct rs_bytes *argv
 /* ------------------------------------------------------------------ */
 
 const struct command cmd_hash_table[] = {
-    { "hset",         apply_hset,         -4,  CMD_WRITE },
-    { "hmset",        apply_hset,         -4,  CMD_WRITE },
-    { "hsetnx",       apply_hsetnx,        4,  CMD_WRITE },
-    { "hdel",         apply_hdel,         -3,  CMD_WRITE },
-    { "hincrby",      apply_hincrby,       4,  CMD_WRITE },
-    { "hincrbyfloat", apply_hincrbyfloat,  4,  CMD_WRITE },
-    { "hpexpireat",   apply_hpexpireat,   -6,  CMD_WRITE },
-    { "hexpireat",    apply_hexpireat,    -6,  CMD_WRITE },
-    { "hpexpire",     apply_hpexpire,     -6,  CMD_WRITE },
-    { "hexpire",      apply_hexpire,      -6,  CMD_WRITE },
-    { "hpersist",     apply_hpersist,     -5,  CMD_WRITE },
-    { "hsetex",       apply_hsetex,       -6,  CMD_WRITE },
-    { "hgetdel",      apply_hgetdel,      -5,  CMD_WRITE },
-    { "hgetex",       apply_hgetex,       -5,  CMD_WRITE },
+    { "hset",         apply_hset,         -4,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "hmset",        apply_hset,         -4,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "hsetnx",       apply_hsetnx,        4,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "hdel",         apply_hdel,         -3,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "hincrby",      apply_hincrby,       4,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "hincrbyfloat", apply_hincrbyfloat,  4,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "hpexpireat",   apply_hpexpireat,   -6,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "hexpireat",    apply_hexpireat,    -6,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "hpexpire",     apply_hpexpire,     -6,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "hexpire",      apply_hexpire,      -6,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "hpersist",     apply_hpersist,     -5,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "hsetex",       apply_hsetex,       -6,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "hgetdel",      apply_hgetdel,      -5,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "hgetex",       apply_hgetex,       -5,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
 };
 const size_t cmd_hash_count = CMD_COUNT(cmd_hash_table);

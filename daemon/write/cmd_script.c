@@ -81,13 +81,13 @@ static int apply_function(struct applier *a, int argc, const struct rs_bytes *ar
 /* ------------------------------------------------------------------ */
 
 const struct command cmd_script_table[] = {
-    { "eval",       apply_script,      -3,  0 },
-    { "evalsha",    apply_script,      -3,  0 },
-    { "eval_ro",    apply_script,      -3,  0 },
-    { "evalsha_ro", apply_script,      -3,  0 },
-    { "fcall",      apply_script,      -3,  0 },
-    { "fcall_ro",   apply_script,      -3,  0 },
-    { "script",     apply_script_cmd,  -2,  0 },
-    { "function",   apply_function,    -2,  CMD_WRITE },
+    { "eval",       apply_script,      -3,  0, { 0, 0, 0, KU_NONE } },
+    { "evalsha",    apply_script,      -3,  0, { 0, 0, 0, KU_NONE } },
+    { "eval_ro",    apply_script,      -3,  0, { 0, 0, 0, KU_NONE } },
+    { "evalsha_ro", apply_script,      -3,  0, { 0, 0, 0, KU_NONE } },
+    { "fcall",      apply_script,      -3,  0, { 0, 0, 0, KU_NONE } },
+    { "fcall_ro",   apply_script,      -3,  0, { 0, 0, 0, KU_NONE } },
+    { "script",     apply_script_cmd,  -2,  0, { 0, 0, 0, KU_NONE } },
+    { "function",   apply_function,    -2,  CMD_WRITE, { 0, 0, 0, KU_NONE } },
 };
 const size_t cmd_script_count = CMD_COUNT(cmd_script_table);

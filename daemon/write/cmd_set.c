@@ -273,12 +273,12 @@ static int apply_sdiffstore(struct applier *a, int argc, const struct rs_bytes *
 /* ------------------------------------------------------------------ */
 
 const struct command cmd_set_table[] = {
-    { "sadd",        apply_sadd,        -3,  CMD_WRITE },
-    { "srem",        apply_srem,        -3,  CMD_WRITE },
-    { "smove",       apply_smove,        4,  CMD_WRITE },
-    { "spop",        apply_spop,        -2,  CMD_WRITE },
-    { "sinterstore", apply_sinterstore, -3,  CMD_WRITE },
-    { "sunionstore", apply_sunionstore, -3,  CMD_WRITE },
-    { "sdiffstore",  apply_sdiffstore,  -3,  CMD_WRITE },
+    { "sadd",        apply_sadd,        -3,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "srem",        apply_srem,        -3,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "smove",       apply_smove,        4,  CMD_WRITE, { 1, 2, 1, KU_SMOVE } },
+    { "spop",        apply_spop,        -2,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "sinterstore", apply_sinterstore, -3,  CMD_WRITE, { 1, -1, 1, KU_FIRST } },
+    { "sunionstore", apply_sunionstore, -3,  CMD_WRITE, { 1, -1, 1, KU_FIRST } },
+    { "sdiffstore",  apply_sdiffstore,  -3,  CMD_WRITE, { 1, -1, 1, KU_FIRST } },
 };
 const size_t cmd_set_count = CMD_COUNT(cmd_set_table);

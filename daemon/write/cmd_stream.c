@@ -1008,14 +1008,14 @@ out:
 /* ------------------------------------------------------------------ */
 
 const struct command cmd_stream_table[] = {
-    { "xadd",      apply_xadd,       -5,  CMD_WRITE },
-    { "xtrim",     apply_xtrim,      -4,  CMD_WRITE },
-    { "xdel",      apply_xdel,       -3,  CMD_WRITE },
-    { "xdelex",    apply_xdelex,     -5,  CMD_WRITE },
-    { "xackdel",   apply_xackdel,    -6,  CMD_WRITE },
-    { "xsetid",    apply_xsetid,     -3,  CMD_WRITE },
-    { "xgroup",    apply_xgroup,     -2,  CMD_WRITE },
-    { "xack",      apply_xack,       -4,  CMD_WRITE },
-    { "xclaim",    apply_xclaim,     -6,  CMD_WRITE },
+    { "xadd",      apply_xadd,       -5,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "xtrim",     apply_xtrim,      -4,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "xdel",      apply_xdel,       -3,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "xdelex",    apply_xdelex,     -5,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "xackdel",   apply_xackdel,    -6,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "xsetid",    apply_xsetid,     -3,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "xgroup",    apply_xgroup,     -2,  CMD_WRITE, { 2, 2, 1, KU_FIRST } },
+    { "xack",      apply_xack,       -4,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "xclaim",    apply_xclaim,     -6,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
 };
 const size_t cmd_stream_count = CMD_COUNT(cmd_stream_table);

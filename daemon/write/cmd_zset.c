@@ -1,15 +1,14 @@
 /*
- * cmd_zset.c - sorted-set and geo commands: ZADD (every option), ZINCRBY,
- * ZREM, ZREMRANGEBYSCORE/RANK/LEX, ZPOPMIN/ZPOPMAX, ZUNIONSTORE,
- * ZINTERSTORE, ZDIFFSTORE, ZRANGESTORE, and the geo searches that store
- * (GEORADIUS/GEORADIUSBYMEMBER ... STORE|STOREDIST, GEOSEARCHSTORE).
- * GEOADD arrives as zadd; BZPOPMIN/BZPOPMAX/ZMPOP/BZMPOP arrive as
- * ZPOPMIN/ZPOPMAX, so none of those has a handler.
+ * cmd_zset.c - sorted-set commands: ZADD (every option), ZINCRBY, ZREM,
+ * ZREMRANGEBYSCORE/RANK/LEX, ZPOPMIN/ZPOPMAX, ZUNIONSTORE, ZINTERSTORE,
+ * ZDIFFSTORE, ZRANGESTORE. BZPOPMIN/BZPOPMAX/ZMPOP/BZMPOP arrive as
+ * ZPOPMIN/ZPOPMAX, so none of those has a handler; the geo commands are
+ * in cmd_geo.c (GEOADD arrives as zadd).
  *
- * Each command follows Redis 7 t_zset.c / geo.c: arguments are checked
- * first, in Redis' order, and a command Redis would refuse changes
- * nothing. Ranges and pops run in the sink (struct zset_range); the STORE
- * commands build their result in memory (struct zmap), as Redis does, and
+ * Each command follows Redis 7 t_zset.c: arguments are checked first, in
+ * Redis' order, and a command Redis would refuse changes nothing. Ranges
+ * and pops run in the sink (struct zset_range); the STORE commands build
+ * their result in memory (struct zmap, cmd_zset.h), as Redis does, and
  * then replace the destination. Start at the table at the end.
  */
 #include <math.h>
@@ -18,7 +17,7 @@
 #include <string.h>
 
 #include "apply_int.h"
-#include "geo.h"
+#include "cmd_zset.h"
 
 #define Z_NX   1
 #define Z_XX   2
@@ -482,23 +481,7 @@ static int apply_zpopmax(struct applier *a, int argc, const struct rs_bytes *arg
 /* Results in memory: struct zmap                                      */
 /* ------------------------------------------------------------------ */
 
-/* Members with a score (and a distance for geo), in insertion order,
- * with a hash index for lookups. */
-struct zelem {
-    char *m;
-    size_t len;
-    double score, dist;
-};
-
-struct zmap {
-    struct zelem *e;
-    size_t n, cap;
-    size_t *slot;                /* index + 1; 0 = free; nslot a power of 2 */
-    size_t nslot;
-    int oom;
-};
-
-static void zmap_free(struct zmap *z)
+void zmap_free(struct zmap *z)
 {
     for (size_t i = 0; i < z->n; i++)
         free(z->e[i].m);
@@ -558,7 +541,7 @@ static int zmap_grow(struct zmap *z)
 }
 
 /* Append a new member (the caller knows it is absent). Sets z->oom. */
-static void zmap_add(struct zmap *z, const struct rs_bytes *m, double score, double dist)
+void zmap_add(struct zmap *z, const struct rs_bytes *m, double score, double dist)
 {
     struct zelem *e;
 
@@ -604,7 +587,7 @@ static int zmap_add_stop_cb(void *ud, const struct rs_bytes *m, double score)
 
 /* Make 'key' hold exactly the members of 'z' (Redis' setKey: any old
  * value and its TTL go), or delete it when 'z' is empty. */
-static int store_result(struct applier *a, const struct rs_bytes *key, const struct zmap *z)
+int zmap_store(struct applier *a, const struct rs_bytes *key, const struct zmap *z)
 {
     struct sink_key sk;
     int64_t id;
@@ -820,7 +803,7 @@ static int zsetop(struct applier *a, int argc, const struct rs_bytes *argv, enum
         setop_diff(src, n, &out);
     if (out.oom)
         goto oom;
-    rc = store_result(a, &argv[1], &out);
+    rc = zmap_store(a, &argv[1], &out);
     goto out;
 oom:
     rc = rs_fail(&a->err, RS_E_NOMEM, "out of memory in a sorted-set STORE");
@@ -940,301 +923,9 @@ static int apply_zrangestore(struct applier *a, int argc, const struct rs_bytes 
             return rs_fail(&a->err, RS_E_NOMEM, "out of memory in ZRANGESTORE");
         }
     }
-    rc = store_result(a, &argv[1], &out);
+    rc = zmap_store(a, &argv[1], &out);
     zmap_free(&out);
     return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* Geo searches that store                                            */
-/* ------------------------------------------------------------------ */
-
-#define GEO_RADIUS_COORDS 1     /* GEORADIUS key lon lat radius unit ... */
-#define GEO_RADIUS_MEMBER 2     /* GEORADIUSBYMEMBER key member radius unit ... */
-#define GEO_SEARCHSTORE   4     /* GEOSEARCHSTORE dst src ... */
-
-/* A parsed geo search. */
-struct geo_req {
-    struct geo_shape shape;
-    const struct rs_bytes *store;
-    int storedist, sort, any;    /* sort: 0 none, 1 asc, -1 desc */
-    long long count;
-};
-
-/* "number unit" as extractDistanceOrReply / extractUnitOrReply read it. */
-static int geo_unit(const struct rs_bytes *u, double *conv)
-{
-    if (ap_arg_is(u, "m")) *conv = 1;
-    else if (ap_arg_is(u, "km")) *conv = 1000;
-    else if (ap_arg_is(u, "ft")) *conv = 0.3048;
-    else if (ap_arg_is(u, "mi")) *conv = 1609.34;
-    else return -1;
-    return 0;
-}
-
-static int geo_distance_arg(struct applier *a, const struct rs_bytes *argv,
-                            const struct rs_bytes *v, struct geo_shape *s)
-{
-    if (ap_parse_double(&v[0], &s->radius) != 0)
-        return ap_refuse(a, argv, "need numeric radius");
-    if (s->radius < 0)
-        return ap_refuse(a, argv, "radius cannot be negative");
-    if (geo_unit(&v[1], &s->conv) != 0)
-        return ap_refuse(a, argv, "unsupported unit provided");
-    s->box = 0;
-    return 0;
-}
-
-static int geo_box_arg(struct applier *a, const struct rs_bytes *argv, const struct rs_bytes *v,
-                       struct geo_shape *s)
-{
-    if (ap_parse_double(&v[0], &s->width) != 0 || ap_parse_double(&v[1], &s->height) != 0)
-        return ap_refuse(a, argv, "need numeric width or height");
-    if (s->height < 0 || s->width < 0)
-        return ap_refuse(a, argv, "height or width cannot be negative");
-    if (geo_unit(&v[2], &s->conv) != 0)
-        return ap_refuse(a, argv, "unsupported unit provided");
-    s->box = 1;
-    return 0;
-}
-
-static int geo_lonlat_arg(struct applier *a, const struct rs_bytes *argv,
-                          const struct rs_bytes *v, struct geo_shape *s)
-{
-    if (ap_parse_double(&v[0], &s->lon) != 0 || ap_parse_double(&v[1], &s->lat) != 0)
-        return ap_refuse(a, argv, "value is not a valid float");
-    if (!geo_valid(s->lon, s->lat))
-        return ap_refuse(a, argv, "invalid longitude,latitude pair");
-    return 0;
-}
-
-/* The centre is member m of the source 'zid'. */
-static int geo_member_arg(struct applier *a, const struct rs_bytes *argv, int64_t zid,
-                          const struct rs_bytes *m, struct geo_shape *s, int *bad)
-{
-    double score, xy[2];
-    int found;
-
-    *bad = 0;
-    if (a->sink->ops->zset_score(a->sink, zid, m, &found, &score) != 0)
-        return -1;
-    if (!found) {
-        *bad = 1;
-        return ap_reject(a, argv, "could not decode requested zset member");
-    }
-    geo_decode(score, xy);
-    s->lon = xy[0];
-    s->lat = xy[1];
-    return 0;
-}
-
-/* The options loop of georadiusGeneric. 0 with *bad = 0 when the command
- * goes on; -1 when the sink failed. */
-static int geo_options(struct applier *a, int argc, const struct rs_bytes *argv, int base,
-                       int flags, int64_t zid, struct geo_req *q, int *bad)
-{
-    int frommember = 0, fromloc = 0, byradius = 0, bybox = 0, with = 0;
-    int search = flags & GEO_SEARCHSTORE;
-
-    *bad = 1;
-    for (int i = base; i < argc; i++) {
-        int left = argc - i - 1;             /* arguments after this one */
-        const struct rs_bytes *v = &argv[i + 1];
-
-        if (ap_arg_is(&argv[i], "withdist") || ap_arg_is(&argv[i], "withhash") ||
-            ap_arg_is(&argv[i], "withcoord")) {
-            with = 1;
-        } else if (ap_arg_is(&argv[i], "any")) {
-            q->any = 1;
-        } else if (ap_arg_is(&argv[i], "asc")) {
-            q->sort = 1;
-        } else if (ap_arg_is(&argv[i], "desc")) {
-            q->sort = -1;
-        } else if (ap_arg_is(&argv[i], "count") && left >= 1) {
-            if (ap_parse_ll(a, v, &q->count) != 0)
-                return ap_reject(a, argv, "value is not an integer or out of range");
-            if (q->count <= 0)
-                return ap_reject(a, argv, "COUNT must be > 0");
-            i++;
-        } else if (!search && left >= 1 &&
-                   (ap_arg_is(&argv[i], "store") || ap_arg_is(&argv[i], "storedist"))) {
-            q->store = v;
-            q->storedist = ap_arg_is(&argv[i], "storedist");
-            i++;
-        } else if (search && ap_arg_is(&argv[i], "storedist")) {
-            q->storedist = 1;
-        } else if (search && !fromloc && left >= 1 && ap_arg_is(&argv[i], "frommember")) {
-            int missing;
-
-            if (zid >= 0 && geo_member_arg(a, argv, zid, v, &q->shape, &missing) != 0)
-                return -1;
-            if (zid >= 0 && missing)
-                return 0;
-            frommember = 1;
-            i++;
-        } else if (search && !frommember && left >= 2 && ap_arg_is(&argv[i], "fromlonlat")) {
-            if (geo_lonlat_arg(a, argv, v, &q->shape) != 0)
-                return 0;
-            fromloc = 1;
-            i += 2;
-        } else if (search && !bybox && left >= 2 && ap_arg_is(&argv[i], "byradius")) {
-            if (geo_distance_arg(a, argv, v, &q->shape) != 0)
-                return 0;
-            byradius = 1;
-            i += 2;
-        } else if (search && !byradius && left >= 3 && ap_arg_is(&argv[i], "bybox")) {
-            if (geo_box_arg(a, argv, v, &q->shape) != 0)
-                return 0;
-            bybox = 1;
-            i += 3;
-        } else {
-            return ap_reject(a, argv, "syntax error");
-        }
-    }
-    if (q->store && with)
-        return ap_reject(a, argv, "STORE is not compatible with WITHDIST, WITHHASH and WITHCOORD");
-    if (search && !(frommember || fromloc))
-        return ap_reject(a, argv, "exactly one of FROMMEMBER or FROMLONLAT can be specified");
-    if (search && !(byradius || bybox))
-        return ap_reject(a, argv, "exactly one of BYRADIUS and BYBOX can be specified");
-    if (q->any && !q->count)
-        return ap_reject(a, argv, "the ANY argument requires COUNT argument");
-    *bad = 0;
-    return 0;
-}
-
-/* Collects the points of one window that pass the shape test. */
-struct geo_collect {
-    const struct geo_shape *shape;
-    struct zmap *out;
-    long long limit;             /* 0: all */
-};
-
-static int geo_collect_cb(void *ud, const struct rs_bytes *m, double score)
-{
-    struct geo_collect *g = ud;
-    double dist;
-
-    if (geo_within(g->shape, score, &dist))
-        zmap_add(g->out, m, score, dist);
-    if (g->out->oom)
-        return 1;
-    return g->limit && g->out->n > 0 && (long long)g->out->n >= g->limit;
-}
-
-/* Stable sort by distance (ascending, or descending with dir < 0): the
- * points found first stay first among equal distances. */
-static void geo_sort(struct zmap *z, int dir)
-{
-    for (size_t i = 1; i < z->n; i++) {
-        struct zelem t = z->e[i];
-        size_t j = i;
-
-        for (; j > 0 && (dir > 0 ? z->e[j - 1].dist > t.dist : z->e[j - 1].dist < t.dist); j--)
-            z->e[j] = z->e[j - 1];
-        z->e[j] = t;
-    }
-}
-
-/* Run the search on source 'zid' and store what it finds. */
-static int geo_search_store(struct applier *a, int64_t zid, struct geo_req *q)
-{
-    struct geo_window w[9];
-    struct zmap out = { 0 };
-    struct geo_collect g = { &q->shape, &out, q->any ? q->count : 0 };
-    int nw = geo_windows(&q->shape, w), rc;
-
-    for (int i = 0; i < nw; i++) {
-        struct zset_range r = { 1, w[i].min, w[i].max, 0, 1, 0, 0, -1 };
-
-        if (g.limit && out.n > 0 && (long long)out.n >= g.limit)
-            break;
-        if (a->sink->ops->zset_range(a->sink, zid, &r, geo_collect_cb, &g) != 0)
-            goto fail;
-        if (out.oom) {
-            rs_fail(&a->err, RS_E_NOMEM, "out of memory in a geo search");
-            goto fail;
-        }
-    }
-    if (q->count && q->sort == 0 && !q->any)
-        q->sort = 1;              /* COUNT alone means the nearest ones */
-    if (q->sort)
-        geo_sort(&out, q->sort);
-    if (q->count && (long long)out.n > q->count) {
-        for (size_t i = (size_t)q->count; i < out.n; i++)
-            free(out.e[i].m);
-        out.n = (size_t)q->count;  /* the index is stale now; store_result ignores it */
-    }
-    for (size_t i = 0; i < out.n; i++) {
-        out.e[i].dist /= q->shape.conv;
-        if (q->storedist)
-            out.e[i].score = out.e[i].dist;
-    }
-    rc = store_result(a, q->store, &out);
-    zmap_free(&out);
-    return rc;
-fail:
-    zmap_free(&out);
-    return -1;
-}
-
-static int geo_generic(struct applier *a, int argc, const struct rs_bytes *argv, int flags)
-{
-    const struct rs_bytes *src = &argv[flags & GEO_SEARCHSTORE ? 2 : 1];
-    struct geo_req q;
-    struct sink_key sk;
-    int base, bad;
-
-    memset(&q, 0, sizeof(q));
-    q.shape.legacy = (ap_master_before(a, 60200) ? GEO_OLD_BOX : 0) |
-                     (ap_master_before(a, 60207) ? GEO_OLD_STEP : 0) |
-                     (ap_master_before(a, 70006) ? GEO_OLD_DIST : 0);
-    if (ap_find_key(a, src, &sk) != 0)
-        return -1;
-    if (sk.type != RS_T_NONE && sk.type != RS_T_ZSET)
-        return ap_wrongtype(a, argv);
-    if (flags & GEO_RADIUS_COORDS) {
-        base = 6;
-        if (geo_lonlat_arg(a, argv, &argv[2], &q.shape) ||
-            geo_distance_arg(a, argv, &argv[4], &q.shape))
-            return 0;
-    } else if (flags & GEO_RADIUS_MEMBER) {
-        base = 5;
-        if (sk.type != RS_T_NONE) {
-            if (geo_member_arg(a, argv, sk.id, &argv[2], &q.shape, &bad) != 0)
-                return -1;
-            if (bad || geo_distance_arg(a, argv, &argv[3], &q.shape))
-                return 0;
-        }
-    } else {
-        base = 3;
-        q.store = &argv[1];
-    }
-    if (geo_options(a, argc, argv, base, flags, sk.type == RS_T_NONE ? -1 : sk.id, &q, &bad))
-        return -1;
-    if (bad || q.store == NULL)
-        return 0;                 /* refused, or a search that stores nothing */
-    if (sk.type == RS_T_NONE) {
-        struct zmap none = { 0 };
-
-        return store_result(a, q.store, &none);
-    }
-    return geo_search_store(a, sk.id, &q);
-}
-
-static int apply_georadius(struct applier *a, int argc, const struct rs_bytes *argv)
-{
-    return geo_generic(a, argc, argv, GEO_RADIUS_COORDS);
-}
-
-static int apply_georadiusbymember(struct applier *a, int argc, const struct rs_bytes *argv)
-{
-    return geo_generic(a, argc, argv, GEO_RADIUS_MEMBER);
-}
-
-static int apply_geosearchstore(struct applier *a, int argc, const struct rs_bytes *argv)
-{
-    return geo_generic(a, argc, argv, GEO_SEARCHSTORE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1242,20 +933,17 @@ static int apply_geosearchstore(struct applier *a, int argc, const struct rs_byt
 /* ------------------------------------------------------------------ */
 
 const struct command cmd_zset_table[] = {
-    { "zadd",              apply_zadd,              -4, CMD_WRITE },
-    { "zincrby",           apply_zincrby,            4, CMD_WRITE },
-    { "zrem",              apply_zrem,              -3, CMD_WRITE },
-    { "zremrangebyscore",  apply_zremrangebyscore,   4, CMD_WRITE },
-    { "zremrangebyrank",   apply_zremrangebyrank,    4, CMD_WRITE },
-    { "zremrangebylex",    apply_zremrangebylex,     4, CMD_WRITE },
-    { "zpopmin",           apply_zpopmin,           -2, CMD_WRITE },
-    { "zpopmax",           apply_zpopmax,           -2, CMD_WRITE },
-    { "zunionstore",       apply_zunionstore,       -4, CMD_WRITE },
-    { "zinterstore",       apply_zinterstore,       -4, CMD_WRITE },
-    { "zdiffstore",        apply_zdiffstore,        -4, CMD_WRITE },
-    { "zrangestore",       apply_zrangestore,       -5, CMD_WRITE },
-    { "georadius",         apply_georadius,         -6, CMD_WRITE },
-    { "georadiusbymember", apply_georadiusbymember, -5, CMD_WRITE },
-    { "geosearchstore",    apply_geosearchstore,    -8, CMD_WRITE },
+    { "zadd",              apply_zadd,              -4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zincrby",           apply_zincrby,            4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zrem",              apply_zrem,              -3, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zremrangebyscore",  apply_zremrangebyscore,   4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zremrangebyrank",   apply_zremrangebyrank,    4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zremrangebylex",    apply_zremrangebylex,     4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zpopmin",           apply_zpopmin,           -2, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zpopmax",           apply_zpopmax,           -2, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zunionstore",       apply_zunionstore,       -4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zinterstore",       apply_zinterstore,       -4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zdiffstore",        apply_zdiffstore,        -4, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "zrangestore",       apply_zrangestore,       -5, CMD_WRITE, { 1, 2, 1, KU_FIRST } },
 };
 const size_t cmd_zset_count = CMD_COUNT(cmd_zset_table);

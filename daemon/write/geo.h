@@ -6,7 +6,7 @@
  * constants, same order of floating-point operations), because STOREDIST
  * stores those distances as scores; older masters' ways where the shape
  * says so (GEO_OLD_*). Pure arithmetic: no sink, no I/O.
- * The caller (cmd_zset.c) walks the score windows and applies the test.
+ * The caller (cmd_geo.c) walks the score windows and applies the test.
  */
 #ifndef RS_GEO_H
 #define RS_GEO_H
