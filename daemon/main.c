@@ -417,101 +417,94 @@ static char *dir_of(const char *path)
 
 /* ------------------------------------------------------------------ */
 
-/* A VKCS file's decompressed bytes, into the parser. */
+/* A VKCS file's decompressed bytes, into the loader. */
 struct import_feed {
-    struct rdb_parser *p;
+    struct loader *ld;
     enum rs_status st;
+    struct rs_error *err;
 };
 
 static int import_out(void *ud, const char *p, size_t n)
 {
     struct import_feed *f = ud;
 
-    f->st = rdb_parser_feed(f->p, p, n, NULL);
+    f->st = loader_feed(f->ld, p, n, NULL, f->err);
     return f->st != RS_AGAIN;
 }
 
-static int import_file(const char *file, const char *sqlite)
+/* One chunk of the file into the loader, through the VKCS decompressor
+ * when the file is one (seen in its first chunk). */
+static enum rs_status import_chunk(struct loader *ld, struct vkcs **z, int first,
+                                   const char *buf, size_t n, struct rs_error *err)
+{
+    struct import_feed f = { ld, RS_AGAIN, err };
+
+    if (first && vkcs_sniff(buf, n) && (*z = vkcs_new()) == NULL) {
+        rs_fail(err, RS_E_NOMEM, "out of memory");
+        return RS_ERROR;
+    }
+    if (*z == NULL)
+        return loader_feed(ld, buf, n, NULL, err);
+    if (vkcs_feed(*z, buf, n, import_out, &f, err) < 0)
+        return RS_ERROR;
+    return f.st;
+}
+
+/* Read the file into the loader to the end of its RDB. 0, or -1 with err set. */
+static int import_read(struct loader *ld, int fd, const char *file, char *buf,
+                       struct rs_error *err)
 {
     struct vkcs *z = NULL;         /* Valkey 9.2 LZ4-compressed file */
-    int first = 1;
-    struct rs_error err = { 0 };
-    struct repl_pos pos = { "", -1, 0 };
-    struct sink *sink = NULL;
-    struct rdb_parser *p = NULL;
-    struct loader ld;
-    char *buf = malloc(1 << 16);
-    int fd = open(file, O_RDONLY | O_CLOEXEC), rc = 1, loading = 0;
     enum rs_status st = RS_AGAIN;
+    int first = 1, rc = -1;
 
-    loader_init(&ld, NULL);
-    if (fd < 0 || buf == NULL) {
-        fprintf(stderr, "redsink: cannot open '%s': %s\n", file, strerror(errno));
-        goto out;
-    }
-    if ((sink = sink_open("sqlite", sqlite, &err)) == NULL)
-        goto fail;
-    ld.sink = sink;
-    if ((p = rdb_parser_new(RDB_MODE_FILE, &loader_handlers, &ld, 0)) == NULL) {
-        rs_fail(&err, RS_E_NOMEM, "out of memory");
-        goto fail;
-    }
-    ld.parser = p;
-    if (sink->ops->load_begin(sink) != 0)
-        goto sink_fail;
-    loading = 1;
     while (st == RS_AGAIN) {
         ssize_t n = read(fd, buf, 1 << 16);
 
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rs_fail(&err, RS_E_IO, "cannot read '%s': %s", file, strerror(errno));
-            goto fail;
+            rs_fail(err, RS_E_IO, "cannot read '%s': %s", file, strerror(errno));
+            goto out;
         }
         if (n == 0) {
-            if (z != NULL && vkcs_finish(z, &err) != 0)
-                goto fail;
-            rdb_parser_finish(p);
-            rs_fail(&err, RS_E_RDB, "%s", rdb_parser_error(p)->msg);
-            goto fail;
+            if (z == NULL || vkcs_finish(z, err) == 0)
+                loader_truncated(ld, err);
+            goto out;
         }
-        if (first && vkcs_sniff(buf, (size_t)n) && (z = vkcs_new()) == NULL) {
-            rs_fail(&err, RS_E_NOMEM, "out of memory");
-            goto fail;
-        }
+        st = import_chunk(ld, &z, first, buf, (size_t)n, err);
         first = 0;
-        if (z != NULL) {
-            struct import_feed f = { p, RS_AGAIN };
-
-            if (vkcs_feed(z, buf, (size_t)n, import_out, &f, &err) < 0)
-                goto fail;
-            st = f.st;
-        } else {
-            st = rdb_parser_feed(p, buf, (size_t)n, NULL);
-        }
-        if (st == RS_ERROR) {
-            rs_fail(&err, RS_E_RDB, "%s", rdb_parser_error(p)->msg);
-            goto fail;
-        }
     }
-    pos.db = ld.stream_db >= 0 ? ld.stream_db : 0;
-    if (sink->ops->load_commit(sink, &pos) != 0)
-        goto sink_fail;
-    loading = 0;
+    rc = st == RS_ERROR ? -1 : 0;
+out:
+    vkcs_free(z);
+    return rc;
+}
+
+static int import_file(const char *file, const char *sqlite)
+{
+    struct rs_error err = { 0 };
+    struct repl_pos pos = { "", -1, 0 };
+    struct sink *sink = NULL;
+    struct loader ld;
+    char *buf = malloc(1 << 16);
+    int fd = open(file, O_RDONLY | O_CLOEXEC), rc = 1;
+
+    loader_init(&ld, NULL);
+    if (fd < 0 || buf == NULL) {
+        fprintf(stderr, "redsink: cannot open '%s': %s\n", file, strerror(errno));
+        goto out;
+    }
+    if ((sink = sink_open("sqlite", sqlite, &err)) == NULL ||
+        loader_begin(&ld, sink, NULL, &err) != 0 || import_read(&ld, fd, file, buf, &err) != 0 ||
+        loader_commit(&ld, &pos, &err) != 0) {
+        fprintf(stderr, "redsink: import '%s' failed: %s\n", file, err.msg);
+        goto out;
+    }
     printf("imported %lld keys from '%s' into '%s'\n", (long long)ld.keys, file, sqlite);
     rc = 0;
-    goto out;
-sink_fail:
-    rs_fail(&err, sink->err.code, "%s", sink->err.msg);
-fail:
-    fprintf(stderr, "redsink: import '%s' failed: %s\n", file, err.msg);
 out:
-    if (loading)
-        sink->ops->load_abort(sink);
-    rdb_parser_free(p);
-    vkcs_free(z);
-    loader_release(&ld);
+    loader_end(&ld);
     sink_close(sink);
     if (fd >= 0)
         close(fd);

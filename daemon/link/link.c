@@ -653,7 +653,7 @@ static int session_fail_net(struct session *s, struct rs_error *err)
 
 /* State of reading the payload out of the spool. */
 struct payload_reader {
-    struct rdb_parser *parser;
+    struct loader ld;         /* the RDB into the sink's load mode */
     enum payload_kind kind;
     uint64_t left;            /* PAYLOAD_LEN: bytes still to feed */
     int parsed;               /* parser reached DONE */
@@ -681,19 +681,16 @@ static ssize_t payload_feed(struct session *s, struct payload_reader *pr, const 
 
         if (pr->kind == PAYLOAD_LEN && give > pr->left)
             give = (size_t)pr->left;
-        st = rdb_parser_feed(pr->parser, p, give, &took);
+        st = loader_feed(&pr->ld, p, give, &took, err);
         if (st == RS_ERROR)
-            return rs_fail(err, rdb_parser_error(pr->parser)->code, "%s",
-                           rdb_parser_error(pr->parser)->msg);
+            return -1;
         used = took;
         if (pr->kind == PAYLOAD_LEN)
             pr->left -= took;
-        if (st == RS_DONE) {
+        if (st == RS_DONE)
             pr->parsed = 1;
-        } else if (pr->kind == PAYLOAD_LEN && pr->left == 0) {
-            rdb_parser_finish(pr->parser);
-            return rs_fail(err, RS_E_RDB, "%s", rdb_parser_error(pr->parser)->msg);
-        }
+        else if (pr->kind == PAYLOAD_LEN && pr->left == 0)
+            return loader_truncated(&pr->ld, err);
     }
     if (pr->parsed && pr->kind == PAYLOAD_LEN) {
         if (pr->left != 0)
@@ -707,7 +704,7 @@ static ssize_t payload_feed(struct session *s, struct payload_reader *pr, const 
             if (memcmp(pr->mark, s->mark, MARK_LEN) != 0)
                 return rs_fail(err, RS_E_RDB, "rdb: diskless payload does not end with its "
                                "40-byte mark after the RDB at offset %llu",
-                               (unsigned long long)rdb_parser_offset(pr->parser));
+                               (unsigned long long)rdb_parser_offset(pr->ld.parser));
             pr->done = 1;
         }
     }
@@ -723,70 +720,52 @@ static int load_payload(struct session *s, struct sink *sink, const struct hs_re
                         struct rs_error *err)
 {
     struct payload_reader pr = { 0 };
-    struct loader ld;
     int64_t t0 = rs_mono_ms();
     /* Test hook: the load pauses while this file exists, to show that the
      * link keeps draining the master meanwhile (tests/integration/slow_load.sh). */
     const char *hold = getenv("REDSINK_TEST_HOLD_LOAD");
     int rc = -1;
 
-    loader_init(&ld, sink);
-    ld.filter = s->opts->apply.filter;
-    pr.parser = rdb_parser_new(RDB_MODE_FILE, &loader_handlers, &ld, 0);
-    if (pr.parser == NULL) {
-        rs_fail(err, RS_E_NOMEM, "out of memory");
-        goto out;
-    }
-    ld.parser = pr.parser;
     sink->ops->set_state(sink, "syncing", "receiving and loading the snapshot");
     status_set_state(s->opts->status, "syncing");
-    if (sink->ops->load_begin(sink) != 0) {
-        rs_fail(err, sink->err.code, "%s", sink->err.msg);
+    if (loader_begin(&pr.ld, sink, s->opts->apply.filter, err) != 0)
         goto out;
-    }
     while (!pr.done) {
         ssize_t n = spool_read(s->spool, buf, CHUNK, 200), used;
 
         while (hold && n > 0 && access(hold, F_OK) == 0 && !*stop) {
             nap_ms(20);
-            status_load_tick(s->opts->status, ld.keys);
+            status_load_tick(s->opts->status, pr.ld.keys);
         }
 
         if (*stop) {
             log_msg(RS_LOG_INFO, "stopped during the full sync: the previous mirror is kept");
             rc = 1;
-            goto abort;
+            goto out;
         }
         if (n == 0)
             continue;
         if (n < 0) {
             session_fail_net(s, err);
-            goto abort;
+            goto out;
         }
         used = payload_feed(s, &pr, buf, (size_t)n, err);
         if (used < 0)
-            goto abort;
-        status_load_tick(s->opts->status, ld.keys);
+            goto out;
+        status_load_tick(s->opts->status, pr.ld.keys);
         *rest_off = (size_t)used;
         *rest_len = (size_t)n - (size_t)used;
     }
-    *rdb_version = ld.redis_ver;
+    *rdb_version = pr.ld.redis_ver;
     pos->offset = hs->kind == SYNC_OLD ? 0 : hs->offset;
     memcpy(pos->replid, hs->replid, sizeof(pos->replid));
-    pos->db = ld.stream_db >= 0 ? ld.stream_db : 0;
-    if (sink->ops->load_commit(sink, pos) != 0) {
-        rs_fail(err, sink->err.code, "%s", sink->err.msg);
-        goto abort;
-    }
+    if (loader_commit(&pr.ld, pos, err) != 0)
+        goto out;
     log_msg(RS_LOG_INFO, "full sync done: %lld keys loaded in %.2f s, at offset %lld",
-            (long long)ld.keys, (rs_mono_ms() - t0) / 1000.0, (long long)pos->offset);
+            (long long)pr.ld.keys, (rs_mono_ms() - t0) / 1000.0, (long long)pos->offset);
     rc = 0;
-    goto out;
-abort:
-    sink->ops->load_abort(sink);
 out:
-    rdb_parser_free(pr.parser);
-    loader_release(&ld);
+    loader_end(&pr.ld);
     return rc;
 }
 
