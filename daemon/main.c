@@ -29,7 +29,6 @@
 #include "link.h"
 #include "loader.h"
 #include "log.h"
-#include "rdb.h"
 #include "sink.h"
 #include "metrics.h"
 #include "status.h"
@@ -562,18 +561,18 @@ struct retry {
     int progressed;        /* this session committed stream data */
 };
 
-/* link.c: the master accepted PSYNC/SYNC. */
-static void on_link_up(void *ud, const char *how)
+/* link.c: the master accepted PSYNC/SYNC, or the session made progress. */
+static void on_link_up(void *ud, enum link_up how)
 {
     struct retry *rt = ud;
 
-    if (strcmp(how, "progress") == 0) {
+    if (how == LINK_UP_PROGRESS) {
         rt->progressed = 1;
         return;
     }
     if (rt->attempts > 0 && !rt->announced)
         log_msg(RS_LOG_INFO, "link to the master is back after %d attempt%s (%s)",
-                rt->attempts, rt->attempts == 1 ? "" : "s", how);
+                rt->attempts, rt->attempts == 1 ? "" : "s", link_up_name(how));
     rt->announced = rt->attempts > 0;
     rt->up_at = rs_mono_ms();
 }
@@ -603,12 +602,12 @@ static void retry_after(struct retry *rt, const char *reason)
     nap(rt->backoff / 2 + rand() % (rt->backoff / 2 + 1));
 }
 
-/* systemd: STATUS= follows the sink's state row ("connecting", "syncing:
- * ...", "streaming", "error: ..."); READY=1 once the first sync started. */
+/* The metrics' commit latency: the sink's commit, timed, through a copy
+ * of its function table. (systemd hears of the link's state from
+ * link_state_publish(), link_state.c.) */
 static const struct sink_ops *sink_ops_orig;
-static struct sink_ops sink_ops_notify;
+static struct sink_ops sink_ops_timed;
 
-/* The metrics' commit latency: every commit of stream data, timed. */
 static struct status *commit_status;
 
 static int timed_commit(struct sink *s, const struct repl_pos *pos,
@@ -629,15 +628,6 @@ static int timed_commit(struct sink *s, const struct repl_pos *pos,
 static char *render_metrics(void *ud, size_t *len)
 {
     return status_prometheus(ud, len);
-}
-
-
-static int notify_set_state(struct sink *s, const char *state, const char *detail)
-{
-    if (strcmp(state, "syncing") == 0 || strcmp(state, "streaming") == 0)
-        notify_ready();
-    notify_status("%s%s%s", state, detail ? ": " : "", detail ? detail : "");
-    return sink_ops_orig->set_state(s, state, detail);
 }
 
 static int run_daemon(struct options *o)
@@ -668,9 +658,8 @@ static int run_daemon(struct options *o)
         return 1;
     }
     sink_ops_orig = sink->ops;
-    sink_ops_notify = *sink->ops;
-    sink_ops_notify.set_state = notify_set_state;
-    sink->ops = &sink_ops_notify;
+    sink_ops_timed = *sink->ops;
+    sink->ops = &sink_ops_timed;
     o->link.spool_dir = dir;
     sink->stop = &stop_requested;   /* a lock wait in the sink ends on SIGTERM */
     o->link.on_up = on_link_up;
@@ -678,7 +667,7 @@ static int run_daemon(struct options *o)
     o->link.status = status_new(o->link.host, o->link.port);
     status_set_mirror(o->link.status, o->sqlite);
     commit_status = o->link.status;
-    sink_ops_notify.commit = timed_commit;
+    sink_ops_timed.commit = timed_commit;
     o->link.apply.on_command = status_count_command;
     o->link.apply.on_command_ud = o->link.status;
     if (o->link.listening_port > 0 && o->link.status &&

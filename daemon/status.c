@@ -75,7 +75,7 @@ struct status {
     int64_t started;           /* mono ms */
 
     /* replication, under mu */
-    char state[32];
+    enum link_state state;
     int full;                  /* this session began with a snapshot */
     int64_t base;              /* offset before the session's first stream byte */
     int64_t read_offset;       /* -1 unknown */
@@ -134,30 +134,30 @@ struct status *status_new(const char *master_host, int master_port)
     for (int i = 0; i < 40; i++)
         st->run_id[i] = "0123456789abcdef"[rand_r(&seed) % 16];
     st->started = st->down_since = rs_mono_ms();
-    snprintf(st->state, sizeof(st->state), "new");
+    st->state = LINK_NEW;
     st->read_offset = st->committed = -1;
     st->listen_fd = st->wake[0] = st->wake[1] = -1;
     return st;
 }
 
-void status_set_state(struct status *st, const char *state)
+void status_set_state(struct status *st, enum link_state state)
 {
     if (st == NULL)
         return;
     pthread_mutex_lock(&st->mu);
-    if (strcmp(st->state, "streaming") == 0 && strcmp(state, "streaming") != 0)
+    if (st->state == LINK_STREAMING && state != LINK_STREAMING)
         st->down_since = rs_mono_ms();
-    if (st->sync_t0 && strcmp(state, "streaming") == 0) {
+    if (st->sync_t0 && state == LINK_STREAMING) {
         /* the snapshot is loaded and swapped in */
         st->last_full_sync_seconds = (double)(rs_mono_ms() - st->sync_t0) / 1000.0;
         st->full_sync_seconds += st->last_full_sync_seconds;
         st->full_syncs++;
         st->sync_t0 = 0;
-    } else if (st->sync_t0 && strcmp(state, "syncing") != 0) {
+    } else if (st->sync_t0 && state != LINK_SYNCING) {
         st->full_syncs_aborted++;
         st->sync_t0 = 0;
     }
-    snprintf(st->state, sizeof(st->state), "%s", state);
+    st->state = state;
     pthread_mutex_unlock(&st->mu);
 }
 
@@ -307,8 +307,8 @@ static void info_server(struct status *st, struct buf *b, int port)
 static void info_replication(struct status *st, struct buf *b)
 {
     int64_t now = rs_mono_ms();
-    int up = strcmp(st->state, "streaming") == 0;
-    int syncing = strcmp(st->state, "syncing") == 0;
+    int up = st->state == LINK_STREAMING;
+    int syncing = st->state == LINK_SYNCING;
 
     buf_printf(b, "# Replication\r\nrole:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\n"
                "master_link_status:%s\r\nmaster_last_io_seconds_ago:%lld\r\n"
@@ -347,7 +347,8 @@ static void info_redsink(struct status *st, struct buf *b)
 
     buf_printf(b, "# Redsink\r\nstate:%s\r\nkeys_loaded:%lld\r\ncommands_applied:%lld\r\n"
                "unknown_commands:%lld\r\nlag_bytes:%lld\r\nlag_ms:%lld\r\n"
-               "last_ack_seconds_ago:%lld\r\nsync_keys_per_sec:%.0f\r\n\r\n", st->state,
+               "last_ack_seconds_ago:%lld\r\nsync_keys_per_sec:%.0f\r\n\r\n",
+               link_state_name(st->state),
                (long long)st->keys_loaded, (long long)st->commands_applied,
                (long long)st->unknown_commands, (long long)lag_bytes(st),
                (long long)lag_ms(st, now),
@@ -434,9 +435,9 @@ static int reply_role(struct status *st, int fd)
 
     pthread_mutex_lock(&st->mu);
     /* Redis' replica states: connect, connecting, sync, connected */
-    link = strcmp(st->state, "streaming") == 0 ? "connected"
-         : strcmp(st->state, "syncing") == 0 ? "sync"
-         : strcmp(st->state, "connecting") == 0 ? "connecting" : "connect";
+    link = st->state == LINK_STREAMING ? "connected"
+         : st->state == LINK_SYNCING ? "sync"
+         : st->state == LINK_CONNECTING ? "connecting" : "connect";
     snprintf(host, sizeof(host), "%s", st->host);
     port = st->port;
     off = st->committed < 0 ? -1 : (long long)st->committed;
@@ -894,7 +895,6 @@ static long long file_size(const char *path, const char *suffix)
 /* The record, under mu (commands by name after it, without the lock). */
 static void prom_record(struct status *st, struct buf *b)
 {
-    static const char *const states[] = { "new", "connecting", "syncing", "streaming", "error" };
     int64_t now = rs_mono_ms();
 
     metric(b, "redsink_build_info", "gauge", "redsink's version.");
@@ -903,11 +903,11 @@ static void prom_record(struct status *st, struct buf *b)
     buf_printf(b, "redsink_uptime_seconds %.3f\n", (double)(now - st->started) / 1000.0);
     metric(b, "redsink_link_up", "gauge",
            "1 while streaming from the master (INFO master_link_status:up), else 0.");
-    buf_printf(b, "redsink_link_up %d\n", strcmp(st->state, "streaming") == 0);
+    buf_printf(b, "redsink_link_up %d\n", st->state == LINK_STREAMING);
     metric(b, "redsink_state", "gauge", "The daemon's state: 1 for the current one.");
-    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-        buf_printf(b, "redsink_state{state=\"%s\"} %d\n", states[i],
-                   strcmp(st->state, states[i]) == 0);
+    for (int i = 0; i < LINK_N_STATES; i++)
+        buf_printf(b, "redsink_state{state=\"%s\"} %d\n", link_state_name((enum link_state)i),
+                   st->state == (enum link_state)i);
     metric(b, "redsink_master_last_io_seconds", "gauge",
            "Seconds since the last byte from the master (-1: never).");
     buf_printf(b, "redsink_master_last_io_seconds %.3f\n",

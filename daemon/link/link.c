@@ -34,6 +34,7 @@
 #include <hiredis/hiredis.h>
 
 #include "link.h"
+#include "link_state.h"
 #include "loader.h"
 #include "log.h"
 #include "rdb.h"
@@ -56,6 +57,9 @@
 
 enum sync_kind { SYNC_FULL, SYNC_CONTINUE, SYNC_OLD };   /* OLD: SYNC, no offsets */
 enum payload_kind { PAYLOAD_UNKNOWN, PAYLOAD_LEN, PAYLOAD_MARK, PAYLOAD_NONE };
+/* What the network thread is receiving: the payload header line (after
+ * keep-alive newlines), the payload, then the command stream. */
+enum net_phase { PHASE_HEADER, PHASE_PAYLOAD, PHASE_STREAM };
 
 /* What the handshake learned. */
 struct hs_result {
@@ -87,7 +91,7 @@ struct session {
     struct rs_error net_err;         /* why the network thread stopped */
 
     /* network-thread private */
-    int phase;                       /* 0 header, 1 payload, 2 stream */
+    enum net_phase phase;
     char line[512];
     size_t line_len;
     uint64_t payload_left;
@@ -98,7 +102,7 @@ struct session {
     /* session thread private */
     const struct link_opts *opts;
     int64_t start_offset;            /* committed offset when streaming began */
-    int progress_told;               /* on_up(..., "progress") was called */
+    int progress_told;               /* on_up(..., LINK_UP_PROGRESS) was called */
 };
 
 /* ------------------------------------------------------------------ */
@@ -420,12 +424,12 @@ static int net_header(struct session *s)
         return net_fail(s, RS_E_PROTO, msg);
     }
     if (s->payload == PAYLOAD_LEN && s->payload_len == 0) {
-        s->phase = 1;
+        s->phase = PHASE_PAYLOAD;
         return net_payload_end(s);   /* the loader reports the empty RDB */
     }
     log_msg(RS_LOG_INFO, "receiving the snapshot (%s)",
             s->payload == PAYLOAD_MARK ? "diskless" : l);
-    s->phase = 1;
+    s->phase = PHASE_PAYLOAD;
     return 0;
 }
 
@@ -434,7 +438,7 @@ static int net_header(struct session *s)
  * instead of at the next tick. */
 static int net_payload_end(struct session *s)
 {
-    s->phase = 2;
+    s->phase = PHASE_STREAM;
     log_msg(RS_LOG_INFO, "snapshot received (%llu bytes)", (unsigned long long)s->payload_seen);
     if (s->payload == PAYLOAD_MARK && !s->old_master && send_ack(s) != 0)
         return net_fail(s, RS_E_IO, "cannot send REPLCONF ACK to the master");
@@ -469,7 +473,7 @@ static int net_track_payload(struct session *s, const char *p, size_t n)
 /* Frame one chunk from the socket and append it to the spool. */
 static int net_consume(struct session *s, const char *p, size_t n)
 {
-    while (n > 0 && s->phase == 0) {
+    while (n > 0 && s->phase == PHASE_HEADER) {
         /* header phase: newline keep-alives, then "$...\r\n" */
         char c = *p++;
 
@@ -490,7 +494,7 @@ static int net_consume(struct session *s, const char *p, size_t n)
         return 0;
     if (spool_write(s->spool, p, n) != 0)
         return net_fail(s, RS_E_IO, spool_error(s->spool)->msg);
-    if (s->phase == 1) {
+    if (s->phase == PHASE_PAYLOAD) {
         size_t pl = n;
 
         if (s->payload == PAYLOAD_LEN && n > s->payload_left)
@@ -499,7 +503,7 @@ static int net_consume(struct session *s, const char *p, size_t n)
             return -1;
         n -= pl;
     }
-    if (s->phase == 2)
+    if (s->phase == PHASE_STREAM)
         s->stream_seen += n;
     return 0;
 }
@@ -535,7 +539,7 @@ static void *net_main(void *arg)
             char drain[64];
 
             (void)!read(s->wake[0], drain, sizeof(drain));
-            if (atomic_exchange(&s->ack_now, 0) && s->phase == 2 && !s->old_master &&
+            if (atomic_exchange(&s->ack_now, 0) && s->phase == PHASE_STREAM && !s->old_master &&
                 send_ack(s) != 0) {
                 net_fail(s, RS_E_IO, "cannot send REPLCONF ACK to the master");
                 break;
@@ -548,21 +552,21 @@ static void *net_main(void *arg)
              * RDB writer failed, e.g. Valkey 9 holding data the RDB
              * version chosen for this replica cannot store) just closes
              * the link: it says why in its own log only. */
-            if (n == 0 && s->phase == 1 && s->payload == PAYLOAD_LEN) {
+            if (n == 0 && s->phase == PHASE_PAYLOAD && s->payload == PAYLOAD_LEN) {
                 snprintf(msg, sizeof(msg), "connection closed by the master during the "
                          "snapshot, at byte %llu of %llu (%s)", (unsigned long long)s->payload_seen,
                          (unsigned long long)s->payload_len, SYNC_REFUSED_HINT);
                 net_fail(s, RS_E_IO, msg);
                 break;
             }
-            if (n == 0 && s->phase == 1) {
+            if (n == 0 && s->phase == PHASE_PAYLOAD) {
                 snprintf(msg, sizeof(msg), "connection closed by the master during the "
                          "snapshot, at byte %llu (%s)", (unsigned long long)s->payload_seen,
                          SYNC_REFUSED_HINT);
                 net_fail(s, RS_E_IO, msg);
                 break;
             }
-            if (n == 0 && s->phase == 0) {
+            if (n == 0 && s->phase == PHASE_HEADER) {
                 snprintf(msg, sizeof(msg), "connection closed by the master after %s, before "
                          "the snapshot (%s)", s->old_master ? "SYNC" : "+FULLRESYNC",
                          SYNC_REFUSED_HINT);
@@ -591,7 +595,7 @@ static void *net_main(void *arg)
             /* Before the snapshot has arrived, and with SYNC masters, a bare
              * newline keeps the master's timeout for us fresh; after it, the
              * committed offset. */
-            int rc = (s->phase == 2 && !s->old_master) ? send_ack(s)
+            int rc = (s->phase == PHASE_STREAM && !s->old_master) ? send_ack(s)
                      : conn_write_all(s->conn, "\n", 1, s->timeout_ms);
 
             if (rc != 0) {
@@ -602,7 +606,7 @@ static void *net_main(void *arg)
              * reaped its fork child, and only starts the stream on a later
              * one: until the first stream byte, ACK every 100 ms so the
              * stream flows into the spool while the snapshot loads. */
-            next_tick = now + (s->phase == 2 && s->payload == PAYLOAD_MARK &&
+            next_tick = now + (s->phase == PHASE_STREAM && s->payload == PAYLOAD_MARK &&
                                s->stream_seen == 0 && tick > 100 ? 100 : tick);
         }
         if (now - last_rx > s->timeout_ms) {
@@ -726,8 +730,7 @@ static int load_payload(struct session *s, struct sink *sink, const struct hs_re
     const char *hold = getenv("REDSINK_TEST_HOLD_LOAD");
     int rc = -1;
 
-    sink->ops->set_state(sink, "syncing", "receiving and loading the snapshot");
-    status_set_state(s->opts->status, "syncing");
+    link_state_publish(sink, s->opts->status, LINK_SYNCING, "receiving and loading the snapshot");
     if (loader_begin(&pr.ld, sink, s->opts->apply.filter, err) != 0)
         goto out;
     while (!pr.done) {
@@ -863,7 +866,7 @@ static int stream_loop(struct session *s, struct applier *a, volatile sig_atomic
             if (!s->progress_told && apply_committed(a)->offset > s->start_offset) {
                 s->progress_told = 1;
                 if (s->opts->on_up)
-                    s->opts->on_up(s->opts->ud, "progress");
+                    s->opts->on_up(s->opts->ud, LINK_UP_PROGRESS);
             }
         }
     }
@@ -926,8 +929,7 @@ static int session_run(struct session *s, const struct link_opts *o, struct sink
         rs_fail(err, RS_E_NOMEM, "out of memory");
         goto out;
     }
-    sink->ops->set_state(sink, "streaming", NULL);
-    status_set_state(o->status, "streaming");
+    link_state_publish(sink, o->status, LINK_STREAMING, NULL);
     log_msg(RS_LOG_INFO, "streaming from the master");
     s->opts = o;
     s->start_offset = apply_committed(a)->offset;
@@ -970,8 +972,7 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
         rs_fail(err, sink->err.code, "%s", sink->err.msg);
         goto out;
     }
-    sink->ops->set_state(sink, "connecting", NULL);
-    status_set_state(o->status, "connecting");
+    link_state_publish(sink, o->status, LINK_CONNECTING, NULL);
     c = redisConnectWithTimeout(o->host, o->port, tv);
     if (c == NULL || c->err) {
         rs_fail(err, RS_E_IO, "cannot connect to %s:%d: %s", o->host, o->port,
@@ -997,7 +998,7 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
     s.conn = &conn;
     s.timeout_ms = o->timeout_ms;
     s.old_master = hs->kind == SYNC_OLD;
-    s.phase = hs->kind == SYNC_CONTINUE ? 2 : 0;
+    s.phase = hs->kind == SYNC_CONTINUE ? PHASE_STREAM : PHASE_HEADER;
     s.payload = hs->kind == SYNC_CONTINUE ? PAYLOAD_NONE : PAYLOAD_UNKNOWN;
     atomic_store(&s.ack_offset, hs->kind == SYNC_CONTINUE ? pos.offset : 0);
     s.spool = spool_new(o->spool_dir, err);
@@ -1015,7 +1016,8 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
         goto out;
     }
     if (o->on_up)
-        o->on_up(o->ud, hs->kind == SYNC_FULL ? "full" : hs->kind == SYNC_CONTINUE ? "continue" : "sync");
+        o->on_up(o->ud, hs->kind == SYNC_FULL ? LINK_UP_FULL
+                        : hs->kind == SYNC_CONTINUE ? LINK_UP_CONTINUE : LINK_UP_SYNC);
     if (hs->kind == SYNC_FULL)
         log_msg(RS_LOG_INFO, "full resync from the master: replid %s offset %lld",
                 hs->replid, (long long)hs->offset);
@@ -1025,9 +1027,7 @@ out:
     if (rc != 0 && err->code == 0)
         rs_fail(err, RS_E_IO, "replication session ended");
     if (rc != 0)
-        sink->ops->set_state(sink, "error", err->msg);
-    if (rc != 0)
-        status_set_state(o->status, "error");
+        link_state_publish(sink, o->status, LINK_ERROR, err->msg);
     if (s.wake[0] >= 0) {
         close(s.wake[0]);
         close(s.wake[1]);
