@@ -33,6 +33,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "conn.h"
 #include "link.h"
 #include "link_state.h"
 #include "loader.h"
@@ -41,7 +42,6 @@
 #include "resp.h"
 #include "spool.h"
 #include "status.h"
-#include "tls.h"
 
 #define MARK_LEN 40          /* RDB_EOF_MARK_SIZE */
 #define CHUNK (64 * 1024)

@@ -15,7 +15,7 @@
 #include "common.h"
 #include "link_state.h"
 #include "sink.h"
-#include "tls.h"
+#include "conn.h"
 
 struct status;
 
@@ -37,7 +37,7 @@ struct link_opts {
      * link_state_publish(), link_state.h.) */
     void (*on_up)(void *ud, enum link_up how);
     void *ud;
-    /* TLS to the master (tls.h); tls.enabled 0: plain TCP. */
+    /* TLS to the master (conn.h); tls.enabled 0: plain TCP. */
     struct tls_opts tls;
     /* Where the link reports its state, offsets and I/O for the status
      * endpoint and the status row (status.h); may be NULL. */

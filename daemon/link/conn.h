@@ -1,17 +1,17 @@
 /*
- * tls.h - the byte transport to the master: a plain TCP socket, or the
+ * conn.h - the byte transport to the master: a plain TCP socket, or the
  * same socket wrapped in OpenSSL's TLS. link.c does all its reads and
  * writes through conn_read()/conn_write_all(), so the handshake and the
  * network thread run unchanged over either.
  *
- * This is the only header that knows TLS exists, and tls.c the only file
+ * This is the only header that knows TLS exists, and conn.c the only file
  * that includes OpenSSL's headers; an SSL object is opaque here.
  *
  * The socket must be non-blocking: every wait is a poll() with a timeout.
  * A conn is used by one thread at a time.
  */
-#ifndef RS_TLS_H
-#define RS_TLS_H
+#ifndef RS_CONN_H
+#define RS_CONN_H
 
 #include <sys/types.h>
 #include "common.h"

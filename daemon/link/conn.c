@@ -1,5 +1,5 @@
 /*
- * tls.c - the transport under the replication link (see tls.h): plain
+ * conn.c - the transport under the replication link (see conn.h): plain
  * read()/write() on a non-blocking socket, or OpenSSL's SSL_read() and
  * SSL_write() on the same socket, with the waits done by poll().
  *
@@ -22,7 +22,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "tls.h"
+#include "conn.h"
 
 void conn_init(struct conn *c, int fd)
 {
