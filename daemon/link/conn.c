@@ -277,6 +277,18 @@ static ssize_t write_some(struct conn *c, const char *buf, size_t len, short *ev
     return -1;
 }
 
+ssize_t conn_read_wait(struct conn *c, char *buf, size_t len, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = c->fd, .events = c->want_write ? POLLOUT : POLLIN };
+
+    /* TLS may hold decrypted bytes the socket no longer shows. */
+    if (!conn_pending(c) && poll(&pfd, 1, timeout_ms) == 0) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    return conn_read(c, buf, len);
+}
+
 int conn_write_all(struct conn *c, const char *buf, size_t len, int timeout_ms)
 {
     while (len > 0) {

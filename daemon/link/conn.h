@@ -58,6 +58,11 @@ int tls_connect(struct conn *c, const struct tls_opts *o, const char *host, int 
  * c->want_write), EINTR, or anything else with c->err set. */
 ssize_t conn_read(struct conn *c, char *buf, size_t len);
 
+/* conn_read() once the connection has something (or TLS needs the
+ * socket writable), waiting at most timeout_ms for it: -1 with errno
+ * ETIMEDOUT when nothing came in time. */
+ssize_t conn_read_wait(struct conn *c, char *buf, size_t len, int timeout_ms);
+
 /* Write all of buf, waiting at most timeout_ms at each stall. 0, or -1
  * with c->err set. */
 int conn_write_all(struct conn *c, const char *buf, size_t len, int timeout_ms);
