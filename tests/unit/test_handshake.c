@@ -25,17 +25,15 @@ static int checks, failures;
 
 static void check(int ok, int line, const char *fmt, ...)
 {
+    char msg[512];
     va_list ap;
 
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
     checks++;
     failures += !ok;
-    printf("%s %d - ", ok ? "ok" : "not ok", checks);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    if (!ok)
-        printf("  (line %d)", line);
-    printf("\n");
+    printf(ok ? "ok %d - %s\n" : "not ok %d - %s  (line %d)\n", checks, msg, line);
 }
 
 #define CHECK(cond, ...) check((cond) != 0, __LINE__, __VA_ARGS__)
@@ -109,19 +107,32 @@ static int m_write(void *ud, const char *buf, size_t len, int timeout_ms)
     return 0;
 }
 
-/* Play 'sc' with reads of 'step' bytes at most. Returns handshake_run's. */
-static int play(const struct script *sc, size_t step, struct master *m,
-                struct handshake_result *hs, struct rs_error *err)
+/* One play of a script and what came of it. */
+struct run {
+    struct master m;
+    struct handshake_result hs;
+    struct rs_error err;
+    int rc;                          /* handshake_run's */
+};
+
+/* Play 'sc' with reads of 'step' bytes at most. */
+static void play(const struct script *sc, size_t step, struct run *r)
 {
-    struct handshake_io io = { m_read, m_write, m, m->err };
+    struct handshake_io io = { m_read, m_write, &r->m, r->m.err };
     struct handshake_opts o = { sc->user, sc->password, 6380, 5000, 60000 };
 
-    memset(m, 0, sizeof(*m));
-    memset(hs, 0, sizeof(*hs));
-    memset(err, 0, sizeof(*err));
-    m->sc = sc;
-    m->step = step;
-    return handshake_run(&io, &o, sc->replid, sc->offset, hs, err);
+    memset(r, 0, sizeof(*r));
+    r->m.sc = sc;
+    r->m.step = step;
+    r->rc = handshake_run(&io, &o, sc->replid, sc->offset, &r->hs, &r->err);
+}
+
+/* Play 'sc', which the handshake accepts. 1 when it did. */
+static int accepted(const struct script *sc, size_t step, struct run *r)
+{
+    play(sc, step, r);
+    CHECK(r->rc == 0, "%s (reads of %zu): accepted (%s)", sc->name, step, r->err.msg);
+    return r->rc == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -140,39 +151,33 @@ static int play(const struct script *sc, size_t step, struct master *m,
 #define INFO_72 "$41\r\n# Server\r\nredis_version:7.2.4\r\nrun_id:x\r\n\r\n"
 #define INFO_26 "$32\r\n# Server\r\nredis_version:2.6.17\r\n\r\n"
 
-static const size_t steps[] = { 1, 7, 65536 };
-
 /* A current master, no password: PSYNC ? -1, +FULLRESYNC after two
  * keep-alive newlines, and the payload's first bytes in the same read. */
-static void test_full(void)
+static void test_full(size_t step)
 {
     static const struct script sc = {
         "full sync", "", -1, NULL, NULL,
         { "+PONG\r\n", INFO_72, "+OK\r\n", "+OK\r\n",
           "-ERR Unrecognized REPLCONF option: version\r\n",
           "\n\n+FULLRESYNC " ID1 " 1234\r\n\n$5\r\nREDIS" }, 0 };
-    struct master m;
-    struct handshake_result hs;
-    struct rs_error err;
+    struct run r;
 
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        int rc = play(&sc, steps[i], &m, &hs, &err);
-
-        CHECK(rc == 0, "%s (reads of %zu): accepted (%s)", sc.name, steps[i], err.msg);
-        CHECK(strcmp(m.sent, PING INFO REPLCONF PSYNC_FULL) == 0, "%s: sent PING, INFO, "
-              "REPLCONF x3, PSYNC ? -1", sc.name);
-        CHECK(hs.kind == SYNC_FULL && strcmp(hs.replid, ID1) == 0 && hs.offset == 1234,
-              "%s: FULLRESYNC %s %lld", sc.name, hs.replid, (long long)hs.offset);
-        CHECK(hs.master_version == 70204, "%s: master version %d", sc.name, hs.master_version);
-        /* what came with the reply and was read stays: all of it in one read */
-        CHECK(hs.rest_len <= 10 && memcmp(hs.rest, "\n$5\r\nREDIS", hs.rest_len) == 0 &&
-              (steps[i] < 100 || hs.rest_len == 10),
-              "%s: the bytes read after the reply are kept (%zu)", sc.name, hs.rest_len);
-    }
+    if (!accepted(&sc, step, &r))
+        return;
+    CHECK(strcmp(r.m.sent, PING INFO REPLCONF PSYNC_FULL) == 0, "%s: sent PING, INFO, "
+          "REPLCONF x3, PSYNC ? -1", sc.name);
+    CHECK(r.hs.kind == SYNC_FULL && strcmp(r.hs.replid, ID1) == 0 && r.hs.offset == 1234,
+          "%s: FULLRESYNC %s %lld", sc.name, r.hs.replid, (long long)r.hs.offset);
+    CHECK(r.hs.master_version == 70204, "%s: master version %d", sc.name, r.hs.master_version);
+    /* what came with the reply and was read stays: all of it in one read */
+    CHECK(r.hs.rest_len <= 10 && memcmp(r.hs.rest, "\n$5\r\nREDIS", r.hs.rest_len) == 0 &&
+          (step < 100 || r.hs.rest_len == 10),
+          "%s: the bytes read after the reply are kept (%zu)", sc.name, r.hs.rest_len);
 }
 
-/* AUTH with an ACL user, PSYNC from the checkpoint, +CONTINUE with a new id. */
-static void test_continue(void)
+/* AUTH with an ACL user, PSYNC from the checkpoint, +CONTINUE with a new
+ * id; then AUTH with a password only, INFO refused, +CONTINUE alone. */
+static void test_continue(size_t step)
 {
     static const struct script with_id = {
         "continue", ID1, 99, "repl", "secret",
@@ -182,69 +187,57 @@ static void test_continue(void)
         "continue (old form)", ID1, 99, NULL, "secret",
         { "+PONG\r\n", "+OK\r\n", "-NOPERM this user has no permissions to run the 'info' "
           "command\r\n", "+OK\r\n", "+OK\r\n", "+OK\r\n", "+CONTINUE\r\n" }, 0 };
-    struct master m;
-    struct handshake_result hs;
-    struct rs_error err;
+    struct run r;
 
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        CHECK(play(&with_id, steps[i], &m, &hs, &err) == 0, "%s (reads of %zu): accepted (%s)",
-              with_id.name, steps[i], err.msg);
-        CHECK(strcmp(m.sent, PING "*3\r\n$4\r\nAUTH\r\n$4\r\nrepl\r\n$6\r\nsecret\r\n" INFO
+    if (accepted(&with_id, step, &r)) {
+        CHECK(strcmp(r.m.sent, PING "*3\r\n$4\r\nAUTH\r\n$4\r\nrepl\r\n$6\r\nsecret\r\n" INFO
                      REPLCONF "*3\r\n$5\r\nPSYNC\r\n$40\r\n" ID1 "\r\n$3\r\n100\r\n") == 0,
               "%s: sent AUTH user password, PSYNC <replid> <offset + 1>", with_id.name);
-        CHECK(hs.kind == SYNC_CONTINUE && strcmp(hs.replid, ID2) == 0 && hs.rest_len == 0,
-              "%s: CONTINUE with the new id %s", with_id.name, hs.replid);
-
-        CHECK(play(&without_id, steps[i], &m, &hs, &err) == 0, "%s: accepted (%s)",
-              without_id.name, err.msg);
-        CHECK(strstr(m.sent, "*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n") != NULL,
+        CHECK(r.hs.kind == SYNC_CONTINUE && strcmp(r.hs.replid, ID2) == 0 && r.hs.rest_len == 0,
+              "%s: CONTINUE with the new id %s", with_id.name, r.hs.replid);
+    }
+    if (accepted(&without_id, step, &r)) {
+        CHECK(strstr(r.m.sent, "*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n") != NULL,
               "%s: sent AUTH password", without_id.name);
-        CHECK(hs.kind == SYNC_CONTINUE && hs.replid[0] == '\0' && hs.master_version == 0,
+        CHECK(r.hs.kind == SYNC_CONTINUE && r.hs.replid[0] == '\0' && r.hs.master_version == 0,
               "%s: CONTINUE without an id; INFO refused, version unknown", without_id.name);
     }
 }
 
 /* Redis 2.6: REPLCONF and PSYNC unknown, so SYNC, with no reply line. */
-static void test_old_master(void)
+static void test_old_master(size_t step)
 {
     static const struct script sc = {
         "old master", ID1, 500, NULL, NULL,
         { "+PONG\r\n", INFO_26, "-ERR unknown command 'REPLCONF'\r\n",
           "-ERR unknown command 'REPLCONF'\r\n", "-ERR unknown command 'REPLCONF'\r\n",
           "-ERR unknown command 'PSYNC'\r\n", "$3\r\nabc" }, 0 };
-    struct master m;
-    struct handshake_result hs;
-    struct rs_error err;
+    struct run r;
 
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        CHECK(play(&sc, steps[i], &m, &hs, &err) == 0, "%s (reads of %zu): accepted (%s)",
-              sc.name, steps[i], err.msg);
-        CHECK(m.sent_len > 6 && strcmp(m.sent + m.sent_len - 6, "SYNC\r\n") == 0 &&
-              m.writes == 7, "%s: SYNC after the refused PSYNC", sc.name);
-        CHECK(hs.kind == SYNC_OLD && hs.replid[0] == '\0' && hs.offset == 0 && hs.rest_len == 0,
-              "%s: an old sync, no id, no offset, the payload not read yet", sc.name);
-        CHECK(hs.master_version == 20617, "%s: master version %d", sc.name, hs.master_version);
-    }
+    if (!accepted(&sc, step, &r))
+        return;
+    CHECK(r.m.sent_len > 6 && strcmp(r.m.sent + r.m.sent_len - 6, "SYNC\r\n") == 0 &&
+          r.m.writes == 7, "%s: SYNC after the refused PSYNC", sc.name);
+    CHECK(r.hs.kind == SYNC_OLD && r.hs.replid[0] == '\0' && r.hs.offset == 0 &&
+          r.hs.rest_len == 0, "%s: an old sync, no id, no offset, the payload not read yet",
+          sc.name);
+    CHECK(r.hs.master_version == 20617, "%s: master version %d", sc.name, r.hs.master_version);
 }
 
 /* One failing script: handshake_run fails with 'code' and a message
  * starting with 'msg', after 'writes' commands. */
-static void expect_fail(const struct script *sc, int writes, int code, const char *msg)
+static void expect_fail(const struct script *sc, size_t step, int writes, int code,
+                        const char *msg)
 {
-    struct master m;
-    struct handshake_result hs;
-    struct rs_error err;
+    struct run r;
 
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        int rc = play(sc, steps[i], &m, &hs, &err);
-
-        CHECK(rc == -1 && err.code == code && strncmp(err.msg, msg, strlen(msg)) == 0,
-              "%s (reads of %zu): '%s'", sc->name, steps[i], err.msg);
-        CHECK(m.writes == writes, "%s: %d commands sent (%d)", sc->name, writes, m.writes);
-    }
+    play(sc, step, &r);
+    CHECK(r.rc == -1 && r.err.code == code && strncmp(r.err.msg, msg, strlen(msg)) == 0,
+          "%s (reads of %zu): '%s'", sc->name, step, r.err.msg);
+    CHECK(r.m.writes == writes, "%s: %d commands sent (%d)", sc->name, writes, r.m.writes);
 }
 
-static void test_failures(void)
+static void test_failures(size_t step)
 {
     static const struct script wrongpass = {
         "AUTH refused", "", -1, NULL, "bad",
@@ -272,24 +265,31 @@ static void test_failures(void)
     static const struct script closed = {
         "master closes", "", -1, NULL, NULL, { "+PONG\r\n", "$44\r\n# Server\r\n" }, 1 };
 
-    expect_fail(&wrongpass, 2, RS_E_AUTH, "AUTH refused: WRONGPASS invalid");
-    expect_fail(&noauth, 6, RS_E_AUTH, "master refused PSYNC: NOAUTH Authentication required.");
-    expect_fail(&loading, 6, RS_E_PROTO, "master not ready for PSYNC: -LOADING");
-    expect_fail(&replconf_loading, 3, RS_E_PROTO,
+    expect_fail(&wrongpass, step, 2, RS_E_AUTH, "AUTH refused: WRONGPASS invalid");
+    expect_fail(&noauth, step, 6, RS_E_AUTH,
+                "master refused PSYNC: NOAUTH Authentication required.");
+    expect_fail(&loading, step, 6, RS_E_PROTO, "master not ready for PSYNC: -LOADING");
+    expect_fail(&replconf_loading, step, 3, RS_E_PROTO,
                 "REPLCONF listening-port: master not ready: LOADING");
-    expect_fail(&malformed, 6, RS_E_PROTO, "malformed reply to PSYNC: '+FULLRESYNC abc 5'");
-    expect_fail(&ping_err, 1, RS_E_PROTO, "PING: master answered ERR something else");
-    expect_fail(&silent, 2, RS_E_IO, "timeout waiting for the master's reply to INFO");
-    expect_fail(&closed, 2, RS_E_IO, "connection closed by the master during the handshake");
+    expect_fail(&malformed, step, 6, RS_E_PROTO,
+                "malformed reply to PSYNC: '+FULLRESYNC abc 5'");
+    expect_fail(&ping_err, step, 1, RS_E_PROTO, "PING: master answered ERR something else");
+    expect_fail(&silent, step, 2, RS_E_IO, "timeout waiting for the master's reply to INFO");
+    expect_fail(&closed, step, 2, RS_E_IO,
+                "connection closed by the master during the handshake");
 }
 
 int main(void)
 {
+    static const size_t steps[] = { 1, 7, 65536 };
+
     log_set_level(getenv("TEST_VERBOSE") ? RS_LOG_DEBUG : RS_LOG_ERROR);
-    test_full();
-    test_continue();
-    test_old_master();
-    test_failures();
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        test_full(steps[i]);
+        test_continue(steps[i]);
+        test_old_master(steps[i]);
+        test_failures(steps[i]);
+    }
     printf("%d checks, %d failed\n", checks, failures);
     return failures ? 99 : 0;
 }
