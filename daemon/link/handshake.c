@@ -48,8 +48,8 @@ static int hs_fill(const struct handshake_io *io, struct handshake_result *hs, i
 /* Read one line ending in "\n" from the master, skipping empty
  * keep-alive lines, waiting at most timeout_ms for each read. Bytes after
  * it stay in hs->rest. 'what' names the command in a timeout message. */
-static int hs_read_line(const struct handshake_io *io, struct handshake_result *hs, char *line, size_t cap,
-                        int timeout_ms, const char *what, struct rs_error *err)
+static int hs_read_line(const struct handshake_io *io, struct handshake_result *hs, char *line,
+                        size_t cap, int timeout_ms, const char *what, struct rs_error *err)
 {
     for (;;) {
         char *nl = memchr(hs->rest, '\n', hs->rest_len);
@@ -80,8 +80,9 @@ static int hs_read_line(const struct handshake_io *io, struct handshake_result *
 /* Read the 'n' bytes of a bulk reply and its CRLF (the header line was
  * read) into 'out' (NUL-terminated, 'cap' > n), or skip them when they
  * do not fit. 1 stored, 0 skipped, -1 with err set. */
-static int hs_read_bulk(const struct handshake_io *io, struct handshake_result *hs, size_t n, char *out, size_t cap,
-                        int timeout_ms, const char *what, struct rs_error *err)
+static int hs_read_bulk(const struct handshake_io *io, struct handshake_result *hs, size_t n,
+                        char *out, size_t cap, int timeout_ms, const char *what,
+                        struct rs_error *err)
 {
     size_t left = n + 2, done = 0;
 
@@ -127,8 +128,8 @@ static int hs_send(const struct handshake_io *io, int argc, const char **argv, i
 }
 
 /* Send one command and read its one-line reply into 'line'. */
-static int hs_roundtrip(const struct handshake_io *io, struct handshake_result *hs, int argc, const char **argv,
-                        const char *what, int timeout_ms, char *line, size_t cap,
+static int hs_roundtrip(const struct handshake_io *io, struct handshake_result *hs, int argc,
+                        const char **argv, const char *what, int timeout_ms, char *line, size_t cap,
                         struct rs_error *err)
 {
     if (hs_send(io, argc, argv, timeout_ms, err) != 0)
@@ -137,8 +138,9 @@ static int hs_roundtrip(const struct handshake_io *io, struct handshake_result *
 }
 
 /* Send one command and check its reply. Returns 0, or -1 with err set. */
-static int hs_command(const struct handshake_io *io, struct handshake_result *hs, int argc, const char **argv,
-                      const char *what, int fatal_errors, int timeout_ms, struct rs_error *err)
+static int hs_command(const struct handshake_io *io, struct handshake_result *hs, int argc,
+                      const char **argv, const char *what, int fatal_errors, int timeout_ms,
+                      struct rs_error *err)
 {
     char line[512];
     const char *msg = line + 1;
@@ -156,8 +158,8 @@ static int hs_command(const struct handshake_io *io, struct handshake_result *hs
 }
 
 /* Interpret the reply to PSYNC; fall back to SYNC on "unknown command". */
-static int hs_psync_reply(const struct handshake_io *io, const char *line, struct handshake_result *hs,
-                          int timeout_ms, struct rs_error *err)
+static int hs_psync_reply(const struct handshake_io *io, const char *line,
+                          struct handshake_result *hs, int timeout_ms, struct rs_error *err)
 {
     if (strncmp(line, "+FULLRESYNC ", 12) == 0) {
         long long off;
@@ -203,7 +205,8 @@ static int hs_psync_reply(const struct handshake_io *io, const char *line, struc
  * ACL user with only the replication commands, a renamed command) leaves
  * it unknown (0): the current semantics apply, unless the snapshot's AUX
  * field redis-ver says more (link.c, session_run). */
-static int hs_master_version(const struct handshake_io *io, struct handshake_result *hs, int tmo, struct rs_error *err)
+static int hs_master_version(const struct handshake_io *io, struct handshake_result *hs, int tmo,
+                             struct rs_error *err)
 {
     const char *info[] = { "INFO", "server" };
     char line[512], body[16384], *v = NULL;
