@@ -230,6 +230,31 @@ static int net_consume(struct session *s, const char *p, size_t n)
     return 0;
 }
 
+/* The master closed the connection: say where it was. A master that
+ * cannot produce the snapshot (its fork or its RDB writer failed, e.g.
+ * Valkey 9 holding data the RDB version chosen for this replica cannot
+ * store) just closes the link: it says why in its own log only. */
+static void net_closed(struct session *s)
+{
+    char msg[256];
+
+    if (s->phase == PHASE_PAYLOAD && s->payload == PAYLOAD_LEN)
+        snprintf(msg, sizeof(msg), "connection closed by the master during the "
+                 "snapshot, at byte %llu of %llu (%s)", (unsigned long long)s->payload_seen,
+                 (unsigned long long)s->payload_len, SYNC_REFUSED_HINT);
+    else if (s->phase == PHASE_PAYLOAD)
+        snprintf(msg, sizeof(msg), "connection closed by the master during the "
+                 "snapshot, at byte %llu (%s)", (unsigned long long)s->payload_seen,
+                 SYNC_REFUSED_HINT);
+    else if (s->phase == PHASE_HEADER)
+        snprintf(msg, sizeof(msg), "connection closed by the master after %s, before "
+                 "the snapshot (%s)", s->old_master ? "SYNC" : "+FULLRESYNC",
+                 SYNC_REFUSED_HINT);
+    else
+        snprintf(msg, sizeof(msg), "connection closed by the master");
+    net_fail(s, RS_E_IO, msg);
+}
+
 static void *net_main(void *arg)
 {
     struct session *s = arg;
@@ -270,33 +295,8 @@ static void *net_main(void *arg)
         if (pending || (pfd[0].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR))) {
             ssize_t n = conn_read(s->conn, buf, CHUNK);
 
-            /* A master that cannot produce the snapshot (its fork or its
-             * RDB writer failed, e.g. Valkey 9 holding data the RDB
-             * version chosen for this replica cannot store) just closes
-             * the link: it says why in its own log only. */
-            if (n == 0 && s->phase == PHASE_PAYLOAD && s->payload == PAYLOAD_LEN) {
-                snprintf(msg, sizeof(msg), "connection closed by the master during the "
-                         "snapshot, at byte %llu of %llu (%s)", (unsigned long long)s->payload_seen,
-                         (unsigned long long)s->payload_len, SYNC_REFUSED_HINT);
-                net_fail(s, RS_E_IO, msg);
-                break;
-            }
-            if (n == 0 && s->phase == PHASE_PAYLOAD) {
-                snprintf(msg, sizeof(msg), "connection closed by the master during the "
-                         "snapshot, at byte %llu (%s)", (unsigned long long)s->payload_seen,
-                         SYNC_REFUSED_HINT);
-                net_fail(s, RS_E_IO, msg);
-                break;
-            }
-            if (n == 0 && s->phase == PHASE_HEADER) {
-                snprintf(msg, sizeof(msg), "connection closed by the master after %s, before "
-                         "the snapshot (%s)", s->old_master ? "SYNC" : "+FULLRESYNC",
-                         SYNC_REFUSED_HINT);
-                net_fail(s, RS_E_IO, msg);
-                break;
-            }
             if (n == 0) {
-                net_fail(s, RS_E_IO, "connection closed by the master");
+                net_closed(s);
                 break;
             }
             if (n < 0 && errno != EINTR && errno != EAGAIN) {
