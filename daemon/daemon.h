@@ -53,7 +53,7 @@ void daemon_finish(void);
  * exist); NULL when out of memory. The caller frees it. */
 char *daemon_abspath(const char *path);
 
-/* systemd (Type=notify). READY=1, sent once: main.c sends it when the
+/* systemd (Type=notify). READY=1, sent once: link_state.c sends it when the
  * first sync with the master started. */
 void notify_ready(void);
 /* STATUS=<text>, as `systemctl status` shows it. */

@@ -30,7 +30,6 @@
 #include "link.h"
 #include "loader.h"
 #include "log.h"
-#include "rdb.h"
 #include "sink.h"
 #include "metrics.h"
 #include "status.h"
@@ -417,17 +416,18 @@ static char *dir_of(const char *path)
 
 /* ------------------------------------------------------------------ */
 
-/* A VKCS file's decompressed bytes, into the parser. */
+/* A VKCS file's decompressed bytes, into the loader. */
 struct import_feed {
-    struct rdb_parser *p;
+    struct loader *ld;
     enum rs_status st;
+    struct rs_error *err;
 };
 
 static int import_out(void *ud, const char *p, size_t n)
 {
     struct import_feed *f = ud;
 
-    f->st = rdb_parser_feed(f->p, p, n, NULL);
+    f->st = loader_feed(f->ld, p, n, NULL, f->err);
     return f->st != RS_AGAIN;
 }
 
@@ -443,87 +443,79 @@ static void log_sink_event(void *ud, const struct sink_event *ev)
                 ev->seconds);
 }
 
-static int import_file(const char *file, const char *target)
+/* One chunk of the file into the loader, through the VKCS decompressor
+ * when the file is one (seen in its first chunk). */
+static enum rs_status import_chunk(struct loader *ld, struct vkcs **z, int first,
+                                   const char *buf, size_t n, struct rs_error *err)
+{
+    struct import_feed f = { ld, RS_AGAIN, err };
+
+    if (first && vkcs_sniff(buf, n) && (*z = vkcs_new()) == NULL) {
+        rs_fail(err, RS_E_NOMEM, "out of memory");
+        return RS_ERROR;
+    }
+    if (*z == NULL)
+        return loader_feed(ld, buf, n, NULL, err);
+    if (vkcs_feed(*z, buf, n, import_out, &f, err) < 0)
+        return RS_ERROR;
+    return f.st;
+}
+
+/* Read the file into the loader to the end of its RDB. 0, or -1 with err set. */
+static int import_read(struct loader *ld, int fd, const char *file, char *buf,
+                       struct rs_error *err)
 {
     struct vkcs *z = NULL;         /* Valkey 9.2 LZ4-compressed file */
-    int first = 1;
-    struct rs_error err = { 0 };
-    struct repl_pos pos = { "", -1, 0 };
-    struct sink *sink = NULL;
-    struct rdb_parser *p = NULL;
-    struct loader ld;
-    char *buf = malloc(1 << 16);
-    int fd = open(file, O_RDONLY | O_CLOEXEC), rc = 1, loading = 0;
     enum rs_status st = RS_AGAIN;
+    int first = 1, rc = -1;
 
-    loader_init(&ld, NULL);
-    if (fd < 0 || buf == NULL) {
-        fprintf(stderr, "redsink: cannot open '%s': %s\n", file, strerror(errno));
-        goto out;
-    }
-    if ((sink = sink_open_events(cfg_sink_name, target, log_sink_event, NULL, &err)) == NULL)
-        goto fail;
-    ld.sink = sink;
-    if ((p = rdb_parser_new(RDB_MODE_FILE, &loader_handlers, &ld, 0)) == NULL) {
-        rs_fail(&err, RS_E_NOMEM, "out of memory");
-        goto fail;
-    }
-    ld.parser = p;
-    if (sink->ops->load_begin(sink) != 0)
-        goto sink_fail;
-    loading = 1;
     while (st == RS_AGAIN) {
         ssize_t n = read(fd, buf, 1 << 16);
 
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rs_fail(&err, RS_E_IO, "cannot read '%s': %s", file, strerror(errno));
-            goto fail;
+            rs_fail(err, RS_E_IO, "cannot read '%s': %s", file, strerror(errno));
+            goto out;
         }
         if (n == 0) {
-            if (z != NULL && vkcs_finish(z, &err) != 0)
-                goto fail;
-            rdb_parser_finish(p);
-            rs_fail(&err, RS_E_RDB, "%s", rdb_parser_error(p)->msg);
-            goto fail;
+            if (z == NULL || vkcs_finish(z, err) == 0)
+                loader_truncated(ld, err);
+            goto out;
         }
-        if (first && vkcs_sniff(buf, (size_t)n) && (z = vkcs_new()) == NULL) {
-            rs_fail(&err, RS_E_NOMEM, "out of memory");
-            goto fail;
-        }
+        st = import_chunk(ld, &z, first, buf, (size_t)n, err);
         first = 0;
-        if (z != NULL) {
-            struct import_feed f = { p, RS_AGAIN };
-
-            if (vkcs_feed(z, buf, (size_t)n, import_out, &f, &err) < 0)
-                goto fail;
-            st = f.st;
-        } else {
-            st = rdb_parser_feed(p, buf, (size_t)n, NULL);
-        }
-        if (st == RS_ERROR) {
-            rs_fail(&err, RS_E_RDB, "%s", rdb_parser_error(p)->msg);
-            goto fail;
-        }
     }
-    pos.db = ld.stream_db >= 0 ? ld.stream_db : 0;
-    if (sink->ops->load_commit(sink, &pos) != 0)
-        goto sink_fail;
-    loading = 0;
+    rc = st == RS_ERROR ? -1 : 0;
+out:
+    vkcs_free(z);
+    return rc;
+}
+
+static int import_file(const char *file, const char *target)
+{
+    struct rs_error err = { 0 };
+    struct repl_pos pos = { "", -1, 0 };
+    struct sink *sink = NULL;
+    struct loader ld;
+    char *buf = malloc(1 << 16);
+    int fd = open(file, O_RDONLY | O_CLOEXEC), rc = 1;
+
+    loader_init(&ld, NULL);
+    if (fd < 0 || buf == NULL) {
+        fprintf(stderr, "redsink: cannot open '%s': %s\n", file, strerror(errno));
+        goto out;
+    }
+    if ((sink = sink_open_events(cfg_sink_name, target, log_sink_event, NULL, &err)) == NULL ||
+        loader_begin(&ld, sink, NULL, &err) != 0 || import_read(&ld, fd, file, buf, &err) != 0 ||
+        loader_commit(&ld, &pos, &err) != 0) {
+        fprintf(stderr, "redsink: import '%s' failed: %s\n", file, err.msg);
+        goto out;
+    }
     printf("imported %lld keys from '%s' into '%s'\n", (long long)ld.keys, file, target);
     rc = 0;
-    goto out;
-sink_fail:
-    rs_fail(&err, sink->err.code, "%s", sink->err.msg);
-fail:
-    fprintf(stderr, "redsink: import '%s' failed: %s\n", file, err.msg);
 out:
-    if (loading)
-        sink->ops->load_abort(sink);
-    rdb_parser_free(p);
-    vkcs_free(z);
-    loader_release(&ld);
+    loader_end(&ld);
     sink_close(sink);
     if (fd >= 0)
         close(fd);
@@ -579,18 +571,18 @@ struct retry {
     int progressed;        /* this session committed stream data */
 };
 
-/* link.c: the master accepted PSYNC/SYNC. */
-static void on_link_up(void *ud, const char *how)
+/* link.c: the master accepted PSYNC/SYNC, or the session made progress. */
+static void on_link_up(void *ud, enum link_up how)
 {
     struct retry *rt = ud;
 
-    if (strcmp(how, "progress") == 0) {
+    if (how == LINK_UP_PROGRESS) {
         rt->progressed = 1;
         return;
     }
     if (rt->attempts > 0 && !rt->announced)
         log_msg(RS_LOG_INFO, "link to the master is back after %d attempt%s (%s)",
-                rt->attempts, rt->attempts == 1 ? "" : "s", how);
+                rt->attempts, rt->attempts == 1 ? "" : "s", link_up_name(how));
     rt->announced = rt->attempts > 0;
     rt->up_at = rs_mono_ms();
 }
@@ -620,12 +612,12 @@ static void retry_after(struct retry *rt, const char *reason)
     nap(rt->backoff / 2 + rand() % (rt->backoff / 2 + 1));
 }
 
-/* systemd: STATUS= follows the sink's state row ("connecting", "syncing:
- * ...", "streaming", "error: ..."); READY=1 once the first sync started. */
+/* The metrics' commit latency: the sink's commit, timed, through a copy
+ * of its function table. (systemd hears of the link's state from
+ * link_state_publish(), link_state.c.) */
 static const struct sink_ops *sink_ops_orig;
-static struct sink_ops sink_ops_notify;
+static struct sink_ops sink_ops_timed;
 
-/* The metrics' commit latency: every commit of stream data, timed. */
 static struct status *commit_status;
 
 static int timed_commit(struct sink *s, const struct repl_pos *pos,
@@ -646,15 +638,6 @@ static int timed_commit(struct sink *s, const struct repl_pos *pos,
 static char *render_metrics(void *ud, size_t *len)
 {
     return status_prometheus(ud, len);
-}
-
-
-static int notify_set_state(struct sink *s, const char *state, const char *detail)
-{
-    if (strcmp(state, "syncing") == 0 || strcmp(state, "streaming") == 0)
-        notify_ready();
-    notify_status("%s%s%s", state, detail ? ": " : "", detail ? detail : "");
-    return sink_ops_orig->set_state(s, state, detail);
 }
 
 /* The sink's settings (cfg_sink.options), by name. 0, or -1 with s->err. */
@@ -695,9 +678,8 @@ static int run_daemon(struct options *o)
         return 1;
     }
     sink_ops_orig = sink->ops;
-    sink_ops_notify = *sink->ops;
-    sink_ops_notify.set_state = notify_set_state;
-    sink->ops = &sink_ops_notify;
+    sink_ops_timed = *sink->ops;
+    sink->ops = &sink_ops_timed;
     o->link.spool_dir = dir;
     sink->stop = &stop_requested;   /* a lock wait in the sink ends on SIGTERM */
     o->link.on_up = on_link_up;
@@ -705,7 +687,7 @@ static int run_daemon(struct options *o)
     o->link.status = status_new(o->link.host, o->link.port);
     status_set_mirror(o->link.status, sink->ops->name, o->mirror);
     commit_status = o->link.status;
-    sink_ops_notify.commit = timed_commit;
+    sink_ops_timed.commit = timed_commit;
     o->link.apply.on_command = status_count_command;
     o->link.apply.on_command_ud = o->link.status;
     if (o->link.listening_port > 0 && o->link.status &&

@@ -11,7 +11,8 @@
  * replies Sentinel needs to carry on.
  *
  * Reading order: the record (status_*), info_*(), the server
- * (server_main, client_parse, dispatch), the ticks, status_main().
+ * (server_main, client_serve, dispatch; requests are read with resp.c's
+ * reader), the ticks, status_main().
  */
 #ifdef HAVE_CONFIG_H
 #include "rsconfig.h"     /* autoconf's (PACKAGE_VERSION) */
@@ -34,6 +35,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "resp.h"
 #include "status.h"
 
 #ifndef PACKAGE_VERSION
@@ -76,7 +78,7 @@ struct status {
     int64_t started;           /* mono ms */
 
     /* replication, under mu */
-    char state[32];
+    enum link_state state;
     int full;                  /* this session began with a snapshot */
     int64_t base;              /* offset before the session's first stream byte */
     int64_t read_offset;       /* -1 unknown */
@@ -136,30 +138,30 @@ struct status *status_new(const char *master_host, int master_port)
     for (int i = 0; i < 40; i++)
         st->run_id[i] = "0123456789abcdef"[rand_r(&seed) % 16];
     st->started = st->down_since = rs_mono_ms();
-    snprintf(st->state, sizeof(st->state), "new");
+    st->state = LINK_NEW;
     st->read_offset = st->committed = -1;
     st->listen_fd = st->wake[0] = st->wake[1] = -1;
     return st;
 }
 
-void status_set_state(struct status *st, const char *state)
+void status_set_state(struct status *st, enum link_state state)
 {
     if (st == NULL)
         return;
     pthread_mutex_lock(&st->mu);
-    if (strcmp(st->state, "streaming") == 0 && strcmp(state, "streaming") != 0)
+    if (st->state == LINK_STREAMING && state != LINK_STREAMING)
         st->down_since = rs_mono_ms();
-    if (st->sync_t0 && strcmp(state, "streaming") == 0) {
+    if (st->sync_t0 && state == LINK_STREAMING) {
         /* the snapshot is loaded and swapped in */
         st->last_full_sync_seconds = (double)(rs_mono_ms() - st->sync_t0) / 1000.0;
         st->full_sync_seconds += st->last_full_sync_seconds;
         st->full_syncs++;
         st->sync_t0 = 0;
-    } else if (st->sync_t0 && strcmp(state, "syncing") != 0) {
+    } else if (st->sync_t0 && state != LINK_SYNCING) {
         st->full_syncs_aborted++;
         st->sync_t0 = 0;
     }
-    snprintf(st->state, sizeof(st->state), "%s", state);
+    st->state = state;
     pthread_mutex_unlock(&st->mu);
 }
 
@@ -309,8 +311,8 @@ static void info_server(struct status *st, struct buf *b, int port)
 static void info_replication(struct status *st, struct buf *b)
 {
     int64_t now = rs_mono_ms();
-    int up = strcmp(st->state, "streaming") == 0;
-    int syncing = strcmp(st->state, "syncing") == 0;
+    int up = st->state == LINK_STREAMING;
+    int syncing = st->state == LINK_SYNCING;
 
     buf_printf(b, "# Replication\r\nrole:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\n"
                "master_link_status:%s\r\nmaster_last_io_seconds_ago:%lld\r\n"
@@ -349,7 +351,8 @@ static void info_redsink(struct status *st, struct buf *b)
 
     buf_printf(b, "# Redsink\r\nstate:%s\r\nkeys_loaded:%lld\r\ncommands_applied:%lld\r\n"
                "unknown_commands:%lld\r\nlag_bytes:%lld\r\nlag_ms:%lld\r\n"
-               "last_ack_seconds_ago:%lld\r\nsync_keys_per_sec:%.0f\r\n\r\n", st->state,
+               "last_ack_seconds_ago:%lld\r\nsync_keys_per_sec:%.0f\r\n\r\n",
+               link_state_name(st->state),
                (long long)st->keys_loaded, (long long)st->commands_applied,
                (long long)st->unknown_commands, (long long)lag_bytes(st),
                (long long)lag_ms(st, now),
@@ -387,8 +390,7 @@ static void info(struct status *st, int argc, char **argv, struct buf *b, int po
 
 struct client {
     int fd;
-    size_t len;
-    char in[CLIENT_BUF];
+    struct resp_reader *rr;    /* its requests (resp.c), unparsed input included */
 };
 
 static int send_all(int fd, const char *p, size_t n)
@@ -436,9 +438,9 @@ static int reply_role(struct status *st, int fd)
 
     pthread_mutex_lock(&st->mu);
     /* Redis' replica states: connect, connecting, sync, connected */
-    link = strcmp(st->state, "streaming") == 0 ? "connected"
-         : strcmp(st->state, "syncing") == 0 ? "sync"
-         : strcmp(st->state, "connecting") == 0 ? "connecting" : "connect";
+    link = st->state == LINK_STREAMING ? "connected"
+         : st->state == LINK_SYNCING ? "sync"
+         : st->state == LINK_CONNECTING ? "connecting" : "connect";
     snprintf(host, sizeof(host), "%s", st->host);
     port = st->port;
     off = st->committed < 0 ? -1 : (long long)st->committed;
@@ -492,90 +494,74 @@ static int dispatch(struct status *st, int fd, int argc, char **argv, int port)
                  "INFO and ROLE only\r\n", c);
 }
 
-/* Parse one command from c->in: RESP array of bulk strings, or an inline
- * line. Fills argv (NUL-terminated copies in 'scratch'; arguments past
- * MAX_ARGS are dropped: no command answered here takes that many, and
- * the others get -ERR all the same); returns the bytes used, 0 when
- * incomplete, -1 on a protocol error. */
-static ssize_t client_parse(const struct client *c, char *scratch, int *argc, char **argv)
+/* Answer every complete command the reader holds. -1: close the client. */
+static int client_answer(struct status *st, struct client *c, int port)
 {
-    const char *p = c->in, *end = c->in + c->len, *nl;
-    char *w = scratch;
-    long n;
+    struct resp_command cmd;
+    char *argv[MAX_ARGS];
+    enum rs_status rc;
 
-    *argc = 0;
-    if ((nl = memchr(p, '\n', c->len)) == NULL)
-        return c->len >= sizeof(c->in) ? -1 : 0;
-    if (*p != '*') {
-        /* inline: words separated by spaces */
-        for (const char *q = p; q < nl;) {
-            while (q < nl && (*q == ' ' || *q == '\r'))
-                q++;
-            if (q == nl)
-                break;
-            if (*argc == MAX_ARGS) {
-                while (q < nl && *q != ' ' && *q != '\r')
-                    q++;
-                continue;
-            }
-            argv[(*argc)++] = w;
-            while (q < nl && *q != ' ' && *q != '\r')
-                *w++ = *q++;
-            *w++ = '\0';
-        }
-        return nl + 1 - p;
-    }
-    n = strtol(p + 1, NULL, 10);
-    if (n < 1 || n > CLIENT_BUF)
-        return -1;
-    p = nl + 1;
-    for (long i = 0; i < n; i++) {
-        long len;
+    while ((rc = resp_reader_next(c->rr, &cmd, NULL)) == RS_OK) {
+        /* arguments past MAX_ARGS are dropped: no command answered here
+         * takes that many, and the others get -ERR all the same; each
+         * argument ends with a NUL (resp.h) */
+        int argc = cmd.argc < MAX_ARGS ? cmd.argc : MAX_ARGS;
 
-        if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-            return 0;
-        if (*p != '$' || (len = strtol(p + 1, NULL, 10)) < 0 || len > CLIENT_BUF)
+        for (int i = 0; i < argc; i++)
+            argv[i] = (char *)cmd.argv[i].ptr;
+        if (dispatch(st, c->fd, argc, argv, port) != 0)
             return -1;
-        p = nl + 1;
-        if (end - p < len + 2)
-            return 0;
-        if (*argc < MAX_ARGS) {
-            argv[(*argc)++] = w;
-            memcpy(w, p, (size_t)len);
-            w += len;
-            *w++ = '\0';
-        }
-        p += len + 2;
     }
-    return p - c->in;
+    /* a malformed request, or one longer than the buffer */
+    if (rc == RS_ERROR || resp_reader_pending(c->rr) >= CLIENT_BUF) {
+        reply(c->fd, "-ERR Protocol error\r\n");
+        return -1;
+    }
+    return 0;
 }
 
 /* Read from a client and answer every complete command. -1: close it. */
 static int client_serve(struct status *st, struct client *c, int port)
 {
-    static char scratch[CLIENT_BUF + MAX_ARGS * 2];
-    char *argv[MAX_ARGS];
-    ssize_t n = recv(c->fd, c->in + c->len, sizeof(c->in) - c->len, 0);
-    int argc;
+    char in[CLIENT_BUF];
+    ssize_t n = recv(c->fd, in, sizeof(in), 0);
 
     if (n <= 0)
         return n < 0 && (errno == EINTR || errno == EAGAIN) ? 0 : -1;
-    c->len += (size_t)n;
-    while (c->len > 0) {
-        ssize_t used = client_parse(c, scratch, &argc, argv);
-
-        if (used == 0 && c->len == sizeof(c->in))
-            used = -1;         /* a command longer than the buffer */
-        if (used <= 0)
-            return used < 0 ? (reply(c->fd, "-ERR Protocol error\r\n"), -1) : 0;
-        memmove(c->in, c->in + used, c->len - (size_t)used);
-        c->len -= (size_t)used;
-        if (argc > 0 && dispatch(st, c->fd, argc, argv, port) != 0)
-            return -1;
-    }
-    return 0;
+    if (resp_reader_feed(c->rr, in, (size_t)n) != 0)
+        return -1;
+    return client_answer(st, c, port);
 }
 
+static void client_close(struct client *c)
+{
+    close(c->fd);
+    c->fd = -1;
+    resp_reader_free(c->rr);
+    c->rr = NULL;
+}
+
+/* A new client in a free slot, or -ERR when there is none. */
+static void client_accept(struct client *cl, int fd)
+{
+    int slot = -1;
+
+    for (int i = 0; i < MAX_CLIENTS && slot < 0; i++)
+        if (cl[i].fd < 0)
+            slot = i;
+    if (slot < 0) {
+        reply(fd, "-ERR max number of clients reached\r\n");
+        close(fd);
+        return;
+    }
+    /* requests and arguments as long as the buffer at most */
+    if ((cl[slot].rr = resp_reader_new(CLIENT_BUF, CLIENT_BUF)) == NULL) {
+        close(fd);
+        return;
+    }
+    resp_reader_for_clients(cl[slot].rr);
+    cl[slot].fd = fd;
+}
 
 static void *server_main(void *arg)
 {
@@ -599,28 +585,17 @@ static void *server_main(void *arg)
             break;
         if (pfd[1].revents & POLLIN) {
             int fd = accept4(st->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-            int slot = -1;
 
-            for (int i = 0; i < MAX_CLIENTS && fd >= 0 && slot < 0; i++)
-                if (cl[i].fd < 0)
-                    slot = i;
-            if (fd >= 0 && slot < 0) {
-                reply(fd, "-ERR max number of clients reached\r\n");
-                close(fd);
-            } else if (fd >= 0) {
-                cl[slot].fd = fd;
-                cl[slot].len = 0;
-            }
+            if (fd >= 0)
+                client_accept(cl, fd);
         }
         for (int i = 0; i < MAX_CLIENTS; i++)
-            if (cl[i].fd >= 0 && pfd[i + 2].revents && client_serve(st, &cl[i], port) != 0) {
-                close(cl[i].fd);
-                cl[i].fd = -1;
-            }
+            if (cl[i].fd >= 0 && pfd[i + 2].revents && client_serve(st, &cl[i], port) != 0)
+                client_close(&cl[i]);
     }
     for (int i = 0; i < MAX_CLIENTS; i++)
         if (cl[i].fd >= 0)
-            close(cl[i].fd);
+            client_close(&cl[i]);
     free(cl);
     return NULL;
 }
@@ -910,7 +885,6 @@ static void prom_sink(struct status *st, struct buf *b)
 /* The record, under mu (commands by name after it, without the lock). */
 static void prom_record(struct status *st, struct buf *b)
 {
-    static const char *const states[] = { "new", "connecting", "syncing", "streaming", "error" };
     int64_t now = rs_mono_ms();
 
     metric(b, "redsink_build_info", "gauge", "redsink's version.");
@@ -919,11 +893,11 @@ static void prom_record(struct status *st, struct buf *b)
     buf_printf(b, "redsink_uptime_seconds %.3f\n", (double)(now - st->started) / 1000.0);
     metric(b, "redsink_link_up", "gauge",
            "1 while streaming from the master (INFO master_link_status:up), else 0.");
-    buf_printf(b, "redsink_link_up %d\n", strcmp(st->state, "streaming") == 0);
+    buf_printf(b, "redsink_link_up %d\n", st->state == LINK_STREAMING);
     metric(b, "redsink_state", "gauge", "The daemon's state: 1 for the current one.");
-    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-        buf_printf(b, "redsink_state{state=\"%s\"} %d\n", states[i],
-                   strcmp(st->state, states[i]) == 0);
+    for (int i = 0; i < LINK_N_STATES; i++)
+        buf_printf(b, "redsink_state{state=\"%s\"} %d\n", link_state_name((enum link_state)i),
+                   st->state == (enum link_state)i);
     metric(b, "redsink_master_last_io_seconds", "gauge",
            "Seconds since the last byte from the master (-1: never).");
     buf_printf(b, "redsink_master_last_io_seconds %.3f\n",

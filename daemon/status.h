@@ -23,6 +23,7 @@
 
 #include <stdint.h>
 #include "common.h"
+#include "link_state.h"
 #include "sink.h"
 
 struct status;
@@ -40,9 +41,9 @@ int status_serve(struct status *st, const char *bind_addr, int port, struct rs_e
 
 /* ---- hooks: any thread ---- */
 
-/* The daemon's state ("connecting", "syncing", "streaming", "error"...),
- * as given to sink_ops.set_state. "streaming" means the link is up. */
-void status_set_state(struct status *st, const char *state);
+/* The link's state, from link_state_publish() (link_state.h), which also
+ * gives it to sink_ops.set_state. LINK_STREAMING means the link is up. */
+void status_set_state(struct status *st, enum link_state state);
 /* The master accepted PSYNC/SYNC: the session's stream starts after
  * offset 'base'; 'full' when a snapshot comes first. The session thread
  * uses 'sink' for the progress row until the next call. */

@@ -13,8 +13,9 @@
  *    committed offset, which is the only offset the network thread ever
  *    acknowledges.
  *
- * Reading order: link_run(), handshake(), net_main(), load_payload(),
- * stream_loop().
+ * The handshake before them is handshake.c's, over the connection.
+ *
+ * Reading order: link_run(), net_main(), load_payload(), stream_loop().
  */
 #ifdef HAVE_CONFIG_H
 #include "rsconfig.h"
@@ -33,39 +34,25 @@
 
 #include <hiredis/hiredis.h>
 
+#include "conn.h"
+#include "handshake.h"
 #include "link.h"
+#include "link_state.h"
 #include "loader.h"
 #include "log.h"
 #include "rdb.h"
 #include "resp.h"
 #include "spool.h"
 #include "status.h"
-#include "tls.h"
 
 #define MARK_LEN 40          /* RDB_EOF_MARK_SIZE */
 #define CHUNK (64 * 1024)
 #define BEHIND_BYTES (256 * 1024)   /* this much stream waiting: catching up */
 
-/* REPLCONF version: a Valkey master picks the snapshot's RDB version from
- * it (src/replication.c replicaRdbVersion, RDB_VERSION_MAP in rdb.h: 7.2
- * -> 11, 9.0 -> 80, 9.2 -> 81); without it the snapshot is RDB 11, which
- * cannot hold hash field TTLs. 9.0.0 asks for RDB 80, the newest Valkey
- * RDB this parser reads whole (81 adds PATH_HASH). Redis answers -ERR
- * (unknown option), which is ignored like a real replica does. */
-#define LINK_REPLICA_VERSION "9.0.0"
-
-enum sync_kind { SYNC_FULL, SYNC_CONTINUE, SYNC_OLD };   /* OLD: SYNC, no offsets */
 enum payload_kind { PAYLOAD_UNKNOWN, PAYLOAD_LEN, PAYLOAD_MARK, PAYLOAD_NONE };
-
-/* What the handshake learned. */
-struct hs_result {
-    enum sync_kind kind;
-    char replid[41];
-    int64_t offset;          /* FULLRESYNC offset */
-    char rest[CHUNK];        /* bytes read after the reply line */
-    size_t rest_len;
-    int master_version;      /* from INFO server (rs_parse_version), 0: unknown */
-};
+/* What the network thread is receiving: the payload header line (after
+ * keep-alive newlines), the payload, then the command stream. */
+enum net_phase { PHASE_HEADER, PHASE_PAYLOAD, PHASE_STREAM };
 
 /* State shared by the two threads of a session. */
 struct session {
@@ -87,7 +74,7 @@ struct session {
     struct rs_error net_err;         /* why the network thread stopped */
 
     /* network-thread private */
-    int phase;                       /* 0 header, 1 payload, 2 stream */
+    enum net_phase phase;
     char line[512];
     size_t line_len;
     uint64_t payload_left;
@@ -98,269 +85,8 @@ struct session {
     /* session thread private */
     const struct link_opts *opts;
     int64_t start_offset;            /* committed offset when streaming began */
-    int progress_told;               /* on_up(..., "progress") was called */
+    int progress_told;               /* on_up(..., LINK_UP_PROGRESS) was called */
 };
-
-/* ------------------------------------------------------------------ */
-/* Handshake                                                           */
-/* ------------------------------------------------------------------ */
-
-/* Read what the master sent into hs->rest (which must have room). */
-static int hs_fill(struct conn *c, struct hs_result *hs, int timeout_ms, const char *what,
-                   struct rs_error *err)
-{
-    struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-    ssize_t n;
-
-    /* Each keep-alive newline restarts the clock, as in Redis. TLS may
-     * hold decrypted bytes the socket no longer shows. */
-    if (c->want_write)
-        pfd.events = POLLOUT;
-    if (!conn_pending(c) && poll(&pfd, 1, timeout_ms) == 0)
-        return rs_fail(err, RS_E_IO, "timeout waiting for the master's reply to %s", what);
-    n = conn_read(c, hs->rest + hs->rest_len, sizeof(hs->rest) - hs->rest_len);
-    if (n == 0)
-        return rs_fail(err, RS_E_IO, "connection closed by the master during the handshake");
-    if (n < 0 && errno != EINTR && errno != EAGAIN)
-        return rs_fail(err, RS_E_IO, "cannot read from the master: %s", c->err);
-    if (n > 0)
-        hs->rest_len += (size_t)n;
-    return 0;
-}
-
-/* Read one line ending in "\n" from the master, skipping empty
- * keep-alive lines, waiting at most timeout_ms for each read. Bytes after
- * it stay in hs->rest. 'what' names the command in a timeout message. */
-static int hs_read_line(struct conn *c, struct hs_result *hs, char *line, size_t cap,
-                        int timeout_ms, const char *what, struct rs_error *err)
-{
-    for (;;) {
-        char *nl = memchr(hs->rest, '\n', hs->rest_len);
-
-        if (nl != NULL) {
-            size_t len = (size_t)(nl - hs->rest);
-            size_t used = len + 1;
-
-            if (len > 0 && hs->rest[len - 1] == '\r')
-                len--;
-            if (len >= cap)
-                return rs_fail(err, RS_E_PROTO, "reply line from the master too long");
-            memcpy(line, hs->rest, len);
-            line[len] = '\0';
-            memmove(hs->rest, hs->rest + used, hs->rest_len - used);
-            hs->rest_len -= used;
-            if (len == 0)
-                continue;          /* keep-alive while the master prepares */
-            return 0;
-        }
-        if (hs->rest_len >= sizeof(hs->rest))
-            return rs_fail(err, RS_E_PROTO, "reply line from the master too long");
-        if (hs_fill(c, hs, timeout_ms, what, err) != 0)
-            return -1;
-    }
-}
-
-/* Read the 'n' bytes of a bulk reply and its CRLF (the header line was
- * read) into 'out' (NUL-terminated, 'cap' > n), or skip them when they
- * do not fit. 1 stored, 0 skipped, -1 with err set. */
-static int hs_read_bulk(struct conn *c, struct hs_result *hs, size_t n, char *out, size_t cap,
-                        int timeout_ms, const char *what, struct rs_error *err)
-{
-    size_t left = n + 2, done = 0;
-
-    while (left > 0) {
-        size_t take = hs->rest_len < left ? hs->rest_len : left;
-
-        if (done < n && cap > n)
-            memcpy(out + done, hs->rest, take > n - done ? n - done : take);
-        done += take;
-        left -= take;
-        memmove(hs->rest, hs->rest + take, hs->rest_len - take);
-        hs->rest_len -= take;
-        if (left > 0 && hs_fill(c, hs, timeout_ms, what, err) != 0)
-            return -1;
-    }
-    if (cap <= n)
-        return 0;
-    out[n] = '\0';
-    return 1;
-}
-
-/* Send one command as a RESP array. 0, or -1 with err set. */
-static int hs_send(struct conn *c, int argc, const char **argv, int timeout_ms,
-                   struct rs_error *err)
-{
-    char buf[1024];
-    size_t len = (size_t)snprintf(buf, sizeof(buf), "*%d\r\n", argc);
-
-    for (int i = 0; i < argc; i++) {
-        size_t al = strlen(argv[i]);
-        int n = snprintf(buf + len, sizeof(buf) - len, "$%zu\r\n", al);
-
-        if (n < 0 || len + (size_t)n + al + 2 > sizeof(buf))
-            return rs_fail(err, RS_E_CONFIG, "%s: arguments too long", argv[0]);
-        len += (size_t)n;
-        memcpy(buf + len, argv[i], al);
-        memcpy(buf + len + al, "\r\n", 2);
-        len += al + 2;
-    }
-    if (conn_write_all(c, buf, len, timeout_ms) != 0)
-        return rs_fail(err, RS_E_IO, "%s: cannot write to the master: %s", argv[0], c->err);
-    return 0;
-}
-
-/* Send one command and read its one-line reply into 'line'. */
-static int hs_roundtrip(struct conn *c, struct hs_result *hs, int argc, const char **argv,
-                        const char *what, int timeout_ms, char *line, size_t cap,
-                        struct rs_error *err)
-{
-    if (hs_send(c, argc, argv, timeout_ms, err) != 0)
-        return -1;
-    return hs_read_line(c, hs, line, cap, timeout_ms, what, err);
-}
-
-/* Send one command and check its reply. Returns 0, or -1 with err set. */
-static int hs_command(struct conn *c, struct hs_result *hs, int argc, const char **argv,
-                      const char *what, int fatal_errors, int timeout_ms, struct rs_error *err)
-{
-    char line[512];
-    const char *msg = line + 1;
-
-    if (hs_roundtrip(c, hs, argc, argv, what, timeout_ms, line, sizeof(line), err) != 0)
-        return -1;
-    if (line[0] != '-')
-        return 0;
-    if (strncmp(msg, "LOADING", 7) == 0 || strncmp(msg, "MASTERDOWN", 10) == 0)
-        return rs_fail(err, RS_E_PROTO, "%s: master not ready: %s", what, msg);
-    if (fatal_errors)
-        return rs_fail(err, RS_E_AUTH, "%s refused: %s", what, msg);
-    log_msg(RS_LOG_DEBUG, "%s: master answered %s (ignored)", what, msg);
-    return 0;
-}
-
-/* Interpret the reply to PSYNC; fall back to SYNC on "unknown command". */
-static int hs_psync_reply(struct conn *c, const char *line, struct hs_result *hs,
-                          int timeout_ms, struct rs_error *err)
-{
-    if (strncmp(line, "+FULLRESYNC ", 12) == 0) {
-        long long off;
-        const char *sp = strchr(line + 12, ' ');
-
-        if (sp == NULL || sp - (line + 12) != 40 || sscanf(sp + 1, "%lld", &off) != 1)
-            return rs_fail(err, RS_E_PROTO, "malformed reply to PSYNC: '%.80s'", line);
-        hs->kind = SYNC_FULL;
-        memcpy(hs->replid, line + 12, 40);
-        hs->replid[40] = '\0';
-        hs->offset = off;
-        return 0;
-    }
-    if (strncmp(line, "+CONTINUE", 9) == 0) {
-        hs->kind = SYNC_CONTINUE;
-        hs->replid[0] = '\0';
-        if (line[9] == ' ' && strlen(line + 10) == 40)
-            memcpy(hs->replid, line + 10, 41);
-        return 0;
-    }
-    if (strncasecmp(line, "-ERR unknown command", 20) == 0) {
-        log_msg(RS_LOG_WARN, "master does not know PSYNC (Redis < 2.8): using SYNC, "
-                "every reconnection will be a full sync");
-        if (conn_write_all(c, "SYNC\r\n", 6, timeout_ms) != 0)
-            return rs_fail(err, RS_E_IO, "cannot send SYNC: %s", c->err);
-        hs->kind = SYNC_OLD;
-        hs->replid[0] = '\0';
-        hs->offset = 0;
-        return 0;          /* no reply line: the payload header follows */
-    }
-    if (strncmp(line, "-NOMASTERLINK", 13) == 0 || strncmp(line, "-LOADING", 8) == 0 ||
-        strncmp(line, "-MASTERDOWN", 11) == 0 || strstr(line, "while not connected with my master"))
-        return rs_fail(err, RS_E_PROTO, "master not ready for PSYNC: %.200s", line);
-    if (strncmp(line, "-NOPERM", 7) == 0 || strncmp(line, "-NOAUTH", 7) == 0 ||
-        strncmp(line, "-WRONGPASS", 10) == 0)
-        return rs_fail(err, RS_E_AUTH, "master refused PSYNC: %.200s", line + 1);
-    return rs_fail(err, RS_E_PROTO, "unexpected reply to PSYNC: '%.200s'", line);
-}
-
-/* The master's version, for the commands whose semantics changed between
- * versions (apply_opts.master_version): "INFO server" answers
- * redis_version on every server since 2.6. A master that refuses INFO (an
- * ACL user with only the replication commands, a renamed command) leaves
- * it unknown (0): the current semantics apply, unless the snapshot's AUX
- * field redis-ver says more (load_payload). */
-static int hs_master_version(struct conn *c, struct hs_result *hs, int tmo, struct rs_error *err)
-{
-    const char *info[] = { "INFO", "server" };
-    char line[512], body[16384], *v = NULL;
-    long long n;
-
-    hs->master_version = 0;
-    if (hs_roundtrip(c, hs, 2, info, "INFO", tmo, line, sizeof(line), err) != 0)
-        return -1;
-    if (line[0] != '$' || rs_parse_ll(line + 1, strlen(line + 1), &n) != 0 || n < 0) {
-        log_msg(RS_LOG_DEBUG, "INFO server: master answered '%.200s': its version is unknown",
-                line);
-        return 0;
-    }
-    if (hs_read_bulk(c, hs, (size_t)n, body, sizeof(body), tmo, "INFO", err) < 0)
-        return -1;
-    if (n < (long long)sizeof(body) && (v = strstr(body, "redis_version:")) != NULL)
-        hs->master_version = rs_parse_version(v + 14, strcspn(v + 14, "\r\n"));
-    if (hs->master_version)
-        log_msg(RS_LOG_INFO, "master is Redis %.*s (INFO server)",
-                (int)strcspn(v + 14, "\r\n"), v + 14);
-    else
-        log_msg(RS_LOG_DEBUG, "INFO server: no redis_version: the master's version is unknown");
-    return 0;
-}
-
-static int handshake(struct conn *c, const struct link_opts *o, const struct repl_pos *pos,
-                     struct hs_result *hs, struct rs_error *err)
-{
-    char port[16], psync_off[32], line[512];
-    const char *ping[] = { "PING" };
-    const char *lp[] = { "REPLCONF", "listening-port", port };
-    const char *capa[] = { "REPLCONF", "capa", "eof", "capa", "psync2" };
-    const char *version[] = { "REPLCONF", "version", LINK_REPLICA_VERSION };
-    const char *psync[3] = { "PSYNC", "?", "-1" };
-    int tmo = o->connect_timeout_ms;
-
-    /* Every reply before PSYNC's is one line (+OK, +PONG, -ERR ...): read
-     * them ourselves, the same way over TCP and TLS. */
-    hs->rest_len = 0;
-    if (hs_roundtrip(c, hs, 1, ping, "PING", tmo, line, sizeof(line), err) != 0)
-        return -1;
-    /* PING: NOAUTH/NOPERM mean "authenticate first" and are fine. */
-    if (line[0] == '-' && strncmp(line + 1, "NOAUTH", 6) != 0 &&
-        strncmp(line + 1, "NOPERM", 6) != 0 && strstr(line, "operation not permitted") == NULL)
-        return rs_fail(err, RS_E_PROTO, "PING: master answered %s", line + 1);
-
-    if (o->password) {
-        const char *auth[] = { "AUTH", o->user ? o->user : o->password, o->password };
-
-        if (hs_command(c, hs, o->user ? 3 : 2, auth, "AUTH", 1, tmo, err) != 0)
-            return -1;
-    }
-    if (hs_master_version(c, hs, tmo, err) != 0)
-        return -1;
-    snprintf(port, sizeof(port), "%d", o->listening_port);
-    if (hs_command(c, hs, 3, lp, "REPLCONF listening-port", 0, tmo, err) != 0 ||
-        hs_command(c, hs, 5, capa, "REPLCONF capa", 0, tmo, err) != 0 ||
-        hs_command(c, hs, 3, version, "REPLCONF version", 0, tmo, err) != 0)
-        return -1;
-
-    if (pos->replid[0] && pos->offset >= 0) {
-        snprintf(psync_off, sizeof(psync_off), "%lld", (long long)pos->offset + 1);
-        psync[1] = pos->replid;
-        psync[2] = psync_off;
-    }
-    /* What follows PSYNC's reply is not RESP (keep-alive newlines, the
-     * raw payload): the bytes read with the reply stay in hs->rest. */
-    if (hs_send(c, 3, psync, tmo, err) != 0)
-        return -1;
-    log_msg(RS_LOG_INFO, "sent PSYNC %s %s", psync[1], psync[2]);
-    if (hs_read_line(c, hs, line, sizeof(line), o->timeout_ms, "PSYNC", err) != 0)
-        return -1;
-    return hs_psync_reply(c, line, hs, tmo, err);
-}
 
 /* ------------------------------------------------------------------ */
 /* Network thread                                                      */
@@ -420,12 +146,12 @@ static int net_header(struct session *s)
         return net_fail(s, RS_E_PROTO, msg);
     }
     if (s->payload == PAYLOAD_LEN && s->payload_len == 0) {
-        s->phase = 1;
+        s->phase = PHASE_PAYLOAD;
         return net_payload_end(s);   /* the loader reports the empty RDB */
     }
     log_msg(RS_LOG_INFO, "receiving the snapshot (%s)",
             s->payload == PAYLOAD_MARK ? "diskless" : l);
-    s->phase = 1;
+    s->phase = PHASE_PAYLOAD;
     return 0;
 }
 
@@ -434,7 +160,7 @@ static int net_header(struct session *s)
  * instead of at the next tick. */
 static int net_payload_end(struct session *s)
 {
-    s->phase = 2;
+    s->phase = PHASE_STREAM;
     log_msg(RS_LOG_INFO, "snapshot received (%llu bytes)", (unsigned long long)s->payload_seen);
     if (s->payload == PAYLOAD_MARK && !s->old_master && send_ack(s) != 0)
         return net_fail(s, RS_E_IO, "cannot send REPLCONF ACK to the master");
@@ -469,7 +195,7 @@ static int net_track_payload(struct session *s, const char *p, size_t n)
 /* Frame one chunk from the socket and append it to the spool. */
 static int net_consume(struct session *s, const char *p, size_t n)
 {
-    while (n > 0 && s->phase == 0) {
+    while (n > 0 && s->phase == PHASE_HEADER) {
         /* header phase: newline keep-alives, then "$...\r\n" */
         char c = *p++;
 
@@ -490,7 +216,7 @@ static int net_consume(struct session *s, const char *p, size_t n)
         return 0;
     if (spool_write(s->spool, p, n) != 0)
         return net_fail(s, RS_E_IO, spool_error(s->spool)->msg);
-    if (s->phase == 1) {
+    if (s->phase == PHASE_PAYLOAD) {
         size_t pl = n;
 
         if (s->payload == PAYLOAD_LEN && n > s->payload_left)
@@ -499,9 +225,34 @@ static int net_consume(struct session *s, const char *p, size_t n)
             return -1;
         n -= pl;
     }
-    if (s->phase == 2)
+    if (s->phase == PHASE_STREAM)
         s->stream_seen += n;
     return 0;
+}
+
+/* The master closed the connection: say where it was. A master that
+ * cannot produce the snapshot (its fork or its RDB writer failed, e.g.
+ * Valkey 9 holding data the RDB version chosen for this replica cannot
+ * store) just closes the link: it says why in its own log only. */
+static void net_closed(struct session *s)
+{
+    char msg[256];
+
+    if (s->phase == PHASE_PAYLOAD && s->payload == PAYLOAD_LEN)
+        snprintf(msg, sizeof(msg), "connection closed by the master during the "
+                 "snapshot, at byte %llu of %llu (%s)", (unsigned long long)s->payload_seen,
+                 (unsigned long long)s->payload_len, SYNC_REFUSED_HINT);
+    else if (s->phase == PHASE_PAYLOAD)
+        snprintf(msg, sizeof(msg), "connection closed by the master during the "
+                 "snapshot, at byte %llu (%s)", (unsigned long long)s->payload_seen,
+                 SYNC_REFUSED_HINT);
+    else if (s->phase == PHASE_HEADER)
+        snprintf(msg, sizeof(msg), "connection closed by the master after %s, before "
+                 "the snapshot (%s)", s->old_master ? "SYNC" : "+FULLRESYNC",
+                 SYNC_REFUSED_HINT);
+    else
+        snprintf(msg, sizeof(msg), "connection closed by the master");
+    net_fail(s, RS_E_IO, msg);
 }
 
 static void *net_main(void *arg)
@@ -535,7 +286,7 @@ static void *net_main(void *arg)
             char drain[64];
 
             (void)!read(s->wake[0], drain, sizeof(drain));
-            if (atomic_exchange(&s->ack_now, 0) && s->phase == 2 && !s->old_master &&
+            if (atomic_exchange(&s->ack_now, 0) && s->phase == PHASE_STREAM && !s->old_master &&
                 send_ack(s) != 0) {
                 net_fail(s, RS_E_IO, "cannot send REPLCONF ACK to the master");
                 break;
@@ -544,33 +295,8 @@ static void *net_main(void *arg)
         if (pending || (pfd[0].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR))) {
             ssize_t n = conn_read(s->conn, buf, CHUNK);
 
-            /* A master that cannot produce the snapshot (its fork or its
-             * RDB writer failed, e.g. Valkey 9 holding data the RDB
-             * version chosen for this replica cannot store) just closes
-             * the link: it says why in its own log only. */
-            if (n == 0 && s->phase == 1 && s->payload == PAYLOAD_LEN) {
-                snprintf(msg, sizeof(msg), "connection closed by the master during the "
-                         "snapshot, at byte %llu of %llu (%s)", (unsigned long long)s->payload_seen,
-                         (unsigned long long)s->payload_len, SYNC_REFUSED_HINT);
-                net_fail(s, RS_E_IO, msg);
-                break;
-            }
-            if (n == 0 && s->phase == 1) {
-                snprintf(msg, sizeof(msg), "connection closed by the master during the "
-                         "snapshot, at byte %llu (%s)", (unsigned long long)s->payload_seen,
-                         SYNC_REFUSED_HINT);
-                net_fail(s, RS_E_IO, msg);
-                break;
-            }
-            if (n == 0 && s->phase == 0) {
-                snprintf(msg, sizeof(msg), "connection closed by the master after %s, before "
-                         "the snapshot (%s)", s->old_master ? "SYNC" : "+FULLRESYNC",
-                         SYNC_REFUSED_HINT);
-                net_fail(s, RS_E_IO, msg);
-                break;
-            }
             if (n == 0) {
-                net_fail(s, RS_E_IO, "connection closed by the master");
+                net_closed(s);
                 break;
             }
             if (n < 0 && errno != EINTR && errno != EAGAIN) {
@@ -591,7 +317,7 @@ static void *net_main(void *arg)
             /* Before the snapshot has arrived, and with SYNC masters, a bare
              * newline keeps the master's timeout for us fresh; after it, the
              * committed offset. */
-            int rc = (s->phase == 2 && !s->old_master) ? send_ack(s)
+            int rc = (s->phase == PHASE_STREAM && !s->old_master) ? send_ack(s)
                      : conn_write_all(s->conn, "\n", 1, s->timeout_ms);
 
             if (rc != 0) {
@@ -602,7 +328,7 @@ static void *net_main(void *arg)
              * reaped its fork child, and only starts the stream on a later
              * one: until the first stream byte, ACK every 100 ms so the
              * stream flows into the spool while the snapshot loads. */
-            next_tick = now + (s->phase == 2 && s->payload == PAYLOAD_MARK &&
+            next_tick = now + (s->phase == PHASE_STREAM && s->payload == PAYLOAD_MARK &&
                                s->stream_seen == 0 && tick > 100 ? 100 : tick);
         }
         if (now - last_rx > s->timeout_ms) {
@@ -653,7 +379,7 @@ static int session_fail_net(struct session *s, struct rs_error *err)
 
 /* State of reading the payload out of the spool. */
 struct payload_reader {
-    struct rdb_parser *parser;
+    struct loader ld;         /* the RDB into the sink's load mode */
     enum payload_kind kind;
     uint64_t left;            /* PAYLOAD_LEN: bytes still to feed */
     int parsed;               /* parser reached DONE */
@@ -681,19 +407,16 @@ static ssize_t payload_feed(struct session *s, struct payload_reader *pr, const 
 
         if (pr->kind == PAYLOAD_LEN && give > pr->left)
             give = (size_t)pr->left;
-        st = rdb_parser_feed(pr->parser, p, give, &took);
+        st = loader_feed(&pr->ld, p, give, &took, err);
         if (st == RS_ERROR)
-            return rs_fail(err, rdb_parser_error(pr->parser)->code, "%s",
-                           rdb_parser_error(pr->parser)->msg);
+            return -1;
         used = took;
         if (pr->kind == PAYLOAD_LEN)
             pr->left -= took;
-        if (st == RS_DONE) {
+        if (st == RS_DONE)
             pr->parsed = 1;
-        } else if (pr->kind == PAYLOAD_LEN && pr->left == 0) {
-            rdb_parser_finish(pr->parser);
-            return rs_fail(err, RS_E_RDB, "%s", rdb_parser_error(pr->parser)->msg);
-        }
+        else if (pr->kind == PAYLOAD_LEN && pr->left == 0)
+            return loader_truncated(&pr->ld, err);
     }
     if (pr->parsed && pr->kind == PAYLOAD_LEN) {
         if (pr->left != 0)
@@ -707,7 +430,7 @@ static ssize_t payload_feed(struct session *s, struct payload_reader *pr, const 
             if (memcmp(pr->mark, s->mark, MARK_LEN) != 0)
                 return rs_fail(err, RS_E_RDB, "rdb: diskless payload does not end with its "
                                "40-byte mark after the RDB at offset %llu",
-                               (unsigned long long)rdb_parser_offset(pr->parser));
+                               (unsigned long long)rdb_parser_offset(pr->ld.parser));
             pr->done = 1;
         }
     }
@@ -717,76 +440,57 @@ static ssize_t payload_feed(struct session *s, struct payload_reader *pr, const 
 /* Load the snapshot from the spool into a new mirror generation. Stream
  * bytes that followed it in the last chunk are left in *rest. Returns 0,
  * 1 when *stop interrupted it, -1 with err set. */
-static int load_payload(struct session *s, struct sink *sink, const struct hs_result *hs,
+static int load_payload(struct session *s, struct sink *sink, const struct handshake_result *hs,
                         volatile sig_atomic_t *stop, char *buf, size_t *rest_off,
                         size_t *rest_len, struct repl_pos *pos, int *rdb_version,
                         struct rs_error *err)
 {
     struct payload_reader pr = { 0 };
-    struct loader ld;
     int64_t t0 = rs_mono_ms();
     /* Test hook: the load pauses while this file exists, to show that the
      * link keeps draining the master meanwhile (tests/integration/slow_load.sh). */
     const char *hold = getenv("REDSINK_TEST_HOLD_LOAD");
     int rc = -1;
 
-    loader_init(&ld, sink);
-    ld.filter = s->opts->apply.filter;
-    pr.parser = rdb_parser_new(RDB_MODE_FILE, &loader_handlers, &ld, 0);
-    if (pr.parser == NULL) {
-        rs_fail(err, RS_E_NOMEM, "out of memory");
+    link_state_publish(sink, s->opts->status, LINK_SYNCING, "receiving and loading the snapshot");
+    if (loader_begin(&pr.ld, sink, s->opts->apply.filter, err) != 0)
         goto out;
-    }
-    ld.parser = pr.parser;
-    sink->ops->set_state(sink, "syncing", "receiving and loading the snapshot");
-    status_set_state(s->opts->status, "syncing");
-    if (sink->ops->load_begin(sink) != 0) {
-        rs_fail(err, sink->err.code, "%s", sink->err.msg);
-        goto out;
-    }
     while (!pr.done) {
         ssize_t n = spool_read(s->spool, buf, CHUNK, 200), used;
 
         while (hold && n > 0 && access(hold, F_OK) == 0 && !*stop) {
             nap_ms(20);
-            status_load_tick(s->opts->status, ld.keys);
+            status_load_tick(s->opts->status, pr.ld.keys);
         }
 
         if (*stop) {
             log_msg(RS_LOG_INFO, "stopped during the full sync: the previous mirror is kept");
             rc = 1;
-            goto abort;
+            goto out;
         }
         if (n == 0)
             continue;
         if (n < 0) {
             session_fail_net(s, err);
-            goto abort;
+            goto out;
         }
         used = payload_feed(s, &pr, buf, (size_t)n, err);
         if (used < 0)
-            goto abort;
-        status_load_tick(s->opts->status, ld.keys);
+            goto out;
+        status_load_tick(s->opts->status, pr.ld.keys);
         *rest_off = (size_t)used;
         *rest_len = (size_t)n - (size_t)used;
     }
-    *rdb_version = ld.redis_ver;
+    *rdb_version = pr.ld.redis_ver;
     pos->offset = hs->kind == SYNC_OLD ? 0 : hs->offset;
     memcpy(pos->replid, hs->replid, sizeof(pos->replid));
-    pos->db = ld.stream_db >= 0 ? ld.stream_db : 0;
-    if (sink->ops->load_commit(sink, pos) != 0) {
-        rs_fail(err, sink->err.code, "%s", sink->err.msg);
-        goto abort;
-    }
+    if (loader_commit(&pr.ld, pos, err) != 0)
+        goto out;
     log_msg(RS_LOG_INFO, "full sync done: %lld keys loaded in %.2f s, at offset %lld",
-            (long long)ld.keys, (rs_mono_ms() - t0) / 1000.0, (long long)pos->offset);
+            (long long)pr.ld.keys, (rs_mono_ms() - t0) / 1000.0, (long long)pos->offset);
     rc = 0;
-    goto out;
-abort:
-    sink->ops->load_abort(sink);
 out:
-    rdb_parser_free(pr.parser);
-    loader_release(&ld);
+    loader_end(&pr.ld);
     return rc;
 }
 
@@ -884,7 +588,7 @@ static int stream_loop(struct session *s, struct applier *a, volatile sig_atomic
             if (!s->progress_told && apply_committed(a)->offset > s->start_offset) {
                 s->progress_told = 1;
                 if (s->opts->on_up)
-                    s->opts->on_up(s->opts->ud, "progress");
+                    s->opts->on_up(s->opts->ud, LINK_UP_PROGRESS);
             }
         }
     }
@@ -904,7 +608,7 @@ out:
 /* ------------------------------------------------------------------ */
 
 static int session_run(struct session *s, const struct link_opts *o, struct sink *sink,
-                       const struct hs_result *hs, struct repl_pos *pos,
+                       const struct handshake_result *hs, struct repl_pos *pos,
                        volatile sig_atomic_t *stop, struct rs_error *err)
 {
     char *buf = malloc(CHUNK);
@@ -947,8 +651,7 @@ static int session_run(struct session *s, const struct link_opts *o, struct sink
         rs_fail(err, RS_E_NOMEM, "out of memory");
         goto out;
     }
-    sink->ops->set_state(sink, "streaming", NULL);
-    status_set_state(o->status, "streaming");
+    link_state_publish(sink, o->status, LINK_STREAMING, NULL);
     log_msg(RS_LOG_INFO, "streaming from the master");
     s->opts = o;
     s->start_offset = apply_committed(a)->offset;
@@ -957,6 +660,27 @@ out:
     apply_free(a);
     free(buf);
     return rc;
+}
+
+/* The handshake over the connection (handshake.h). */
+static ssize_t io_read(void *ud, char *buf, size_t len, int timeout_ms)
+{
+    return conn_read_wait(ud, buf, len, timeout_ms);
+}
+
+static int io_write(void *ud, const char *buf, size_t len, int timeout_ms)
+{
+    return conn_write_all(ud, buf, len, timeout_ms);
+}
+
+static int link_handshake(struct conn *c, const struct link_opts *o, const struct repl_pos *pos,
+                          struct handshake_result *hs, struct rs_error *err)
+{
+    struct handshake_io io = { io_read, io_write, c, c->err };
+    struct handshake_opts ho = { o->user, o->password, o->listening_port,
+                                 o->connect_timeout_ms, o->timeout_ms };
+
+    return handshake_run(&io, &ho, pos->replid, pos->offset, hs, err);
 }
 
 static void session_stop_net(struct session *s, pthread_t tid)
@@ -971,7 +695,7 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
 {
     struct timeval tv = { o->connect_timeout_ms / 1000, (o->connect_timeout_ms % 1000) * 1000 };
     struct session s;
-    struct hs_result *hs = calloc(1, sizeof(*hs));
+    struct handshake_result *hs = calloc(1, sizeof(*hs));
     struct repl_pos pos;
     redisContext *c = NULL;
     struct conn conn;
@@ -991,8 +715,7 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
         rs_fail(err, sink->err.code, "%s", sink->err.msg);
         goto out;
     }
-    sink->ops->set_state(sink, "connecting", NULL);
-    status_set_state(o->status, "connecting");
+    link_state_publish(sink, o->status, LINK_CONNECTING, NULL);
     c = redisConnectWithTimeout(o->host, o->port, tv);
     if (c == NULL || c->err) {
         rs_fail(err, RS_E_IO, "cannot connect to %s:%d: %s", o->host, o->port,
@@ -1010,7 +733,7 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
     if (o->tls.enabled &&
         tls_connect(&conn, &o->tls, o->host, o->port, o->connect_timeout_ms, err) != 0)
         goto out;
-    if (handshake(&conn, o, &pos, hs, err) != 0)
+    if (link_handshake(&conn, o, &pos, hs, err) != 0)
         goto out;
     status_session(o->status, sink, hs->kind != SYNC_CONTINUE,
                    hs->kind == SYNC_CONTINUE ? pos.offset : hs->kind == SYNC_FULL ? hs->offset : 0);
@@ -1018,7 +741,7 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
     s.conn = &conn;
     s.timeout_ms = o->timeout_ms;
     s.old_master = hs->kind == SYNC_OLD;
-    s.phase = hs->kind == SYNC_CONTINUE ? 2 : 0;
+    s.phase = hs->kind == SYNC_CONTINUE ? PHASE_STREAM : PHASE_HEADER;
     s.payload = hs->kind == SYNC_CONTINUE ? PAYLOAD_NONE : PAYLOAD_UNKNOWN;
     atomic_store(&s.ack_offset, hs->kind == SYNC_CONTINUE ? pos.offset : 0);
     s.spool = spool_new(o->spool_dir, err);
@@ -1036,7 +759,8 @@ int link_run(const struct link_opts *o, struct sink *sink, volatile sig_atomic_t
         goto out;
     }
     if (o->on_up)
-        o->on_up(o->ud, hs->kind == SYNC_FULL ? "full" : hs->kind == SYNC_CONTINUE ? "continue" : "sync");
+        o->on_up(o->ud, hs->kind == SYNC_FULL ? LINK_UP_FULL
+                        : hs->kind == SYNC_CONTINUE ? LINK_UP_CONTINUE : LINK_UP_SYNC);
     if (hs->kind == SYNC_FULL)
         log_msg(RS_LOG_INFO, "full resync from the master: replid %s offset %lld",
                 hs->replid, (long long)hs->offset);
@@ -1046,9 +770,7 @@ out:
     if (rc != 0 && err->code == 0)
         rs_fail(err, RS_E_IO, "replication session ended");
     if (rc != 0)
-        sink->ops->set_state(sink, "error", err->msg);
-    if (rc != 0)
-        status_set_state(o->status, "error");
+        link_state_publish(sink, o->status, LINK_ERROR, err->msg);
     if (s.wake[0] >= 0) {
         close(s.wake[0]);
         close(s.wake[1]);

@@ -13,8 +13,9 @@
 #include <signal.h>
 #include "apply.h"
 #include "common.h"
+#include "link_state.h"
 #include "sink.h"
-#include "tls.h"
+#include "conn.h"
 
 struct status;
 
@@ -29,12 +30,14 @@ struct link_opts {
     const char *spool_dir;     /* where the spool's unlinked file lives */
     struct apply_opts apply;
     /* Called once per session when the master accepted PSYNC/SYNC, with
-     * "full", "continue" or "sync", and once more with "progress" at the
-     * session's first commit of stream data; may be NULL. main.c logs that
-     * the link is back, and ends its streak of failures on progress. */
-    void (*on_up)(void *ud, const char *how);
+     * LINK_UP_FULL, _CONTINUE or _SYNC, and once more with
+     * LINK_UP_PROGRESS at the session's first commit of stream data; may
+     * be NULL. main.c logs that the link is back, and ends its streak of
+     * failures on progress. (The state itself goes out through
+     * link_state_publish(), link_state.h.) */
+    void (*on_up)(void *ud, enum link_up how);
     void *ud;
-    /* TLS to the master (tls.h); tls.enabled 0: plain TCP. */
+    /* TLS to the master (conn.h); tls.enabled 0: plain TCP. */
     struct tls_opts tls;
     /* Where the link reports its state, offsets and I/O for the status
      * endpoint and the status row (status.h); may be NULL. */

@@ -17,7 +17,7 @@
  * as Redis' own inline reader would split it.
  *
  * What it leaves out: the meaning of commands (apply.c) and the socket
- * (link.c). Start reading at resp_reader_next().
+ * (link.c, status.c). Start reading at resp_reader_next().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +61,7 @@ struct resp_reader {
     size_t argv_cap;
 
     size_t pending;               /* fed, not yet returned or skipped */
+    int for_clients;              /* resp_reader_for_clients(): any inline line */
 };
 
 struct resp_reader *resp_reader_new(size_t max_bulk, long long max_args)
@@ -73,6 +74,11 @@ struct resp_reader *resp_reader_new(size_t max_bulk, long long max_args)
     r->max_args = max_args > 0 ? max_args : DEFAULT_MAX_ARGS;
     r->st = FR_TOP;
     return r;
+}
+
+void resp_reader_for_clients(struct resp_reader *r)
+{
+    r->for_clients = 1;
 }
 
 void resp_reader_free(struct resp_reader *r)
@@ -349,7 +355,7 @@ static enum rs_status take_inline(struct resp_reader *r, struct resp_command *cm
     const char *nl = memchr(p, '\n', avail < MAX_INLINE ? avail : MAX_INLINE);
     size_t end, wire, argc = 0;
 
-    if (memchr("+-:$", p[0], 4) != NULL) {
+    if (memchr("+-:$", p[0], 4) != NULL && !r->for_clients) {
         rs_fail(&r->err, RS_E_PROTO, "resp: expected a command, got byte 0x%02x "
                 "(non-array reply)", (unsigned char)p[0]);
         return RS_ERROR;

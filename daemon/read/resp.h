@@ -7,6 +7,8 @@
  * that is not part of it, as hiredis' replies had), the inline form
  * Redis 2.4/2.6 masters use for SELECT ("select 0\r\n", split on spaces),
  * and refusal of anything a master never sends (non-array replies).
+ * The status endpoint reads its clients' requests with it too
+ * (resp_reader_for_clients).
  */
 #ifndef RS_RESP_H
 #define RS_RESP_H
@@ -28,6 +30,11 @@ struct resp_command {
  * NULL only when out of memory. */
 struct resp_reader *resp_reader_new(size_t max_bulk, long long max_args);
 void resp_reader_free(struct resp_reader *r);
+
+/* Read requests from clients rather than a master's stream: any line
+ * that does not start with '*' is an inline command, whatever its first
+ * byte (Redis' server answers "+PING" with "unknown command"). */
+void resp_reader_for_clients(struct resp_reader *r);
 
 /* Copy 'len' bytes into the reader. 0, or -1 on error (sticky). */
 int resp_reader_feed(struct resp_reader *r, const char *buf, size_t len);

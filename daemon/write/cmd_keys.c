@@ -1,7 +1,7 @@
 /*
  * cmd_keys.c - commands on whole keys: DEL, UNLINK, the EXPIRE family,
  * PERSIST, RENAME, RENAMENX, MOVE, COPY, SWAPDB, FLUSHDB, FLUSHALL,
- * RESTORE (a DUMP payload parsed with rdb.c into the normal sink ops) and
+ * RESTORE (a DUMP payload parsed with rdb.c into loader.c's sink ops) and
  * SORT ... STORE (its handler is in cmd_sort.c).
  *
  * A key past its TTL still exists here (the master deletes it with its own
@@ -14,6 +14,7 @@
 
 #include "apply_int.h"
 #include "cmd_sort.h"
+#include "loader.h"
 #include "log.h"
 #include "rdb.h"
 
@@ -260,18 +261,14 @@ static int apply_swapdb(struct applier *a, int argc, const struct rs_bytes *argv
  * the master's RDB version) is parsed twice: first with counting handlers
  * only, so a bad CRC, an unknown type or an empty collection (Redis:
  * "Bad data format") skips the command before anything changed; then
- * again with handlers that create the key and its elements through the
- * normal sink ops. A payload is bounded by the command's size, so two
- * passes cost no more memory than one.
+ * again with the loader's handlers (loader.c, the same ones a full sync
+ * uses), which create the key and its elements through the normal sink
+ * ops. A payload is bounded by the command's size, so two passes cost no
+ * more memory than one.
  */
 struct restore {
-    struct applier *a;
-    const struct rs_bytes *key;
-    int64_t expire_ms;
     enum rs_type type;
-    int64_t id;                    /* -1 until the key is created */
-    uint64_t elements;             /* counting pass */
-    int sink_failed;               /* the real pass: a sink op failed */
+    uint64_t elements;
 };
 
 static int rs_key_begin(void *ud, const struct rdb_key *key)
@@ -326,166 +323,12 @@ static const struct rdb_handlers restore_check = {
     .on_hash_field = cnt_hash,
 };
 
-/* The real pass: create the key (no sooner than its first element, as
- * the loader does) and add each element. */
-static int rs_create(struct restore *r, const struct rs_bytes *value)
-{
-    struct applier *a = r->a;
-
-    if (r->id >= 0)
-        return 0;
-    if (a->sink->ops->key_create(a->sink, a->db, r->key, r->type, r->expire_ms, value,
-                                 &r->id) != 0) {
-        r->sink_failed = 1;
-        return -1;
-    }
-    return 0;
-}
-
-/* A sink op's result: remember a failure, so the parser stops. */
-static int rs_op(struct restore *r, int rc)
-{
-    if (rc != 0)
-        r->sink_failed = 1;
-    return rc;
-}
-
-static int rs_key_begin_create(void *ud, const struct rdb_key *key)
-{
-    struct restore *r = ud;
-
-    r->type = key->type;
-    if (key->type == RS_T_STREAM || key->type == RS_T_MODULE)
-        return rs_create(r, NULL);
-    return 0;
-}
-
-static int rs_string(void *ud, const struct rs_bytes *v)
-{
-    return rs_create(ud, v);
-}
-
-static int rs_list_item(void *ud, const struct rs_bytes *item)
-{
-    struct restore *r = ud;
-
-    if (rs_create(r, NULL) != 0)
-        return -1;
-    return rs_op(r, r->a->sink->ops->list_push(r->a->sink, r->id, 0, item));
-}
-
-static int rs_set_member(void *ud, const struct rs_bytes *m)
-{
-    struct restore *r = ud;
-
-    if (rs_create(r, NULL) != 0)
-        return -1;
-    return rs_op(r, r->a->sink->ops->set_add(r->a->sink, r->id, m, NULL));
-}
-
-static int rs_zset_member(void *ud, const struct rs_bytes *m, double score)
-{
-    struct restore *r = ud;
-
-    if (rs_create(r, NULL) != 0)
-        return -1;
-    return rs_op(r, r->a->sink->ops->zset_set(r->a->sink, r->id, m, score));
-}
-
-static int rs_hash_field(void *ud, const struct rs_bytes *f, const struct rs_bytes *v,
-                         int64_t expire_ms)
-{
-    struct restore *r = ud;
-
-    if (rs_create(r, NULL) != 0)
-        return -1;
-    return rs_op(r, r->a->sink->ops->hash_set(r->a->sink, r->id, f, v, expire_ms, NULL));
-}
-
-static int rs_stream_item(void *ud, const struct rs_stream_id *eid, int pos,
-                          const struct rs_bytes *f, const struct rs_bytes *v)
-{
-    struct restore *r = ud;
-
-    return rs_op(r, r->a->sink->ops->stream_add(r->a->sink, r->id, eid, pos, f, v));
-}
-
-static int rs_stream_meta(void *ud, const struct rs_stream_meta *m)
-{
-    struct restore *r = ud;
-
-    return rs_op(r, r->a->sink->ops->stream_meta_set(r->a->sink, r->id, m));
-}
-
-static int rs_stream_group(void *ud, const struct rs_stream_group *g)
-{
-    struct restore *r = ud;
-
-    return rs_op(r, r->a->sink->ops->stream_group(r->a->sink, r->id, g));
-}
-
-static int rs_stream_pending(void *ud, const struct rs_stream_pending *p)
-{
-    struct restore *r = ud;
-
-    return rs_op(r, r->a->sink->ops->stream_pending(r->a->sink, r->id, p));
-}
-
-static int rs_stream_consumer(void *ud, const struct rs_stream_consumer *c)
-{
-    struct restore *r = ud;
-
-    return rs_op(r, r->a->sink->ops->stream_consumer(r->a->sink, r->id, c));
-}
-
-static int rs_stream_consumer_pending(void *ud, const struct rs_stream_id *eid)
-{
-    struct restore *r = ud;
-
-    return rs_op(r, r->a->sink->ops->stream_consumer_pending(r->a->sink, r->id, eid));
-}
-
-static int rs_array_cursor(void *ud, uint64_t idx)
-{
-    struct restore *r = ud;
-
-    if (rs_create(r, NULL) != 0)
-        return -1;
-    return rs_op(r, r->a->sink->ops->array_cursor_set(r->a->sink, r->id, 1, idx));
-}
-
-static int rs_array_item(void *ud, uint64_t idx, const struct rs_bytes *v)
-{
-    struct restore *r = ud;
-
-    if (rs_create(r, NULL) != 0)
-        return -1;
-    return rs_op(r, r->a->sink->ops->array_set(r->a->sink, r->id, idx, v, NULL));
-}
-
-static const struct rdb_handlers restore_create = {
-    .on_array_cursor = rs_array_cursor,
-    .on_array_item = rs_array_item,
-    .on_key_begin = rs_key_begin_create,
-    .on_string = rs_string,
-    .on_list_item = rs_list_item,
-    .on_set_member = rs_set_member,
-    .on_zset_member = rs_zset_member,
-    .on_hash_field = rs_hash_field,
-    .on_stream_item = rs_stream_item,
-    .on_stream_meta = rs_stream_meta,
-    .on_stream_group = rs_stream_group,
-    .on_stream_pending = rs_stream_pending,
-    .on_stream_consumer = rs_stream_consumer,
-    .on_stream_consumer_pending = rs_stream_consumer_pending,
-};
-
 /* Feed the whole payload to a new parser with 'h'. 0 when it is one
  * complete, verified value; else -1 with the parser's message in 'why'. */
 static int restore_parse(const struct rs_bytes *payload, const struct rdb_handlers *h,
-                         struct restore *r, char *why, size_t whysize)
+                         void *ud, char *why, size_t whysize)
 {
-    struct rdb_parser *p = rdb_parser_new(RDB_MODE_DUMP, h, r, 0);
+    struct rdb_parser *p = rdb_parser_new(RDB_MODE_DUMP, h, ud, 0);
     size_t used = 0;
     enum rs_status st;
     int rc = -1;
@@ -541,9 +384,11 @@ static int restore_options(struct applier *a, int argc, const struct rs_bytes *a
 
 static int apply_restore(struct applier *a, int argc, const struct rs_bytes *argv)
 {
-    struct restore r = { .a = a, .key = &argv[1], .expire_ms = RS_NO_EXPIRE, .id = -1 };
+    struct restore r = { RS_T_NONE, 0 };
+    int64_t expire_ms = RS_NO_EXPIRE;
+    struct loader ld;
     struct sink_key old;
-    int replace = 0, absttl = 0;
+    int replace = 0, absttl = 0, rc;
     long long ttl;
     char why[256];
 
@@ -566,12 +411,16 @@ static int apply_restore(struct applier *a, int argc, const struct rs_bytes *arg
     if (ttl > 0) {
         /* an old master's relative TTL: against our clock, as its replica did
          * (a replica keeps a key whose time has passed: the master sends DEL) */
-        r.expire_ms = absttl ? ttl : (ttl > LLONG_MAX - rs_now_ms() ? LLONG_MAX : ttl + rs_now_ms());
+        expire_ms = absttl ? ttl : (ttl > LLONG_MAX - rs_now_ms() ? LLONG_MAX : ttl + rs_now_ms());
     }
     if (old.type != RS_T_NONE && a->sink->ops->key_delete(a->sink, old.id) != 0)
         return -1;
-    if (restore_parse(&argv[3], &restore_create, &r, why, sizeof(why)) != 0) {
-        if (r.sink_failed)
+    loader_init(&ld, a->sink);
+    loader_target(&ld, a->db, &argv[1], expire_ms);
+    rc = restore_parse(&argv[3], &loader_handlers, &ld, why, sizeof(why));
+    loader_release(&ld);
+    if (rc != 0) {
+        if (ld.sink_failed)
             return -1;
         /* the first pass accepted these very bytes: cannot happen */
         return rs_fail(&a->err, RS_E_RDB, "cannot restore a DUMP payload: %s", why);

@@ -25,9 +25,17 @@ void loader_release(struct loader *l)
     (void)l;
 }
 
+void loader_target(struct loader *l, int db, const struct rs_bytes *name, int64_t expire_ms)
+{
+    l->as_name = name;
+    l->as_db = db;
+    l->as_expire_ms = expire_ms;
+}
+
 /* Report a sink failure through the parser so the message names it. */
 static int sink_failed(struct loader *l)
 {
+    l->sink_failed = 1;
     if (l->parser)
         rdb_parser_set_error(l->parser, RS_E_SQL, l->sink->err.msg);
     return -1;
@@ -67,6 +75,11 @@ static int on_key_begin(void *ud, const struct rdb_key *key)
 
     l->key = *key;              /* the name stays valid until on_key_end (rdb.h) */
     l->id = -1;
+    if (l->as_name) {
+        l->key.db = l->as_db;
+        l->key.name = *l->as_name;
+        l->key.expire_ms = l->as_expire_ms;
+    }
     l->skip = !filter_keep(l->filter, key->db, key->name.ptr, key->name.len);
     if (l->skip) {
         l->filtered++;
@@ -75,7 +88,8 @@ static int on_key_begin(void *ud, const struct rdb_key *key)
     if (key->type == RS_T_STREAM)
         return create_key(l, RS_T_STREAM, NULL);
     if (key->type == RS_T_MODULE) {
-        if (l->skipped_modules++ == 0)
+        /* the warning is for loads; RESTORE (as_name) never gave it */
+        if (l->skipped_modules++ == 0 && l->as_name == NULL)
             log_msg(RS_LOG_WARN, "rdb: value of module '%.*s' not decoded; key stored as type module",
                     (int)key->module.len, key->module.ptr);
         return create_key(l, RS_T_MODULE, NULL);
@@ -249,3 +263,61 @@ const struct rdb_handlers loader_handlers = {
     .on_key_end = on_key_end,
     .on_function = on_function,
 };
+
+/* ------------------------------------------------------------------ */
+/* The load driver                                                     */
+/* ------------------------------------------------------------------ */
+
+static int sink_error(struct loader *l, struct rs_error *err)
+{
+    return rs_fail(err, l->sink->err.code, "%s", l->sink->err.msg);
+}
+
+int loader_begin(struct loader *l, struct sink *sink, const struct key_filter *filter,
+                 struct rs_error *err)
+{
+    loader_init(l, sink);
+    l->filter = filter;
+    l->parser = rdb_parser_new(RDB_MODE_FILE, &loader_handlers, l, 0);
+    if (l->parser == NULL)
+        return rs_fail(err, RS_E_NOMEM, "out of memory");
+    if (sink->ops->load_begin(sink) != 0)
+        return sink_error(l, err);
+    l->loading = 1;
+    return 0;
+}
+
+enum rs_status loader_feed(struct loader *l, const char *p, size_t n, size_t *used,
+                           struct rs_error *err)
+{
+    enum rs_status st = rdb_parser_feed(l->parser, p, n, used);
+
+    if (st == RS_ERROR)
+        rs_fail(err, rdb_parser_error(l->parser)->code, "%s", rdb_parser_error(l->parser)->msg);
+    return st;
+}
+
+int loader_truncated(struct loader *l, struct rs_error *err)
+{
+    rdb_parser_finish(l->parser);
+    return rs_fail(err, RS_E_RDB, "%s", rdb_parser_error(l->parser)->msg);
+}
+
+int loader_commit(struct loader *l, struct repl_pos *pos, struct rs_error *err)
+{
+    pos->db = l->stream_db >= 0 ? l->stream_db : 0;
+    if (l->sink->ops->load_commit(l->sink, pos) != 0)
+        return sink_error(l, err);
+    l->loading = 0;
+    return 0;
+}
+
+void loader_end(struct loader *l)
+{
+    if (l->loading)
+        l->sink->ops->load_abort(l->sink);
+    l->loading = 0;
+    rdb_parser_free(l->parser);
+    l->parser = NULL;
+    loader_release(l);
+}

@@ -8,6 +8,12 @@
  * are loaded (the master will delete them) and the views hide them.
  * A key the filter drops is skipped whole: none of its events reach the
  * sink.
+ *
+ * Two ways in: the load driver (loader_begin, loader_feed, loader_commit,
+ * loader_end) runs a whole RDB into the sink's load mode, for `redsink
+ * import` (main.c) and the full sync (link.c); RESTORE (cmd_keys.c) gives
+ * loader_handlers to its own DUMP parser with the key named by
+ * loader_target(), inside the applier's transaction.
  */
 #ifndef RS_LOADER_H
 #define RS_LOADER_H
@@ -30,6 +36,12 @@ struct loader {
     int64_t id;                 /* sink id, or -1 while not created yet */
     int skip;                   /* the filter drops this key: ignore its events */
     struct rdb_key key;         /* name borrowed from the parser until on_key_end */
+    int sink_failed;            /* a sink operation failed (its message in sink->err) */
+    int loading;                /* the driver began the sink's load mode, not yet ended */
+    /* loader_target(): the value is stored under this key instead */
+    const struct rs_bytes *as_name;
+    int as_db;
+    int64_t as_expire_ms;
 };
 
 /* The handler table to give rdb_parser_new() with a struct loader as ud. */
@@ -37,5 +49,27 @@ extern const struct rdb_handlers loader_handlers;
 
 void loader_init(struct loader *l, struct sink *sink);
 void loader_release(struct loader *l);
+/* RESTORE: store the payload's one value as 'name' (borrowed) in 'db',
+ * with 'expire_ms', whatever the parser says of the key. */
+void loader_target(struct loader *l, int db, const struct rs_bytes *name, int64_t expire_ms);
+
+/*
+ * The load driver: a new RDB file parser feeding the loader, and the
+ * sink's load mode (a new mirror generation). 0, or -1 with err set;
+ * loader_end() is due either way.
+ */
+int loader_begin(struct loader *l, struct sink *sink, const struct key_filter *filter,
+                 struct rs_error *err);
+/* Feed bytes; *used (may be NULL) gets how many the RDB took. RS_DONE at
+ * its end, RS_AGAIN for more, RS_ERROR with err set. */
+enum rs_status loader_feed(struct loader *l, const char *p, size_t n, size_t *used,
+                           struct rs_error *err);
+/* The input ended before the RDB did: always -1, with err saying where. */
+int loader_truncated(struct loader *l, struct rs_error *err);
+/* Commit the new generation at 'pos' (pos->db: the snapshot's stream db,
+ * else 0). 0, or -1 with err set. */
+int loader_commit(struct loader *l, struct repl_pos *pos, struct rs_error *err);
+/* Abort the load when not committed, free the parser. */
+void loader_end(struct loader *l);
 
 #endif

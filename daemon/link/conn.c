@@ -1,5 +1,5 @@
 /*
- * tls.c - the transport under the replication link (see tls.h): plain
+ * conn.c - the transport under the replication link (see conn.h): plain
  * read()/write() on a non-blocking socket, or OpenSSL's SSL_read() and
  * SSL_write() on the same socket, with the waits done by poll().
  *
@@ -22,7 +22,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "tls.h"
+#include "conn.h"
 
 void conn_init(struct conn *c, int fd)
 {
@@ -275,6 +275,18 @@ static ssize_t write_some(struct conn *c, const char *buf, size_t len, short *ev
     }
     ssl_reason(c, ret, e);
     return -1;
+}
+
+ssize_t conn_read_wait(struct conn *c, char *buf, size_t len, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = c->fd, .events = c->want_write ? POLLOUT : POLLIN };
+
+    /* TLS may hold decrypted bytes the socket no longer shows. */
+    if (!conn_pending(c) && poll(&pfd, 1, timeout_ms) == 0) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    return conn_read(c, buf, len);
 }
 
 int conn_write_all(struct conn *c, const char *buf, size_t len, int timeout_ms)

@@ -1,17 +1,17 @@
 /*
- * tls.h - the byte transport to the master: a plain TCP socket, or the
+ * conn.h - the byte transport to the master: a plain TCP socket, or the
  * same socket wrapped in OpenSSL's TLS. link.c does all its reads and
  * writes through conn_read()/conn_write_all(), so the handshake and the
  * network thread run unchanged over either.
  *
- * This is the only header that knows TLS exists, and tls.c the only file
+ * This is the only header that knows TLS exists, and conn.c the only file
  * that includes OpenSSL's headers; an SSL object is opaque here.
  *
  * The socket must be non-blocking: every wait is a poll() with a timeout.
  * A conn is used by one thread at a time.
  */
-#ifndef RS_TLS_H
-#define RS_TLS_H
+#ifndef RS_CONN_H
+#define RS_CONN_H
 
 #include <sys/types.h>
 #include "common.h"
@@ -57,6 +57,11 @@ int tls_connect(struct conn *c, const struct tls_opts *o, const char *host, int 
  * connection; -1 with errno EAGAIN (nothing yet: poll, for writing when
  * c->want_write), EINTR, or anything else with c->err set. */
 ssize_t conn_read(struct conn *c, char *buf, size_t len);
+
+/* conn_read() once the connection has something (or TLS needs the
+ * socket writable), waiting at most timeout_ms for it: -1 with errno
+ * ETIMEDOUT when nothing came in time. */
+ssize_t conn_read_wait(struct conn *c, char *buf, size_t len, int timeout_ms);
 
 /* Write all of buf, waiting at most timeout_ms at each stall. 0, or -1
  * with c->err set. */
