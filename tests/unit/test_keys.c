@@ -5,11 +5,6 @@
  * truncated DUMP payloads; EXPIRE GT/LT on keys without TTL; SORT ...
  * STORE, its expected results taken from redis-server 7.0.15.
  *
- * SORT reads elements with sink ops another branch implements
- * (list_range, set_scan, zset_scan, hash_get); until then this test
- * plugs in small stand-ins that read the sink's own tables, so SORT's
- * semantics are tested here whatever the sink's state.
- *
  * Exit 0 (all passed), 77 (no SQLite sink) or 99 (a check failed).
  */
 #include <stdarg.h>
@@ -18,11 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "apply.h"
 #include "log.h"
 #include "rdb.h"
 #include "resp.h"
-#include "sqlite_int.h"
+#include "sink.h"
 
 static int checks, failures;
 
@@ -44,101 +41,12 @@ static void check(int ok, int line, const char *fmt, ...)
 #define CHECK(cond, ...) check((cond) != 0, __LINE__, __VA_ARGS__)
 
 /* ------------------------------------------------------------------ */
-/* Stand-ins for the element readers of other families                 */
-/* ------------------------------------------------------------------ */
-
-static sqlite3_stmt *prep(struct sink *s, const char *tmpl)
-{
-    char *sql = sqi_sql_expand(tmpl, SS(s)->target, NULL);
-    sqlite3_stmt *st = NULL;
-
-    sqlite3_prepare_v2(SS(s)->db, sql, -1, &st, NULL);
-    free(sql);
-    return st;
-}
-
-static struct rs_bytes col(sqlite3_stmt *st, int i)
-{
-    const void *p = sqlite3_column_blob(st, i);
-
-    return (struct rs_bytes){ p ? p : "", (size_t)sqlite3_column_bytes(st, i) };
-}
-
-static int fake_list_range(struct sink *s, int64_t id, int64_t start, int64_t stop,
-                           void (*cb)(void *, int64_t, const struct rs_bytes *), void *ud)
-{
-    sqlite3_stmt *st = prep(s, "SELECT l.pos - k.lhead, l.value FROM @list l JOIN @keys k"
-                               " ON k.id = l.kid WHERE l.kid = ?1 ORDER BY l.pos");
-
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t i = sqlite3_column_int64(st, 0);
-        struct rs_bytes v = col(st, 1);
-
-        if (i >= start && i <= stop)
-            cb(ud, i, &v);
-    }
-    return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
-}
-
-static int fake_set_scan(struct sink *s, int64_t id, void (*cb)(void *, const struct rs_bytes *),
-                         void *ud)
-{
-    /* reverse order: SORT must not depend on the scan order */
-    sqlite3_stmt *st = prep(s, "SELECT member FROM @set WHERE kid = ?1 ORDER BY member DESC");
-
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        struct rs_bytes m = col(st, 0);
-
-        cb(ud, &m);
-    }
-    return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
-}
-
-static int fake_zset_scan(struct sink *s, int64_t id, int reverse,
-                          void (*cb)(void *, const struct rs_bytes *, double), void *ud)
-{
-    sqlite3_stmt *st = prep(s, reverse ? "SELECT member, score FROM @zset WHERE kid = ?1"
-                                         " ORDER BY score DESC, CAST(member AS BLOB) DESC"
-                                       : "SELECT member, score FROM @zset WHERE kid = ?1"
-                                         " ORDER BY score, CAST(member AS BLOB)");
-
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        struct rs_bytes m = col(st, 0);
-
-        cb(ud, &m, sqlite3_column_double(st, 1));
-    }
-    return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
-}
-
-static int fake_hash_get(struct sink *s, int64_t id, const struct rs_bytes *field,
-                         void (*cb)(void *, const struct rs_bytes *, int64_t), void *ud,
-                         int *found)
-{
-    sqlite3_stmt *st = prep(s, "SELECT value FROM @hash WHERE kid = ?1 AND field = ?2");
-
-    *found = 0;
-    sqlite3_bind_int64(st, 1, id);
-    sqi_bind_bytes(st, 2, field);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        struct rs_bytes v = col(st, 0);
-
-        *found = 1;
-        cb(ud, &v, RS_NO_EXPIRE);
-    }
-    return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
-}
-
-/* ------------------------------------------------------------------ */
 /* Environment                                                         */
 /* ------------------------------------------------------------------ */
 
 struct env {
     char path[256];
     struct sink *sink;
-    struct sink_ops ops;           /* the sink's, with the stand-ins */
     struct applier *a;
     sqlite3 *rd;
     char out[4096];
@@ -154,17 +62,6 @@ static int env_open(struct env *e)
         printf("# cannot open the sink: %s\n", err.msg);
         return -1;
     }
-    if (e->sink->ops->list_range(e->sink, 1, 0, 0, NULL, NULL) != 0 &&
-        e->sink->err.code == RS_E_UNSUPPORTED) {
-        e->ops = *e->sink->ops;
-        e->ops.list_range = fake_list_range;
-        e->ops.set_scan = fake_set_scan;
-        e->ops.zset_scan = fake_zset_scan;
-        e->ops.hash_get = fake_hash_get;
-        e->sink->ops = &e->ops;
-        printf("# element readers not implemented in the sink: using the test's stand-ins\n");
-    }
-    rs_error_clear(&e->sink->err);
     e->a = apply_new(e->sink, NULL, NULL);
     return sqlite3_open_v2(e->path, &e->rd, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK ? 0 : -1;
 }
