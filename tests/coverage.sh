@@ -21,8 +21,8 @@ files=${REDSINK_COVERAGE_FILES:-"daemon/read/rdb.c daemon/read/resp.c daemon/wri
 if [ $# -gt 0 ]; then
     tests="$*"
 else
-    tests="tests/unit/test_rdb tests/unit/test_sink tests/unit/test_apply tests/unit/test_cmd_list
-           tests/unit/test_hashset tests/unit/test_keys tests/unit/rdb_fixtures.sh
+    tests="$(sed -n 's|^\t\(tests/unit/test_[a-z_]*\).*|\1|p' "$srcdir/Makefile.am")
+           tests/unit/rdb_fixtures.sh
            tests/integration/fixtures.sh tests/integration/errors.sh
            tests/integration/fixtures_fake.sh tests/integration/old_masters_fake.sh"
 fi
