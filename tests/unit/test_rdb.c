@@ -9,7 +9,7 @@
  * holds. Prints one line per check; exits 0 (pass) or 99 (fail).
  *
  * With "--json FILE.rdb": prints the content of FILE as a JSON array in
- * the shape of the fixtures' expected.json (tests/rdb_expected.py
+ * the shape of the fixtures' expected.json (tests/lib/rdb_expected.py
  * compares them; tests/unit/rdb_fixtures.sh drives it).
  */
 #ifdef HAVE_CONFIG_H

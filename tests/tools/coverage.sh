@@ -4,7 +4,7 @@
 # Run from the top of a build configured with --enable-coverage (in a
 # fresh clone or after "make distclean": the normal build must not share
 # the tree):
-#   ./configure --enable-coverage && make -j2 && sh tests/coverage.sh [TEST...]
+#   ./configure --enable-coverage && make -j2 && sh tests/tools/coverage.sh [TEST...]
 # Clears the counters, runs the TESTs through "make check" (default: the
 # unit tests, the fixture imports and the fake-master fixture tests; MAKE
 # may carry -j2), then
@@ -28,7 +28,7 @@ else
 fi
 
 find . -name '*.gcda' -exec rm -f {} +
-# tests/lib.sh then stops its daemons with SIGTERM, so that they write
+# tests/lib/lib.sh then stops its daemons with SIGTERM, so that they write
 # their counters (a kill -9 would lose them)
 REDSINK_COVERAGE=1 ${MAKE:-make} check TESTS="$(echo $tests)" >/dev/null 2>&1 ||
     echo "coverage.sh: some tests failed (see their .log files); figures below count what ran"
