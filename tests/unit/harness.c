@@ -52,11 +52,6 @@ void check_int_at(int line, long long got, long long want, const char *what)
         check_at(line, 0, 0, "%s: got %lld, want %lld", what, got, want);
 }
 
-int check_failures(void)
-{
-    return failures;
-}
-
 int check_summary(void)
 {
     printf("# %d checks, %d failed\n1..%d\n", checks, failures, checks);

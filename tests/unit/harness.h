@@ -24,17 +24,16 @@
 /* ---- checks ---- */
 
 /* One check: "ok N - message", or "not ok N - message  (line L)". A quiet
- * check is counted, and printed only when it fails. */
+ * check is counted, and printed only when it fails. The macros below give
+ * the line. */
 void check_at(int line, int quiet, int ok, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void check_str_at(int line, const char *got, const char *want, const char *what);
 void check_int_at(int line, long long got, long long want, const char *what);
 /* Prints the counts; returns the exit status, 0 or 99. */
 int check_summary(void);
-int check_failures(void);
 
 #define CHECK(ok, ...) check_at(__LINE__, 0, (ok) != 0, __VA_ARGS__)
-#define CHECK_QUIET(ok, ...) check_at(__LINE__, 1, (ok) != 0, __VA_ARGS__)
 /* 'got' is evaluated once: it may be a call with side effects. */
 #define CHECK_STR(got, want, what) check_str_at(__LINE__, (got), (want), (what))
 #define CHECK_INT(got, want, what) \
