@@ -18,7 +18,7 @@ redsink's peak RSS (VmHWM) and the target of issue 11 (64 MB, plus the
 largest item for cases that have one bigger than 1 MiB). With --check every
 value is compared with the master by SHA-256 (the master's bytes read with
 GET/HGET, the mirror's through the views, TEXT iff UTF-8), and a figure over
-its target fails: tests/stress_bigvalues.sh runs it that way. Needs
+its target fails: tests/tools/stress_bigvalues.sh runs it that way. Needs
 redis-server and python3 only.
 """
 import argparse

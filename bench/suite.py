@@ -38,7 +38,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(TOP, "tests"))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 from compare import Redis  # noqa: E402
 
 REDSINK = os.environ.get("REDSINK", os.path.join(TOP, "daemon", "redsink"))

@@ -7,12 +7,12 @@ Creates one key per type and encoding on the server (it flushes db 15
 first and works there), DUMPs each and writes OUTDIR/<name> as the
 fuzz_dump input: a 0 byte (no chunk sizes) then the payload, and a
 second copy cut in 7-byte chunks (byte 0 = 1, then 6). Uses
-tests/compare.py's RESP client.
+tests/lib/compare.py's RESP client.
 """
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
 from compare import Redis  # noqa: E402
 
 host, port, out = sys.argv[1:4]

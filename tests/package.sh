@@ -7,7 +7,7 @@
 # (77) otherwise, and when a redsink package is installed already (it does
 # not touch an operator's install). Run by hand: bash tests/package.sh;
 # .ci/run runs it through "make package-check".
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib/lib.sh"
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (apt-get install)"; exit 77; }
 for t in dpkg-buildpackage dh apt-get git runuser setpriv sqlite3 curl; do

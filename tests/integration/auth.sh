@@ -2,7 +2,7 @@
 # AUTH: a master with requirepass, an ACL user holding only the replication
 # permissions, and a wrong password (a configuration error: redsink says
 # so and stops instead of retrying).
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 start_redis m --requirepass 's3cret pass' --repl-diskless-sync no
 export REDISCLI_AUTH='s3cret pass'       # for redis-cli and compare.py

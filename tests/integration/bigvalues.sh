@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Values of every size (issue 11), seeded: every internal threshold -1/0/+1
-# (tests/bigvalues.py sizes) as string value, key name, hash field and
+# (tests/lib/bigvalues.py sizes) as string value, key name, hash field and
 # value, list element, set member, zset member and stream field value,
 # compressible and not, plus a 16 MiB string of each form and keys of
 # every type with heavy-tailed sizes; compared byte for byte, TEXT iff
@@ -10,11 +10,11 @@
 # RPUSH, SADD, ZADD, XADD) and RESTORE of every key.
 # Replay: REDSINK_SEED=<seed> make check TESTS=tests/integration/bigvalues.sh
 # REDSINK_BIG_SCALE=N scales the random part (default 1).
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 seed=${REDSINK_SEED:-$(( $(date +%s) % 100000 ))}
 scale=${REDSINK_BIG_SCALE:-1}
-BIG="python3 $top_srcdir/tests/bigvalues.py"
+BIG="python3 $top_srcdir/tests/lib/bigvalues.py"
 echo "# seed $seed"
 # no output buffer limit for the replica: a burst of big values may sit
 # there while redsink commits

@@ -3,7 +3,7 @@
 # (its password from password_file), the command line overrides the file,
 # every kind of bad file exits 2 with one line naming the file, the line
 # and the setting, and --check-config checks without starting.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 PW='c0nf pass'
 start_redis m --requirepass "$PW" --repl-diskless-sync no

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Running as a service: --daemonize with a locked --pidfile, --log-file
 # reopened on SIGHUP, --syslog, --user, and the sd_notify messages.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 start_redis m
 rcli "$m_PORT" set before daemon >/dev/null

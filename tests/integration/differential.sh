@@ -6,7 +6,7 @@
 # field TTLs included. A newer master (Redis 7.4-8.x, Valkey 8.1-9.x) gets
 # its own commands too, chosen by its version.
 # Replay a failure with: REDSINK_SEED=<seed> make check TESTS=tests/integration/differential.sh
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 seed=${REDSINK_SEED:-$(( $(date +%s) % 100000 ))}
 N=${REDSINK_DIFF_N:-1500}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bad input gets a clear one-line error naming what and where, a non-zero
 # exit, and leaves the previous mirror untouched.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 fx="$top_srcdir/tests/fixtures/rdb/7.2.6"
 db="$TMP/mirror.db"

@@ -5,7 +5,7 @@
 # without data gets a full sync; a promoted replica continues redsink's
 # history (+CONTINUE <new id>, no full sync). The mirror equals the master
 # each time, and redsink_status.master_replid follows the new id.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 # run_redis NAME: (re)start redis NAME on its ${NAME}_PORT and directory
 run_redis() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Faults and old masters a real server will not produce on demand, through
 # a scripted fake master speaking the real protocol bytes.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 fx="$top_srcdir/tests/fixtures/rdb"
 # the stream after the snapshot: SELECT 0, SET fake:key hello

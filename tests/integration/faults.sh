@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Link faults against a real master, through tests/proxy.py: a cut in the
+# Link faults against a real master, through tests/lib/proxy.py: a cut in the
 # middle of the stream, a silent master (--timeout), the master dropping
 # the replica (CLIENT KILL TYPE replica, as an output-buffer overflow does).
 # Each time: the log says so once, redsink reconnects with PSYNC +CONTINUE
 # (sync_partial_ok grows, sync_full does not) and the mirror equals the master.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 start_proxy() {  # start_proxy NAME TARGET_PORT: sets ${NAME}_PORT, ${NAME}_CTL
     local ctl="$TMP/$1.ctl"
     mkdir -p "$ctl"
-    python3 "$top_srcdir/tests/proxy.py" "$ctl" "$2" &
+    python3 "$top_srcdir/tests/lib/proxy.py" "$ctl" "$2" &
     PIDS="$PIDS $!"
     poll_until 10 test -s "$ctl/port" || { echo "proxy did not start"; exit 99; }
     eval "${1}_PORT=$(cat "$ctl/port"); ${1}_CTL=$ctl"

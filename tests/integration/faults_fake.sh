@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Master errors and broken bytes a real server will not produce on demand,
-# through tests/fake_master.py: transient refusals are retried, refused
+# through tests/lib/fake_master.py: transient refusals are retried, refused
 # credentials stop redsink with a configuration error, +CONTINUE <new id>
 # switches the replid, and a corrupt stream or payload gives one clear
 # error line, no crash, no memory blow-up, an untouched mirror and a retry.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 fx="$top_srcdir/tests/fixtures/rdb"
 rdb="$fx/7.2.6/all-types.rdb"

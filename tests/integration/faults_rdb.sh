@@ -3,12 +3,12 @@
 # multi-megabyte RDB made with DEBUG POPULATE): the previous mirror stays
 # as it was until the new one is complete, then redsink reconnects, does
 # a new full sync and the mirror equals the new master.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 start_proxy() {  # start_proxy NAME TARGET_PORT: sets ${NAME}_PORT, ${NAME}_CTL
     local ctl="$TMP/$1.ctl"
     mkdir -p "$ctl"
-    python3 "$top_srcdir/tests/proxy.py" "$ctl" "$2" &
+    python3 "$top_srcdir/tests/lib/proxy.py" "$ctl" "$2" &
     PIDS="$PIDS $!"
     poll_until 10 test -s "$ctl/port" || { echo "proxy did not start"; exit 99; }
     eval "${1}_PORT=$(cat "$ctl/port"); ${1}_CTL=$ctl"

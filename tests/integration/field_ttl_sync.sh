@@ -5,7 +5,7 @@
 # it sends only to a replica that announced REPLCONF version >= 9.0 (else it
 # gives up the sync: "Can't store key ... in RDB version 11"). The mirror
 # must equal the master, field TTLs included, then follow HEXPIRE/HPERSIST.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 skip_unless_server "needs hash field TTLs (Valkey 9+, Redis 7.4+)" \
     [ "$SERVER_NAME" = valkey -a "$SERVER_VNUM" -ge 90000 -o "$SERVER_NAME" = redis -a "$SERVER_VNUM" -ge 70400 ]

@@ -5,14 +5,14 @@
 # RENAME, MOVE, COPY, LMOVE, SMOVE, *STORE, SWAPDB and FLUSHDB between kept
 # and filtered keys and dbs. After WAIT the mirror holds exactly the
 # master's kept keys (compare.py compare-redis --filter).
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 start_redis m
 db="$TMP/mirror.db"
 FILTER=(--db 0 --db 2 --include 'user:*' --exclude 'user:tmp:*')
 
 py() {
-    python3 -c "import sys; sys.path.insert(0, '$top_srcdir/tests')
+    python3 -c "import sys; sys.path.insert(0, '$top_srcdir/tests/lib')
 from compare import Redis
 r = Redis('127.0.0.1', $m_PORT)
 $1" || fail "python driver failed"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every fixture RDB (Redis 2.4 .. 8.0, valkey 8) imported with
 # `redsink import` must show exactly its expected.json through the views.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 n=0
 for dir in "$top_srcdir"/tests/fixtures/rdb/*/; do

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Every fixture RDB (Redis 2.4 .. 8.0, valkey 8; tests/fixtures/rdb) sent
-# over the replication link as the full-sync payload by tests/fake_master.py,
+# over the replication link as the full-sync payload by tests/lib/fake_master.py,
 # once with "$<len>" framing and once diskless with "$EOF:<mark>": each
 # mirror must equal the fixture's expected.json (what the generating server
 # held), as `redsink import` must in fixtures.sh.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 ls "$top_srcdir"/tests/fixtures/rdb/*/*.rdb > "$TMP/files"
 n=$(wc -l < "$TMP/files")

@@ -3,7 +3,7 @@
 # data of every type and encoding, binary keys and values, TTLs, several
 # dbs; the master must list redsink as an online replica, WAIT 1 must
 # return 1, and the views must equal the master key for key.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 for diskless in no yes; do
     name="m_$diskless"

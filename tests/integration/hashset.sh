@@ -4,7 +4,7 @@
 # all) and what redsink must replay exactly (HSETNX, HINCRBY, SMOVE, the
 # *STORE commands with a destination that is a source, of another type or
 # with a TTL, binary members, big sets). The views must equal the master.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 start_redis m --repl-diskless-sync yes --repl-diskless-sync-delay 0
 db="$TMP/mirror.db"
@@ -15,7 +15,7 @@ wait_mirror "$m_PORT" || { fail "initial sync"; finish; }
 on_master() {
     python3 - "$m_PORT" "$1" <<'PY'
 import sys
-sys.path.insert(0, __import__("os").environ["top_srcdir"] + "/tests")
+sys.path.insert(0, __import__("os").environ["top_srcdir"] + "/tests/lib")
 from compare import Redis
 r = Redis("127.0.0.1", sys.argv[1])
 r.pipeline(eval(sys.argv[2]))

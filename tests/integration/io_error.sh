@@ -2,14 +2,14 @@
 # A disk I/O error on the mirror: redsink stops (exit 1) with one line that
 # names the file, acknowledges nothing it could not commit, leaves an intact
 # database, and a restart once the disk is healthy resumes with PSYNC.
-# The error is injected by tests/eio_shim.c (LD_PRELOAD, built here).
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+# The error is injected by tests/lib/eio_shim.c (LD_PRELOAD, built here).
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 command -v cc >/dev/null || { echo "SKIP: no C compiler to build the fault shim"; exit 77; }
 if ldd "$REDSINK" 2>/dev/null | grep -q 'libasan'; then
     echo "SKIP: the sanitizer runtime must come first; no LD_PRELOAD shim"; exit 77
 fi
-cc -shared -fPIC -o "$TMP/eio.so" "$top_srcdir/tests/eio_shim.c" -ldl || { fail "build the shim"; finish; }
+cc -shared -fPIC -o "$TMP/eio.so" "$top_srcdir/tests/lib/eio_shim.c" -ldl || { fail "build the shim"; finish; }
 
 start_redis m
 rcli "$m_PORT" mset a 1 b 2 >/dev/null

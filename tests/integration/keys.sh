@@ -3,14 +3,14 @@
 # COPY (REPLACE, DB), SWAPDB and RESTORE (of a DUMP of every type, with
 # REPLACE, ABSTTL and a relative TTL) on keys of every type with and
 # without TTLs, stream groups included; then SORT ... STORE.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 start_redis m
 db="$TMP/mirror.db"
 
 # py 'python statements': r is a client of the master (binary-safe)
 py() {
-    python3 -c "import sys; sys.path.insert(0, '$top_srcdir/tests')
+    python3 -c "import sys; sys.path.insert(0, '$top_srcdir/tests/lib')
 from compare import Redis
 r = Redis('127.0.0.1', $m_PORT)
 $1" || fail "python driver failed"

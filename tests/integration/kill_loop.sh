@@ -13,7 +13,7 @@
 # half load leaves no table behind; no temp files beside the mirror.
 # Replay: REDSINK_SEED=<seed> make check TESTS=tests/integration/kill_loop.sh
 # More rounds: REDSINK_KILL_ROUNDS=50 (default 12).
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
 
 seed=${REDSINK_SEED:-$(( $(date +%s) % 100000 ))}

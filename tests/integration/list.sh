@@ -4,7 +4,7 @@
 # lower-case left/right), LMOVE/RPOPLPUSH rotations and TTLs, and a seeded
 # random walk over long lists (LINSERT, LREM, LSET, LTRIM in the middle).
 # The mirror must equal the master after each part.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 start_redis m
 db="$TMP/mirror.db"
@@ -12,7 +12,7 @@ start_redsink rs "$m_PORT" "$db"
 wait_mirror "$m_PORT" || { fail "initial sync"; finish; }
 
 part() {  # part NAME: run the python part NAME on the master, then compare
-    if ! python3 - "$top_srcdir/tests" "$m_PORT" "$1" >"$TMP/$1.out" 2>&1 <<'PY'
+    if ! python3 - "$top_srcdir/tests/lib" "$m_PORT" "$1" >"$TMP/$1.out" 2>&1 <<'PY'
 import random, sys, threading, time
 sys.path.insert(0, sys.argv[1])
 from compare import Redis

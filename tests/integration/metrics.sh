@@ -7,7 +7,7 @@
 # counts. Then the status endpoint scraped the way redis_exporter does:
 # every command it does not serve gets -ERR, pipelined or not, and the
 # connection stays up.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
 start_redis m

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The write commands of Redis 8.0-8.8 and Valkey 8.1-9.x in the exact forms
 # their masters propagate (read in t_hash.c, t_string.c, db.c, t_array.c),
-# through tests/fake_master.py: a snapshot in RDB 14 holding an array (type
+# through tests/lib/fake_master.py: a snapshot in RDB 14 holding an array (type
 # 28, with its insert cursor), then a stream of HSETEX (PXAT, KEEPTTL from
 # HINCRBYFLOAT, Valkey's lower-case nx/fnx kept), HGETEX as HPEXPIREAT and
 # HPERSIST, HGETDEL as HDEL (Redis) and verbatim (Valkey), INCRBYFLOAT as
@@ -9,7 +9,7 @@
 # array commands, modules' commands (VADD, JSON.SET: counted as unknown,
 # no key made), and Valkey 9's SELECT of a numbered db in cluster mode.
 # Every view is then compared with what the source says the master holds.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 q() { sqlite3 "$1" "$2" 2>/dev/null; }
 

@@ -3,7 +3,7 @@
 # socket this test listens on; redsink must send READY=1 once the sync
 # started, STATUS= lines that follow its state, WATCHDOG=1 pings when the
 # watchdog is on, and STOPPING=1 on SIGTERM.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 grep -q 'HAVE_SYSTEMD' "$top_builddir/rsconfig.h" 2>/dev/null ||
     { echo "SKIP: built without libsystemd"; exit 77; }

@@ -3,7 +3,7 @@
 # master: relative TTLs converted with the local clock at receipt,
 # BRPOPLPUSH from 3.x, SELECT before MULTI, uppercase PING; and a verbatim
 # EVAL (script replication, <= 4.0) stops redsink with a clear error.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 fx="$top_srcdir/tests/fixtures/rdb"
 {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Old masters as they really speak (checked against the tags' replication.c),
-# through tests/fake_master.py, and a real master with rdbchecksum no:
+# through tests/lib/fake_master.py, and a real master with rdbchecksum no:
 #  - Redis 2.4/2.6: REPLCONF capa refused, PSYNC unknown, SYNC; SELECT comes
 #    inline ("select 3\r\n"), PING as RESP; every reconnection is a full sync
 #    that replaces the mirror.
@@ -13,7 +13,7 @@
 #    and not counted in the offset.
 #  - rdbchecksum no (an all-zero CRC trailer) from a real redis-server, disk
 #    and diskless.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 fx="$top_srcdir/tests/fixtures/rdb"
 REPLID=0123456789abcdef0123456789abcdef01234567

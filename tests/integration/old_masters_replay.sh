@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Recorded old masters (tests/fixtures/old_masters/<version>/, made by
-# tests/old_masters.py against a real redis-server of that version): the
+# tests/tools/old_masters.py against a real redis-server of that version): the
 # fake master answers INFO with the recorded version and sends the exact
 # snapshot and stream bytes that master sent; the mirror must end equal to
 # the keyspace the real master had, with no command skipped (a master only
 # propagates what it executed). Each recording holds the commands that met
 # a difference between versions (tests/README) and a random workload.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 FIX=$top_srcdir/tests/fixtures/old_masters
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }

@@ -5,7 +5,7 @@
 # replica) gets a log line that says so and where to look; redsink retries.
 # Also: the handshake sends what a current replica sends, in its order
 # (REPLCONF listening-port, capa eof capa psync2, version), before PSYNC.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 rdb="$top_srcdir/tests/fixtures/rdb/7.2.6/all-types.rdb"
 : > "$TMP/stream.resp"

@@ -3,7 +3,7 @@
 # after kill -9 and after SIGTERM, a restart resumes with PSYNC and gets
 # +CONTINUE: the master's sync_full does not grow, sync_partial_ok does,
 # and the mirror equals the master.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 start_redis m --repl-diskless-sync yes --repl-diskless-sync-delay 0
 db="$TMP/mirror.db"

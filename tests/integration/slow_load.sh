@@ -4,7 +4,7 @@
 # it stays small instead of growing towards client-output-buffer-limit.
 # The load is held by a test hook: it pauses while REDSINK_TEST_HOLD_LOAD
 # names an existing file, and the test removes the file when done.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 for diskless in no yes; do
     start_redis "m_$diskless" --repl-diskless-sync "$diskless" --repl-diskless-sync-delay 0 \
@@ -20,7 +20,7 @@ for diskless in no yes; do
     # ~6 MB of writes during the load; the master queues them for redsink
     python3 - "$port" <<'PY' || fail "diskless=$diskless: writes during the load"
 import sys
-sys.path.insert(0, __import__("os").environ["top_srcdir"] + "/tests")
+sys.path.insert(0, __import__("os").environ["top_srcdir"] + "/tests/lib")
 from compare import Redis
 r = Redis("127.0.0.1", sys.argv[1])
 for b in range(60):

@@ -6,7 +6,7 @@
 # the cause is gone.
 #
 # A disk I/O error (SQLITE_IOERR) is injected in tests/integration/io_error.sh.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 MNT=""
 faults_cleanup() {

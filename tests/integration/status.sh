@@ -4,7 +4,7 @@
 # equals the master's after WAIT, the master sees redsink's announced
 # port, a held full sync logs progress lines and stores its progress in
 # redsink_status, and `redsink status` prints the state and offset.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 for diskless in no yes; do
     name="m_$diskless"

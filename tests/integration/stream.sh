@@ -2,7 +2,7 @@
 # After the full sync, a stream of writes (the command subset of the first
 # release, with its edge cases) is applied with Redis' semantics: the
 # views must equal the master after WAIT, with diskless sync off and on.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 for diskless in no yes; do
     name="m_$diskless"

@@ -5,9 +5,9 @@
 # before the full sync (RDB path) and part after (command path); then
 # XINFO STREAM FULL on the master against the mirror's internal tables.
 # Replay a failure with: REDSINK_SEED=<seed> make check TESTS=tests/integration/stream_groups.sh
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
-STATE="python3 $top_srcdir/tests/stream_state.py"
+STATE="python3 $top_srcdir/tests/lib/stream_state.py"
 # Redis 7.2+ and Valkey create XCLAIM/XAUTOCLAIM's consumer without
 # propagating it when nothing is claimed (a real replica lacks it too)
 [ "$SERVER_NAME" = valkey ] || [ "$SERVER_VNUM" -ge 70200 ] && export REDSINK_UNPROPAGATED_CONSUMERS=1

@@ -8,11 +8,11 @@
 # Then INCRBYFLOAT and GETEX as a fake master sends them verbatim (real
 # masters rewrite them), checked against a real server given the same
 # commands as a client.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 cat > "$TMP/load.py" <<'EOF'
 import random, sys
-sys.path.insert(0, sys.argv[1] + "/tests")
+sys.path.insert(0, sys.argv[1] + "/tests/lib")
 from compare import Redis, RedisError
 
 r = Redis("127.0.0.1", sys.argv[2])
@@ -210,7 +210,7 @@ start_redis ref
 rcli "$ref_PORT" save >/dev/null
 python3 - "$top_srcdir" "$ref_PORT" "$TMP/stream.resp" <<'EOF'
 import sys
-sys.path.insert(0, sys.argv[1] + "/tests")
+sys.path.insert(0, sys.argv[1] + "/tests/lib")
 from compare import Redis
 FAR = 99999999999999
 cmds = [("SELECT", 0), ("SET", "f1", "10.5"), ("INCRBYFLOAT", "f1", "0.1"),

@@ -2,7 +2,7 @@
 # A mirror pointed at a different master (another replication history):
 # PSYNC with the old replid gets +FULLRESYNC, the mirror is reloaded, and
 # nothing of the first master's data survives (never a mixed mirror).
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 start_redis a
 start_redis b

@@ -5,7 +5,7 @@
 # and a PSYNC resume after kill -9); a wrong CA or server name fails with
 # a clear reason; --tls-no-verify connects anyway; a master requiring
 # client certificates accepts ours and refuses a client without one.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 command -v openssl >/dev/null || { echo "SKIP: openssl CLI not installed"; exit 77; }
 C="$TMP/certs"

@@ -5,7 +5,7 @@
 # valkey's compression_lz4.c writes it (64 KB independent blocks, block
 # checksums when flag bit 0 is set, no content checksum). No Valkey 9.2 runs
 # here: the files are made from a fixture RDB with the lz4 tool.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 command -v lz4 >/dev/null || { echo "SKIP: lz4 (the tool) not installed"; exit 77; }
 fx="$top_srcdir/tests/fixtures/rdb/valkey-8.0.1"

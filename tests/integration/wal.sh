@@ -5,7 +5,7 @@
 # the writer's hard limit (16 MB of pages) plus one batch (batches are
 # kept small here: 500 commands, 5,000 while catching up), and the mirror
 # still equals the master.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 command -v redis-benchmark >/dev/null || { echo "SKIP: redis-benchmark missing"; exit 77; }
 
 start_redis m --repl-diskless-sync yes --repl-diskless-sync-delay 0

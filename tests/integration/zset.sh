@@ -5,7 +5,7 @@
 # (TEXT and BLOB mixed in one order), inf arithmetic, WEIGHTS/AGGREGATE
 # corners, lex walks over unequal scores, large (skiplist) sets, and every
 # geo STORE form with each unit.
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 start_redis m --repl-diskless-sync no
 db="$TMP/mirror.db"

@@ -1,13 +1,13 @@
 #!/bin/bash
 # rdb_fixtures.sh - every RDB fixture through `test_rdb --json`, compared
 # with the content the generating server held (expected.json, or
-# expected-cluster.json for all-types-cluster.rdb) by tests/rdb_expected.py.
+# expected-cluster.json for all-types-cluster.rdb) by tests/lib/rdb_expected.py.
 # Exit 0 pass, 77 skip (no python3), 99 fail. One line per file.
 
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 test_rdb=$top_builddir/tests/unit/test_rdb
-compare=$top_srcdir/tests/rdb_expected.py
+compare=$top_srcdir/tests/lib/rdb_expected.py
 
 if ! command -v python3 >/dev/null 2>&1; then
     echo "SKIP: python3 not found"

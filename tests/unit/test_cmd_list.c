@@ -13,126 +13,15 @@
  *
  * Start reading at main().
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <sqlite3.h>
-
-#include "apply.h"
-#include "log.h"
-#include "sink.h"
-
-static int checks, failures;
-
-static void check(int ok, int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    checks++;
-    if (!ok)
-        failures++;
-    printf("%s %d - ", ok ? "ok" : "not ok", checks);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    if (!ok)
-        printf("  (line %d)", line);
-    printf("\n");
-}
-
-#define CHECK_STR(got, want, what) \
-    do { \
-        const char *g_ = (got), *w_ = (want); \
-        check(strcmp(g_, w_) == 0, __LINE__, "%s: got '%s', want '%s'", (what), g_, w_); \
-    } while (0)
-
-/* ------------------------------------------------------------------ */
-/* The applier on a temporary mirror                                  */
-/* ------------------------------------------------------------------ */
-
-struct env {
-    char path[256];
-    struct sink *sink;
-    struct applier *a;
-    sqlite3 *rd;                           /* a reader's own connection */
-    char out[65536];
-};
-
-static int env_open(struct env *e)
-{
-    struct rs_error err = { 0 };
-    struct repl_pos start = { "0123456789abcdef0123456789abcdef01234567", 1000, 0 };
-    struct apply_opts o = { .strict = 1, .batch_max_ms = 100000 };  /* strict: an unknown command fails */
-
-    memset(e, 0, sizeof(*e));
-    snprintf(e->path, sizeof(e->path), "%s/test_cmd_list-%d.tmp.db",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
-    unlink(e->path);
-    if ((e->sink = sink_open("sqlite", e->path, &err)) == NULL) {
-        printf("# cannot open the sqlite sink: %s\n", err.msg);
-        return -1;
-    }
-    if ((e->a = apply_new(e->sink, &start, &o)) == NULL)
-        return -1;
-    if (sqlite3_open_v2(e->path, &e->rd, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        return -1;
-    return 0;
-}
-
-static void env_close(struct env *e)
-{
-    char side[300];
-
-    apply_free(e->a);
-    sqlite3_close(e->rd);
-    sink_close(e->sink);
-    unlink(e->path);
-    snprintf(side, sizeof(side), "%s-wal", e->path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", e->path);
-    unlink(side);
-}
-
-/* Apply one command given as C strings (a NULL ends the list) and
- * commit. 0, or -1 when the applier failed. */
-static int app_v(struct env *e, const char *const *args, int argc)
-{
-    struct rs_bytes argv[64];
-    size_t wire = 0;
-
-    for (int i = 0; i < argc; i++) {
-        argv[i].ptr = args[i];
-        argv[i].len = strlen(args[i]);
-        wire += argv[i].len + 16;
-    }
-    if (apply_command(e->a, argc, argv, wire) != 0) {
-        printf("# applier failed: %s\n", apply_error(e->a)->msg);
-        return -1;
-    }
-    return apply_flush(e->a);
-}
-
-static int app(struct env *e, ...)
-{
-    const char *args[64];
-    int argc = 0;
-    va_list ap;
-
-    va_start(ap, e);
-    while (argc < 64 && (args[argc] = va_arg(ap, const char *)) != NULL)
-        argc++;
-    va_end(ap);
-    return app_v(e, args, argc);
-}
-
-#define APP(e, ...) app((e), __VA_ARGS__, (const char *)NULL)
+#include "harness.h"
 
 /* A list as a reader sees it: "a,b,c"; "(none)" when the key is absent,
  * "(type)" when it is not a list, "(bad idx)" when idx is not 0..n-1. */
-static const char *lst(struct env *e, const char *key)
+static const char *lst(struct mirror *e, const char *key)
 {
     sqlite3_stmt *st;
     size_t o = 0;
@@ -170,7 +59,7 @@ static const char *lst(struct env *e, const char *key)
 }
 
 /* The key's expire_at as text ("NULL" when none, "(none)" when absent). */
-static const char *ttl(struct env *e, const char *key)
+static const char *ttl(struct mirror *e, const char *key)
 {
     sqlite3_stmt *st;
 
@@ -188,96 +77,96 @@ static const char *ttl(struct env *e, const char *key)
 /* Edge cases                                                          */
 /* ------------------------------------------------------------------ */
 
-static void test_pushes_pops(struct env *e)
+static void test_pushes_pops(struct mirror *e)
 {
-    APP(e, "RPUSHX", "l", "a");                        /* no key: nothing */
+    APPLY(e, "RPUSHX", "l", "a");                        /* no key: nothing */
     CHECK_STR(lst(e, "l"), "(none)", "RPUSHX on a missing key");
-    APP(e, "LPUSH", "l", "a", "b", "c");
-    APP(e, "LPUSHX", "l", "x", "y");
-    APP(e, "RPUSHX", "l", "z");
+    APPLY(e, "LPUSH", "l", "a", "b", "c");
+    APPLY(e, "LPUSHX", "l", "x", "y");
+    APPLY(e, "RPUSHX", "l", "z");
     CHECK_STR(lst(e, "l"), "y,x,c,b,a,z", "LPUSH, LPUSHX, RPUSHX");
-    APP(e, "SET", "s", "str");
-    APP(e, "LPUSHX", "s", "v");
-    APP(e, "LPUSH", "s", "v");
+    APPLY(e, "SET", "s", "str");
+    APPLY(e, "LPUSHX", "s", "v");
+    APPLY(e, "LPUSH", "s", "v");
     CHECK_STR(lst(e, "s"), "(type)", "pushes onto a string are refused");
-    APP(e, "LPOP", "l");
-    APP(e, "RPOP", "l", "2");
+    APPLY(e, "LPOP", "l");
+    APPLY(e, "RPOP", "l", "2");
     CHECK_STR(lst(e, "l"), "x,c,b", "LPOP, RPOP 2");
-    APP(e, "LPOP", "l", "0");
-    APP(e, "LPOP", "l", "-1");
-    APP(e, "LPOP", "l", "1", "2");
+    APPLY(e, "LPOP", "l", "0");
+    APPLY(e, "LPOP", "l", "-1");
+    APPLY(e, "LPOP", "l", "1", "2");
     CHECK_STR(lst(e, "l"), "x,c,b", "LPOP 0, LPOP -1, LPOP with two counts change nothing");
-    APP(e, "LPOP", "l", "2");
+    APPLY(e, "LPOP", "l", "2");
     CHECK_STR(lst(e, "l"), "b", "LPOP 2");
-    APP(e, "RPOP", "l", "10");
+    APPLY(e, "RPOP", "l", "10");
     CHECK_STR(lst(e, "l"), "(none)", "RPOP past the length empties and deletes the key");
-    APP(e, "LPOP", "s");
+    APPLY(e, "LPOP", "s");
     CHECK_STR(lst(e, "s"), "(type)", "LPOP of a string is refused");
 }
 
-static void test_blocking_forms(struct env *e)
+static void test_blocking_forms(struct mirror *e)
 {
-    APP(e, "RPUSH", "b1", "1", "2", "3", "4");
-    APP(e, "RPUSH", "b2", "x", "y");
-    APP(e, "BLPOP", "missing", "b2", "b1", "0");
+    APPLY(e, "RPUSH", "b1", "1", "2", "3", "4");
+    APPLY(e, "RPUSH", "b2", "x", "y");
+    APPLY(e, "BLPOP", "missing", "b2", "b1", "0");
     CHECK_STR(lst(e, "b2"), "y", "BLPOP pops the first list that exists");
-    APP(e, "BRPOP", "s", "b1", "0");
+    APPLY(e, "BRPOP", "s", "b1", "0");
     CHECK_STR(lst(e, "b1"), "1,2,3,4", "BRPOP: a string before the list is an error");
-    APP(e, "BRPOP", "b1", "-1");
+    APPLY(e, "BRPOP", "b1", "-1");
     CHECK_STR(lst(e, "b1"), "1,2,3,4", "BRPOP with a negative timeout is an error");
-    APP(e, "BRPOP", "b1", "0.5");
+    APPLY(e, "BRPOP", "b1", "0.5");
     CHECK_STR(lst(e, "b1"), "1,2,3", "BRPOP");
-    APP(e, "LMPOP", "2", "nope", "b1", "LEFT", "COUNT", "2");
+    APPLY(e, "LMPOP", "2", "nope", "b1", "LEFT", "COUNT", "2");
     CHECK_STR(lst(e, "b1"), "3", "LMPOP 2 keys LEFT COUNT 2");
-    APP(e, "LMPOP", "1", "b1", "RIGHT", "COUNT", "0");
-    APP(e, "LMPOP", "1", "b1", "MIDDLE");
-    APP(e, "LMPOP", "3", "b1", "RIGHT");
-    APP(e, "LMPOP", "1", "b1", "RIGHT", "COUNT", "1", "COUNT", "1");
+    APPLY(e, "LMPOP", "1", "b1", "RIGHT", "COUNT", "0");
+    APPLY(e, "LMPOP", "1", "b1", "MIDDLE");
+    APPLY(e, "LMPOP", "3", "b1", "RIGHT");
+    APPLY(e, "LMPOP", "1", "b1", "RIGHT", "COUNT", "1", "COUNT", "1");
     CHECK_STR(lst(e, "b1"), "3", "LMPOP errors change nothing");
-    APP(e, "BLMPOP", "0", "2", "b2", "b1", "right", "count", "5");
+    APPLY(e, "BLMPOP", "0", "2", "b2", "b1", "right", "count", "5");
     CHECK_STR(lst(e, "b2"), "(none)", "BLMPOP empties the first list");
     CHECK_STR(lst(e, "b1"), "3", "BLMPOP leaves the second one");
-    APP(e, "RPUSH", "q", "1", "2", "3");
-    APP(e, "BRPOPLPUSH", "q", "r", "0");               /* 3.2 and older, verbatim */
+    APPLY(e, "RPUSH", "q", "1", "2", "3");
+    APPLY(e, "BRPOPLPUSH", "q", "r", "0");               /* 3.2 and older, verbatim */
     CHECK_STR(lst(e, "q"), "1,2", "BRPOPLPUSH: source");
     CHECK_STR(lst(e, "r"), "3", "BRPOPLPUSH: new destination");
-    APP(e, "BLMOVE", "q", "r", "left", "right", "0");
+    APPLY(e, "BLMOVE", "q", "r", "left", "right", "0");
     CHECK_STR(lst(e, "r"), "3,1", "BLMOVE left right");
-    APP(e, "BLMOVE", "q", "r", "up", "right", "0");
+    APPLY(e, "BLMOVE", "q", "r", "up", "right", "0");
     CHECK_STR(lst(e, "q"), "2", "BLMOVE with a bad direction changes nothing");
 }
 
-static void test_moves(struct env *e)
+static void test_moves(struct mirror *e)
 {
-    APP(e, "RPUSH", "m", "a", "b", "c");
-    APP(e, "LMOVE", "m", "m", "LEFT", "RIGHT");
+    APPLY(e, "RPUSH", "m", "a", "b", "c");
+    APPLY(e, "LMOVE", "m", "m", "LEFT", "RIGHT");
     CHECK_STR(lst(e, "m"), "b,c,a", "LMOVE src == dst LEFT RIGHT rotates");
-    APP(e, "LMOVE", "m", "m", "right", "left");
+    APPLY(e, "LMOVE", "m", "m", "right", "left");
     CHECK_STR(lst(e, "m"), "a,b,c", "LMOVE src == dst right left rotates back");
-    APP(e, "LMOVE", "m", "m", "LEFT", "LEFT");
-    APP(e, "LMOVE", "m", "m", "RIGHT", "RIGHT");
+    APPLY(e, "LMOVE", "m", "m", "LEFT", "LEFT");
+    APPLY(e, "LMOVE", "m", "m", "RIGHT", "RIGHT");
     CHECK_STR(lst(e, "m"), "a,b,c", "LMOVE src == dst on the same side");
-    APP(e, "RPUSH", "one", "x");
-    APP(e, "RPOPLPUSH", "one", "one");
+    APPLY(e, "RPUSH", "one", "x");
+    APPLY(e, "RPOPLPUSH", "one", "one");
     CHECK_STR(lst(e, "one"), "x", "RPOPLPUSH of a one-element list onto itself keeps it");
-    APP(e, "RPOPLPUSH", "one", "m");
+    APPLY(e, "RPOPLPUSH", "one", "m");
     CHECK_STR(lst(e, "one"), "(none)", "RPOPLPUSH empties and deletes the source");
     CHECK_STR(lst(e, "m"), "x,a,b,c", "RPOPLPUSH pushes at the destination's head");
-    APP(e, "LMOVE", "m", "s", "LEFT", "LEFT");
+    APPLY(e, "LMOVE", "m", "s", "LEFT", "LEFT");
     CHECK_STR(lst(e, "m"), "x,a,b,c", "LMOVE to a string: nothing is popped");
-    APP(e, "LMOVE", "nokey", "m", "LEFT", "LEFT");
+    APPLY(e, "LMOVE", "nokey", "m", "LEFT", "LEFT");
     CHECK_STR(lst(e, "m"), "x,a,b,c", "LMOVE from a missing key: nothing");
-    APP(e, "LMOVE", "m", "m", "LEFT", "SIDEWAYS");
+    APPLY(e, "LMOVE", "m", "m", "LEFT", "SIDEWAYS");
     CHECK_STR(lst(e, "m"), "x,a,b,c", "LMOVE with a bad direction: nothing");
     /* TTLs: the source keeps its own; a new destination has none; an
      * existing destination keeps its own */
-    APP(e, "PEXPIREAT", "m", "99999999999999");
-    APP(e, "RPUSH", "t", "1");
-    APP(e, "PEXPIREAT", "t", "88888888888888");
-    APP(e, "LMOVE", "m", "fresh", "RIGHT", "LEFT");
-    APP(e, "LMOVE", "m", "t", "RIGHT", "LEFT");
-    APP(e, "LPUSH", "m", "p");
-    APP(e, "RPOP", "m");
+    APPLY(e, "PEXPIREAT", "m", "99999999999999");
+    APPLY(e, "RPUSH", "t", "1");
+    APPLY(e, "PEXPIREAT", "t", "88888888888888");
+    APPLY(e, "LMOVE", "m", "fresh", "RIGHT", "LEFT");
+    APPLY(e, "LMOVE", "m", "t", "RIGHT", "LEFT");
+    APPLY(e, "LPUSH", "m", "p");
+    APPLY(e, "RPOP", "m");
     CHECK_STR(ttl(e, "m"), "99999999999999", "pushes, pops and moves keep the source's TTL");
     CHECK_STR(ttl(e, "fresh"), "NULL", "LMOVE creates the destination without a TTL");
     CHECK_STR(ttl(e, "t"), "88888888888888", "LMOVE keeps an existing destination's TTL");
@@ -285,56 +174,56 @@ static void test_moves(struct env *e)
     CHECK_STR(lst(e, "m"), "p,x", "the source after the moves");
 }
 
-static void test_edits(struct env *e)
+static void test_edits(struct mirror *e)
 {
-    APP(e, "RPUSH", "e", "a", "b", "a", "c", "a", "d");
-    APP(e, "LINSERT", "e", "BEFORE", "a", "X");
+    APPLY(e, "RPUSH", "e", "a", "b", "a", "c", "a", "d");
+    APPLY(e, "LINSERT", "e", "BEFORE", "a", "X");
     CHECK_STR(lst(e, "e"), "X,a,b,a,c,a,d", "LINSERT BEFORE the first match");
-    APP(e, "LINSERT", "e", "after", "a", "Y");
+    APPLY(e, "LINSERT", "e", "after", "a", "Y");
     CHECK_STR(lst(e, "e"), "X,a,Y,b,a,c,a,d", "LINSERT after (lower case) the first match");
-    APP(e, "LINSERT", "e", "AFTER", "d", "Z");
-    APP(e, "LINSERT", "e", "AFTER", "nope", "W");
-    APP(e, "LINSERT", "e", "AROUND", "a", "W");
-    APP(e, "LINSERT", "nokey", "AFTER", "a", "W");
+    APPLY(e, "LINSERT", "e", "AFTER", "d", "Z");
+    APPLY(e, "LINSERT", "e", "AFTER", "nope", "W");
+    APPLY(e, "LINSERT", "e", "AROUND", "a", "W");
+    APPLY(e, "LINSERT", "nokey", "AFTER", "a", "W");
     CHECK_STR(lst(e, "e"), "X,a,Y,b,a,c,a,d,Z", "LINSERT at the tail; missing pivot, bad word");
     CHECK_STR(lst(e, "nokey"), "(none)", "LINSERT on a missing key creates nothing");
-    APP(e, "LSET", "e", "-1", "z");
-    APP(e, "LSET", "e", "0", "x");
-    APP(e, "LSET", "e", "9", "out");
-    APP(e, "LSET", "e", "-10", "out");
-    APP(e, "LSET", "nokey", "0", "out");
-    APP(e, "LSET", "e", "1x", "out");
+    APPLY(e, "LSET", "e", "-1", "z");
+    APPLY(e, "LSET", "e", "0", "x");
+    APPLY(e, "LSET", "e", "9", "out");
+    APPLY(e, "LSET", "e", "-10", "out");
+    APPLY(e, "LSET", "nokey", "0", "out");
+    APPLY(e, "LSET", "e", "1x", "out");
     CHECK_STR(lst(e, "e"), "x,a,Y,b,a,c,a,d,z", "LSET, negative index, out of range");
-    APP(e, "LREM", "e", "-1", "a");
+    APPLY(e, "LREM", "e", "-1", "a");
     CHECK_STR(lst(e, "e"), "x,a,Y,b,a,c,d,z", "LREM -1 removes the last match");
-    APP(e, "LREM", "e", "1", "a");
+    APPLY(e, "LREM", "e", "1", "a");
     CHECK_STR(lst(e, "e"), "x,Y,b,a,c,d,z", "LREM 1 removes the first match");
-    APP(e, "RPUSH", "e", "a", "a");
-    APP(e, "LREM", "e", "0", "a");
+    APPLY(e, "RPUSH", "e", "a", "a");
+    APPLY(e, "LREM", "e", "0", "a");
     CHECK_STR(lst(e, "e"), "x,Y,b,c,d,z", "LREM 0 removes all");
-    APP(e, "LREM", "e", "0", "absent");
+    APPLY(e, "LREM", "e", "0", "absent");
     CHECK_STR(lst(e, "e"), "x,Y,b,c,d,z", "LREM without a match");
-    APP(e, "LTRIM", "e", "1", "-2");
+    APPLY(e, "LTRIM", "e", "1", "-2");
     CHECK_STR(lst(e, "e"), "Y,b,c,d", "LTRIM 1 -2");
-    APP(e, "LTRIM", "e", "-100", "100");
+    APPLY(e, "LTRIM", "e", "-100", "100");
     CHECK_STR(lst(e, "e"), "Y,b,c,d", "LTRIM wider than the list");
-    APP(e, "LTRIM", "e", "2", "1");
+    APPLY(e, "LTRIM", "e", "2", "1");
     CHECK_STR(lst(e, "e"), "(none)", "LTRIM with start > stop deletes the key");
-    APP(e, "RPUSH", "e", "1", "2", "3");
-    APP(e, "LTRIM", "e", "5", "10");
+    APPLY(e, "RPUSH", "e", "1", "2", "3");
+    APPLY(e, "LTRIM", "e", "5", "10");
     CHECK_STR(lst(e, "e"), "(none)", "LTRIM past the end deletes the key");
-    APP(e, "RPUSH", "e", "1", "2", "3");
-    APP(e, "LTRIM", "e", "0", "-4");
+    APPLY(e, "RPUSH", "e", "1", "2", "3");
+    APPLY(e, "LTRIM", "e", "0", "-4");
     CHECK_STR(lst(e, "e"), "(none)", "LTRIM 0 -4 of three deletes the key");
-    APP(e, "RPUSH", "e", "1", "2", "3");
-    APP(e, "LTRIM", "e", "-1", "-1");
+    APPLY(e, "RPUSH", "e", "1", "2", "3");
+    APPLY(e, "LTRIM", "e", "-1", "-1");
     CHECK_STR(lst(e, "e"), "3", "LTRIM -1 -1");
-    APP(e, "LREM", "e", "-5", "3");
+    APPLY(e, "LREM", "e", "-5", "3");
     CHECK_STR(lst(e, "e"), "(none)", "LREM of the last element deletes the key");
 }
 
 /* Bytes that are not text, and NULs: LREM and LINSERT compare all bytes. */
-static void test_binary(struct env *e)
+static void test_binary(struct mirror *e)
 {
     struct rs_bytes argv[6] = {
         { "RPUSH", 5 }, { "bin", 3 }, { "a\0b", 3 }, { "a\0c", 3 }, { "\xff", 1 }, { "a", 1 },
@@ -468,7 +357,7 @@ static void m_apply(struct model *m, const char **args, int argc, int k, int k2)
     }
 }
 
-static void test_random_walk(struct env *e, unsigned seed, int steps)
+static void test_random_walk(struct mirror *e, unsigned seed, int steps)
 {
     static struct model m;
     static const char *keys[NKEYS] = { "w0", "w1", "w2" };
@@ -478,7 +367,7 @@ static void test_random_walk(struct env *e, unsigned seed, int steps)
     int bad = 0;
 
     memset(&m, 0, sizeof(m));
-    APP(e, "DEL", keys[0], keys[1], keys[2]);
+    APPLY(e, "DEL", keys[0], keys[1], keys[2]);
     srand(seed);
     for (int step = 0; step < steps && !bad; step++) {
         int k = rand() % NKEYS, k2 = rand() % NKEYS, argc = 2, op = rand() % 100;
@@ -522,7 +411,7 @@ static void test_random_walk(struct env *e, unsigned seed, int steps)
             args[argc++] = rand() % 2 ? "LEFT" : "RIGHT";
         }
         m_apply(&m, args, argc, k, k2);
-        if (app_v(e, args, argc) != 0) {
+        if (strcmp(mirror_applyv(e, argc, args), "0") != 0) {
             snprintf(why, sizeof(why), " (step %d: %s failed)", step, args[0]);
             bad = 1;
         }
@@ -536,27 +425,20 @@ static void test_random_walk(struct env *e, unsigned seed, int steps)
             }
         }
     }
-    check(!bad, __LINE__, "random walk seed %u: %d commands, every list equals the model with"
+    CHECK(!bad, "random walk seed %u: %d commands, every list equals the model with"
           " idx 0..n-1%s", seed, steps, why);
+}
+
+static void test_random_walks(struct mirror *e)
+{
+    for (unsigned seed = 1; seed <= 3; seed++)
+        test_random_walk(e, seed, 1500);
 }
 
 int main(void)
 {
-    struct env e;
-
-    log_set_level(RS_LOG_ERROR);
-    if (env_open(&e) != 0) {
-        printf("# skipping: no SQLite sink\n1..0\n");
-        return 77;
-    }
-    test_pushes_pops(&e);
-    test_blocking_forms(&e);
-    test_moves(&e);
-    test_edits(&e);
-    test_binary(&e);
-    for (unsigned seed = 1; seed <= 3; seed++)
-        test_random_walk(&e, seed, 1500);
-    env_close(&e);
-    printf("1..%d\n", checks);
-    return failures ? 99 : 0;
+    /* strict: an unknown command fails */
+    return mirror_test_main("cmd_list.db", 1, (mirror_test *const[]){
+        test_pushes_pops, test_blocking_forms, test_moves, test_edits, test_binary,
+        test_random_walks, NULL });
 }

@@ -10,33 +10,17 @@
  * When the script has nothing more to say, a read times out (or, with
  * 'closes', the master closes the connection).
  *
- * Exit 0 (all passed) or 99 (a check failed).
+ * Exit 0 (all passed) or 99 (a check failed): harness.h.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "handshake.h"
+#include "harness.h"
 #include "log.h"
 
-static int checks, failures;
-
-static void check(int ok, int line, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    checks++;
-    failures += !ok;
-    printf(ok ? "ok %d - %s\n" : "not ok %d - %s  (line %d)\n", checks, msg, line);
-}
-
-#define CHECK(cond, ...) check((cond) != 0, __LINE__, __VA_ARGS__)
 
 /* ------------------------------------------------------------------ */
 /* The scripted master                                                 */
@@ -290,6 +274,5 @@ int main(void)
         test_old_master(steps[i]);
         test_failures(steps[i]);
     }
-    printf("%d checks, %d failed\n", checks, failures);
-    return failures ? 99 : 0;
+    return check_summary();
 }

@@ -10,15 +10,12 @@
 #include <string.h>
 
 #include "apply_int.h"
+#include "harness.h"
 
-static int checks, failures;
-
+/* One check, named after the command it is about. */
 static void check(int ok, const char *what, const char *name)
 {
-    checks++;
-    if (!ok)
-        failures++;
-    printf("%s %d - %s: %s\n", ok ? "ok" : "not ok", checks, name, what);
+    CHECK(ok, "%s: %s", name, what);
 }
 
 static const struct command *lookup(const char *name)
@@ -139,6 +136,5 @@ int main(void)
 {
     test_positions();
     test_invariants();
-    printf("1..%d\n", checks);
-    return failures ? 99 : 0;
+    return check_summary();
 }

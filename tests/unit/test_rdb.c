@@ -9,7 +9,7 @@
  * holds. Prints one line per check; exits 0 (pass) or 99 (fail).
  *
  * With "--json FILE.rdb": prints the content of FILE as a JSON array in
- * the shape of the fixtures' expected.json (tests/rdb_expected.py
+ * the shape of the fixtures' expected.json (tests/lib/rdb_expected.py
  * compares them; tests/unit/rdb_fixtures.sh drives it).
  */
 #ifdef HAVE_CONFIG_H
@@ -21,95 +21,35 @@
 
 #include <dirent.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "harness.h"
 #include "rdb.h"
 
-static int checks, failures;
-
-static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void check(int ok, const char *fmt, ...)
-{
-    va_list ap;
-
-    checks++;
-    if (!ok)
-        failures++;
-    printf("%s - ", ok ? "ok" : "FAIL");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    fflush(stdout);
-}
-
-/* ------------------------------------------------------------ utilities */
-
-struct sbuf {
-    char *p;
-    size_t n, cap;
-};
-
-static void sb_add(struct sbuf *b, const void *data, size_t len)
-{
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-
-        while (cap < b->n + len + 1)
-            cap *= 2;
-        b->p = realloc(b->p, cap);
-        if (b->p == NULL) {
-            perror("realloc");
-            exit(99);
-        }
-        b->cap = cap;
-    }
-    if (len)
-        memcpy(b->p + b->n, data, len);
-    b->n += len;
-    b->p[b->n] = '\0';
-}
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    sb_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-static void sb_hex(struct sbuf *b, const struct rs_bytes *v)
+static void sb_hex(struct tbuf *b, const struct rs_bytes *v)
 {
     static const char hex[] = "0123456789abcdef";
 
     for (size_t i = 0; i < v->len; i++) {
         char two[2] = { hex[(unsigned char)v->ptr[i] >> 4], hex[(unsigned char)v->ptr[i] & 15] };
 
-        sb_add(b, two, 2);
+        tbuf_add(b, two, 2);
     }
 }
 
 /* Readable bytes for the hand-written cases' logs. */
-static void sb_esc(struct sbuf *b, const struct rs_bytes *v)
+static void sb_esc(struct tbuf *b, const struct rs_bytes *v)
 {
     for (size_t i = 0; i < v->len; i++) {
         unsigned char c = (unsigned char)v->ptr[i];
 
         if (c >= 0x21 && c < 0x7f && c != '\\')
-            sb_add(b, &c, 1);
+            tbuf_add(b, &c, 1);
         else
-            sb_printf(b, "\\x%02x", c);
+            tbuf_printf(b, "\\x%02x", c);
     }
 }
 
@@ -400,73 +340,73 @@ static struct outcome parse_transcript(const unsigned char *data, size_t len, en
 /* The hand-written cases compare a readable log of the events. */
 static int l_aux(void *ud, const struct rs_bytes *k, const struct rs_bytes *v)
 {
-    sb_add(ud, "aux ", 4);
+    tbuf_add(ud, "aux ", 4);
     sb_esc(ud, k);
-    sb_add(ud, "=", 1);
+    tbuf_add(ud, "=", 1);
     sb_esc(ud, v);
-    sb_add(ud, "\n", 1);
+    tbuf_add(ud, "\n", 1);
     return 0;
 }
 
 static int l_db(void *ud, int db)
 {
-    sb_printf(ud, "db %d\n", db);
+    tbuf_printf(ud, "db %d\n", db);
     return 0;
 }
 
 static int l_key(void *ud, const struct rdb_key *k)
 {
-    sb_printf(ud, "key %d %s %d ", k->db, rs_type_name(k->type), k->rdb_type);
+    tbuf_printf(ud, "key %d %s %d ", k->db, rs_type_name(k->type), k->rdb_type);
     sb_esc(ud, &k->name);
-    sb_printf(ud, " %" PRId64, k->expire_ms);
+    tbuf_printf(ud, " %" PRId64, k->expire_ms);
     if (k->module.len) {
-        sb_add(ud, " ", 1);
+        tbuf_add(ud, " ", 1);
         sb_esc(ud, &k->module);
     }
-    sb_add(ud, "\n", 1);
+    tbuf_add(ud, "\n", 1);
     return 0;
 }
 
 static int l_str(void *ud, const struct rs_bytes *v)
 {
-    sb_add(ud, "v ", 2);
+    tbuf_add(ud, "v ", 2);
     sb_esc(ud, v);
-    sb_add(ud, "\n", 1);
+    tbuf_add(ud, "\n", 1);
     return 0;
 }
 
 static int l_zset(void *ud, const struct rs_bytes *m, double s)
 {
-    sb_add(ud, "z ", 2);
+    tbuf_add(ud, "z ", 2);
     sb_esc(ud, m);
-    sb_printf(ud, " %.17g\n", s);
+    tbuf_printf(ud, " %.17g\n", s);
     return 0;
 }
 
 static int l_hash(void *ud, const struct rs_bytes *f, const struct rs_bytes *v, int64_t e)
 {
-    sb_add(ud, "h ", 2);
+    tbuf_add(ud, "h ", 2);
     sb_esc(ud, f);
-    sb_add(ud, " ", 1);
+    tbuf_add(ud, " ", 1);
     sb_esc(ud, v);
-    sb_printf(ud, " %" PRId64 "\n", e);
+    tbuf_printf(ud, " %" PRId64 "\n", e);
     return 0;
 }
 
 static int l_sitem(void *ud, const struct rs_stream_id *id, int pos,
                    const struct rs_bytes *f, const struct rs_bytes *v)
 {
-    sb_printf(ud, "si %" PRIu64 "-%" PRIu64 " %d ", id->ms, id->seq, pos);
+    tbuf_printf(ud, "si %" PRIu64 "-%" PRIu64 " %d ", id->ms, id->seq, pos);
     sb_esc(ud, f);
-    sb_add(ud, " ", 1);
+    tbuf_add(ud, " ", 1);
     sb_esc(ud, v);
-    sb_add(ud, "\n", 1);
+    tbuf_add(ud, "\n", 1);
     return 0;
 }
 
 static int l_smeta(void *ud, const struct rs_stream_meta *m)
 {
-    sb_printf(ud, "sm %" PRIu64 " %" PRIu64 "-%" PRIu64 " v2=%d %" PRIu64 "-%" PRIu64
+    tbuf_printf(ud, "sm %" PRIu64 " %" PRIu64 "-%" PRIu64 " v2=%d %" PRIu64 "-%" PRIu64
               " %" PRIu64 "-%" PRIu64 " %" PRIu64 "\n", m->length, m->last_id.ms, m->last_id.seq,
               m->has_v2, m->first_id.ms, m->first_id.seq, m->max_deleted_id.ms,
               m->max_deleted_id.seq, m->entries_added);
@@ -475,65 +415,65 @@ static int l_smeta(void *ud, const struct rs_stream_meta *m)
 
 static int l_group(void *ud, const struct rs_stream_group *g)
 {
-    sb_add(ud, "sg ", 3);
+    tbuf_add(ud, "sg ", 3);
     sb_esc(ud, &g->name);
-    sb_printf(ud, " %" PRIu64 "-%" PRIu64 " %" PRId64 "\n", g->last_id.ms, g->last_id.seq,
+    tbuf_printf(ud, " %" PRIu64 "-%" PRIu64 " %" PRId64 "\n", g->last_id.ms, g->last_id.seq,
               g->entries_read);
     return 0;
 }
 
 static int l_pend(void *ud, const struct rs_stream_pending *pe)
 {
-    sb_printf(ud, "sp %" PRIu64 "-%" PRIu64 " %" PRId64 " %" PRIu64 "\n", pe->id.ms, pe->id.seq,
+    tbuf_printf(ud, "sp %" PRIu64 "-%" PRIu64 " %" PRId64 " %" PRIu64 "\n", pe->id.ms, pe->id.seq,
               pe->delivery_time, pe->delivery_count);
     return 0;
 }
 
 static int l_cons(void *ud, const struct rs_stream_consumer *c)
 {
-    sb_add(ud, "sc ", 3);
+    tbuf_add(ud, "sc ", 3);
     sb_esc(ud, &c->name);
-    sb_printf(ud, " %" PRId64 " %" PRId64 "\n", c->seen_time, c->active_time);
+    tbuf_printf(ud, " %" PRId64 " %" PRId64 "\n", c->seen_time, c->active_time);
     return 0;
 }
 
 static int l_cpend(void *ud, const struct rs_stream_id *id)
 {
-    sb_printf(ud, "sq %" PRIu64 "-%" PRIu64 "\n", id->ms, id->seq);
+    tbuf_printf(ud, "sq %" PRIu64 "-%" PRIu64 "\n", id->ms, id->seq);
     return 0;
 }
 
 static int l_acur(void *ud, uint64_t idx)
 {
-    sb_printf(ud, "ac %" PRIu64 "\n", idx);
+    tbuf_printf(ud, "ac %" PRIu64 "\n", idx);
     return 0;
 }
 
 static int l_aitem(void *ud, uint64_t idx, const struct rs_bytes *v)
 {
-    sb_printf(ud, "a %" PRIu64 " ", idx);
+    tbuf_printf(ud, "a %" PRIu64 " ", idx);
     sb_esc(ud, v);
-    sb_add(ud, "\n", 1);
+    tbuf_add(ud, "\n", 1);
     return 0;
 }
 
 static int l_kend(void *ud)
 {
-    sb_add(ud, "end\n", 4);
+    tbuf_add(ud, "end\n", 4);
     return 0;
 }
 
 static int l_func(void *ud, const struct rs_bytes *code)
 {
-    sb_add(ud, "func ", 5);
+    tbuf_add(ud, "func ", 5);
     sb_esc(ud, code);
-    sb_add(ud, "\n", 1);
+    tbuf_add(ud, "\n", 1);
     return 0;
 }
 
 static int l_end(void *ud)
 {
-    sb_add(ud, "EOF\n", 4);
+    tbuf_add(ud, "EOF\n", 4);
     return 0;
 }
 
@@ -552,20 +492,20 @@ static const struct rdb_handlers log_handlers = {
  * Returns the log of the whole parse (caller frees) and its outcome. */
 static char *parse_log(const unsigned char *d, size_t n, enum rdb_mode mode, struct outcome *o)
 {
-    struct sbuf whole = { 0 }, other = { 0 };
+    struct tbuf whole = { 0 }, other = { 0 };
     enum split how[2] = { SPLIT_BYTES, SPLIT_RANDOM };
 
     *o = parse_with(d, n, mode, SPLIT_WHOLE, &log_handlers, &whole, 0);
-    sb_add(&whole, "", 0);
+    tbuf_add(&whole, "", 0);
     for (int i = 0; i < 2; i++) {
         struct outcome o2 = parse_with(d, n, mode, how[i], &log_handlers, &other, 0);
 
-        sb_add(&other, "", 0);
+        tbuf_add(&other, "", 0);
         if (strcmp(other.p, whole.p) != 0 || o2.st != o->st || strcmp(o2.msg, o->msg) != 0) {
-            sb_printf(&whole, "SPLIT MISMATCH (%s)\n", i ? "random" : "bytes");
+            tbuf_printf(&whole, "SPLIT MISMATCH (%s)\n", i ? "random" : "bytes");
             break;
         }
-        other.n = 0;
+        other.len = 0;
     }
     free(other.p);
     return whole.p;
@@ -595,18 +535,18 @@ static void test_fixture_file(const char *path)
     size_t n;
 
     if ((d = read_file(path, &n)) == NULL) {
-        check(0, "read %s", path);
+        CHECK(0, "read %s", path);
         return;
     }
     o0 = parse_transcript(d, n, RDB_MODE_FILE, SPLIT_WHOLE, &t0);
-    check(o0.st == RS_DONE && o0.consumed == n, "%s: whole: %s, %zu/%zu bytes, %" PRIu64 " events",
+    CHECK(o0.st == RS_DONE && o0.consumed == n, "%s: whole: %s, %zu/%zu bytes, %" PRIu64 " events",
           path, o0.st == RS_DONE ? "done" : o0.msg, o0.consumed, n, t0.events);
     o1 = parse_transcript(d, n, RDB_MODE_FILE, SPLIT_BYTES, &t1);
-    check(o1.st == RS_DONE && o1.consumed == n && t1.h == t0.h && t1.events == t0.events,
+    CHECK(o1.st == RS_DONE && o1.consumed == n && t1.h == t0.h && t1.events == t0.events,
           "%s: byte at a time gives the same transcript", path);
     for (int i = 0; i < 3; i++) {
         o2 = parse_transcript(d, n, RDB_MODE_FILE, SPLIT_RANDOM, &t2);
-        check(o2.st == RS_DONE && o2.consumed == n && t2.h == t0.h && t2.events == t0.events,
+        CHECK(o2.st == RS_DONE && o2.consumed == n && t2.h == t0.h && t2.events == t0.events,
               "%s: random split #%d gives the same transcript", path, i);
     }
     /* Whatever follows the payload (a diskless end mark) is not ours. */
@@ -614,7 +554,7 @@ static void test_fixture_file(const char *path)
     memcpy(big, d, n);
     memset(big + n, 'x', 40);
     o2 = parse_transcript(big, n + 40, RDB_MODE_FILE, SPLIT_WHOLE, &t2);
-    check(o2.st == RS_DONE && o2.consumed == n && t2.h == t0.h,
+    CHECK(o2.st == RS_DONE && o2.consumed == n && t2.h == t0.h,
           "%s: 40 bytes after the trailer are left to the caller (consumed %zu)", path, o2.consumed);
     free(big);
     free(d);
@@ -628,7 +568,7 @@ static int test_fixtures(void)
 
     snprintf(dir, sizeof(dir), "%s/tests/fixtures/rdb", srcdir());
     if ((nv = scandir(dir, &vers, NULL, alphasort)) < 0) {
-        check(0, "fixtures directory %s exists", dir);
+        CHECK(0, "fixtures directory %s exists", dir);
         return 0;
     }
     for (int i = 0; i < nv; i++) {
@@ -650,7 +590,7 @@ static int test_fixtures(void)
         free(vers[i]);
     }
     free(vers);
-    check(files >= 40, "found %d fixture files", files);
+    CHECK(files >= 40, "found %d fixture files", files);
     return files;
 }
 
@@ -672,15 +612,15 @@ static void test_bad_crc(void)
     size_t n;
 
     if ((d = fixture("7.2.6/all-types.rdb", &n)) == NULL) {
-        check(0, "read 7.2.6/all-types.rdb");
+        CHECK(0, "read 7.2.6/all-types.rdb");
         return;
     }
     at = memmem(d, n, "value-of-the-empty-key", 22);
-    check(at != NULL, "found a raw string value to corrupt");
+    CHECK(at != NULL, "found a raw string value to corrupt");
     if (at) {
         at[3] ^= 0x20;
         o = parse_transcript(d, n, RDB_MODE_FILE, SPLIT_RANDOM, &t);
-        check(o.st == RS_ERROR && strstr(o.msg, "bad CRC64 at offset") != NULL,
+        CHECK(o.st == RS_ERROR && strstr(o.msg, "bad CRC64 at offset") != NULL,
               "flipped value byte -> '%s'", o.msg);
     }
     free(d);
@@ -694,14 +634,14 @@ static void test_truncated(void)
     unsigned char *d;
 
     if ((d = fixture("7.4.1/all-types.rdb", &n)) == NULL) {
-        check(0, "read 7.4.1/all-types.rdb");
+        CHECK(0, "read 7.4.1/all-types.rdb");
         return;
     }
     cuts[0] = 0, cuts[1] = 4, cuts[2] = 9, cuts[3] = 100, cuts[4] = n / 2;
     cuts[5] = n - 9, cuts[6] = n - 8, cuts[7] = n - 1;
     for (int i = 0; i < 8; i++) {
         o = parse_transcript(d, cuts[i], RDB_MODE_FILE, SPLIT_RANDOM, &t);
-        check(o.st == RS_ERROR && strstr(o.msg, "truncated at offset") != NULL,
+        CHECK(o.st == RS_ERROR && strstr(o.msg, "truncated at offset") != NULL,
               "truncated to %zu bytes -> '%s'", cuts[i], o.msg);
     }
     free(d);
@@ -717,7 +657,7 @@ static void test_mutations(const char *rel, int rounds)
     size_t n;
 
     if ((d = fixture(rel, &n)) == NULL) {
-        check(0, "read %s", rel);
+        CHECK(0, "read %s", rel);
         return;
     }
     m = malloc(n + 64);
@@ -743,7 +683,7 @@ static void test_mutations(const char *rel, int rounds)
         else if (o.st == RS_ERROR && strncmp(o.msg, "rdb: ", 5) == 0)
             errors++;
     }
-    check(done + errors == rounds, "%s: %d random mutations: %d done, %d errors, 0 crashes",
+    CHECK(done + errors == rounds, "%s: %d random mutations: %d done, %d errors, 0 crashes",
           rel, rounds, done, errors);
     free(m);
     free(d);
@@ -767,7 +707,8 @@ static void test_garbage(int rounds)
         o = parse_transcript(g + 9, len - 9, RDB_MODE_DUMP, SPLIT_WHOLE, &t);
         ended += o.st == RS_DONE || o.st == RS_ERROR;
     }
-    check(ended == 2 * rounds, "%d random garbage payloads (file and DUMP) all end cleanly", rounds);
+    CHECK(ended == 2 * rounds, "%d random garbage payloads (file and DUMP) all end cleanly",
+          rounds);
 }
 
 /* --------------------------------------------------------- hand-written */
@@ -845,7 +786,7 @@ static void expect_log(const struct bb *b, enum rdb_mode mode, const char *what,
     char *log = parse_log(b->d, b->n, mode, &o);
     int ok = o.st == RS_DONE && o.consumed == b->n && strcmp(log, want) == 0;
 
-    check(ok, "%s", what);
+    CHECK(ok, "%s", what);
     if (!ok)
         printf("  # status %d, %s\n  # got:\n%s  # want:\n%s", o.st, o.msg, log, want);
     free(log);
@@ -857,7 +798,7 @@ static void expect_error(const struct bb *b, enum rdb_mode mode, const char *wha
     char *log = parse_log(b->d, b->n, mode, &o);
     int ok = o.st == RS_ERROR && strstr(o.msg, msg) != NULL && strstr(log, "MISMATCH") == NULL;
 
-    check(ok, "%s -> '%s'", what, o.msg);
+    CHECK(ok, "%s -> '%s'", what, o.msg);
     free(log);
 }
 
@@ -888,9 +829,9 @@ static void test_crc_and_dump(void)
     uint64_t c = rdb_crc64(0, (const unsigned char *)"123456789", 9);
     struct bb b;
 
-    check(c == 0xE9C6D914C4B8D9CAULL, "CRC64 check value 0x%016" PRIx64, c);
+    CHECK(c == 0xE9C6D914C4B8D9CAULL, "CRC64 check value 0x%016" PRIx64, c);
     c = rdb_crc64(rdb_crc64(0, (const unsigned char *)"1234", 4), (const unsigned char *)"56789", 5);
-    check(c == 0xE9C6D914C4B8D9CAULL, "CRC64 is incremental");
+    CHECK(c == 0xE9C6D914C4B8D9CAULL, "CRC64 is incremental");
     b.n = 0;
     bb_raw(&b, dump_v, sizeof(dump_v));
     expect_log(&b, RDB_MODE_DUMP, "DUMP of string \"v\" (Redis 7.2 vector)",
@@ -1034,7 +975,8 @@ static void test_hand_opcodes(void)
         expect_log(&b, RDB_MODE_FILE, what, "db 1\nkey 1 list 1 l -1\nv x\nv -128\nend\nEOF\n");
         memcpy(b.d + b.n, "$EOF-mark", 9);
         log = parse_log(b.d, b.n + 9, RDB_MODE_FILE, &o);
-        check(o.st == RS_DONE && o.consumed == b.n, "RDB version %d: bytes after the payload not consumed", v);
+        CHECK(o.st == RS_DONE && o.consumed == b.n,
+              "RDB version %d: bytes after the payload not consumed", v);
         free(log);
     }
 
@@ -1280,11 +1222,11 @@ static void test_callback_stop(void)
         stop_parser = own ? p : NULL;
         st = rdb_parser_feed(p, (const char *)b.d, b.n, &used);
         e = rdb_parser_error(p);
-        check(st == RS_ERROR && e->code == RS_E_CALLBACK &&
+        CHECK(st == RS_ERROR && e->code == RS_E_CALLBACK &&
               strstr(e->msg, own ? "refused by the test" : "handler stopped") != NULL,
               "handler returning non-zero stops the parser: '%s'", e->msg);
         st = rdb_parser_feed(p, (const char *)b.d, b.n, &used);
-        check(st == RS_ERROR && used == 0, "the error is sticky");
+        CHECK(st == RS_ERROR && used == 0, "the error is sticky");
         rdb_parser_free(p);
     }
     stop_parser = NULL;
@@ -1297,21 +1239,21 @@ static void test_callback_stop(void)
 struct jpel {
     struct rs_stream_id id;
     uint64_t count;
-    struct sbuf owner;
+    struct tbuf owner;
 };
 
 struct jgroup {
     int open;
-    struct sbuf head;          /* name, last id, entries_read */
+    struct tbuf head;          /* name, last id, entries_read */
     struct jpel *pel;
     size_t npel, cap;
-    struct sbuf consumers;     /* [{name, pending: [ids]}, ...] without the brackets */
+    struct tbuf consumers;     /* [{name, pending: [ids]}, ...] without the brackets */
     int ncons, cons_open;
-    struct sbuf cur_cons;      /* hex name of the consumer being read */
+    struct tbuf cur_cons;      /* hex name of the consumer being read */
 };
 
 struct jstate {
-    struct sbuf line, fexp;
+    struct tbuf line, fexp;
     enum rs_type type;
     size_t n, nfexp;
     int entry_open, nentries, ngroups;
@@ -1319,44 +1261,45 @@ struct jstate {
     int keys;
 };
 
-static void j_id(struct sbuf *b, const struct rs_stream_id *id)
+static void j_id(struct tbuf *b, const struct rs_stream_id *id)
 {
-    sb_printf(b, "\"%" PRIu64 "-%" PRIu64 "\"", id->ms, id->seq);
+    tbuf_printf(b, "\"%" PRIu64 "-%" PRIu64 "\"", id->ms, id->seq);
 }
 
-static void j_hexstr(struct sbuf *b, const struct rs_bytes *v)
+static void j_hexstr(struct tbuf *b, const struct rs_bytes *v)
 {
-    sb_add(b, "\"", 1);
+    tbuf_add(b, "\"", 1);
     sb_hex(b, v);
-    sb_add(b, "\"", 1);
+    tbuf_add(b, "\"", 1);
 }
 
 static int j_key(void *ud, const struct rdb_key *k)
 {
     struct jstate *j = ud;
 
-    j->line.n = 0;
-    j->fexp.n = 0;
+    j->line.len = 0;
+    j->fexp.len = 0;
     j->n = j->nfexp = 0;
     j->entry_open = j->nentries = j->ngroups = 0;
     j->type = k->type;
-    sb_printf(&j->line, "{\"db\":%d,\"key\":", k->db);
+    tbuf_printf(&j->line, "{\"db\":%d,\"key\":", k->db);
     j_hexstr(&j->line, &k->name);
-    sb_printf(&j->line, ",\"type\":\"%s\",\"rdb_type\":%d,\"expire_at_ms\":", rs_type_name(k->type),
+    tbuf_printf(&j->line, ",\"type\":\"%s\",\"rdb_type\":%d,\"expire_at_ms\":",
+                rs_type_name(k->type),
               k->rdb_type);
     if (k->expire_ms == RS_NO_EXPIRE)
-        sb_printf(&j->line, "null");
+        tbuf_printf(&j->line, "null");
     else
-        sb_printf(&j->line, "%" PRId64, k->expire_ms);
-    sb_printf(&j->line, ",\"value\":");
+        tbuf_printf(&j->line, "%" PRId64, k->expire_ms);
+    tbuf_printf(&j->line, ",\"value\":");
     if (k->type == RS_T_HASH)
-        sb_add(&j->line, "{", 1);
+        tbuf_add(&j->line, "{", 1);
     else if (k->type != RS_T_STRING && k->type != RS_T_MODULE)
-        sb_add(&j->line, "[", 1);
+        tbuf_add(&j->line, "[", 1);
     if (k->type == RS_T_MODULE) {
-        sb_printf(&j->line, "null,\"module\":\"");
-        sb_add(&j->line, k->module.ptr, k->module.len);
-        sb_add(&j->line, "\"", 1);
+        tbuf_printf(&j->line, "null,\"module\":\"");
+        tbuf_add(&j->line, k->module.ptr, k->module.len);
+        tbuf_add(&j->line, "\"", 1);
     }
     return 0;
 }
@@ -1375,7 +1318,7 @@ static int j_item(void *ud, const struct rs_bytes *v)
     struct jstate *j = ud;
 
     if (j->n++)
-        sb_add(&j->line, ",", 1);
+        tbuf_add(&j->line, ",", 1);
     j_hexstr(&j->line, v);
     return 0;
 }
@@ -1385,10 +1328,10 @@ static int j_zset(void *ud, const struct rs_bytes *m, double s)
     struct jstate *j = ud;
 
     if (j->n++)
-        sb_add(&j->line, ",", 1);
-    sb_add(&j->line, "[", 1);
+        tbuf_add(&j->line, ",", 1);
+    tbuf_add(&j->line, "[", 1);
     j_hexstr(&j->line, m);
-    sb_printf(&j->line, ",\"%.17g\"]", s);
+    tbuf_printf(&j->line, ",\"%.17g\"]", s);
     return 0;
 }
 
@@ -1397,15 +1340,15 @@ static int j_hash(void *ud, const struct rs_bytes *f, const struct rs_bytes *v, 
     struct jstate *j = ud;
 
     if (j->n++)
-        sb_add(&j->line, ",", 1);
+        tbuf_add(&j->line, ",", 1);
     j_hexstr(&j->line, f);
-    sb_add(&j->line, ":", 1);
+    tbuf_add(&j->line, ":", 1);
     j_hexstr(&j->line, v);
     if (e != RS_NO_EXPIRE) {
         if (j->nfexp++)
-            sb_add(&j->fexp, ",", 1);
+            tbuf_add(&j->fexp, ",", 1);
         j_hexstr(&j->fexp, f);
-        sb_printf(&j->fexp, ":%" PRId64, e);
+        tbuf_printf(&j->fexp, ":%" PRId64, e);
     }
     return 0;
 }
@@ -1417,20 +1360,20 @@ static int j_sitem(void *ud, const struct rs_stream_id *id, int pos,
 
     if (pos == 0) {
         if (j->entry_open)
-            sb_add(&j->line, "]],", 3);
-        sb_add(&j->line, "[", 1);
+            tbuf_add(&j->line, "]],", 3);
+        tbuf_add(&j->line, "[", 1);
         j_id(&j->line, id);
-        sb_add(&j->line, ",[", 2);
+        tbuf_add(&j->line, ",[", 2);
         j->entry_open = 1;
         j->nentries++;
     } else {
-        sb_add(&j->line, ",", 1);
+        tbuf_add(&j->line, ",", 1);
     }
-    sb_add(&j->line, "[", 1);
+    tbuf_add(&j->line, "[", 1);
     j_hexstr(&j->line, f);
-    sb_add(&j->line, ",", 1);
+    tbuf_add(&j->line, ",", 1);
     j_hexstr(&j->line, v);
-    sb_add(&j->line, "]", 1);
+    tbuf_add(&j->line, "]", 1);
     return 0;
 }
 
@@ -1439,20 +1382,21 @@ static int j_smeta(void *ud, const struct rs_stream_meta *m)
     struct jstate *j = ud;
 
     if (j->entry_open)
-        sb_add(&j->line, "]]", 2);
+        tbuf_add(&j->line, "]]", 2);
     j->entry_open = 0;
-    sb_printf(&j->line, "],\"stream\":{\"length\":%" PRIu64 ",\"last_id\":", m->length);
+    tbuf_printf(&j->line, "],\"stream\":{\"length\":%" PRIu64 ",\"last_id\":", m->length);
     j_id(&j->line, &m->last_id);
     if (m->has_v2) {
-        sb_add(&j->line, ",\"first_id\":", 12);
+        tbuf_add(&j->line, ",\"first_id\":", 12);
         j_id(&j->line, &m->first_id);
-        sb_add(&j->line, ",\"max_deleted_entry_id\":", 24);
+        tbuf_add(&j->line, ",\"max_deleted_entry_id\":", 24);
         j_id(&j->line, &m->max_deleted_id);
-        sb_printf(&j->line, ",\"entries_added\":%" PRIu64, m->entries_added);
+        tbuf_printf(&j->line, ",\"entries_added\":%" PRIu64, m->entries_added);
     } else {
-        sb_printf(&j->line, ",\"first_id\":null,\"max_deleted_entry_id\":null,\"entries_added\":null");
+        tbuf_printf(&j->line,
+                    ",\"first_id\":null,\"max_deleted_entry_id\":null,\"entries_added\":null");
     }
-    sb_printf(&j->line, ",\"groups\":[");
+    tbuf_printf(&j->line, ",\"groups\":[");
     return 0;
 }
 
@@ -1463,24 +1407,24 @@ static void j_flush_group(struct jstate *j)
     if (!g->open)
         return;
     if (j->ngroups++)
-        sb_add(&j->line, ",", 1);
-    sb_add(&j->line, g->head.p, g->head.n);
-    sb_add(&j->line, ",\"pending\":[", 12);
+        tbuf_add(&j->line, ",", 1);
+    tbuf_add(&j->line, g->head.p, g->head.len);
+    tbuf_add(&j->line, ",\"pending\":[", 12);
     for (size_t i = 0; i < g->npel; i++) {
-        sb_add(&j->line, i ? ",[" : "[", i ? 2 : 1);
+        tbuf_add(&j->line, i ? ",[" : "[", i ? 2 : 1);
         j_id(&j->line, &g->pel[i].id);
-        if (g->pel[i].owner.n)
-            sb_printf(&j->line, ",\"%s\"", g->pel[i].owner.p);
+        if (g->pel[i].owner.len)
+            tbuf_printf(&j->line, ",\"%s\"", g->pel[i].owner.p);
         else
-            sb_printf(&j->line, ",null");
-        sb_printf(&j->line, ",%" PRIu64 "]", g->pel[i].count);
-        g->pel[i].owner.n = 0;
+            tbuf_printf(&j->line, ",null");
+        tbuf_printf(&j->line, ",%" PRIu64 "]", g->pel[i].count);
+        g->pel[i].owner.len = 0;
     }
-    sb_add(&j->line, "],\"consumers\":[", 15);
-    sb_add(&j->line, g->consumers.p, g->consumers.n);
+    tbuf_add(&j->line, "],\"consumers\":[", 15);
+    tbuf_add(&j->line, g->consumers.p, g->consumers.len);
     if (g->cons_open)
-        sb_add(&j->line, "]}", 2);
-    sb_add(&j->line, "]}", 2);
+        tbuf_add(&j->line, "]}", 2);
+    tbuf_add(&j->line, "]}", 2);
     g->open = 0;
 }
 
@@ -1491,19 +1435,19 @@ static int j_group(void *ud, const struct rs_stream_group *gr)
 
     j_flush_group(j);
     g->open = 1;
-    g->head.n = 0;
-    g->consumers.n = 0;
-    sb_add(&g->consumers, "", 0);
+    g->head.len = 0;
+    g->consumers.len = 0;
+    tbuf_add(&g->consumers, "", 0);
     g->npel = 0;
     g->ncons = g->cons_open = 0;
-    sb_add(&g->head, "{\"name\":", 8);
+    tbuf_add(&g->head, "{\"name\":", 8);
     j_hexstr(&g->head, &gr->name);
-    sb_add(&g->head, ",\"last_delivered_id\":", 21);
+    tbuf_add(&g->head, ",\"last_delivered_id\":", 21);
     j_id(&g->head, &gr->last_id);
     if (gr->entries_read < 0)
-        sb_printf(&g->head, ",\"entries_read\":null");
+        tbuf_printf(&g->head, ",\"entries_read\":null");
     else
-        sb_printf(&g->head, ",\"entries_read\":%" PRId64, gr->entries_read);
+        tbuf_printf(&g->head, ",\"entries_read\":%" PRId64, gr->entries_read);
     return 0;
 }
 
@@ -1520,7 +1464,7 @@ static int j_pend(void *ud, const struct rs_stream_pending *pe)
     }
     g->pel[g->npel].id = pe->id;
     g->pel[g->npel].count = pe->delivery_count;
-    g->pel[g->npel].owner.n = 0;
+    g->pel[g->npel].owner.len = 0;
     g->npel++;
     return 0;
 }
@@ -1530,15 +1474,15 @@ static int j_cons(void *ud, const struct rs_stream_consumer *c)
     struct jgroup *g = &((struct jstate *)ud)->g;
 
     if (g->cons_open)
-        sb_add(&g->consumers, "]},", 3);
-    sb_add(&g->consumers, "{\"name\":", 8);
+        tbuf_add(&g->consumers, "]},", 3);
+    tbuf_add(&g->consumers, "{\"name\":", 8);
     j_hexstr(&g->consumers, &c->name);
-    sb_add(&g->consumers, ",\"pending\":[", 12);
+    tbuf_add(&g->consumers, ",\"pending\":[", 12);
     g->cons_open = 1;
     g->ncons = 0;
-    g->cur_cons.n = 0;
+    g->cur_cons.len = 0;
     sb_hex(&g->cur_cons, &c->name);
-    sb_add(&g->cur_cons, "", 0);
+    tbuf_add(&g->cur_cons, "", 0);
     return 0;
 }
 
@@ -1547,12 +1491,12 @@ static int j_cpend(void *ud, const struct rs_stream_id *id)
     struct jgroup *g = &((struct jstate *)ud)->g;
 
     if (g->ncons++)
-        sb_add(&g->consumers, ",", 1);
+        tbuf_add(&g->consumers, ",", 1);
     j_id(&g->consumers, id);
     for (size_t i = 0; i < g->npel; i++) {
         if (g->pel[i].id.ms == id->ms && g->pel[i].id.seq == id->seq) {
-            g->pel[i].owner.n = 0;
-            sb_add(&g->pel[i].owner, g->cur_cons.p, g->cur_cons.n);
+            g->pel[i].owner.len = 0;
+            tbuf_add(&g->pel[i].owner, g->cur_cons.p, g->cur_cons.len);
         }
     }
     return 0;
@@ -1564,18 +1508,18 @@ static int j_kend(void *ud)
 
     if (j->type == RS_T_STREAM) {
         j_flush_group(j);
-        sb_add(&j->line, "]}}", 3);
+        tbuf_add(&j->line, "]}}", 3);
     } else {
         if (j->type == RS_T_HASH)
-            sb_add(&j->line, "}", 1);
+            tbuf_add(&j->line, "}", 1);
         else if (j->type != RS_T_STRING && j->type != RS_T_MODULE)
-            sb_add(&j->line, "]", 1);
+            tbuf_add(&j->line, "]", 1);
         if (j->nfexp) {
-            sb_add(&j->line, ",\"field_expire_at_ms\":{", 23);
-            sb_add(&j->line, j->fexp.p, j->fexp.n);
-            sb_add(&j->line, "}", 1);
+            tbuf_add(&j->line, ",\"field_expire_at_ms\":{", 23);
+            tbuf_add(&j->line, j->fexp.p, j->fexp.len);
+            tbuf_add(&j->line, "}", 1);
         }
-        sb_add(&j->line, "}", 1);
+        tbuf_add(&j->line, "}", 1);
         /* Redis drops keys whose collection turned out empty. */
         if (j->n == 0 && j->type != RS_T_MODULE)
             return 0;
@@ -1640,20 +1584,20 @@ static int json_main(const char *path)
  */
 #define UC(p) ((unsigned char *)(p))
 
-static void gb_byte(struct sbuf *g, unsigned v)
+static void gb_byte(struct tbuf *g, unsigned v)
 {
     unsigned char c = (unsigned char)v;
 
-    sb_add(g, &c, 1);
+    tbuf_add(g, &c, 1);
 }
 
-static void gb_le(struct sbuf *g, uint64_t v, int bytes)
+static void gb_le(struct tbuf *g, uint64_t v, int bytes)
 {
     for (int i = 0; i < bytes; i++)
         gb_byte(g, (unsigned)(v >> (8 * i)) & 0xff);
 }
 
-static void gb_len(struct sbuf *g, uint64_t v)
+static void gb_len(struct tbuf *g, uint64_t v)
 {
     if (v < 64) {
         gb_byte(g, (unsigned)v);
@@ -1748,11 +1692,11 @@ static size_t lzf_encode(const unsigned char *in, size_t n, unsigned char *out)
 }
 
 /* An RDB string: raw, or in the LZF form (0xC3, clen, ulen, data). */
-static void gb_string(struct sbuf *g, const unsigned char *v, size_t n, int lzf)
+static void gb_string(struct tbuf *g, const unsigned char *v, size_t n, int lzf)
 {
     if (!lzf || n == 0) {
         gb_len(g, n);
-        sb_add(g, v, n);
+        tbuf_add(g, v, n);
         return;
     }
     unsigned char *z = malloc(n + n / 32 + 16);
@@ -1766,12 +1710,12 @@ static void gb_string(struct sbuf *g, const unsigned char *v, size_t n, int lzf)
     gb_byte(g, 0xC3);
     gb_len(g, zn);
     gb_len(g, n);
-    sb_add(g, z, zn);
+    tbuf_add(g, z, zn);
     free(z);
 }
 
 /* A listpack string entry (§7.3) with its backlen. */
-static void lp_string(struct sbuf *g, const unsigned char *v, size_t n)
+static void lp_string(struct tbuf *g, const unsigned char *v, size_t n)
 {
     size_t l;
 
@@ -1787,7 +1731,7 @@ static void lp_string(struct sbuf *g, const unsigned char *v, size_t n)
         gb_le(g, n, 4);
         l = 5 + n;
     }
-    sb_add(g, v, n);
+    tbuf_add(g, v, n);
     unsigned char bl[5];
     int k = l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
 
@@ -1795,13 +1739,13 @@ static void lp_string(struct sbuf *g, const unsigned char *v, size_t n)
         bl[i] = (unsigned char)((l & 127) | (i == 0 ? 0 : 128));
         l >>= 7;
     }
-    sb_add(g, bl, (size_t)k);
+    tbuf_add(g, bl, (size_t)k);
 }
 
 /* A listpack of 'count' string entries. */
-static void gb_listpack(struct sbuf *out, const unsigned char **v, const size_t *n, int count)
+static void gb_listpack(struct tbuf *out, const unsigned char **v, const size_t *n, int count)
 {
-    struct sbuf lp = { 0 };
+    struct tbuf lp = { 0 };
 
     gb_le(&lp, 0, 4);
     gb_le(&lp, (uint64_t)count, 2);
@@ -1809,8 +1753,8 @@ static void gb_listpack(struct sbuf *out, const unsigned char **v, const size_t 
         lp_string(&lp, v[i], n[i]);
     gb_byte(&lp, 0xFF);
     for (int i = 0; i < 4; i++)
-        UC(lp.p)[i] = (unsigned char)(lp.n >> (8 * i));
-    sb_add(out, UC(lp.p), lp.n);
+        UC(lp.p)[i] = (unsigned char)(lp.len >> (8 * i));
+    tbuf_add(out, UC(lp.p), lp.len);
     free(lp.p);
 }
 
@@ -1826,7 +1770,7 @@ static void tkey(struct transcript *t, int type, int rdb_type, const void *name,
  * member, hash field and value, quicklist-2 PLAIN node and listpack
  * node, listpack hash value. 'all' 0: the string and key name only.
  * The expected transcript is built alongside. */
-static void big_rdb(struct sbuf *g, struct transcript *t, const unsigned char *v, size_t n,
+static void big_rdb(struct tbuf *g, struct transcript *t, const unsigned char *v, size_t n,
                     const unsigned char *kn, int lzf, int all)
 {
     static const double score = 1.5;
@@ -1834,8 +1778,8 @@ static void big_rdb(struct sbuf *g, struct transcript *t, const unsigned char *v
 
     memset(t, 0, sizeof(*t));
     t->h = 0xcbf29ce484222325ULL;
-    g->n = 0;
-    sb_add(g, "REDIS0011", 9);
+    g->len = 0;
+    tbuf_add(g, "REDIS0011", 9);
     gb_byte(g, 0xFE), gb_len(g, 0), t_db(t, 0);
 
     gb_byte(g, 0), gb_string(g, (const unsigned char *)"s", 1, 0), gb_string(g, v, n, lzf);
@@ -1856,7 +1800,7 @@ static void big_rdb(struct sbuf *g, struct transcript *t, const unsigned char *v
         tkey(t, RS_T_SET, 2, "S", 1), t_one(t, &bv), t_one(t, &a), t_kend(t);
 
         gb_byte(g, 5), gb_string(g, (const unsigned char *)"z", 1, 0), gb_len(g, 1);
-        gb_string(g, v, n, lzf), sb_add(g, &score, 8);
+        gb_string(g, v, n, lzf), tbuf_add(g, &score, 8);
         tkey(t, RS_T_ZSET, 5, "z", 1), t_zset(t, &bv, score), t_kend(t);
 
         gb_byte(g, 4), gb_string(g, (const unsigned char *)"h", 1, 0), gb_len(g, 2);
@@ -1866,28 +1810,29 @@ static void big_rdb(struct sbuf *g, struct transcript *t, const unsigned char *v
         t_hash(t, &bv, &x, RS_NO_EXPIRE), t_hash(t, &a, &bv, RS_NO_EXPIRE), t_kend(t);
 
         /* quicklist 2: a PLAIN node (container 1), then a PACKED one (2) */
-        struct sbuf lp = { 0 };
+        struct tbuf lp = { 0 };
 
         gb_listpack(&lp, &lv[1], &ln[1], 1);
         gb_byte(g, 18), gb_string(g, (const unsigned char *)"q", 1, 0), gb_len(g, 2);
         gb_len(g, 1), gb_string(g, v, n, lzf);
-        gb_len(g, 2), gb_string(g, UC(lp.p), lp.n, lzf);
+        gb_len(g, 2), gb_string(g, UC(lp.p), lp.len, lzf);
         tkey(t, RS_T_LIST, 18, "q", 1), t_one(t, &bv), t_one(t, &bv), t_kend(t);
 
         /* listpack hash (type 16): f -> v */
-        lp.n = 0;
+        lp.len = 0;
         gb_listpack(&lp, lv, ln, 2);
-        gb_byte(g, 16), gb_string(g, (const unsigned char *)"H", 1, 0), gb_string(g, UC(lp.p), lp.n, lzf);
+        gb_byte(g, 16), gb_string(g, (const unsigned char *)"H", 1, 0), gb_string(g, UC(lp.p),
+                lp.len, lzf);
         tkey(t, RS_T_HASH, 16, "H", 1);
         t_hash(t, &(struct rs_bytes){ "f", 1 }, &bv, RS_NO_EXPIRE), t_kend(t);
         free(lp.p);
     }
     gb_byte(g, 0xFF);
-    gb_le(g, rdb_crc64(0, UC(g->p), g->n), 8);
+    gb_le(g, rdb_crc64(0, UC(g->p), g->len), 8);
     t_end(t);
 }
 
-static void expect_same(const struct sbuf *g, enum rdb_mode mode, const struct transcript *want,
+static void expect_same(const struct tbuf *g, enum rdb_mode mode, const struct transcript *want,
                         size_t chunk, const char *what, size_t n, int lzf, int comp)
 {
     struct transcript t;
@@ -1896,9 +1841,9 @@ static void expect_same(const struct sbuf *g, enum rdb_mode mode, const struct t
     memset(&t, 0, sizeof(t));
     t.h = 0xcbf29ce484222325ULL;
     split_chunk = chunk;
-    o = parse_with(UC(g->p), g->n, mode, chunk == (size_t)-1 ? SPLIT_BYTES : SPLIT_CHUNK,
+    o = parse_with(UC(g->p), g->len, mode, chunk == (size_t)-1 ? SPLIT_BYTES : SPLIT_CHUNK,
                    &transcript_handlers, &t, 0);
-    int ok = o.st == RS_DONE && o.consumed == g->n && t.h == want->h && t.events == want->events;
+    int ok = o.st == RS_DONE && o.consumed == g->len && t.h == want->h && t.events == want->events;
     char how[48];
 
     if (chunk == (size_t)-1)
@@ -1907,13 +1852,12 @@ static void expect_same(const struct sbuf *g, enum rdb_mode mode, const struct t
         snprintf(how, sizeof(how), "at random points");
     else
         snprintf(how, sizeof(how), "in chunks of %zu", chunk);
-    if (!ok || chunk == 0)   /* one line per item for the random split, all failures */
-        check(ok, "%s of %zu bytes (%s%s), fed %s: %s, %" PRIu64 "/%" PRIu64 " events%s",
+    /* one line per item for the random split, all failures */
+    check_at(__LINE__, chunk != 0, ok,
+             "%s of %zu bytes (%s%s), fed %s: %s, %" PRIu64 "/%" PRIu64 " events%s",
               what, n, comp ? "compressible" : "random", lzf ? ", LZF" : "", how,
               o.st == RS_DONE ? "done" : o.msg, t.events, want->events,
               ok || o.st != RS_DONE ? "" : ", transcript differs");
-    else
-        checks++;
 }
 
 static void test_big_items(void)
@@ -1924,12 +1868,12 @@ static void test_big_items(void)
         262143, 262144, 262145, 1048575, 1048576, 1048577, 2097152 + 3, 16777216,
     };
     static const size_t chunks[] = { 0, 65536, 65535, 65537, 4096, 0 };
-    struct sbuf g = { 0 };
+    struct tbuf g = { 0 };
     size_t maxn = 16777216 + 1;
     unsigned char *v = malloc(maxn), *kn = malloc(maxn);
 
     if (v == NULL || kn == NULL) {
-        check(0, "allocate the values");
+        CHECK(0, "allocate the values");
         exit(99);
     }
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -1946,14 +1890,15 @@ static void test_big_items(void)
             fill_value(v, n, comp);
             fill_value(kn, n, comp);
             big_rdb(&g, &want, v, n, kn, lzf, all);
-            o = parse_transcript(UC(g.p), g.n, RDB_MODE_FILE, SPLIT_WHOLE, &t);
-            check(o.st == RS_DONE && o.consumed == g.n && t.h == want.h && t.events == want.events,
+            o = parse_transcript(UC(g.p), g.len, RDB_MODE_FILE, SPLIT_WHOLE, &t);
+            CHECK(o.st == RS_DONE && o.consumed == g.len && t.h == want.h &&
+                  t.events == want.events,
                   "items of %zu bytes (%s%s), fed whole: %s, %" PRIu64 "/%" PRIu64 " events",
                   n, comp ? "compressible" : "random", lzf ? ", LZF" : "",
                   o.st == RS_DONE ? "done" : o.msg, t.events, want.events);
             for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++)
                 expect_same(&g, RDB_MODE_FILE, &want, chunks[c], "items", n, lzf, comp);
-            if (g.n <= 70000)
+            if (g.len <= 70000)
                 expect_same(&g, RDB_MODE_FILE, &want, (size_t)-1, "items", n, lzf, comp);
 
             /* The same string value as a DUMP payload (RESTORE's path). */
@@ -1962,9 +1907,9 @@ static void test_big_items(void)
             memset(&want, 0, sizeof(want));
             want.h = 0xcbf29ce484222325ULL;
             tkey(&want, RS_T_STRING, 0, "", 0), t_one(&want, &bv), t_kend(&want), t_end(&want);
-            g.n = 0;
+            g.len = 0;
             gb_byte(&g, 0), gb_string(&g, v, n, lzf), gb_le(&g, 10, 2);
-            gb_le(&g, rdb_crc64(0, UC(g.p), g.n), 8);
+            gb_le(&g, rdb_crc64(0, UC(g.p), g.len), 8);
             expect_same(&g, RDB_MODE_DUMP, &want, 65536, "DUMP of a string", n, lzf, comp);
             expect_same(&g, RDB_MODE_DUMP, &want, 0, "DUMP of a string", n, lzf, comp);
         }
@@ -2002,6 +1947,5 @@ int main(int argc, char **argv)
     test_mutations("2.4.18/all-types.rdb", 500 * k);
     test_mutations("3.2.13/all-types-nocompress-nochecksum.rdb", 300 * k);
     test_garbage(2000 * k);
-    printf("%d checks, %d failed\n", checks, failures);
-    return failures ? 99 : 0;
+    return check_summary();
 }

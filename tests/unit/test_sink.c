@@ -12,7 +12,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,69 +23,34 @@
 
 #include <sqlite3.h>
 
+#include "harness.h"
 #include "sink.h"
 
 /* Bytes of a C literal, embedded NULs included. */
 #define LIT(s) ((struct rs_bytes){ (s), sizeof(s) - 1 })
 
-static int checks, failures;
-static char dir[64], path[128];
+static char path[512];        /* the mirror */
 static sqlite3 *rd;           /* the reader connection */
 
-static void check(int ok, const char *fmt, ...)
-{
-    va_list ap;
-
-    checks++;
-    failures += !ok;
-    printf("%s - ", ok ? "ok" : "FAIL");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-}
-
-/* Every row of 'sql' from the reader, columns joined by '|', rows by ';'.
- * Returns a static buffer ("ERR: ..." on error). */
+/* Every row of 'sql' from the reader, columns joined by '|', rows by ';'. */
 static const char *q(const char *sql)
 {
     static char out[8192];
-    sqlite3_stmt *st;
-    size_t n = 0;
-    int rc;
 
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(rd, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(out, sizeof(out), "ERR: %s", sqlite3_errmsg(rd));
-        return out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (int i = 0; i < sqlite3_column_count(st); i++) {
-            const unsigned char *t = sqlite3_column_text(st, i);
-
-            n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s", i ? "|" : (n ? ";" : ""),
-                                  t ? (const char *)t : "NULL");
-            if (n >= sizeof(out))
-                n = sizeof(out) - 1;
-        }
-    }
-    if (rc != SQLITE_DONE)
-        snprintf(out, sizeof(out), "ERR: %s", sqlite3_errmsg(rd));
-    sqlite3_finalize(st);
-    return out;
+    return reader_rows(rd, sql, '|', out, sizeof(out));
 }
 
 static void check_q(const char *sql, const char *want)
 {
     const char *got = q(sql);
 
-    check(strcmp(got, want) == 0, "%s => '%s'%s%s", sql, got,
+    CHECK(strcmp(got, want) == 0, "%s => '%s'%s%s", sql, got,
           strcmp(got, want) ? " want " : "", strcmp(got, want) ? want : "");
 }
 
 static void check_rc(struct sink *s, int rc, const char *what)
 {
-    check(rc == 0, "%s%s%s", what, rc ? ": " : "", rc ? s->err.msg : "");
+    CHECK(rc == 0, "%s%s%s", what, rc ? ": " : "", rc ? s->err.msg : "");
 }
 
 static int64_t mkkey(struct sink *s, int db, struct rs_bytes key, enum rs_type t,
@@ -103,7 +67,7 @@ static int64_t find(struct sink *s, int db, struct rs_bytes key, enum rs_type *t
     struct sink_key k;
 
     if (s->ops->key_find(s, db, &key, &k) != 0)
-        check(0, "key_find: %s", s->err.msg);
+        CHECK(0, "key_find: %s", s->err.msg);
     if (t)
         *t = k.type;
     return k.type == RS_T_NONE ? -1 : k.id;
@@ -136,7 +100,7 @@ static void load_first(struct sink *s)
 
     id = mkkey(s, 0, LIT("h"), RS_T_HASH, RS_NO_EXPIRE, NULL);
     s->ops->hash_set(s, id, &LIT("f1"), &LIT("v1"), RS_NO_EXPIRE, &added);
-    check(added == 1, "hash_set new field: added");
+    CHECK(added == 1, "hash_set new field: added");
     s->ops->hash_set(s, id, &LIT("f2"), &LIT("v2"), 1000, NULL);
     s->ops->hash_set(s, id, &LIT("f3"), &LIT("v3"), now + 3600000, NULL);
 
@@ -168,7 +132,7 @@ static void load_first(struct sink *s)
     check_rc(s, s->ops->function_store(s, &LIT("#!lua name=mylib\nredis.register_function"
                                                 "('f', function() return 1 end)")),
              "load: function_store");
-    check(s->err.code == 0, "load: no error (%s)", s->err.msg);
+    CHECK(s->err.code == 0, "load: no error (%s)", s->err.msg);
 }
 
 static void check_first_views(void)
@@ -228,19 +192,19 @@ static void test_stream_ops(struct sink *s)
 
     check_rc(s, s->ops->begin(s), "begin");
     id = find(s, 0, LIT("h"), &t);
-    check(id > 0 && t == RS_T_HASH, "key_find hash");
-    check(find(s, 0, LIT("\xff\xfe\0k"), &t) > 0 && t == RS_T_STRING, "key_find binary key");
-    check(find(s, 0, LIT("a\0b"), NULL) > 0, "key_find key with NUL");
-    check(find(s, 0, LIT("a"), NULL) < 0, "key_find 'a' is not 'a\\0b'");
-    check(find(s, 1, LIT("h"), NULL) < 0, "key_find other db");
+    CHECK(id > 0 && t == RS_T_HASH, "key_find hash");
+    CHECK(find(s, 0, LIT("\xff\xfe\0k"), &t) > 0 && t == RS_T_STRING, "key_find binary key");
+    CHECK(find(s, 0, LIT("a\0b"), NULL) > 0, "key_find key with NUL");
+    CHECK(find(s, 0, LIT("a"), NULL) < 0, "key_find 'a' is not 'a\\0b'");
+    CHECK(find(s, 1, LIT("h"), NULL) < 0, "key_find other db");
     s->ops->hash_set(s, id, &LIT("f1"), &LIT("V1"), RS_NO_EXPIRE, &r);
-    check(r == 0, "hash_set existing field: not added");
+    CHECK(r == 0, "hash_set existing field: not added");
     s->ops->hash_set(s, id, &LIT("f4"), &LIT("v4"), RS_NO_EXPIRE, &r);
-    check(r == 1, "hash_set new field: added");
+    CHECK(r == 1, "hash_set new field: added");
     s->ops->hash_del(s, id, &LIT("f3"), &r);
-    check(r == 1, "hash_del existing: removed");
+    CHECK(r == 1, "hash_del existing: removed");
     s->ops->hash_del(s, id, &LIT("nope"), &r);
-    check(r == 0, "hash_del missing: not removed");
+    CHECK(r == 0, "hash_del missing: not removed");
 
     /* Uncommitted: the reader still sees the last commit. */
     check_q("SELECT group_concat(field) FROM redis_hashes WHERE key = 'h'", "f1,f3");
@@ -252,27 +216,27 @@ static void test_stream_ops(struct sink *s)
 
     id = find(s, 0, LIT("s"), NULL);
     s->ops->set_add(s, id, &LIT("x"), &r);
-    check(r == 0, "set_add existing: not added");
+    CHECK(r == 0, "set_add existing: not added");
     s->ops->set_add(s, id, &LIT("w"), &r);
-    check(r == 1, "set_add new: added");
+    CHECK(r == 1, "set_add new: added");
     s->ops->set_rem(s, id, &LIT("y"), &r);
-    check(r == 1, "set_rem: removed");
+    CHECK(r == 1, "set_rem: removed");
     s->ops->set_rem(s, id, &LIT("\xc0"), &r);
-    check(r == 1, "set_rem binary member (BLOB bound as BLOB): removed");
+    CHECK(r == 1, "set_rem binary member (BLOB bound as BLOB): removed");
 
     id = find(s, 0, LIT("z"), NULL);
     s->ops->zset_set(s, id, &LIT("m1"), 3.0);
     s->ops->zset_score(s, id, &LIT("m1"), &found, &score);
-    check(found && score == 3.0, "zset_score after zset_set");
+    CHECK(found && score == 3.0, "zset_score after zset_set");
     s->ops->zset_rem(s, id, &LIT("m2"), &r);
-    check(r == 1, "zset_rem: removed");
+    CHECK(r == 1, "zset_rem: removed");
     s->ops->zset_score(s, id, &LIT("m2"), &found, &score);
-    check(!found, "zset_score of removed member: not found");
+    CHECK(!found, "zset_score of removed member: not found");
 
     id = find(s, 0, LIT("st"), NULL);
     s->ops->stream_add(s, id, &(struct rs_stream_id){ 3, 0 }, 0, &LIT("f"), &LIT("y"));
     s->ops->stream_meta_get(s, id, &m);
-    check(m.length == 2 && m.last_id.ms == 2 && m.has_v2 && m.first_id.seq == 1 &&
+    CHECK(m.length == 2 && m.last_id.ms == 2 && m.has_v2 && m.first_id.seq == 1 &&
           m.entries_added == 2, "stream_meta_get after load");
     m.length = 3;
     m.last_id = (struct rs_stream_id){ 3, 0 };
@@ -280,27 +244,27 @@ static void test_stream_ops(struct sink *s)
     s->ops->stream_meta_set(s, id, &m);
     memset(&m, 0, sizeof(m));
     s->ops->stream_meta_get(s, id, &m);
-    check(m.length == 3 && m.last_id.ms == 3 && m.entries_added == 3, "stream_meta round trip");
+    CHECK(m.length == 3 && m.last_id.ms == 3 && m.entries_added == 3, "stream_meta round trip");
     check_rc(s, s->ops->stream_trim(s, id, NULL, 2, &removed), "stream_trim MAXLEN 2");
-    check(removed == 1, "stream_trim MAXLEN 2 removed 1 (%llu)", (unsigned long long)removed);
+    CHECK(removed == 1, "stream_trim MAXLEN 2 removed 1 (%llu)", (unsigned long long)removed);
     check_rc(s, s->ops->stream_trim(s, id, &(struct rs_stream_id){ 3, 0 }, -1, &removed),
              "stream_trim MINID 3-0");
-    check(removed == 1, "stream_trim MINID removed 1 (%llu)", (unsigned long long)removed);
+    CHECK(removed == 1, "stream_trim MINID removed 1 (%llu)", (unsigned long long)removed);
     s->ops->stream_trim(s, id, NULL, 5, &removed);
-    check(removed == 0, "stream_trim MAXLEN above length removes nothing");
+    CHECK(removed == 0, "stream_trim MAXLEN above length removes nothing");
 
     id = find(s, 0, LIT("str:utf8"), NULL);
     check_rc(s, s->ops->key_rename(s, id, 2, &LIT("renamed")), "key_rename");
-    check(find(s, 0, LIT("str:utf8"), NULL) < 0, "renamed: old name gone");
-    check(find(s, 2, LIT("renamed"), NULL) == id, "renamed: new name, same id");
+    CHECK(find(s, 0, LIT("str:utf8"), NULL) < 0, "renamed: old name gone");
+    CHECK(find(s, 2, LIT("renamed"), NULL) == id, "renamed: new name, same id");
     check_rc(s, s->ops->string_set(s, id, &LIT("\x01\x02\xff")), "string_set");
 
     id = find(s, 0, LIT("z"), NULL);
     s->ops->key_is_empty(s, id, RS_T_ZSET, &r);
-    check(r == 0, "key_is_empty: not empty");
+    CHECK(r == 0, "key_is_empty: not empty");
     s->ops->zset_rem(s, id, &LIT("m1"), NULL);
     s->ops->key_is_empty(s, id, RS_T_ZSET, &r);
-    check(r == 1, "key_is_empty: empty after last zset_rem");
+    CHECK(r == 1, "key_is_empty: empty after last zset_rem");
     check_rc(s, s->ops->key_delete(s, id), "key_delete zset");
 
     id = find(s, 0, LIT("s"), NULL);
@@ -335,28 +299,28 @@ static void test_stream_ops(struct sink *s)
             "abcdefabcdefabcdefabcdefabcdefabcdefabcd|200|2|streaming|in txn|42|2");
     memset(&pos, 0, sizeof(pos));
     check_rc(s, s->ops->read_checkpoint(s, &pos), "read_checkpoint");
-    check(pos.offset == 200 && pos.db == 2 &&
+    CHECK(pos.offset == 200 && pos.db == 2 &&
           strcmp(pos.replid, "abcdefabcdefabcdefabcdefabcdefabcdefabcd") == 0,
           "read_checkpoint after commit: %s %lld %d", pos.replid, (long long)pos.offset, pos.db);
 
     check_rc(s, s->ops->string_get(s, find(s, 0, LIT("a\0b"), NULL), got_string, &got),
              "string_get");
-    check(got.len == 3 && memcmp(got.buf, "nul", 3) == 0, "string_get bytes");
+    CHECK(got.len == 3 && memcmp(got.buf, "nul", 3) == 0, "string_get bytes");
 
     /* rollback discards, and the sticky error clears */
     check_rc(s, s->ops->begin(s), "begin (to roll back)");
     mkkey(s, 0, LIT("temp"), RS_T_STRING, RS_NO_EXPIRE, &LIT("t"));
     id = find(s, 0, LIT("h"), NULL);
     s->ops->hash_set(s, id, &LIT("f9"), &LIT("v9"), RS_NO_EXPIRE, NULL);
-    check(s->ops->key_create(s, 0, &LIT("temp"), RS_T_STRING, RS_NO_EXPIRE, &LIT("t"), &id)
+    CHECK(s->ops->key_create(s, 0, &LIT("temp"), RS_T_STRING, RS_NO_EXPIRE, &LIT("t"), &id)
           == -1 && s->err.code == RS_E_SQL, "duplicate key_create fails: %s", s->err.msg);
-    check(s->ops->set_add(s, 1, &LIT("q"), NULL) == -1, "error is sticky");
+    CHECK(s->ops->set_add(s, 1, &LIT("q"), NULL) == -1, "error is sticky");
     check_rc(s, s->ops->rollback(s), "rollback");
-    check(s->err.code == 0, "rollback clears the error");
-    check(find(s, 0, LIT("temp"), NULL) < 0, "rolled-back key is gone");
+    CHECK(s->err.code == 0, "rollback clears the error");
+    CHECK(find(s, 0, LIT("temp"), NULL) < 0, "rolled-back key is gone");
     check_q("SELECT count(*) FROM redis_hashes WHERE field = 'f9'", "0");
     check_rc(s, s->ops->read_checkpoint(s, &pos), "read_checkpoint after rollback");
-    check(pos.offset == 200, "checkpoint unchanged by rollback");
+    CHECK(pos.offset == 200, "checkpoint unchanged by rollback");
     check_rc(s, s->ops->set_state(s, "idle", NULL), "set_state idle");
     check_q("SELECT state, typeof(detail) FROM redsink_status", "idle|null");
 }
@@ -384,7 +348,7 @@ static void test_smeta_cache(struct sink *s)
     check_rc(s, s->ops->key_copy(s, id, 9, &LIT("sm:copy"), &copy), "key_copy a stream");
     memset(&m, 0, sizeof(m));
     s->ops->stream_meta_get(s, copy, &m);
-    check(m.length == 7 && m.last_id.ms == 5, "the copy has the latest metadata (%llu)",
+    CHECK(m.length == 7 && m.last_id.ms == 5, "the copy has the latest metadata (%llu)",
           (unsigned long long)m.length);
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (stream metadata)");
     snprintf(sql, sizeof(sql), "SELECT length FROM g2_smeta WHERE kid IN (%lld, %lld)",
@@ -397,7 +361,7 @@ static void test_smeta_cache(struct sink *s)
     check_rc(s, s->ops->rollback(s), "rollback (metadata)");
     check_rc(s, s->ops->begin(s), "begin (after the rollback)");
     s->ops->stream_meta_get(s, id, &m);
-    check(m.length == 7, "rolled-back metadata is gone (%llu)", (unsigned long long)m.length);
+    CHECK(m.length == 7, "rolled-back metadata is gone (%llu)", (unsigned long long)m.length);
 
     /* more streams than cache slots (16384): evicted ones are written,
      * and the list of changed slots overflows */
@@ -454,7 +418,7 @@ static void load_dups(struct sink *s)
     id = mkkey(s, 5, LIT("dup:x"), RS_T_STREAM, RS_NO_EXPIRE, NULL);
     s->ops->stream_add(s, id, &(struct rs_stream_id){ 1, 1 }, 0, &LIT("f"), &LIT("v"));
     s->ops->stream_add(s, id, &(struct rs_stream_id){ 1, 1 }, 0, &LIT("f"), &LIT("w"));
-    check(s->err.code == 0, "load repeated elements (%s)", s->err.msg);
+    CHECK(s->err.code == 0, "load repeated elements (%s)", s->err.msg);
     free((char *)big.ptr);
 }
 
@@ -473,7 +437,7 @@ static void test_generations(struct sink *s)
     check_q("SELECT count(*) FROM sqlite_schema WHERE name GLOB 'g3_*'", "0");
     check_q("SELECT count(*) FROM redis_keys", "7");
     check_rc(s, s->ops->begin(s), "stream after load_abort: begin");
-    check(find(s, 0, LIT("h"), NULL) > 0, "stream after load_abort: key_find");
+    CHECK(find(s, 0, LIT("h"), NULL) > 0, "stream after load_abort: key_find");
     check_rc(s, s->ops->commit(s, &(struct repl_pos){ "", 300, 0 }, NULL),
              "stream after load_abort: commit");
 
@@ -492,7 +456,7 @@ static void test_generations(struct sink *s)
         if (s->err.code)
             break;
     }
-    check(s->err.code == 0, "load 250000 keys (%s)", s->err.msg);
+    CHECK(s->err.code == 0, "load 250000 keys (%s)", s->err.msg);
     load_dups(s);
     check_q("SELECT count(*) FROM redis_keys", "7");
     check_q("SELECT count(*) > 0 FROM g3_keys", "1");   /* batches committed, invisible */
@@ -521,7 +485,7 @@ static void test_generations(struct sink *s)
         struct sink_key k;
 
         s->ops->key_find(s, 2, &LIT("n:5"), &k);
-        check(k.type == RS_T_STRING, "key_find after a load");
+        CHECK(k.type == RS_T_STRING, "key_find after a load");
     }
 }
 
@@ -560,7 +524,7 @@ static void test_big_keys(struct sink *s)
     id = mkkey(s, 1, LIT("last"), RS_T_ZSET, RS_NO_EXPIRE, NULL);   /* ended by load_commit */
     for (int i = 0; i < 50010 && s->err.code == 0; i++)
         s->ops->zset_set(s, id, &(struct rs_bytes){ m, (size_t)snprintf(m, sizeof(m), "l%d", i) }, i);
-    check(s->err.code == 0, "load big keys (%s)", s->err.msg);
+    CHECK(s->err.code == 0, "load big keys (%s)", s->err.msg);
     check_rc(s, s->ops->load_commit(s, &pos), "load_commit (big keys)");
     check_q("SELECT count(*), count(DISTINCT member), min(member), max(member) FROM redis_zsets"
             " WHERE key = 'bz'", "120000|120000|m000000|m119999");
@@ -619,7 +583,7 @@ static void check_cell(const char *sql, const char *key, const unsigned char *wa
     size_t len = 0;
 
     if (sqlite3_prepare_v2(rd, sql, -1, &st, NULL) != SQLITE_OK) {
-        check(0, "%s: %s", what, sqlite3_errmsg(rd));
+        CHECK(0, "%s: %s", what, sqlite3_errmsg(rd));
         return;
     }
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -631,7 +595,7 @@ static void check_cell(const char *sql, const char *key, const unsigned char *wa
         same = len == n && (n == 0 || (b != NULL && memcmp(b, want, n) == 0));
         rows++;
     }
-    check(rc == SQLITE_DONE && rows == 1 && got == type && same,
+    CHECK(rc == SQLITE_DONE && rows == 1 && got == type && same,
           "%s: %d row(s), %s of %zu bytes, %s (want %s of %zu)", what, rows,
           got == SQLITE_TEXT ? "TEXT" : got == SQLITE_BLOB ? "BLOB" : "other", len,
           same ? "same bytes" : "bytes differ", type == SQLITE_TEXT ? "TEXT" : "BLOB", n);
@@ -694,7 +658,7 @@ static void test_big_values(struct sink *s)
               &(struct rs_bytes){ (const char *)v, 4080 });
         free(v);
     }
-    check(s->err.code == 0, "load values of every size (%s)", s->err.msg);
+    CHECK(s->err.code == 0, "load values of every size (%s)", s->err.msg);
     check_rc(s, s->ops->load_commit(s, &pos), "load_commit (big values)");
 
     /* the stream: new keys and overwritten ones */
@@ -781,7 +745,7 @@ static void test_crash(void)
 
     fflush(stdout);
     if ((pid = fork()) == 0) {
-        s = sink_open("sqlite", path, &err);
+        s = mirror_sink_open(path, &err);
         if (s == NULL || s->ops->load_begin(s))
             _exit(1);
         for (int i = 0; i < 1000; i++) {
@@ -796,10 +760,10 @@ static void test_crash(void)
         _exit(s->err.code ? 1 : 0);               /* like kill -9: no close */
     }
     waitpid(pid, &status, 0);
-    check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child crashed mid-load");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child crashed mid-load");
     check_q("SELECT count(*) FROM g4_keys", "1000");
-    s = sink_open("sqlite", path, &err);
-    check(s != NULL, "reopen after crash (%s)", err.msg);
+    s = mirror_sink_open(path, &err);
+    CHECK(s != NULL, "reopen after crash (%s)", err.msg);
     if (s == NULL)
         return;
     check_q("SELECT count(*) FROM sqlite_schema WHERE name GLOB 'g4_*'", "0");
@@ -811,22 +775,22 @@ static void test_crash(void)
 static void test_errors(void)
 {
     struct rs_error err = { 0, "" };
-    char other[160];
+    char other[512];
     sqlite3 *db;
 
-    check(sink_open("sqlite", "/nonexistent/dir/m.db", &err) == NULL &&
+    CHECK(mirror_sink_open("/nonexistent/dir/m.db", &err) == NULL &&
           strncmp(err.msg, "cannot open '/nonexistent/dir/m.db': ", 37) == 0,
           "open in a missing directory: %s", err.msg);
     rs_error_clear(&err);
-    snprintf(other, sizeof(other), "%s/other.db", dir);
+    snprintf(other, sizeof(other), "%s", tmp_path("other.db"));
     sqlite3_open(other, &db);
     sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL);
     sqlite3_close(db);
-    check(sink_open("sqlite", other, &err) == NULL && strstr(err.msg, "not a redsink mirror"),
+    CHECK(mirror_sink_open(other, &err) == NULL && strstr(err.msg, "not a redsink mirror"),
           "refuse a foreign database: %s", err.msg);
     unlink(other);
     rs_error_clear(&err);
-    check(sink_open("postgres", "x", &err) == NULL && err.code == RS_E_CONFIG,
+    CHECK(sink_open("postgres", "x", &err) == NULL && err.code == RS_E_CONFIG,
           "unknown sink name: %s", err.msg);
 }
 
@@ -838,20 +802,20 @@ static int run_tests(void)
     struct sink *s;
 
     umask(022);
-    s = sink_open("sqlite", path, &err);
+    s = mirror_sink_open(path, &err);
     if (s == NULL) {
-        printf("FAIL - sink_open: %s\n", err.msg);
+        CHECK(0, "sink_open: %s", err.msg);
         return 99;
     }
     if (stat(path, &sb) != 0)
         sb.st_mode = 0;
-    check((sb.st_mode & 0777) == 0640, "new file is 0640 (%o)", sb.st_mode & 0777);
-    if (sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        printf("FAIL - reader open\n");
+    CHECK((sb.st_mode & 0777) == 0640, "new file is 0640 (%o)", sb.st_mode & 0777);
+    if ((rd = reader_open(path)) == NULL) {
+        CHECK(0, "reader open");
         return 99;
     }
     check_rc(s, s->ops->read_checkpoint(s, &pos), "read_checkpoint (new)");
-    check(pos.offset == -1 && pos.replid[0] == '\0' && pos.db == 0, "new mirror: offset -1");
+    CHECK(pos.offset == -1 && pos.replid[0] == '\0' && pos.db == 0, "new mirror: offset -1");
     check_q("SELECT count(*) FROM redis_keys", "0");
     check_q("SELECT count(*) FROM redis_streams", "0");
     check_q("SELECT state, offset FROM redsink_status", "new|-1");
@@ -870,9 +834,9 @@ static int run_tests(void)
     test_crash();
     test_errors();
     /* last: it replaces the mirror the tests above expect */
-    s = sink_open("sqlite", path, &err);
+    s = mirror_sink_open(path, &err);
     if (s == NULL) {
-        printf("FAIL - sink_open (big keys): %s\n", err.msg);
+        CHECK(0, "sink_open (big keys): %s", err.msg);
         return 99;
     }
     test_big_keys(s);
@@ -913,8 +877,8 @@ static int bench(int argc, char **argv)
     n = atol(argv[3]);
     if (hashes)
         fields = atol(argv[4]);
-    file = argc > 4 + hashes ? argv[4 + hashes] : "/tmp/bench_sink.db";
-    if ((s = sink_open("sqlite", file, &err)) == NULL) {
+    file = argc > 4 + hashes ? argv[4 + hashes] : tmp_path("bench_sink.db");
+    if ((s = mirror_sink_open(file, &err)) == NULL) {
         fprintf(stderr, "%s\n", err.msg);
         return 99;
     }
@@ -956,29 +920,12 @@ fail:
 
 int main(int argc, char **argv)
 {
-    const char *tmp = getenv("TMPDIR");
-    char f[160];
     int rc;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc > 1 && strcmp(argv[1], "--bench") == 0)
         return bench(argc, argv);
-    snprintf(dir, sizeof(dir), "%s/test_sink.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
-        return 77;
-    }
-    snprintf(path, sizeof(path), "%s/mirror.db", dir);
+    snprintf(path, sizeof(path), "%s", tmp_path("mirror.db"));
     rc = run_tests();
-    if (failures == 0) {
-        for (int i = 0; i < 3; i++) {
-            snprintf(f, sizeof(f), "%s%s", path, (const char *[]){ "", "-wal", "-shm" }[i]);
-            unlink(f);
-        }
-        rmdir(dir);
-    }
-    printf("%d checks, %d failed\n", checks, failures);
-    if (failures)
-        printf("files kept in %s\n", dir);
-    return rc ? rc : failures ? 99 : 0;
+    return rc ? rc : check_summary();
 }

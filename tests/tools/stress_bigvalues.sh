@@ -7,10 +7,10 @@
 # value must equal the master's (SHA-256, TEXT iff UTF-8) and redsink's
 # peak RSS must stay under 64 MB plus the largest item. Needs about 3 GB of
 # memory and 3 GB of disk in $TMPDIR, and several minutes.
-#   tests/stress_bigvalues.sh [--cases str512,key16] [--paths disk,import]
+#   tests/tools/stress_bigvalues.sh [--cases str512,key16] [--paths disk,import]
 # The work is bench/bigvalues.py --check, which kills what it started.
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 : "${REDSINK:=${top_builddir:-$top_srcdir}/daemon/redsink}"
 export REDSINK
 command -v redis-server >/dev/null || { echo "SKIP: redis-server not installed"; exit 77; }

@@ -4,7 +4,7 @@
 # Run from the top of a build configured with --enable-coverage (in a
 # fresh clone or after "make distclean": the normal build must not share
 # the tree):
-#   ./configure --enable-coverage && make -j2 && sh tests/coverage.sh [TEST...]
+#   ./configure --enable-coverage && make -j2 && sh tests/tools/coverage.sh [TEST...]
 # Clears the counters, runs the TESTs through "make check" (default: the
 # unit tests, the fixture imports and the fake-master fixture tests; MAKE
 # may carry -j2), then
@@ -17,18 +17,21 @@ if ! grep -q -- '--coverage' Makefile 2>/dev/null; then
 fi
 command -v gcov >/dev/null || { echo "coverage.sh: gcov not found" >&2; exit 2; }
 srcdir=$(sed -n 's/^abs_top_srcdir = //p' Makefile)
-files=${REDSINK_COVERAGE_FILES:-"daemon/read/rdb.c daemon/read/resp.c daemon/write/apply.c daemon/link/link.c daemon/write/loader.c sinks/sqlite/sqlite.c"}
+files=${REDSINK_COVERAGE_FILES:-"daemon/read/rdb.c daemon/read/rdb_input.c daemon/read/rdb_decode.c
+    daemon/read/rdb_stream.c daemon/read/resp.c daemon/write/apply.c daemon/link/link.c
+    daemon/link/handshake.c daemon/write/loader.c sinks/sqlite/sqlite_load.c
+    sinks/sqlite/sqlite_bulk.c"}
 if [ $# -gt 0 ]; then
     tests="$*"
 else
-    tests="tests/unit/test_rdb tests/unit/test_sink tests/unit/test_apply tests/unit/test_cmd_list
-           tests/unit/test_hashset tests/unit/test_keys tests/unit/rdb_fixtures.sh
+    tests="$(sed -n 's|^\t\(tests/unit/test_[a-z_]*\).*|\1|p' "$srcdir/Makefile.am")
+           tests/unit/rdb_fixtures.sh
            tests/integration/fixtures.sh tests/integration/errors.sh
            tests/integration/fixtures_fake.sh tests/integration/old_masters_fake.sh"
 fi
 
 find . -name '*.gcda' -exec rm -f {} +
-# tests/lib.sh then stops its daemons with SIGTERM, so that they write
+# tests/lib/lib.sh then stops its daemons with SIGTERM, so that they write
 # their counters (a kill -9 would lose them)
 REDSINK_COVERAGE=1 ${MAKE:-make} check TESTS="$(echo $tests)" >/dev/null 2>&1 ||
     echo "coverage.sh: some tests failed (see their .log files); figures below count what ran"
@@ -40,11 +43,11 @@ report() {   # report SRC...: gcov's summary for those sources, by object dir
         o=$(ls "$(dirname "$f")"/*-"$(basename "$f" .c)".gcno 2>/dev/null | head -1)
         gcov -n -o "${o:-$(dirname "$f")}" "$srcdir/$f" 2>/dev/null |
             awk -v f="$f" '/^File/ { cur = $2 } /^Lines executed/ && index(cur, f) {
-                split($2, a, ":"); sub("%", "", a[2]); printf "%-22s %6s%% of %s lines\n", f, a[2], $4; exit }'
+                split($2, a, ":"); sub("%", "", a[2]); printf "%-28s %6s%% of %s lines\n", f, a[2], $4; exit }'
     done
 }
 echo "Line coverage after: $(echo $tests)"
 report $files
 # all of daemon/ and sinks/ (main.c included), weighted by lines
 report $(cd "$srcdir" && ls common/*.c daemon/*.c daemon/*/*.c sinks/*.c sinks/*/*.c) |
-    awk '{ n = $4; hit += $2 * n / 100; tot += n } END { printf "%-22s %6.2f%% of %d lines\n", "daemon/ + sinks/", 100 * hit / tot, tot }'
+    awk '{ n = $4; hit += $2 * n / 100; tot += n } END { printf "%-28s %6.2f%% of %d lines\n", "daemon/ + sinks/", 100 * hit / tot, tot }'

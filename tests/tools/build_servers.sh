@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# tests/build_servers.sh - build the newer masters the suite can run against:
+# tests/tools/build_servers.sh - build the newer masters the suite can run against:
 # redis 8.0 (Debian trixie), valkey 8.1 (trixie) and valkey 9.1 (sid), from
-# Debian's source packages. Usage: tests/build_servers.sh [redis-8.0 valkey-8.1 valkey-9.1]
+# Debian's source packages. Usage: tests/tools/build_servers.sh [redis-8.0 valkey-8.1 valkey-9.1]
 #
 # The sources come through a private apt configuration: its own sources list
 # (deb-src lines for trixie and sid only), its own lists, cache and state
@@ -20,7 +20,7 @@
 # git): a server already there is skipped. Prints one line per server with
 # its path and how long it took; exit 1 when one could not be built.
 set -u
-top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
+top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${REDSINK_SERVERS_DIR:-$top_srcdir/tests/servers}
 mkdir -p "$DIR" || exit 1
 DIR=$(cd "$DIR" && pwd)

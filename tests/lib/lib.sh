@@ -1,4 +1,4 @@
-# tests/lib.sh - shared helpers for the integration tests (sourced).
+# tests/lib/lib.sh - shared helpers for the integration tests (sourced).
 #
 # Every process a test starts is recorded and killed by pid from the EXIT
 # trap, even when the test fails. Synchronisation is by WAIT on the master
@@ -10,7 +10,7 @@ set -u
 : "${top_builddir:=$top_srcdir}"
 : "${REDSINK:=$top_builddir/daemon/redsink}"
 export top_srcdir top_builddir REDSINK
-COMPARE="python3 $top_srcdir/tests/compare.py"
+COMPARE="python3 $top_srcdir/tests/lib/compare.py"
 
 command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
 [ -x "$REDSINK" ] || { echo "FAIL: $REDSINK not built"; exit 99; }
@@ -21,7 +21,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/redsink-test.XXXXXX")
 # test starts, instead of the redis-server on PATH; REDSINK_CLI its client
 # (default: the valkey-cli or redis-cli beside it, else redis-cli). Both
 # take the names redis-server and redis-cli in a directory put first on
-# PATH, so the tests need not know. tests/build_servers.sh builds them.
+# PATH, so the tests need not know. tests/tools/build_servers.sh builds them.
 if [ -n "${REDSINK_SERVER:-}" ]; then
     [ -x "$REDSINK_SERVER" ] || { echo "FAIL: REDSINK_SERVER=$REDSINK_SERVER is not an executable"; exit 99; }
     if [ -z "${REDSINK_CLI:-}" ]; then
@@ -77,7 +77,7 @@ trap cleanup EXIT
 ok()   { echo "ok - $*"; }
 fail() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
 finish() {
-    # valgrind's leak check and gcov's counters (tests/coverage.sh) are
+    # valgrind's leak check and gcov's counters (tests/tools/coverage.sh) are
     # written at exit: stop the daemons before the EXIT trap's kill -9
     [ -n "${REDSINK_VALGRIND:-}${REDSINK_COVERAGE:-}" ] && stop_daemons
     [ -n "${REDSINK_VALGRIND:-}" ] && valgrind_check
@@ -152,11 +152,11 @@ start_redsink() {
 }
 
 # start_fake NAME MODE RDB [STREAM [STREAM2]]: a scripted master
-# (tests/fake_master.py); sets ${NAME}_PORT and ${NAME}_FAKE_PID. Every
+# (tests/lib/fake_master.py); sets ${NAME}_PORT and ${NAME}_FAKE_PID. Every
 # command it received is in $TMP/NAME.port.log.
 start_fake() {
     local name=$1; shift
-    python3 "$top_srcdir/tests/fake_master.py" "$TMP/$name.port" "$@" &
+    python3 "$top_srcdir/tests/lib/fake_master.py" "$TMP/$name.port" "$@" &
     PIDS="$PIDS $!"
     eval "${name}_FAKE_PID=$!"
     # 30 s: a python start takes seconds on a loaded machine

@@ -1,0 +1,243 @@
+/*
+ * test_cmd_string.c - the string commands (daemon/write/cmd_string.c) on
+ * the real SQLite sink: RESP bytes through resp.c into apply.c, checked
+ * through the contract's views. SET NX/XX/GET/KEEPTTL, SETNX, MSET, the
+ * INCR family, APPEND, GETSET, WRONGTYPE; and the forms Redis 8.0-8.8 and
+ * Valkey 8.1-9.x masters propagate: SET's IFEQ/IFNE/IFDEQ/IFDNE, DELEX,
+ * Valkey's DELIFEQ, MSETEX, 8.2's BITOP DIFF/DIFF1/ANDOR/ONE and 8.8's
+ * INCREX (results from the servers' source and docs).
+ *
+ * Exit 0 (all passed), 77 (no sink could be opened) or 99 (a check
+ * failed). Start reading at main().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static void test_strings(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+    long long now = (long long)rs_now_ms();
+    char sql[256];
+
+    CMD(&b, "SET", "s1", "v1");
+    CMD(&b, "set", "s1", "v2", "NX");            /* exists: no change */
+    CMD(&b, "SET", "s2", "x", "XX");             /* missing: not created */
+    CMD(&b, "SET", "s3", "v3", "PXAT", "99999999999999");
+    CMD(&b, "SET", "s4", "v4", "PXAT", "99999999999999");
+    CMD(&b, "SET", "s4", "v4b");                 /* clears the TTL */
+    CMD(&b, "SET", "s3", "v3b", "KEEPTTL");      /* keeps it */
+    CMD(&b, "SET", "s5", "v5", "EX", "100");     /* old master: relative */
+    CMD(&b, "SET", "s6", "v6", "XX", "GET");
+    CMD(&b, "SET", "s1", "v1c", "XX", "GET");
+    CMD(&b, "SET", "bad", "v", "EX", "0");       /* invalid expire: skipped */
+    CMD(&b, "SET", "bad", "v", "NX", "XX");      /* syntax error: skipped */
+    CMD(&b, "SET", "bad", "v", "EX", "10", "PX", "10");
+    CMD(&b, "SETNX", "s7", "a");
+    CMD(&b, "SETNX", "s7", "b");
+    CMD(&b, "MSET", "m1", "1", "m2", "2");
+    CMD(&b, "INCR", "m1");
+    CMD(&b, "INCRBY", "m2", "-7");
+    CMD(&b, "DECR", "m3");
+    CMD(&b, "APPEND", "m2", "xy");
+    CMD(&b, "APPEND", "m4", "new");
+    CMD(&b, "INCR", "m2");                       /* not an integer: skipped */
+    CMD(&b, "GETSET", "s3", "gs");               /* TTL cleared */
+    CMD(&b, "SETEX", "s8", "100", "x");
+    CMD(&b, "GETDEL", "s8");
+    CHECK_STR(mirror_run(e, &b), "0", "strings: applied");
+    CHECK_STR(mirror_q(e, "SELECT key, value FROM redis_strings ORDER BY key"),
+              "m1,2;m2,-5xy;m3,-1;m4,new;s1,v1c;s3,gs;s4,v4b;s5,v5;s7,a",
+              "strings: values after SET NX/XX/GET, SETNX, MSET, INCR family, APPEND, GETSET");
+    CHECK_STR(mirror_q(e, "SELECT key, expire_at FROM redis_keys WHERE key IN ('s1','s3','s4')"
+                          " ORDER BY key"), "s1,NULL;s3,NULL;s4,NULL",
+              "strings: SET without KEEPTTL and GETSET clear the TTL");
+    snprintf(sql, sizeof(sql), "SELECT expire_at BETWEEN %lld AND %lld FROM redis_keys"
+             " WHERE key = 's5'", now + 100000, now + 110000);
+    CHECK_STR(mirror_q(e, sql), "1", "strings: SET EX from an old master counts from our clock");
+
+    CMD(&b, "SET", "t1", "a", "PXAT", "99999999999999");
+    CMD(&b, "SET", "t1", "b", "KEEPTTL");
+    CMD(&b, "INCR", "t2");
+    CMD(&b, "PEXPIREAT", "t2", "99999999999998");
+    CMD(&b, "INCR", "t2");                       /* keeps the TTL */
+    CHECK_STR(mirror_run(e, &b), "0", "strings: KEEPTTL batch applied");
+    CHECK_STR(mirror_q(e, "SELECT key, value, expire_at FROM redis_strings"
+                          " JOIN redis_keys USING (db, key)"
+                          " WHERE key IN ('t1','t2') ORDER BY key"),
+              "t1,b,99999999999999;t2,2,99999999999998",
+              "strings: KEEPTTL and INCR keep the TTL");
+
+    CMD(&b, "HSET", "h", "f", "v");
+    CMD(&b, "SET", "h", "x", "GET");             /* WRONGTYPE: skipped */
+    CMD(&b, "INCR", "h");                        /* WRONGTYPE: skipped */
+    CHECK_STR(mirror_run(e, &b), "0", "strings: WRONGTYPE commands are skipped, not fatal");
+    CHECK_STR(mirror_q(e, "SELECT type FROM redis_keys WHERE key = 'h'"), "hash",
+                          "strings: SET GET on a hash leaves it alone");
+    CMD(&b, "SET", "h", "plain");                /* SET overwrites any type */
+    CHECK_STR(mirror_run(e, &b), "0", "strings: SET over a hash applied");
+    CHECK_STR(mirror_q(e, "SELECT k.type, s.value,"
+                          " (SELECT count(*) FROM redis_hashes WHERE key = 'h')"
+                          " FROM redis_keys k JOIN redis_strings s USING (db, key) WHERE key = 'h'"),
+              "string,plain,0", "strings: SET replaces a hash with a string");
+    tbuf_free(&b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Redis 8.x and Valkey: SET IF*, DELEX, DELIFEQ, MSETEX, BITOP, INCREX */
+/* ------------------------------------------------------------------ */
+
+static const char *strings(struct mirror *e)
+{
+    return mirror_q(e, "SELECT group_concat(x, ' ') FROM (SELECT s.key || '=' || s.value || '@' ||"
+                       " coalesce(k.expire_at, '-') AS x FROM redis_strings s JOIN redis_keys k"
+                       " ON k.db = s.db AND k.key = s.key ORDER BY s.key)");
+}
+
+static void test_set_conditions(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+
+    CMD(&b, "FLUSHALL");
+    CMD(&b, "SET", "k1", "old", "PXAT", "64000000000000");
+    CMD(&b, "SET", "k1", "new", "IFEQ", "old", "KEEPTTL");
+    CMD(&b, "SET", "k2", "v", "IFEQ", "x");                     /* missing: no */
+    CMD(&b, "SET", "k3", "v", "IFNE", "x");                     /* missing: set */
+    CMD(&b, "SET", "k3", "w", "IFNE", "v");                     /* equal: no */
+    CMD(&b, "SET", "k3", "w", "ifne", "zz", "GET");
+    CMD(&b, "SET", "k4", "v", "IFDEQ", "0123456789abcdef");     /* missing: no */
+    CMD(&b, "SET", "k5", "v", "IFDNE", "0123456789abcdef");     /* missing: set */
+    CMD(&b, "SET", "k5", "w", "IFDEQ", "0123456789abcdef", "PXAT", "65000000000000");
+    CMD(&b, "SET", "k1", "z", "IFEQ", "nope");                  /* not equal: no */
+    CMD(&b, "SET", "k1", "z", "NX", "IFEQ", "new");             /* syntax error */
+    CMD(&b, "SET", "k1", "z", "IFEQ", "new", "IFNE", "x");      /* syntax error */
+    CMD(&b, "SET", "k1", "z", "IFEQ");                          /* no value */
+    CMD(&b, "HSET", "hh", "f", "v");
+    CMD(&b, "SET", "hh", "z", "IFNE", "x");                     /* WRONGTYPE */
+    CHECK_STR(mirror_run(e, &b), "0", "set: IF* forms applied");
+    CHECK_STR(strings(e), "k1=new@64000000000000 k3=w@- k5=w@65000000000000",
+              "set: IFEQ/IFNE checked, IFDEQ/IFDNE trusted, missing keys, errors skipped");
+    CHECK_STR(mirror_keyinfo(e, "hh"), "hash/-", "set: IF* on a hash is WRONGTYPE");
+
+    CMD(&b, "DELEX", "k1", "IFEQ", "nope");
+    CMD(&b, "DELEX", "k3", "IFNE", "w");
+    CMD(&b, "DELEX", "k3", "IFEQ", "w");
+    CMD(&b, "DELEX", "hh", "IFEQ", "x");                        /* WRONGTYPE */
+    CMD(&b, "DELEX", "k5", "BOGUS", "x");                       /* syntax error */
+    CMD(&b, "DELEX", "k5", "IFEQ");                             /* syntax error */
+    CMD(&b, "DELEX", "missing");
+    CHECK_STR(mirror_run(e, &b), "0", "delex: applied");
+    CHECK_STR(strings(e), "k1=new@64000000000000 k5=w@65000000000000", "delex: conditions");
+    CHECK_STR(mirror_keyinfo(e, "hh"), "hash/-", "delex: WRONGTYPE with a condition");
+    CMD(&b, "DELEX", "hh");
+    CMD(&b, "DELEX", "k5", "IFDEQ", "0123456789abcdef");
+    CMD(&b, "DELIFEQ", "k1", "nope");
+    CHECK_STR(mirror_run(e, &b), "0", "delex/delifeq: applied");
+    CHECK_STR(mirror_q(e, "SELECT group_concat(key) FROM (SELECT key FROM redis_keys"
+                          " ORDER BY key)"),
+              "k1", "delex: without a condition any type; IFDEQ trusted; DELIFEQ checks");
+    CMD(&b, "DELIFEQ", "k1", "new");
+    CMD(&b, "LPUSH", "l", "x");
+    CMD(&b, "DELIFEQ", "l", "x");                               /* WRONGTYPE */
+    CHECK_STR(mirror_run(e, &b), "0", "delifeq: applied");
+    CHECK_STR(mirror_q(e, "SELECT group_concat(key) FROM redis_keys"), "l",
+                          "delifeq: equal deletes");
+    tbuf_free(&b);
+}
+
+static void test_msetex(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+    char sql[512];
+    long long now;
+
+    CMD(&b, "FLUSHALL");
+    CMD(&b, "SET", "a", "0", "PXAT", "66000000000000");
+    CMD(&b, "MSETEX", "2", "a", "1", "b", "2", "PXAT", "67000000000000");
+    CMD(&b, "MSETEX", "1", "c", "3");
+    CMD(&b, "MSETEX", "2", "c", "33", "d", "4", "NX");          /* c exists: none */
+    CMD(&b, "MSETEX", "2", "a", "11", "d", "4", "XX");          /* d missing: none */
+    CMD(&b, "MSETEX", "2", "a", "11", "c", "33", "KEEPTTL", "XX");
+    CMD(&b, "MSETEX", "1", "e", "5", "PXAT", "68000000000000", "NX");
+    CMD(&b, "MSETEX", "1", "b", "22");                          /* no option: TTL cleared */
+    CMD(&b, "MSETEX", "3", "a", "1", "b", "2");                 /* numkeys too big */
+    CMD(&b, "MSETEX", "0", "a", "1");                           /* numkeys 0 */
+    CMD(&b, "MSETEX", "1", "a", "1", "EX", "1", "PX", "1");     /* two expiries */
+    CMD(&b, "MSETEX", "1", "a", "1", "NX", "XX");               /* syntax */
+    CMD(&b, "MSETEX", "1", "a", "1", "PXAT", "-5");             /* invalid time */
+    CMD(&b, "MSETEX", "1", "a", "1", "bogus");
+    CHECK_STR(mirror_run(e, &b), "0", "msetex: applied");
+    CHECK_STR(strings(e), "a=11@67000000000000 b=22@- c=33@- e=5@68000000000000",
+              "msetex: NX/XX all or nothing, KEEPTTL, PXAT, errors skipped");
+    now = (long long)rs_now_ms();
+    CMD(&b, "MSETEX", "1", "f", "6", "EX", "100");
+    CMD(&b, "HSET", "h", "x", "y");
+    CMD(&b, "MSETEX", "1", "h", "7", "PX", "100000");           /* replaces a hash */
+    CHECK_STR(mirror_run(e, &b), "0", "msetex: EX/PX applied");
+    snprintf(sql, sizeof(sql), "SELECT group_concat(x) FROM (SELECT key || ':' ||"
+             " (expire_at BETWEEN %lld AND %lld) AS x FROM redis_keys WHERE key IN ('f','h')"
+             " ORDER BY key)", now + 100000, now + 110000);
+    CHECK_STR(mirror_q(e, sql), "f:1,h:1",
+              "msetex: relative times from our clock, any type replaced");
+    tbuf_free(&b);
+}
+
+static void test_bitop_82(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+
+    CMD(&b, "SET", "ba", "\\xf0");
+    CMD(&b, "SET", "bb", "\\x3c");
+    CMD(&b, "SET", "bc", "\\x0f\\x01");
+    CMD(&b, "BITOP", "DIFF", "d1", "ba", "bb", "bc");
+    CMD(&b, "BITOP", "diff1", "d2", "ba", "bb", "bc");
+    CMD(&b, "BITOP", "ANDOR", "d3", "ba", "bb", "bc");
+    CMD(&b, "BITOP", "ONE", "d4", "ba", "bb", "bc");
+    CMD(&b, "BITOP", "DIFF", "d5", "nokey", "nokey2");          /* empty: no key */
+    CMD(&b, "BITOP", "NAND", "d6", "ba");                        /* refused */
+    CHECK_STR(mirror_run(e, &b), "0", "bitop 8.2: applied");
+    CHECK_STR(mirror_q(e, "SELECT group_concat(key || '=' || hex(value), ' ') FROM (SELECT * FROM"
+                          " redis_strings WHERE key LIKE 'd_' ORDER BY key)"),
+              "d1=C000 d2=0F01 d3=3000 d4=C301",
+              "bitop 8.2: DIFF, DIFF1, ANDOR, ONE as the BITOP docs define them");
+    tbuf_free(&b);
+}
+
+static void test_increx(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+
+    CMD(&b, "INCREX", "i1");                                         /* 0 + 1 */
+    CMD(&b, "INCREX", "i1", "BYINT", "-10");
+    CMD(&b, "SET", "i2", "99", "PXAT", "70000000000000");
+    CMD(&b, "INCREX", "i2", "BYINT", "5", "UBOUND", "100");          /* skipped */
+    CMD(&b, "SET", "i3", "99");
+    CMD(&b, "INCREX", "i3", "BYINT", "5", "UBOUND", "100", "SATURATE");
+    CMD(&b, "SET", "i4", "9223372036854775800");
+    CMD(&b, "INCREX", "i4", "BYINT", "100", "SATURATE");             /* type limit */
+    CMD(&b, "SET", "i5", "1.5");
+    CMD(&b, "INCREX", "i5", "BYFLOAT", "0.25");
+    CMD(&b, "INCREX", "i5", "BYINT", "1");                           /* not an integer */
+    CMD(&b, "INCREX", "i6", "BYINT", "1", "PXAT", "71000000000000");
+    CMD(&b, "INCREX", "i6", "BYINT", "1", "PXAT", "72000000000000", "ENX");  /* has a TTL */
+    CMD(&b, "INCREX", "i2", "PERSIST");                              /* 99 + 1 = 100, no TTL */
+    CMD(&b, "INCREX", "i7", "LBOUND", "5", "UBOUND", "1");           /* refused */
+    CMD(&b, "INCREX", "i7", "ENX");                                  /* refused */
+    CMD(&b, "INCREX", "i7", "BYINT", "1", "BYFLOAT", "1");           /* refused */
+    CHECK_STR(mirror_run(e, &b), "0", "increx: applied");
+    CHECK_STR(mirror_q(e, "SELECT group_concat(x, ' ') FROM (SELECT s.key || '=' ||"
+                          " s.value || '@' ||"
+                          " coalesce(k.expire_at, '-') AS x FROM redis_strings s JOIN redis_keys k"
+                          " USING (db, key) WHERE s.key LIKE 'i_' ORDER BY s.key)"),
+              "i1=-9@- i2=100@- i3=100@- i4=9223372036854775807@- i5=1.75@- i6=2@71000000000000",
+              "increx: BYINT/BYFLOAT, bounds skipped or saturated, TTL kept, ENX, PERSIST");
+    tbuf_free(&b);
+}
+
+int main(void)
+{
+    return mirror_test_main("cmd_string.db", 0, (mirror_test *const[]){
+        test_strings, test_set_conditions, test_msetex, test_bitop_82, test_increx, NULL });
+}
