@@ -4,14 +4,14 @@
  * received and committed, last I/O, full-sync progress), and the three
  * ways to see it:
  *
- *  - the status endpoint: a small RESP server thread on
+ *  - the status endpoint (status_server.c): a small RESP server thread on
  *    replica.listening_port (PING, INFO [server|replication|redsink],
  *    ROLE, and the few commands redis-cli and Sentinel send first), so
  *    `redis-cli -p PORT info replication` and Sentinel see a replica;
  *  - the status row in the mirror (through sink_ops.set_progress), with
  *    a progress line in the log every 2 s during a full sync;
- *  - `redsink status` (status_main), for humans;
- *  - Prometheus metrics (status_prometheus), served over HTTP by
+ *  - `redsink status` (status_main, status_cli.c), for humans;
+ *  - Prometheus metrics (status_prometheus, status.c), served over HTTP by
  *    metrics.c: the same record plus counters that only metrics show
  *    (commands by name, full syncs, commit latency, reconnects).
  *
