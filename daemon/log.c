@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sink.h"
 
 static enum log_level current = RS_LOG_INFO;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -155,4 +156,16 @@ void log_msg(enum log_level level, const char *fmt, ...)
     }
     emit(level, line);
     pthread_mutex_unlock(&lock);
+}
+
+/* What the sink reports (struct sink_event), logged. */
+void log_sink_event(void *ud, const struct sink_event *ev)
+{
+    (void)ud;
+    if (ev->kind == SINK_EV_LOCK_WAIT)
+        log_msg(RS_LOG_WARN, "'%s' is locked by another process; waiting for it "
+                "(nothing new is committed or acknowledged meanwhile)", ev->target);
+    else if (ev->kind == SINK_EV_LOCK_END)
+        log_msg(RS_LOG_INFO, "'%s' is unlocked after %.1f s; applying again", ev->target,
+                ev->seconds);
 }

@@ -39,4 +39,9 @@ const char *log_file_path(void);
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* What a sink reports (a lock wait and its end), logged: the event
+ * callback of sink_open_events(), 'ud' unused. */
+struct sink_event;
+void log_sink_event(void *ud, const struct sink_event *ev);
+
 #endif

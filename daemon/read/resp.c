@@ -17,7 +17,7 @@
  * as Redis' own inline reader would split it.
  *
  * What it leaves out: the meaning of commands (apply.c) and the socket
- * (link.c, status.c). Start reading at resp_reader_next().
+ * (link.c, status_server.c). Start reading at resp_reader_next().
  */
 #include <stdlib.h>
 #include <string.h>
