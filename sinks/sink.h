@@ -316,6 +316,11 @@ struct sink_ops {
     /* Remove a PEL entry (XACK); *deleted = 0 when absent. */
     int (*stream_pel_del)(struct sink *s, int64_t id, const struct rs_bytes *group,
                           const struct rs_stream_id *eid, int *deleted);
+    /* Read the PEL entry 'eid' of 'group' (Redis 8.8's XNACK): its delivery
+     * time and count; *found = 0 when absent. */
+    int (*stream_pel_get)(struct sink *s, int64_t id, const struct rs_bytes *group,
+                          const struct rs_stream_id *eid, int64_t *delivery_time,
+                          int64_t *delivery_count, int *found);
     /* Redis 8.2's stream reference modes (XDELEX, XACKDEL). Remove entry
      * 'eid' from the PEL of every group; *removed = 1 when it was pending
      * in one. */

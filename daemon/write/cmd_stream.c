@@ -3,19 +3,23 @@
  * (NOMKSTREAM, MAXLEN/MINID trimming, explicit, partial and "*" IDs),
  * XTRIM, XDEL, XSETID, XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|
  * DELCONSUMER, XACK and the canonical XCLAIM that XREADGROUP, XCLAIM and
- * XAUTOCLAIM turn into; Redis 8.2's XDELEX and XACKDEL with their
- * KEEPREF/DELREF/ACKED modes. The stream's metadata (length, last/first id,
- * max deleted id, entries added) and the groups' state (last id, read
- * counter, PEL, consumers) follow Redis 7 (t_stream.c).
+ * XAUTOCLAIM (and Redis 8.4's XREADGROUP ... CLAIM) turn into; Redis 8.2's
+ * XDELEX and XACKDEL with their KEEPREF/DELREF/ACKED modes; Redis 8.6's
+ * idempotent XADD (IDMP, IDMPAUTO), XCFGSET and XIDMPRECORD; Redis 8.8's
+ * XNACK. The stream's metadata (length, last/first id, max deleted id,
+ * entries added) and the groups' state (last id, read counter, PEL,
+ * consumers) follow Redis (t_stream.c).
  *
  * Left out: the consumer seen time of a read the master does not
  * propagate; "~" trimming is done exactly (a master rewrites it to "=");
  * XADD/XTRIM's DELREF/ACKED trimming is done as KEEPREF (logged).
  * XCLAIM forms a master never sends (min-idle > 0, no RETRYCOUNT) are
- * refused, as the sink cannot read a PEL entry back. Start at
- * apply_xadd(); the table at the end is all apply.c sees.
+ * refused. The IDMP producers' state (8.6) is not kept: the master decides
+ * what is a duplicate, and says so in the form it propagates (apply_xadd).
+ * Start at apply_xadd(); the table at the end is all apply.c sees.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +201,7 @@ enum { TRIM_NONE, TRIM_MAXLEN, TRIM_MINID };
 
 struct xadd_args {
     int nomkstream;
+    int idmp;                      /* IDMP or IDMPAUTO given (Redis 8.6) */
     int trim;                      /* TRIM_* */
     int approx;
     long long maxlen;
@@ -221,6 +226,36 @@ static void trim_mode_warning(const struct rs_bytes *o)
 }
 
 /*
+ * Redis 8.6's idempotent XADD options at argv[*i]: IDMPAUTO pid, IDMP pid
+ * iid. 1 when one was read (*i then on its last argument), 0 when argv[*i]
+ * is neither, -1 after logging. The producer and idempotent ids are not
+ * kept (see apply_xadd).
+ */
+static int idmp_parse(struct applier *a, int argc, const struct rs_bytes *argv, int *i,
+                      struct xadd_args *x)
+{
+    int more = argc - 1 - *i, n;
+
+    if (ap_arg_is(&argv[*i], "idmpauto") && more >= 1)
+        n = 1;
+    else if (ap_arg_is(&argv[*i], "idmp") && more >= 2)
+        n = 2;
+    else
+        return 0;
+    if (x->idmp)
+        return ap_refuse(a, argv, "syntax error, IDMP/IDMPAUTO specified multiple times");
+    if (argv[*i + 1].len == 0)
+        return ap_refuse(a, argv, n == 1 ? "syntax error, IDMPAUTO requires a non-empty "
+                                           "producer ID"
+                                         : "syntax error, IDMP requires a non-empty producer ID");
+    if (n == 2 && argv[*i + 2].len == 0)
+        return ap_refuse(a, argv, "syntax error, IDMP requires a non-empty idempotent ID");
+    x->idmp = 1;
+    *i += n;
+    return 1;
+}
+
+/*
  * Redis' streamParseAddOrTrimArgsOrReply for XADD (xadd = 1) or XTRIM
  * from the master: LIMIT is parsed but not enforced (mustObeyClient), and
  * "~" is noted but trimmed exactly (a master rewrites it to "=" with the
@@ -230,7 +265,7 @@ static int trim_parse(struct applier *a, int argc, const struct rs_bytes *argv,
                       struct xadd_args *x, int xadd)
 {
     long long limit = 0;
-    int i;
+    int i, r;
 
     memset(x, 0, sizeof(*x));
     for (i = 2; i < argc; i++) {
@@ -269,6 +304,9 @@ static int trim_parse(struct applier *a, int argc, const struct rs_bytes *argv,
             /* Redis 8.2: the default way, XDEL's */
         } else if (ap_arg_is(o, "delref") || ap_arg_is(o, "acked")) {
             trim_mode_warning(o);
+        } else if (xadd && (r = idmp_parse(a, argc, argv, &i, x)) != 0) {
+            if (r < 0)
+                return -1;
         } else if (xadd) {
             if (parse_stream_id(o, &x->id, &x->seq_given) != 0)
                 return ap_refuse(a, argv, "Invalid stream ID specified as stream command argument");
@@ -347,7 +385,20 @@ static int stream_trim_exact(struct applier *a, int64_t kid, const struct xadd_a
     return refresh_first_id(a, kid, m);
 }
 
-/* XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT n]] id field value ... */
+/*
+ * XADD key [NOMKSTREAM] [KEEPREF|DELREF|ACKED] [IDMPAUTO pid|IDMP pid iid]
+ * [MAXLEN|MINID [=|~] threshold [LIMIT n]] id field value ...
+ *
+ * Redis 8.6's IDMP/IDMPAUTO (xaddCommand): a client must give "*" with
+ * them. An entry the master adds is propagated with "*" replaced by the
+ * id it got, so with the IDMP options and an explicit id it is added as
+ * any XADD. A duplicate (the producer already added that idempotent id)
+ * adds nothing and trims nothing; 8.6 does not propagate it, the newer
+ * source (with 8.8's XNACK) propagates it as the client sent it, "*" and
+ * all, for the replica's own producer state to find it. So an IDMP XADD
+ * with "*" from the master is a duplicate, and nothing is applied: this
+ * holds without the producers' state (or its expiry).
+ */
 static int apply_xadd(struct applier *a, int argc, const struct rs_bytes *argv)
 {
     const struct sink_ops *o = a->sink->ops;
@@ -362,6 +413,8 @@ static int apply_xadd(struct applier *a, int argc, const struct rs_bytes *argv)
     fpos = x.id_pos + 1;
     if (argc - fpos < 2 || (argc - fpos) % 2)
         return ap_reject(a, argv, "wrong number of arguments");
+    if (x.idmp && !x.id_given)
+        return 0;                  /* a duplicate: the master added nothing */
     if (x.id_given && x.seq_given && x.id.ms == 0 && x.id.seq == 0)
         return ap_reject(a, argv, "The ID specified in XADD must be greater than 0-0");
     if (ap_find_key(a, &argv[1], &sk) != 0)
@@ -913,7 +966,10 @@ static int xclaim_parse(struct applier *a, int argc, const struct rs_bytes *argv
  * LASTID above the group's last id moves it. The canonical XCLAIM of an
  * XREADGROUP ">" delivery carries the delivered id as LASTID (the group's
  * last id right after it): then the group's read counter moves as it did
- * on the master, which the XCLAIM does not carry.
+ * on the master, which the XCLAIM does not carry. Newer masters (the
+ * t_stream.c with Redis 8.4's CLAIM) send the group's last id from before
+ * the read instead, and move it with the XGROUP SETID ... ENTRIESREAD that
+ * follows the XCLAIMs.
  */
 static int xclaim_move_group(struct applier *a, int64_t kid, const struct rs_bytes *group,
                              const struct rs_stream_meta *m, const struct xclaim_args *x,
@@ -939,9 +995,11 @@ static int xclaim_move_group(struct applier *a, int64_t kid, const struct rs_byt
  * XCLAIM key group consumer min-idle id... [IDLE ms] [TIME ms]
  * [RETRYCOUNT n] [FORCE] [JUSTID] [LASTID id] (xclaimCommand). A master
  * only sends the canonical form (min-idle 0, TIME, RETRYCOUNT, FORCE,
- * JUSTID, LASTID): the sink cannot read a PEL entry back, so forms that
- * need its old delivery time or count are refused. A claimed id whose
- * entry is gone drops its PEL entry (XAUTOCLAIM's cleanup).
+ * JUSTID, LASTID), for XCLAIM, XAUTOCLAIM and XREADGROUP (8.4's CLAIM
+ * option included: one per entry it claims, the count one more, saturated
+ * at LLONG_MAX): forms that need the entry's old delivery time or count
+ * are refused. A claimed id whose entry is gone drops its PEL entry
+ * (XAUTOCLAIM's cleanup; an unowned one, XNACK's, comes as XACK).
  */
 static int apply_xclaim(struct applier *a, int argc, const struct rs_bytes *argv)
 {
@@ -1004,6 +1062,205 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
+/* Redis 8.6: the idempotent producers' settings and records          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * XCFGSET key [IDMP-DURATION s] [IDMP-MAXSIZE n] (xcfgsetCommand, Redis
+ * 8.6; propagated verbatim when a setting changed). It sets how long and
+ * how many idempotent ids the master remembers, and forgets them: state
+ * that decides duplicates on the master only (see apply_xadd), and that
+ * the mirror does not keep. Checked as Redis checks it, nothing applied.
+ */
+static int apply_xcfgset(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    long long v, set[2] = { -1, -1 };
+    static const long long top[2] = { 86400, 10000 };
+    static const char *const range[2] = {
+        "IDMP-DURATION must be between 1 and 86400 seconds",
+        "IDMP-MAXSIZE must be between 1 and 10000 entries"
+    };
+    struct rs_stream_meta m;
+    struct sink_key sk;
+    int skip, missing;
+
+    if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
+        return -1;
+    if (skip)
+        return missing ? ap_reject(a, argv, "no such key") : 0;
+    for (int i = 2; i < argc; i += 2) {
+        int k = ap_arg_is(&argv[i], "idmp-maxsize");
+
+        if ((!k && !ap_arg_is(&argv[i], "idmp-duration")) || i + 1 >= argc)
+            return ap_reject(a, argv, "syntax error");
+        if (set[k] != -1)
+            return ap_reject(a, argv, k ? "IDMP-MAXSIZE specified multiple times"
+                                        : "IDMP-DURATION specified multiple times");
+        if (ap_parse_ll(a, &argv[i + 1], &v) != 0)
+            return ap_reject(a, argv, "value is not an integer or out of range");
+        if (v < 1 || v > top[k])
+            return ap_reject(a, argv, range[k]);
+        set[k] = v;
+    }
+    if (set[0] == -1 && set[1] == -1)
+        return ap_reject(a, argv, "At least one parameter must be specified");
+    return 0;
+}
+
+/*
+ * XIDMPRECORD key pid iid id (xidmprecordCommand, Redis 8.6.2, internal):
+ * records that producer 'pid' added entry 'id' as 'iid'. Producer state
+ * only (see XCFGSET): checked as Redis checks it, nothing applied.
+ */
+static int apply_xidmprecord(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct rs_stream_meta m;
+    struct rs_stream_id id;
+    struct sink_key sk;
+    int skip, missing, exists;
+
+    (void)argc;
+    if (parse_id(&argv[4], 1, &id, NULL) != 0)
+        return ap_reject(a, argv, "Invalid stream ID specified as stream command argument");
+    if (argv[2].len == 0 || argv[3].len == 0)
+        return ap_reject(a, argv, argv[2].len ? "idempotent ID must be non-empty"
+                                              : "producer ID must be non-empty");
+    if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
+        return -1;
+    if (skip)
+        return missing ? ap_reject(a, argv, "no such key") : 0;
+    if (entry_exists(a, sk.id, &m, &id, &exists) != 0)
+        return -1;
+    return exists ? 0 : ap_reject(a, argv, "No such message in stream");
+}
+
+/* ------------------------------------------------------------------ */
+/* Redis 8.8: XNACK                                                   */
+/* ------------------------------------------------------------------ */
+
+enum { XNACK_SILENT, XNACK_FAIL, XNACK_FATAL };
+
+struct xnack_args {
+    int mode;                      /* XNACK_* */
+    int force;
+    long long retrycount;          /* -1: not given */
+    int first, n;                  /* the ids: argv[first .. first + n - 1] */
+};
+
+/* XNACK's arguments from argv[3], as xnackCommand reads them (a second
+ * IDS replaces the first). 0, or -1 after logging. */
+static int xnack_parse(struct applier *a, int argc, const struct rs_bytes *argv,
+                       struct xnack_args *x)
+{
+    long long v;
+
+    memset(x, 0, sizeof(*x));
+    x->retrycount = -1;
+    if (ap_arg_is(&argv[3], "silent"))
+        x->mode = XNACK_SILENT;
+    else if (ap_arg_is(&argv[3], "fail"))
+        x->mode = XNACK_FAIL;
+    else if (ap_arg_is(&argv[3], "fatal"))
+        x->mode = XNACK_FATAL;
+    else
+        return ap_refuse(a, argv, "mode must be SILENT, FAIL, or FATAL");
+    for (int i = 4; i < argc; i++) {
+        int more = argc - 1 - i;
+
+        if (ap_arg_is(&argv[i], "ids") && more) {
+            if (ap_parse_ll(a, &argv[i + 1], &v) != 0 || v < 1 || v > INT_MAX)
+                return ap_refuse(a, argv, "numids must be a positive integer");
+            if (v > argc - (i + 2))
+                return ap_refuse(a, argv, "number of IDs doesn't match numids");
+            x->first = i + 2;
+            x->n = (int)v;
+            i = x->first + x->n - 1;
+        } else if (ap_arg_is(&argv[i], "force")) {
+            x->force = 1;
+        } else if (ap_arg_is(&argv[i], "retrycount") && more) {
+            if (ap_parse_ll(a, &argv[++i], &v) != 0)
+                return ap_refuse(a, argv, "value is not an integer or out of range");
+            if (v < 0)
+                return ap_refuse(a, argv, "Invalid RETRYCOUNT value, must be >= 0");
+            x->retrycount = v;
+        } else {
+            return ap_refuse(a, argv, "Unrecognized XNACK option");
+        }
+    }
+    return x->first ? 0 : ap_refuse(a, argv, "syntax error, expected IDS keyword");
+}
+
+/* The delivery count an XNACK'd entry gets (nackSetDeliveryCount). */
+static int64_t xnack_count(const struct xnack_args *x, int64_t count)
+{
+    if (x->retrycount >= 0)
+        return x->retrycount;
+    if (x->mode == XNACK_SILENT)
+        return count > 0 ? count - 1 : 0;
+    return x->mode == XNACK_FATAL ? LLONG_MAX : count;
+}
+
+/* XNACK one id of 'group': a pending entry, or with FORCE a new one when
+ * the stream has the entry (counted from 0); else nothing. */
+static int xnack_one(struct applier *a, int64_t kid, const struct rs_bytes *group,
+                     const struct rs_stream_meta *m, const struct rs_stream_id *id,
+                     const struct xnack_args *x)
+{
+    const struct sink_ops *o = a->sink->ops;
+    int64_t time, count;
+    int found, exists;
+
+    if (o->stream_pel_get(a->sink, kid, group, id, &time, &count, &found) != 0)
+        return -1;
+    if (!found) {
+        if (!x->force)
+            return 0;
+        if (entry_exists(a, kid, m, id, &exists) != 0)
+            return -1;
+        if (!exists)
+            return 0;
+        count = 0;
+    }
+    return o->stream_pel_set(a->sink, kid, group, id, NULL, 0, xnack_count(x, count));
+}
+
+/*
+ * XNACK key group SILENT|FAIL|FATAL IDS numids id ... [RETRYCOUNT n]
+ * [FORCE] (xnackCommand, Redis 8.8; propagated verbatim when it released
+ * an entry). Each pending id goes back to the group: no owner (consumer
+ * NULL, so no consumer's PEL has it), delivery time 0 (the master puts it
+ * at the head of its time list, first to be claimed again), and the
+ * delivery count RETRYCOUNT sets, else one less (SILENT, not below 0),
+ * the same (FAIL) or LLONG_MAX (FATAL). The consumers are not touched.
+ */
+static int apply_xnack(struct applier *a, int argc, const struct rs_bytes *argv)
+{
+    struct xnack_args x;
+    struct rs_stream_meta m;
+    struct rs_stream_id last, *ids;
+    struct sink_key sk;
+    int64_t er;
+    int skip, missing, found, oom, rc = 0;
+
+    if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
+        return -1;
+    if (skip)
+        return missing ? ap_reject(a, argv, "NOGROUP No such key or consumer group") : 0;
+    if (a->sink->ops->stream_group_get(a->sink, sk.id, &argv[2], &last, &er, &found) != 0)
+        return -1;
+    if (!found)
+        return ap_reject(a, argv, "NOGROUP No such key or consumer group");
+    if (xnack_parse(a, argc, argv, &x) != 0)
+        return 0;
+    if (parse_ids(a, x.first + x.n, argv, x.first, &ids, &oom) != 0)
+        return oom ? -1 : 0;
+    for (int j = 0; j < x.n && rc == 0; j++)
+        rc = xnack_one(a, sk.id, &argv[2], &m, &ids[j], &x);
+    free(ids);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* The table                                                          */
 /* ------------------------------------------------------------------ */
 
@@ -1017,5 +1274,8 @@ const struct command cmd_stream_table[] = {
     { "xgroup",    apply_xgroup,     -2,  CMD_WRITE, { 2, 2, 1, KU_FIRST } },
     { "xack",      apply_xack,       -4,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
     { "xclaim",    apply_xclaim,     -6,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "xnack",     apply_xnack,      -7,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "xcfgset",   apply_xcfgset,    -2,  CMD_WRITE, { 1, 1, 1, KU_FIRST } },
+    { "xidmprecord", apply_xidmprecord, 5, CMD_WRITE, { 1, 1, 1, KU_FIRST } },
 };
 const size_t cmd_stream_count = CMD_COUNT(cmd_stream_table);

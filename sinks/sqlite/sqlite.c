@@ -263,6 +263,7 @@ static const struct sink_ops sqlite_ops = {
     .stream_consumer_del = sq_stream_consumer_del,
     .stream_pel_set = sq_stream_pel_set,
     .stream_pel_del = sq_stream_pel_del,
+    .stream_pel_get = sq_stream_pel_get,
     .stream_pel_del_all = sq_stream_pel_del_all,
     .stream_referenced = sq_stream_referenced,
     .array_set = sq_array_set,

@@ -511,5 +511,8 @@ int sq_stream_pel_set(struct sink *s, int64_t id, const struct rs_bytes *group,
                       int64_t delivery_time, int64_t delivery_count);
 int sq_stream_pel_del(struct sink *s, int64_t id, const struct rs_bytes *group,
                       const struct rs_stream_id *eid, int *deleted);
+int sq_stream_pel_get(struct sink *s, int64_t id, const struct rs_bytes *group,
+                      const struct rs_stream_id *eid, int64_t *delivery_time,
+                      int64_t *delivery_count, int *found);
 
 #endif

@@ -23,7 +23,7 @@ enum {
     XS_GROUP_SET, XS_PEL_SET, XS_CONSUMER_SET, XS_PEL_OWNER,
     XS_DEL_ONE, XS_FIRST, XS_SCAN, XS_GROUP_GET, XS_GROUP_DEL, XS_GROUP_DEL_PEL,
     XS_GROUP_DEL_CONS, XS_CONS_PROBE, XS_CONS_DEL_PEL, XS_CONS_DEL,
-    XS_PEL_PUT, XS_PEL_DEL, XS_PEL_DEL_ALL, XS_REFERENCED, XS_NSTMT
+    XS_PEL_PUT, XS_PEL_DEL, XS_PEL_DEL_ALL, XS_REFERENCED, XS_PEL_GET, XS_NSTMT
 };
 static const char *const stream_sql[XS_NSTMT] = {
     [XS_ADD] =
@@ -77,6 +77,9 @@ static const char *const stream_sql[XS_NSTMT] = {
     [XS_REFERENCED] =
         "SELECT EXISTS (SELECT 1 FROM @spel WHERE kid = ?1 AND ms = ?2 AND seq = ?3)"
         " OR EXISTS (SELECT 1 FROM @sgroup WHERE kid = ?1 AND (last_ms, last_seq) < (?2, ?3))",
+    [XS_PEL_GET] =
+        "SELECT delivery_time, delivery_count FROM @spel"
+        " WHERE kid = ?1 AND grp = ?2 AND ms = ?3 AND seq = ?4",
 };
 _Static_assert(XS_NSTMT <= SQI_X_PER_FAMILY, "too many stream statements");
 
@@ -763,6 +766,29 @@ int sq_stream_pel_del(struct sink *s, int64_t id, const struct rs_bytes *group,
         run_counted(ss, st, bind_key(st, id, group, NULL, eid, 3), "remove a pending entry", &n))
         return -1;
     *deleted = n > 0;
+    return 0;
+}
+
+int sq_stream_pel_get(struct sink *s, int64_t id, const struct rs_bytes *group,
+                      const struct rs_stream_id *eid, int64_t *delivery_time,
+                      int64_t *delivery_count, int *found)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+    int r;
+
+    *found = 0;
+    *delivery_time = *delivery_count = 0;
+    if (sqi_stuck(ss) || (st = stream_stmt(ss, XS_PEL_GET)) == NULL)
+        return -1;
+    if (bind_key(st, id, group, NULL, eid, 3) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "read a pending entry");
+    if ((r = sqi_row(ss, st, "read a pending entry")) <= 0)
+        return r;
+    *delivery_time = sqlite3_column_int64(st, 0);
+    *delivery_count = sqlite3_column_int64(st, 1);
+    *found = 1;
+    sqi_stmt_done(st);
     return 0;
 }
 

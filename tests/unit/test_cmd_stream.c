@@ -2,7 +2,10 @@
  * test_cmd_stream.c - the stream commands (daemon/write/cmd_stream.c) on
  * the real SQLite sink: XADD with explicit and partial ids, MAXLEN/MINID
  * trimming, NOMKSTREAM, the stream metadata; Redis 8.2's XDELEX and
- * XACKDEL (KEEPREF/DELREF/ACKED, from the command docs and t_stream.c).
+ * XACKDEL (KEEPREF/DELREF/ACKED, from the command docs and t_stream.c);
+ * Redis 8.4's XREADGROUP ... CLAIM, 8.6's idempotent XADD with XCFGSET
+ * and XIDMPRECORD, 8.8's XNACK, each in the form t_stream.c propagates.
+ * The mirror is strict: an unknown command fails the run.
  *
  * Exit 0 (all passed), 77 (no sink could be opened) or 99 (a check
  * failed). Start reading at main().
@@ -112,8 +115,221 @@ static void test_xdelex_xackdel(struct mirror *e)
     tbuf_free(&b);
 }
 
+/* ------------------------------------------------------------------ */
+/* Redis 8.4-8.8: CLAIM, IDMP, XNACK                                  */
+/* ------------------------------------------------------------------ */
+
+/* The consumer-group state of stream 'st': its groups "name/last/read",
+ * PEL rows "grp/id/owner/time/count" (owner "-": none) and consumers
+ * "grp/name/seen/active". */
+static const char *group_state(struct mirror *e)
+{
+    char sql[1536];
+    long long g = atoll(mirror_q(e, "SELECT generation FROM redsink_status"));
+
+    snprintf(sql, sizeof(sql),
+             "WITH k AS (SELECT id FROM g%lld_keys WHERE key = 'st')"
+             " SELECT 'groups:' || coalesce((SELECT group_concat(x, ',') FROM (SELECT name || '/'"
+             " || last_ms || '-' || last_seq || '/' || coalesce(entries_read, 'NULL') AS x"
+             " FROM g%lld_sgroup WHERE kid = (SELECT id FROM k) ORDER BY name)), '')"
+             " || ' pel:' || coalesce((SELECT group_concat(x, ',') FROM (SELECT grp || '/' || ms"
+             " || '-' || seq || '/' || coalesce(consumer, '-') || '/' || delivery_time || '/' ||"
+             " delivery_count AS x FROM g%lld_spel WHERE kid = (SELECT id FROM k)"
+             " ORDER BY grp, ms, seq)), '')"
+             " || ' consumers:' || coalesce((SELECT group_concat(x, ',') FROM (SELECT grp || '/'"
+             " || name || '/' || seen_time || '/' || coalesce(active_time, 'NULL') AS x"
+             " FROM g%lld_scons WHERE kid = (SELECT id FROM k) ORDER BY grp, name)), '')",
+             g, g, g, g);
+    return mirror_q(e, sql);
+}
+
+/* The canonical XCLAIM a master propagates (streamPropagateXCLAIM). */
+static void xclaim(struct tbuf *b, const char *consumer, const char *id, const char *time,
+                   const char *count, const char *lastid)
+{
+    CMD(b, "XCLAIM", "st", "g", consumer, "0", id, "TIME", time, "RETRYCOUNT", count, "FORCE",
+        "JUSTID", "LASTID", lastid);
+}
+
+/*
+ * XREADGROUP GROUP g <c> [COUNT n] CLAIM <min-idle> STREAMS st > (Redis
+ * 8.4) is never propagated itself: streamReplyWithRange sends one
+ * canonical XCLAIM per idle entry it claims (TIME the command's time,
+ * RETRYCOUNT one more, LASTID the group's last id from before the read),
+ * then the new entries as usual, then XGROUP SETID ... ENTRIESREAD when
+ * those moved the group.
+ */
+static void test_xreadgroup_claim(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+
+    CMD(&b, "FLUSHALL");
+    CMD(&b, "XADD", "st", "1-0", "f", "a");
+    CMD(&b, "XADD", "st", "2-0", "f", "b");
+    CMD(&b, "XADD", "st", "3-0", "f", "c");
+    CMD(&b, "XGROUP", "CREATE", "st", "g", "0");
+    /* XREADGROUP GROUP g alice COUNT 2 STREAMS st > at 1000 */
+    xclaim(&b, "alice", "1-0", "1000", "1", "0-0");
+    xclaim(&b, "alice", "2-0", "1000", "1", "0-0");
+    CMD(&b, "XGROUP", "SETID", "st", "g", "2-0", "ENTRIESREAD", "2");
+    /* XREADGROUP GROUP g bob COUNT 3 CLAIM 1000 STREAMS st > at 5000:
+     * both of alice's (idle 4000), then the new 3-0 */
+    xclaim(&b, "bob", "1-0", "5000", "2", "2-0");
+    xclaim(&b, "bob", "2-0", "5000", "2", "2-0");
+    xclaim(&b, "bob", "3-0", "5000", "1", "2-0");
+    CMD(&b, "XGROUP", "SETID", "st", "g", "3-0", "ENTRIESREAD", "3");
+    CHECK_STR(mirror_run(e, &b), "0", "claim: reads and claims applied");
+    CHECK_STR(group_state(e), "groups:g/3-0/3 pel:g/1-0/bob/5000/2,g/2-0/bob/5000/2,"
+              "g/3-0/bob/5000/1 consumers:g/alice/1000/1000,g/bob/5000/5000",
+              "claim: the claimed entries move to bob, counted again; the group moves once");
+    /* XNACK FATAL, then a CLAIM read by carol at 9000: the count stays
+     * at LLONG_MAX (streamReplyWithRange does not add to it) */
+    CMD(&b, "XNACK", "st", "g", "FATAL", "IDS", "1", "1-0");
+    xclaim(&b, "carol", "1-0", "9000", "9223372036854775807", "3-0");
+    CHECK_STR(mirror_run(e, &b), "0", "claim: a NACKed entry claimed");
+    CHECK_STR(group_state(e), "groups:g/3-0/3 pel:g/1-0/carol/9000/9223372036854775807,"
+              "g/2-0/bob/5000/2,g/3-0/bob/5000/1 consumers:g/alice/1000/1000,g/bob/5000/5000,"
+              "g/carol/9000/9000", "claim: an unowned entry, FATAL's count kept");
+    tbuf_free(&b);
+}
+
+/*
+ * XNACK key group SILENT|FAIL|FATAL IDS n id... [RETRYCOUNT n] [FORCE]
+ * (Redis 8.8), propagated verbatim: the entries lose their owner and
+ * their delivery time (0), the count follows the mode.
+ */
+static void test_xnack(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+
+    CMD(&b, "FLUSHALL");
+    CMD(&b, "SET", "str", "x");
+    for (int i = 1; i <= 5; i++) {
+        char id[8];
+
+        snprintf(id, sizeof(id), "%d-0", i);
+        CMD(&b, "XADD", "st", id, "f", "v");
+    }
+    CMD(&b, "XGROUP", "CREATE", "st", "g", "0");
+    xclaim(&b, "alice", "1-0", "1000", "3", "1-0");
+    xclaim(&b, "alice", "2-0", "1000", "1", "2-0");
+    xclaim(&b, "bob", "3-0", "2000", "2", "3-0");
+    CMD(&b, "XNACK", "st", "g", "SILENT", "IDS", "2", "1-0", "2-0");
+    CMD(&b, "XNACK", "st", "g", "fail", "IDS", "1", "3-0");
+    CHECK_STR(mirror_run(e, &b), "0", "xnack: SILENT and FAIL applied");
+    CHECK_STR(group_state(e), "groups:g/3-0/3 pel:g/1-0/-/0/2,g/2-0/-/0/0,g/3-0/-/0/2 "
+              "consumers:g/alice/1000/1000,g/bob/2000/2000",
+              "xnack: owners gone, time 0, SILENT one less, FAIL the same; consumers stay");
+    CMD(&b, "XNACK", "st", "g", "SILENT", "IDS", "1", "2-0");     /* not below 0 */
+    CMD(&b, "XNACK", "st", "g", "FATAL", "IDS", "1", "1-0", "RETRYCOUNT", "7");
+    CMD(&b, "XNACK", "st", "g", "FATAL", "FORCE", "IDS", "2", "4-0", "9-0");
+    CMD(&b, "XNACK", "st", "g", "SILENT", "IDS", "1", "5-0");     /* not pending: no-op */
+    CMD(&b, "XNACK", "st", "g", "FAIL", "IDS", "1", "5-0", "FORCE", "RETRYCOUNT", "4");
+    CHECK_STR(mirror_run(e, &b), "0", "xnack: RETRYCOUNT, FATAL and FORCE applied");
+    CHECK_STR(group_state(e), "groups:g/3-0/3 pel:g/1-0/-/0/7,g/2-0/-/0/0,g/3-0/-/0/2,"
+              "g/4-0/-/0/9223372036854775807,g/5-0/-/0/4 consumers:g/alice/1000/1000,"
+              "g/bob/2000/2000", "xnack: RETRYCOUNT wins, FORCE makes unowned entries that exist");
+    CMD(&b, "XNACK", "st", "g", "BOGUS", "IDS", "1", "1-0");
+    CMD(&b, "XNACK", "st", "g", "FAIL", "IDS", "0", "1-0");
+    CMD(&b, "XNACK", "st", "g", "FAIL", "IDS", "3", "1-0", "2-0");
+    CMD(&b, "XNACK", "st", "g", "FAIL", "IDS", "1", "1-0", "RETRYCOUNT", "-1");
+    CMD(&b, "XNACK", "st", "g", "FAIL", "IDS", "1", "1-0", "NOPE");
+    CMD(&b, "XNACK", "st", "g", "FAIL", "FORCE", "FORCE", "FORCE");   /* no IDS */
+    CMD(&b, "XNACK", "st", "g", "FAIL", "IDS", "2", "1-0", "bad", "RETRYCOUNT", "1");
+    CMD(&b, "XNACK", "st", "nogroup", "FAIL", "IDS", "1", "1-0");
+    CMD(&b, "XNACK", "nokey", "g", "FAIL", "IDS", "1", "1-0");
+    CMD(&b, "XNACK", "str", "g", "FAIL", "IDS", "1", "1-0");
+    CHECK_STR(mirror_run(e, &b), "0", "xnack: refused forms skipped");
+    /* an owner leaving keeps the entries it no longer owns; an unowned
+     * entry is claimed (XAUTOCLAIM, CLAIM) or acked; XACK is how a master
+     * drops an unowned entry whose stream entry is gone (XAUTOCLAIM) */
+    CMD(&b, "XGROUP", "DELCONSUMER", "st", "g", "alice");
+    xclaim(&b, "carol", "2-0", "9000", "1", "3-0");
+    CMD(&b, "XDEL", "st", "4-0");
+    CMD(&b, "XACK", "st", "g", "4-0");
+    CHECK_STR(mirror_run(e, &b), "0", "xnack: then DELCONSUMER, XCLAIM, XACK");
+    CHECK_STR(group_state(e), "groups:g/3-0/3 pel:g/1-0/-/0/7,g/2-0/carol/9000/1,g/3-0/-/0/2,"
+              "g/5-0/-/0/4 consumers:g/bob/2000/2000,g/carol/9000/9000",
+              "xnack: refused forms changed nothing; unowned entries outlive their consumer");
+    tbuf_free(&b);
+}
+
+/* The entries of 'key', "id:field=value;..." (redis_streams). */
+static const char *entries(struct mirror *e, const char *key)
+{
+    char sql[256];
+
+    snprintf(sql, sizeof(sql), "SELECT id || ':' || field || '=' || value FROM redis_streams"
+             " WHERE key = '%s' ORDER BY ms, seq, pos", key);
+    return mirror_q(e, sql);
+}
+
+/*
+ * Redis 8.6's idempotent XADD: the first add comes with the id it got in
+ * place of "*", a duplicate as the client sent it ("*" kept, MAXLEN ~
+ * not rewritten) and adds nothing. XCFGSET and XIDMPRECORD only touch
+ * the producers' state, which is not mirrored.
+ */
+static void test_xadd_idmp(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+    struct rs_stream_meta m;
+    struct sink_key sk;
+    struct rs_bytes key = { "st", 2 };
+
+    CMD(&b, "FLUSHALL");
+    CMD(&b, "XADD", "st", "IDMP", "p1", "req-1", "1700000000000-0", "amount", "100", "cur", "USD");
+    CMD(&b, "XADD", "st", "IDMP", "p1", "req-1", "*", "amount", "200", "cur", "EUR");
+    CMD(&b, "XADD", "st", "IDMPAUTO", "p1", "1700000000001-0", "f", "v");
+    CMD(&b, "XADD", "st", "IDMPAUTO", "p1", "*", "f", "v");
+    CMD(&b, "XADD", "st", "NOMKSTREAM", "KEEPREF", "IDMP", "p2", "r", "MAXLEN", "=", "5",
+        "1700000000002-0", "f", "w");
+    CMD(&b, "XADD", "st", "MAXLEN", "=", "2", "idmp", "p3", "x", "1700000000003-0", "f", "z");
+    CMD(&b, "XADD", "st", "IDMP", "p3", "x", "MAXLEN", "~", "1", "*", "f", "z");
+    CMD(&b, "XADD", "new", "IDMPAUTO", "p1", "5-0", "f", "v");
+    CMD(&b, "XADD", "nomk", "NOMKSTREAM", "IDMP", "p1", "r", "6-0", "f", "v");
+    CMD(&b, "XCFGSET", "st", "IDMP-DURATION", "60", "IDMP-MAXSIZE", "5");
+    CMD(&b, "XCFGSET", "st", "idmp-maxsize", "10000");
+    CMD(&b, "XIDMPRECORD", "st", "p9", "i9", "1700000000003-0");
+    CHECK_STR(mirror_run(e, &b), "0", "idmp: adds, duplicates, XCFGSET, XIDMPRECORD applied");
+    CHECK_STR(entries(e, "st"), "1700000000002-0:f=w;1700000000003-0:f=z",
+              "idmp: first adds added and trimmed, duplicates added nothing");
+    CHECK_STR(entries(e, "new"), "5-0:f=v", "idmp: a first add makes its stream");
+    CHECK_STR(mirror_q(e, "SELECT key FROM redis_keys ORDER BY key"), "new;st",
+              "idmp: NOMKSTREAM made nothing");
+    e->sink->ops->key_find(e->sink, 0, &key, &sk);
+    memset(&m, 0, sizeof(m));
+    e->sink->ops->stream_meta_get(e->sink, sk.id, &m);
+    CHECK(m.length == 2 && m.entries_added == 4 && m.last_id.ms == 1700000000003ULL &&
+          m.first_id.ms == 1700000000002ULL, "idmp: meta length %llu, entries_added %llu",
+          (unsigned long long)m.length, (unsigned long long)m.entries_added);
+    CMD(&b, "XADD", "st", "IDMP", "", "r", "1800000000000-0", "f", "v");
+    CMD(&b, "XADD", "st", "IDMP", "p", "", "1800000000000-0", "f", "v");
+    CMD(&b, "XADD", "st", "IDMPAUTO", "", "1800000000000-0", "f", "v");
+    CMD(&b, "XADD", "st", "IDMP", "p", "r", "IDMPAUTO", "q", "1800000000000-0", "f", "v");
+    CMD(&b, "XADD", "st", "IDMP", "p", "r", "1700000000003-0", "f", "v");   /* not above top */
+    CMD(&b, "XCFGSET", "st", "IDMP-DURATION", "0");
+    CMD(&b, "XCFGSET", "st", "IDMP-DURATION", "86401");
+    CMD(&b, "XCFGSET", "st", "IDMP-MAXSIZE", "10001");
+    CMD(&b, "XCFGSET", "st", "IDMP-MAXSIZE", "1", "IDMP-MAXSIZE", "2");
+    CMD(&b, "XCFGSET", "st", "IDMP-DURATION");
+    CMD(&b, "XCFGSET", "st", "IDMP-DURATION", "A");
+    CMD(&b, "XCFGSET", "st");
+    CMD(&b, "XCFGSET", "nokey", "IDMP-DURATION", "5");
+    CMD(&b, "XIDMPRECORD", "st", "p", "i", "99-0");
+    CMD(&b, "XIDMPRECORD", "st", "", "i", "1700000000003-0");
+    CMD(&b, "XIDMPRECORD", "st", "p", "", "1700000000003-0");
+    CMD(&b, "XIDMPRECORD", "st", "p", "i", "bad");
+    CMD(&b, "XIDMPRECORD", "nokey", "p", "i", "1-0");
+    CHECK_STR(mirror_run(e, &b), "0", "idmp: refused forms skipped");
+    CHECK_STR(entries(e, "st"), "1700000000002-0:f=w;1700000000003-0:f=z",
+              "idmp: refused forms added nothing");
+    tbuf_free(&b);
+}
+
 int main(void)
 {
-    return mirror_test_main("cmd_stream.db", 0, (mirror_test *const[]){
-        test_streams, test_xdelex_xackdel, NULL });
+    return mirror_test_main("cmd_stream.db", 1, (mirror_test *const[]){
+        test_streams, test_xdelex_xackdel, test_xreadgroup_claim, test_xnack, test_xadd_idmp,
+        NULL });
 }
