@@ -16,9 +16,8 @@
  * as they are consumed.
  *
  * Left out on purpose: module values are walked and skipped, not decoded;
- * Redis 8.8 streams (type 27, with XNACK state) are refused because their
- * layout could not be verified in Redis' source; nothing here interprets
- * AUX fields.
+ * Valkey 9.2's path hashes are decoded but reported as module keys (no
+ * view holds a path); nothing here interprets AUX fields.
  *
  * The byte reader (rdb_input.c), the blob decoders (rdb_decode.c) and the
  * stream records (rdb_stream.c) are in files of their own; rdb_int.h is
@@ -54,12 +53,13 @@ static const char *const state_names[ST_COUNT] = {
     [ST_V_STRING] = "a string value", [ST_V_SEQ] = "a list or set",
     [ST_V_ZSET] = "a sorted set", [ST_V_HASH] = "a hash",
     [ST_V_HASH_META] = "a hash with field TTLs", [ST_V_HASH_2] = "a hash with field TTLs",
+    [ST_V_PATH_HASH] = "a path hash",
     [ST_V_BLOB] = "an encoded value", [ST_V_QUICKLIST] = "a quicklist",
     [ST_V_ARRAY] = "an array",
     [ST_STREAM_NODES] = "stream entries", [ST_STREAM_META] = "stream metadata",
     [ST_STREAM_GROUPS] = "a stream consumer group", [ST_STREAM_PEL] = "a stream PEL",
     [ST_STREAM_CONSUMERS] = "a stream consumer", [ST_STREAM_CPEL] = "a consumer PEL",
-    [ST_STREAM_IDMP] = "a stream's IDMP state",
+    [ST_STREAM_NACK] = "a stream's NACK zone", [ST_STREAM_IDMP] = "a stream's IDMP state",
     [ST_TRAILER] = "the CRC64 trailer", [ST_DUMP_TYPE] = "the DUMP type",
     [ST_DUMP_FOOTER] = "the DUMP footer", [ST_DONE] = "nothing",
 };
@@ -484,6 +484,13 @@ static int type_state(const struct rdb_parser *p, int t, enum rs_type *lt, enum 
     case RDB_TYPE_STREAM_LISTPACKS: case RDB_TYPE_STREAM_LISTPACKS_2: case RDB_TYPE_STREAM_LISTPACKS_3:
     case RDB_TYPE_STREAM_LISTPACKS_4:
         *lt = RS_T_STREAM; *vs = ST_STREAM_NODES; return 0;
+    case RDB_TYPE_STREAM_LISTPACKS_5:
+        /* Redis' RDB 14, as ARRAY below */
+        if (p->is_valkey || (p->mode == RDB_MODE_FILE && p->version < 14))
+            return -1;
+        *lt = RS_T_STREAM;
+        *vs = ST_STREAM_NODES;
+        return 0;
     case RDB_TYPE_HASH_METADATA: *lt = RS_T_HASH; *vs = ST_V_HASH_META; return 0;
     case RDB_TYPE_HASH_22:
         /* Valkey's HASH_2, or Redis 7.4 RC's metadata hash: the magic
@@ -499,10 +506,12 @@ static int type_state(const struct rdb_parser *p, int t, enum rs_type *lt, enum 
         *vs = ST_V_ARRAY;
         return 0;
     case RDB_TYPE_HASH_23:
-        if (p->is_valkey)
-            return -1;           /* Valkey 9.2 PATH_HASH: layout unknown */
-        *lt = RS_T_HASH;
-        *vs = ST_V_BLOB;
+        /* Valkey 9.2's PATH_HASH (RDB 81), or Redis 7.4 RC's listpack
+         * hash with field TTLs; a DUMP payload is read as the latter. */
+        if (p->is_valkey && p->version < 81)
+            return -1;
+        *lt = p->is_valkey ? RS_T_MODULE : RS_T_HASH;
+        *vs = p->is_valkey ? ST_V_PATH_HASH : ST_V_BLOB;
         return 0;
     }
     return -1;
@@ -517,11 +526,6 @@ static enum rs_status start_key(struct rdb_parser *p, int type)
     if (type == RDB_TYPE_MODULE_PRE_GA)
         return rdb_fail(p, RS_E_RDB, "rdb: cannot skip module value of type 6 (4.0 RC format) at offset %llu",
                         (unsigned long long)off);
-    /* Redis 8.8's type 27 adds XNACK state to the stream record (its
-     * layout is not in any source read here); 28, ARRAY, is type_state's. */
-    if (!p->is_valkey && type == RDB_TYPE_STREAM_LISTPACKS_5 && p->version >= 14)
-        return rdb_fail(p, RS_E_RDB, "rdb: unsupported type %d (Redis 8.8 stream with XNACK state) at offset %llu",
-                        type, (unsigned long long)off);
     if (type_state(p, type, &p->ltype, &p->val_state) != 0) {
         if (p->mode == RDB_MODE_DUMP)
             return rdb_fail(p, RS_E_RDB, "rdb: unknown type 0x%02x at offset %llu", (unsigned)type,
@@ -553,7 +557,7 @@ static enum rs_status key_named(struct rdb_parser *p, const struct rs_bytes *nam
      * buffer over, so that no one downstream needs a copy of it. */
     if (!rdb_save_steal(p, &p->keyname, name) && rdb_save_copy(&p->keyname, name->ptr, name->len) != 0)
         return rdb_nomem(p);
-    if (p->ltype == RS_T_MODULE)
+    if (p->val_state == ST_MODULE_ID)
         return rdb_go(p, ST_MODULE_ID);
     kn = (struct rs_bytes){ p->keyname.ptr, p->keyname.len };
     if ((st = key_begin(p, &kn, NULL)) != RS_OK)
@@ -793,6 +797,55 @@ static enum rs_status st_v_hash_2(struct rdb_parser *p)
         v = rdb_saved_bytes(p, 1);
         if ((st = rdb_emit_hash(p, &f, &v, exp == -1 ? RS_NO_EXPIRE : exp)) != RS_OK)
             return st;
+    }
+    return rdb_end_key(p);
+}
+
+/*
+ * Valkey 9.2's path hash (type 23 in RDB 81; valkey src/rdb.c, the
+ * OBJ_PATH_HASH branches of rdbSaveObject and rdbLoadObject): len paths,
+ * then per path its string, len fields (never 0) and that many (field,
+ * value) strings. No TTLs. Steps: 0 the path count, 1 a path (saved in
+ * slot 0), 2 its field count (p->pel), 3 a field (slot 1), 4 its value.
+ */
+static enum rs_status st_v_path_hash(struct rdb_parser *p)
+{
+    struct rs_bytes b, path, field;
+    enum rs_status st;
+
+    if (p->step == 0) {
+        if ((st = rdb_take_length(p, &p->left)) != RS_OK)
+            return st;
+        p->step = 1;
+    }
+    while (p->left > 0) {
+        if (p->step == 1) {
+            if ((st = rdb_take_string(p, &b)) != RS_OK || (st = rdb_save(p, 0, &b)) != RS_OK)
+                return st;
+            p->step = 2;
+        }
+        if (p->step == 2) {
+            if ((st = rdb_take_length(p, &p->pel)) != RS_OK)
+                return st;
+            if (p->pel == 0)
+                return rdb_fail(p, RS_E_RDB, "rdb: path hash path with no field at offset %llu",
+                                (unsigned long long)rdb_cur_off(p));
+            p->step = 3;
+        }
+        if (p->step == 3) {
+            if ((st = rdb_take_string(p, &b)) != RS_OK || (st = rdb_save(p, 1, &b)) != RS_OK)
+                return st;
+            p->step = 4;
+        }
+        if ((st = rdb_take_string(p, &b)) != RS_OK)
+            return st;
+        p->step = --p->pel > 0 ? 3 : 1;
+        if (p->pel == 0)
+            p->left--;
+        path = rdb_saved_bytes(p, 0);
+        field = rdb_saved_bytes(p, 1);
+        if (p->h->on_path_hash_field && CALLED(p, p->h->on_path_hash_field(p->ud, &path, &field, &b)))
+            return rdb_stopped(p);
     }
     return rdb_end_key(p);
 }
@@ -1071,8 +1124,9 @@ static enum rs_status st_dump_footer(struct rdb_parser *p)
         return rdb_fail(p, RS_E_RDB, "rdb: unsupported DUMP payload version %d at offset %llu",
                         p->version, (unsigned long long)(off - 2));
     /* Type 22 was read as Valkey's HASH_2 before the version was known;
-     * type 28 is Redis' ARRAY from RDB 14 on. */
-    if ((p->rdb_type == RDB_TYPE_ARRAY && (p->version < 14 || p->version >= 80)) ||
+     * types 27 and 28 are Redis' from RDB 14 on. */
+    if (((p->rdb_type == RDB_TYPE_ARRAY || p->rdb_type == RDB_TYPE_STREAM_LISTPACKS_5) &&
+         (p->version < 14 || p->version >= 80)) ||
         (p->rdb_type == RDB_TYPE_HASH_22 && p->version < 80) ||
         (p->rdb_type == RDB_TYPE_HASH_23 && p->version >= 80))
         return rdb_fail(p, RS_E_RDB, "rdb: unsupported DUMP payload: type %d with version %d",
@@ -1095,12 +1149,12 @@ static enum rs_status (*const steps[ST_COUNT])(struct rdb_parser *) = {
     [ST_MODULE_ID] = st_module_id, [ST_MODULE_BODY] = st_module_body,
     [ST_KEY_END] = st_key_end, [ST_V_STRING] = st_v_string, [ST_V_SEQ] = st_v_seq,
     [ST_V_ZSET] = st_v_zset, [ST_V_HASH] = st_v_hash, [ST_V_HASH_META] = st_v_hash_meta,
-    [ST_V_HASH_2] = st_v_hash_2, [ST_V_BLOB] = st_v_blob, [ST_V_QUICKLIST] = st_v_quicklist,
+    [ST_V_HASH_2] = st_v_hash_2, [ST_V_PATH_HASH] = st_v_path_hash, [ST_V_BLOB] = st_v_blob, [ST_V_QUICKLIST] = st_v_quicklist,
     [ST_V_ARRAY] = st_v_array,
     [ST_STREAM_NODES] = rdb_st_stream_nodes, [ST_STREAM_META] = rdb_st_stream_meta,
     [ST_STREAM_GROUPS] = rdb_st_stream_groups, [ST_STREAM_PEL] = rdb_st_stream_pel,
     [ST_STREAM_CONSUMERS] = rdb_st_stream_consumers, [ST_STREAM_CPEL] = rdb_st_stream_cpel,
-    [ST_STREAM_IDMP] = rdb_st_stream_idmp,
+    [ST_STREAM_NACK] = rdb_st_stream_nack, [ST_STREAM_IDMP] = rdb_st_stream_idmp,
     [ST_TRAILER] = st_trailer, [ST_DUMP_TYPE] = st_dump_type,
     [ST_DUMP_FOOTER] = st_dump_footer, [ST_DONE] = st_done,
 };

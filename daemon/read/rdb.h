@@ -8,8 +8,8 @@
  * blob (their inner format cannot be walked before it is complete). It
  * knows nothing of where the events go.
  *
- * Accepted: "REDIS" + 4 digits, versions 1..13 (and 14's ARRAY type), and
- * "VALKEY" + 3 digits (80 and later as far as the layouts are known),
+ * Accepted: "REDIS" + 4 digits, versions 1..14, and "VALKEY" + 3 digits
+ * (80 and 81),
  * every type and opcode of shared/reference/rdb-format.md. The CRC64 trailer is verified when
  * the version carries one and it is not all zero.
  *
@@ -64,7 +64,8 @@ struct rdb_handlers {
      * are skipped; 'pos' is the 0-based pair index inside the entry),
      * then on_stream_meta once, then per group: on_stream_group, its PEL
      * entries, then per consumer on_stream_consumer followed by the ids
-     * of that consumer's own pending list. */
+     * of that consumer's own pending list (type 27: then the group's
+     * NACK ids, on_stream_nack, at the end of this struct). */
     int (*on_stream_item)(void *ud, const struct rs_stream_id *id, int pos,
                           const struct rs_bytes *field, const struct rs_bytes *value);
     int (*on_stream_meta)(void *ud, const struct rs_stream_meta *meta);
@@ -84,6 +85,15 @@ struct rdb_handlers {
     int (*on_function)(void *ud, const struct rs_bytes *code);
     /* after the EOF opcode and the checksum have been read and verified */
     int (*on_end)(void *ud);
+    /* Redis 8.8 streams (type 27): after a group's consumers, the ids of
+     * its NACK zone, pending entries that XNACK released (entries of the
+     * group PEL that no consumer owns) */
+    int (*on_stream_nack)(void *ud, const struct rs_stream_id *id);
+    /* Valkey 9.2 path hashes (type 23 in a VALKEY081 file): every path's
+     * fields in file order. The key is reported with type RS_T_MODULE and
+     * an empty key->module: no view of the SQL contract holds a path. */
+    int (*on_path_hash_field)(void *ud, const struct rs_bytes *path,
+                              const struct rs_bytes *field, const struct rs_bytes *value);
 };
 
 enum rdb_mode {

@@ -6,7 +6,8 @@
  *   rdb_input.c   the resumable byte reader: need/done, lengths, strings
  *                 (LZF), saved bytes, errors, the CRC64
  *   rdb_decode.c  the ziplist, listpack, intset and zipmap decoders
- *   rdb_stream.c  the stream records (listpack nodes, groups, PELs)
+ *   rdb_stream.c  the stream records (listpack nodes, groups, PELs, NACK
+ *                 zones, IDMP state)
  *
  * Every rdb_take_* consumes a whole item or nothing (RS_AGAIN); see rdb.c.
  */
@@ -60,11 +61,11 @@ enum rdb_type {
     RDB_TYPE_SET_LISTPACK = 20,
     RDB_TYPE_STREAM_LISTPACKS_3 = 21,
     RDB_TYPE_HASH_22 = 22,       /* Redis: METADATA_PRE_GA; Valkey: HASH_2 */
-    RDB_TYPE_HASH_23 = 23,       /* Redis: LISTPACK_EX_PRE_GA; Valkey: PATH_HASH */
+    RDB_TYPE_HASH_23 = 23,       /* Redis: LISTPACK_EX_PRE_GA; Valkey 81: PATH_HASH */
     RDB_TYPE_HASH_METADATA = 24,
     RDB_TYPE_HASH_LISTPACK_EX = 25,
     RDB_TYPE_STREAM_LISTPACKS_4 = 26,  /* Redis 8.6 (RDB 13): v3 + IDMP state */
-    RDB_TYPE_STREAM_LISTPACKS_5 = 27,  /* Redis 8.8 (RDB 14): layout not verified */
+    RDB_TYPE_STREAM_LISTPACKS_5 = 27,  /* Redis 8.8 (RDB 14): v4 + per-group NACK zone */
     RDB_TYPE_ARRAY = 28                /* Redis 8.8 (RDB 14) */
 };
 
@@ -94,6 +95,7 @@ enum rdb_state {
     ST_V_HASH,
     ST_V_HASH_META,
     ST_V_HASH_2,
+    ST_V_PATH_HASH,
     ST_V_BLOB,
     ST_V_QUICKLIST,
     ST_V_ARRAY,
@@ -103,6 +105,7 @@ enum rdb_state {
     ST_STREAM_PEL,
     ST_STREAM_CONSUMERS,
     ST_STREAM_CPEL,
+    ST_STREAM_NACK,
     ST_STREAM_IDMP,
     ST_TRAILER,
     ST_DUMP_TYPE,
@@ -185,7 +188,7 @@ struct rdb_parser {
     enum rdb_state mod_next;
     struct rs_stream_id master, pid;
     int64_t ptime;
-    int sversion;               /* stream record version: 1, 2 or 3 */
+    int sversion;               /* stream record version: 1, 2 or 3 (26, 27: 3) */
     struct saved save[2];
     struct saved keyname;       /* the key being read: valid until its on_key_end */
     struct elem *mf;            /* stream master-entry fields */
@@ -244,6 +247,7 @@ enum rs_status rdb_st_stream_groups(struct rdb_parser *p);
 enum rs_status rdb_st_stream_pel(struct rdb_parser *p);
 enum rs_status rdb_st_stream_consumers(struct rdb_parser *p);
 enum rs_status rdb_st_stream_cpel(struct rdb_parser *p);
+enum rs_status rdb_st_stream_nack(struct rdb_parser *p);
 enum rs_status rdb_st_stream_idmp(struct rdb_parser *p);
 
 /* rdb.c: the end of a key's value */

@@ -1,8 +1,9 @@
 /*
- * rdb_stream.c - the RDB parser's stream records (types 15, 19, 21, 26;
- * rdb_int.h): the listpack nodes with their entries, the metadata, the
- * consumer groups with their PELs and consumers, and Redis 8.6's IDMP
- * state. The states here are entries of rdb.c's table 'steps'.
+ * rdb_stream.c - the RDB parser's stream records (types 15, 19, 21, 26,
+ * 27; rdb_int.h): the listpack nodes with their entries, the metadata, the
+ * consumer groups with their PELs and consumers, Redis 8.8's per-group
+ * NACK zone and Redis 8.6's IDMP state. The states here are entries of
+ * rdb.c's table 'steps'.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -198,7 +199,8 @@ enum rs_status rdb_st_stream_groups(struct rdb_parser *p)
         p->step = 1;
     }
     if (p->step == 1) {
-        if (p->groups == 0 && p->rdb_type == RDB_TYPE_STREAM_LISTPACKS_4)
+        if (p->groups == 0 && (p->rdb_type == RDB_TYPE_STREAM_LISTPACKS_4 ||
+                               p->rdb_type == RDB_TYPE_STREAM_LISTPACKS_5))
             return rdb_go(p, ST_STREAM_IDMP);
         if (p->groups == 0)
             return rdb_end_key(p);
@@ -285,6 +287,8 @@ enum rs_status rdb_st_stream_consumers(struct rdb_parser *p)
         p->step = 1;
     }
     if (p->step == 1) {
+        if (p->consumers == 0 && p->rdb_type == RDB_TYPE_STREAM_LISTPACKS_5)
+            return rdb_go(p, ST_STREAM_NACK);
         if (p->consumers == 0) {
             p->state = ST_STREAM_GROUPS;
             p->step = 1;
@@ -339,7 +343,38 @@ enum rs_status rdb_st_stream_cpel(struct rdb_parser *p)
 }
 
 /*
- * Redis 8.6's type 26 ends with the stream's IDMP (idempotent producer)
+ * Redis 8.8's type 27 closes every group with its NACK zone: len count,
+ * then count x 16-byte ids (big-endian ms and seq, as in the PELs), the
+ * pending entries XNACK released (as redis/librdb's parser reads RDB 14).
+ * Each is also in the group PEL, with no consumer owning it; p->pel
+ * counts the ids left.
+ */
+enum rs_status rdb_st_stream_nack(struct rdb_parser *p)
+{
+    const unsigned char *s = NULL;
+    struct rs_stream_id id;
+    enum rs_status st;
+
+    if (p->step == 0) {
+        if ((st = rdb_take_length(p, &p->pel)) != RS_OK)
+            return st;
+        p->step = 1;
+    }
+    while (p->pel > 0) {
+        if ((st = rdb_take_raw(p, 16, &s)) != RS_OK)
+            return st;
+        p->pel--;
+        id = raw_id(s);
+        if (p->h->on_stream_nack && CALLED(p, p->h->on_stream_nack(p->ud, &id)))
+            return rdb_stopped(p);
+    }
+    p->state = ST_STREAM_GROUPS;
+    p->step = 1;
+    return RS_OK;
+}
+
+/*
+ * Redis 8.6's type 26 (and 8.8's 27) ends with the stream's IDMP (idempotent producer)
  * state, after the groups: len duration, len max_entries, len producers;
  * per producer: string pid, len entries, per entry: string iid, len ms,
  * len seq; then len iids_added, len iids_duplicates (as redis/librdb's

@@ -2,8 +2,9 @@
  * loader.c - RDB events to sink load operations (see loader.h).
  *
  * A collection key is created in the sink when its first element arrives,
- * so an empty one never reaches it; strings, streams and module values are
- * created as soon as they are known. A key the filter drops (l->filter)
+ * so an empty one never reaches it; strings, streams and module values
+ * (and Valkey's path hashes, stored as module keys) are created as soon
+ * as they are known. A key the filter drops (l->filter)
  * is skipped from its on_key_begin to its on_key_end.
  */
 #include <stdlib.h>
@@ -89,7 +90,10 @@ static int on_key_begin(void *ud, const struct rdb_key *key)
         return create_key(l, RS_T_STREAM, NULL);
     if (key->type == RS_T_MODULE) {
         /* the warning is for loads; RESTORE (as_name) never gave it */
-        if (l->skipped_modules++ == 0 && l->as_name == NULL)
+        if (l->skipped_modules++ == 0 && l->as_name == NULL && key->module.len == 0)
+            log_msg(RS_LOG_WARN, "rdb: Valkey path hash not mirrored (no view holds a path); "
+                    "key stored as type module");
+        else if (l->skipped_modules == 1 && l->as_name == NULL)
             log_msg(RS_LOG_WARN, "rdb: value of module '%.*s' not decoded; key stored as type module",
                     (int)key->module.len, key->module.ptr);
         return create_key(l, RS_T_MODULE, NULL);

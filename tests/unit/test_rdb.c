@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
+#include "loader.h"
 #include "rdb.h"
 
 static void sb_hex(struct tbuf *b, const struct rs_bytes *v)
@@ -443,6 +444,25 @@ static int l_cpend(void *ud, const struct rs_stream_id *id)
     return 0;
 }
 
+static int l_nack(void *ud, const struct rs_stream_id *id)
+{
+    tbuf_printf(ud, "sn %" PRIu64 "-%" PRIu64 "\n", id->ms, id->seq);
+    return 0;
+}
+
+static int l_phf(void *ud, const struct rs_bytes *path, const struct rs_bytes *f,
+                 const struct rs_bytes *v)
+{
+    tbuf_add(ud, "ph ", 3);
+    sb_esc(ud, path);
+    tbuf_add(ud, " ", 1);
+    sb_esc(ud, f);
+    tbuf_add(ud, " ", 1);
+    sb_esc(ud, v);
+    tbuf_add(ud, "\n", 1);
+    return 0;
+}
+
 static int l_acur(void *ud, uint64_t idx)
 {
     tbuf_printf(ud, "ac %" PRIu64 "\n", idx);
@@ -486,6 +506,7 @@ static const struct rdb_handlers log_handlers = {
     .on_stream_consumer = l_cons, .on_stream_consumer_pending = l_cpend,
     .on_array_cursor = l_acur, .on_array_item = l_aitem,
     .on_key_end = l_kend, .on_function = l_func, .on_end = l_end,
+    .on_stream_nack = l_nack, .on_path_hash_field = l_phf,
 };
 
 /* Parse whole, byte by byte and randomly split: the logs must agree.
@@ -1011,15 +1032,10 @@ static void test_hand_opcodes(void)
     expect_log(&b, RDB_MODE_FILE, "Redis 8.6 stream type 26 without producers",
                "key 0 stream 26 s -1\nsm 0 7-1 v2=1 0-0 7-1 3\nend\nEOF\n");
 
-    /* Redis 8.8 types 27 and 28: a clear error until they are read. */
     bb_magic(&b, "REDIS0014");
     bb_byte(&b, 0), bb_str(&b, "k"), bb_str(&b, "v");
     bb_finish(&b, 1);
     expect_log(&b, RDB_MODE_FILE, "RDB 14 file", "key 0 string 0 k -1\nv v\nend\nEOF\n");
-    bb_magic(&b, "REDIS0014");
-    bb_byte(&b, 27), bb_str(&b, "s"), bb_len(&b, 0);
-    bb_finish(&b, 1);
-    expect_error(&b, RDB_MODE_FILE, "type 27", "unsupported type 27 (Redis 8.8 stream with XNACK state)");
 }
 
 static void test_hand_hashes(void)
@@ -1042,9 +1058,11 @@ static void test_hand_hashes(void)
     bb_finish(&b, 1);
     expect_log(&b, RDB_MODE_FILE, "Valkey HASH_2 (22) in a VALKEY081 file",
                "key 0 hash 22 h -1\nh f v 4102444800000\nend\nEOF\n");
-    bb_magic(&b, "VALKEY081");
+    /* Type 23 means nothing in RDB 80 (Valkey 9.0); 81's PATH_HASH is
+     * test_hand_path_hash's. */
+    bb_magic(&b, "VALKEY080");
     bb_byte(&b, 23), bb_str(&b, "p"), bb_len(&b, 0);
-    expect_error(&b, RDB_MODE_FILE, "Valkey 9.2 PATH_HASH (23)", "unknown opcode 0x17");
+    expect_error(&b, RDB_MODE_FILE, "type 23 in a VALKEY080 file", "unknown opcode 0x17");
 
     /* Redis 7.4 RC type 22: (absolute ttl, field, value), no minExpire. */
     bb_magic(&b, "REDIS0012");
@@ -1068,6 +1086,224 @@ static void test_hand_hashes(void)
     bb_finish(&b, 1);
     expect_log(&b, RDB_MODE_FILE, "empty set and hash: begin + end",
                "key 0 set 2 e -1\nend\nkey 0 hash 4 h -1\nend\nEOF\n");
+}
+
+/* -------------------------------------------- Redis 8.8 stream type 27 */
+
+/*
+ * A type 27 value as Redis 8.8 writes it (laid out as redis/librdb's
+ * parser reads RDB 14): one listpack node with entries 100-0 (f=a) and
+ * 102-0 (f=b); group g with both pending, 100-0 owned by consumer c and
+ * 102-0 released by XNACK (delivery time 0, in g's NACK zone); group h
+ * with nothing pending, no consumer and an empty NACK zone; no IDMP
+ * producer.
+ */
+static void bb_stream27(struct bb *b)
+{
+    static const unsigned char lp[40] = {
+        0x28, 0, 0, 0, 15, 0,                                 /* 40 bytes, 15 elements */
+        2, 1, 0, 1, 1, 1, 0x81, 'f', 2, 0, 1,                 /* master: 2 live, 0 deleted, [f], 0 */
+        2, 1, 0, 1, 0, 1, 0x81, 'a', 2, 4, 1,                 /* SAMEFIELDS, +0-+0, a, lp-count 4 */
+        2, 1, 2, 1, 0, 1, 0x81, 'b', 2, 4, 1,                 /* SAMEFIELDS, +2-+0, b, lp-count 4 */
+        0xff
+    };
+    static const unsigned char id100[16] = { 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0 };
+    static const unsigned char id102[16] = { 0, 0, 0, 0, 0, 0, 0, 102, 0, 0, 0, 0, 0, 0, 0, 0 };
+
+    bb_len(b, 1), bb_len(b, 16), bb_raw(b, id100, 16), bb_len(b, sizeof(lp)), bb_raw(b, lp, sizeof(lp));
+    bb_len(b, 2), bb_len(b, 102), bb_len(b, 0);              /* length, last id */
+    bb_len(b, 100), bb_len(b, 0), bb_len(b, 0), bb_len(b, 0), bb_len(b, 2);
+    bb_len(b, 2);                                            /* groups */
+    bb_str(b, "g"), bb_len(b, 102), bb_len(b, 0), bb_len(b, 2);
+    bb_len(b, 2);                                            /* g's PEL */
+    bb_raw(b, id100, 16), bb_le(b, 1000, 8), bb_len(b, 1);
+    bb_raw(b, id102, 16), bb_le(b, 0, 8), bb_len(b, 2);
+    bb_len(b, 1), bb_str(b, "c"), bb_le(b, 1000, 8), bb_le(b, 1500, 8);
+    bb_len(b, 1), bb_raw(b, id100, 16);                      /* c's own PEL */
+    bb_len(b, 1), bb_raw(b, id102, 16);                      /* g's NACK zone */
+    bb_str(b, "h"), bb_len(b, 102), bb_len(b, 0), bb_len(b, 2);
+    bb_len(b, 0), bb_len(b, 0), bb_len(b, 0);                /* PEL, consumers, NACK zone */
+    bb_len(b, 100), bb_len(b, 50), bb_len(b, 0);             /* IDMP: duration, max, producers */
+    bb_len(b, 0), bb_len(b, 0);                              /* iids added, duplicates */
+}
+
+#define STREAM27_LOG                                                             \
+    "si 100-0 0 f a\nsi 102-0 0 f b\nsm 2 102-0 v2=1 100-0 0-0 2\n"             \
+    "sg g 102-0 2\nsp 100-0 1000 1\nsp 102-0 0 2\nsc c 1000 1500\nsq 100-0\n"    \
+    "sn 102-0\nsg h 102-0 2\nend\n"
+
+static void bb_dump_footer(struct bb *b, unsigned version)
+{
+    bb_le(b, version, 2);
+    bb_le(b, rdb_crc64(0, b->d, b->n), 8);
+}
+
+static void test_hand_stream27(void)
+{
+    struct bb b;
+
+    bb_magic(&b, "REDIS0014");
+    bb_byte(&b, 27), bb_str(&b, "s");
+    bb_stream27(&b);
+    bb_byte(&b, 0), bb_str(&b, "k"), bb_str(&b, "v");
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "Redis 8.8 stream type 27: PEL, consumer, NACK zone, 2 groups",
+               "key 0 stream 27 s -1\n" STREAM27_LOG "key 0 string 0 k -1\nv v\nend\nEOF\n");
+
+    /* The same value as a DUMP payload of version 14. */
+    b.n = 0;
+    bb_byte(&b, 27), bb_stream27(&b), bb_dump_footer(&b, 14);
+    expect_log(&b, RDB_MODE_DUMP, "DUMP of a Redis 8.8 stream (type 27, version 14)",
+               "key 0 stream 27  -1\n" STREAM27_LOG "EOF\n");
+    /* ... which only RDB 14 can hold: not with a footer of 13, nor 81 */
+    b.n = 0;
+    bb_byte(&b, 27), bb_stream27(&b), bb_dump_footer(&b, 13);
+    expect_error(&b, RDB_MODE_DUMP, "DUMP type 27 with version 13", "type 27 with version 13");
+    b.n = 0;
+    bb_byte(&b, 27), bb_stream27(&b), bb_dump_footer(&b, 81);
+    expect_error(&b, RDB_MODE_DUMP, "DUMP type 27 with version 81", "type 27 with version 81");
+
+    /* Type 27 before RDB 14, or in a Valkey file: unknown. */
+    bb_magic(&b, "REDIS0013");
+    bb_byte(&b, 27), bb_str(&b, "s"), bb_stream27(&b);
+    bb_finish(&b, 1);
+    expect_error(&b, RDB_MODE_FILE, "type 27 in a REDIS0013 file", "unknown opcode 0x1b");
+    bb_magic(&b, "VALKEY081");
+    bb_byte(&b, 27), bb_str(&b, "s"), bb_stream27(&b);
+    bb_finish(&b, 1);
+    expect_error(&b, RDB_MODE_FILE, "type 27 in a VALKEY081 file", "unknown opcode 0x1b");
+
+    /* A NACK zone cut short. */
+    bb_magic(&b, "REDIS0014");
+    bb_byte(&b, 27), bb_str(&b, "s"), bb_len(&b, 0);
+    bb_len(&b, 0), bb_len(&b, 7), bb_len(&b, 1);
+    bb_len(&b, 0), bb_len(&b, 0), bb_len(&b, 7), bb_len(&b, 1), bb_len(&b, 3);
+    bb_len(&b, 1), bb_str(&b, "g"), bb_len(&b, 7), bb_len(&b, 1), bb_len(&b, 3);
+    bb_len(&b, 0), bb_len(&b, 0), bb_len(&b, 2), bb_raw(&b, "0123456789abcdef", 16);
+    expect_error(&b, RDB_MODE_FILE, "type 27, NACK zone cut short", "a stream's NACK zone");
+}
+
+/* ------------------------------------------------ Valkey 9.2 path hash */
+
+/* A path hash as Valkey 9.2 writes it (valkey src/rdb.c, OBJ_PATH_HASH):
+ * path a/b with f1=v1 and f2=v2, path a/c with f=7 (int-encoded). */
+static void bb_path_hash(struct bb *b)
+{
+    bb_len(b, 2);
+    bb_str(b, "a/b"), bb_len(b, 2), bb_str(b, "f1"), bb_str(b, "v1"), bb_str(b, "f2"), bb_str(b, "v2");
+    bb_str(b, "a/c"), bb_len(b, 1), bb_str(b, "f"), bb_byte(b, 0xc0), bb_byte(b, 7);
+}
+
+static void test_hand_path_hash(void)
+{
+    struct bb b;
+
+    bb_magic(&b, "VALKEY081");
+    bb_byte(&b, 23), bb_str(&b, "p"), bb_path_hash(&b);
+    bb_byte(&b, 23), bb_str(&b, "e"), bb_len(&b, 0);        /* no path: a legal empty key */
+    bb_byte(&b, 0), bb_str(&b, "k"), bb_str(&b, "v");
+    bb_finish(&b, 1);
+    expect_log(&b, RDB_MODE_FILE, "Valkey 9.2 PATH_HASH (23) in a VALKEY081 file",
+               "key 0 module 23 p -1\nph a/b f1 v1\nph a/b f2 v2\nph a/c f 7\nend\n"
+               "key 0 module 23 e -1\nend\nkey 0 string 0 k -1\nv v\nend\nEOF\n");
+
+    /* A path must have a field (rdbLoadObject calls 0 corrupt). */
+    bb_magic(&b, "VALKEY081");
+    bb_byte(&b, 23), bb_str(&b, "p"), bb_len(&b, 1), bb_str(&b, "x"), bb_len(&b, 0);
+    bb_finish(&b, 1);
+    expect_error(&b, RDB_MODE_FILE, "path hash path with no field", "path hash path with no field");
+    bb_magic(&b, "VALKEY081");
+    bb_byte(&b, 23), bb_str(&b, "p"), bb_len(&b, 2), bb_str(&b, "x"), bb_len(&b, 1), bb_str(&b, "f");
+    expect_error(&b, RDB_MODE_FILE, "path hash cut short", "a path hash");
+}
+
+/* ------------------------------------------------ the new types in SQL */
+
+/* Load 'b' as a full sync into m's sink, fed whole, a byte at a time or
+ * split at random: "0", or the error. */
+static const char *load_into(struct mirror *m, const struct bb *b, enum split how)
+{
+    static struct rs_error err;
+    struct repl_pos pos = { "", -1, 0 };
+    struct loader ld;
+    enum rs_status st = RS_AGAIN;
+    size_t off = 0;
+
+    memset(&err, 0, sizeof(err));
+    loader_init(&ld, NULL);
+    if (loader_begin(&ld, m->sink, NULL, &err) == 0) {
+        while (st == RS_AGAIN && off < b->n) {
+            size_t n = how == SPLIT_WHOLE ? b->n : how == SPLIT_BYTES ? 1 : 1 + rng() % 50;
+
+            n = n > b->n - off ? b->n - off : n;
+            st = loader_feed(&ld, (const char *)b->d + off, n, NULL, &err);
+            off += n;
+        }
+        if (st == RS_DONE)
+            loader_commit(&ld, &pos, &err);
+        else if (st == RS_AGAIN)
+            loader_truncated(&ld, &err);
+    }
+    loader_end(&ld);
+    return err.code ? err.msg : "0";
+}
+
+static const char *const split_name[3] = { "whole", "byte by byte", "random splits" };
+
+/* Redis 8.8's stream (type 27) as a full sync: streams, PEL and groups. */
+static void rows_stream27(struct mirror *m, const struct bb *b, int i)
+{
+    char sql[256], what[96];
+    long long g;
+
+    snprintf(what, sizeof(what), "type 27 loaded, %s", split_name[i]);
+    CHECK_STR(load_into(m, b, (enum split)i), "0", what);
+    CHECK_STR(mirror_q(m, "SELECT key, type FROM redis_keys"), "s,stream", "type 27: the key");
+    CHECK_STR(mirror_q(m, "SELECT id, pos, field, value FROM redis_streams ORDER BY ms, seq, pos"),
+              "100-0,0,f,a;102-0,0,f,b", "type 27: the entries");
+    g = mirror_qi(m, "SELECT generation FROM redsink_status");
+    snprintf(sql, sizeof(sql), "SELECT grp, ms, seq, ifnull(consumer, 'NULL'), delivery_time, "
+             "delivery_count FROM g%lld_spel ORDER BY grp, ms, seq", g);
+    CHECK_STR(mirror_q(m, sql), "g,100,0,c,1000,1;g,102,0,NULL,0,2",
+              "type 27: PEL rows, the NACKed entry with no consumer");
+    snprintf(sql, sizeof(sql), "SELECT name, last_ms, entries_read FROM g%lld_sgroup ORDER BY name", g);
+    CHECK_STR(mirror_q(m, sql), "g,102,2;h,102,2", "type 27: both groups");
+    snprintf(sql, sizeof(sql), "SELECT grp, name, seen_time, active_time FROM g%lld_scons", g);
+    CHECK_STR(mirror_q(m, sql), "g,c,1000,1500", "type 27: the consumer");
+}
+
+/* Valkey 9.2's path hash as a full sync: a key of type module, no rows. */
+static void rows_path_hash(struct mirror *m, const struct bb *b, int i)
+{
+    char what[96];
+
+    snprintf(what, sizeof(what), "path hash loaded, %s", split_name[i]);
+    CHECK_STR(load_into(m, b, (enum split)i), "0", what);
+    CHECK_STR(mirror_q(m, "SELECT key, type FROM redis_keys ORDER BY key"), "h,hash;p,module",
+              "path hash: a key of type module");
+    CHECK_STR(mirror_q(m, "SELECT key, field, value FROM redis_hashes"), "h,f,v",
+              "path hash: no rows in redis_hashes");
+}
+
+static void test_new_types_rows(void)
+{
+    struct mirror m;
+    struct bb b;
+
+    if (mirror_open(&m, "rdb_new_types.db", 0, 0) != 0)
+        return;
+    bb_magic(&b, "REDIS0014");
+    bb_byte(&b, 27), bb_str(&b, "s"), bb_stream27(&b);
+    bb_finish(&b, 1);
+    for (int i = 0; i < 3; i++)
+        rows_stream27(&m, &b, i);
+    bb_magic(&b, "VALKEY081");
+    bb_byte(&b, 23), bb_str(&b, "p"), bb_path_hash(&b);
+    bb_byte(&b, 4), bb_str(&b, "h"), bb_len(&b, 1), bb_str(&b, "f"), bb_str(&b, "v");
+    bb_finish(&b, 1);
+    for (int i = 0; i < 3; i++)
+        rows_path_hash(&m, &b, i);
+    mirror_close(&m);
 }
 
 /* A double's bits, for the array's 8-byte float elements. */
@@ -1930,6 +2166,9 @@ int main(int argc, char **argv)
     test_crc_and_dump();
     test_hand_opcodes();
     test_hand_hashes();
+    test_hand_stream27();
+    test_hand_path_hash();
+    test_new_types_rows();
     test_hand_arrays();
     test_hand_errors();
     test_callback_stop();
