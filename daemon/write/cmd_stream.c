@@ -129,6 +129,28 @@ static int stream_open(struct applier *a, const struct rs_bytes *argv,
     return a->sink->ops->stream_meta_get(a->sink, sk->id, m);
 }
 
+/* The stream at argv[1] and its consumer group argv[2]: 1 when both
+ * exist, 0 when not (*wrongtype: the key holds another type, already
+ * refused), -1 on a sink error. */
+static int group_open(struct applier *a, const struct rs_bytes *argv, struct sink_key *sk,
+                      struct rs_stream_meta *m, int *wrongtype)
+{
+    struct rs_stream_id last;
+    int64_t er;
+    int skip, missing, found;
+
+    *wrongtype = 0;
+    if (stream_open(a, argv, &argv[1], sk, m, &skip, &missing) != 0)
+        return -1;
+    if (skip) {
+        *wrongtype = !missing;
+        return 0;
+    }
+    if (a->sink->ops->stream_group_get(a->sink, sk->id, &argv[2], &last, &er, &found) != 0)
+        return -1;
+    return found;
+}
+
 /* Entries were removed: set first_id to the oldest one left, as Redis'
  * streamGetEdgeID does after XDEL of the first entry and after a trim. */
 static int refresh_first_id(struct applier *a, int64_t kid, struct rs_stream_meta *m)
@@ -878,19 +900,12 @@ static int apply_xgroup(struct applier *a, int argc, const struct rs_bytes *argv
 static int apply_xack(struct applier *a, int argc, const struct rs_bytes *argv)
 {
     struct rs_stream_meta m;
-    struct rs_stream_id last, *ids;
+    struct rs_stream_id *ids;
     struct sink_key sk;
-    int64_t er;
-    int skip, missing, found, oom, rc = 0;
+    int found, wrongtype, oom, rc = 0;
 
-    if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
-        return -1;
-    if (skip)
-        return 0;
-    if (a->sink->ops->stream_group_get(a->sink, sk.id, &argv[2], &last, &er, &found) != 0)
-        return -1;
-    if (!found)
-        return 0;
+    if ((found = group_open(a, argv, &sk, &m, &wrongtype)) <= 0)
+        return found;
     if (parse_ids(a, argc, argv, 3, &ids, &oom) != 0)
         return oom ? -1 : 0;
     for (int j = 0; j < argc - 3 && rc == 0; j++) {
@@ -1005,20 +1020,15 @@ static int apply_xclaim(struct applier *a, int argc, const struct rs_bytes *argv
 {
     const struct sink_ops *o = a->sink->ops;
     struct rs_stream_meta m;
-    struct rs_stream_id *ids, last;
+    struct rs_stream_id *ids;
     struct xclaim_args x;
     struct sink_key sk;
-    int64_t er;
-    int skip, missing, found, have_consumer = 0, rc = -1;
+    int found, wrongtype, have_consumer = 0, rc = -1;
 
-    if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
-        return -1;
-    if (skip)
-        return missing ? ap_reject(a, argv, "NOGROUP No such key or consumer group") : 0;
-    if (o->stream_group_get(a->sink, sk.id, &argv[2], &last, &er, &found) != 0)
+    if ((found = group_open(a, argv, &sk, &m, &wrongtype)) < 0)
         return -1;
     if (!found)
-        return ap_reject(a, argv, "NOGROUP No such key or consumer group");
+        return wrongtype ? 0 : ap_reject(a, argv, "NOGROUP No such key or consumer group");
     if ((ids = malloc(sizeof(*ids) * (size_t)(argc - 4))) == NULL)
         return rs_fail(&a->err, RS_E_NOMEM, "cannot apply 'xclaim': out of memory");
     if (xclaim_parse(a, argc, argv, ids, &x) != 0) {
@@ -1237,19 +1247,14 @@ static int apply_xnack(struct applier *a, int argc, const struct rs_bytes *argv)
 {
     struct xnack_args x;
     struct rs_stream_meta m;
-    struct rs_stream_id last, *ids;
+    struct rs_stream_id *ids;
     struct sink_key sk;
-    int64_t er;
-    int skip, missing, found, oom, rc = 0;
+    int found, wrongtype, oom, rc = 0;
 
-    if (stream_open(a, argv, &argv[1], &sk, &m, &skip, &missing) != 0)
-        return -1;
-    if (skip)
-        return missing ? ap_reject(a, argv, "NOGROUP No such key or consumer group") : 0;
-    if (a->sink->ops->stream_group_get(a->sink, sk.id, &argv[2], &last, &er, &found) != 0)
+    if ((found = group_open(a, argv, &sk, &m, &wrongtype)) < 0)
         return -1;
     if (!found)
-        return ap_reject(a, argv, "NOGROUP No such key or consumer group");
+        return wrongtype ? 0 : ap_reject(a, argv, "NOGROUP No such key or consumer group");
     if (xnack_parse(a, argc, argv, &x) != 0)
         return 0;
     if (parse_ids(a, x.first + x.n, argv, x.first, &ids, &oom) != 0)
