@@ -136,8 +136,13 @@ struct sqlite_sink {
  * fix it (full, I/O error, corrupt, read-only, moved). Always -1. */
 int sqi_sql_fail(struct sqlite_sink *ss, const char *what);
 
-/* -1 once the sticky error is set, else 0: every op checks this first. */
-int sqi_stuck(struct sqlite_sink *ss);
+/* -1 once the sticky error is set, else 0: every op checks this first.
+ * This and the statement helpers below run several times per command, so
+ * they are inline here rather than calls into sqlite_stmt.c. */
+static inline int sqi_stuck(struct sqlite_sink *ss)
+{
+    return ss->base.err.code == 0 ? 0 : -1;
+}
 
 /* A malloc'ed copy of 'tmpl' with each '@' replaced by "g<gen>_" and, when
  * 'child' is not NULL, "%s" by 'child'. The caller frees it. NULL when out
@@ -154,7 +159,11 @@ sqlite3_stmt *sqi_prepare(struct sqlite_sink *ss, sqlite3_stmt **slot, const cha
 /* sqi_prepare() for a core statement, a child-table statement, or the type
  * files' slot 'slot' (0 <= slot < SQI_XSTMT_MAX, inside the caller's
  * SQI_X_* range). A slot always gets the same 'tmpl'. */
-sqlite3_stmt *sqi_stmt(struct sqlite_sink *ss, enum stmt_id id);
+sqlite3_stmt *sqi_stmt_prepare(struct sqlite_sink *ss, enum stmt_id id);
+static inline sqlite3_stmt *sqi_stmt(struct sqlite_sink *ss, enum stmt_id id)
+{
+    return ss->st[id] != NULL ? ss->st[id] : sqi_stmt_prepare(ss, id);
+}
 sqlite3_stmt *sqi_child_stmt(struct sqlite_sink *ss, enum child_op op, enum child c);
 sqlite3_stmt *sqi_xstmt(struct sqlite_sink *ss, int slot, const char *tmpl);
 
@@ -190,16 +199,40 @@ int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms);
 int sqi_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
 
 /* Reset a statement and clear its bindings (after reading a row). */
-void sqi_stmt_done(sqlite3_stmt *st);
+static inline void sqi_stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
 
 /* Step a statement to its end, ignoring rows, and reset it. 0, or -1
  * with the sticky error "cannot <what>". */
-int sqi_run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what);
+static inline int sqi_run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE)
+        sqi_sql_fail(ss, what);
+    sqi_stmt_done(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
 
 /* Step once: 1 with a row (the caller reads its columns, then calls
  * sqi_stmt_done), 0 when there is none, -1 on error; the statement is
  * already reset when it returns 0 or -1. */
-int sqi_row(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what);
+static inline int sqi_row(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc != SQLITE_DONE)
+        sqi_sql_fail(ss, what);
+    sqi_stmt_done(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
 
 /* A bind failed: set the sticky error, reset 'st'. Always -1. */
 int sqi_bind_fail(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what);

@@ -118,7 +118,7 @@ sqlite3_stmt *sqi_prepare(struct sqlite_sink *ss, sqlite3_stmt **slot, const cha
     return *slot;
 }
 
-sqlite3_stmt *sqi_stmt(struct sqlite_sink *ss, enum stmt_id id)
+sqlite3_stmt *sqi_stmt_prepare(struct sqlite_sink *ss, enum stmt_id id)
 {
     return sqi_prepare(ss, &ss->st[id], stmt_sql[id], NULL);
 }
@@ -231,53 +231,11 @@ int sqi_bind_u64(sqlite3_stmt *st, int i, uint64_t v)
     return sqlite3_bind_int64(st, i, (sqlite3_int64)v);
 }
 
-void sqi_stmt_done(sqlite3_stmt *st)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-}
-
-/* Step a statement that returns no rows (or whose rows we ignore). */
-int sqi_run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
-{
-    int rc;
-
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        ;
-    if (rc != SQLITE_DONE) {
-        sqi_sql_fail(ss, what);
-        sqi_stmt_done(st);
-        return -1;
-    }
-    sqi_stmt_done(st);
-    return 0;
-}
-
-/* Step once: 1 with a row (the caller reads it, then stmt_done), 0 when
- * there is none, -1 on error (statement already reset). */
-int sqi_row(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-
-    if (rc == SQLITE_ROW)
-        return 1;
-    if (rc != SQLITE_DONE)
-        sqi_sql_fail(ss, what);
-    sqi_stmt_done(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 int sqi_bind_fail(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
 {
     sqi_sql_fail(ss, what);
     sqi_stmt_done(st);
     return -1;
-}
-
-/* -1 once the sticky error is set: every op checks this first. */
-int sqi_stuck(struct sqlite_sink *ss)
-{
-    return ss->base.err.code == 0 ? 0 : -1;
 }
 
 int64_t sqi_query_int(struct sqlite_sink *ss, const char *sql, int64_t dflt)
