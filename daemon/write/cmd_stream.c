@@ -11,8 +11,7 @@
  * consumers) follow Redis (t_stream.c).
  *
  * Left out: the consumer seen time of a read the master does not
- * propagate; "~" trimming is done exactly (a master rewrites it to "=");
- * XADD/XTRIM's DELREF/ACKED trimming is done as KEEPREF (logged).
+ * propagate; "~" trimming is done exactly (a master rewrites it to "=").
  * XCLAIM forms a master never sends (min-idle > 0, no RETRYCOUNT) are
  * refused. The IDMP producers' state (8.6) is not kept: the master decides
  * what is a duplicate, and says so in the form it propagates (apply_xadd).
@@ -25,7 +24,6 @@
 #include <string.h>
 
 #include "apply_int.h"
-#include "log.h"
 
 /* Redis' string2ull: strict decimal first, then strtoull's laxer syntax. */
 static int string2ull(const char *s, unsigned long long *v)
@@ -219,12 +217,25 @@ static int entry_exists(struct applier *a, int64_t kid, const struct rs_stream_m
 /* XADD and XTRIM                                                     */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Redis 8.2's reference modes: what deleting or trimming an entry does to
+ * the groups' pending entries. KEEPREF leaves them (XDEL's way), DELREF
+ * removes them from every group, ACKED deletes only an entry no group
+ * still needs: pending in none, and delivered to every group (its id is
+ * not above any group's last id; streamEntryIsReferenced with the
+ * minimum last id of the groups, as Redis' stream-cgroups.tcl "XGROUP
+ * DESTROY correctly manage min_cgroup_last_id cache" shows: an id equal
+ * to the smallest last id may go). With no group nothing is referenced.
+ */
+enum ref_mode { REF_KEEP, REF_DEL, REF_ACKED };
+
 enum { TRIM_NONE, TRIM_MAXLEN, TRIM_MINID };
 
 struct xadd_args {
     int nomkstream;
     int idmp;                      /* IDMP or IDMPAUTO given (Redis 8.6) */
     int trim;                      /* TRIM_* */
+    enum ref_mode ref;             /* KEEPREF (default), DELREF, ACKED */
     int approx;
     long long maxlen;
     struct rs_stream_id minid;
@@ -232,20 +243,6 @@ struct xadd_args {
     struct rs_stream_id id;
     int id_pos;                    /* argv index of the ID */
 };
-
-/* Redis 8.2's DELREF/ACKED trimming (which entries an ACKED trim keeps,
- * which pending entries DELREF drops) is not reproduced: such a trim is
- * done as KEEPREF, the entry XADD adds is still added. Logged once. */
-static void trim_mode_warning(const struct rs_bytes *o)
-{
-    static int warned;
-    char shown[16];
-
-    if (warned++ == 0)
-        log_msg(RS_LOG_WARN, "XADD/XTRIM %s: trimmed as KEEPREF; the stream's entries or "
-                "pending lists may differ from the master's (logged once)",
-                ap_show(o, shown, sizeof(shown)));
-}
 
 /*
  * Redis 8.6's idempotent XADD options at argv[*i]: IDMPAUTO pid, IDMP pid
@@ -322,10 +319,10 @@ static int trim_parse(struct applier *a, int argc, const struct rs_bytes *argv,
             i++;
         } else if (xadd && ap_arg_is(o, "nomkstream")) {
             x->nomkstream = 1;
-        } else if (ap_arg_is(o, "keepref")) {
-            /* Redis 8.2: the default way, XDEL's */
-        } else if (ap_arg_is(o, "delref") || ap_arg_is(o, "acked")) {
-            trim_mode_warning(o);
+        } else if (ap_arg_is(o, "keepref") || ap_arg_is(o, "delref") ||
+                   ap_arg_is(o, "acked")) {
+            x->ref = ap_arg_is(o, "keepref") ? REF_KEEP
+                     : ap_arg_is(o, "delref") ? REF_DEL : REF_ACKED;
         } else if (xadd && (r = idmp_parse(a, argc, argv, &i, x)) != 0) {
             if (r < 0)
                 return -1;
@@ -378,12 +375,98 @@ static int xadd_pick_id(const struct xadd_args *x, const struct rs_stream_meta *
     return id_cmp(id, &m->last_id) > 0 ? 0 : -1;
 }
 
+/* The entry ids a DELREF/ACKED trim may remove, oldest first: those
+ * below 'below' (MINID), else up to 'max' of them (MAXLEN). */
+struct trim_ids {
+    struct rs_stream_id *v;
+    size_t n, cap, max;
+    const struct rs_stream_id *below;
+    int oom;
+};
+
+static void trim_ids_cb(void *ud, const struct rs_stream_id *eid, int pos,
+                        const struct rs_bytes *f, const struct rs_bytes *v)
+{
+    struct trim_ids *t = ud;
+
+    (void)f;
+    (void)v;
+    if (pos != 0 || t->oom || t->n == t->max || (t->below && id_cmp(eid, t->below) >= 0))
+        return;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 64;
+        struct rs_stream_id *nv = realloc(t->v, cap * sizeof(*nv));
+
+        if (nv == NULL) {
+            t->oom = 1;
+            return;
+        }
+        t->v = nv;
+        t->cap = cap;
+    }
+    t->v[t->n++] = *eid;
+}
+
+/*
+ * A DELREF or ACKED trim (Redis 8.2's streamTrim with a delete strategy),
+ * entry by entry from the oldest while the threshold is not met: DELREF
+ * removes each trimmed id from every group's PEL too; ACKED skips an
+ * entry a group still references (see enum ref_mode) and goes on with the
+ * next, so MAXLEN stops at the limit and MINID takes every unreferenced
+ * entry below the id (the XTRIM documentation: "only removes entries that
+ * were read and acknowledged by all consumer groups ... if the number of
+ * referenced entries is larger than MAXLEN, trimming will still stop at
+ * the limit"; Redis' stream.tcl "XADD with MAXLEN option and ACKED/DELREF
+ * option"). *removed = entries removed.
+ */
+static int trim_by_ref(struct applier *a, int64_t kid, const struct xadd_args *x,
+                       const struct rs_stream_meta *m, uint64_t *removed)
+{
+    const struct sink_ops *o = a->sink->ops;
+    struct trim_ids t = { NULL, 0, 0, SIZE_MAX, NULL, 0 };
+    int rc = 0;
+
+    *removed = 0;
+    if (x->trim == TRIM_MINID)
+        t.below = &x->minid;
+    else if (x->ref == REF_DEL)
+        t.max = (size_t)(m->length - (uint64_t)x->maxlen);
+    if (o->stream_scan(a->sink, kid, NULL, trim_ids_cb, &t) != 0)
+        goto out;
+    if (t.oom) {
+        rc = rs_fail(&a->err, RS_E_NOMEM, "cannot trim a stream: out of memory");
+        goto out;
+    }
+    for (size_t j = 0; j < t.n; j++) {
+        int refs, gone;
+
+        if (x->trim == TRIM_MAXLEN && m->length - *removed <= (uint64_t)x->maxlen)
+            break;
+        if (x->ref == REF_ACKED) {
+            if ((rc = o->stream_referenced(a->sink, kid, &t.v[j], &refs)) != 0)
+                goto out;
+            if (refs)
+                continue;
+        } else if ((rc = o->stream_pel_del_all(a->sink, kid, &t.v[j], &refs)) != 0) {
+            goto out;
+        }
+        if ((rc = o->stream_delete(a->sink, kid, &t.v[j], &gone)) != 0)
+            goto out;
+        *removed += gone != 0;
+    }
+    free(t.v);
+    return 0;
+out:
+    free(t.v);
+    return rc ? rc : -1;
+}
+
 /*
  * Redis' streamTrim, exact: MAXLEN removes the oldest entries until
- * 'maxlen' remain, MINID every entry below the id. The length drops by
- * what went, first_id moves to the oldest entry left (0-0 when none);
- * max_deleted_entry_id is not touched (trims leave no tombstones that
- * count). *removed may be NULL.
+ * 'maxlen' remain, MINID every entry below the id (KEEPREF; DELREF and
+ * ACKED in trim_by_ref). The length drops by what went, first_id moves to
+ * the oldest entry left (0-0 when none); max_deleted_entry_id is not
+ * touched (trims leave no tombstones that count). *removed may be NULL.
  */
 static int stream_trim_exact(struct applier *a, int64_t kid, const struct xadd_args *x,
                              struct rs_stream_meta *m, uint64_t *removed)
@@ -396,9 +479,14 @@ static int stream_trim_exact(struct applier *a, int64_t kid, const struct xadd_a
         return 0;
     if (x->trim == TRIM_MAXLEN && m->length <= (uint64_t)x->maxlen)
         return 0;
-    if (a->sink->ops->stream_trim(a->sink, kid, x->trim == TRIM_MINID ? &x->minid : NULL,
-                                  x->trim == TRIM_MAXLEN ? x->maxlen : -1, &n) != 0)
+    if (x->ref != REF_KEEP) {
+        if (trim_by_ref(a, kid, x, m, &n) != 0)
+            return -1;
+    } else if (a->sink->ops->stream_trim(a->sink, kid,
+                                         x->trim == TRIM_MINID ? &x->minid : NULL,
+                                         x->trim == TRIM_MAXLEN ? x->maxlen : -1, &n) != 0) {
         return -1;
+    }
     if (removed)
         *removed = n;
     if (n == 0)
@@ -520,14 +608,6 @@ static int parse_ids(struct applier *a, int argc, const struct rs_bytes *argv, i
     *out = ids;
     return 0;
 }
-
-/*
- * Redis 8.2's reference modes: what deleting an entry does to the groups'
- * pending entries. KEEPREF leaves them (XDEL's way), DELREF removes them
- * from every group, ACKED deletes only an entry no group still needs (not
- * pending anywhere, and delivered to every group).
- */
-enum ref_mode { REF_KEEP, REF_DEL, REF_ACKED };
 
 /*
  * Delete ids[0..n-1] from stream 'sk' (XDEL, XDELEX, XACKDEL): the

@@ -115,6 +115,121 @@ static void test_xdelex_xackdel(struct mirror *e)
     tbuf_free(&b);
 }
 
+/* Pending entry 'id' of group 'g' for consumer c, as XREADGROUP
+ * propagates it (streamPropagateXCLAIM), the group's last id 'lastid'. */
+static void claim(struct tbuf *b, const char *g, const char *id, const char *lastid)
+{
+    CMD(b, "XCLAIM", "st", g, "c", "0", id, "TIME", "1000", "RETRYCOUNT", "1", "FORCE",
+        "JUSTID", "LASTID", lastid);
+}
+
+static void five_entries(struct tbuf *b)
+{
+    CMD(b, "FLUSHALL");
+    for (int j = 1; j <= 5; j++) {
+        char id[8];
+
+        snprintf(id, sizeof(id), "%d-0", j);
+        CMD(b, "XADD", "st", id, "f", "v");
+    }
+}
+
+/*
+ * ACKED keeps what a group still needs: an id above the smallest last id
+ * of the groups, or pending in one (Redis' stream-cgroups.tcl, "XGROUP
+ * DESTROY correctly manage min_cgroup_last_id cache": groups at 1-0 and
+ * 3-0, 1-0 goes, 2-0 stays until the group at 1-0 is destroyed).
+ */
+static void test_acked_min_last_id(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+
+    five_entries(&b);
+    CMD(&b, "XGROUP", "CREATE", "st", "group1", "1-0");
+    CMD(&b, "XGROUP", "CREATE", "st", "group2", "3-0");
+    CMD(&b, "XDELEX", "st", "ACKED", "IDS", "2", "1-0", "2-0");
+    CHECK_STR(mirror_run(e, &b), "0", "acked min last id: applied");
+    CHECK_STR(stream_state(e), "2-0,3-0,4-0,5-0 pel: len:4 maxdel:1-0",
+              "xdelex ACKED: an id equal to the smallest last id goes, one above stays");
+    CMD(&b, "XGROUP", "DESTROY", "st", "group1");
+    CMD(&b, "XDELEX", "st", "ACKED", "IDS", "2", "2-0", "4-0");
+    CHECK_STR(mirror_run(e, &b), "0", "acked min last id: destroy applied");
+    CHECK_STR(stream_state(e), "3-0,4-0,5-0 pel: len:3 maxdel:2-0",
+              "xdelex ACKED: the smallest last id is now 3-0: 2-0 goes, 4-0 stays");
+    CMD(&b, "XGROUP", "DESTROY", "st", "group2");
+    CMD(&b, "XDELEX", "st", "ACKED", "IDS", "1", "5-0");
+    CHECK_STR(mirror_run(e, &b), "0", "acked min last id: no group applied");
+    CHECK_STR(stream_state(e), "3-0,4-0 pel: len:2 maxdel:5-0",
+              "xdelex ACKED: with no group nothing is referenced");
+    tbuf_free(&b);
+}
+
+/* Redis' stream.tcl "XADD with MAXLEN option and ACKED option", in the
+ * forms the master propagates (the reads as XCLAIM/XGROUP SETID). */
+static void test_trim_acked(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+
+    five_entries(&b);
+    CMD(&b, "XGROUP", "CREATE", "st", "g", "0");
+    CMD(&b, "XADD", "st", "MAXLEN", "=", "1", "ACKED", "6-0", "f", "v");
+    CHECK_STR(mirror_run(e, &b), "0", "trim ACKED: nothing read yet");
+    CHECK_STR(stream_state(e), "1-0,2-0,3-0,4-0,5-0,6-0 pel: len:6 maxdel:0-0",
+              "xadd MAXLEN ACKED: nothing delivered, all kept");
+    claim(&b, "g", "1-0", "1-0");
+    CMD(&b, "XACK", "st", "g", "1-0");
+    CMD(&b, "XADD", "st", "MAXLEN", "=", "1", "ACKED", "7-0", "f", "v");
+    CHECK_STR(mirror_run(e, &b), "0", "trim ACKED: one read and acked");
+    CHECK_STR(stream_state(e), "2-0,3-0,4-0,5-0,6-0,7-0 pel: len:6 maxdel:0-0",
+              "xadd MAXLEN ACKED: the acked entry goes");
+    CMD(&b, "XGROUP", "SETID", "st", "g", "7-0");
+    CMD(&b, "XADD", "st", "MAXLEN", "=", "1", "ACKED", "8-0", "f", "v");
+    CHECK_STR(mirror_run(e, &b), "0", "trim ACKED: all delivered");
+    CHECK_STR(stream_state(e), "8-0 pel: len:1 maxdel:0-0",
+              "xadd MAXLEN ACKED: all delivered and none pending: trimmed to 1");
+
+    /* a pending entry is skipped, the trim goes on past it to the limit */
+    five_entries(&b);
+    CMD(&b, "XGROUP", "CREATE", "st", "g", "4-0");
+    claim(&b, "g", "2-0", "4-0");
+    CMD(&b, "XTRIM", "st", "MAXLEN", "2", "ACKED");
+    CHECK_STR(mirror_run(e, &b), "0", "trim ACKED: skip a pending entry");
+    CHECK_STR(stream_state(e), "2-0,5-0 pel:g/2-0 len:2 maxdel:0-0",
+              "xtrim MAXLEN ACKED: 1-0 and 3-0 go, pending 2-0 stays, stops at the limit");
+    five_entries(&b);
+    CMD(&b, "XGROUP", "CREATE", "st", "g", "2-0");
+    claim(&b, "g", "1-0", "2-0");
+    CMD(&b, "XTRIM", "st", "MINID", "5-0", "ACKED");
+    CHECK_STR(mirror_run(e, &b), "0", "trim ACKED: MINID");
+    CHECK_STR(stream_state(e), "1-0,3-0,4-0,5-0 pel:g/1-0 len:4 maxdel:0-0",
+              "xtrim MINID ACKED: only delivered, unpending entries below the id go");
+    tbuf_free(&b);
+}
+
+/* DELREF trims as KEEPREF does and drops the trimmed ids from every
+ * group's PEL; other pending entries (even dangling ones) stay. */
+static void test_trim_delref(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+
+    five_entries(&b);
+    CMD(&b, "XGROUP", "CREATE", "st", "g", "0");
+    CMD(&b, "XGROUP", "CREATE", "st", "h", "0");
+    claim(&b, "g", "1-0", "5-0");
+    claim(&b, "h", "2-0", "5-0");
+    claim(&b, "h", "4-0", "5-0");
+    CMD(&b, "XADD", "st", "MAXLEN", "=", "3", "DELREF", "6-0", "f", "v");
+    CHECK_STR(mirror_run(e, &b), "0", "trim DELREF: xadd");
+    CHECK_STR(stream_state(e), "4-0,5-0,6-0 pel:h/4-0 len:3 maxdel:0-0",
+              "xadd MAXLEN DELREF: 1-0..3-0 go with their PEL entries");
+    CMD(&b, "XDEL", "st", "4-0");                                       /* dangling h/4-0 */
+    CMD(&b, "XTRIM", "st", "MINID", "6-0", "DELREF");
+    CHECK_STR(mirror_run(e, &b), "0", "trim DELREF: xtrim");
+    CHECK_STR(stream_state(e), "6-0 pel:h/4-0 len:1 maxdel:4-0",
+              "xtrim MINID DELREF: 5-0 goes; a dangling PEL entry is no trimmed entry");
+    tbuf_free(&b);
+}
+
 /* ------------------------------------------------------------------ */
 /* Redis 8.4-8.8: CLAIM, IDMP, XNACK                                  */
 /* ------------------------------------------------------------------ */
@@ -330,6 +445,7 @@ static void test_xadd_idmp(struct mirror *e)
 int main(void)
 {
     return mirror_test_main("cmd_stream.db", 1, (mirror_test *const[]){
-        test_streams, test_xdelex_xackdel, test_xreadgroup_claim, test_xnack, test_xadd_idmp,
+        test_streams, test_xdelex_xackdel, test_acked_min_last_id, test_trim_acked,
+        test_trim_delref, test_xreadgroup_claim, test_xnack, test_xadd_idmp,
         NULL });
 }
