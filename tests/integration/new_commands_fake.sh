@@ -78,10 +78,7 @@ done_() { [ "$(q "$1" "SELECT value FROM redis_strings WHERE db=5 AND key='in5'"
 if poll_until 30 done_ "$db"; then ok "RDB 14 snapshot loaded and the stream applied"; else
     fail "stream not applied"; tail -5 "$TMP/rs_nc.log"; finish; fi
 
-check() {  # check LABEL SQL WANT
-    local got; got=$(q "$db" "$2")
-    if [ "$got" = "$3" ]; then ok "$1"; else fail "$1: got '$got', want '$3'"; fi
-}
+check() { check_sql "$db" "$@"; }   # check LABEL SQL WANT
 check "Redis 8 hash: HSETEX PXAT/KEEPTTL/FNX, HPEXPIREAT, HPERSIST, HDEL" \
     "SELECT group_concat(field||'='||value||'@'||coalesce(expire_at,'-'),' ') FROM (SELECT * FROM redis_hashes WHERE key='h' ORDER BY field)" \
     "a=1.5@4102444800000 b=2@- c=3@4102444900000"

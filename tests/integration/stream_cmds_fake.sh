@@ -110,10 +110,7 @@ done_() { [ "$(q "$1" "SELECT value FROM redis_strings WHERE key='done'")" = yes
 if poll_until 30 done_ "$db"; then ok "the stream was applied (--strict: nothing unknown)"; else
     fail "stream not applied"; tail -5 "$TMP/rs.log"; finish; fi
 
-check() {  # check LABEL SQL WANT
-    local got; got=$(q "$db" "$2")
-    if [ "$got" = "$3" ]; then ok "$1"; else fail "$1: got '$got', want '$3'"; fi
-}
+check() { check_sql "$db" "$@"; }   # check LABEL SQL WANT
 gen=$(q "$db" "SELECT generation FROM redsink_status")
 kid() { echo "(SELECT id FROM g${gen}_keys WHERE key = '$1')"; }
 

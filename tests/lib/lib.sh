@@ -164,6 +164,12 @@ start_fake() {
     eval "${name}_PORT=$(cat "$TMP/$name.port")"
 }
 
+# check_sql DB LABEL SQL WANT: one check, ok when the query prints WANT.
+check_sql() {
+    local got; got=$(sqlite3 "$1" "$3" 2>/dev/null)
+    if [ "$got" = "$4" ]; then ok "$2"; else fail "$2: got '$got', want '$4'"; fi
+}
+
 # resp ARG...: one command in RESP, on stdout (binary-safe for plain args).
 resp() {
     printf '*%d\r\n' $#
