@@ -155,6 +155,7 @@ const char *rs_type_name(enum rs_type t)
     case RS_T_STREAM: return "stream";
     case RS_T_MODULE: return "module";
     case RS_T_ARRAY: return "array";
+    case RS_T_PATHHASH: return "path-hash";
     case RS_T_NONE: break;
     }
     return "none";

@@ -73,7 +73,8 @@ enum rs_type {
     RS_T_HASH,
     RS_T_STREAM,
     RS_T_MODULE,
-    RS_T_ARRAY             /* Redis 8.8 */
+    RS_T_ARRAY,            /* Redis 8.8 */
+    RS_T_PATHHASH          /* Valkey 9.2 */
 };
 
 /* "string", "list", ... ("none" for RS_T_NONE). */

@@ -353,6 +353,25 @@ struct sink_ops {
     int (*array_cursor_get)(struct sink *s, int64_t id, int *has, uint64_t *idx);
     int (*array_cursor_set)(struct sink *s, int64_t id, int has, uint64_t idx);
 
+    /* ---- path hashes (Valkey 9.2) ----
+     * 'id' is a key of type RS_T_PATHHASH: paths (binary strings), each a
+     * map of fields to values; a path exists while it has a field. Load
+     * mode too (ph_set). */
+    /* Set 'field' of 'path' to 'value'. */
+    int (*ph_set)(struct sink *s, int64_t id, const struct rs_bytes *path,
+                  const struct rs_bytes *field, const struct rs_bytes *value);
+    /* *has = 1 when 'path' has 'field' (field NULL: has any field). */
+    int (*ph_has)(struct sink *s, int64_t id, const struct rs_bytes *path,
+                  const struct rs_bytes *field, int *has);
+    /* Remove 'field' of 'path', or every field of 'path' when field is
+     * NULL; *removed = fields removed. */
+    int (*ph_del)(struct sink *s, int64_t id, const struct rs_bytes *path,
+                  const struct rs_bytes *field, int64_t *removed);
+    /* Remove every path that starts with the bytes of 'prefix' (all when
+     * it is empty); *paths = paths removed. */
+    int (*ph_del_prefix)(struct sink *s, int64_t id, const struct rs_bytes *prefix,
+                         int64_t *paths);
+
     /* ---- functions ---- */
     /* Load mode too. */
     int (*function_store)(struct sink *s, const struct rs_bytes *code);

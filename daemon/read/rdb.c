@@ -16,8 +16,8 @@
  * as they are consumed.
  *
  * Left out on purpose: module values are walked and skipped, not decoded;
- * Valkey 9.2's path hashes are decoded but reported as module keys (no
- * view holds a path); nothing here interprets AUX fields.
+ * Valkey 9.2's path hashes are reported field by field
+ * (on_path_hash_field); nothing here interprets AUX fields.
  *
  * The byte reader (rdb_input.c), the blob decoders (rdb_decode.c) and the
  * stream records (rdb_stream.c) are in files of their own; rdb_int.h is
@@ -510,7 +510,7 @@ static int type_state(const struct rdb_parser *p, int t, enum rs_type *lt, enum 
          * hash with field TTLs; a DUMP payload is read as the latter. */
         if (p->is_valkey && p->version < 81)
             return -1;
-        *lt = p->is_valkey ? RS_T_MODULE : RS_T_HASH;
+        *lt = p->is_valkey ? RS_T_PATHHASH : RS_T_HASH;
         *vs = p->is_valkey ? ST_V_PATH_HASH : ST_V_BLOB;
         return 0;
     }

@@ -90,8 +90,8 @@ struct rdb_handlers {
      * group PEL that no consumer owns) */
     int (*on_stream_nack)(void *ud, const struct rs_stream_id *id);
     /* Valkey 9.2 path hashes (type 23 in a VALKEY081 file): every path's
-     * fields in file order. The key is reported with type RS_T_MODULE and
-     * an empty key->module: no view of the SQL contract holds a path. */
+     * fields in file order. The key is reported with type RS_T_PATHHASH
+     * (a key with no path is legal: Valkey keeps an emptied path hash). */
     int (*on_path_hash_field)(void *ud, const struct rs_bytes *path,
                               const struct rs_bytes *field, const struct rs_bytes *value);
 };

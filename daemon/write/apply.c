@@ -5,9 +5,9 @@
  *
  * Commands live in family files (cmd_string.c, cmd_keys.c, cmd_hash.c,
  * cmd_list.c, cmd_set.c, cmd_zset.c, cmd_geo.c, cmd_stream.c,
- * cmd_script.c, cmd_array.c), each exporting a table of names, handlers
- * and Redis' arities; apply_int.h holds what they share and apply_util.c
- * their helpers. This file keeps
+ * cmd_script.c, cmd_array.c, cmd_pathhash.c), each exporting a table of
+ * names, handlers and Redis' arities; apply_int.h holds what they share
+ * and apply_util.c their helpers. This file keeps
  * the control commands (SELECT, MULTI/EXEC/DISCARD, PING, PUBLISH,
  * REPLCONF), finds a command's handler (ap_find_command(), one hash lookup),
  * checks its arity and counts its bytes. The handlers do what Redis does
@@ -329,6 +329,7 @@ static const struct {
     { cmd_stream_table, &cmd_stream_count },
     { cmd_script_table, &cmd_script_count },
     { cmd_array_table, &cmd_array_count },
+    { cmd_pathhash_table, &cmd_pathhash_count },
 };
 
 /*

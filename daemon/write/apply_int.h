@@ -2,8 +2,8 @@
  * apply_int.h - the applier's inside, shared by apply.c (the core),
  * apply_util.c (helpers for handlers) and the command families
  * (cmd_string.c, cmd_keys.c, cmd_hash.c, cmd_list.c, cmd_set.c,
- * cmd_zset.c, cmd_geo.c, cmd_stream.c, cmd_script.c, cmd_array.c, and
- * cmd_sort.c for SORT). Not installed; nothing outside daemon/write/
+ * cmd_zset.c, cmd_geo.c, cmd_stream.c, cmd_script.c, cmd_array.c,
+ * cmd_pathhash.c, and cmd_sort.c for SORT). Not installed; nothing outside daemon/write/
  * includes it but tests/unit/test_key_specs.c.
  *
  * To add a command: write its handler in the family file and add a line to
@@ -147,6 +147,8 @@ extern const struct command cmd_script_table[];
 extern const size_t cmd_script_count;
 extern const struct command cmd_array_table[];
 extern const size_t cmd_array_count;
+extern const struct command cmd_pathhash_table[];
+extern const size_t cmd_pathhash_count;
 
 /* ---- arguments (apply_util.c) ---- */
 

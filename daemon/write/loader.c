@@ -86,14 +86,12 @@ static int on_key_begin(void *ud, const struct rdb_key *key)
         l->filtered++;
         return 0;
     }
-    if (key->type == RS_T_STREAM)
-        return create_key(l, RS_T_STREAM, NULL);
+    /* a stream or path hash may have no element: the key is made now */
+    if (key->type == RS_T_STREAM || key->type == RS_T_PATHHASH)
+        return create_key(l, key->type, NULL);
     if (key->type == RS_T_MODULE) {
         /* the warning is for loads; RESTORE (as_name) never gave it */
-        if (l->skipped_modules++ == 0 && l->as_name == NULL && key->module.len == 0)
-            log_msg(RS_LOG_WARN, "rdb: Valkey path hash not mirrored (no view holds a path); "
-                    "key stored as type module");
-        else if (l->skipped_modules == 1 && l->as_name == NULL)
+        if (l->skipped_modules++ == 0 && l->as_name == NULL)
             log_msg(RS_LOG_WARN, "rdb: value of module '%.*s' not decoded; key stored as type module",
                     (int)key->module.len, key->module.ptr);
         return create_key(l, RS_T_MODULE, NULL);
@@ -232,6 +230,16 @@ static int on_array_item(void *ud, uint64_t idx, const struct rs_bytes *v)
     return 0;
 }
 
+static int on_path_hash_field(void *ud, const struct rs_bytes *path, const struct rs_bytes *field,
+                              const struct rs_bytes *value)
+{
+    struct loader *l = ud;
+
+    if (l->skip)
+        return 0;
+    return l->sink->ops->ph_set(l->sink, l->id, path, field, value) != 0 ? sink_failed(l) : 0;
+}
+
 static int on_key_end(void *ud)
 {
     struct loader *l = ud;
@@ -264,6 +272,7 @@ const struct rdb_handlers loader_handlers = {
     .on_stream_consumer_pending = on_stream_consumer_pending,
     .on_array_cursor = on_array_cursor,
     .on_array_item = on_array_item,
+    .on_path_hash_field = on_path_hash_field,
     .on_key_end = on_key_end,
     .on_function = on_function,
 };

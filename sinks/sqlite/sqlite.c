@@ -25,8 +25,8 @@
  *   sqlite_status.c    the status row, `redsink status`, the metrics' gauges
  *   sqlite_function.c  function libraries
  * and the element ops of each type in sqlite_string.c, sqlite_hash.c,
- * sqlite_list.c, sqlite_set.c, sqlite_zset.c, sqlite_stream.c and
- * sqlite_array.c.
+ * sqlite_list.c, sqlite_set.c, sqlite_zset.c, sqlite_stream.c,
+ * sqlite_array.c and sqlite_pathhash.c.
  *
  * Left out: Redis semantics (apply.c decides what to store) and logging
  * (errors go to the sticky s->base.err, events to s->base.on_event; the
@@ -272,6 +272,10 @@ static const struct sink_ops sqlite_ops = {
     .array_info = sq_array_info,
     .array_cursor_get = sq_array_cursor_get,
     .array_cursor_set = sq_array_cursor_set,
+    .ph_set = sq_ph_set,
+    .ph_has = sq_ph_has,
+    .ph_del = sq_ph_del,
+    .ph_del_prefix = sq_ph_del_prefix,
     .function_store = sq_function_store,
     .function_delete = sq_function_delete,
     .unknown_command = sq_unknown_command,

@@ -51,7 +51,7 @@ enum stmt_id {
 
 /* Children tables: rows keyed by the key id 'kid'. */
 enum child { C_HASH, C_LIST, C_SET, C_ZSET, C_STREAM, C_SMETA, C_SGROUP, C_SPEL,
-             C_SCONS, C_ARRAY, C_AMETA, C_COUNT };
+             C_SCONS, C_ARRAY, C_AMETA, C_PHASH, C_COUNT };
 /* Statements every child table has (sqi_child_stmt). */
 enum child_op {
     CO_PROBE,        /* SELECT 1 ... WHERE kid = ?1 LIMIT 1 */
@@ -64,7 +64,7 @@ enum child_op {
  * Statement slots of the type files, 32 per family: a family numbers its
  * statements SQI_X_<FAMILY> + 0, + 1... up to + 31.
  */
-#define SQI_XSTMT_MAX     288
+#define SQI_XSTMT_MAX     320
 #define SQI_X_PER_FAMILY  32
 #define SQI_X_STRING      0
 #define SQI_X_KEYS        32
@@ -75,6 +75,7 @@ enum child_op {
 #define SQI_X_STREAM      192
 #define SQI_X_MISC        224
 #define SQI_X_ARRAY       256
+#define SQI_X_PATHHASH    288
 
 /* ------------------------------------------------------------------ */
 /* the sink                                                            */
@@ -488,6 +489,26 @@ int sq_array_range(struct sink *s, int64_t id, uint64_t lo, uint64_t hi, int rev
 int sq_array_info(struct sink *s, int64_t id, uint64_t *count, uint64_t *max_idx);
 int sq_array_cursor_get(struct sink *s, int64_t id, int *has, uint64_t *idx);
 int sq_array_cursor_set(struct sink *s, int64_t id, int has, uint64_t idx);
+
+/* path hashes (sqlite_pathhash.c) */
+/* The table (one row per field of a path) and the view, for
+ * sqlite_schema.c's DDL; "IF NOT EXISTS " as 'ine' for mirrors made before. */
+#define SQI_PHASH_DDL(ine)                                                         \
+    "CREATE TABLE " ine "@phash(kid INTEGER NOT NULL, path TEXT NOT NULL,"          \
+    " field TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kid, path, field))"    \
+    " WITHOUT ROWID;"
+#define SQI_PHASH_VIEW                                                             \
+    "DROP VIEW IF EXISTS redis_path_hashes;"                                       \
+    "CREATE VIEW redis_path_hashes(db, key, path, field, value) AS"                \
+    " SELECT k.db, k.key, p.path, p.field, p.value FROM @keys AS k"                 \
+    " JOIN @phash AS p ON p.kid = k.id WHERE (k.expire_at IS NULL OR k.expire_at > " NOW_MS ");"
+int sq_ph_set(struct sink *s, int64_t id, const struct rs_bytes *path,
+              const struct rs_bytes *field, const struct rs_bytes *value);
+int sq_ph_has(struct sink *s, int64_t id, const struct rs_bytes *path,
+              const struct rs_bytes *field, int *has);
+int sq_ph_del(struct sink *s, int64_t id, const struct rs_bytes *path,
+              const struct rs_bytes *field, int64_t *removed);
+int sq_ph_del_prefix(struct sink *s, int64_t id, const struct rs_bytes *prefix, int64_t *paths);
 
 /* sets (sqlite_set.c) */
 int sq_set_add(struct sink *s, int64_t id, const struct rs_bytes *m, int *added);

@@ -121,6 +121,7 @@ static int children_of(enum rs_type type, enum child *c)
     case RS_T_SET: c[0] = C_SET; return 1;
     case RS_T_ZSET: c[0] = C_ZSET; return 1;
     case RS_T_ARRAY: c[0] = C_ARRAY; c[1] = C_AMETA; return 2;
+    case RS_T_PATHHASH: c[0] = C_PHASH; return 1;
     case RS_T_STREAM:
         c[0] = C_STREAM; c[1] = C_SMETA; c[2] = C_SGROUP; c[3] = C_SPEL; c[4] = C_SCONS;
         return 5;
@@ -303,6 +304,8 @@ static const char *const copy_child_sql[C_COUNT] = {
     [C_ARRAY] = "INSERT INTO @array(kid, bidx, value) SELECT ?2, bidx, value FROM @array"
                 " WHERE kid = ?1",
     [C_AMETA] = "INSERT INTO @ameta(kid, cursor) SELECT ?2, cursor FROM @ameta WHERE kid = ?1",
+    [C_PHASH] = "INSERT INTO @phash(kid, path, field, value)"
+                " SELECT ?2, path, field, value FROM @phash WHERE kid = ?1",
 };
 
 static sqlite3_stmt *key_stmt(struct sqlite_sink *ss, int id)

@@ -21,7 +21,8 @@
     "CREATE TABLE " ine "@array(kid INTEGER NOT NULL, bidx INTEGER NOT NULL,"      \
     " value TEXT NOT NULL, PRIMARY KEY (kid, bidx)) WITHOUT ROWID;"                \
     "CREATE TABLE " ine "@ameta(kid INTEGER PRIMARY KEY, cursor INTEGER NOT NULL);"
-static const char array_upgrade_ddl[] = ARRAY_DDL("IF NOT EXISTS ");
+static const char array_upgrade_ddl[] =
+    ARRAY_DDL("IF NOT EXISTS ") SQI_PHASH_DDL("IF NOT EXISTS ");
 
 /* The tables of one generation. The (key, db) index is created apart:
  * after the bulk load for a new generation, at once for the first one. */
@@ -50,12 +51,12 @@ const char sqi_gen_ddl[] =
     "CREATE TABLE @scons(kid INTEGER NOT NULL, grp TEXT NOT NULL, name TEXT NOT NULL,"
     " seen_time INTEGER, active_time INTEGER, PRIMARY KEY (kid, grp, name)) WITHOUT ROWID;"
     "CREATE TABLE @func(name TEXT UNIQUE, code TEXT NOT NULL);"
-    ARRAY_DDL("");
+    ARRAY_DDL("") SQI_PHASH_DDL("");      /* Valkey 9.2's path hashes (sqlite_pathhash.c) */
 const char sqi_gen_index[] = "CREATE UNIQUE INDEX @keys_key ON @keys(key, db);";
 /* Every table sqi_gen_ddl creates, for dropping a generation. */
 const char *const sqi_gen_tables[] = {
     "keys", "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons",
-    "func", "array", "ameta", NULL
+    "func", "array", "ameta", "phash", NULL
 };
 
 #define LIVE(t) "(" t "expire_at IS NULL OR " t "expire_at > " NOW_MS ")"
@@ -92,7 +93,8 @@ const char sqi_views_ddl[] =
     " SELECT k.db, k.key, CASE WHEN a.bidx < 0 THEN a.bidx + 9223372036854775807 + 1"
     " ELSE (922337203685477580 + a.bidx / 10 + (8 + a.bidx % 10) / 10) ||"
     " ((8 + a.bidx % 10) % 10) END, a.value"
-    " FROM @keys AS k JOIN @array AS a ON a.kid = k.id WHERE " LIVE("k.") ";";
+    " FROM @keys AS k JOIN @array AS a ON a.kid = k.id WHERE " LIVE("k.") ";"
+    SQI_PHASH_VIEW;
 
 /* Tables outside generations: the checkpoint and counters. */
 static const char base_ddl[] =
@@ -229,7 +231,7 @@ static int schema_recover(struct sqlite_sink *ss)
         if (sqi_drop_generation(ss, stale[i]))
             return -1;
     if (status_columns_add(ss) ||
-        sqi_exec_gen(ss, array_upgrade_ddl, ss->gen, "add the array tables"))
+        sqi_exec_gen(ss, array_upgrade_ddl, ss->gen, "add the array and path hash tables"))
         return -1;
     /* Recreate the views: cheap, and repairs them if someone dropped one. */
     return sqi_exec_gen(ss, sqi_views_ddl, ss->gen, "create the views");

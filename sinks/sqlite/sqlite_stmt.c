@@ -51,7 +51,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 /* Children tables (enum child in sqlite_int.h). */
 static const char *const child_name[C_COUNT] = {
     "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons",
-    "array", "ameta"
+    "array", "ameta", "phash"
 };
 /* Statements every child table has; '%s' is the child's name. */
 static const char *const child_sql[CO_COUNT] = {
@@ -253,7 +253,7 @@ int64_t sqi_query_int(struct sqlite_sink *ss, const char *sql, int64_t dflt)
 
 enum rs_type sqi_type_parse(const unsigned char *t)
 {
-    for (int i = RS_T_STRING; i <= RS_T_ARRAY; i++)
+    for (int i = RS_T_STRING; i <= RS_T_PATHHASH; i++)
         if (t && strcmp((const char *)t, rs_type_name((enum rs_type)i)) == 0)
             return (enum rs_type)i;
     return RS_T_NONE;

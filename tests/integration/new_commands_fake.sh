@@ -6,8 +6,9 @@
 # HINCRBYFLOAT, Valkey's lower-case nx/fnx kept), HGETEX as HPEXPIREAT and
 # HPERSIST, HGETDEL as HDEL (Redis) and verbatim (Valkey), INCRBYFLOAT as
 # SET ... KEEPTTL, DELEX as DEL, SET IFEQ/IFDEQ, MSETEX, DELIFEQ, the
-# array commands, modules' commands (VADD, JSON.SET: counted as unknown,
-# no key made), and Valkey 9's SELECT of a numbered db in cluster mode.
+# array commands, Valkey 9.2's path hash commands (t_path_hash.c), modules'
+# commands (VADD, JSON.SET: counted as unknown, no key made), and Valkey 9's
+# SELECT of a numbered db in cluster mode.
 # Every view is then compared with what the source says the master holds.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
@@ -66,6 +67,12 @@ PY
     # modules' types (Redis 8's vector sets, JSON): counted as unknown, never applied
     resp VADD vs VALUES 2 1 2 m
     resp JSON.SET j '$' '{}'
+    # Valkey 9.2 path hashes (t_path_hash.c: propagated as sent)
+    resp PHSET ph a/b FIELDS 2 f1 v1 f2 v2
+    resp PHMSET ph a/c FIELDS 1 f x b FIELDS 1 g y
+    resp PHSET ph a/b FXX FIELDS 1 f2 w
+    resp PHDEL ph a/b f1
+    resp PHDELPREFIX ph b
     # Valkey 9 cluster mode with numbered dbs
     resp SELECT 5
     resp SET in5 yes
@@ -97,6 +104,9 @@ check "arrays: ARSET past 2^63, ARMSET, ARDEL, ARRING" \
 check "redis_keys: type array; db 5 selected in the stream" \
     "SELECT group_concat(db||':'||key||':'||type,' ') FROM (SELECT * FROM redis_keys WHERE type='array' OR db=5 ORDER BY db, key)" \
     "0:arr:array 0:ring:array 0:snap:array 5:in5:string"
+check "path hash: PHSET/PHMSET/PHDEL/PHDELPREFIX" \
+    "SELECT group_concat(path||':'||field||'='||value,' ') FROM (SELECT * FROM redis_path_hashes WHERE key='ph' ORDER BY path, field)" \
+    "a/b:f2=w a/c:f=x"
 check "only the module commands are unknown, and they made no key" \
     "SELECT group_concat(name||'='||count,' ') FROM (SELECT * FROM redsink_unknown_commands ORDER BY name)" \
     "json.set=1 vadd=1"

@@ -1204,8 +1204,8 @@ static void test_hand_path_hash(void)
     bb_byte(&b, 0), bb_str(&b, "k"), bb_str(&b, "v");
     bb_finish(&b, 1);
     expect_log(&b, RDB_MODE_FILE, "Valkey 9.2 PATH_HASH (23) in a VALKEY081 file",
-               "key 0 module 23 p -1\nph a/b f1 v1\nph a/b f2 v2\nph a/c f 7\nend\n"
-               "key 0 module 23 e -1\nend\nkey 0 string 0 k -1\nv v\nend\nEOF\n");
+               "key 0 path-hash 23 p -1\nph a/b f1 v1\nph a/b f2 v2\nph a/c f 7\nend\n"
+               "key 0 path-hash 23 e -1\nend\nkey 0 string 0 k -1\nv v\nend\nEOF\n");
 
     /* A path must have a field (rdbLoadObject calls 0 corrupt). */
     bb_magic(&b, "VALKEY081");
@@ -1272,15 +1272,19 @@ static void rows_stream27(struct mirror *m, const struct bb *b, int i)
     CHECK_STR(mirror_q(m, sql), "g,c,1000,1500", "type 27: the consumer");
 }
 
-/* Valkey 9.2's path hash as a full sync: a key of type module, no rows. */
+/* Valkey 9.2's path hash as a full sync: a key of type path-hash, its
+ * fields in redis_path_hashes, none in redis_hashes. */
 static void rows_path_hash(struct mirror *m, const struct bb *b, int i)
 {
     char what[96];
 
     snprintf(what, sizeof(what), "path hash loaded, %s", split_name[i]);
     CHECK_STR(load_into(m, b, (enum split)i), "0", what);
-    CHECK_STR(mirror_q(m, "SELECT key, type FROM redis_keys ORDER BY key"), "h,hash;p,module",
-              "path hash: a key of type module");
+    CHECK_STR(mirror_q(m, "SELECT key, type FROM redis_keys ORDER BY key"), "h,hash;p,path-hash",
+              "path hash: a key of type path-hash");
+    CHECK_STR(mirror_q(m, "SELECT key, path, field, value FROM redis_path_hashes"
+                          " ORDER BY path, field"), "p,a/b,f1,v1;p,a/b,f2,v2;p,a/c,f,7",
+              "path hash: its rows in redis_path_hashes");
     CHECK_STR(mirror_q(m, "SELECT key, field, value FROM redis_hashes"), "h,f,v",
               "path hash: no rows in redis_hashes");
 }
