@@ -196,7 +196,7 @@ int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big);
 int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big);
 int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b);
 /*
- * Big element values (a hash, list or stream value; sqlite_schema.c): the
+ * Big element values (a hash, list, stream or array value; sqlite_schema.c): the
  * element tables are WITHOUT ROWID, so a value of SQI_BIG_VALUE bytes or
  * more goes into a gN_big row, written with BLOB I/O, and the element row
  * gets value '' and big = its id. sqi_big_put stores b there when 'big'

@@ -282,7 +282,8 @@ static const char *const key_sql[KS_COPY_CHILD] = {
     [KS_COPY_BIG] =
         "INSERT INTO @big(id, text, v) SELECT id + ?3, text, v FROM @big WHERE id IN"
         " (SELECT big FROM @hash WHERE kid = ?1 UNION ALL SELECT big FROM @list WHERE kid = ?1"
-        " UNION ALL SELECT big FROM @stream WHERE kid = ?1)",
+        " UNION ALL SELECT big FROM @stream WHERE kid = ?1"
+        " UNION ALL SELECT big FROM @array WHERE kid = ?1)",
     [KS_BIG_MAX] = "SELECT coalesce(max(id), 0) FROM @big",
 };
 
@@ -308,8 +309,8 @@ static const char *const copy_child_sql[C_COUNT] = {
                " FROM @spel WHERE kid = ?1",
     [C_SCONS] = "INSERT INTO @scons(kid, grp, name, seen_time, active_time)"
                 " SELECT ?2, grp, name, seen_time, active_time FROM @scons WHERE kid = ?1",
-    [C_ARRAY] = "INSERT INTO @array(kid, bidx, value) SELECT ?2, bidx, value FROM @array"
-                " WHERE kid = ?1",
+    [C_ARRAY] = "INSERT INTO @array(kid, bidx, value, big) SELECT ?2, bidx, value, big + ?3"
+                " FROM @array WHERE kid = ?1",
     [C_AMETA] = "INSERT INTO @ameta(kid, cursor) SELECT ?2, cursor FROM @ameta WHERE kid = ?1",
 };
 

@@ -19,13 +19,13 @@
  * "IF NOT EXISTS" when it is opened. */
 #define ARRAY_DDL(ine)                                                            \
     "CREATE TABLE " ine "@array(kid INTEGER NOT NULL, bidx INTEGER NOT NULL,"      \
-    " value TEXT NOT NULL, PRIMARY KEY (kid, bidx)) WITHOUT ROWID;"                \
+    " value TEXT NOT NULL, big INTEGER, PRIMARY KEY (kid, bidx)) WITHOUT ROWID;"   \
     "CREATE TABLE " ine "@ameta(kid INTEGER PRIMARY KEY, cursor INTEGER NOT NULL);"
 static const char array_upgrade_ddl[] = ARRAY_DDL("IF NOT EXISTS ");
 
 /*
- * Big element values (doc/schema.md, "Big values"). A hash, list or stream
- * value of SQI_BIG_VALUE bytes or more lives in gN_big, written in place
+ * Big element values (doc/schema.md, "Big values"). A hash, list, stream or
+ * array value of SQI_BIG_VALUE bytes or more lives in gN_big, written in place
  * with BLOB I/O (the element tables are WITHOUT ROWID, where BLOB I/O does
  * not exist); its element row holds value '' and the gN_big id in 'big'
  * (NULL for every other row). 'text' is 1 when the bytes are valid UTF-8:
@@ -44,10 +44,11 @@ static const char array_upgrade_ddl[] = ARRAY_DDL("IF NOT EXISTS ");
 #define BIG_DDL(ine)                                                              \
     "CREATE TABLE " ine "@big(id INTEGER PRIMARY KEY, text INTEGER NOT NULL,"     \
     " v BLOB NOT NULL);"                                                          \
-    BIG_TRIGGERS(ine, "hash") BIG_TRIGGERS(ine, "list") BIG_TRIGGERS(ine, "stream")
+    BIG_TRIGGERS(ine, "hash") BIG_TRIGGERS(ine, "list") BIG_TRIGGERS(ine, "stream")   \
+    BIG_TRIGGERS(ine, "array")
 static const char big_upgrade_ddl[] = BIG_DDL("IF NOT EXISTS ");
 /* The element tables that have a 'big' column. */
-static const char *const big_tables[] = { "hash", "list", "stream" };
+static const char *const big_tables[] = { "hash", "list", "stream", "array" };
 
 /* The tables of one generation. The (key, db) index is created apart:
  * after the bulk load for a new generation, at once for the first one. */
@@ -123,7 +124,7 @@ const char sqi_views_ddl[] =
     "CREATE VIEW redis_arrays(db, key, idx, value) AS"
     " SELECT k.db, k.key, CASE WHEN a.bidx < 0 THEN a.bidx + 9223372036854775807 + 1"
     " ELSE (922337203685477580 + a.bidx / 10 + (8 + a.bidx % 10) / 10) ||"
-    " ((8 + a.bidx % 10) % 10) END, a.value"
+    " ((8 + a.bidx % 10) % 10) END, " ELEM_VALUE("a")
     " FROM @keys AS k JOIN @array AS a ON a.kid = k.id WHERE " LIVE("k.") ";";
 
 /* Tables outside generations: the checkpoint and counters. */

@@ -782,6 +782,13 @@ static void got_xv(void *ud, const struct rs_stream_id *eid, int pos, const stru
         got_keep(ud, v);
 }
 
+static int got_av(void *ud, uint64_t idx, const struct rs_bytes *v)
+{
+    if (idx == 5)
+        got_keep(ud, v);
+    return 0;
+}
+
 static void check_got(struct gotbig *g, const unsigned char *want, size_t n, const char *what)
 {
     CHECK(g->n > 0 && g->len == n && memcmp(g->p, want, n) == 0,
@@ -801,7 +808,8 @@ static void check_big_rows(int base, int want, const char *what)
     snprintf(sql, sizeof(sql), "SELECT count(*), (SELECT count(*) FROM g%lld_big WHERE id NOT IN"
              " (SELECT big FROM g%lld_hash WHERE big IS NOT NULL UNION ALL SELECT big FROM"
              " g%lld_list WHERE big IS NOT NULL UNION ALL SELECT big FROM g%lld_stream WHERE"
-             " big IS NOT NULL)) FROM g%lld_big", (long long)g, (long long)g, (long long)g,
+             " big IS NOT NULL UNION ALL SELECT big FROM g%lld_array WHERE big IS NOT NULL))"
+             " FROM g%lld_big", (long long)g, (long long)g, (long long)g, (long long)g,
              (long long)g, (long long)g);
     snprintf(both, sizeof(both), "%d|0", base + want);
     CHECK(strcmp(q(sql), both) == 0, "%s: big rows|orphans %s (want %s)", what, q(sql), both);
@@ -821,7 +829,8 @@ static void test_big_elements(struct sink *s)
     struct rs_bytes b = { (const char *)bin, n }, t = { (const char *)txt, n };
     struct repl_pos pos = { "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", 9700, 0 };
     struct gotbig g = { NULL, 0, 0 };
-    int64_t h, l, x, c, popped, removed;
+    int64_t h, l, x, a, c, popped, removed;
+    uint64_t gone;
     int found, r, base;
     char sql[80];
 
@@ -844,8 +853,16 @@ static void test_big_elements(struct sink *s)
              "stream_add big text");
     check_rc(s, s->ops->stream_add(s, x, &(struct rs_stream_id){ 2, 0 }, 0, &LIT("f"), &b),
              "stream_add big");
+    a = mkkey(s, 0, LIT("ba"), RS_T_ARRAY, RS_NO_EXPIRE, NULL);
+    check_rc(s, s->ops->array_set(s, a, 5, &b, &r), "array_set big");
+    check_rc(s, s->ops->array_set(s, a, 6, &t, NULL), "array_set big text");
+    check_rc(s, s->ops->array_set(s, a, 6, &LIT("6"), NULL), "array_set over big");
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big elements)");
-    check_big_rows(base, 7, "after writing");
+    check_big_rows(base, 8, "after writing");
+    check_cell("SELECT value FROM redis_arrays WHERE key = ?1 AND idx = 5", "ba", bin, n,
+               SQLITE_BLOB, "big array element in the view");
+    check_rc(s, s->ops->array_range(s, a, 0, 9, 1, got_av, &g), "array_range");
+    check_got(&g, bin, n, "array_range over a big element");
     check_cell("SELECT value FROM redis_hashes WHERE key = ?1 AND field = 'b'", "bh", bin, n,
                SQLITE_BLOB, "big hash value in the view");
     check_cell("SELECT value FROM redis_hashes WHERE key = ?1 AND field = 't'", "bh", txt, n,
@@ -879,7 +896,7 @@ static void test_big_elements(struct sink *s)
     CHECK(removed == 1, "LREM of a big value matches it (%lld)", (long long)removed);
     check_rc(s, s->ops->list_set(s, l, 0, &t), "LSET big over big");
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big overwrites)");
-    check_big_rows(base, 5, "after HSET, LREM, LSET");
+    check_big_rows(base, 6, "after HSET, LREM, LSET");
     check_cell("SELECT value FROM redis_hashes WHERE key = ?1 AND field = 't'", "bh", bin, n,
                SQLITE_BLOB, "big hash value after an overwrite");
     check_cell("SELECT value FROM redis_lists WHERE key = ?1 AND idx = 1", "bl", txt, n,
@@ -890,7 +907,7 @@ static void test_big_elements(struct sink *s)
     check_rc(s, s->ops->key_copy(s, l, 1, &LIT("bl2"), &c), "COPY a list of big elements");
     check_rc(s, s->ops->key_copy(s, h, 1, &LIT("bh2"), &c), "COPY a hash of big values");
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big copy)");
-    check_big_rows(base, 8, "after COPY");
+    check_big_rows(base, 9, "after COPY");
     check_cell("SELECT value FROM redis_lists WHERE db = 1 AND key = ?1 AND idx = 0", "bl2", txt,
                n, SQLITE_TEXT, "copied big list element");
     check_cell("SELECT value FROM redis_hashes WHERE db = 1 AND key = ?1 AND field = 't'", "bh2",
@@ -902,6 +919,7 @@ static void test_big_elements(struct sink *s)
     check_rc(s, s->ops->list_trim(s, l, 1, 0), "LTRIM to nothing");
     check_rc(s, s->ops->hash_del(s, h, &LIT("t"), &r), "HDEL big");
     check_rc(s, s->ops->stream_delete(s, x, &(struct rs_stream_id){ 2, 0 }, &r), "XDEL big");
+    check_rc(s, s->ops->array_del_range(s, a, 0, 9, &gone), "ARDEL big");
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big pops)");
     check_big_rows(base, 4, "after LPOP, LTRIM, HDEL, XDEL");
 
@@ -934,6 +952,8 @@ static void test_big_upgrade(void)
              " DROP TRIGGER g%1$lld_hash_bigdel; DROP TRIGGER g%1$lld_hash_bigupd;"
              " DROP TRIGGER g%1$lld_list_bigdel; DROP TRIGGER g%1$lld_list_bigupd;"
              " DROP TRIGGER g%1$lld_stream_bigdel; DROP TRIGGER g%1$lld_stream_bigupd;"
+             " DROP TRIGGER g%1$lld_array_bigdel; DROP TRIGGER g%1$lld_array_bigupd;"
+             " DROP VIEW redis_arrays; ALTER TABLE g%1$lld_array DROP COLUMN big;"
              " DROP VIEW redis_streams; DROP TABLE g%1$lld_big;"
              " ALTER TABLE g%1$lld_hash DROP COLUMN big; ALTER TABLE g%1$lld_list DROP COLUMN big;"
              " ALTER TABLE g%1$lld_stream DROP COLUMN big;", (long long)g);
