@@ -200,9 +200,11 @@ int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b);
  * element tables are WITHOUT ROWID, so a value of SQI_BIG_VALUE bytes or
  * more goes into a gN_big row, written with BLOB I/O, and the element row
  * gets value '' and big = its id. sqi_big_put stores b there when 'big'
- * (sqi_big_value) says so and sets *id, else sets *id = 0; 0 or -1.
+ * (sqi_big_value) says so and sets *id, else sets *id = 0; 0 or -1. It
+ * creates the generation's gN_big triggers first (sqlite_schema.c).
  * sqi_bind_elem binds parameters i (value) and i + 1 (big) for an element
- * row. sqi_column_elem reads the element value of a row whose columns col
+ * row (a small value leaves i + 1 unbound: NULL, as every statement's
+ * bindings are cleared after use). sqi_column_elem reads the element value of a row whose columns col
  * and col + 1 are value and big: borrowed from the statement, or for a big
  * one read into *owned, which the caller frees (free(NULL) is fine) once
  * done with *v. 0 or -1.
@@ -358,6 +360,8 @@ void sqi_smeta_free(struct sqlite_sink *ss);
  * it, and the names of its tables (NULL-terminated). */
 #define APP_ID 0x72736e6b   /* 'rsnk' in the file header */
 extern const char sqi_gen_ddl[], sqi_gen_index[], sqi_views_ddl[];
+/* The triggers that drop a gN_big row with its element (IF NOT EXISTS). */
+extern const char sqi_big_triggers[];
 extern const char *const sqi_gen_tables[];
 /* Run a script (several statements) written for generation 'gen'. */
 int sqi_exec_gen(struct sqlite_sink *ss, const char *tmpl, int64_t gen, const char *what);

@@ -232,6 +232,8 @@ int sqi_big_put(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int64
     *id = 0;
     if (big == SQI_SMALL)
         return 0;
+    if (sqi_exec_gen(ss, sqi_big_triggers, ss->target, "create the big value triggers"))
+        return -1;
     st = sqi_xstmt(ss, SQI_X_MISC + 4, "INSERT INTO @big(text, v) VALUES (?1, zeroblob(?2))");
     if (st == NULL)
         return -1;
@@ -253,7 +255,7 @@ int sqi_big_drop(struct sqlite_sink *ss, int64_t id)
 int sqi_bind_elem(sqlite3_stmt *st, int i, const struct rs_bytes *b, int64_t big_id)
 {
     if (big_id == 0)
-        return sqi_bind_bytes(st, i, b) | sqlite3_bind_null(st, i + 1);
+        return sqi_bind_bytes(st, i, b);
     return sqlite3_bind_text(st, i, "", 0, SQLITE_STATIC) |
            sqlite3_bind_int64(st, i + 1, big_id);
 }
