@@ -103,6 +103,23 @@ def case_hash100(r):
     return [("h", "f%d" % j) for j in range(0, 100, 9)]
 
 
+def elem_case(kind, n):
+    """One big element of a list, hash or stream, between two small ones
+    (so that its neighbours' order and positions are checked too)."""
+    def writer(r):
+        v = rand_bytes(n, n // MIB)
+        if kind == "list":
+            r("RPUSH", "el", "a", v, "z")
+            return [("el", ("list", 1))]
+        if kind == "hash":
+            r("HSET", "eh", "a", "1", "big", v, "z", "2")
+            return [("eh", "big")]
+        r("XADD", "es", "1-1", "a", "1")
+        r("XADD", "es", "2-1", "f", v, "g", "2")
+        return [("es", ("stream", "2-1", 0))]
+    return writer
+
+
 def case_key16(r):
     k = rand_bytes(16 * MIB, 16)
     r("SET", k, "v")
@@ -117,7 +134,11 @@ CASES = [
     ("utf64", "a 64 MiB UTF-8 string (TEXT: bound whole, no zeroblob)", case_utf64, 64 * MIB),
     ("hash100", "a hash of 100 fields of 1 MiB", case_hash100, MIB),
     ("key16", "a 16 MiB key name", case_key16, 16 * MIB),
-]
+] + [("%s%d" % (kind, n), "one %d MiB %s of random bytes" % (n, what),
+      elem_case(kind, n * MIB), n * MIB)
+     for n in (16, 256)
+     for kind, what in (("list", "list element"), ("hash", "hash value"),
+                        ("stream", "stream entry value"))]
 PATHS = ["disk", "diskless", "import", "stream"]
 
 
@@ -138,16 +159,25 @@ class Master:
 
 
 def acked(r, p, marker):
-    r("SET", "bench:marker", marker)
-    while r("WAIT", 1, 100) < 1:
-        if p is not None and p.poll() is not None:
-            raise RuntimeError("redsink exited with %d" % p.returncode)
+    # Twice: a write made before the replica's PSYNC reached the master
+    # is in no replication stream (no backlog yet), so WAIT returns at
+    # once for it; the second is made once the replica is attached.
+    for i in range(2):
+        r("SET", "bench:marker", "%s%d" % (marker, i))
+        while r("WAIT", 1, 100) < 1:
+            if p is not None and p.poll() is not None:
+                raise RuntimeError("redsink exited with %d" % p.returncode)
 
 
 def digest_master(r, keys):
     out = []
     for k, f in keys:
-        v = k if f == "name" else r("GET", k) if f is None else r("HGET", k, f)
+        if isinstance(f, tuple) and f[0] == "list":
+            v = r("LINDEX", k, f[1])
+        elif isinstance(f, tuple):
+            v = r("XRANGE", k, f[1], f[1])[0][1][2 * f[2] + 1]
+        else:
+            v = k if f == "name" else r("GET", k) if f is None else r("HGET", k, f)
         out.append(hashlib.sha256(v).hexdigest() if v is not None else None)
     return out
 
@@ -159,6 +189,12 @@ def digest_mirror(db, keys):
     for k, f in keys:
         if f == "name":
             rows = con.execute("SELECT key, typeof(key) FROM redis_keys WHERE key = ?", (k,))
+        elif isinstance(f, tuple) and f[0] == "list":
+            rows = con.execute("SELECT value, typeof(value) FROM redis_lists WHERE key = ? "
+                               "AND idx = ?", (k, f[1]))
+        elif isinstance(f, tuple):
+            rows = con.execute("SELECT value, typeof(value) FROM redis_streams WHERE key = ? "
+                               "AND id = ? AND pos = ?", (k, f[1], f[2]))
         elif f is None:
             rows = con.execute("SELECT value, typeof(value) FROM redis_strings WHERE key = ?",
                                (k,))
@@ -200,12 +236,20 @@ def run_path(tmp, case, path, check):
             if path == "import":
                 m.r("SAVE")
                 t0 = time.monotonic()
-                imp = subprocess.Popen([REDSINK, "import", os.path.join(m.dir, "dump.rdb"),
-                                        "--sqlite", db], stdout=log, stderr=log)
-                _, status, ru = os.wait4(imp.pid, 0)      # this child's own peak RSS
+                # /usr/bin/time's %M: the child's ru_maxrss would also count
+                # the pages of this python process that it had before exec
+                rssf = os.path.join(m.dir, "rss")
+                cmd = [REDSINK, "import", os.path.join(m.dir, "dump.rdb"), "--sqlite", db]
+                if os.path.exists("/usr/bin/time"):
+                    cmd = ["/usr/bin/time", "-o", rssf, "-f", "%M"] + cmd
+                imp = subprocess.Popen(cmd, stdout=log, stderr=log)
+                _, status, ru = os.wait4(imp.pid, 0)
                 imp.returncode = os.waitstatus_to_exitcode(status)
                 t = time.monotonic() - t0
                 rss = ru.ru_maxrss
+                if os.path.exists(rssf):
+                    with open(rssf) as f:
+                        rss = int(f.read().split()[-1])
                 if imp.returncode != 0:
                     raise RuntimeError("redsink import exited with %d" % imp.returncode)
             else:

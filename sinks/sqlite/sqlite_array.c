@@ -10,6 +10,8 @@
  * Redis' array keeps integers and floats in a compact form only when it
  * prints back the same bytes (t_array.c arEncode).
  */
+#include <stdlib.h>
+
 #include "sqlite_int.h"
 
 /* This file's statements, in slots SQI_X_ARRAY + n (sqlite_int.h). */
@@ -18,14 +20,14 @@ enum {
     AR_CURSOR_SET, AR_CURSOR_DEL, AR_NSTMT
 };
 static const char *const array_sql[AR_NSTMT] = {
-    [AR_SET] = "INSERT INTO @array(kid, bidx, value) VALUES (?1, ?2, ?3)"
-               " ON CONFLICT(kid, bidx) DO UPDATE SET value = excluded.value",
+    [AR_SET] = "INSERT INTO @array(kid, bidx, value, big) VALUES (?1, ?2, ?3, ?4)"
+               " ON CONFLICT(kid, bidx) DO UPDATE SET value = excluded.value, big = excluded.big",
     [AR_GET] = "SELECT 1 FROM @array WHERE kid = ?1 AND bidx = ?2",
     [AR_DEL] = "DELETE FROM @array WHERE kid = ?1 AND bidx = ?2",
     [AR_DEL_RANGE] = "DELETE FROM @array WHERE kid = ?1 AND bidx BETWEEN ?2 AND ?3",
-    [AR_RANGE] = "SELECT bidx, value FROM @array WHERE kid = ?1 AND bidx BETWEEN ?2 AND ?3"
+    [AR_RANGE] = "SELECT bidx, value, big FROM @array WHERE kid = ?1 AND bidx BETWEEN ?2 AND ?3"
                  " ORDER BY bidx",
-    [AR_RANGE_REV] = "SELECT bidx, value FROM @array WHERE kid = ?1"
+    [AR_RANGE_REV] = "SELECT bidx, value, big FROM @array WHERE kid = ?1"
                      " AND bidx BETWEEN ?2 AND ?3 ORDER BY bidx DESC",
     [AR_INFO] = "SELECT count(*), max(bidx) FROM @array WHERE kid = ?1",
     [AR_CURSOR_GET] = "SELECT cursor FROM @ameta WHERE kid = ?1",
@@ -65,6 +67,7 @@ int sq_array_set(struct sink *s, int64_t id, uint64_t idx, const struct rs_bytes
 {
     struct sqlite_sink *ss = SS(s);
     sqlite3_stmt *st;
+    int64_t big_id;
     int r = 0;
 
     if (added) {
@@ -78,9 +81,11 @@ int sq_array_set(struct sink *s, int64_t id, uint64_t idx, const struct rs_bytes
             sqi_stmt_done(st);
         *added = !r;
     }
-    if ((st = array_stmt(ss, AR_SET, id, "set an array element")) == NULL)
+    if (sqi_big_put(ss, v, sqi_big_value(v), &big_id) ||
+        (st = array_stmt(ss, AR_SET, id, "set an array element")) == NULL)
         return -1;
-    if (sqlite3_bind_int64(st, 2, bias(idx)) != SQLITE_OK || sqi_bind_bytes(st, 3, v) != SQLITE_OK)
+    if (sqlite3_bind_int64(st, 2, bias(idx)) != SQLITE_OK ||
+        sqi_bind_elem(st, 3, v, big_id) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "set an array element");
     return sqi_run(ss, st, "set an array element");
 }
@@ -116,11 +121,15 @@ int sq_array_range(struct sink *s, int64_t id, uint64_t lo, uint64_t hi, int rev
         sqlite3_bind_int64(st, 3, bias(hi)) != SQLITE_OK)
         return sqi_bind_fail(ss, st, what);
     while (!stop && (r = sqi_row(ss, st, what)) == 1) {
-        struct rs_bytes v = { sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1) };
+        struct rs_bytes v;
+        void *owned;
 
-        if (v.ptr == NULL)
-            v.ptr = "";
+        if (sqi_column_elem(ss, st, 1, &v, &owned)) {
+            sqi_stmt_done(st);
+            return -1;
+        }
         stop = cb(ud, unbias(sqlite3_column_int64(st, 0)), &v);
+        free(owned);
     }
     if (stop) {
         sqi_stmt_done(st);

@@ -6,6 +6,8 @@
  * only the redis_hashes view hides them. Reads hand borrowed bytes to a
  * callback, one row at a time, so no hash is held in memory.
  */
+#include <stdlib.h>
+
 #include "sqlite_int.h"
 
 /* This file's statements, in slots SQI_X_HASH + n (sqlite_int.h). */
@@ -14,23 +16,26 @@ enum {
 };
 static const char *const hash_sql[HS_NSTMT] = {
     [HS_INSERT] =
-        "INSERT OR IGNORE INTO @hash(kid, field, value, expire_at) VALUES (?1, ?2, ?3, ?4)",
-    [HS_UPDATE] = "UPDATE @hash SET value = ?3, expire_at = ?4 WHERE kid = ?1 AND field = ?2",
+        "INSERT OR IGNORE INTO @hash(kid, field, value, big, expire_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [HS_UPDATE] =
+        "UPDATE @hash SET value = ?3, big = ?4, expire_at = ?5 WHERE kid = ?1 AND field = ?2",
     [HS_UPSERT] =
-        "INSERT INTO @hash(kid, field, value, expire_at) VALUES (?1, ?2, ?3, ?4) "
-        "ON CONFLICT(kid, field) DO UPDATE SET value = excluded.value, expire_at = excluded.expire_at",
+        "INSERT INTO @hash(kid, field, value, big, expire_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+        "ON CONFLICT(kid, field) DO UPDATE SET value = excluded.value, big = excluded.big,"
+        " expire_at = excluded.expire_at",
     [HS_DELETE] = "DELETE FROM @hash WHERE kid = ?1 AND field = ?2",
-    [HS_GET] = "SELECT value, expire_at FROM @hash WHERE kid = ?1 AND field = ?2",
+    [HS_GET] = "SELECT value, big, expire_at FROM @hash WHERE kid = ?1 AND field = ?2",
     [HS_LEN] = "SELECT count(*) FROM @hash WHERE kid = ?1",
     [HS_EXPIRE] = "UPDATE @hash SET expire_at = ?3 WHERE kid = ?1 AND field = ?2",
-    [HS_SCAN] = "SELECT field, value, expire_at FROM @hash WHERE kid = ?1",
+    [HS_SCAN] = "SELECT field, value, big, expire_at FROM @hash WHERE kid = ?1",
 };
 _Static_assert(HS_NSTMT <= SQI_X_PER_FAMILY, "too many hash statements");
 
 /* HS_UPSERT for many rows at once, during a full sync. */
 static const struct sqi_bulk hash_bulk = {
     SQI_BULK_HASH, 4, "@hash(kid, field, value, expire_at)", "",
-    " ON CONFLICT(kid, field) DO UPDATE SET value = excluded.value,"
+    " ON CONFLICT(kid, field) DO UPDATE SET value = excluded.value, big = NULL,"
     " expire_at = excluded.expire_at"
 };
 
@@ -47,7 +52,8 @@ int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
 {
     struct sqlite_sink *ss = SS(s);
     int ids[2] = { HS_INSERT, HS_UPDATE };
-    int rc = 0, n = 2;
+    int rc = 0, n = 2, big = sqi_big_value(value);
+    int64_t big_id;
 
     if (added)
         *added = 0;
@@ -55,16 +61,19 @@ int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
         ids[0] = HS_UPSERT;
         n = 1;
     }
-    int staged;
+    int staged = 0;
 
-    if (sqi_stuck(ss) || sqi_stage_row(ss, C_HASH, id, field, value, 0, field_expire_ms, &staged))
+    /* a big value is never staged nor buffered: it goes to gN_big first */
+    if (sqi_stuck(ss) || (big == SQI_SMALL &&
+        sqi_stage_row(ss, C_HASH, id, field, value, 0, field_expire_ms, &staged)))
         return -1;
     if (staged) {
         if (added)
             *added = 1;   /* an RDB hash holds each field once */
         return 0;
     }
-    if (!added && (rc = sqi_bulk_begin(ss, &hash_bulk, field->len + value->len)) != 0) {
+    if (!added && big == SQI_SMALL &&
+        (rc = sqi_bulk_begin(ss, &hash_bulk, field->len + value->len)) != 0) {
         if (rc < 0)
             return -1;
         sqi_bulk_int(ss, id);
@@ -73,7 +82,7 @@ int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
         sqi_bulk_time(ss, field_expire_ms);
         return sqi_bulk_end(ss);
     }
-    if (sqi_load_tick(ss))
+    if (sqi_load_tick(ss) || sqi_big_put(ss, value, big, &big_id))
         return -1;
     for (int i = 0; i < n; i++) {
         sqlite3_stmt *st = hash_stmt(ss, ids[i]);
@@ -82,8 +91,8 @@ int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
             return -1;
         rc |= sqlite3_bind_int64(st, 1, id);
         rc |= sqi_bind_bytes(st, 2, field);
-        rc |= sqi_bind_bytes(st, 3, value);
-        rc |= sqi_bind_time(st, 4, field_expire_ms);
+        rc |= sqi_bind_elem(st, 3, value, big_id);
+        rc |= sqi_bind_time(st, 5, field_expire_ms);
         if (rc != SQLITE_OK)
             return sqi_bind_fail(ss, st, "store a hash field");
         if (sqi_run(ss, st, "store a hash field"))
@@ -151,14 +160,17 @@ int sq_hash_get(struct sink *s, int64_t id, const struct rs_bytes *field,
         return -1;
     if ((r = sqi_row(ss, st, "read a hash field")) <= 0)
         return r;
-    if (cb) {
-        struct rs_bytes v = column_bytes(st, 0);
-
-        cb(ud, &v, column_time(st, 1));
-    }
     *found = 1;
+    if (cb) {
+        struct rs_bytes v;
+        void *owned;
+
+        if (sqi_column_elem(ss, st, 0, &v, &owned) == 0)
+            cb(ud, &v, column_time(st, 2));
+        free(owned);
+    }
     sqi_stmt_done(st);
-    return 0;
+    return sqi_stuck(ss);
 }
 
 int sq_hash_len(struct sink *s, int64_t id, int64_t *len)
@@ -206,9 +218,15 @@ int sq_hash_scan(struct sink *s, int64_t id,
     if ((st = hash_bound(ss, HS_SCAN, id, NULL, "read a hash")) == NULL)
         return -1;
     while ((r = sqi_row(ss, st, "read a hash")) == 1) {
-        struct rs_bytes f = column_bytes(st, 0), v = column_bytes(st, 1);
+        struct rs_bytes f = column_bytes(st, 0), v;
+        void *owned;
 
-        cb(ud, &f, &v, column_time(st, 2));
+        if (sqi_column_elem(ss, st, 1, &v, &owned)) {
+            sqi_stmt_done(st);
+            return -1;
+        }
+        cb(ud, &f, &v, column_time(st, 3));
+        free(owned);
     }
     return r;      /* 0 at the end (statement reset), -1 on error */
 }

@@ -196,6 +196,26 @@ int sqi_big_value(const struct rs_bytes *b);
 int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big);
 int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big);
 int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b);
+/*
+ * Big element values (a hash, list, stream or array value; sqlite_schema.c): the
+ * element tables are WITHOUT ROWID, so a value of SQI_BIG_VALUE bytes or
+ * more goes into a gN_big row, written with BLOB I/O, and the element row
+ * gets value '' and big = its id. sqi_big_put stores b there when 'big'
+ * (sqi_big_value) says so and sets *id, else sets *id = 0; 0 or -1. It
+ * creates the generation's gN_big triggers first (sqlite_schema.c).
+ * sqi_bind_elem binds parameters i (value) and i + 1 (big) for an element
+ * row (a small value leaves i + 1 unbound: NULL, as every statement's
+ * bindings are cleared after use). sqi_column_elem reads the element value of a row whose columns col
+ * and col + 1 are value and big: borrowed from the statement, or for a big
+ * one read into *owned, which the caller frees (free(NULL) is fine) once
+ * done with *v. 0 or -1.
+ */
+int sqi_big_put(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int64_t *id);
+int sqi_bind_elem(sqlite3_stmt *st, int i, const struct rs_bytes *b, int64_t big_id);
+/* Delete gN_big row 'id' (put for a row that was not written). 0 or -1. */
+int sqi_big_drop(struct sqlite_sink *ss, int64_t id);
+int sqi_column_elem(struct sqlite_sink *ss, sqlite3_stmt *st, int col, struct rs_bytes *v,
+                    void **owned);
 int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms);
 int sqi_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
 
@@ -341,6 +361,8 @@ void sqi_smeta_free(struct sqlite_sink *ss);
  * it, and the names of its tables (NULL-terminated). */
 #define APP_ID 0x72736e6b   /* 'rsnk' in the file header */
 extern const char sqi_gen_ddl[], sqi_gen_index[], sqi_views_ddl[];
+/* The triggers that drop a gN_big row with its element (IF NOT EXISTS). */
+extern const char sqi_big_triggers[];
 extern const char *const sqi_gen_tables[];
 /* Run a script (several statements) written for generation 'gen'. */
 int sqi_exec_gen(struct sqlite_sink *ss, const char *tmpl, int64_t gen, const char *what);

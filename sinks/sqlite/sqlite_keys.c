@@ -263,7 +263,7 @@ int sq_flush_db(struct sink *s, int db)
  * groups, PEL and consumers travel without passing through C.
  */
 enum {
-    KS_COPY_KEY, KS_SWAP_PARK, KS_SWAP_MOVE, KS_SWAP_UNPARK,
+    KS_COPY_KEY, KS_SWAP_PARK, KS_SWAP_MOVE, KS_SWAP_UNPARK, KS_COPY_BIG, KS_BIG_MAX,
     KS_COPY_CHILD,                     /* + enum child: one per children table */
     KS_NSTMT = KS_COPY_CHILD + C_COUNT
 };
@@ -278,18 +278,27 @@ static const char *const key_sql[KS_COPY_CHILD] = {
     [KS_SWAP_PARK] = "UPDATE @keys SET db = -1 WHERE db = ?1",
     [KS_SWAP_MOVE] = "UPDATE @keys SET db = ?1 WHERE db = ?2",
     [KS_SWAP_UNPARK] = "UPDATE @keys SET db = ?2 WHERE db = -1",
+    /* a copy's big element values: ids moved up by ?3 = max(id), which
+     * the copied element rows add to their 'big' too */
+    [KS_COPY_BIG] =
+        "INSERT INTO @big(id, text, v) SELECT id + ?3, text, v FROM @big WHERE id IN"
+        " (SELECT big FROM @hash WHERE kid = ?1 UNION ALL SELECT big FROM @list WHERE kid = ?1"
+        " UNION ALL SELECT big FROM @stream WHERE kid = ?1"
+        " UNION ALL SELECT big FROM @array WHERE kid = ?1)",
+    [KS_BIG_MAX] = "SELECT coalesce(max(id), 0) FROM @big",
 };
 
 /* ?1 the source key id, ?2 the copy's id; columns after kid as in sqi_gen_ddl. */
 static const char *const copy_child_sql[C_COUNT] = {
-    [C_HASH] = "INSERT INTO @hash(kid, field, value, expire_at)"
-               " SELECT ?2, field, value, expire_at FROM @hash WHERE kid = ?1",
-    [C_LIST] = "INSERT INTO @list(kid, pos, value) SELECT ?2, pos, value FROM @list WHERE kid = ?1",
+    [C_HASH] = "INSERT INTO @hash(kid, field, value, big, expire_at)"
+               " SELECT ?2, field, value, big + ?3, expire_at FROM @hash WHERE kid = ?1",
+    [C_LIST] = "INSERT INTO @list(kid, pos, value, big)"
+               " SELECT ?2, pos, value, big + ?3 FROM @list WHERE kid = ?1",
     [C_SET] = "INSERT INTO @set(kid, member) SELECT ?2, member FROM @set WHERE kid = ?1",
     [C_ZSET] = "INSERT INTO @zset(kid, member, score)"
                " SELECT ?2, member, score FROM @zset WHERE kid = ?1",
-    [C_STREAM] = "INSERT INTO @stream(kid, ms, seq, pos, field, value)"
-                 " SELECT ?2, ms, seq, pos, field, value FROM @stream WHERE kid = ?1",
+    [C_STREAM] = "INSERT INTO @stream(kid, ms, seq, pos, field, value, big)"
+                 " SELECT ?2, ms, seq, pos, field, value, big + ?3 FROM @stream WHERE kid = ?1",
     [C_SMETA] = "INSERT INTO @smeta(kid, length, last_ms, last_seq, has_v2, first_ms, first_seq,"
                 " maxdel_ms, maxdel_seq, entries_added) SELECT ?2, length, last_ms, last_seq,"
                 " has_v2, first_ms, first_seq, maxdel_ms, maxdel_seq, entries_added"
@@ -301,8 +310,8 @@ static const char *const copy_child_sql[C_COUNT] = {
                " FROM @spel WHERE kid = ?1",
     [C_SCONS] = "INSERT INTO @scons(kid, grp, name, seen_time, active_time)"
                 " SELECT ?2, grp, name, seen_time, active_time FROM @scons WHERE kid = ?1",
-    [C_ARRAY] = "INSERT INTO @array(kid, bidx, value) SELECT ?2, bidx, value FROM @array"
-                " WHERE kid = ?1",
+    [C_ARRAY] = "INSERT INTO @array(kid, bidx, value, big) SELECT ?2, bidx, value, big + ?3"
+                " FROM @array WHERE kid = ?1",
     [C_AMETA] = "INSERT INTO @ameta(kid, cursor) SELECT ?2, cursor FROM @ameta WHERE kid = ?1",
     [C_PHASH] = "INSERT INTO @phash(kid, path, field, value)"
                 " SELECT ?2, path, field, value FROM @phash WHERE kid = ?1",
@@ -315,17 +324,42 @@ static sqlite3_stmt *key_stmt(struct sqlite_sink *ss, int id)
     return sqi_xstmt(ss, SQI_X_KEYS + id, key_sql[id]);
 }
 
-/* Run key statement 'id' with the integer parameters ?1 and (if it has one) ?2. */
-static int key_run2(struct sqlite_sink *ss, int id, int64_t p1, int64_t p2, const char *what)
+/* Run key statement 'id' with the integer parameters ?1 and those of ?2,
+ * ?3 it has. */
+static int key_run3(struct sqlite_sink *ss, int id, int64_t p1, int64_t p2, int64_t p3,
+                    const char *what)
 {
     sqlite3_stmt *st = key_stmt(ss, id);
+    int n;
 
     if (st == NULL)
         return -1;
+    n = sqlite3_bind_parameter_count(st);
     if (sqlite3_bind_int64(st, 1, p1) != SQLITE_OK ||
-        (sqlite3_bind_parameter_count(st) >= 2 && sqlite3_bind_int64(st, 2, p2) != SQLITE_OK))
+        (n >= 2 && sqlite3_bind_int64(st, 2, p2) != SQLITE_OK) ||
+        (n >= 3 && sqlite3_bind_int64(st, 3, p3) != SQLITE_OK))
         return sqi_bind_fail(ss, st, what);
     return sqi_run(ss, st, what);
+}
+
+static int key_run2(struct sqlite_sink *ss, int id, int64_t p1, int64_t p2, const char *what)
+{
+    return key_run3(ss, id, p1, p2, 0, what);
+}
+
+/* Copy the big element values of key 'id' (sqlite_schema.c) up by the
+ * highest id there, which *off gets: the copied rows add it to 'big'. */
+static int copy_big(struct sqlite_sink *ss, int64_t id, int64_t *off)
+{
+    sqlite3_stmt *st = key_stmt(ss, KS_BIG_MAX);
+    int r;
+
+    if (st == NULL || (r = sqi_row(ss, st, "copy a key's big values")) < 0)
+        return -1;
+    *off = r ? sqlite3_column_int64(st, 0) : 0;
+    if (r)
+        sqi_stmt_done(st);
+    return key_run3(ss, KS_COPY_BIG, id, 0, *off, "copy a key's big values");
 }
 
 int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, int64_t *new_id)
@@ -334,6 +368,7 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
     sqlite3_stmt *st;
     enum child c[C_COUNT];
     enum rs_type type;
+    int64_t off = 0;
     int r, n;
 
     if ((r = key_type_of(ss, id, &type, "copy a key")) < 0 || sqi_smeta_sync(ss))
@@ -351,8 +386,10 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
         return -1;
     *new_id = sqlite3_last_insert_rowid(ss->db);
     n = children_of(type, c);
+    if (n > 0 && copy_big(ss, id, &off))
+        return -1;
     for (int i = 0; i < n; i++)
-        if (key_run2(ss, KS_COPY_CHILD + c[i], id, *new_id, "copy a key's elements"))
+        if (key_run3(ss, KS_COPY_CHILD + c[i], id, *new_id, off, "copy a key's elements"))
             return -1;
     return 0;
 }

@@ -12,7 +12,12 @@
  * region past the tail so that UNIQUE(kid, pos) never sees two rows at
  * one position (move_rows, renumber).
  */
+#include <stdlib.h>
+
 #include "sqlite_int.h"
+
+#define REM_MATCH                                                                 \
+    "CASE WHEN big IS NULL THEN value = ?2 ELSE (SELECT v FROM @big WHERE id = big) = ?4 END"
 
 /* This file's statements, in slots SQI_X_LIST + n (sqlite_int.h). */
 enum {
@@ -26,16 +31,18 @@ static const char *const list_sql[LS_NSTMT] = {
     /* then LS_SET_HEAD: an UPDATE ... RETURNING builds a temporary table
      * for its row, 60% of an LPUSH's instructions */
     [LS_HEAD] = "SELECT lhead - 1 FROM @keys WHERE id = ?1",
-    [LS_INSERT] = "INSERT INTO @list(kid, pos, value) VALUES (?1, ?2, ?3)",
+    [LS_INSERT] = "INSERT INTO @list(kid, pos, value, big) VALUES (?1, ?2, ?3, ?4)",
     /* lhead and the tail's position (NULL when the list has no rows) */
     [LS_BOUNDS] =
         "SELECT lhead, (SELECT max(pos) FROM @list WHERE kid = ?1) FROM @keys WHERE id = ?1",
     [LS_GET] =
-        "SELECT value FROM @list WHERE kid = ?1 AND pos = (SELECT lhead FROM @keys WHERE id = ?1) + ?2",
-    [LS_RANGE] = "SELECT pos, value FROM @list WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3 ORDER BY pos",
-    [LS_RANGE_DESC] =
-        "SELECT pos, value FROM @list WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3 ORDER BY pos DESC",
-    [LS_SET] = "UPDATE @list SET value = ?3"
+        "SELECT value, big FROM @list"
+        " WHERE kid = ?1 AND pos = (SELECT lhead FROM @keys WHERE id = ?1) + ?2",
+    [LS_RANGE] =
+        "SELECT pos, value, big FROM @list WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3 ORDER BY pos",
+    [LS_RANGE_DESC] = "SELECT pos, value, big FROM @list WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3"
+                      " ORDER BY pos DESC",
+    [LS_SET] = "UPDATE @list SET value = ?3, big = ?4"
                " WHERE kid = ?1 AND pos = (SELECT lhead FROM @keys WHERE id = ?1) + ?2",
     [LS_SET_HEAD] = "UPDATE @keys SET lhead = ?2 WHERE id = ?1",
     [LS_DEL_RANGE] = "DELETE FROM @list WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3",
@@ -45,11 +52,13 @@ static const char *const list_sql[LS_NSTMT] = {
         "UPDATE @list SET pos = r.np FROM (SELECT pos AS op, ?4 + row_number() OVER"
         " (ORDER BY pos) AS np FROM @list WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3) AS r"
         " WHERE kid = ?1 AND pos = r.op",
-    /* LREM: the first ?3 matches from the head (-1: all), or from the tail */
+    /* LREM: the first ?3 matches from the head (-1: all), or from the tail;
+     * a big element matches ?4, the same bytes as a BLOB (NULL when ?2 is
+     * too short to be big) */
     [LS_REM] = "DELETE FROM @list WHERE kid = ?1 AND pos IN (SELECT pos FROM @list"
-               " WHERE kid = ?1 AND value = ?2 ORDER BY pos LIMIT ?3) RETURNING pos",
+               " WHERE kid = ?1 AND " REM_MATCH " ORDER BY pos LIMIT ?3) RETURNING pos",
     [LS_REM_DESC] = "DELETE FROM @list WHERE kid = ?1 AND pos IN (SELECT pos FROM @list"
-                    " WHERE kid = ?1 AND value = ?2 ORDER BY pos DESC LIMIT ?3) RETURNING pos",
+                    " WHERE kid = ?1 AND " REM_MATCH " ORDER BY pos DESC LIMIT ?3) RETURNING pos",
 };
 _Static_assert(LS_NSTMT <= SQI_X_PER_FAMILY, "too many list statements");
 
@@ -67,12 +76,14 @@ static sqlite3_stmt *list_stmt(struct sqlite_sink *ss, int id)
 static int insert_at_pos(struct sqlite_sink *ss, int64_t id, int64_t pos,
                          const struct rs_bytes *item)
 {
-    sqlite3_stmt *st = list_stmt(ss, LS_INSERT);
+    sqlite3_stmt *st;
+    int64_t big_id;
 
-    if (st == NULL)
+    if (sqi_big_put(ss, item, sqi_big_value(item), &big_id) ||
+        (st = list_stmt(ss, LS_INSERT)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, pos) != SQLITE_OK ||
-        sqi_bind_bytes(st, 3, item) != SQLITE_OK)
+        sqi_bind_elem(st, 3, item, big_id) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "insert a list element");
     return sqi_run(ss, st, "insert a list element");
 }
@@ -113,6 +124,7 @@ int sq_list_push(struct sink *s, int64_t id, int at_head, const struct rs_bytes 
         return -1;
     /* A full sync appends to the list it just created: count, don't query. */
     if (ss->mode == MODE_LOAD && !at_head && id == ss->tail_kid) {
+        /* a big item is too big to buffer: r = 0, inserted below */
         if ((r = sqi_bulk_begin(ss, &list_bulk, item->len)) < 0)
             return -1;
         if (r > 0) {
@@ -196,19 +208,6 @@ static int delete_range(struct sqlite_sink *ss, int64_t id, int64_t lo, int64_t 
     return list_exec(ss, LS_DEL_RANGE, "delete list elements", 3, id, lo, hi, 0);
 }
 
-/* The value of the current row's column 'col' as Redis bytes. */
-static struct rs_bytes column_bytes(sqlite3_stmt *st, int col)
-{
-    struct rs_bytes v;
-
-    /* column_blob returns TEXT's bytes unconverted; call bytes after it */
-    v.ptr = sqlite3_column_blob(st, col);
-    v.len = (size_t)sqlite3_column_bytes(st, col);
-    if (v.ptr == NULL)
-        v.ptr = "";
-    return v;
-}
-
 /* cb gets every element at positions [lo, hi], ascending, or descending
  * (desc = 1), with its index (pos - head). */
 static int scan_range(struct sqlite_sink *ss, int64_t id, int64_t head, int64_t lo, int64_t hi,
@@ -224,9 +223,15 @@ static int scan_range(struct sqlite_sink *ss, int64_t id, int64_t head, int64_t 
         sqlite3_bind_int64(st, 3, hi) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "read list elements");
     while ((r = sqi_row(ss, st, "read list elements")) == 1) {
-        struct rs_bytes v = column_bytes(st, 1);
+        struct rs_bytes v;
+        void *owned;
 
+        if (sqi_column_elem(ss, st, 1, &v, &owned)) {
+            sqi_stmt_done(st);
+            return -1;
+        }
         cb(ud, sqlite3_column_int64(st, 0) - head, &v);
+        free(owned);
     }
     return r;
 }
@@ -302,12 +307,15 @@ int sq_list_get(struct sink *s, int64_t id, int64_t index,
         return r;
     *found = 1;
     if (cb) {
-        struct rs_bytes v = column_bytes(st, 0);
+        struct rs_bytes v;
+        void *owned;
 
-        cb(ud, &v);
+        if (sqi_column_elem(ss, st, 0, &v, &owned) == 0)
+            cb(ud, &v);
+        free(owned);
     }
     sqi_stmt_done(st);
-    return 0;
+    return sqi_stuck(ss);
 }
 
 int sq_list_range(struct sink *s, int64_t id, int64_t start, int64_t stop,
@@ -335,13 +343,18 @@ int sq_list_set(struct sink *s, int64_t id, int64_t index, const struct rs_bytes
 {
     struct sqlite_sink *ss = SS(s);
     sqlite3_stmt *st;
+    int64_t big_id;
 
-    if (sqi_stuck(ss) || (st = list_stmt(ss, LS_SET)) == NULL)
+    if (sqi_stuck(ss) || sqi_big_put(ss, v, sqi_big_value(v), &big_id) ||
+        (st = list_stmt(ss, LS_SET)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 2, index) != SQLITE_OK || sqi_bind_bytes(st, 3, v) != SQLITE_OK)
+        sqlite3_bind_int64(st, 2, index) != SQLITE_OK || sqi_bind_elem(st, 3, v, big_id) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "replace a list element");
-    return sqi_run(ss, st, "replace a list element");
+    if (sqi_run(ss, st, "replace a list element"))
+        return -1;
+    /* no such index (Redis refuses LSET there): the big row is nobody's */
+    return sqlite3_changes(ss->db) == 0 && big_id ? sqi_big_drop(ss, big_id) : 0;
 }
 
 /* scan_range's callback for pops: drop the index. */
@@ -454,7 +467,9 @@ int sq_list_rem(struct sink *s, int64_t id, int64_t count, const struct rs_bytes
     if ((st = list_stmt(ss, count < 0 ? LS_REM_DESC : LS_REM)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_bytes(st, 2, v) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 3, limit) != SQLITE_OK)
+        sqlite3_bind_int64(st, 3, limit) != SQLITE_OK ||
+        (v->len >= SQI_BIG_VALUE &&
+         sqlite3_bind_blob64(st, 4, v->ptr, v->len, SQLITE_STATIC) != SQLITE_OK))
         return sqi_bind_fail(ss, st, "remove list elements");
     while ((r = sqi_row(ss, st, "remove list elements")) == 1) {
         int64_t pos = sqlite3_column_int64(st, 0);

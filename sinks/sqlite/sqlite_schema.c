@@ -19,10 +19,43 @@
  * "IF NOT EXISTS" when it is opened. */
 #define ARRAY_DDL(ine)                                                            \
     "CREATE TABLE " ine "@array(kid INTEGER NOT NULL, bidx INTEGER NOT NULL,"      \
-    " value TEXT NOT NULL, PRIMARY KEY (kid, bidx)) WITHOUT ROWID;"                \
+    " value TEXT NOT NULL, big INTEGER, PRIMARY KEY (kid, bidx)) WITHOUT ROWID;"   \
     "CREATE TABLE " ine "@ameta(kid INTEGER PRIMARY KEY, cursor INTEGER NOT NULL);"
 static const char array_upgrade_ddl[] =
     ARRAY_DDL("IF NOT EXISTS ") SQI_PHASH_DDL("IF NOT EXISTS ");
+
+/*
+ * Big element values (doc/schema.md, "Big values"). A hash, list, stream or
+ * array value of SQI_BIG_VALUE bytes or more lives in gN_big, written in place
+ * with BLOB I/O (the element tables are WITHOUT ROWID, where BLOB I/O does
+ * not exist); its element row holds value '' and the gN_big id in 'big'
+ * (NULL for every other row). 'text' is 1 when the bytes are valid UTF-8:
+ * the views cast them back to TEXT. Triggers delete a big row with the
+ * element row that points at it, or when an UPDATE points the element
+ * elsewhere, so that no delete path of the sink can leave one behind.
+ * They are created with a generation's first big value (sqi_big_put), not
+ * with the generation: a trigger costs every row deleted or updated in its
+ * table (two-pass deletes, a sub-program per row: +17% instructions per
+ * XADD MAXLEN, +25% per HSET over an existing field), which a mirror that
+ * never held a value of 1 MiB should not pay.
+ * Added after the first release: an older mirror gets the table "IF NOT
+ * EXISTS" and the 'big' columns by ALTER TABLE at open.
+ */
+#define BIG_TRIGGERS(ine, t)                                                      \
+    "CREATE TRIGGER " ine "@" t "_bigdel AFTER DELETE ON @" t                     \
+    " WHEN old.big IS NOT NULL BEGIN DELETE FROM @big WHERE id = old.big; END;"   \
+    "CREATE TRIGGER " ine "@" t "_bigupd AFTER UPDATE OF big ON @" t              \
+    " WHEN old.big IS NOT NULL AND old.big IS NOT new.big"                        \
+    " BEGIN DELETE FROM @big WHERE id = old.big; END;"
+#define BIG_DDL(ine)                                                              \
+    "CREATE TABLE " ine "@big(id INTEGER PRIMARY KEY, text INTEGER NOT NULL,"     \
+    " v BLOB NOT NULL);"
+static const char big_upgrade_ddl[] = BIG_DDL("IF NOT EXISTS ");
+const char sqi_big_triggers[] =
+    BIG_TRIGGERS("IF NOT EXISTS ", "hash") BIG_TRIGGERS("IF NOT EXISTS ", "list")
+    BIG_TRIGGERS("IF NOT EXISTS ", "stream") BIG_TRIGGERS("IF NOT EXISTS ", "array");
+/* The element tables that have a 'big' column. */
+static const char *const big_tables[] = { "hash", "list", "stream", "array" };
 
 /* The tables of one generation. The (key, db) index is created apart:
  * after the bulk load for a new generation, at once for the first one. */
@@ -30,15 +63,15 @@ const char sqi_gen_ddl[] =
     "CREATE TABLE @keys(id INTEGER PRIMARY KEY, db INTEGER NOT NULL, key TEXT NOT NULL,"
     " type TEXT NOT NULL, expire_at INTEGER, value TEXT, lhead INTEGER);"
     "CREATE TABLE @hash(kid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,"
-    " expire_at INTEGER, PRIMARY KEY (kid, field)) WITHOUT ROWID;"
+    " expire_at INTEGER, big INTEGER, PRIMARY KEY (kid, field)) WITHOUT ROWID;"
     "CREATE TABLE @list(kid INTEGER NOT NULL, pos INTEGER NOT NULL, value TEXT NOT NULL,"
-    " PRIMARY KEY (kid, pos)) WITHOUT ROWID;"
+    " big INTEGER, PRIMARY KEY (kid, pos)) WITHOUT ROWID;"
     "CREATE TABLE @set(kid INTEGER NOT NULL, member TEXT NOT NULL,"
     " PRIMARY KEY (kid, member)) WITHOUT ROWID;"
     "CREATE TABLE @zset(kid INTEGER NOT NULL, member TEXT NOT NULL, score REAL,"
     " PRIMARY KEY (kid, member)) WITHOUT ROWID;"
     "CREATE TABLE @stream(kid INTEGER NOT NULL, ms INTEGER NOT NULL, seq INTEGER NOT NULL,"
-    " pos INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,"
+    " pos INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, big INTEGER,"
     " PRIMARY KEY (kid, ms, seq, pos)) WITHOUT ROWID;"
     "CREATE TABLE @smeta(kid INTEGER PRIMARY KEY, length INTEGER, last_ms INTEGER,"
     " last_seq INTEGER, has_v2 INTEGER, first_ms INTEGER, first_seq INTEGER,"
@@ -51,15 +84,20 @@ const char sqi_gen_ddl[] =
     "CREATE TABLE @scons(kid INTEGER NOT NULL, grp TEXT NOT NULL, name TEXT NOT NULL,"
     " seen_time INTEGER, active_time INTEGER, PRIMARY KEY (kid, grp, name)) WITHOUT ROWID;"
     "CREATE TABLE @func(name TEXT UNIQUE, code TEXT NOT NULL);"
-    ARRAY_DDL("") SQI_PHASH_DDL("");      /* Valkey 9.2's path hashes (sqlite_pathhash.c) */
+    ARRAY_DDL("") SQI_PHASH_DDL("")      /* Valkey 9.2's path hashes (sqlite_pathhash.c) */
+    BIG_DDL("");
 const char sqi_gen_index[] = "CREATE UNIQUE INDEX @keys_key ON @keys(key, db);";
 /* Every table sqi_gen_ddl creates, for dropping a generation. */
 const char *const sqi_gen_tables[] = {
     "keys", "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons",
-    "func", "array", "ameta", "phash", NULL
+    "func", "array", "ameta", "phash", "big", NULL
 };
 
 #define LIVE(t) "(" t "expire_at IS NULL OR " t "expire_at > " NOW_MS ")"
+/* An element's value: its own, or its gN_big row's, TEXT when flagged. */
+#define ELEM_VALUE(t)                                                             \
+    "CASE WHEN " t ".big IS NULL THEN " t ".value ELSE (SELECT CASE WHEN b.text"  \
+    " THEN CAST(b.v AS TEXT) ELSE b.v END FROM @big AS b WHERE b.id = " t ".big) END"
 
 /* The contract's views (CONTRACT.md §3), on generation '@'. */
 const char sqi_views_ddl[] =
@@ -73,10 +111,10 @@ const char sqi_views_ddl[] =
     " SELECT db, key, CASE WHEN lhead IS NULL THEN value ELSE CAST(value AS TEXT) END"
     " FROM @keys WHERE type = 'string' AND " LIVE("") ";"
     "CREATE VIEW redis_hashes(db, key, field, value, expire_at) AS"
-    " SELECT k.db, k.key, h.field, h.value, h.expire_at FROM @keys AS k"
+    " SELECT k.db, k.key, h.field, " ELEM_VALUE("h") ", h.expire_at FROM @keys AS k"
     " JOIN @hash AS h ON h.kid = k.id WHERE " LIVE("k.") " AND " LIVE("h.") ";"
     "CREATE VIEW redis_lists(db, key, idx, value) AS"
-    " SELECT k.db, k.key, l.pos - k.lhead, l.value FROM @keys AS k"
+    " SELECT k.db, k.key, l.pos - k.lhead, " ELEM_VALUE("l") " FROM @keys AS k"
     " JOIN @list AS l ON l.kid = k.id WHERE " LIVE("k.") ";"
     "CREATE VIEW redis_sets(db, key, member) AS"
     " SELECT k.db, k.key, s.member FROM @keys AS k"
@@ -85,14 +123,15 @@ const char sqi_views_ddl[] =
     " SELECT k.db, k.key, z.member, z.score FROM @keys AS k"
     " JOIN @zset AS z ON z.kid = k.id WHERE " LIVE("k.") ";"
     "CREATE VIEW redis_streams(db, key, id, ms, seq, pos, field, value) AS"
-    " SELECT k.db, k.key, s.ms || '-' || s.seq, s.ms, s.seq, s.pos, s.field, s.value"
+    " SELECT k.db, k.key, s.ms || '-' || s.seq, s.ms, s.seq, s.pos, s.field, "
+    ELEM_VALUE("s")
     " FROM @keys AS k JOIN @stream AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
     /* bidx < 0: the index is below 2^63 (an INTEGER); else the decimal
      * text of 2^63 + bidx, computed digit-wise so nothing overflows */
     "CREATE VIEW redis_arrays(db, key, idx, value) AS"
     " SELECT k.db, k.key, CASE WHEN a.bidx < 0 THEN a.bidx + 9223372036854775807 + 1"
     " ELSE (922337203685477580 + a.bidx / 10 + (8 + a.bidx % 10) / 10) ||"
-    " ((8 + a.bidx % 10) % 10) END, a.value"
+    " ((8 + a.bidx % 10) % 10) END, " ELEM_VALUE("a")
     " FROM @keys AS k JOIN @array AS a ON a.kid = k.id WHERE " LIVE("k.") ";"
     SQI_PHASH_VIEW;
 
@@ -160,6 +199,25 @@ static int status_columns_add(struct sqlite_sink *ss)
             return sqi_sql_fail(ss, "add a column to redsink_status");
     }
     return 0;
+}
+
+/* Give the element tables of the live generation of a mirror made before
+ * big element values their 'big' column, then the table and triggers. */
+static int big_upgrade(struct sqlite_sink *ss)
+{
+    char sql[160];
+
+    for (size_t i = 0; i < sizeof(big_tables) / sizeof(big_tables[0]); i++) {
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM pragma_table_info('g%lld_%s')"
+                 " WHERE name = 'big'", (long long)ss->gen, big_tables[i]);
+        if (sqi_query_int(ss, sql, 0) > 0)
+            continue;
+        snprintf(sql, sizeof(sql), "ALTER TABLE g%lld_%s ADD COLUMN big INTEGER",
+                 (long long)ss->gen, big_tables[i]);
+        if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return sqi_sql_fail(ss, "add the big column");
+    }
+    return sqi_exec_gen(ss, big_upgrade_ddl, ss->gen, "add the big value table");
 }
 
 /* A new file: base tables, generation 1 (indexed: it is streamed into at
@@ -231,7 +289,8 @@ static int schema_recover(struct sqlite_sink *ss)
         if (sqi_drop_generation(ss, stale[i]))
             return -1;
     if (status_columns_add(ss) ||
-        sqi_exec_gen(ss, array_upgrade_ddl, ss->gen, "add the array and path hash tables"))
+        sqi_exec_gen(ss, array_upgrade_ddl, ss->gen, "add the array and path hash tables") ||
+        big_upgrade(ss))
         return -1;
     /* Recreate the views: cheap, and repairs them if someone dropped one. */
     return sqi_exec_gen(ss, sqi_views_ddl, ss->gen, "create the views");

@@ -193,17 +193,19 @@ int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big)
     return big == SQI_BIG_TEXT ? sqlite3_bind_int(st, i, 1) : sqlite3_bind_null(st, i);
 }
 
-/* Write a big value into the zeroblob that its key row 'id' holds in the
- * generation the ops write to. SQLite copies it page by page. */
-int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b)
+/* Write a big value into the zeroblob in column 'col' of row 'id' of
+ * table 't' of the generation the ops write to. SQLite copies it page by
+ * page. */
+static int big_write(struct sqlite_sink *ss, const char *t, const char *col, int64_t id,
+                     const struct rs_bytes *b)
 {
     char table[40];
     sqlite3_blob *blob = NULL;
     size_t off = 0;
     int rc;
 
-    snprintf(table, sizeof(table), "g%lld_keys", (long long)ss->target);
-    rc = sqlite3_blob_open(ss->db, "main", table, "value", id, 1, &blob);
+    snprintf(table, sizeof(table), "g%lld_%s", (long long)ss->target, t);
+    rc = sqlite3_blob_open(ss->db, "main", table, col, id, 1, &blob);
     /* in chunks: sqlite3_blob_write takes an int length */
     while (rc == SQLITE_OK && off < b->len) {
         size_t n = b->len - off < SQI_BIG_VALUE * 64 ? b->len - off : SQI_BIG_VALUE * 64;
@@ -215,6 +217,85 @@ int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b)
         rc = SQLITE_ERROR;
     if (rc != SQLITE_OK)
         return sqi_sql_fail(ss, "write a big value");
+    return 0;
+}
+
+int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b)
+{
+    return big_write(ss, "keys", "value", id, b);
+}
+
+int sqi_big_put(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int64_t *id)
+{
+    sqlite3_stmt *st;
+
+    *id = 0;
+    if (big == SQI_SMALL)
+        return 0;
+    if (sqi_exec_gen(ss, sqi_big_triggers, ss->target, "create the big value triggers"))
+        return -1;
+    st = sqi_xstmt(ss, SQI_X_MISC + 4, "INSERT INTO @big(text, v) VALUES (?1, zeroblob(?2))");
+    if (st == NULL)
+        return -1;
+    if (sqlite3_bind_int(st, 1, big == SQI_BIG_TEXT) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)b->len) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "store a big value");
+    if (sqi_run(ss, st, "store a big value"))
+        return -1;
+    *id = sqlite3_last_insert_rowid(ss->db);
+    return big_write(ss, "big", "v", *id, b);
+}
+
+int sqi_big_drop(struct sqlite_sink *ss, int64_t id)
+{
+    return sqi_run_kid(ss, sqi_xstmt(ss, SQI_X_MISC + 5, "DELETE FROM @big WHERE id = ?1"), id,
+                       "drop a big value");
+}
+
+int sqi_bind_elem(sqlite3_stmt *st, int i, const struct rs_bytes *b, int64_t big_id)
+{
+    if (big_id == 0)
+        return sqi_bind_bytes(st, i, b);
+    return sqlite3_bind_text(st, i, "", 0, SQLITE_STATIC) |
+           sqlite3_bind_int64(st, i + 1, big_id);
+}
+
+int sqi_column_elem(struct sqlite_sink *ss, sqlite3_stmt *st, int col, struct rs_bytes *v,
+                    void **owned)
+{
+    char table[40];
+    sqlite3_blob *blob;
+    int rc, n;
+
+    *owned = NULL;
+    if (sqlite3_column_type(st, col + 1) == SQLITE_NULL) {
+        /* column_blob returns TEXT's bytes unconverted; call bytes after it */
+        v->ptr = sqlite3_column_blob(st, col);
+        v->len = (size_t)sqlite3_column_bytes(st, col);
+        if (v->ptr == NULL)
+            v->ptr = "";
+        return 0;
+    }
+    snprintf(table, sizeof(table), "g%lld_big", (long long)ss->target);
+    rc = sqlite3_blob_open(ss->db, "main", table, "v", sqlite3_column_int64(st, col + 1), 0,
+                           &blob);
+    if (rc != SQLITE_OK)
+        return sqi_sql_fail(ss, "read a big value");
+    n = sqlite3_blob_bytes(blob);
+    if ((*owned = malloc(n ? (size_t)n : 1)) == NULL) {
+        sqlite3_blob_close(blob);
+        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot read a big value of %d bytes: "
+                       "out of memory", n);
+    }
+    rc = sqlite3_blob_read(blob, *owned, n, 0);
+    sqlite3_blob_close(blob);
+    if (rc != SQLITE_OK) {
+        free(*owned);
+        *owned = NULL;
+        return sqi_sql_fail(ss, "read a big value");
+    }
+    v->ptr = *owned;
+    v->len = (size_t)n;
     return 0;
 }
 

@@ -27,8 +27,8 @@ enum {
 };
 static const char *const stream_sql[XS_NSTMT] = {
     [XS_ADD] =
-        "INSERT OR REPLACE INTO @stream(kid, ms, seq, pos, field, value)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR REPLACE INTO @stream(kid, ms, seq, pos, field, value, big)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [XS_LEN_BELOW] =
         "SELECT count(*) FROM @stream WHERE kid = ?1 AND (ms, seq) < (?2, ?3) AND pos = 0",
     [XS_LEN] = "SELECT count(*) FROM @stream WHERE kid = ?1 AND pos = 0",
@@ -58,7 +58,7 @@ static const char *const stream_sql[XS_NSTMT] = {
     [XS_FIRST] =
         "SELECT ms, seq FROM @stream WHERE kid = ?1 ORDER BY ms, seq LIMIT 1",
     [XS_SCAN] =
-        "SELECT ms, seq, pos, field, value FROM @stream WHERE kid = ?1"
+        "SELECT ms, seq, pos, field, value, big FROM @stream WHERE kid = ?1"
         " AND (ms, seq) >= (?2, ?3) ORDER BY ms, seq, pos",
     [XS_GROUP_GET] =
         "SELECT last_ms, last_seq, entries_read FROM @sgroup WHERE kid = ?1 AND name = ?2",
@@ -98,8 +98,12 @@ int sq_stream_add(struct sink *s, int64_t id, const struct rs_stream_id *eid, in
 {
     struct sqlite_sink *ss = SS(s);
     sqlite3_stmt *st;
+    int64_t big_id;
     int rc = 0;
 
+    /* a big value is too big to buffer (rc = 0): it goes to gN_big below.
+     * OR REPLACE never meets a row here (a stream's ids only grow), so no
+     * big row is replaced without its trigger. */
     if (sqi_stuck(ss) || (rc = sqi_bulk_begin(ss, &stream_bulk, field->len + value->len)) < 0)
         return -1;
     if (rc > 0) {
@@ -112,14 +116,15 @@ int sq_stream_add(struct sink *s, int64_t id, const struct rs_stream_id *eid, in
         return sqi_bulk_end(ss);
     }
     rc = 0;
-    if (sqi_load_tick(ss) || (st = stream_stmt(ss, XS_ADD)) == NULL)
+    if (sqi_load_tick(ss) || sqi_big_put(ss, value, sqi_big_value(value), &big_id) ||
+        (st = stream_stmt(ss, XS_ADD)) == NULL)
         return -1;
     rc |= sqlite3_bind_int64(st, 1, id);
     rc |= sqi_bind_u64(st, 2, eid->ms);
     rc |= sqi_bind_u64(st, 3, eid->seq);
     rc |= sqlite3_bind_int(st, 4, pos);
     rc |= sqi_bind_bytes(st, 5, field);
-    rc |= sqi_bind_bytes(st, 6, value);
+    rc |= sqi_bind_elem(st, 6, value, big_id);
     if (rc != SQLITE_OK)
         return sqi_bind_fail(ss, st, "add a stream entry");
     return sqi_run(ss, st, "add a stream entry");
@@ -625,12 +630,17 @@ int sq_stream_scan(struct sink *s, int64_t id, const struct rs_stream_id *from,
     while ((r = sqi_row(ss, st, "read a stream")) > 0) {
         struct rs_stream_id eid;
         struct rs_bytes f, v;
+        void *owned;
 
         eid.ms = (uint64_t)sqlite3_column_int64(st, 0);
         eid.seq = (uint64_t)sqlite3_column_int64(st, 1);
         f = column_bytes(st, 3);
-        v = column_bytes(st, 4);
+        if (sqi_column_elem(ss, st, 4, &v, &owned)) {
+            sqi_stmt_done(st);
+            return -1;
+        }
         cb(ud, &eid, sqlite3_column_int(st, 2), &f, &v);
+        free(owned);
     }
     return r;       /* 0 at the end (the statement is reset), or -1 */
 }

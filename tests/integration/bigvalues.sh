@@ -7,7 +7,8 @@
 # UTF-8, with the master after a full sync with $<len> framing, one with
 # $EOF: framing (diskless), `redsink import` of the master's dump.rdb, the
 # same kind of data written while streaming (SET/APPEND/SETRANGE, HSET,
-# RPUSH, SADD, ZADD, XADD) and RESTORE of every key.
+# RPUSH, SADD, ZADD, XADD) and RESTORE of every key; no big element value
+# (gN_big) is left that no element row points at.
 # Replay: REDSINK_SEED=<seed> make check TESTS=tests/integration/bigvalues.sh
 # REDSINK_BIG_SCALE=N scales the random part (default 1).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
@@ -74,6 +75,27 @@ synced "streaming writes of $bytes bytes: the mirror equals the master" "$TMP/m1
 # RESTORE of every key (DUMP payloads of every encoding and size)
 n=$($BIG restore 127.0.0.1 "$m_PORT") || fail "RESTORE: $n"
 synced "RESTORE ... REPLACE of $n keys: the mirror equals the master" "$TMP/m1.db"
+
+# big element values (1 MiB and more) live in gN_big: every mirror has
+# some, and none that no hash, list, stream or array row points at (the
+# FLUSHALL, the overwrites and RESTORE ... REPLACE above deleted many)
+big_rows() {
+    python3 - "$1" <<'PY'
+import sqlite3, sys
+con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+g = con.execute("SELECT generation FROM redsink_status").fetchone()[0]
+refs = " UNION ALL ".join("SELECT big FROM g%d_%s WHERE big IS NOT NULL" % (g, t)
+                          for t in ("hash", "list", "stream", "array"))
+print(*con.execute("SELECT count(*), (SELECT count(*) FROM g%d_big WHERE id NOT IN (%s))"
+                   " FROM g%d_big" % (g, refs, g)).fetchone())
+PY
+}
+for db in m1 m2 imp; do
+    read -r nbig orphans <<<"$(big_rows "$TMP/$db.db")"
+    [ "${nbig:-0}" -gt 0 ] && [ "$orphans" = 0 ] &&
+        ok "$db.db: $nbig big element values in gN_big, none orphaned" ||
+        fail "$db.db: $nbig big element values, $orphans orphaned"
+done
 
 # no full sync happened after the first one
 [ "$(info_field "$m_PORT" stats sync_full)" = 2 ] && ok "two full syncs in all" ||

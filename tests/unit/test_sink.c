@@ -735,6 +735,252 @@ static void test_big_values(struct sink *s)
     check_q("SELECT count(*) FROM redis_keys", "390");
 }
 
+/* ------------------------------------------------------------------ */
+/* Big element values (gN_big)                                        */
+/* ------------------------------------------------------------------ */
+
+/* What a read op handed back: a copy, compared after it returns. */
+struct gotbig {
+    unsigned char *p;
+    size_t len;
+    int n;
+};
+
+static void got_keep(struct gotbig *g, const struct rs_bytes *v)
+{
+    free(g->p);
+    g->p = malloc(v->len ? v->len : 1);
+    if (g->p == NULL)
+        exit(99);
+    memcpy(g->p, v->ptr, v->len);
+    g->len = v->len;
+    g->n++;
+}
+
+static void got_v(void *ud, const struct rs_bytes *v)
+{
+    got_keep(ud, v);
+}
+
+static void got_hv(void *ud, const struct rs_bytes *v, int64_t expire_ms)
+{
+    (void)expire_ms;
+    got_keep(ud, v);
+}
+
+static void got_iv(void *ud, int64_t index, const struct rs_bytes *v)
+{
+    if (index == 1)
+        got_keep(ud, v);
+}
+
+static void got_xv(void *ud, const struct rs_stream_id *eid, int pos, const struct rs_bytes *f,
+                   const struct rs_bytes *v)
+{
+    (void)f;
+    if (eid->ms == 2 && pos == 0)
+        got_keep(ud, v);
+}
+
+static int got_av(void *ud, uint64_t idx, const struct rs_bytes *v)
+{
+    if (idx == 5)
+        got_keep(ud, v);
+    return 0;
+}
+
+static void check_got(struct gotbig *g, const unsigned char *want, size_t n, const char *what)
+{
+    CHECK(g->n > 0 && g->len == n && memcmp(g->p, want, n) == 0,
+          "%s: %d call(s), %zu bytes (want %zu), %s", what, g->n, g->len, n,
+          g->len == n && g->n && memcmp(g->p, want, n) == 0 ? "same" : "differ");
+    free(g->p);
+    *g = (struct gotbig){ NULL, 0, 0 };
+}
+
+/* gN_big's rows beyond 'base' (those test_big_values left), and those no
+ * element row points at (must be none). */
+static void check_big_rows(int base, int want, const char *what)
+{
+    char sql[600], both[40];
+    int64_t g = atoll(q("SELECT generation FROM redsink_status"));
+
+    snprintf(sql, sizeof(sql), "SELECT count(*), (SELECT count(*) FROM g%lld_big WHERE id NOT IN"
+             " (SELECT big FROM g%lld_hash WHERE big IS NOT NULL UNION ALL SELECT big FROM"
+             " g%lld_list WHERE big IS NOT NULL UNION ALL SELECT big FROM g%lld_stream WHERE"
+             " big IS NOT NULL UNION ALL SELECT big FROM g%lld_array WHERE big IS NOT NULL))"
+             " FROM g%lld_big", (long long)g, (long long)g, (long long)g, (long long)g,
+             (long long)g, (long long)g);
+    snprintf(both, sizeof(both), "%d|0", base + want);
+    CHECK(strcmp(q(sql), both) == 0, "%s: big rows|orphans %s (want %s)", what, q(sql), both);
+}
+
+/*
+ * Hash, list and stream values of SQI_BIG_VALUE bytes and more live in
+ * gN_big (one copy while written): every read op of the applier gets their
+ * exact bytes, the views show them TEXT iff UTF-8, and every delete or
+ * overwrite path (HDEL, HSET, LSET, LREM, pops, LTRIM, XDEL, XTRIM, DEL,
+ * COPY, FLUSHDB) leaves no gN_big row behind.
+ */
+static void test_big_elements(struct sink *s)
+{
+    const size_t n = (2 << 20) + 3;
+    unsigned char *bin = big_value(n, 0, 7), *txt = big_value(n, 1, 8);
+    struct rs_bytes b = { (const char *)bin, n }, t = { (const char *)txt, n };
+    struct repl_pos pos = { "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", 9700, 0 };
+    struct gotbig g = { NULL, 0, 0 };
+    int64_t h, l, x, a, c, popped, removed;
+    uint64_t gone;
+    int found, r, base;
+    char sql[80];
+
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM g%s_big",
+             q("SELECT generation FROM redsink_status"));
+    base = atoi(q(sql));
+
+    check_rc(s, s->ops->begin(s), "begin (big elements)");
+    h = mkkey(s, 0, LIT("bh"), RS_T_HASH, RS_NO_EXPIRE, NULL);
+    check_rc(s, s->ops->hash_set(s, h, &LIT("b"), &b, RS_NO_EXPIRE, NULL), "hash_set big");
+    check_rc(s, s->ops->hash_set(s, h, &LIT("t"), &t, RS_NO_EXPIRE, &r), "hash_set big text");
+    check_rc(s, s->ops->hash_set(s, h, &LIT("s"), &LIT("small"), RS_NO_EXPIRE, NULL), "hash_set");
+    l = mkkey(s, 0, LIT("bl"), RS_T_LIST, RS_NO_EXPIRE, NULL);
+    check_rc(s, s->ops->list_push(s, l, 0, &LIT("")), "list_push ''");
+    check_rc(s, s->ops->list_push(s, l, 0, &b), "list_push big");
+    check_rc(s, s->ops->list_push(s, l, 0, &t), "list_push big text");
+    check_rc(s, s->ops->list_push(s, l, 0, &b), "list_push big again");
+    x = mkkey(s, 0, LIT("bx"), RS_T_STREAM, RS_NO_EXPIRE, NULL);
+    check_rc(s, s->ops->stream_add(s, x, &(struct rs_stream_id){ 1, 0 }, 0, &LIT("f"), &t),
+             "stream_add big text");
+    check_rc(s, s->ops->stream_add(s, x, &(struct rs_stream_id){ 2, 0 }, 0, &LIT("f"), &b),
+             "stream_add big");
+    a = mkkey(s, 0, LIT("ba"), RS_T_ARRAY, RS_NO_EXPIRE, NULL);
+    check_rc(s, s->ops->array_set(s, a, 5, &b, &r), "array_set big");
+    check_rc(s, s->ops->array_set(s, a, 6, &t, NULL), "array_set big text");
+    check_rc(s, s->ops->array_set(s, a, 6, &LIT("6"), NULL), "array_set over big");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big elements)");
+    check_big_rows(base, 8, "after writing");
+    check_q("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'", "8");
+    check_cell("SELECT value FROM redis_arrays WHERE key = ?1 AND idx = 5", "ba", bin, n,
+               SQLITE_BLOB, "big array element in the view");
+    check_rc(s, s->ops->array_range(s, a, 0, 9, 1, got_av, &g), "array_range");
+    check_got(&g, bin, n, "array_range over a big element");
+    check_cell("SELECT value FROM redis_hashes WHERE key = ?1 AND field = 'b'", "bh", bin, n,
+               SQLITE_BLOB, "big hash value in the view");
+    check_cell("SELECT value FROM redis_hashes WHERE key = ?1 AND field = 't'", "bh", txt, n,
+               SQLITE_TEXT, "big UTF-8 hash value in the view");
+    check_cell("SELECT value FROM redis_lists WHERE key = ?1 AND idx = 2", "bl", txt, n,
+               SQLITE_TEXT, "big UTF-8 list element in the view");
+    check_cell("SELECT value FROM redis_lists WHERE key = ?1 AND idx = 0", "bl", (const unsigned
+               char *)"", 0, SQLITE_TEXT, "empty list element next to big ones");
+    check_cell("SELECT value FROM redis_streams WHERE key = ?1 AND id = '2-0'", "bx", bin, n,
+               SQLITE_BLOB, "big stream value in the view");
+    check_cell("SELECT value FROM redis_streams WHERE key = ?1 AND id = '1-0'", "bx", txt, n,
+               SQLITE_TEXT, "big UTF-8 stream value in the view");
+
+    /* the applier's reads */
+    check_rc(s, s->ops->hash_get(s, h, &LIT("t"), got_hv, &g, &found), "hash_get big");
+    check_got(&g, txt, n, "hash_get of a big value");
+    check_rc(s, s->ops->list_get(s, l, 1, got_v, &g, &found), "list_get big");
+    check_got(&g, bin, n, "list_get of a big element");
+    check_rc(s, s->ops->list_range(s, l, 0, -1 + 4, got_iv, &g), "list_range");
+    check_got(&g, bin, n, "list_range over big elements");
+    check_rc(s, s->ops->stream_scan(s, x, NULL, got_xv, &g), "stream_scan");
+    check_got(&g, bin, n, "stream_scan over big values");
+
+    /* overwrites and deletes */
+    check_rc(s, s->ops->begin(s), "begin (big deletes)");
+    check_rc(s, s->ops->hash_set(s, h, &LIT("b"), &LIT("1"), RS_NO_EXPIRE, NULL), "HSET over big");
+    check_rc(s, s->ops->hash_set(s, h, &LIT("t"), &b, RS_NO_EXPIRE, &r), "HSET big over big");
+    check_rc(s, s->ops->list_rem(s, l, 0, &LIT(""), &removed), "LREM ''");
+    CHECK(removed == 1, "LREM '' removes the empty element only (%lld)", (long long)removed);
+    check_rc(s, s->ops->list_rem(s, l, -1, &b, &removed), "LREM big");
+    CHECK(removed == 1, "LREM of a big value matches it (%lld)", (long long)removed);
+    check_rc(s, s->ops->list_set(s, l, 0, &t), "LSET big over big");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big overwrites)");
+    check_big_rows(base, 6, "after HSET, LREM, LSET");
+    check_cell("SELECT value FROM redis_hashes WHERE key = ?1 AND field = 't'", "bh", bin, n,
+               SQLITE_BLOB, "big hash value after an overwrite");
+    check_cell("SELECT value FROM redis_lists WHERE key = ?1 AND idx = 1", "bl", txt, n,
+               SQLITE_TEXT, "big list element after LREM");
+    check_q("SELECT count(*) FROM redis_lists WHERE key = 'bl'", "2");
+
+    check_rc(s, s->ops->begin(s), "begin (big copy)");
+    check_rc(s, s->ops->key_copy(s, l, 1, &LIT("bl2"), &c), "COPY a list of big elements");
+    check_rc(s, s->ops->key_copy(s, h, 1, &LIT("bh2"), &c), "COPY a hash of big values");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big copy)");
+    check_big_rows(base, 9, "after COPY");
+    check_cell("SELECT value FROM redis_lists WHERE db = 1 AND key = ?1 AND idx = 0", "bl2", txt,
+               n, SQLITE_TEXT, "copied big list element");
+    check_cell("SELECT value FROM redis_hashes WHERE db = 1 AND key = ?1 AND field = 't'", "bh2",
+               bin, n, SQLITE_BLOB, "copied big hash value");
+
+    check_rc(s, s->ops->begin(s), "begin (big pops)");
+    check_rc(s, s->ops->list_pop(s, l, 1, 1, got_v, &g, &popped), "LPOP big");
+    check_got(&g, txt, n, "LPOP of a big element");
+    check_rc(s, s->ops->list_trim(s, l, 1, 0), "LTRIM to nothing");
+    check_rc(s, s->ops->hash_del(s, h, &LIT("t"), &r), "HDEL big");
+    check_rc(s, s->ops->stream_delete(s, x, &(struct rs_stream_id){ 2, 0 }, &r), "XDEL big");
+    check_rc(s, s->ops->array_del_range(s, a, 0, 9, &gone), "ARDEL big");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big pops)");
+    check_big_rows(base, 4, "after LPOP, LTRIM, HDEL, XDEL");
+
+    check_rc(s, s->ops->begin(s), "begin (big drop)");
+    check_rc(s, s->ops->key_delete(s, x), "DEL a stream with a big value");
+    check_rc(s, s->ops->flush_db(s, 1), "FLUSHDB with big values");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big drop)");
+    check_big_rows(base, 0, "after DEL and FLUSHDB");
+    free(bin);
+    free(txt);
+}
+
+/* A mirror made before gN_big (no table, no triggers, no 'big' columns)
+ * opens, gets them, and takes big elements. */
+static void test_big_upgrade(void)
+{
+    struct rs_error err = { 0, "" };
+    int64_t g = atoll(q("SELECT generation FROM redsink_status"));
+    const size_t n = (1 << 20) + 1;
+    unsigned char *bin = big_value(n, 0, 9);
+    struct repl_pos pos = { "ffffffffffffffffffffffffffffffffffffffff", 9800, 0 };
+    struct sink *s;
+    char sql[900];
+    sqlite3 *db;
+    int64_t l;
+    int r;
+
+    /* the big rows test_big_values and test_big_elements left go with it */
+    snprintf(sql, sizeof(sql), "DROP VIEW redis_hashes; DROP VIEW redis_lists;"
+             " DROP TRIGGER g%1$lld_hash_bigdel; DROP TRIGGER g%1$lld_hash_bigupd;"
+             " DROP TRIGGER g%1$lld_list_bigdel; DROP TRIGGER g%1$lld_list_bigupd;"
+             " DROP TRIGGER g%1$lld_stream_bigdel; DROP TRIGGER g%1$lld_stream_bigupd;"
+             " DROP TRIGGER g%1$lld_array_bigdel; DROP TRIGGER g%1$lld_array_bigupd;"
+             " DROP VIEW redis_arrays; ALTER TABLE g%1$lld_array DROP COLUMN big;"
+             " DROP VIEW redis_streams; DROP TABLE g%1$lld_big;"
+             " ALTER TABLE g%1$lld_hash DROP COLUMN big; ALTER TABLE g%1$lld_list DROP COLUMN big;"
+             " ALTER TABLE g%1$lld_stream DROP COLUMN big;", (long long)g);
+    sqlite3_open(path, &db);
+    r = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    CHECK(r == SQLITE_OK, "make an old mirror: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    s = mirror_sink_open(path, &err);
+    CHECK(s != NULL, "open a mirror made before big elements (%s)", err.msg);
+    if (s == NULL)
+        return;
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM pragma_table_info('g%lld_list')"
+             " WHERE name = 'big'", (long long)g);
+    check_q(sql, "1");
+    check_rc(s, s->ops->begin(s), "begin (upgraded)");
+    l = mkkey(s, 0, LIT("ul"), RS_T_LIST, RS_NO_EXPIRE, NULL);
+    check_rc(s, s->ops->list_push(s, l, 0, &(struct rs_bytes){ (const char *)bin, n }),
+             "list_push big (upgraded)");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (upgraded)");
+    check_cell("SELECT value FROM redis_lists WHERE key = ?1", "ul", bin, n, SQLITE_BLOB,
+               "big list element in an upgraded mirror");
+    check_big_rows(0, 1, "upgraded mirror");
+    sink_close(s);
+    free(bin);
+}
+
 /* A crash in the middle of a load (no close): the next open drops it. */
 static void test_crash(void)
 {
@@ -826,6 +1072,8 @@ static int run_tests(void)
     check_rc(s, s->ops->load_commit(s, &pos), "load_commit");
     check_first_views();
     check_q("SELECT count(*) FROM sqlite_schema WHERE name GLOB 'g1_*'", "0");
+    /* no value of 1 MiB yet: no gN_big trigger costs the deletes */
+    check_q("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'", "0");
 
     test_stream_ops(s);
     test_smeta_cache(s);
@@ -841,7 +1089,9 @@ static int run_tests(void)
     }
     test_big_keys(s);
     test_big_values(s);
+    test_big_elements(s);
     sink_close(s);
+    test_big_upgrade();
     sqlite3_close(rd);
     return 0;
 }
