@@ -9,6 +9,11 @@
  * checked row by row, byte-exact through the X_bytes columns.
  *
  * Exit status: 0 pass, 77 skip (no PostgreSQL), 99 fail.
+ *
+ * Also a benchmark, not run by "make check" (bench/pg_copy.sh):
+ *   test_shipper --bench N     N string keys and N hash fields: the
+ *       whole-mirror copy against a bare COPY of the same rows, then
+ *       N/10 outbox rows of 10 changes each shipped
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -396,7 +401,115 @@ static void check_no_privilege(void)
           strstr(err.msg, "password file '/nonexistent/pw'"), "bad password file: %s", err.msg);
 }
 
-int main(void)
+/* ---- the benchmark ---- */
+
+static double since(int64_t t0)
+{
+    return (double)(rs_mono_ms() - t0) / 1000.0;
+}
+
+static void bench_load(struct sink *s, long n)
+{
+    struct repl_pos pos = { REPLID, 100, 0 };
+    char k[32], v[101];
+    int64_t id = 0;
+
+    memset(v, 'v', 100);
+    v[100] = '\0';
+    s->ops->load_begin(s);
+    for (long i = 0; i < n; i++) {
+        snprintf(k, sizeof(k), "key:%ld", i);
+        mkkey(s, (struct rs_bytes){ k, strlen(k) }, RS_T_STRING, RS_NO_EXPIRE,
+              &(struct rs_bytes){ v, 100 });
+        if (i % 100 == 0) {
+            snprintf(k, sizeof(k), "hash:%ld", i);
+            id = mkkey(s, (struct rs_bytes){ k, strlen(k) }, RS_T_HASH, RS_NO_EXPIRE, NULL);
+        }
+        snprintf(k, sizeof(k), "field:%ld", i);
+        s->ops->hash_set(s, id, &(struct rs_bytes){ k, strlen(k) }, &(struct rs_bytes){ v, 20 },
+                         RS_NO_EXPIRE, NULL);
+    }
+    s->ops->load_commit(s, &pos);
+}
+
+/* The same DELETE + COPY in one transaction, from files PostgreSQL wrote
+ * itself with COPY TO: PostgreSQL's own cost, the floor for the copy. */
+static double bench_bare_copy(void)
+{
+    char sql[512];
+    int64_t t0;
+
+    for (int i = 0; shipped[i]; i++) {
+        snprintf(sql, sizeof(sql), "COPY redis.\"%s\" TO '%s/%s.bin' (FORMAT binary)", shipped[i],
+                 getenv("PGHOST"), shipped[i]);
+        pq_exec(pg, sql);
+    }
+    t0 = rs_mono_ms();
+    pq_exec(pg, "BEGIN");
+    for (int i = 0; shipped[i]; i++) {
+        snprintf(sql, sizeof(sql), "DELETE FROM redis.\"%s\"", shipped[i]);
+        pq_exec(pg, sql);
+        snprintf(sql, sizeof(sql), "COPY redis.\"%s\" FROM '%s/%s.bin' (FORMAT binary)",
+                 shipped[i], getenv("PGHOST"), shipped[i]);
+        pq_exec(pg, sql);
+    }
+    pq_exec(pg, "COMMIT");
+    return since(t0);
+}
+
+static int bench(long n)
+{
+    struct pg_options o = { conninfo, NULL, "redis", 0, 0 };
+    struct rs_error err = { 0 };
+    struct ship_status st;
+    struct shipper *sh;
+    struct sink *s = mirror_sink_open(path, &err);
+    struct tbuf b = { 0 };
+    int64_t gen, t0;
+    double ours, bare, ship;
+    long rows = n / 10;
+
+    bench_load(s, n);
+    gen = status_int("SELECT generation FROM redsink_status");
+    sh = shipper_start(path, &o, NULL, NULL, &err);
+    wait_for(sh, at_gen, gen, &st);               /* creates the schema */
+    shipper_stop(sh);
+    pq_exec(pg, "UPDATE redis.redsink_status SET generation = 0");
+    t0 = rs_mono_ms();
+    sh = shipper_start(path, &o, NULL, NULL, &err);
+    wait_for(sh, at_gen, gen, &st);
+    ours = since(t0);
+    shipper_stop(sh);
+    bare = bench_bare_copy();
+    printf("copy: %lld rows: redsink %.2f s (%.0f rows/s), bare COPY %.2f s (%.0f rows/s),"
+           " ratio %.2f\n", (long long)st.rows_copied, ours, st.rows_copied / ours, bare,
+           st.rows_copied / bare, ours / bare);
+    pq_exec(pg, "VACUUM ANALYZE");
+    /* outbox rows of 10 changes each: 5 new hash fields, 5 updated strings */
+    for (long i = 0; i < rows; i++) {
+        tbuf_printf(&b, "INSERT INTO g%lld_hash(kid, field, value) SELECT id, 'new:%ld:' || x, 'w'"
+                    " FROM g%lld_keys, (SELECT 1 AS x UNION SELECT 2 UNION SELECT 3 UNION"
+                    " SELECT 4 UNION SELECT 5) WHERE key = 'hash:0';"
+                    "UPDATE g%lld_keys SET value = 'u%ld' WHERE key IN ('key:%ld', 'key:%ld',"
+                    " 'key:%ld', 'key:%ld', 'key:%ld')", (long long)gen, i, (long long)gen,
+                    (long long)gen, i, (i * 5) % n, (i * 5 + 1) % n, (i * 5 + 2) % n,
+                    (i * 5 + 3) % n, (i * 5 + 4) % n);
+        outbox_txn(b.p, 1000 + i);
+        b.len = 0;
+    }
+    tbuf_free(&b);
+    t0 = rs_mono_ms();
+    sh = shipper_start(path, &o, NULL, NULL, &err);
+    wait_for(sh, at_seq, rows, &st);
+    ship = since(t0);
+    shipper_stop(sh);
+    printf("ship: %ld outbox rows (%ld row changes) in %.2f s: %.0f outbox rows/s,"
+           " %.0f changes/s\n", rows, rows * 10, ship, rows / ship, rows * 10 / ship);
+    sink_close(s);
+    return 0;
+}
+
+int main(int argc, char **argv)
 {
     struct rs_error err = { 0 };
     struct pg_options o = { NULL, NULL, "redis", 0, 0 };
@@ -424,6 +537,10 @@ int main(void)
     sqlite3_exec(wr, "CREATE TABLE redsink_outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
                  " gen INTEGER NOT NULL, replid TEXT NOT NULL, offset INTEGER NOT NULL,"
                  " at INTEGER NOT NULL, changeset BLOB NOT NULL)", NULL, NULL, NULL);
+    if (argc == 3 && strcmp(argv[1], "--bench") == 0) {
+        sink_close(s);
+        return bench(atol(argv[2]));
+    }
     load_first(s);
     o.conninfo = conninfo;
     sh = shipper_start(path, &o, log_cb, NULL, &err);
