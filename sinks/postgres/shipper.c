@@ -201,8 +201,9 @@ static int ship_round(struct shipper *sh, int *busy, struct rs_error *err)
     if (src_begin(sh->src, &pos, err))
         return -1;
     at = pos;
-    if (pos.gen == sh->ck.gen && src_outbox_begin(sh->src, sh->ck.seq, err) == 0)
-        st = src_outbox_next(sh->src, &row, err);
+    if (pos.gen == sh->ck.gen)
+        st = src_outbox_begin(sh->src, sh->ck.seq, err) ? RS_ERROR
+                                                         : src_outbox_next(sh->src, &row, err);
     if (st == RS_ERROR) {
         rc = -1;
     } else if (pos.gen != sh->ck.gen || (st == RS_OK && (row.seq != sh->ck.seq + 1 ||
@@ -244,12 +245,26 @@ static void wait_ms(struct shipper *sh, int ms)
     pthread_mutex_unlock(&sh->mu);
 }
 
+/* PostgreSQL cannot take anything: the lag still grows, measured on
+ * the SQLite side alone. */
+static void lag_only(struct shipper *sh)
+{
+    struct rs_error err = { 0 };
+    struct src_pos pos;
+
+    if (sh->src == NULL || src_begin(sh->src, &pos, &err))
+        return;
+    set_ckpt(sh, &pos, src_outbox_first_at(sh->src, sh->ck.seq));
+    src_end(sh->src);
+}
+
 /* A failure: keep the error, say it once per outage, drop the connection. */
 static void went_down(struct shipper *sh, const struct rs_error *err, int *down)
 {
     pg_drop(sh);
     if (sh->stop_flag)
         return;
+    lag_only(sh);
     set_state(sh, "down", err->msg);
     if (!*down)
         say(sh, 4, "%s; retrying", err->msg);

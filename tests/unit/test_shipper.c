@@ -339,6 +339,9 @@ static void check_restart(struct shipper *sh)
     CHECK(wait_for(sh, is_down, 0, &st), "state down while PostgreSQL is stopped: %s", st.error);
     CHECK(strncmp(st.error, "postgres: ", 10) == 0 && strchr(st.error, '\n') == NULL,
           "one-line error: %s", st.error);
+    CHECK_INT(st.lag_bytes, 100, "lag in bytes while PostgreSQL is down");
+    CHECK(st.lag_ms >= 0 && st.seq == 2, "lag %lld ms, PostgreSQL at seq %lld",
+          (long long)st.lag_ms, (long long)st.seq);
     CHECK(system(start) == 0, "PostgreSQL started");
     pg = PQconnectdb(conninfo);
     CHECK(wait_for(sh, at_seq, 3, &st), "shipped outbox seq 3 after the restart");
@@ -469,6 +472,7 @@ static int bench(long n)
     double ours, bare, ship;
     long rows = n / 10;
 
+    sqlite3_exec(wr, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
     bench_load(s, n);
     gen = status_int("SELECT generation FROM redsink_status");
     sh = shipper_start(path, &o, NULL, NULL, &err);
@@ -485,6 +489,14 @@ static int bench(long n)
            " ratio %.2f\n", (long long)st.rows_copied, ours, st.rows_copied / ours, bare,
            st.rows_copied / bare, ours / bare);
     pq_exec(pg, "VACUUM ANALYZE");
+    for (int i = 0; i < 2; i++) {
+        static const char *const q[] = {
+            "EXPLAIN (ANALYZE, COSTS OFF) SELECT value FROM redis.redis_strings WHERE key = 'key:1234'",
+            "EXPLAIN (ANALYZE, COSTS OFF) SELECT value FROM redis.redis_hashes WHERE key = 'hash:0'"
+            " AND field = 'field:50'",
+        };
+        printf("lookup: %s\n  %s\n", q[i] + 33, pq_rows(pg, q[i]));
+    }
     /* outbox rows of 10 changes each: 5 new hash fields, 5 updated strings */
     for (long i = 0; i < rows; i++) {
         tbuf_printf(&b, "INSERT INTO g%lld_hash(kid, field, value) SELECT id, 'new:%ld:' || x, 'w'"
