@@ -108,6 +108,12 @@ static int is_down(const struct ship_status *st, int64_t arg)
     return strcmp(st->state, "down") == 0 && st->error[0];
 }
 
+static int cannot_connect(const struct ship_status *st, int64_t arg)
+{
+    (void)arg;
+    return strcmp(st->state, "down") == 0 && strstr(st->error, "cannot connect to host=/");
+}
+
 static int wait_for(struct shipper *sh, ship_cond *cond, int64_t arg, struct ship_status *st)
 {
     for (int i = 0; i < 3000; i++) {
@@ -342,6 +348,9 @@ static void check_restart(struct shipper *sh)
     CHECK_INT(st.lag_bytes, 100, "lag in bytes while PostgreSQL is down");
     CHECK(st.lag_ms >= 0 && st.seq == 2, "lag %lld ms, PostgreSQL at seq %lld",
           (long long)st.lag_ms, (long long)st.seq);
+    CHECK(wait_for(sh, cannot_connect, 0, &st), "retried, cannot connect: %s", st.error);
+    CHECK(strstr(st.error, "port=5432 dbname=postgres: ") != NULL, "names the target: %s",
+          st.error);
     CHECK(system(start) == 0, "PostgreSQL started");
     pg = PQconnectdb(conninfo);
     CHECK(wait_for(sh, at_seq, 3, &st), "shipped outbox seq 3 after the restart");
