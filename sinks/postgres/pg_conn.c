@@ -28,6 +28,8 @@ static const char *one_line(const char *msg, char *buf, size_t size)
     size_t n = 0;
 
     for (; msg && *msg && n + 1 < size; msg++) {
+        if (*msg == '\t' && n >= 2 && buf[n - 1] == ' ' && buf[n - 2] == ';')
+            continue;                 /* a continuation line's indent */
         if (*msg == '\n' || *msg == '\r') {
             if (msg[1] && n + 3 < size && n > 0) {
                 buf[n++] = ';';
@@ -59,6 +61,15 @@ static int result_fail(struct pgc *c, PGresult *r, struct rs_error *err, const c
     if (msg == NULL)
         return conn_fail(c, err, what);
     return rs_fail(err, RS_E_SQL, "postgres: cannot %s: %s", what, one_line(msg, buf, sizeof(buf)));
+}
+
+/* libpq prints notices ("relation ... already exists, skipping", the
+ * server's shutdown warning) on stderr by default: the errors that
+ * matter come back as results, so notices are dropped. */
+static void no_notice(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
 }
 
 static void set_target(struct pgc *c)
@@ -101,6 +112,7 @@ struct pgc *pgc_connect(const char *conninfo, const char *password, struct rs_er
                 "need UTF8 (CREATE DATABASE ... ENCODING 'UTF8')", c->target, enc ? enc : "?");
         goto fail;
     }
+    PQsetNoticeProcessor(c->conn, no_notice, NULL);
     c->cancel = PQgetCancel(c->conn);
     return c;
 fail:

@@ -179,18 +179,6 @@ static int copy_table(struct copy_out *o, struct src *s, const char *schema, int
     return pgc_copy_end(o->c, NULL, o->err);
 }
 
-static int delete_all(struct pgc *c, const char *schema, struct rs_error *err)
-{
-    char sql[160];
-
-    for (int i = 0; i < PG_NTABLES; i++) {
-        snprintf(sql, sizeof(sql), "DELETE FROM %s.\"%s\"", schema, pg_tables[i].name);
-        if (pgc_exec(c, sql, "empty a table for the copy", err))
-            return -1;
-    }
-    return 0;
-}
-
 int pg_copy_mirror(struct pgc *c, struct src *s, const char *schema, const struct src_pos *pos,
                    volatile int *stop, volatile int64_t *rows, struct rs_error *err)
 {
@@ -201,11 +189,14 @@ int pg_copy_mirror(struct pgc *c, struct src *s, const char *schema, const struc
     *rows = 0;
     if (o.buf == NULL)
         return rs_fail(err, RS_E_NOMEM, "postgres: cannot copy: out of memory");
-    if (pgc_exec(c, "BEGIN", "begin the copy", err) || delete_all(c, schema, err))
+    if (pgc_exec(c, "BEGIN", "begin the copy", err))
         goto out;
-    for (int i = 0; i < PG_NTABLES; i++)
-        if (copy_table(&o, s, schema, pos->gen, &pg_tables[i], stop, rows))
+    for (int i = 0; i < PG_NTABLES; i++) {
+        snprintf(sql, sizeof(sql), "DELETE FROM %s.\"%s\"", schema, pg_tables[i].name);
+        if (pgc_exec(c, sql, "empty a table for the copy", err) ||
+            copy_table(&o, s, schema, pos->gen, &pg_tables[i], stop, rows))
             goto out;
+    }
     pg_ckpt_sql(sql, sizeof(sql), schema, pos, pos->last_seq);
     if (pgc_exec(c, sql, "set the checkpoint", err))
         goto out;

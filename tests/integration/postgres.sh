@@ -19,7 +19,8 @@ as=
 [ "$(id -u)" = 0 ] && as="runuser -u postgres --"
 PG_STOP_CMD="$as $PG_BIN/pg_ctl -D $PGDATA -w -m fast stop >/dev/null"
 PG_START_CMD="$as $PG_BIN/pg_ctl -D $PGDATA -w -l $TMP/pg/server.log -o '-k $TMP/pg -c listen_addresses= -p $PGPORT' start >/dev/null"
-export PG_STOP_CMD PG_START_CMD
+PG_CRASH_CMD="$as $PG_BIN/pg_ctl -D $PGDATA -w -m immediate stop >/dev/null"
+export PG_STOP_CMD PG_START_CMD PG_CRASH_CMD
 TMPDIR=$TMP "$top_builddir/tests/unit/test_shipper"
 rc=$?
 # the postmaster may have been restarted by the test: stop the new one
