@@ -452,6 +452,32 @@ static void check_no_privilege(void)
     CHECK(strstr(st.error, "create schema \"weak_schema\"") &&
           strstr(st.error, "permission denied for database"), "weak role error: %s", st.error);
     shipper_stop(sh);
+
+    /* the same role with DML only on objects that exist: no DDL needed */
+    pq_exec(pg, "GRANT USAGE ON SCHEMA redis TO weak");
+    pq_exec(pg, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA redis TO weak");
+    pq_exec(pg, "UPDATE redis.redsink_status SET generation = 0");
+    o.schema = "redis";
+    sh = shipper_start(path, &o, log_cb, NULL, &err);
+    CHECK(sh && wait_for(sh, at_gen, 4, &st), "weak role with DML grants copies: %s", st.error);
+    shipper_stop(sh);
+    compare_views("copied by a role with DML only");
+
+    /* doc/postgres.md's read-only role */
+    pq_exec(pg, "CREATE ROLE reader LOGIN");
+    pq_exec(pg, "GRANT USAGE ON SCHEMA redis TO reader");
+    pq_exec(pg, "GRANT SELECT ON ALL TABLES IN SCHEMA redis TO reader");
+    snprintf(ci, sizeof(ci), "%s user=reader", conninfo);
+    {
+        PGconn *rd = PQconnectdb(ci);
+
+        check_pq_at(__LINE__, rd, "SELECT key FROM redis.redis_keys ORDER BY key",
+                    "after:crash;user:1");
+        check_pq_at(__LINE__, rd, "SELECT count(*) FROM redis.redsink_status", "1");
+        CHECK(strstr(pq_rows(rd, "DELETE FROM redis.keys RETURNING id"), "permission denied"),
+              "the read-only role cannot write");
+        PQfinish(rd);
+    }
     o.password_file = "/nonexistent/pw";
     CHECK(shipper_start(path, &o, log_cb, NULL, &err) == NULL &&
           strstr(err.msg, "password file '/nonexistent/pw'"), "bad password file: %s", err.msg);
