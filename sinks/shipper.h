@@ -66,7 +66,7 @@ typedef void (*ship_log_fn)(void *arg, int level, const char *msg);
 /* Start the thread. Fails (-1 path: NULL with err) only on what can never
  * work (bad options, no memory); an unreachable PostgreSQL is retried. */
 struct shipper *shipper_start(const char *sqlite_path, const struct pg_options *o,
-                              ship_log_fn log, void *log_arg, struct rs_err *err);
+                              ship_log_fn log, void *log_arg, struct rs_error *err);
 /* The SQLite mirror committed: look at the outbox now (else it polls). */
 void shipper_notify(struct shipper *sh);
 /* Last outbox seq committed in PostgreSQL (the sink prunes up to it). */

@@ -1,0 +1,106 @@
+/*
+ * pg_int.h - what the files of sinks/postgres/ share: the shipped tables
+ * (the same columns, in the same order, as the SQLite generation tables,
+ * so that a changeset's column i is cols[i]), the PostgreSQL schema
+ * (pg_schema.c), the whole-mirror copy (pg_copy.c) and changeset
+ * application (pg_apply.c). shipper.c drives them (shipper.h).
+ *
+ * A bytes column X of SQLite becomes two PostgreSQL columns, X text (the
+ * bytes when they are valid UTF-8 without NUL, else NULL) and X_bytes
+ * bytea (always the bytes). Bytes never go into a btree (an entry is
+ * limited to about 2.7 kB): a key has hash indexes, a member or field
+ * sits in a btree as md5(X_bytes).
+ */
+#ifndef RS_PG_INT_H
+#define RS_PG_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "pg_conn.h"
+#include "pg_src.h"
+
+enum pg_kind {
+    PGK_INT,      /* bigint */
+    PGK_REAL,     /* double precision */
+    PGK_TEXT,     /* text that is always ASCII (keys.type) */
+    PGK_BYTES     /* X text + X_bytes bytea */
+};
+
+struct pg_col {
+    const char *name;
+    enum pg_kind kind;
+    int pk;
+};
+
+struct pg_table {
+    const char *name;         /* the SQLite table without "g<N>_"; PostgreSQL's */
+    int ncols;
+    struct pg_col cols[8];
+};
+
+#define PG_NTABLES 7
+extern const struct pg_table pg_tables[PG_NTABLES];
+
+/* The table a changeset names ("g3_hash"), and its generation in *gen;
+ * NULL for a table that is not shipped. */
+const struct pg_table *pg_table_of(const char *sqlite_name, int64_t *gen);
+
+/* Bytes that can be a text value: valid UTF-8 without NUL. */
+int pg_text_ok(const char *p, size_t n);
+/* Big-endian 8 bytes, as PostgreSQL's binary int8 and float8. */
+void pg_be64(unsigned char *out, uint64_t v);
+
+/* A value as a column of that kind wants it: 0, or 1 for NULL. An
+ * integer where bytes are expected is its decimal text (in tmp). */
+int pg_val_int(const struct pgv *v, int64_t *out);
+int pg_val_real(const struct pgv *v, double *out);
+int pg_val_bytes(const struct pgv *v, char tmp[32], const char **p, size_t *n);
+
+/* ---- pg_schema.c ---- */
+
+/* What PostgreSQL holds: its checkpoint row. */
+struct pg_ckpt {
+    int64_t gen;              /* 0: nothing copied yet */
+    int64_t seq;
+    int64_t offset;
+    char replid[41];
+};
+
+/* 'schema' is a plain identifier (pg_schema_name_ok). */
+int pg_schema_name_ok(const char *schema);
+/* Create the schema, tables, indexes, views and status row when missing
+ * (one transaction); nothing when they all exist, so that a role with
+ * only DML privileges on them works. */
+int pg_schema_ensure(struct pgc *c, const char *schema, struct rs_error *err);
+int pg_ckpt_read(struct pgc *c, const char *schema, struct pg_ckpt *ck, struct rs_error *err);
+/* The UPDATE of the checkpoint row to 'pos' and outbox seq 'seq', in buf. */
+const char *pg_ckpt_sql(char *buf, size_t size, const char *schema, const struct src_pos *pos,
+                        int64_t seq);
+
+/* ---- pg_copy.c ---- */
+
+/* In one PostgreSQL transaction: delete every row, COPY every table of
+ * generation pos->gen from 's' (read in the caller's read transaction),
+ * set the checkpoint to pos and pos->last_seq, commit. *rows counts the
+ * rows as they go (read by another thread: a plain store). A non-zero
+ * *stop aborts it (rolled back). */
+int pg_copy_mirror(struct pgc *c, struct src *s, const char *schema, const struct src_pos *pos,
+                   volatile int *stop, volatile int64_t *rows, struct rs_error *err);
+
+/* ---- pg_apply.c ---- */
+
+/* Statements prepared on one connection, made when first needed. */
+struct pg_apply;
+struct pg_apply *pg_apply_new(const char *schema);
+void pg_apply_free(struct pg_apply *a);
+/* A new connection: nothing is prepared on it. */
+void pg_apply_reset(struct pg_apply *a);
+/* Queue the changes of one changeset of generation 'gen' on 'c' (pipeline
+ * mode, inside the caller's transaction); syncs now and then to bound
+ * what is in flight. */
+int pg_apply_changeset(struct pg_apply *a, struct pgc *c, int64_t gen, const void *p,
+                       size_t len, struct rs_error *err);
+
+#endif

@@ -1,0 +1,298 @@
+/*
+ * pg_schema.c - the PostgreSQL side's schema: the shipped tables (as
+ * pg_int.h describes them), their indexes, the contract's views with the
+ * X / X_bytes split, the redsink_status row (the checkpoint), all in one
+ * schema per redsink daemon (default "redis").
+ *
+ * DDL runs only when something is missing, so a role that was granted DML
+ * on tables someone else created needs no CREATE privilege.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg_int.h"
+
+const struct pg_table pg_tables[PG_NTABLES] = {
+    { "keys", 7, { { "id", PGK_INT, 1 }, { "db", PGK_INT, 0 }, { "key", PGK_BYTES, 0 },
+                   { "type", PGK_TEXT, 0 }, { "expire_at", PGK_INT, 0 },
+                   { "value", PGK_BYTES, 0 }, { "lhead", PGK_INT, 0 } } },
+    { "hash", 4, { { "kid", PGK_INT, 1 }, { "field", PGK_BYTES, 1 },
+                   { "value", PGK_BYTES, 0 }, { "expire_at", PGK_INT, 0 } } },
+    { "list", 3, { { "kid", PGK_INT, 1 }, { "pos", PGK_INT, 1 }, { "value", PGK_BYTES, 0 } } },
+    { "set", 2, { { "kid", PGK_INT, 1 }, { "member", PGK_BYTES, 1 } } },
+    { "zset", 3, { { "kid", PGK_INT, 1 }, { "member", PGK_BYTES, 1 },
+                   { "score", PGK_REAL, 0 } } },
+    { "stream", 6, { { "kid", PGK_INT, 1 }, { "ms", PGK_INT, 1 }, { "seq", PGK_INT, 1 },
+                     { "pos", PGK_INT, 1 }, { "field", PGK_BYTES, 0 },
+                     { "value", PGK_BYTES, 0 } } },
+    { "array", 3, { { "kid", PGK_INT, 1 }, { "bidx", PGK_INT, 1 },
+                    { "value", PGK_BYTES, 0 } } },
+};
+
+const struct pg_table *pg_table_of(const char *name, int64_t *gen)
+{
+    char *end;
+
+    if (name[0] != 'g' || name[1] < '0' || name[1] > '9')
+        return NULL;
+    *gen = strtoll(name + 1, &end, 10);
+    if (*end != '_')
+        return NULL;
+    for (int i = 0; i < PG_NTABLES; i++)
+        if (strcmp(end + 1, pg_tables[i].name) == 0)
+            return &pg_tables[i];
+    return NULL;
+}
+
+int pg_text_ok(const char *p, size_t n)
+{
+    return memchr(p, 0, n) == NULL && rs_utf8_valid(p, n);
+}
+
+void pg_be64(unsigned char *out, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (unsigned char)v;
+}
+
+int pg_val_int(const struct pgv *v, int64_t *out)
+{
+    if (v->t == PGV_INT)
+        *out = v->i;
+    else if (v->t == PGV_REAL)
+        *out = (int64_t)v->d;
+    else if (v->t == PGV_BYTES) {           /* never in practice: INTEGER columns */
+        char tmp[32];
+
+        snprintf(tmp, sizeof(tmp), "%.*s", (int)(v->n < 31 ? v->n : 31), v->p);
+        *out = strtoll(tmp, NULL, 10);
+    }
+    return v->t == PGV_NULL || v->t == PGV_UNSET;
+}
+
+int pg_val_real(const struct pgv *v, double *out)
+{
+    /* SQLite may hand a REAL column's integral value back as an integer */
+    if (v->t == PGV_REAL)
+        *out = v->d;
+    else if (v->t == PGV_INT)
+        *out = (double)v->i;
+    return v->t != PGV_REAL && v->t != PGV_INT;
+}
+
+int pg_val_bytes(const struct pgv *v, char tmp[32], const char **p, size_t *n)
+{
+    if (v->t == PGV_BYTES) {
+        *p = v->p;
+        *n = v->n;
+    } else if (v->t == PGV_INT || v->t == PGV_REAL) {
+        *n = v->t == PGV_INT ? (size_t)snprintf(tmp, 32, "%lld", (long long)v->i)
+                             : (size_t)snprintf(tmp, 32, "%.17g", v->d);
+        *p = tmp;
+    }
+    return v->t != PGV_BYTES && v->t != PGV_INT && v->t != PGV_REAL;
+}
+
+/* ---- DDL: '@' stands for the schema ---- */
+
+#define NOW_MS "(extract(epoch FROM statement_timestamp()) * 1000)::bigint"
+#define LIVE(t) "(" t "expire_at IS NULL OR " t "expire_at > " NOW_MS ")"
+
+/* The tables: the SQLite generation tables' columns (pg_tables), a bytes
+ * column split in two. "set" and "array" are quoted: ARRAY is reserved. */
+static const char tables_ddl[] =
+    "CREATE TABLE IF NOT EXISTS @.keys(id bigint PRIMARY KEY, db bigint NOT NULL,"
+    " key text, key_bytes bytea NOT NULL, type text NOT NULL, expire_at bigint,"
+    " value text, value_bytes bytea, lhead bigint);"
+    "CREATE INDEX IF NOT EXISTS keys_key ON @.keys USING hash (key);"
+    "CREATE INDEX IF NOT EXISTS keys_key_bytes ON @.keys USING hash (key_bytes);"
+    "CREATE TABLE IF NOT EXISTS @.hash(kid bigint NOT NULL, field text,"
+    " field_bytes bytea NOT NULL, value text, value_bytes bytea NOT NULL, expire_at bigint);"
+    "CREATE INDEX IF NOT EXISTS hash_field ON @.hash (kid, md5(field_bytes));"
+    "CREATE TABLE IF NOT EXISTS @.list(kid bigint NOT NULL, pos bigint NOT NULL,"
+    " value text, value_bytes bytea NOT NULL, PRIMARY KEY (kid, pos));"
+    "CREATE TABLE IF NOT EXISTS @.\"set\"(kid bigint NOT NULL, member text,"
+    " member_bytes bytea NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS set_member ON @.\"set\" (kid, md5(member_bytes));"
+    "CREATE TABLE IF NOT EXISTS @.zset(kid bigint NOT NULL, member text,"
+    " member_bytes bytea NOT NULL, score double precision);"
+    "CREATE INDEX IF NOT EXISTS zset_member ON @.zset (kid, md5(member_bytes));"
+    "CREATE TABLE IF NOT EXISTS @.stream(kid bigint NOT NULL, ms bigint NOT NULL,"
+    " seq bigint NOT NULL, pos bigint NOT NULL, field text, field_bytes bytea NOT NULL,"
+    " value text, value_bytes bytea NOT NULL, PRIMARY KEY (kid, ms, seq, pos));"
+    "CREATE TABLE IF NOT EXISTS @.\"array\"(kid bigint NOT NULL, bidx bigint NOT NULL,"
+    " value text, value_bytes bytea NOT NULL, PRIMARY KEY (kid, bidx));"
+    "CREATE TABLE IF NOT EXISTS @.redsink_status(master_replid text NOT NULL DEFAULT '',"
+    " \"offset\" bigint NOT NULL DEFAULT -1, state text NOT NULL DEFAULT 'new',"
+    " updated_at bigint, generation bigint NOT NULL DEFAULT 0,"
+    " outbox_seq bigint NOT NULL DEFAULT 0, copied_at bigint);"
+    "INSERT INTO @.redsink_status(updated_at) SELECT " NOW_MS
+    " WHERE NOT EXISTS (SELECT 1 FROM @.redsink_status);";
+
+/* The contract's views (CONTRACT.md §3 and §5): SQLite's rows, X split. */
+static const char views_ddl[] =
+    "CREATE OR REPLACE VIEW @.redis_keys AS SELECT db, key, key_bytes, type, expire_at"
+    " FROM @.keys WHERE " LIVE("") ";"
+    "CREATE OR REPLACE VIEW @.redis_strings AS SELECT db, key, key_bytes, value, value_bytes"
+    " FROM @.keys WHERE type = 'string' AND " LIVE("") ";"
+    "CREATE OR REPLACE VIEW @.redis_hashes AS SELECT k.db, k.key, k.key_bytes, h.field,"
+    " h.field_bytes, h.value, h.value_bytes, h.expire_at FROM @.keys AS k"
+    " JOIN @.hash AS h ON h.kid = k.id WHERE " LIVE("k.") " AND " LIVE("h.") ";"
+    "CREATE OR REPLACE VIEW @.redis_lists AS SELECT k.db, k.key, k.key_bytes,"
+    " l.pos - k.lhead AS idx, l.value, l.value_bytes FROM @.keys AS k"
+    " JOIN @.list AS l ON l.kid = k.id WHERE " LIVE("k.") ";"
+    "CREATE OR REPLACE VIEW @.redis_sets AS SELECT k.db, k.key, k.key_bytes, s.member,"
+    " s.member_bytes FROM @.keys AS k JOIN @.\"set\" AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
+    "CREATE OR REPLACE VIEW @.redis_zsets AS SELECT k.db, k.key, k.key_bytes, z.member,"
+    " z.member_bytes, z.score FROM @.keys AS k JOIN @.zset AS z ON z.kid = k.id"
+    " WHERE " LIVE("k.") ";"
+    "CREATE OR REPLACE VIEW @.redis_streams AS SELECT k.db, k.key, k.key_bytes,"
+    " s.ms || '-' || s.seq AS id, s.ms, s.seq, s.pos, s.field, s.field_bytes, s.value,"
+    " s.value_bytes FROM @.keys AS k JOIN @.stream AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
+    /* bidx is the index with its top bit flipped (sqlite_array.c) */
+    "CREATE OR REPLACE VIEW @.redis_arrays AS SELECT k.db, k.key, k.key_bytes,"
+    " a.bidx::numeric + 9223372036854775808 AS idx, a.value, a.value_bytes"
+    " FROM @.keys AS k JOIN @.\"array\" AS a ON a.kid = k.id WHERE " LIVE("k.") ";";
+
+/* Every relation above, to tell whether any is missing. */
+static const char *const relations[] = {
+    "keys", "hash", "list", "set", "zset", "stream", "array", "redsink_status",
+    "redis_keys", "redis_strings", "redis_hashes", "redis_lists", "redis_sets",
+    "redis_zsets", "redis_streams", "redis_arrays", NULL
+};
+
+int pg_schema_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 63 || (s[0] >= '0' && s[0] <= '9'))
+        return 0;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+/* 'tmpl' with every '@' replaced by the schema (malloc'd). */
+static char *expand(const char *tmpl, const char *schema)
+{
+    size_t n = strlen(tmpl), sl = strlen(schema), at = 0, o = 0;
+    char *out;
+
+    for (const char *p = tmpl; *p; p++)
+        at += *p == '@';
+    if ((out = malloc(n + at * sl + 1)) == NULL)
+        return NULL;
+    for (const char *p = tmpl; *p; p++) {
+        if (*p == '@') {
+            memcpy(out + o, schema, sl);
+            o += sl;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int exec_tmpl(struct pgc *c, const char *tmpl, const char *schema, const char *what,
+                     struct rs_error *err)
+{
+    char *sql = expand(tmpl, schema);
+    int rc;
+
+    if (sql == NULL)
+        return rs_fail(err, RS_E_NOMEM, "postgres: cannot %s: out of memory", what);
+    rc = pgc_exec(c, sql, what, err);
+    free(sql);
+    return rc;
+}
+
+/* How many of our relations exist, and whether the schema does. */
+static int count_existing(struct pgc *c, const char *schema, int *have_schema,
+                          struct rs_error *err)
+{
+    char sql[1024], out[2][64];
+    size_t n;
+
+    n = snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname"
+                 " = '%s'), (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON"
+                 " n.oid = c.relnamespace WHERE n.nspname = '%s' AND c.relname IN (", schema,
+                 schema);
+    for (int i = 0; relations[i] && n < sizeof(sql); i++)
+        n += snprintf(sql + n, sizeof(sql) - n, "%s'%s'", i ? "," : "", relations[i]);
+    snprintf(sql + n, sizeof(sql) - n, "))");
+    if (pgc_row(c, sql, 2, out, "read the catalog", err) < 0)
+        return -1;
+    *have_schema = atoi(out[0]) > 0;
+    return atoi(out[1]);
+}
+
+int pg_schema_ensure(struct pgc *c, const char *schema, struct rs_error *err)
+{
+    int have_schema, n = count_existing(c, schema, &have_schema, err);
+    char sql[160], what[120];
+
+    if (n < 0)
+        return -1;
+    if (n == (int)(sizeof(relations) / sizeof(relations[0])) - 1)
+        return 0;
+    if (pgc_exec(c, "BEGIN", "begin", err))
+        return -1;
+    snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", schema);
+    snprintf(what, sizeof(what), "create schema \"%s\"", schema);
+    if (!have_schema && pgc_exec(c, sql, what, err))
+        goto fail;
+    snprintf(what, sizeof(what), "create the tables in schema \"%s\"", schema);
+    if (exec_tmpl(c, tables_ddl, schema, what, err))
+        goto fail;
+    snprintf(what, sizeof(what), "create the views in schema \"%s\"", schema);
+    if (exec_tmpl(c, views_ddl, schema, what, err) || pgc_exec(c, "COMMIT", what, err))
+        goto fail;
+    return 0;
+fail:
+    pgc_exec(c, "ROLLBACK", "roll back", &(struct rs_error){ 0 });
+    return -1;
+}
+
+int pg_ckpt_read(struct pgc *c, const char *schema, struct pg_ckpt *ck, struct rs_error *err)
+{
+    char sql[200], out[4][64];
+    int rc;
+
+    snprintf(sql, sizeof(sql), "SELECT generation, outbox_seq, \"offset\", master_replid"
+             " FROM %s.redsink_status", schema);
+    if ((rc = pgc_row(c, sql, 4, out, "read the checkpoint", err)) < 0)
+        return -1;
+    if (rc == 0)
+        return rs_fail(err, RS_E_SQL, "postgres: cannot read the checkpoint: "
+                       "%s.redsink_status has no row", schema);
+    ck->gen = strtoll(out[0], NULL, 10);
+    ck->seq = strtoll(out[1], NULL, 10);
+    ck->offset = strtoll(out[2], NULL, 10);
+    snprintf(ck->replid, sizeof(ck->replid), "%.40s", out[3]);
+    return 0;
+}
+
+/* Only [0-9A-Za-z_-] of a SQLite string goes into SQL text. */
+static void sanitize(char *dst, size_t size, const char *src)
+{
+    size_t n = 0;
+
+    for (; *src && n + 1 < size; src++)
+        if ((*src >= '0' && *src <= '9') || (*src >= 'a' && *src <= 'z') ||
+            (*src >= 'A' && *src <= 'Z') || *src == '_' || *src == '-')
+            dst[n++] = *src;
+    dst[n] = '\0';
+}
+
+const char *pg_ckpt_sql(char *buf, size_t size, const char *schema, const struct src_pos *pos,
+                        int64_t seq)
+{
+    char replid[41], state[24];
+
+    sanitize(replid, sizeof(replid), pos->replid);
+    sanitize(state, sizeof(state), pos->state);
+    snprintf(buf, size, "UPDATE %s.redsink_status SET generation = %lld, outbox_seq = %lld,"
+             " master_replid = '%s', \"offset\" = %lld, state = '%s', updated_at = " NOW_MS,
+             schema, (long long)pos->gen, (long long)seq, replid, (long long)pos->offset, state);
+    return buf;
+}
