@@ -382,6 +382,14 @@ struct sink_ops {
     /* ---- commands ---- */
     /* Count one unknown command by name (kept in the status tables). */
     int (*unknown_command)(struct sink *s, const struct rs_bytes *name);
+
+    /* ---- a downstream's outbox (sinks/shipper.h) ---- */
+    /* From the next begin on, record each stream transaction's row changes
+     * in the outbox, in that transaction; at each commit delete the rows
+     * up to shipped(arg) (the downstream holds them), and every row once
+     * they pass max_bytes (> 0). NULL when the sink has no outbox. */
+    int (*outbox_enable)(struct sink *s, int64_t max_bytes, int64_t (*shipped)(void *arg),
+                         void *arg);
 };
 
 /*
@@ -392,13 +400,16 @@ struct sink_ops {
 enum sink_event_kind {
     SINK_EV_LOCK_WAIT,   /* another process has held a lock for a while: nothing
                           * new is committed until it lets go */
-    SINK_EV_LOCK_END     /* that wait ended after 'seconds' */
+    SINK_EV_LOCK_END,    /* that wait ended after 'seconds' */
+    SINK_EV_OUTBOX_DROPPED   /* the outbox passed its limit ('bytes') and was
+                              * emptied: the downstream copies the mirror again */
 };
 
 struct sink_event {
     enum sink_event_kind kind;
     const char *target;  /* the sink's target, as sink_open got it */
     double seconds;      /* SINK_EV_LOCK_END: how long the wait took */
+    int64_t bytes;       /* SINK_EV_OUTBOX_DROPPED: the outbox's size */
 };
 
 /* The first member of every sink. */

@@ -79,6 +79,7 @@ static void sq_close(struct sink *s)
     free(ss->kcache);
     sqi_smeta_free(ss);
     sqi_bulk_free(ss);
+    sqi_outbox_free(ss);
     free(ss->path);
     free(ss);
 }
@@ -279,6 +280,7 @@ static const struct sink_ops sqlite_ops = {
     .function_store = sq_function_store,
     .function_delete = sq_function_delete,
     .unknown_command = sq_unknown_command,
+    .outbox_enable = sq_outbox_enable,
 };
 
 const struct sink_backend sink_sqlite_backend = {

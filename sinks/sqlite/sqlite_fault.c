@@ -60,7 +60,7 @@ int sqi_sql_fail(struct sqlite_sink *ss, const char *what)
 /* Tell the owner (sink.on_event) about 'kind'. */
 static void report(struct sqlite_sink *ss, enum sink_event_kind kind, double seconds)
 {
-    struct sink_event ev = { kind, ss->path, seconds };
+    struct sink_event ev = { .kind = kind, .target = ss->path, .seconds = seconds };
 
     if (ss->base.on_event != NULL)
         ss->base.on_event(ss->base.event_ud, &ev);

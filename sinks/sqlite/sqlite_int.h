@@ -26,6 +26,14 @@
 #define RS_SQLITE_INT_H
 
 #include <stdint.h>
+/* The session extension (sqlite_outbox.c): in Debian's build, declared
+ * only with these. */
+#ifndef SQLITE_ENABLE_SESSION
+#define SQLITE_ENABLE_SESSION 1
+#endif
+#ifndef SQLITE_ENABLE_PREUPDATE_HOOK
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
+#endif
 #include <sqlite3.h>
 
 #include "sink.h"
@@ -123,6 +131,7 @@ struct sqlite_sink {
     int busy_logged;             /* that wait was reported (SINK_EV_LOCK_WAIT) */
     uint64_t wal_dev, wal_ino;   /* the -wal file we write; 0: not seen yet */
     struct ckpt *ckpt;           /* background checkpointer, see sqlite_ckpt.c */
+    struct outbox *outbox;       /* PostgreSQL's outbox, see sqlite_outbox.c; NULL: off */
 };
 
 /* The sqlite sink behind a struct sink * (its first member). */
@@ -338,6 +347,16 @@ void sqi_memo_clear(struct name_memo *m);
 
 /* The rs_type of a gN_keys.type text; RS_T_NONE when unknown. */
 enum rs_type sqi_type_parse(const unsigned char *t);
+/* The PostgreSQL downstream's outbox (sqlite_outbox.c): a session opened
+ * by begin, its changeset stored by commit (inside the transaction), dropped
+ * by rollback (sqi_outbox_end). No-ops while the outbox is off. */
+int sq_outbox_enable(struct sink *s, int64_t max_bytes, int64_t (*shipped)(void *arg),
+                     void *arg);
+int sqi_outbox_begin(struct sqlite_sink *ss);
+int sqi_outbox_commit(struct sqlite_sink *ss, const struct repl_pos *pos);
+void sqi_outbox_end(struct sqlite_sink *ss);
+void sqi_outbox_free(struct sqlite_sink *ss);
+
 /* Forget every prepared statement (the target generation changed). */
 void sqi_stmts_drop(struct sqlite_sink *ss);
 

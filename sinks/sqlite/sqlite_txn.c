@@ -32,6 +32,7 @@ int sqi_txn_commit(struct sqlite_sink *ss)
 /* Roll back whatever is open; quiet (used on paths that already failed). */
 void sqi_txn_rollback(struct sqlite_sink *ss)
 {
+    sqi_outbox_end(ss);
     if (!sqlite3_get_autocommit(ss->db))
         sqlite3_exec(ss->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -65,6 +66,10 @@ int sq_begin(struct sink *s)
                        ss->mode == MODE_LOAD ? "full sync" : "transaction");
     if (sqi_txn_begin(ss))
         return -1;
+    if (sqi_outbox_begin(ss)) {
+        sqi_txn_rollback(ss);
+        return -1;
+    }
     ss->mode = MODE_STREAM;
     return 0;
 }
@@ -81,7 +86,8 @@ int sq_commit(struct sink *s, const struct repl_pos *pos, const struct sink_stat
         return rs_fail(&s->err, RS_E_SQL, "cannot commit in '%s': no transaction is open",
                        ss->path);
     /* the stream metadata the cache holds goes in the same transaction */
-    if (sqi_smeta_sync(ss) || (st = sqi_stmt(ss, ST_CKPT_SET)) == NULL)
+    if (sqi_smeta_sync(ss) || sqi_outbox_commit(ss, pos) ||
+        (st = sqi_stmt(ss, ST_CKPT_SET)) == NULL)
         return -1;
     rc |= sqlite3_bind_text(st, 1, pos->replid, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int64(st, 2, pos->offset);
@@ -110,6 +116,7 @@ int sq_rollback(struct sink *s)
 
     if (ss->mode == MODE_LOAD)
         return sq_load_abort(s);
+    sqi_outbox_end(ss);
     if (!sqlite3_get_autocommit(ss->db) &&
         sqlite3_exec(ss->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
         return sqi_sql_fail(ss, "roll back");
