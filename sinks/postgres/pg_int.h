@@ -40,7 +40,7 @@ struct pg_table {
     struct pg_col cols[8];
 };
 
-#define PG_NTABLES 7
+#define PG_NTABLES 8
 extern const struct pg_table pg_tables[PG_NTABLES];
 
 /* The table a changeset names ("g3_hash"), and its generation in *gen;

@@ -17,17 +17,22 @@ const struct pg_table pg_tables[PG_NTABLES] = {
     { "keys", 7, { { "id", PGK_INT, 1 }, { "db", PGK_INT, 0 }, { "key", PGK_BYTES, 0 },
                    { "type", PGK_TEXT, 0 }, { "expire_at", PGK_INT, 0 },
                    { "value", PGK_BYTES, 0 }, { "lhead", PGK_INT, 0 } } },
-    { "hash", 4, { { "kid", PGK_INT, 1 }, { "field", PGK_BYTES, 1 },
-                   { "value", PGK_BYTES, 0 }, { "expire_at", PGK_INT, 0 } } },
-    { "list", 3, { { "kid", PGK_INT, 1 }, { "pos", PGK_INT, 1 }, { "value", PGK_BYTES, 0 } } },
+    { "hash", 5, { { "kid", PGK_INT, 1 }, { "field", PGK_BYTES, 1 },
+                   { "value", PGK_BYTES, 0 }, { "expire_at", PGK_INT, 0 },
+                   { "big", PGK_INT, 0 } } },
+    { "list", 4, { { "kid", PGK_INT, 1 }, { "pos", PGK_INT, 1 }, { "value", PGK_BYTES, 0 },
+                   { "big", PGK_INT, 0 } } },
     { "set", 2, { { "kid", PGK_INT, 1 }, { "member", PGK_BYTES, 1 } } },
     { "zset", 3, { { "kid", PGK_INT, 1 }, { "member", PGK_BYTES, 1 },
                    { "score", PGK_REAL, 0 } } },
-    { "stream", 6, { { "kid", PGK_INT, 1 }, { "ms", PGK_INT, 1 }, { "seq", PGK_INT, 1 },
+    { "stream", 7, { { "kid", PGK_INT, 1 }, { "ms", PGK_INT, 1 }, { "seq", PGK_INT, 1 },
                      { "pos", PGK_INT, 1 }, { "field", PGK_BYTES, 0 },
-                     { "value", PGK_BYTES, 0 } } },
-    { "array", 3, { { "kid", PGK_INT, 1 }, { "bidx", PGK_INT, 1 },
-                    { "value", PGK_BYTES, 0 } } },
+                     { "value", PGK_BYTES, 0 }, { "big", PGK_INT, 0 } } },
+    { "array", 4, { { "kid", PGK_INT, 1 }, { "bidx", PGK_INT, 1 },
+                    { "value", PGK_BYTES, 0 }, { "big", PGK_INT, 0 } } },
+    /* element values of 1 MiB or more (doc/schema.md, "Big values"): the
+     * element row holds '' and the id of its row here in 'big' */
+    { "big", 3, { { "id", PGK_INT, 1 }, { "text", PGK_INT, 0 }, { "v", PGK_BYTES, 0 } } },
 };
 
 const struct pg_table *pg_table_of(const char *name, int64_t *gen)
@@ -108,10 +113,11 @@ static const char tables_ddl[] =
     "CREATE INDEX IF NOT EXISTS keys_key ON @.keys USING hash (key);"
     "CREATE INDEX IF NOT EXISTS keys_key_bytes ON @.keys USING hash (key_bytes);"
     "CREATE TABLE IF NOT EXISTS @.hash(kid bigint NOT NULL, field text,"
-    " field_bytes bytea NOT NULL, value text, value_bytes bytea NOT NULL, expire_at bigint);"
+    " field_bytes bytea NOT NULL, value text, value_bytes bytea NOT NULL, expire_at bigint,"
+    " big bigint);"
     "CREATE INDEX IF NOT EXISTS hash_field ON @.hash (kid, md5(field_bytes));"
     "CREATE TABLE IF NOT EXISTS @.list(kid bigint NOT NULL, pos bigint NOT NULL,"
-    " value text, value_bytes bytea NOT NULL, PRIMARY KEY (kid, pos));"
+    " value text, value_bytes bytea NOT NULL, big bigint, PRIMARY KEY (kid, pos));"
     "CREATE TABLE IF NOT EXISTS @.\"set\"(kid bigint NOT NULL, member text,"
     " member_bytes bytea NOT NULL);"
     "CREATE INDEX IF NOT EXISTS set_member ON @.\"set\" (kid, md5(member_bytes));"
@@ -120,9 +126,11 @@ static const char tables_ddl[] =
     "CREATE INDEX IF NOT EXISTS zset_member ON @.zset (kid, md5(member_bytes));"
     "CREATE TABLE IF NOT EXISTS @.stream(kid bigint NOT NULL, ms bigint NOT NULL,"
     " seq bigint NOT NULL, pos bigint NOT NULL, field text, field_bytes bytea NOT NULL,"
-    " value text, value_bytes bytea NOT NULL, PRIMARY KEY (kid, ms, seq, pos));"
+    " value text, value_bytes bytea NOT NULL, big bigint, PRIMARY KEY (kid, ms, seq, pos));"
     "CREATE TABLE IF NOT EXISTS @.\"array\"(kid bigint NOT NULL, bidx bigint NOT NULL,"
-    " value text, value_bytes bytea NOT NULL, PRIMARY KEY (kid, bidx));"
+    " value text, value_bytes bytea NOT NULL, big bigint, PRIMARY KEY (kid, bidx));"
+    "CREATE TABLE IF NOT EXISTS @.big(id bigint PRIMARY KEY, text bigint NOT NULL,"
+    " v text, v_bytes bytea NOT NULL);"
     "CREATE TABLE IF NOT EXISTS @.redsink_status(master_replid text NOT NULL DEFAULT '',"
     " \"offset\" bigint NOT NULL DEFAULT -1, state text NOT NULL DEFAULT 'new',"
     " updated_at bigint, generation bigint NOT NULL DEFAULT 0,"
@@ -130,34 +138,38 @@ static const char tables_ddl[] =
     "INSERT INTO @.redsink_status(updated_at) SELECT " NOW_MS
     " WHERE NOT EXISTS (SELECT 1 FROM @.redsink_status);";
 
-/* The contract's views (CONTRACT.md §3 and §5): SQLite's rows, X split. */
+/* The contract's views (CONTRACT.md §3 and §5): SQLite's rows, X split.
+ * An element whose value is in @.big (big IS NOT NULL) shows that value. */
+#define BIGV(t) "CASE WHEN " t ".big IS NULL THEN " t ".value ELSE b.v END AS value,"   \
+    " CASE WHEN " t ".big IS NULL THEN " t ".value_bytes ELSE b.v_bytes END AS value_bytes"
+#define BIGJ(t) " LEFT JOIN @.big AS b ON b.id = " t ".big"
 static const char views_ddl[] =
     "CREATE OR REPLACE VIEW @.redis_keys AS SELECT db, key, key_bytes, type, expire_at"
     " FROM @.keys WHERE " LIVE("") ";"
     "CREATE OR REPLACE VIEW @.redis_strings AS SELECT db, key, key_bytes, value, value_bytes"
     " FROM @.keys WHERE type = 'string' AND " LIVE("") ";"
     "CREATE OR REPLACE VIEW @.redis_hashes AS SELECT k.db, k.key, k.key_bytes, h.field,"
-    " h.field_bytes, h.value, h.value_bytes, h.expire_at FROM @.keys AS k"
-    " JOIN @.hash AS h ON h.kid = k.id WHERE " LIVE("k.") " AND " LIVE("h.") ";"
+    " h.field_bytes, " BIGV("h") ", h.expire_at FROM @.keys AS k"
+    " JOIN @.hash AS h ON h.kid = k.id" BIGJ("h") " WHERE " LIVE("k.") " AND " LIVE("h.") ";"
     "CREATE OR REPLACE VIEW @.redis_lists AS SELECT k.db, k.key, k.key_bytes,"
-    " l.pos - k.lhead AS idx, l.value, l.value_bytes FROM @.keys AS k"
-    " JOIN @.list AS l ON l.kid = k.id WHERE " LIVE("k.") ";"
+    " l.pos - k.lhead AS idx, " BIGV("l") " FROM @.keys AS k"
+    " JOIN @.list AS l ON l.kid = k.id" BIGJ("l") " WHERE " LIVE("k.") ";"
     "CREATE OR REPLACE VIEW @.redis_sets AS SELECT k.db, k.key, k.key_bytes, s.member,"
     " s.member_bytes FROM @.keys AS k JOIN @.\"set\" AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
     "CREATE OR REPLACE VIEW @.redis_zsets AS SELECT k.db, k.key, k.key_bytes, z.member,"
     " z.member_bytes, z.score FROM @.keys AS k JOIN @.zset AS z ON z.kid = k.id"
     " WHERE " LIVE("k.") ";"
     "CREATE OR REPLACE VIEW @.redis_streams AS SELECT k.db, k.key, k.key_bytes,"
-    " s.ms || '-' || s.seq AS id, s.ms, s.seq, s.pos, s.field, s.field_bytes, s.value,"
-    " s.value_bytes FROM @.keys AS k JOIN @.stream AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
+    " s.ms || '-' || s.seq AS id, s.ms, s.seq, s.pos, s.field, s.field_bytes, " BIGV("s")
+    " FROM @.keys AS k JOIN @.stream AS s ON s.kid = k.id" BIGJ("s") " WHERE " LIVE("k.") ";"
     /* bidx is the index with its top bit flipped (sqlite_array.c) */
     "CREATE OR REPLACE VIEW @.redis_arrays AS SELECT k.db, k.key, k.key_bytes,"
-    " a.bidx::numeric + 9223372036854775808 AS idx, a.value, a.value_bytes"
-    " FROM @.keys AS k JOIN @.\"array\" AS a ON a.kid = k.id WHERE " LIVE("k.") ";";
+    " a.bidx::numeric + 9223372036854775808 AS idx, " BIGV("a")
+    " FROM @.keys AS k JOIN @.\"array\" AS a ON a.kid = k.id" BIGJ("a") " WHERE " LIVE("k.") ";";
 
 /* Every relation above, to tell whether any is missing. */
 static const char *const relations[] = {
-    "keys", "hash", "list", "set", "zset", "stream", "array", "redsink_status",
+    "keys", "hash", "list", "set", "zset", "stream", "array", "big", "redsink_status",
     "redis_keys", "redis_strings", "redis_hashes", "redis_lists", "redis_sets",
     "redis_zsets", "redis_streams", "redis_arrays", NULL
 };
