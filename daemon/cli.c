@@ -54,6 +54,11 @@ static void usage(FILE *out)
         "  --metrics-port PORT      serve Prometheus metrics at http://BIND:PORT/metrics\n"
         "                           (default 0: none)\n"
         "  --metrics-bind ADDR      address for --metrics-port (default 127.0.0.1)\n"
+        "  --postgres CONNINFO      also keep the mirror in PostgreSQL (libpq conninfo or\n"
+        "                           URI; put the password in postgres.password_file,\n"
+        "                           PGPASSFILE or ~/.pgpass, not here: ps shows it)\n"
+        "  --postgres-schema NAME   its schema (default redis)\n"
+        "  --postgres-ack           REPLCONF ACK only what PostgreSQL has committed too\n"
         "  --log-level LEVEL        error, warning, info (default) or debug\n"
         "  --log-file FILE          log there instead of stderr (reopened on SIGHUP)\n"
         "  --syslog                 log to syslog (facility daemon)\n"
@@ -130,7 +135,8 @@ enum {
     OPT_TIMEOUT, OPT_LOG_LEVEL, OPT_LOG_FILE, OPT_DAEMONIZE, OPT_PIDFILE,
     OPT_LISTENING_PORT, OPT_CHECK_CONFIG, OPT_SYSLOG, OPT_RUN_USER, OPT_TLS, OPT_TLS_CA_FILE,
     OPT_TLS_CA_DIR, OPT_TLS_CERT_FILE, OPT_TLS_KEY_FILE, OPT_TLS_SERVER_NAME, OPT_TLS_NO_VERIFY,
-    OPT_DB, OPT_INCLUDE, OPT_EXCLUDE, OPT_METRICS_PORT, OPT_METRICS_BIND
+    OPT_DB, OPT_INCLUDE, OPT_EXCLUDE, OPT_METRICS_PORT, OPT_METRICS_BIND, OPT_POSTGRES,
+    OPT_POSTGRES_SCHEMA, OPT_POSTGRES_ACK
 };
 
 static const struct option longopts[] = {
@@ -158,6 +164,9 @@ static const struct option longopts[] = {
     { "tls-server-name", required_argument, NULL, OPT_TLS_SERVER_NAME },
     { "tls-no-verify", no_argument, NULL, OPT_TLS_NO_VERIFY },
     { "db", required_argument, NULL, OPT_DB },
+    { "postgres", required_argument, NULL, OPT_POSTGRES },
+    { "postgres-schema", required_argument, NULL, OPT_POSTGRES_SCHEMA },
+    { "postgres-ack", no_argument, NULL, OPT_POSTGRES_ACK },
     { "include", required_argument, NULL, OPT_INCLUDE },
     { "exclude", required_argument, NULL, OPT_EXCLUDE },
     { "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
@@ -246,6 +255,9 @@ static int take_option(int opt, const char *arg, struct options *o)
     case OPT_EXCLUDE: return add_str(&c->exclude, &c->n_exclude, arg);
     case OPT_METRICS_PORT: return int_opt("metrics-port", arg, 0, 65535, "", &c->metrics_port);
     case OPT_METRICS_BIND: return set_opt(&c->metrics_bind, arg);
+    case OPT_POSTGRES: return set_opt(&c->pg_conninfo, arg);
+    case OPT_POSTGRES_SCHEMA: return set_opt(&c->pg_schema, arg);
+    case OPT_POSTGRES_ACK: c->pg_ack = 1; return 0;
     case 'h': usage(stdout); exit(0);
     case 'V': printf("redsink %s\n", PACKAGE_VERSION); exit(0);
     default:

@@ -99,6 +99,12 @@ static const struct spec specs[] = {
     { "sqlite.synchronous", K_CHOICE, F(sink.options[0].value), 0, 0, 0, sync_choices },
     { "sqlite.batch_commands", K_INT, F(batch_commands), 0, 1, 1000000, NULL },
     { "sqlite.batch_ms", K_INT, F(batch_ms), 0, 1, 60000, NULL },
+    { "postgres", K_GROUP, 0, NONE },
+    { "postgres.conninfo", K_STR, F(pg_conninfo), NONE },
+    { "postgres.password_file", K_STR, F(pg_password_file), NONE },
+    { "postgres.schema", K_STR, F(pg_schema), NONE },
+    { "postgres.outbox_max_mb", K_INT, F(pg_outbox_mb), 0, 1, 1048576, NULL },
+    { "postgres.ack", K_BOOL, F(pg_ack), NONE },
     { "filter", K_GROUP, 0, NONE },
     { "filter.databases", K_INTS, F(databases), F(n_databases), 0, 2147483647, NULL },
     { "filter.include", K_STRS, F(include), F(n_include), 0, 0, NULL },
@@ -177,6 +183,10 @@ void cfg_init(struct cfg *c)
     c->sink.options[0].value = strdup("normal");
     c->batch_commands = 10000;
     c->batch_ms = 5;
+    c->pg_conninfo = strdup("");
+    c->pg_password_file = strdup("");
+    c->pg_schema = strdup("redis");
+    c->pg_outbox_mb = 1024;
     c->metrics_bind = strdup("127.0.0.1");
     c->log_level = strdup("info");
     c->log_file = strdup("");
@@ -569,8 +579,12 @@ int cfg_finish(struct cfg *c, struct rs_error *err)
         range(err, "replica.ack_interval", c->ack_interval, 0.1, 60) != 0 ||
         range(err, "metrics.port", c->metrics_port, 0, 65535) != 0 ||
         range(err, "sqlite.batch_commands", c->batch_commands, 1, 1000000) != 0 ||
-        range(err, "sqlite.batch_ms", c->batch_ms, 1, 60000) != 0)
+        range(err, "sqlite.batch_ms", c->batch_ms, 1, 60000) != 0 ||
+        range(err, "postgres.outbox_max_mb", c->pg_outbox_mb, 1, 1048576) != 0)
         return -1;
+    if (c->pg_ack && *c->pg_conninfo == '\0')
+        return rs_fail(err, RS_E_CONFIG, "setting 'postgres.ack' needs postgres.conninfo "
+                       "(or --postgres CONNINFO)");
     if (*c->host == '\0')
         return rs_fail(err, RS_E_CONFIG, "setting 'master.host': expected a host name");
     if (log_level_parse(c->log_level) < 0)

@@ -57,6 +57,10 @@ struct cfg {
     char *metrics_bind;
     /* the mirror: sink, target, options */
     struct cfg_sink sink;
+    /* the PostgreSQL downstream (sinks/shipper.h); conninfo "": off */
+    char *pg_conninfo, *pg_password_file, *pg_schema;
+    int pg_outbox_mb;            /* outbox limit, MiB */
+    int pg_ack;                  /* REPLCONF ACK waits for PostgreSQL too */
     /* the applier's batches: commands and ms per commit */
     int batch_commands, batch_ms;
     /* filter: databases[n_databases] (none: all), include/exclude globs */

@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "import.h"
 #include "log.h"
+#include "shipper.h"
 #include "sink.h"
 #include "metrics.h"
 #include "status.h"
@@ -130,6 +131,7 @@ static const struct sink_ops *sink_ops_orig;
 static struct sink_ops sink_ops_timed;
 
 static struct status *commit_status;
+static struct shipper *shipper;     /* the PostgreSQL downstream; NULL: none */
 
 static int timed_commit(struct sink *s, const struct repl_pos *pos,
                         const struct sink_stats *stats)
@@ -143,7 +145,56 @@ static int timed_commit(struct sink *s, const struct repl_pos *pos,
     if (rc == 0)
         status_commit_time(commit_status, (double)(t1.tv_sec - t0.tv_sec) +
                                           (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    if (rc == 0 && shipper)
+        shipper_notify(shipper);
     return rc;
+}
+
+/* The shipper's log lines (its thread), syslog levels. */
+static void ship_log(void *arg, int level, const char *msg)
+{
+    (void)arg;
+    log_msg(level <= 3 ? RS_LOG_ERROR : level == 4 ? RS_LOG_WARN : level <= 6 ? RS_LOG_INFO
+                                                                               : RS_LOG_DEBUG,
+            "%s", msg);
+}
+
+static int64_t shipped_seq(void *arg)
+{
+    return shipper_shipped_seq(arg);
+}
+
+/* --postgres: the shipper, and the sink's outbox that feeds it. A
+ * PostgreSQL that is down is not an error here: the shipper retries. */
+static int postgres_start(struct options *o, struct sink *sink, struct rs_error *err)
+{
+    struct pg_options po = {
+        .conninfo = o->cfg.pg_conninfo,
+        .password_file = *o->cfg.pg_password_file ? o->cfg.pg_password_file : NULL,
+        .schema = o->cfg.pg_schema,
+        .outbox_max = (int64_t)o->cfg.pg_outbox_mb << 20,
+        .ack = o->cfg.pg_ack,
+    };
+
+    if (*o->cfg.pg_conninfo == '\0')
+        return 0;
+    if (sink->ops->outbox_enable == NULL)
+        return rs_fail(err, RS_E_CONFIG, "postgres: the '%s' sink cannot feed PostgreSQL",
+                       sink->ops->name);
+    if ((shipper = shipper_start(o->mirror, &po, ship_log, NULL, err)) == NULL)
+        return -1;
+    if (sink->ops->outbox_enable(sink, po.outbox_max, shipped_seq, shipper) != 0) {
+        rs_fail(err, sink->err.code, "%s", sink->err.msg);
+        shipper_stop(shipper);
+        shipper = NULL;
+        return -1;
+    }
+    status_set_shipper(o->link.status, shipper);
+    if (po.ack) {
+        o->link.ack_limit = status_ack_limit;
+        o->link.ack_ud = o->link.status;
+    }
+    return 0;
 }
 
 static char *render_metrics(void *ud, size_t *len)
@@ -201,7 +252,12 @@ static int run_daemon(struct options *o)
     sink_ops_timed.commit = timed_commit;
     o->link.apply.on_command = status_count_command;
     o->link.apply.on_command_ud = o->link.status;
-    if (o->link.listening_port > 0 && o->link.status &&
+    if (postgres_start(o, sink, &err) != 0) {
+        log_msg(RS_LOG_ERROR, "%s", err.msg);
+        rc = 1;
+        stop_requested = 1;
+    }
+    if (rc == 0 && o->link.listening_port > 0 && o->link.status &&
         status_serve(o->link.status, o->cfg.bind, o->link.listening_port, &err) != 0) {
         log_msg(RS_LOG_ERROR, "%s", err.msg);
         rc = 1;
@@ -247,6 +303,11 @@ static int run_daemon(struct options *o)
             log_msg(RS_LOG_INFO, "stopped");
     }
     metrics_stop(metrics);
+    if (shipper) {
+        status_set_shipper(o->link.status, NULL);
+        shipper_stop(shipper);
+        shipper = NULL;
+    }
     status_free(o->link.status);
     sink_close(sink);
     free(dir);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "shipper.h"
 #include "status_int.h"
 
 /* Upper bounds (seconds) of the commit latency histogram's buckets. */
@@ -226,9 +227,36 @@ static void progress_fill(struct status *st, struct sink_progress *p)
     p->keys_per_sec = st->keys_per_sec;
 }
 
+void status_set_shipper(struct status *st, struct shipper *sh)
+{
+    if (st == NULL)
+        return;
+    pthread_mutex_lock(&st->mu);     /* the INFO thread may be reading it */
+    st->shipper = sh;
+    pthread_mutex_unlock(&st->mu);
+}
+
+int64_t status_ack_limit(void *ud, int64_t off)
+{
+    struct status *st = ud;
+    struct ship_status sh;
+    int same;
+
+    if (st == NULL || st->shipper == NULL)
+        return off;
+    shipper_status(st->shipper, &sh);
+    pthread_mutex_lock(&st->mu);
+    same = strcmp(sh.replid, st->replid) == 0;
+    pthread_mutex_unlock(&st->mu);
+    if (!same || sh.offset < 0)
+        return 0;           /* the master keeps the highest ACK it got */
+    return sh.offset < off ? sh.offset : off;
+}
+
 static void row_store(struct status *st)
 {
     struct sink_progress p;
+    struct ship_status ship;
     char host[256];
 
     if (st->sink == NULL || st->sink->ops->set_progress == NULL)
@@ -240,6 +268,15 @@ static void row_store(struct status *st)
     st->row_read = st->read_offset;
     pthread_mutex_unlock(&st->mu);
     p.master_host = host;
+    p.pg_state = NULL;
+    if (st->shipper) {
+        shipper_status(st->shipper, &ship);
+        p.pg_state = ship.state;
+        p.pg_offset = ship.offset;
+        p.pg_lag_bytes = ship.lag_bytes;
+        p.pg_lag_ms = ship.lag_ms;
+        p.pg_error = ship.error;
+    }
     if (st->sink->ops->set_progress(st->sink, &p) != 0)
         log_msg(RS_LOG_DEBUG, "cannot store the progress: %s", st->sink->err.msg);
     st->row_at = rs_mono_ms();

@@ -79,6 +79,12 @@ void status_reconnect(struct status *st, const struct rs_error *why);
 /* The mirror: the name of its sink and its target (both copied), for the
  * sink's metrics (redsink_<sink>_*, sink_gauges). */
 void status_set_mirror(struct status *st, const char *sink, const char *target);
+/* The PostgreSQL downstream whose state the status row and INFO show. */
+struct shipper;
+void status_set_shipper(struct status *st, struct shipper *sh);
+/* link_opts.ack_limit for postgres.ack: 'off', or less when PostgreSQL
+ * holds less of the committed replication id ('ud' is the status). */
+int64_t status_ack_limit(void *ud, int64_t off);
 
 /* The record in the Prometheus text exposition format (version 0.0.4),
  * malloc'd, its length in *len; NULL when out of memory. Any thread. */

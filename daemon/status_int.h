@@ -54,6 +54,7 @@ struct status {
     uint64_t payload, payload_total;
     int64_t keys_loaded, commands_applied, unknown_commands;
     double keys_per_sec;
+    struct shipper *shipper;   /* the PostgreSQL downstream; NULL: none */
     int64_t sample_off[SAMPLES], sample_at[SAMPLES];
     int n_samples, first_sample;
 

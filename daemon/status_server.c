@@ -29,6 +29,7 @@
 
 #include "log.h"
 #include "resp.h"
+#include "shipper.h"
 #include "status_int.h"
 
 #define MAX_CLIENTS 32
@@ -91,13 +92,23 @@ static void info_redsink(struct status *st, struct buf *b)
 
     status_printf(b, "# Redsink\r\nstate:%s\r\nkeys_loaded:%lld\r\ncommands_applied:%lld\r\n"
                "unknown_commands:%lld\r\nlag_bytes:%lld\r\nlag_ms:%lld\r\n"
-               "last_ack_seconds_ago:%lld\r\nsync_keys_per_sec:%.0f\r\n\r\n",
+               "last_ack_seconds_ago:%lld\r\nsync_keys_per_sec:%.0f\r\n",
                link_state_name(st->state),
                (long long)st->keys_loaded, (long long)st->commands_applied,
                (long long)st->unknown_commands, (long long)status_lag_bytes(st),
                (long long)status_lag_ms(st, now),
                st->last_ack_at ? (long long)((rs_now_ms() - st->last_ack_at) / 1000) : -1LL,
                st->keys_per_sec);
+    if (st->shipper) {
+        struct ship_status sh;
+
+        shipper_status(st->shipper, &sh);
+        status_printf(b, "postgres_state:%s\r\npostgres_offset:%lld\r\npostgres_lag_bytes:%lld"
+                      "\r\npostgres_lag_ms:%lld\r\npostgres_copies:%lld\r\npostgres_error:%s"
+                      "\r\n", sh.state, (long long)sh.offset, (long long)sh.lag_bytes,
+                      (long long)sh.lag_ms, (long long)sh.copies, sh.error);
+    }
+    status_printf(b, "\r\n");
 }
 
 /* INFO [section ...]: no section, "default", "all" or "everything" give

@@ -69,6 +69,11 @@ struct sink_progress {
     int64_t bytes_received;   /* snapshot bytes received by the running/last full sync */
     int64_t bytes_total;      /* its size when the master announced it ($<len>), 0 unknown */
     double keys_per_sec;      /* load speed of the running/last full sync */
+    /* The PostgreSQL downstream (shipper.h); pg_state NULL: none. */
+    const char *pg_state;     /* "connecting", "copying", "streaming", "down" */
+    int64_t pg_offset;        /* offset PostgreSQL holds; -1 none */
+    int64_t pg_lag_bytes, pg_lag_ms;
+    const char *pg_error;     /* last error, "" none */
 };
 
 /* set_combine's operations. */

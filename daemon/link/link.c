@@ -109,8 +109,12 @@ static int send_ack(struct session *s)
     char buf[128];
     char num[32];
     int64_t off = atomic_load(&s->ack_offset);
-    int nl = snprintf(num, sizeof(num), "%lld", (long long)off);
-    int n = snprintf(buf, sizeof(buf), "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%s\r\n", nl, num);
+    int nl, n;
+
+    if (s->opts->ack_limit)
+        off = s->opts->ack_limit(s->opts->ack_ud, off);
+    nl = snprintf(num, sizeof(num), "%lld", (long long)off);
+    n = snprintf(buf, sizeof(buf), "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%s\r\n", nl, num);
 
     status_acked(s->opts->status);
     return conn_write_all(s->conn, buf, (size_t)n, s->timeout_ms);

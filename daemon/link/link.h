@@ -44,6 +44,11 @@ struct link_opts {
     struct status *status;
     /* Milliseconds between REPLCONF ACKs (and keep-alives); 0: 1000. */
     int ack_interval_ms;
+    /* NULL, or what of the committed offset 'off' may be acknowledged
+     * (postgres.ack: what PostgreSQL holds too); called on the network
+     * thread before each REPLCONF ACK. */
+    int64_t (*ack_limit)(void *ud, int64_t off);
+    void *ack_ud;
 };
 
 /*

@@ -155,6 +155,8 @@ static const char *const status_columns[][2] = {
     { "lag_bytes", "INTEGER" }, { "lag_ms", "INTEGER" },
     { "bytes_received", "INTEGER" }, { "bytes_total", "INTEGER" },
     { "keys_per_sec", "REAL" },
+    { "pg_state", "TEXT" }, { "pg_offset", "INTEGER" }, { "pg_lag_bytes", "INTEGER" },
+    { "pg_lag_ms", "INTEGER" }, { "pg_error", "TEXT" },
 };
 
 /* Run a script (several statements) written for generation 'gen'. */

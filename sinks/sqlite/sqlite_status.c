@@ -48,6 +48,14 @@ static int write_progress(struct sqlite_sink *ss, const struct sink_progress *p)
     rc |= sqlite3_bind_int64(st, 8, p->bytes_total);
     rc |= sqlite3_bind_double(st, 9, p->keys_per_sec);
     rc |= sqlite3_bind_int64(st, 10, rs_now_ms());
+    if (p->pg_state) {           /* else NULL: no PostgreSQL downstream */
+        rc |= sqlite3_bind_text(st, 11, p->pg_state, -1, SQLITE_STATIC);
+        rc |= p->pg_offset >= 0 ? sqlite3_bind_int64(st, 12, p->pg_offset)
+                                : sqlite3_bind_null(st, 12);
+        rc |= sqlite3_bind_int64(st, 13, p->pg_lag_bytes);
+        rc |= sqlite3_bind_int64(st, 14, p->pg_lag_ms);
+        rc |= sqlite3_bind_text(st, 15, p->pg_error ? p->pg_error : "", -1, SQLITE_STATIC);
+    }
     if (rc != SQLITE_OK)
         return sqi_bind_fail(ss, st, "store the progress");
     return sqi_run(ss, st, "store the progress");

@@ -31,7 +31,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         "UPDATE redsink_status SET master_host = coalesce(?1, master_host),"
         " master_port = coalesce(?2, master_port), read_offset = ?3, last_ack_at = ?4,"
         " lag_bytes = ?5, lag_ms = ?6, bytes_received = ?7, bytes_total = ?8,"
-        " keys_per_sec = ?9, updated_at = ?10",
+        " keys_per_sec = ?9, updated_at = ?10, pg_state = ?11, pg_offset = ?12,"
+        " pg_lag_bytes = ?13, pg_lag_ms = ?14, pg_error = ?15",
     [ST_UNKNOWN] =
         "INSERT INTO redsink_unknown_commands(name, count) VALUES (?1, 1)"
         " ON CONFLICT(name) DO UPDATE SET count = count + 1",

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The PostgreSQL downstream end to end (issue 16, CONTRACT.md §5): a real
+# master, the real redsink with --postgres, a real PostgreSQL cluster made
+# here (tests/lib/pg.sh). The PostgreSQL views, read through X_bytes
+# (tests/lib/pg_snapshot.py), must equal the master key for key after the
+# full sync, after streaming, after PostgreSQL was stopped mid-stream and
+# restarted (the SQLite mirror going on meanwhile), and after redsink was
+# killed with -9; --postgres-ack makes WAIT wait for PostgreSQL.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
+. "$top_srcdir/tests/lib/pg.sh"
+command -v psql >/dev/null || { echo "SKIP: psql not installed"; exit 77; }
+trap 'pg_stop; cleanup' EXIT
+
+chmod 755 "$TMP"
+pg_start "$TMP/pg" || { fail "PostgreSQL cluster"; finish; }
+CONN="host=$PGHOST port=$PGPORT dbname=postgres user=postgres"
+start_redis m
+port=$m_PORT
+db="$TMP/mirror.db"
+
+pg_offset() { psql -X -At -c 'SELECT "offset" FROM redis.redsink_status' 2>/dev/null; }
+sqlite_offset() { sqlite3 "$db" "SELECT offset FROM redsink_status"; }
+caught_up() { [ -n "$(pg_offset)" ] && [ "$(pg_offset)" = "$(sqlite_offset)" ]; }
+compare_pg() {  # compare_pg LABEL: PostgreSQL's views vs the master
+    if poll_until 60 caught_up && python3 "$top_srcdir/tests/lib/pg_snapshot.py" redis "$TMP/pg.sqlite" &&
+        $COMPARE compare-redis-pipelined 127.0.0.1 "$port" "$TMP/pg.sqlite"; then
+        ok "$1"
+    else
+        fail "$1 (PostgreSQL offset '$(pg_offset)', SQLite '$(sqlite_offset)')"
+    fi
+}
+
+$COMPARE load 127.0.0.1 "$port" all-types 7 || fail "loading the dataset"
+start_redsink rs "$port" "$db" --postgres "$CONN"
+wait_mirror "$port" && ok "WAIT 1 with --postgres" || fail "WAIT 1"
+compare_pg "PostgreSQL equals the master after the full sync"
+pg_state() { [ "$(sqlite3 "$db" "SELECT pg_state FROM redsink_status" 2>/dev/null)" = "$1" ]; }
+poll_until 20 pg_state streaming && ok "redsink_status.pg_state is streaming" ||
+    fail "redsink_status.pg_state: '$(sqlite3 "$db" "SELECT pg_state FROM redsink_status")'"
+
+$COMPARE load 127.0.0.1 "$port" stream-ops 8 || fail "stream workload"
+wait_mirror "$port" || fail "WAIT after the workload"
+compare_pg "PostgreSQL equals the master after streaming"
+
+# PostgreSQL down: the SQLite mirror and the link go on; then it catches up.
+pg_ctl_run -w -m fast stop >/dev/null
+writes() {  # writes PREFIX: strings, hash fields, list elements, set members
+    for i in $(seq 300); do
+        echo "SET $1:s:$i v$i"; echo "HSET $1:h f$i $i"; echo "RPUSH $1:l e$i"; echo "SADD $1:set m$i"
+    done | redis-cli -p "$port" >/dev/null
+}
+writes down
+if wait_mirror "$port"; then ok "WAIT 1 returns while PostgreSQL is down"; else fail "WAIT while PostgreSQL is down"; fi
+compare_mirror "$port" "$db" "the SQLite mirror goes on while PostgreSQL is down"
+poll_until 20 pg_state down && ok "redsink_status.pg_state is down" || fail "pg_state not down"
+poll_until 30 grep -q "postgres: cannot" "$TMP/rs.log" && ok "the outage is logged: $(grep -m1 "postgres: cannot" "$TMP/rs.log" | cut -c1-160)" ||
+    fail "no log line about PostgreSQL"
+pg_ctl_run -w -l "$PGHOST/server.log" -o "-k $PGHOST -c listen_addresses='' -p $PGPORT -c fsync=off" start >/dev/null
+PG_PID=$(head -1 "$PGDATA/postmaster.pid")
+compare_pg "PostgreSQL catches up after its restart, nothing lost or applied twice"
+
+# kill -9 redsink mid-stream, write, restart: resumes from both checkpoints.
+kill -9 "$rs_PID"; wait "$rs_PID" 2>/dev/null
+$COMPARE load 127.0.0.1 "$port" stream-ops 10 || fail "writes while redsink is down"
+start_redsink rs2 "$port" "$db" --postgres "$CONN"
+wait_mirror "$port" || fail "WAIT after the restart"
+compare_pg "PostgreSQL equals the master after kill -9 and restart"
+grep -i "postgres.*cannot" "$TMP/rs2.log" && fail "PostgreSQL errors after the restart" || ok "no PostgreSQL error after the restart"
+stop_pid "$rs2_PID" TERM && ok "SIGTERM exits 0 with the shipper running" || fail "SIGTERM exit status"
+
+# --postgres-ack: WAIT means "in PostgreSQL too".
+start_redsink rs3 "$port" "$db" --postgres "$CONN" --postgres-ack
+wait_mirror "$port" || fail "WAIT with --postgres-ack"
+pg_ctl_run -w -m fast stop >/dev/null
+# SET and WAIT on one connection: WAIT counts from that client's last write
+n=$(printf 'SET ackkey 1\nWAIT 1 1500\n' | rcli "$port" | tail -1)
+[ "$n" = 0 ] && ok "--postgres-ack: WAIT 1 gets 0 while PostgreSQL is down" || fail "--postgres-ack: WAIT gave '$n' with PostgreSQL down"
+pg_ctl_run -w -l "$PGHOST/server.log" -o "-k $PGHOST -c listen_addresses='' -p $PGPORT -c fsync=off" start >/dev/null
+PG_PID=$(head -1 "$PGDATA/postmaster.pid")
+n=$(printf 'SET ackkey 1\nWAIT 1 20000\n' | rcli "$port" | tail -1)
+[ "$n" = 1 ] && ok "--postgres-ack: WAIT 1 returns once PostgreSQL has it" || fail "--postgres-ack: WAIT gave '$n'"
+[ "$(psql -X -At -c "SELECT value FROM redis.redis_strings WHERE key = 'ackkey'")" = 1 ] &&
+    ok "--postgres-ack: the key is in PostgreSQL when WAIT returns" || fail "ackkey not in PostgreSQL"
+stop_pid "$rs3_PID" TERM || fail "SIGTERM rs3"
+finish
