@@ -51,7 +51,7 @@ run() {   # run LABEL [redsink options]
         [ -z "$t_sq" ] && [ "${sq:-0}" -ge "$off" ] && t_sq=$(now)
         if [ $# -gt 0 ]; then
             pg=$(psql -X -At -c 'SELECT "offset" FROM redis.redsink_status' 2>/dev/null)
-            [ "${pg:-0}" -ge "$off" ] && { t_pg=$(now); break; }
+            [ "${pg:-0}" -ge "$off" ] && { t_pg=$(now); t_sq=${t_sq:-$t_pg}; break; }
         elif [ -n "$t_sq" ]; then
             break
         fi
