@@ -64,6 +64,7 @@ struct session {
     atomic_int stop_net;
     atomic_int ack_now;
     _Atomic int64_t ack_offset;      /* committed offset we may acknowledge */
+    int64_t ack_sent;                /* the last offset sent in an ACK (net thread) */
 
     /* framing, written by the network thread before the payload's first
      * byte reaches the spool, read by the session thread after it */
@@ -113,6 +114,7 @@ static int send_ack(struct session *s)
 
     if (s->opts->ack_limit)
         off = s->opts->ack_limit(s->opts->ack_ud, off);
+    s->ack_sent = off;
     nl = snprintf(num, sizeof(num), "%lld", (long long)off);
     n = snprintf(buf, sizeof(buf), "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%d\r\n%s\r\n", nl, num);
 
@@ -276,12 +278,18 @@ static void *net_main(void *arg)
                                  { .fd = s->wake[0], .events = POLLIN } };
         int64_t now = rs_mono_ms();
         int wait = next_tick > now ? (int)(next_tick - now) : 0;
+        /* postgres.ack: while the limit holds an ACK back, look every
+         * 10 ms, so that WAIT returns as soon as PostgreSQL has it */
+        int held = s->opts && s->opts->ack_limit && s->phase == PHASE_STREAM &&
+                   !s->old_master && s->ack_sent < atomic_load(&s->ack_offset);
         /* TLS: bytes already decrypted inside SSL do not make the socket
          * readable, so do not wait for it then. */
         int pending = conn_pending(s->conn);
 
         if (s->conn->want_write)
             pfd[0].events = POLLOUT;
+        if (held && wait > 10)
+            wait = 10;
         if (poll(pfd, 2, pending ? 0 : wait) < 0 && errno != EINTR) {
             net_fail(s, RS_E_IO, "poll failed");
             break;
@@ -315,6 +323,11 @@ static void *net_main(void *arg)
                 status_received(s->opts->status, s->payload_seen,
                                 s->payload == PAYLOAD_LEN ? s->payload_len : 0, s->stream_seen);
             }
+        }
+        if (held && s->opts->ack_limit(s->opts->ack_ud, atomic_load(&s->ack_offset)) >
+                        s->ack_sent && send_ack(s) != 0) {
+            net_fail(s, RS_E_IO, "cannot send REPLCONF ACK to the master");
+            break;
         }
         now = rs_mono_ms();
         if (now >= next_tick) {
