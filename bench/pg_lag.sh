@@ -2,11 +2,13 @@
 # pg_lag.sh [N] - the PostgreSQL downstream under a write load (issue 16):
 # a throw-away cluster (tests/lib/pg.sh), a redis-server, redsink with
 # --postgres; redis-benchmark sends N SETs (default 500000, -P 16, 50
-# clients, 100k keys), then the script measures
+# clients, 100k keys; PIPE= and CLIENTS= change those for a lower rate), then
+# the script measures
 #   - the master's rate, and how long after the load SQLite and then
 #     PostgreSQL hold the master's offset (catch-up);
-#   - the largest PostgreSQL lag seen (bytes of stream, from redsink_status
-#     sampled every 100 ms; the row is written once a second);
+#   - the largest PostgreSQL lag seen during the load (INFO redsink's
+#     postgres_lag_bytes and postgres_lag_ms, sampled every 50 ms from
+#     redsink's status endpoint, --listening-port);
 #   - redsink's peak RSS (the shipper is a thread of it), against a run
 #     without --postgres.
 # Run from the build tree after make.
@@ -17,6 +19,7 @@ N=${1:-500000}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/redsink-pglag.XXXXXX")
 chmod 755 "$TMP"
 PORT=$((20000 + RANDOM % 20000))
+SPORT=$((PORT + 1))
 RPID=
 trap 'kill -9 $RPID 2>/dev/null; redis-cli -p $PORT shutdown nosave >/dev/null 2>&1; pg_stop; rm -rf "$TMP"' EXIT
 pg_start "$TMP/pg" || exit 1
@@ -31,18 +34,22 @@ run() {   # run LABEL [redsink options]
     local label=$1; shift
     rm -f "$TMP/m.db"*
     redis-cli -p "$PORT" flushall >/dev/null
-    "$top_srcdir/daemon/redsink" --master "127.0.0.1:$PORT" --sqlite "$TMP/m.db" "$@" \
-        >"$TMP/rs.log" 2>&1 &
+    "$top_srcdir/daemon/redsink" --master "127.0.0.1:$PORT" --sqlite "$TMP/m.db" \
+        --listening-port "$SPORT" "$@" >"$TMP/rs.log" 2>&1 &
     RPID=$!
     until redis-cli -p "$PORT" info replication | grep -q 'state=online'; do sleep 0.1; done
-    local t0 t1 rate maxlag=0 lag off sq pg t_sq= t_pg=
+    local t0 t1 rate maxlag=0 maxms=0 lag ms off sq pg t_sq= t_pg= info
     t0=$(now)
-    redis-benchmark -p "$PORT" -t set -n "$N" -r 100000 -P 16 -c 50 -q >/dev/null 2>&1 &
+    redis-benchmark -p "$PORT" -t set -n "$N" -r 100000 -P "${PIPE:-16}" -c "${CLIENTS:-50}" -q \
+        >/dev/null 2>&1 &
     local bpid=$!
     while kill -0 $bpid 2>/dev/null; do
-        lag=$(sqlite3 "$TMP/m.db" "SELECT coalesce(pg_lag_bytes, 0) FROM redsink_status" 2>/dev/null)
+        info=$(redis-cli -p "$SPORT" info redsink 2>/dev/null | tr -d '\r')
+        lag=$(echo "$info" | sed -n 's/^postgres_lag_bytes://p')
+        ms=$(echo "$info" | sed -n 's/^postgres_lag_ms://p')
         [ -n "$lag" ] && [ "$lag" -gt "$maxlag" ] && maxlag=$lag
-        sleep 0.1
+        [ -n "$ms" ] && [ "$ms" -gt "$maxms" ] && maxms=$ms
+        sleep 0.05
     done
     t1=$(now)
     off=$(master_off)
@@ -62,8 +69,8 @@ run() {   # run LABEL [redsink options]
     rss=$(grep VmHWM /proc/$RPID/status | awk '{print $2}')
     printf '%s: master %s SET/s; SQLite caught up %.2f s after the load' "$label" "$rate" \
         "$(echo "$t_sq - $t1" | bc)"
-    [ -n "$t_pg" ] && printf ', PostgreSQL %.2f s; largest PostgreSQL lag seen %s bytes' \
-        "$(echo "$t_pg - $t1" | bc)" "$maxlag"
+    [ -n "$t_pg" ] && printf ', PostgreSQL %.2f s; largest PostgreSQL lag seen %s bytes, %s ms' \
+        "$(echo "$t_pg - $t1" | bc)" "$maxlag" "$maxms"
     printf '; redsink peak RSS %d MB\n' $((rss / 1024))
     kill "$RPID"; wait "$RPID" 2>/dev/null; RPID=
 }
