@@ -31,6 +31,18 @@ compare_pg() {  # compare_pg LABEL: PostgreSQL's views vs the master
 }
 
 $COMPARE load 127.0.0.1 "$port" all-types 7 || fail "loading the dataset"
+
+# A PostgreSQL that cannot be reached: one clear line, the SQLite mirror unharmed.
+start_redsink rs0 "$port" "$TMP/bad.db" --postgres "host=$TMP/nowhere port=5999 dbname=none"
+wait_mirror "$port" && ok "WAIT 1 with an unreachable PostgreSQL" || fail "WAIT with an unreachable PostgreSQL"
+compare_mirror "$port" "$TMP/bad.db" "the SQLite mirror equals the master with PostgreSQL unreachable"
+poll_until 20 grep -q "postgres: cannot connect to host=$TMP/nowhere port=5999 dbname=none" "$TMP/rs0.log" &&
+    ok "one line names the target: $(grep -m1 'postgres: cannot connect' "$TMP/rs0.log" | cut -c1-140)" ||
+    fail "no 'cannot connect' line naming the target"
+n=$(grep -c 'postgres: cannot connect' "$TMP/rs0.log")
+[ "$n" = 1 ] && ok "logged once, not once per retry" || fail "logged $n times"
+stop_pid "$rs0_PID" TERM && ok "SIGTERM exits 0 while PostgreSQL is unreachable" || fail "SIGTERM rs0"
+
 start_redsink rs "$port" "$db" --postgres "$CONN"
 wait_mirror "$port" && ok "WAIT 1 with --postgres" || fail "WAIT 1"
 compare_pg "PostgreSQL equals the master after the full sync"
