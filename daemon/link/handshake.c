@@ -20,10 +20,13 @@
 /* REPLCONF version: a Valkey master picks the snapshot's RDB version from
  * it (src/replication.c replicaRdbVersion, RDB_VERSION_MAP in rdb.h: 7.2
  * -> 11, 9.0 -> 80, 9.2 -> 81); without it the snapshot is RDB 11, which
- * cannot hold hash field TTLs. 9.0.0 asks for RDB 80, the newest Valkey
- * RDB this parser reads whole (81 adds PATH_HASH). Redis answers -ERR
- * (unknown option), which is ignored like a real replica does. */
-#define REPLICA_VERSION "9.0.0"
+ * cannot hold hash field TTLs. 9.2.0 asks for RDB 81, the newest Valkey
+ * RDB this parser reads (PATH_HASH included; opcode 0xf2, which only a
+ * forkless save writes, is refused with its offset). A 9.0/9.1 master
+ * maps it to RDB 80. Redis
+ * answers -ERR (unknown option), which is ignored like a real replica
+ * does. */
+#define REPLICA_VERSION "9.2.0"
 
 
 /* Read what the master sent into hs->rest (which must have room). Each

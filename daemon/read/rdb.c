@@ -162,6 +162,11 @@ static enum rs_status st_opcode(struct rdb_parser *p)
         p->crc_final = p->crc;
         return p->version >= 5 ? rdb_go(p, ST_TRAILER) : finish(p);
     }
+    if (s[0] == RDB_OP_UPDATE && p->is_valkey && p->version >= 81)
+        return rdb_fail(p, RS_E_RDB,
+                        "rdb: a command inlined in the snapshot (Valkey opcode 0xf2, written by a "
+                        "forkless save) at offset %llu: not supported, the master must save by fork",
+                        (unsigned long long)rdb_cur_off(p));
     if (s[0] == RDB_OP_KEY_META) {
         if (p->is_valkey && p->version >= 80) {
             rdb_done(p, 1);

@@ -22,6 +22,7 @@
 /* Opcodes (redis src/rdb.h RDB_OPCODE_*; 243 means something else in
  * Valkey files, see st_opcode). */
 enum rdb_opcode {
+    RDB_OP_UPDATE = 242,         /* Valkey 81: a command inlined by a forkless save */
     RDB_OP_KEY_META = 243,       /* Redis 13: KEY_META; Valkey 80: SLOT_IMPORT */
     RDB_OP_SLOT_INFO = 244,
     RDB_OP_FUNCTION2 = 245,

@@ -33,7 +33,7 @@ done
 
 # The handshake, as the fake master received it (first connection).
 got=$(sed -n '1,/^PSYNC/p' "$TMP/refuse.port.log" | tr '\n' '|')
-want='PING|INFO server|REPLCONF listening-port 0|REPLCONF capa eof capa psync2|REPLCONF version 9.0.0|PSYNC ? -1|'
+want='PING|INFO server|REPLCONF listening-port 0|REPLCONF capa eof capa psync2|REPLCONF version 9.2.0|PSYNC ? -1|'
 [ "$got" = "$want" ] && ok "handshake: $got" || fail "handshake: got '$got', want '$want'"
 
 finish

@@ -127,7 +127,7 @@ static int accepted(const struct script *sc, size_t step, struct run *r)
 #define INFO "*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n"
 #define REPLCONF "*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n$4\r\n6380\r\n" \
     "*5\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n$4\r\ncapa\r\n$6\r\npsync2\r\n" \
-    "*3\r\n$8\r\nREPLCONF\r\n$7\r\nversion\r\n$5\r\n9.0.0\r\n"
+    "*3\r\n$8\r\nREPLCONF\r\n$7\r\nversion\r\n$5\r\n9.2.0\r\n"
 #define PSYNC_FULL "*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n"
 
 #define ID1 "0123456789abcdef0123456789abcdef01234567"
