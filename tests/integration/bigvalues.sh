@@ -32,8 +32,11 @@ echo "# $(rcli "$m_PORT" dbsize) keys, $bytes bytes written"
 # values, sanitizer builds), then compare. With two redsinks attached, WAIT 1
 # is met by the first alone, and a diskless master counts the second online
 # (it ACKs offset 0) while it still loads: WAIT 2 waits for both.
+# Under valgrind (REDSINK_VALGRIND) the 16 MiB RESTOREs alone take minutes.
+wait_ms=300000
+[ -n "${REDSINK_VALGRIND:-}" ] && wait_ms=1200000
 synced() {
-    if poll_until 120 replica_online "$m_PORT" && $COMPARE wait 127.0.0.1 "$m_PORT" "${3:-1}" 300000 &&
+    if poll_until 120 replica_online "$m_PORT" && $COMPARE wait 127.0.0.1 "$m_PORT" "${3:-1}" "$wait_ms" &&
         $COMPARE compare-redis 127.0.0.1 "$m_PORT" "$2" >"$TMP/cmp.out" 2>&1; then
         ok "$1 (seed $seed, ${SECONDS}s)"
     else
