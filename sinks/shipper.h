@@ -41,6 +41,11 @@ struct pg_options {
                                  * it the outbox is dropped and the mirror
                                  * copied again (enforced by the SQLite sink) */
     int ack;                    /* REPLCONF ACK waits for PostgreSQL too */
+    /* NULL, or called on the shipper's thread each time the checkpoint
+     * PostgreSQL holds moves (postgres.ack: it wakes the network thread,
+     * which then ACKs what PostgreSQL has). Must not block. */
+    void (*on_shipped)(void *arg);
+    void *on_shipped_arg;
 };
 
 /* What the shipper is doing, for redsink_status, INFO and the log. */
