@@ -13,13 +13,9 @@
 #    schema, and each schema's views equal its master (pg_snapshot.py).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 . "$top_srcdir/tests/lib/pg.sh"
-command -v psql >/dev/null || { echo "SKIP: psql not installed"; exit 77; }
 command -v openssl >/dev/null || { echo "SKIP: openssl not installed"; exit 77; }
-trap 'pg_stop; cleanup' EXIT
-
-chmod 755 "$TMP"
 pgport=$(free_port)
-pg_start "$TMP/pg" "$pgport" || { fail "PostgreSQL cluster"; finish; }
+pg_test_cluster "$pgport"
 pglog=$TMP/pg/server.log
 # distinctive, so that a grep for it cannot match anything else
 PW="pw-$$-$RANDOM-x7Qz"

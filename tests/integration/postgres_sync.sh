@@ -8,12 +8,7 @@
 # killed with -9; --postgres-ack makes WAIT wait for PostgreSQL.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 . "$top_srcdir/tests/lib/pg.sh"
-command -v psql >/dev/null || { echo "SKIP: psql not installed"; exit 77; }
-trap 'pg_stop; cleanup' EXIT
-
-chmod 755 "$TMP"
-pg_start "$TMP/pg" || { fail "PostgreSQL cluster"; finish; }
-CONN="host=$PGHOST port=$PGPORT dbname=postgres user=postgres"
+pg_test_cluster
 start_redis m
 port=$m_PORT
 db="$TMP/mirror.db"

@@ -56,3 +56,14 @@ pg_stop() {
         { [ -n "$PG_PID" ] && kill -9 "$PG_PID" 2>/dev/null; }
     return 0
 }
+
+# pg_test_cluster [TCP_PORT]: for a test that sourced lib.sh: skip without
+# psql, stop the cluster from the EXIT trap, start one in $TMP/pg, set CONN
+# (the superuser on the unix socket).
+pg_test_cluster() {
+    command -v psql >/dev/null || { echo "SKIP: psql not installed"; exit 77; }
+    trap 'pg_stop; cleanup' EXIT
+    chmod 755 "$TMP"
+    pg_start "$TMP/pg" "$@" || { fail "PostgreSQL cluster"; finish; }
+    CONN="host=$PGHOST port=$PGPORT dbname=postgres user=postgres"
+}
