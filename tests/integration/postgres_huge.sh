@@ -47,5 +47,6 @@ md2=$(set_huge big:bin 0) || fail "SET big:bin"
 check_huge big:bin "$md2" NULL "a 512 MiB binary string through a changeset"
 grep -q "postgres: cannot" "$TMP/rs.log" && fail "PostgreSQL errors: $(grep -m1 'postgres: cannot' "$TMP/rs.log")" ||
     ok "no PostgreSQL error in the log"
+echo "# redsink peak RSS $(awk '/VmHWM/ { print int($2 / 1024) " MB" }' "/proc/$rs_PID/status")"
 stop_pid "$rs_PID" TERM && ok "SIGTERM exits 0" || fail "SIGTERM"
 finish
