@@ -5,6 +5,8 @@
 #   - the whole-mirror copy (DELETE + COPY BINARY from SQLite, one
 #     transaction) against a bare server-side COPY of the same rows, in
 #     rows/s (target: within 1.5x);
+#   - two lookups by key (plans), two reads of every row's text (best of
+#     5), the tables' size;
 #   - N/10 outbox rows of 10 row changes each shipped, in changes/s.
 # Run from the build tree after "make check" (it needs tests/unit/test_shipper).
 set -u

@@ -12,20 +12,10 @@
 #   - redsink's peak RSS (the shipper is a thread of it), against a run
 #     without --postgres.
 # Run from the build tree after make.
-set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-. "$top_srcdir/tests/lib/pg.sh"
 N=${1:-500000}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/redsink-pglag.XXXXXX")
-chmod 755 "$TMP"
-PORT=$((20000 + RANDOM % 20000))
+NAME=pglag
+. "$(dirname "$0")/pg_setup.sh"
 SPORT=$((PORT + 1))
-RPID=
-trap 'kill -9 $RPID 2>/dev/null; redis-cli -p $PORT shutdown nosave >/dev/null 2>&1; pg_stop; rm -rf "$TMP"' EXIT
-pg_start "$TMP/pg" || exit 1
-CONN="host=$PGHOST port=$PGPORT dbname=postgres user=postgres"
-redis-server --port "$PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
-    --logfile "$TMP/redis.log" --dir "$TMP" >/dev/null
 
 now() { date +%s.%N; }
 master_off() { redis-cli -p "$PORT" info replication | tr -d '\r' | sed -n 's/^master_repl_offset://p'; }

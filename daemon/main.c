@@ -14,6 +14,8 @@
 #ifdef HAVE_CONFIG_H
 #include "rsconfig.h"     /* autoconf's; "config.h" is the settings header */
 #endif
+#include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -132,6 +134,7 @@ static struct sink_ops sink_ops_timed;
 
 static struct status *commit_status;
 static struct shipper *shipper;     /* the PostgreSQL downstream; NULL: none */
+static int ack_wake[2] = { -1, -1 };  /* postgres.ack: shipper -> network thread */
 
 static int timed_commit(struct sink *s, const struct repl_pos *pos,
                         const struct sink_stats *stats)
@@ -164,6 +167,23 @@ static int64_t shipped_seq(void *arg)
     return shipper_shipped_seq(arg);
 }
 
+/* postgres.ack: PostgreSQL committed; the link's network thread wakes and
+ * ACKs what it now holds. A full pipe already says so. */
+static void shipped_wake(void *arg)
+{
+    (void)arg;
+    (void)!write(ack_wake[1], "p", 1);
+}
+
+static void ack_wake_close(void)
+{
+    for (int i = 0; i < 2; i++) {
+        if (ack_wake[i] >= 0)
+            close(ack_wake[i]);
+        ack_wake[i] = -1;
+    }
+}
+
 /* --postgres: the shipper, and the sink's outbox that feeds it. A
  * PostgreSQL that is down is not an error here: the shipper retries. */
 static int postgres_start(struct options *o, struct sink *sink, struct rs_error *err)
@@ -181,6 +201,11 @@ static int postgres_start(struct options *o, struct sink *sink, struct rs_error 
     if (sink->ops->outbox_enable == NULL)
         return rs_fail(err, RS_E_CONFIG, "postgres: the '%s' sink cannot feed PostgreSQL",
                        sink->ops->name);
+    if (po.ack) {
+        if (pipe2(ack_wake, O_CLOEXEC | O_NONBLOCK) != 0)
+            return rs_fail(err, RS_E_IO, "postgres: cannot make a pipe: %s", strerror(errno));
+        po.on_shipped = shipped_wake;
+    }
     if ((shipper = shipper_start(o->mirror, &po, ship_log, NULL, err)) == NULL)
         return -1;
     if (sink->ops->outbox_enable(sink, po.outbox_max, shipped_seq, shipper) != 0) {
@@ -193,6 +218,7 @@ static int postgres_start(struct options *o, struct sink *sink, struct rs_error 
     if (po.ack) {
         o->link.ack_limit = status_ack_limit;
         o->link.ack_ud = o->link.status;
+        o->link.ack_wake_fd = ack_wake[0];
     }
     return 0;
 }
@@ -308,6 +334,7 @@ static int run_daemon(struct options *o)
         shipper_stop(shipper);
         shipper = NULL;
     }
+    ack_wake_close();
     status_free(o->link.status);
     sink_close(sink);
     free(dir);

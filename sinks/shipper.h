@@ -14,8 +14,8 @@
  *                  changeset BLOB NOT NULL)  -- sqlite3session_changeset()
  *
  * The changesets name the generation's tables ("g3_hash"); only the
- * tables behind the contract's views are recorded (keys, hash, list, set,
- * zset, stream, array). The sink deletes the rows with seq <= the
+ * tables behind the views are recorded (keys, hash, list, set, zset,
+ * stream, array, big, phash). The sink deletes the rows with seq <= the
  * shipper's shipped seq (shipper_shipped_seq) in its own next transaction,
  * and every row when their total size passes the configured maximum: a gap
  * in seq (or a new generation) then tells the shipper to copy the whole
@@ -41,6 +41,11 @@ struct pg_options {
                                  * it the outbox is dropped and the mirror
                                  * copied again (enforced by the SQLite sink) */
     int ack;                    /* REPLCONF ACK waits for PostgreSQL too */
+    /* NULL, or called on the shipper's thread each time the checkpoint
+     * PostgreSQL holds moves (postgres.ack: it wakes the network thread,
+     * which then ACKs what PostgreSQL has). Must not block. */
+    void (*on_shipped)(void *arg);
+    void *on_shipped_arg;
 };
 
 /* What the shipper is doing, for redsink_status, INFO and the log. */

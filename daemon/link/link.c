@@ -124,6 +124,20 @@ static int send_ack(struct session *s)
 
 static int net_payload_end(struct session *s);
 
+/* postgres.ack: PostgreSQL committed (ack_wake_fd became readable). True
+ * when the limit now lets through more than the last ACK sent, so that a
+ * WAIT waiting for PostgreSQL returns now rather than at the next tick. */
+static int ack_raised(struct session *s)
+{
+    char drain[256];
+    int64_t off = atomic_load(&s->ack_offset);
+
+    while (read(s->opts->ack_wake_fd, drain, sizeof(drain)) == (ssize_t)sizeof(drain))
+        ;
+    return s->phase == PHASE_STREAM && !s->old_master && s->ack_sent < off &&
+           s->opts->ack_limit(s->opts->ack_ud, off) > s->ack_sent;
+}
+
 /* Parse the payload header line ("$<len>" or "$EOF:<mark>"). */
 static int net_header(struct session *s)
 {
@@ -274,23 +288,19 @@ static void *net_main(void *arg)
         goto out;
     }
     while (!atomic_load(&s->stop_net)) {
-        struct pollfd pfd[2] = { { .fd = s->conn->fd, .events = POLLIN },
-                                 { .fd = s->wake[0], .events = POLLIN } };
+        /* the third: postgres.ack's wake-up, a byte per PostgreSQL commit */
+        struct pollfd pfd[3] = { { .fd = s->conn->fd, .events = POLLIN },
+                                 { .fd = s->wake[0], .events = POLLIN },
+                                 { .fd = s->opts->ack_wake_fd, .events = POLLIN } };
         int64_t now = rs_mono_ms();
         int wait = next_tick > now ? (int)(next_tick - now) : 0;
-        /* postgres.ack: while the limit holds an ACK back, look every
-         * 10 ms, so that WAIT returns as soon as PostgreSQL has it */
-        int held = s->opts && s->opts->ack_limit && s->phase == PHASE_STREAM &&
-                   !s->old_master && s->ack_sent < atomic_load(&s->ack_offset);
         /* TLS: bytes already decrypted inside SSL do not make the socket
          * readable, so do not wait for it then. */
         int pending = conn_pending(s->conn);
 
         if (s->conn->want_write)
             pfd[0].events = POLLOUT;
-        if (held && wait > 10)
-            wait = 10;
-        if (poll(pfd, 2, pending ? 0 : wait) < 0 && errno != EINTR) {
+        if (poll(pfd, s->opts->ack_limit ? 3 : 2, pending ? 0 : wait) < 0 && errno != EINTR) {
             net_fail(s, RS_E_IO, "poll failed");
             break;
         }
@@ -324,8 +334,7 @@ static void *net_main(void *arg)
                                 s->payload == PAYLOAD_LEN ? s->payload_len : 0, s->stream_seen);
             }
         }
-        if (held && s->opts->ack_limit(s->opts->ack_ud, atomic_load(&s->ack_offset)) >
-                        s->ack_sent && send_ack(s) != 0) {
+        if ((pfd[2].revents & POLLIN) && ack_raised(s) && send_ack(s) != 0) {
             net_fail(s, RS_E_IO, "cannot send REPLCONF ACK to the master");
             break;
         }

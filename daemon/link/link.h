@@ -49,6 +49,11 @@ struct link_opts {
      * thread before each REPLCONF ACK. */
     int64_t (*ack_limit)(void *ud, int64_t off);
     void *ack_ud;
+    /* With ack_limit: a descriptor that becomes readable when the limit
+     * may have risen (a byte per PostgreSQL commit, main.c); the network
+     * thread drains it and ACKs at once what the limit now allows, so that
+     * WAIT returns when PostgreSQL commits. */
+    int ack_wake_fd;
 };
 
 /*

@@ -60,8 +60,9 @@ static void add(struct params *pa, const void *p, size_t n)
     pa->lens[pa->n++] = (int)n;
 }
 
-/* Column 'col' with value 'v' as parameter(s): a bytes column is two
- * (text or NULL, bytes) in a SET or VALUES list, one (bytes) in WHERE. */
+/* Column 'col' with value 'v' as parameter(s): a bytes column is two in a
+ * SET or VALUES list (the key: text or NULL, bytes; others: bytes, is
+ * UTF-8), one (bytes) in WHERE. */
 static void add_col(struct params *pa, const struct pg_col *col, const struct pgv *v, int where)
 {
     const char *p = NULL;
@@ -81,11 +82,14 @@ static void add_col(struct params *pa, const struct pg_col *col, const struct pg
         add(pa, null ? NULL : (const char *)pa->num[pa->n], 8);
         break;
     case PGK_TEXT:
+    case PGK_KEY:
     case PGK_BYTES:
         null = pg_val_bytes(v, pa->tmp[pa->n], &p, &n);
-        if (col->kind == PGK_BYTES && !where)
+        if (col->kind == PGK_KEY && !where)
             add(pa, null || !pg_text_ok(p, n) ? NULL : p, n);
         add(pa, null ? NULL : p, n);
+        if (col->kind == PGK_BYTES && !where)
+            add(pa, null ? NULL : pg_text_ok(p, n) ? "\1" : "\0", 1);
         break;
     }
 }
@@ -95,15 +99,29 @@ static const char *cast(enum pg_kind k)
     return k == PGK_INT ? "bigint" : k == PGK_REAL ? "float8" : k == PGK_TEXT ? "text" : "bytea";
 }
 
+/* The parameter(s) of a column in a VALUES list, from parameter *np. */
+static size_t sql_value(char *sql, size_t size, const struct pg_col *col, int *np,
+                        const char *sep)
+{
+    *np += col->kind == PGK_KEY || col->kind == PGK_BYTES ? 2 : 1;
+    if (col->kind == PGK_KEY)
+        return snprintf(sql, size, "%s$%d::text, $%d::bytea", sep, *np - 1, *np);
+    if (col->kind == PGK_BYTES)
+        return snprintf(sql, size, "%s$%d::bytea, $%d::bool", sep, *np - 1, *np);
+    return snprintf(sql, size, "%s$%d::%s", sep, *np, cast(col->kind));
+}
+
 /* "name = $n::type" (or both halves of a bytes column), from parameter *np. */
 static size_t sql_set(char *sql, size_t size, const struct pg_col *col, int *np, const char *sep)
 {
-    if (col->kind == PGK_BYTES) {
-        *np += 2;
+    *np += col->kind == PGK_KEY || col->kind == PGK_BYTES ? 2 : 1;
+    if (col->kind == PGK_KEY)
         return snprintf(sql, size, "%s%s = $%d::text, %s_bytes = $%d::bytea", sep, col->name,
                         *np - 1, col->name, *np);
-    }
-    return snprintf(sql, size, "%s%s = $%d::%s", sep, col->name, ++*np, cast(col->kind));
+    if (col->kind == PGK_BYTES)
+        return snprintf(sql, size, "%s%s_bytes = $%d::bytea, %s_utf8 = $%d::bool", sep,
+                        col->name, *np - 1, col->name, *np);
+    return snprintf(sql, size, "%s%s = $%d::%s", sep, col->name, *np, cast(col->kind));
 }
 
 static size_t sql_where(char *sql, size_t size, const struct pg_table *t, int *np)
@@ -116,7 +134,7 @@ static size_t sql_where(char *sql, size_t size, const struct pg_table *t, int *n
 
         if (!col->pk)
             continue;
-        if (col->kind == PGK_BYTES) {
+        if (col->kind == PGK_BYTES || col->kind == PGK_KEY) {
             ++*np;
             n += snprintf(sql + n, size - n, "%smd5(%s_bytes) = md5($%d::bytea) AND"
                           " %s_bytes = $%d::bytea", sep, col->name, *np, col->name, *np);
@@ -140,17 +158,13 @@ static void statement_sql(char *sql, size_t size, const char *schema, const stru
         n = snprintf(sql, size, "DELETE FROM %s.\"%s\"", schema, t->name);
         sql_where(sql + n, size - n, t, &np);
     } else if (kind == ST_INSERT) {
-        n = snprintf(sql, size, "INSERT INTO %s.\"%s\" SELECT ", schema, t->name);
-        for (int i = 0; i < t->ncols; i++) {
-            const char *sep = i ? ", " : "";
-
-            if (t->cols[i].kind == PGK_BYTES) {
-                np += 2;
-                n += snprintf(sql + n, size - n, "%s$%d::text, $%d::bytea", sep, np - 1, np);
-            } else {
-                n += snprintf(sql + n, size - n, "%s$%d::%s", sep, ++np, cast(t->cols[i].kind));
-            }
-        }
+        n = snprintf(sql, size, "INSERT INTO %s.\"%s\" (", schema, t->name);
+        pg_col_list(t, sql + n, size - n);
+        n += strlen(sql + n);
+        n += snprintf(sql + n, size - n, ") VALUES (");
+        for (int i = 0; i < t->ncols; i++)
+            n += sql_value(sql + n, size - n, &t->cols[i], &np, i ? ", " : "");
+        snprintf(sql + n, size - n, ")");
     } else {
         n = snprintf(sql, size, "UPDATE %s.\"%s\" SET ", schema, t->name);
         for (int i = 0; i < t->ncols; i++)
@@ -160,9 +174,7 @@ static void statement_sql(char *sql, size_t size, const char *schema, const stru
     }
 }
 
-/* The table's column order in PostgreSQL is the SQLite order with each
- * bytes column followed by its _bytes twin (pg_schema.c), which is the
- * order INSERT ... SELECT fills. */
+/* Prepare statement 'kind' of table ti once per connection, run it. */
 static int send(struct pg_apply *a, struct pgc *c, int ti, int kind, struct params *pa,
                 struct rs_error *err)
 {

@@ -104,29 +104,25 @@ static int put_col(struct copy_out *o, enum pg_kind kind, const struct pgv *v)
         return put_u64(o, (uint64_t)i);
     case PGK_TEXT:
         return pg_val_bytes(v, tmp, &p, &n) ? put_null(o) : put_field(o, p, n);
-    case PGK_BYTES:
+    case PGK_KEY:
         if (pg_val_bytes(v, tmp, &p, &n))
             return put_null(o) || put_null(o);
         return (pg_text_ok(p, n) ? put_field(o, p, n) : put_null(o)) || put_field(o, p, n);
+    case PGK_BYTES:
+        if (pg_val_bytes(v, tmp, &p, &n))
+            return put_null(o) || put_null(o);
+        return put_field(o, p, n) || put_field(o, pg_text_ok(p, n) ? "\1" : "\0", 1);
     }
     return 0;
 }
 
-/* The column lists: SQLite's "kid, field" and PostgreSQL's "kid, field,
- * field_bytes". */
-static void col_lists(const struct pg_table *t, char *src, char *dst, size_t size)
+/* SQLite's column list: "kid, field". */
+static void src_list(const struct pg_table *t, char *src, size_t size)
 {
-    size_t a = 0, b = 0;
+    size_t a = 0;
 
-    for (int i = 0; i < t->ncols; i++) {
-        const char *name = t->cols[i].name, *sep = i ? ", " : "";
-
-        a += snprintf(src + a, size - a, "%s%s", sep, name);
-        if (t->cols[i].kind == PGK_BYTES)
-            b += snprintf(dst + b, size - b, "%s%s, %s_bytes", sep, name, name);
-        else
-            b += snprintf(dst + b, size - b, "%s%s", sep, name);
-    }
+    for (int i = 0; i < t->ncols; i++)
+        a += snprintf(src + a, size - a, "%s%s", i ? ", " : "", t->cols[i].name);
 }
 
 static int copy_rows(struct copy_out *o, struct src *s, const struct pg_table *t,
@@ -158,8 +154,9 @@ static int copy_table(struct copy_out *o, struct src *s, const char *schema, int
     int nfields = t->ncols, rc;
 
     for (int i = 0; i < t->ncols; i++)
-        nfields += t->cols[i].kind == PGK_BYTES;
-    col_lists(t, src_cols, dst_cols, sizeof(src_cols));
+        nfields += t->cols[i].kind == PGK_KEY || t->cols[i].kind == PGK_BYTES;
+    src_list(t, src_cols, sizeof(src_cols));
+    pg_col_list(t, dst_cols, sizeof(dst_cols));
     snprintf(sql, sizeof(sql), "COPY %s.\"%s\" (%s) FROM STDIN (FORMAT binary)", schema,
              t->name, dst_cols);
     if (src_scan_begin(s, gen, t->name, src_cols, o->err) ||

@@ -5,9 +5,13 @@
  * (pg_schema.c), the whole-mirror copy (pg_copy.c) and changeset
  * application (pg_apply.c). shipper.c drives them (shipper.h).
  *
- * A bytes column X of SQLite becomes two PostgreSQL columns, X text (the
- * bytes when they are valid UTF-8 without NUL, else NULL) and X_bytes
- * bytea (always the bytes). Bytes never go into a btree (an entry is
+ * A bytes column X of SQLite becomes X_bytes bytea (always the bytes) and
+ * X_utf8 boolean (the bytes are valid UTF-8 without NUL); the views show
+ * X text made from them (convert_from), so a value is stored and sent
+ * once: a row holding a 512 MiB value twice would pass PostgreSQL's 1 GB
+ * limit on a message and on a row. The key name alone is stored twice,
+ * key text and key_bytes, for the hash index on the text that
+ * WHERE key = '...' uses. Bytes never go into a btree (an entry is
  * limited to about 2.7 kB): a key has hash indexes, a member or field
  * sits in a btree as md5(X_bytes).
  */
@@ -25,7 +29,8 @@ enum pg_kind {
     PGK_INT,      /* bigint */
     PGK_REAL,     /* double precision */
     PGK_TEXT,     /* text that is always ASCII (keys.type) */
-    PGK_BYTES     /* X text + X_bytes bytea */
+    PGK_KEY,      /* X text (NULL unless UTF-8 without NUL) + X_bytes bytea */
+    PGK_BYTES     /* X_bytes bytea + X_utf8 boolean */
 };
 
 struct pg_col {
@@ -40,7 +45,7 @@ struct pg_table {
     struct pg_col cols[8];
 };
 
-#define PG_NTABLES 8
+#define PG_NTABLES 9
 extern const struct pg_table pg_tables[PG_NTABLES];
 
 /* The table a changeset names ("g3_hash"), and its generation in *gen;
@@ -49,6 +54,9 @@ const struct pg_table *pg_table_of(const char *sqlite_name, int64_t *gen);
 
 /* Bytes that can be a text value: valid UTF-8 without NUL. */
 int pg_text_ok(const char *p, size_t n);
+/* The PostgreSQL columns of t, in the order pg_copy.c and pg_apply.c
+ * send them: "kid, field_bytes, field_utf8, ..." */
+void pg_col_list(const struct pg_table *t, char *out, size_t size);
 /* Big-endian 8 bytes, as PostgreSQL's binary int8 and float8. */
 void pg_be64(unsigned char *out, uint64_t v);
 

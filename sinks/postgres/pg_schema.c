@@ -14,7 +14,7 @@
 #include "pg_int.h"
 
 const struct pg_table pg_tables[PG_NTABLES] = {
-    { "keys", 7, { { "id", PGK_INT, 1 }, { "db", PGK_INT, 0 }, { "key", PGK_BYTES, 0 },
+    { "keys", 7, { { "id", PGK_INT, 1 }, { "db", PGK_INT, 0 }, { "key", PGK_KEY, 0 },
                    { "type", PGK_TEXT, 0 }, { "expire_at", PGK_INT, 0 },
                    { "value", PGK_BYTES, 0 }, { "lhead", PGK_INT, 0 } } },
     { "hash", 5, { { "kid", PGK_INT, 1 }, { "field", PGK_BYTES, 1 },
@@ -33,6 +33,9 @@ const struct pg_table pg_tables[PG_NTABLES] = {
     /* element values of 1 MiB or more (doc/schema.md, "Big values"): the
      * element row holds '' and the id of its row here in 'big' */
     { "big", 3, { { "id", PGK_INT, 1 }, { "text", PGK_INT, 0 }, { "v", PGK_BYTES, 0 } } },
+    /* Valkey 9.2 path hashes (sqlite_pathhash.c): a row per field of a path */
+    { "phash", 4, { { "kid", PGK_INT, 1 }, { "path", PGK_BYTES, 1 }, { "field", PGK_BYTES, 1 },
+                    { "value", PGK_BYTES, 0 } } },
 };
 
 const struct pg_table *pg_table_of(const char *name, int64_t *gen)
@@ -53,6 +56,23 @@ const struct pg_table *pg_table_of(const char *name, int64_t *gen)
 int pg_text_ok(const char *p, size_t n)
 {
     return memchr(p, 0, n) == NULL && rs_utf8_valid(p, n);
+}
+
+void pg_col_list(const struct pg_table *t, char *out, size_t size)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (int i = 0; i < t->ncols && n < size; i++) {
+        const char *name = t->cols[i].name, *sep = i ? ", " : "";
+
+        if (t->cols[i].kind == PGK_KEY)
+            n += snprintf(out + n, size - n, "%s%s, %s_bytes", sep, name, name);
+        else if (t->cols[i].kind == PGK_BYTES)
+            n += snprintf(out + n, size - n, "%s%s_bytes, %s_utf8", sep, name, name);
+        else
+            n += snprintf(out + n, size - n, "%s%s", sep, name);
+    }
 }
 
 void pg_be64(unsigned char *out, uint64_t v)
@@ -105,32 +125,38 @@ int pg_val_bytes(const struct pgv *v, char tmp[32], const char **p, size_t *n)
 #define LIVE(t) "(" t "expire_at IS NULL OR " t "expire_at > " NOW_MS ")"
 
 /* The tables: the SQLite generation tables' columns (pg_tables), a bytes
- * column split in two. "set" and "array" are quoted: ARRAY is reserved. */
+ * column X as X_bytes + X_utf8 (the key name: key + key_bytes). "set" and
+ * "array" are quoted: ARRAY is reserved. */
 static const char tables_ddl[] =
     "CREATE TABLE IF NOT EXISTS @.keys(id bigint PRIMARY KEY, db bigint NOT NULL,"
     " key text, key_bytes bytea NOT NULL, type text NOT NULL, expire_at bigint,"
-    " value text, value_bytes bytea, lhead bigint);"
+    " value_bytes bytea, value_utf8 boolean, lhead bigint);"
     "CREATE INDEX IF NOT EXISTS keys_key ON @.keys USING hash (key);"
     "CREATE INDEX IF NOT EXISTS keys_key_bytes ON @.keys USING hash (key_bytes);"
-    "CREATE TABLE IF NOT EXISTS @.hash(kid bigint NOT NULL, field text,"
-    " field_bytes bytea NOT NULL, value text, value_bytes bytea NOT NULL, expire_at bigint,"
+    "CREATE TABLE IF NOT EXISTS @.hash(kid bigint NOT NULL, field_bytes bytea NOT NULL,"
+    " field_utf8 boolean, value_bytes bytea NOT NULL, value_utf8 boolean, expire_at bigint,"
     " big bigint);"
     "CREATE INDEX IF NOT EXISTS hash_field ON @.hash (kid, md5(field_bytes));"
     "CREATE TABLE IF NOT EXISTS @.list(kid bigint NOT NULL, pos bigint NOT NULL,"
-    " value text, value_bytes bytea NOT NULL, big bigint, PRIMARY KEY (kid, pos));"
-    "CREATE TABLE IF NOT EXISTS @.\"set\"(kid bigint NOT NULL, member text,"
-    " member_bytes bytea NOT NULL);"
+    " value_bytes bytea NOT NULL, value_utf8 boolean, big bigint, PRIMARY KEY (kid, pos));"
+    "CREATE TABLE IF NOT EXISTS @.\"set\"(kid bigint NOT NULL, member_bytes bytea NOT NULL,"
+    " member_utf8 boolean);"
     "CREATE INDEX IF NOT EXISTS set_member ON @.\"set\" (kid, md5(member_bytes));"
-    "CREATE TABLE IF NOT EXISTS @.zset(kid bigint NOT NULL, member text,"
-    " member_bytes bytea NOT NULL, score double precision);"
+    "CREATE TABLE IF NOT EXISTS @.zset(kid bigint NOT NULL, member_bytes bytea NOT NULL,"
+    " member_utf8 boolean, score double precision);"
     "CREATE INDEX IF NOT EXISTS zset_member ON @.zset (kid, md5(member_bytes));"
     "CREATE TABLE IF NOT EXISTS @.stream(kid bigint NOT NULL, ms bigint NOT NULL,"
-    " seq bigint NOT NULL, pos bigint NOT NULL, field text, field_bytes bytea NOT NULL,"
-    " value text, value_bytes bytea NOT NULL, big bigint, PRIMARY KEY (kid, ms, seq, pos));"
+    " seq bigint NOT NULL, pos bigint NOT NULL, field_bytes bytea NOT NULL, field_utf8 boolean,"
+    " value_bytes bytea NOT NULL, value_utf8 boolean, big bigint,"
+    " PRIMARY KEY (kid, ms, seq, pos));"
     "CREATE TABLE IF NOT EXISTS @.\"array\"(kid bigint NOT NULL, bidx bigint NOT NULL,"
-    " value text, value_bytes bytea NOT NULL, big bigint, PRIMARY KEY (kid, bidx));"
+    " value_bytes bytea NOT NULL, value_utf8 boolean, big bigint, PRIMARY KEY (kid, bidx));"
     "CREATE TABLE IF NOT EXISTS @.big(id bigint PRIMARY KEY, text bigint NOT NULL,"
-    " v text, v_bytes bytea NOT NULL);"
+    " v_bytes bytea NOT NULL, v_utf8 boolean);"
+    "CREATE TABLE IF NOT EXISTS @.phash(kid bigint NOT NULL, path_bytes bytea NOT NULL,"
+    " path_utf8 boolean, field_bytes bytea NOT NULL, field_utf8 boolean,"
+    " value_bytes bytea NOT NULL, value_utf8 boolean);"
+    "CREATE INDEX IF NOT EXISTS phash_field ON @.phash (kid, md5(path_bytes), md5(field_bytes));"
     "CREATE TABLE IF NOT EXISTS @.redsink_status(master_replid text NOT NULL DEFAULT '',"
     " \"offset\" bigint NOT NULL DEFAULT -1, state text NOT NULL DEFAULT 'new',"
     " updated_at bigint, generation bigint NOT NULL DEFAULT 0,"
@@ -139,39 +165,49 @@ static const char tables_ddl[] =
     " WHERE NOT EXISTS (SELECT 1 FROM @.redsink_status);";
 
 /* The contract's views (CONTRACT.md §3 and §5): SQLite's rows, X split.
- * An element whose value is in @.big (big IS NOT NULL) shows that value. */
-#define BIGV(t) "CASE WHEN " t ".big IS NULL THEN " t ".value ELSE b.v END AS value,"   \
-    " CASE WHEN " t ".big IS NULL THEN " t ".value_bytes ELSE b.v_bytes END AS value_bytes"
+ * X text is made from X_bytes when X_utf8 (a no-op conversion in a UTF8
+ * database, after a validation). An element whose value is in @.big
+ * (big IS NOT NULL) shows that value. */
+#define TXT(c) "CASE WHEN " c "_utf8 THEN convert_from(" c "_bytes, 'UTF8') END"
+#define BIGV(t) "CASE WHEN " t ".big IS NULL THEN " TXT(t ".value") " ELSE " TXT("b.v")     \
+    " END AS value, CASE WHEN " t ".big IS NULL THEN " t ".value_bytes ELSE b.v_bytes END"   \
+    " AS value_bytes"
 #define BIGJ(t) " LEFT JOIN @.big AS b ON b.id = " t ".big"
 static const char views_ddl[] =
     "CREATE OR REPLACE VIEW @.redis_keys AS SELECT db, key, key_bytes, type, expire_at"
     " FROM @.keys WHERE " LIVE("") ";"
-    "CREATE OR REPLACE VIEW @.redis_strings AS SELECT db, key, key_bytes, value, value_bytes"
-    " FROM @.keys WHERE type = 'string' AND " LIVE("") ";"
-    "CREATE OR REPLACE VIEW @.redis_hashes AS SELECT k.db, k.key, k.key_bytes, h.field,"
-    " h.field_bytes, " BIGV("h") ", h.expire_at FROM @.keys AS k"
+    "CREATE OR REPLACE VIEW @.redis_strings AS SELECT db, key, key_bytes, " TXT("value")
+    " AS value, value_bytes FROM @.keys WHERE type = 'string' AND " LIVE("") ";"
+    "CREATE OR REPLACE VIEW @.redis_hashes AS SELECT k.db, k.key, k.key_bytes, " TXT("h.field")
+    " AS field, h.field_bytes, " BIGV("h") ", h.expire_at FROM @.keys AS k"
     " JOIN @.hash AS h ON h.kid = k.id" BIGJ("h") " WHERE " LIVE("k.") " AND " LIVE("h.") ";"
     "CREATE OR REPLACE VIEW @.redis_lists AS SELECT k.db, k.key, k.key_bytes,"
     " l.pos - k.lhead AS idx, " BIGV("l") " FROM @.keys AS k"
     " JOIN @.list AS l ON l.kid = k.id" BIGJ("l") " WHERE " LIVE("k.") ";"
-    "CREATE OR REPLACE VIEW @.redis_sets AS SELECT k.db, k.key, k.key_bytes, s.member,"
-    " s.member_bytes FROM @.keys AS k JOIN @.\"set\" AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
-    "CREATE OR REPLACE VIEW @.redis_zsets AS SELECT k.db, k.key, k.key_bytes, z.member,"
-    " z.member_bytes, z.score FROM @.keys AS k JOIN @.zset AS z ON z.kid = k.id"
+    "CREATE OR REPLACE VIEW @.redis_sets AS SELECT k.db, k.key, k.key_bytes, " TXT("s.member")
+    " AS member, s.member_bytes FROM @.keys AS k JOIN @.\"set\" AS s ON s.kid = k.id"
+    " WHERE " LIVE("k.") ";"
+    "CREATE OR REPLACE VIEW @.redis_zsets AS SELECT k.db, k.key, k.key_bytes, " TXT("z.member")
+    " AS member, z.member_bytes, z.score FROM @.keys AS k JOIN @.zset AS z ON z.kid = k.id"
     " WHERE " LIVE("k.") ";"
     "CREATE OR REPLACE VIEW @.redis_streams AS SELECT k.db, k.key, k.key_bytes,"
-    " s.ms || '-' || s.seq AS id, s.ms, s.seq, s.pos, s.field, s.field_bytes, " BIGV("s")
+    " s.ms || '-' || s.seq AS id, s.ms, s.seq, s.pos, " TXT("s.field") " AS field,"
+    " s.field_bytes, " BIGV("s")
     " FROM @.keys AS k JOIN @.stream AS s ON s.kid = k.id" BIGJ("s") " WHERE " LIVE("k.") ";"
     /* bidx is the index with its top bit flipped (sqlite_array.c) */
     "CREATE OR REPLACE VIEW @.redis_arrays AS SELECT k.db, k.key, k.key_bytes,"
     " a.bidx::numeric + 9223372036854775808 AS idx, " BIGV("a")
-    " FROM @.keys AS k JOIN @.\"array\" AS a ON a.kid = k.id" BIGJ("a") " WHERE " LIVE("k.") ";";
+    " FROM @.keys AS k JOIN @.\"array\" AS a ON a.kid = k.id" BIGJ("a") " WHERE " LIVE("k.") ";"
+    "CREATE OR REPLACE VIEW @.redis_path_hashes AS SELECT k.db, k.key, k.key_bytes, "
+    TXT("p.path") " AS path, p.path_bytes, " TXT("p.field") " AS field, p.field_bytes, "
+    TXT("p.value") " AS value, p.value_bytes FROM @.keys AS k JOIN @.phash AS p ON p.kid = k.id"
+    " WHERE " LIVE("k.") ";";
 
 /* Every relation above, to tell whether any is missing. */
 static const char *const relations[] = {
-    "keys", "hash", "list", "set", "zset", "stream", "array", "big", "redsink_status",
+    "keys", "hash", "list", "set", "zset", "stream", "array", "big", "phash", "redsink_status",
     "redis_keys", "redis_strings", "redis_hashes", "redis_lists", "redis_sets",
-    "redis_zsets", "redis_streams", "redis_arrays", NULL
+    "redis_zsets", "redis_streams", "redis_arrays", "redis_path_hashes", NULL
 };
 
 int pg_schema_name_ok(const char *s)
@@ -218,29 +254,38 @@ static int exec_tmpl(struct pgc *c, const char *tmpl, const char *schema, const 
     return rc;
 }
 
-/* How many of our relations exist, and whether the schema does. */
+/* How many of our relations exist, and whether the schema does. A
+ * keys table with a value column is the first layout's (value text and
+ * value_bytes): an error, the tables would not take our COPY. */
 static int count_existing(struct pgc *c, const char *schema, int *have_schema,
                           struct rs_error *err)
 {
-    char sql[1024], out[2][64];
+    char sql[1536], out[3][64];
     size_t n;
 
     n = snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname"
-                 " = '%s'), (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON"
+                 " = '%s'), (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid ="
+                 " a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname ="
+                 " '%s' AND c.relname = 'keys' AND a.attname = 'value' AND NOT a.attisdropped),"
+                 " (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON"
                  " n.oid = c.relnamespace WHERE n.nspname = '%s' AND c.relname IN (", schema,
-                 schema);
+                 schema, schema);
     for (int i = 0; relations[i] && n < sizeof(sql); i++)
         n += snprintf(sql + n, sizeof(sql) - n, "%s'%s'", i ? "," : "", relations[i]);
     snprintf(sql + n, sizeof(sql) - n, "))");
-    if (pgc_row(c, sql, 2, out, "read the catalog", err) < 0)
+    if (pgc_row(c, sql, 3, out, "read the catalog", err) < 0)
         return -1;
+    if (atoi(out[1]) > 0)
+        return rs_fail(err, RS_E_SQL, "postgres: schema \"%s\" holds the tables of an earlier"
+                       " redsink (keys.value): DROP SCHEMA %s CASCADE, and redsink makes"
+                       " them again and copies the mirror", schema, schema);
     *have_schema = atoi(out[0]) > 0;
-    return atoi(out[1]);
+    return atoi(out[2]);
 }
 
 int pg_schema_ensure(struct pgc *c, const char *schema, struct rs_error *err)
 {
-    int have_schema, n = count_existing(c, schema, &have_schema, err);
+    int have_schema = 0, n = count_existing(c, schema, &have_schema, err);
     char sql[160], what[120];
 
     if (n < 0)

@@ -31,6 +31,8 @@ struct shipper {
     char schema[64];
     ship_log_fn log;
     void *log_arg;
+    void (*on_shipped)(void *arg);
+    void *on_shipped_arg;
 
     pthread_t thread;
     pthread_mutex_t mu;              /* guards what follows, up to the thread's own */
@@ -73,10 +75,14 @@ static void set_state(struct shipper *sh, const char *state, const char *error)
     pthread_mutex_unlock(&sh->mu);
 }
 
-/* Publish the checkpoint PostgreSQL now holds, and the lag. */
+/* Publish the checkpoint PostgreSQL now holds, and the lag; tell
+ * on_shipped when the checkpoint moved. */
 static void set_ckpt(struct shipper *sh, const struct src_pos *pos, int64_t first_at)
 {
+    int moved;
+
     pthread_mutex_lock(&sh->mu);
+    moved = sh->st.offset != sh->ck.offset || strcmp(sh->st.replid, sh->ck.replid) != 0;
     sh->st.gen = sh->ck.gen;
     sh->st.seq = sh->ck.seq;
     snprintf(sh->st.replid, sizeof(sh->st.replid), "%s", sh->ck.replid);
@@ -87,6 +93,8 @@ static void set_ckpt(struct shipper *sh, const struct src_pos *pos, int64_t firs
         sh->st.lag_ms = first_at > 0 ? rs_now_ms() - first_at : 0;
     }
     pthread_mutex_unlock(&sh->mu);
+    if (moved && sh->on_shipped)
+        sh->on_shipped(sh->on_shipped_arg);
 }
 
 /* ---- the connection ---- */
@@ -354,6 +362,8 @@ static int shipper_init(struct shipper *sh, const char *sqlite_path, const struc
                        " digits and '_' only, up to 63", sh->schema);
     if (o->password_file && (sh->password = read_password(o->password_file, err)) == NULL)
         return -1;
+    sh->on_shipped = o->on_shipped;
+    sh->on_shipped_arg = o->on_shipped_arg;
     sh->sqlite_path = strdup(sqlite_path);
     sh->conninfo = strdup(o->conninfo);
     sh->ap = pg_apply_new(sh->schema);

@@ -8,12 +8,7 @@
 # killed with -9; --postgres-ack makes WAIT wait for PostgreSQL.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 . "$top_srcdir/tests/lib/pg.sh"
-command -v psql >/dev/null || { echo "SKIP: psql not installed"; exit 77; }
-trap 'pg_stop; cleanup' EXIT
-
-chmod 755 "$TMP"
-pg_start "$TMP/pg" || { fail "PostgreSQL cluster"; finish; }
-CONN="host=$PGHOST port=$PGPORT dbname=postgres user=postgres"
+pg_test_cluster
 start_redis m
 port=$m_PORT
 db="$TMP/mirror.db"
@@ -80,8 +75,10 @@ compare_pg "PostgreSQL equals the master after kill -9 and restart"
 grep -i "postgres.*cannot" "$TMP/rs2.log" && fail "PostgreSQL errors after the restart" || ok "no PostgreSQL error after the restart"
 stop_pid "$rs2_PID" TERM && ok "SIGTERM exits 0 with the shipper running" || fail "SIGTERM exit status"
 
-# --postgres-ack: WAIT means "in PostgreSQL too".
-start_redsink rs3 "$port" "$db" --postgres "$CONN" --postgres-ack
+# --postgres-ack: WAIT means "in PostgreSQL too". ACKs every 30 s only: a
+# WAIT returns because PostgreSQL's commit wakes the ACK, not on a tick.
+printf 'replica: { ack_interval = 30.0; };\n' > "$TMP/ack.conf"
+start_redsink rs3 "$port" "$db" -c "$TMP/ack.conf" --postgres "$CONN" --postgres-ack
 wait_mirror "$port" || fail "WAIT with --postgres-ack"
 pg_ctl_run -w -m fast stop >/dev/null
 # SET and WAIT on one connection: WAIT counts from that client's last write
@@ -93,6 +90,9 @@ n=$(printf 'SET ackkey 1\nWAIT 1 20000\n' | rcli "$port" | tail -1)
 [ "$n" = 1 ] && ok "--postgres-ack: WAIT 1 returns once PostgreSQL has it" || fail "--postgres-ack: WAIT gave '$n'"
 [ "$(psql -X -At -c "SELECT value FROM redis.redis_strings WHERE key = 'ackkey'")" = 1 ] &&
     ok "--postgres-ack: the key is in PostgreSQL when WAIT returns" || fail "ackkey not in PostgreSQL"
+n=$(for i in $(seq 20); do printf 'SET ackloop %s\nWAIT 1 5000\n' "$i"; done | rcli "$port" | grep -cx 1)
+[ "$n" = 20 ] && ok "--postgres-ack: 20 rounds of SET + WAIT 1 5000 all get 1 (ACK interval 30 s)" ||
+    fail "--postgres-ack: $n of 20 WAITs got 1"
 stop_pid "$rs3_PID" TERM || fail "SIGTERM rs3"
 
 # The outbox limit: PostgreSQL down while more than postgres.outbox_max_mb of

@@ -1,7 +1,11 @@
 # tests/lib/pg.sh - a throw-away PostgreSQL cluster for one test (sourced).
 #
-# pg_start DIR: initdb in DIR/data, start it with pg_ctl on a unix socket in
-# DIR (no TCP), export PGHOST PGPORT PGUSER PGDATABASE PGDATA and PG_PID.
+# pg_start DIR [TCP_PORT]: initdb in DIR/data, start it with pg_ctl on a unix
+# socket in DIR (no TCP; with TCP_PORT also on 127.0.0.1:TCP_PORT, the
+# socket then named after that port), export PGHOST PGPORT PGUSER
+# PGDATABASE PGDATA and PG_PID.
+# pg_restart: stop and start it again with the same options (after an
+# edit of postgresql.conf that needs it), PG_PID updated.
 # pg_stop: stop it (pg_ctl, then its postmaster's pid); safe in a trap.
 # pg_ctl_run ARGS: pg_ctl on that cluster (as its owner).
 # Skips the test (exit 77) when initdb is not found. As root the cluster
@@ -27,15 +31,22 @@ pg_ctl_run() {
 }
 
 pg_start() {
-    local dir=$1
+    local dir=$1 tcp=${2:-}
+    PG_DIR=$dir
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     pg_as_owner "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-locale \
         >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
-    export PGHOST=$dir PGPORT=5432 PGUSER=postgres PGDATABASE=postgres PGDATA=$dir/data
+    export PGHOST=$dir PGPORT=${tcp:-5432} PGUSER=postgres PGDATABASE=postgres PGDATA=$dir/data
     pg_ctl_run -w -l "$dir/server.log" \
-        -o "-k $dir -c listen_addresses='' -p $PGPORT -c fsync=off" start >/dev/null ||
+        -o "-k $dir -c listen_addresses='${tcp:+127.0.0.1}' -p $PGPORT -c fsync=off" start >/dev/null ||
         { cat "$dir/server.log"; return 1; }
+    PG_PID=$(head -1 "$PGDATA/postmaster.pid")
+}
+
+pg_restart() {
+    pg_ctl_run -w -m fast -l "$PG_DIR/server.log" restart >/dev/null ||
+        { cat "$PG_DIR/server.log"; return 1; }
     PG_PID=$(head -1 "$PGDATA/postmaster.pid")
 }
 
@@ -44,4 +55,15 @@ pg_stop() {
     pg_ctl_run -w -m fast stop >/dev/null 2>&1 ||
         { [ -n "$PG_PID" ] && kill -9 "$PG_PID" 2>/dev/null; }
     return 0
+}
+
+# pg_test_cluster [TCP_PORT]: for a test that sourced lib.sh: skip without
+# psql, stop the cluster from the EXIT trap, start one in $TMP/pg, set CONN
+# (the superuser on the unix socket).
+pg_test_cluster() {
+    command -v psql >/dev/null || { echo "SKIP: psql not installed"; exit 77; }
+    trap 'pg_stop; cleanup' EXIT
+    chmod 755 "$TMP"
+    pg_start "$TMP/pg" "$@" || { fail "PostgreSQL cluster"; finish; }
+    CONN="host=$PGHOST port=$PGPORT dbname=postgres user=postgres"
 }

@@ -181,12 +181,16 @@ static void load_first(struct sink *s)
     s->ops->set_add(s, id, &LIT("\xc0"), NULL);
     id = mkkey(s, LIT("z"), RS_T_ZSET, RS_NO_EXPIRE, NULL);
     s->ops->zset_set(s, id, &LIT("m1"), 1.5);
+    id = mkkey(s, LIT("ph"), RS_T_PATHHASH, RS_NO_EXPIRE, NULL);
+    s->ops->ph_set(s, id, &LIT("a/b"), &LIT("f1"), &LIT("v1"));
+    s->ops->ph_set(s, id, &LIT("a/b"), &LIT("\xff"), &LIT("bin"));
+    s->ops->ph_set(s, id, &LIT("c"), &LIT("g"), &LIT("w"));
     CHECK(s->ops->load_commit(s, &pos) == 0, "load_commit: %s", s->err.msg);
     free(f);
 }
 
 static const char *const shipped[] = { "keys", "hash", "list", "set", "zset", "stream",
-                                       "array", NULL };
+                                       "array", "phash", NULL };
 
 /* One stream transaction as the SQLite sink will write it: 'sql' run
  * with a session on the generation's tables, its changeset stored in the
@@ -255,6 +259,11 @@ static const char *const views[][2] = {
     { "SELECT db, " SQ_HX("key") ", " SQ_HX("member") ", score FROM redis_zsets ORDER BY 1, 2, 3",
       "SELECT db, " HX("key") ", " HX("member") ", score FROM redis.redis_zsets"
       " ORDER BY 1, 2, 3" },
+    { "SELECT db, " SQ_HX("key") ", " SQ_HX("path") ", " SQ_TX("path") ", " SQ_HX("field") ", "
+      SQ_TX("field") ", " SQ_HX("value") ", " SQ_TX("value") " FROM redis_path_hashes"
+      " ORDER BY 1, 2, 3, 5",
+      "SELECT db, " HX("key") ", " HX("path") ", " TX("path") ", " HX("field") ", " TX("field")
+      ", " HX("value") ", " TX("value") " FROM redis.redis_path_hashes ORDER BY 1, 2, 3, 5" },
 };
 
 static void compare_views(const char *when)
@@ -275,7 +284,8 @@ static void compare_views(const char *when)
 static void check_first_copy(void)
 {
     CHECK_PQ("SELECT key, encode(key_bytes, 'hex'), type FROM redis.redis_keys ORDER BY key_bytes",
-             "big|626967|string;h|68|hash;l|6c|list;s|73|set;user:1|757365723a31|string;"
+             "big|626967|string;h|68|hash;l|6c|list;ph|7068|path-hash;s|73|set;"
+             "user:1|757365723a31|string;"
              "z|7a|zset;\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87|d0bad0bbd18ed187|string;NULL|fffe|string");
     CHECK_PQ("SELECT count(*) FROM redis.keys WHERE key = 'gone'", "1");
     CHECK_PQ("SELECT value, encode(value_bytes, 'hex') FROM redis.redis_strings"
@@ -312,7 +322,11 @@ static void check_streaming(struct shipper *sh)
                " WHERE key = 'h';"
                "DELETE FROM g2_hash WHERE length(field) > 100;"
                "DELETE FROM g2_set WHERE member = 'x';"
-               "UPDATE g2_zset SET score = 2.5 WHERE member = 'm1';", 200);
+               "UPDATE g2_zset SET score = 2.5 WHERE member = 'm1';"
+               "UPDATE g2_phash SET value = 'v2' WHERE field = 'f1';"
+               "DELETE FROM g2_phash WHERE path = 'c';"
+               "INSERT INTO g2_phash(kid, path, field, value) SELECT id, 'd/e', 'h', x'00'"
+               " FROM g2_keys WHERE key = 'ph';", 200);
     outbox_txn("INSERT INTO g2_keys(db, key, type, value) VALUES (0, 'k2', 'string', 'v2')", 300);
     shipper_notify(sh);
     CHECK(wait_for(sh, at_seq, 2, &st), "shipped outbox seq 2");
@@ -323,6 +337,9 @@ static void check_streaming(struct shipper *sh)
              " WHERE key = 'h' ORDER BY field", "f1|v1|7631;f2|NULL|00ff");
     CHECK_PQ("SELECT member FROM redis.redis_sets WHERE key = 's'", "NULL");
     CHECK_PQ("SELECT score FROM redis.redis_zsets WHERE key = 'z'", "2.5");
+    CHECK_PQ("SELECT path, field, value, encode(value_bytes, 'hex') FROM redis.redis_path_hashes"
+             " WHERE key = 'ph' ORDER BY path_bytes, field_bytes",
+             "a/b|f1|v2|7632;a/b|NULL|bin|62696e;d/e|h|NULL|00");
     CHECK_PQ("SELECT \"offset\", outbox_seq, generation FROM redis.redsink_status", "300|2|2");
 }
 
@@ -369,7 +386,7 @@ static void check_recopy(struct sink *s, struct shipper *sh)
     int64_t gen;
 
     pq_exec(rd, "BEGIN ISOLATION LEVEL REPEATABLE READ");
-    check_pq_at(__LINE__, rd, "SELECT count(*) FROM redis.redis_keys", "9");
+    check_pq_at(__LINE__, rd, "SELECT count(*) FROM redis.redis_keys", "10");
     CHECK(s->ops->load_begin(s) == 0, "load_begin 2");
     mkkey(s, LIT("new:1"), RS_T_STRING, RS_NO_EXPIRE, &LIT("fresh"));
     CHECK(s->ops->load_commit(s, &pos) == 0, "load_commit 2: %s", s->err.msg);
@@ -381,7 +398,7 @@ static void check_recopy(struct sink *s, struct shipper *sh)
     CHECK_INT(st.rows_copied, 1, "rows of the last copy");
     check_pq_at(__LINE__, rd, "SELECT count(*), max(value) FROM redis.redis_strings"
                 " WHERE key = 'user:1'", "1|Grace");
-    check_pq_at(__LINE__, rd, "SELECT count(*) FROM redis.redis_keys", "9");
+    check_pq_at(__LINE__, rd, "SELECT count(*) FROM redis.redis_keys", "10");
     pq_exec(rd, "COMMIT");
     check_pq_at(__LINE__, rd, "SELECT key, value FROM redis.redis_strings", "new:1|fresh");
     CHECK_PQ("SELECT \"offset\", generation FROM redis.redsink_status", "1000|3");
@@ -435,7 +452,7 @@ static void check_killed_copy(struct sink *s, struct shipper *sh)
 /* A role that may not create the schema: a clear error, retried. */
 static void check_no_privilege(void)
 {
-    struct pg_options o = { "user=weak", NULL, "weak_schema", 0, 0 };
+    struct pg_options o = { .conninfo = "user=weak", .schema = "weak_schema" };
     struct ship_status st;
     struct rs_error err = { 0 };
     struct shipper *sh;
@@ -481,6 +498,29 @@ static void check_no_privilege(void)
     o.password_file = "/nonexistent/pw";
     CHECK(shipper_start(path, &o, log_cb, NULL, &err) == NULL &&
           strstr(err.msg, "password file '/nonexistent/pw'"), "bad password file: %s", err.msg);
+}
+
+/* A schema made by the first layout (keys.value text beside value_bytes):
+ * one line saying what to do, nothing written. */
+static void check_old_layout(void)
+{
+    struct pg_options o = { .conninfo = conninfo, .schema = "old_layout" };
+    struct ship_status st;
+    struct rs_error err = { 0 };
+    struct shipper *sh;
+
+    pq_exec(pg, "CREATE SCHEMA old_layout; CREATE TABLE old_layout.keys(id bigint PRIMARY KEY,"
+            " db bigint, key text, key_bytes bytea, type text, expire_at bigint, value text,"
+            " value_bytes bytea, lhead bigint)");
+    sh = shipper_start(path, &o, log_cb, NULL, &err);
+    CHECK(sh && wait_for(sh, is_down, 0, &st), "old layout: down");
+    if (sh == NULL)
+        return;
+    CHECK(strstr(st.error, "schema \"old_layout\" holds the tables of an earlier redsink") &&
+          strstr(st.error, "DROP SCHEMA old_layout CASCADE"), "old layout error: %s", st.error);
+    shipper_stop(sh);
+    CHECK_PQ("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+             " WHERE n.nspname = 'old_layout'", "2");          /* keys and its pkey index */
 }
 
 /* ---- the benchmark ---- */
@@ -539,9 +579,26 @@ static double bench_bare_copy(void)
     return since(t0);
 }
 
+/* The best of 5 runs of a query that reads every row's text. */
+static void bench_read(const char *sql)
+{
+    double best = 1e9;
+
+    for (int i = 0; i < 5; i++) {
+        int64_t t0 = rs_mono_ms();
+        const char *rows = pq_rows(pg, sql);
+        double t = since(t0);
+
+        if (i == 0)
+            printf("read: %s => %s\n", sql, rows);
+        best = t < best ? t : best;
+    }
+    printf("  best of 5: %.0f ms\n", best * 1000);
+}
+
 static int bench(long n)
 {
-    struct pg_options o = { conninfo, NULL, "redis", 0, 0 };
+    struct pg_options o = { .conninfo = conninfo, .schema = "redis" };
     struct rs_error err = { 0 };
     struct ship_status st;
     struct shipper *sh;
@@ -576,6 +633,11 @@ static int bench(long n)
         };
         printf("lookup: %s\n  %s\n", q[i] + 33, pq_rows(pg, q[i]));
     }
+    bench_read("SELECT sum(length(value)) FROM redis.redis_strings");
+    bench_read("SELECT count(*) FROM redis.redis_hashes WHERE field LIKE 'field:1%'");
+    printf("size: %s\n", pq_rows(pg, "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid)))"
+           " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+           " WHERE n.nspname = 'redis' AND c.relkind = 'r'"));
     /* outbox rows of 10 changes each: 5 new hash fields, 5 updated strings */
     for (long i = 0; i < rows; i++) {
         tbuf_printf(&b, "INSERT INTO g%lld_hash(kid, field, value) SELECT id, 'new:%ld:' || x, 'w'"
@@ -603,7 +665,7 @@ static int bench(long n)
 int main(int argc, char **argv)
 {
     struct rs_error err = { 0 };
-    struct pg_options o = { NULL, NULL, "redis", 0, 0 };
+    struct pg_options o = { .conninfo = NULL, .schema = "redis" };
     struct ship_status st;
     struct shipper *sh;
     struct sink *s;
@@ -652,6 +714,7 @@ int main(int argc, char **argv)
     compare_views("crash mid-copy");
     shipper_stop(sh);
     check_no_privilege();
+    check_old_layout();
     sink_close(s);
     sqlite3_close(wr);
     PQfinish(pg);
