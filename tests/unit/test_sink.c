@@ -933,6 +933,63 @@ static void test_big_elements(struct sink *s)
     free(txt);
 }
 
+/*
+ * A stream entry id that comes twice (a forged RDB or RESTORE payload:
+ * Redis never writes one) is deleted by the loader before the entry is
+ * added again (sink.h: stream_add never meets an existing entry; the row
+ * it replaced would keep its gN_big row). In a load, the delete sends the
+ * rows still in the bulk buffer first, so none of the old entry's fields
+ * stays; big over small, small over big, big over big, in a load and in
+ * the stream (RESTORE).
+ */
+static void readd(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                  const struct rs_bytes *v)
+{
+    int deleted;
+
+    check_rc(s, s->ops->stream_delete(s, id, eid, &deleted), "stream_delete of a repeated id");
+    CHECK(deleted == 1, "the repeated id's entry was there (%d)", deleted);
+    check_rc(s, s->ops->stream_add(s, id, eid, 0, &LIT("f"), v), "stream_add again");
+}
+
+static void test_big_stream_dups(struct sink *s)
+{
+    const size_t n = (1 << 20) + 7;
+    unsigned char *bin = big_value(n, 0, 11), *txt = big_value(n, 1, 12);
+    struct rs_bytes b = { (const char *)bin, n }, t = { (const char *)txt, n };
+    struct repl_pos pos = { "abababababababababababababababababababab", 9900, 0 };
+    const struct rs_stream_id one = { 1, 0 }, two = { 2, 0 };
+    int64_t x, y;
+
+    check_rc(s, s->ops->load_begin(s), "load_begin (big stream dups)");
+    x = mkkey(s, 0, LIT("dx"), RS_T_STREAM, RS_NO_EXPIRE, NULL);
+    s->ops->stream_add(s, x, &one, 0, &LIT("f"), &b);
+    readd(s, x, &one, &LIT("s"));                             /* small over big */
+    s->ops->stream_add(s, x, &two, 0, &LIT("f"), &LIT("a"));  /* both in the bulk buffer */
+    s->ops->stream_add(s, x, &two, 1, &LIT("g"), &LIT("b"));
+    readd(s, x, &two, &t);                                    /* big over small */
+    y = mkkey(s, 0, LIT("dy"), RS_T_STREAM, RS_NO_EXPIRE, NULL);
+    s->ops->stream_add(s, y, &one, 0, &LIT("f"), &t);
+    readd(s, y, &one, &b);                                    /* big over big */
+    CHECK(s->err.code == 0, "load repeated stream ids with big values (%s)", s->err.msg);
+    check_rc(s, s->ops->load_commit(s, &pos), "load_commit (big stream dups)");
+    check_big_rows(0, 2, "after a load with repeated stream ids");
+    check_q("SELECT id, pos, value FROM redis_streams WHERE key = 'dx' AND id = '1-0'", "1-0|0|s");
+    check_q("SELECT count(*) FROM redis_streams WHERE key = 'dx' AND id = '2-0'", "1");
+    check_cell("SELECT value FROM redis_streams WHERE key = ?1 AND id = '2-0'", "dx", txt, n,
+               SQLITE_TEXT, "big value over a repeated id");
+    check_cell("SELECT value FROM redis_streams WHERE key = ?1", "dy", bin, n, SQLITE_BLOB,
+               "big value over a big one of the same id");
+
+    check_rc(s, s->ops->begin(s), "begin (big stream dups)");
+    readd(s, y, &one, &LIT("s"));
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big stream dups)");
+    check_big_rows(0, 1, "after a repeated stream id in the stream");
+    check_q("SELECT value FROM redis_streams WHERE key = 'dy'", "s");
+    free(bin);
+    free(txt);
+}
+
 /* A mirror made before gN_big (no table, no triggers, no 'big' columns)
  * opens, gets them, and takes big elements. */
 static void test_big_upgrade(void)
@@ -1090,6 +1147,7 @@ static int run_tests(void)
     test_big_keys(s);
     test_big_values(s);
     test_big_elements(s);
+    test_big_stream_dups(s);
     sink_close(s);
     test_big_upgrade();
     sqlite3_close(rd);
