@@ -990,6 +990,75 @@ static void test_big_stream_dups(struct sink *s)
     free(txt);
 }
 
+/*
+ * Key names of SQI_BIG_VALUE bytes or more in a load wait in gN_big and get
+ * into their rows once the (key, db) index exists (sqlite_keys.c, "Big key
+ * names"): each comes back byte for byte, TEXT iff UTF-8, in its db, with
+ * its value (a big one too), its elements and a list's head; a name one
+ * byte shorter goes the usual way; nothing is left in gN_big or in a
+ * placeholder db; key_find finds the names afterwards.
+ */
+static void test_big_names(struct sink *s)
+{
+    const size_t n = (1 << 20) + 5, vn = (2 << 20) + 3;
+    unsigned char *bn = big_value(n, 0, 21), *tn = big_value(n, 1, 22), *bv = big_value(vn, 0, 23),
+                  *tv = big_value(vn, 1, 24), *sn = big_value(n - 6, 0, 25);
+    struct rs_bytes b = { (const char *)bn, n }, t = { (const char *)tn, n };
+    struct rs_bytes bval = { (const char *)bv, vn }, tval = { (const char *)tv, vn };
+    struct repl_pos pos = { "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", 9950, 0 };
+    int64_t id;
+
+    check_rc(s, s->ops->load_begin(s), "load_begin (big names)");
+    mkkey(s, 7, b, RS_T_STRING, RS_NO_EXPIRE, &LIT("v"));
+    mkkey(s, 8, t, RS_T_STRING, 4102444800000, &bval);
+    id = mkkey(s, 9, b, RS_T_LIST, RS_NO_EXPIRE, NULL);
+    s->ops->list_push(s, id, 0, &LIT("a"));
+    s->ops->list_push(s, id, 1, &LIT("h"));            /* a head push updates the row */
+    id = mkkey(s, 10, t, RS_T_HASH, RS_NO_EXPIRE, NULL);
+    s->ops->hash_set(s, id, &LIT("f"), &tval, RS_NO_EXPIRE, NULL);
+    mkkey(s, 11, (struct rs_bytes){ (const char *)sn, n - 6 }, RS_T_STRING, RS_NO_EXPIRE, &tval);
+    mkkey(s, 7, LIT("after"), RS_T_STRING, RS_NO_EXPIRE, &LIT("x"));
+    CHECK(s->err.code == 0, "load big key names (%s)", s->err.msg);
+    check_rc(s, s->ops->load_commit(s, &pos), "load_commit (big names)");
+
+    check_cell("SELECT key FROM redis_keys WHERE db = ?1 AND key <> 'after'", "7", bn, n,
+               SQLITE_BLOB, "big binary key name");
+    check_cell("SELECT value FROM redis_strings WHERE db = ?1 AND key <> 'after'", "7",
+               (const unsigned char *)"v", 1, SQLITE_TEXT, "value of a big-named key");
+    check_cell("SELECT key FROM redis_keys WHERE db = ?1", "8", tn, n, SQLITE_TEXT,
+               "big UTF-8 key name");
+    check_cell("SELECT value FROM redis_strings WHERE db = ?1", "8", bv, vn, SQLITE_BLOB,
+               "big value of a big-named key");
+    check_q("SELECT expire_at FROM redis_keys WHERE db = 8", "4102444800000");
+    check_cell("SELECT key FROM redis_keys WHERE db = ?1", "9", bn, n, SQLITE_BLOB,
+               "big name of a list");
+    check_q("SELECT group_concat(value, '') FROM (SELECT value FROM redis_lists WHERE db = 9"
+            " ORDER BY idx)", "ha");
+    check_cell("SELECT key FROM redis_keys WHERE db = ?1", "10", tn, n, SQLITE_TEXT,
+               "big name of a hash");
+    check_cell("SELECT value FROM redis_hashes WHERE db = ?1", "10", tv, vn, SQLITE_TEXT,
+               "big value in a big-named hash");
+    check_cell("SELECT key FROM redis_keys WHERE db = ?1", "11", sn, n - 6, SQLITE_BLOB,
+               "a name under the big name size");
+    check_cell("SELECT value FROM redis_strings WHERE db = ?1", "11", tv, vn, SQLITE_TEXT,
+               "its big UTF-8 value");
+    check_big_rows(0, 1, "after a load with big key names");
+    check_q("SELECT count(*) FROM redis_keys WHERE db < 0", "0");
+    check_q("SELECT value FROM redis_strings WHERE db = 7 AND key = 'after'", "x");
+
+    check_rc(s, s->ops->begin(s), "begin (big names)");
+    CHECK(find(s, 7, b, NULL) > 0 && find(s, 10, t, NULL) > 0 && find(s, 8, b, NULL) < 0,
+          "key_find of big names after the load");
+    check_rc(s, s->ops->key_delete(s, find(s, 9, b, NULL)), "DEL a big-named list");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big names)");
+    check_q("SELECT count(*) FROM redis_keys WHERE db = 9", "0");
+    free(bn);
+    free(tn);
+    free(bv);
+    free(tv);
+    free(sn);
+}
+
 /* A mirror made before gN_big (no table, no triggers, no 'big' columns)
  * opens, gets them, and takes big elements. */
 static void test_big_upgrade(void)
@@ -1148,6 +1217,7 @@ static int run_tests(void)
     test_big_values(s);
     test_big_elements(s);
     test_big_stream_dups(s);
+    test_big_names(s);
     sink_close(s);
     test_big_upgrade();
     sqlite3_close(rd);
