@@ -120,10 +120,28 @@ def elem_case(kind, n):
     return writer
 
 
-def case_key16(r):
-    k = rand_bytes(16 * MIB, 16)
-    r("SET", k, "v")
-    return [(k, "name")]
+def case_key(n):
+    def writer(r):
+        k = rand_bytes(n, n // MIB)
+        r("SET", k, "v")
+        return [(k, "name")]
+    return writer
+
+
+def pk_case(kind, n):
+    """One big hash field, set member or sorted-set member between two
+    small ones: a primary-key column of its element table."""
+    def writer(r):
+        v = rand_bytes(n, n // MIB + 1)
+        if kind == "hfield":
+            r("HSET", "ph", "a", "1", v, "x", "z", "2")
+            return [("ph", ("longest", "hash"))]
+        if kind == "smember":
+            r("SADD", "ps", "a", v, "z")
+            return [("ps", ("longest", "set"))]
+        r("ZADD", "pz", 1, "a", 2, v, 3, "z")
+        return [("pz", ("longest", "zset"))]
+    return writer
 
 
 CASES = [
@@ -133,12 +151,21 @@ CASES = [
     ("str100z", "a 100 MiB LZF-compressible string (not UTF-8)", case_str100z, 100 * MIB),
     ("utf64", "a 64 MiB UTF-8 string (TEXT: bound whole, no zeroblob)", case_utf64, 64 * MIB),
     ("hash100", "a hash of 100 fields of 1 MiB", case_hash100, MIB),
-    ("key16", "a 16 MiB key name", case_key16, 16 * MIB),
+    ("key16", "a 16 MiB key name", case_key(16 * MIB), 16 * MIB),
 ] + [("%s%d" % (kind, n), "one %d MiB %s of random bytes" % (n, what),
       elem_case(kind, n * MIB), n * MIB)
      for n in (16, 256)
      for kind, what in (("list", "list element"), ("hash", "hash value"),
                         ("stream", "stream entry value"))]
+# Not in the default set (named with --cases): items that are primary-key
+# columns (two copies while their row is written, doc/schema.md "Big
+# values"), over the target, and a 256 MiB key name (three copies).
+EXTRA_CASES = [("%s%d" % (kind, n), "one %d MiB %s of random bytes" % (n, what),
+                pk_case(kind, n * MIB), n * MIB)
+               for n in (16, 256)
+               for kind, what in (("hfield", "hash field"), ("smember", "set member"),
+                                  ("zmember", "sorted-set member"))] + [
+    ("key256", "a 256 MiB key name", case_key(256 * MIB), 256 * MIB)]
 PATHS = ["disk", "diskless", "import", "stream"]
 
 
@@ -172,7 +199,10 @@ def acked(r, p, marker):
 def digest_master(r, keys):
     out = []
     for k, f in keys:
-        if isinstance(f, tuple) and f[0] == "list":
+        if isinstance(f, tuple) and f[0] == "longest":
+            v = max(r({"hash": "HKEYS", "set": "SMEMBERS"}[f[1]], k) if f[1] != "zset"
+                    else r("ZRANGE", k, 0, -1), key=len)
+        elif isinstance(f, tuple) and f[0] == "list":
             v = r("LINDEX", k, f[1])
         elif isinstance(f, tuple):
             v = r("XRANGE", k, f[1], f[1])[0][1][2 * f[2] + 1]
@@ -189,6 +219,11 @@ def digest_mirror(db, keys):
     for k, f in keys:
         if f == "name":
             rows = con.execute("SELECT key, typeof(key) FROM redis_keys WHERE key = ?", (k,))
+        elif isinstance(f, tuple) and f[0] == "longest":
+            col, view = {"hash": ("field", "redis_hashes"), "set": ("member", "redis_sets"),
+                         "zset": ("member", "redis_zsets")}[f[1]]
+            rows = con.execute("SELECT %s, typeof(%s) FROM %s WHERE key = ? ORDER BY length(%s)"
+                               " DESC LIMIT 1" % (col, col, view, col), (k,))
         elif isinstance(f, tuple) and f[0] == "list":
             rows = con.execute("SELECT value, typeof(value) FROM redis_lists WHERE key = ? "
                                "AND idx = ?", (k, f[1]))
@@ -290,7 +325,7 @@ def main():
     lines = ["| case | path | seconds | peak RSS MB | target MB |", "|---|---|---|---|---|"]
     fails = 0
     try:
-        for case in CASES:
+        for case in CASES + EXTRA_CASES:
             if case[0] not in args.cases.split(","):
                 continue
             print("# %s: %s" % (case[0], case[1]), flush=True)

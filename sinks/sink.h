@@ -269,7 +269,11 @@ struct sink_ops {
                             void *ud);
 
     /* ---- streams (the caller keeps stream_meta up to date) ---- */
-    /* Load mode too: stream_add ... stream_consumer_pending. */
+    /* Load mode too: stream_add ... stream_consumer_pending, and
+     * stream_delete. stream_add never meets an existing entry: its ids only
+     * grow; a caller that may repeat one (a forged RDB) deletes the entry
+     * first, since the row stream_add replaces would keep a big value's
+     * gN_big row (sinks/sqlite/sqlite_stream.c). */
     int (*stream_add)(struct sink *s, int64_t id, const struct rs_stream_id *eid, int pos,
                       const struct rs_bytes *field, const struct rs_bytes *value);
     int (*stream_meta_set)(struct sink *s, int64_t id, const struct rs_stream_meta *meta);

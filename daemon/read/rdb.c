@@ -104,6 +104,7 @@ enum rs_status rdb_end_key(struct rdb_parser *p)
     p->key_ctx[0] = '\0';
     if (p->h->on_key_end && CALLED(p, p->h->on_key_end(p->ud)))
         return rdb_stopped(p);
+    rdb_release_big(p);
     if (p->mode == RDB_MODE_DUMP)
         return rdb_go(p, ST_DUMP_FOOTER);
     return rdb_go(p, ST_OPCODE);

@@ -426,6 +426,35 @@ static int inside(const void *buf, size_t cap, const struct rs_bytes *b)
     return buf != NULL && at >= lo && at - lo <= cap && b->len <= cap - (at - lo);
 }
 
+static void saved_release_big(struct saved *sv)
+{
+    if (sv->cap > RDB_BUF_KEEP) {
+        free(sv->own);
+        *sv = (struct saved){ NULL, 0, 0, NULL, 0 };
+    }
+}
+
+/* A key is over: give back every buffer that held a big item of it (the
+ * name, a field, the item buffer, the LZF buffer) now, not at the next
+ * read. The last key of a load has no next read: its buffers would stay
+ * through load_commit, whose index sort needs a copy of every name. */
+void rdb_release_big(struct rdb_parser *p)
+{
+    saved_release_big(&p->keyname);
+    saved_release_big(&p->save[0]);
+    saved_release_big(&p->save[1]);
+    if (p->buf_len == 0 && p->buf_cap > RDB_BUF_KEEP) {
+        free(p->buf);
+        p->buf = NULL;
+        p->buf_cap = 0;
+    }
+    if (p->zbuf_cap > RDB_BUF_KEEP) {
+        free(p->zbuf);
+        p->zbuf = NULL;
+        p->zbuf_cap = 0;
+    }
+}
+
 /* Keep a big b that lies in one of the parser's own buffers by taking that
  * buffer over instead of copying it: one copy of a big item, never two.
  * The slot's old buffer is freed; the parser grows a new one when needed. */

@@ -219,6 +219,7 @@ int rdb_save_copy(struct saved *sv, const char *ptr, size_t len);
 int rdb_save_steal(struct rdb_parser *p, struct saved *sv, const struct rs_bytes *b);
 enum rs_status rdb_save(struct rdb_parser *p, int i, const struct rs_bytes *b);
 int rdb_keep_saved(struct rdb_parser *p);
+void rdb_release_big(struct rdb_parser *p);
 
 /* rdb_decode.c: elements and the events they make */
 struct rs_bytes rdb_elem_text(const struct elem *e, char *tmp);

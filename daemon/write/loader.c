@@ -76,6 +76,7 @@ static int on_key_begin(void *ud, const struct rdb_key *key)
 
     l->key = *key;              /* the name stays valid until on_key_end (rdb.h) */
     l->id = -1;
+    l->xn = 0;
     if (l->as_name) {
         l->key.db = l->as_db;
         l->key.name = *l->as_name;
@@ -151,6 +152,24 @@ static int on_hash_field(void *ud, const struct rs_bytes *f, const struct rs_byt
     return 0;
 }
 
+/*
+ * An entry id at or below one already reported for this key (never in an
+ * RDB or DUMP payload Redis wrote; a forged one) replaces that entry, as
+ * a repeated hash field does: it is deleted first. The sink's stream_add
+ * would replace its rows in place, but the replaced rows would keep their
+ * big values (sink.h) and any field beyond the new entry's last one.
+ * Growing ids cost one comparison.
+ */
+static int stream_entry_begin(struct loader *l, const struct rs_stream_id *eid)
+{
+    int deleted;
+
+    if (l->xn++ && (eid->ms < l->xmax.ms || (eid->ms == l->xmax.ms && eid->seq <= l->xmax.seq)))
+        return l->sink->ops->stream_delete(l->sink, l->id, eid, &deleted);
+    l->xmax = *eid;
+    return 0;
+}
+
 static int on_stream_item(void *ud, const struct rs_stream_id *eid, int pos,
                           const struct rs_bytes *f, const struct rs_bytes *v)
 {
@@ -158,7 +177,7 @@ static int on_stream_item(void *ud, const struct rs_stream_id *eid, int pos,
 
     if (l->skip)
         return 0;
-    if (l->sink->ops->stream_add(l->sink, l->id, eid, pos, f, v) != 0)
+    if ((pos == 0 && stream_entry_begin(l, eid) != 0) || l->sink->ops->stream_add(l->sink, l->id, eid, pos, f, v) != 0)
         return sink_failed(l);
     return 0;
 }

@@ -35,6 +35,8 @@ struct loader {
     /* the key being loaded */
     int64_t id;                 /* sink id, or -1 while not created yet */
     int skip;                   /* the filter drops this key: ignore its events */
+    int xn;                     /* stream entries reported for this key so far */
+    struct rs_stream_id xmax;   /* the highest of their ids */
     struct rdb_key key;         /* name borrowed from the parser until on_key_end */
     int sink_failed;            /* a sink operation failed (its message in sink->err) */
     int loading;                /* the driver began the sink's load mode, not yet ended */

@@ -123,6 +123,8 @@ struct sqlite_sink {
     struct key_cache *kcache;    /* key_find's cache, see sqlite_keycache.c */
     struct smeta_cache *smeta;   /* stream metadata, written back: sqlite_stream.c */
     struct bulk *bulk;           /* a full sync's buffered rows, see sqi_bulk_begin */
+    struct big_name *big_names;  /* a full sync's big key names, see sqi_big_names_place */
+    size_t n_big_names, cap_big_names;
     /* Faults (see sqlite_fault.c). 'fatal': the sticky error is one
      * a retry cannot fix (disk full, I/O error, the file deleted or
      * replaced); rollback and load_abort keep it, so the owner stops. */
@@ -220,11 +222,34 @@ int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b);
  * done with *v. 0 or -1.
  */
 int sqi_big_put(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int64_t *id);
+/* sqi_big_put of a big b without the triggers (a row no element points
+ * at: a big key name, below). */
+int sqi_big_store(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int64_t *id);
+/* Copy gN_big row 'from' into gN_keys.value of key 'kid' (a zeroblob of
+ * its length) with BLOB I/O, 1 MiB at a time, and delete it. 0 or -1. */
+int sqi_big_move_to_key(struct sqlite_sink *ss, int64_t from, int64_t kid);
+/*
+ * Big key names in a full sync (sqlite_keys.c). sq_key_create keeps a name
+ * of SQI_BIG_VALUE bytes or more out of the (key, db) index sort: the name
+ * (and a big string value) wait in gN_big, the row holds a placeholder,
+ * and sqi_big_names_place, after the index is built, gives each row its
+ * name. sqi_big_names_forget drops the list (load begin, abort, close).
+ */
+struct big_name {
+    int64_t id;                  /* the key row */
+    int64_t name, value;         /* gN_big rows: the name; a big string value or 0 */
+    int64_t value_len;
+    int db;
+};
+int sqi_big_names_place(struct sqlite_sink *ss);
+void sqi_big_names_forget(struct sqlite_sink *ss);
 int sqi_bind_elem(sqlite3_stmt *st, int i, const struct rs_bytes *b, int64_t big_id);
 /* Delete gN_big row 'id' (put for a row that was not written). 0 or -1. */
 int sqi_big_drop(struct sqlite_sink *ss, int64_t id);
 int sqi_column_elem(struct sqlite_sink *ss, sqlite3_stmt *st, int col, struct rs_bytes *v,
                     void **owned);
+/* gN_big row 'id' read into *owned (the caller frees it), *v pointing at it. */
+int sqi_big_read(struct sqlite_sink *ss, int64_t id, struct rs_bytes *v, void **owned);
 int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms);
 int sqi_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
 

@@ -3,6 +3,7 @@
  * delete, expire, rename, probe, flush, COPY and SWAPDB.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sqlite_int.h"
@@ -48,6 +49,91 @@ static const struct sqi_bulk keys_bulk = {
     SQI_BULK_KEYS, 6, "@keys(db, key, type, expire_at, value, lhead)", "", ""
 };
 
+/* This file's statements, in slots SQI_X_KEYS + n (sqlite_int.h). */
+enum {
+    KS_COPY_KEY, KS_SWAP_PARK, KS_SWAP_MOVE, KS_SWAP_UNPARK, KS_COPY_BIG, KS_BIG_MAX,
+    KS_COPY_CHILD,                     /* + enum child: one per children table */
+    KS_PLACE = KS_COPY_CHILD + C_COUNT, KS_PLACE_VALUE, KS_NSTMT
+};
+_Static_assert(KS_NSTMT <= SQI_X_PER_FAMILY, "too many key statements");
+
+/*
+ * Big key names in a full sync. The (key, db) index is built at
+ * load_commit by one sort, and SQLite's sorter holds a name whole several
+ * times over: the column read, the index record, the sorter's own copy
+ * and, once a name exceeds the sorter's budget (cache_size) and another
+ * key follows, a merge buffer rounded up to a power of two (93 MB for one
+ * 16 MiB name). So during a load a name of SQI_BIG_VALUE bytes or more is
+ * written in place into gN_big (as a big value is) and its row gets the
+ * name '' in db -2 - id (unique; no master has that db); a big string
+ * value of that key waits in gN_big too, since the UPDATE below would
+ * otherwise read it whole. Once the index exists, each row gets its name
+ * and db back, bound from one copy, as a command inserts a key (three
+ * copies of the name in all: ours, the row's record, the index record).
+ */
+static int big_name_defer(struct sqlite_sink *ss, int db, const struct rs_bytes *key,
+                          const struct rs_bytes *v, int big, int64_t id)
+{
+    struct big_name *bn;
+
+    if (ss->n_big_names == ss->cap_big_names) {
+        size_t cap = ss->cap_big_names ? 2 * ss->cap_big_names : 16;
+        struct big_name *nb = realloc(ss->big_names, cap * sizeof(*nb));
+
+        if (nb == NULL)
+            return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot load into '%s': out of memory",
+                           ss->path);
+        ss->big_names = nb;
+        ss->cap_big_names = cap;
+    }
+    bn = &ss->big_names[ss->n_big_names];
+    *bn = (struct big_name){ id, 0, 0, big ? (int64_t)v->len : 0, db };
+    if (sqi_big_store(ss, key, sqi_big_value(key), &bn->name) ||
+        (big && sqi_big_store(ss, v, big, &bn->value)))
+        return -1;
+    ss->n_big_names++;
+    return 0;
+}
+
+static int big_name_place(struct sqlite_sink *ss, const struct big_name *bn)
+{
+    sqlite3_stmt *st = sqi_xstmt(ss, SQI_X_KEYS + (bn->value ? KS_PLACE_VALUE : KS_PLACE),
+                                 bn->value ? "UPDATE @keys SET db = ?2, key = ?3, value = ?4"
+                                             " WHERE id = ?1"
+                                           : "UPDATE @keys SET db = ?2, key = ?3 WHERE id = ?1");
+    struct rs_bytes name;
+    void *owned;
+    int rc;
+
+    if (st == NULL || sqi_big_read(ss, bn->name, &name, &owned))
+        return -1;
+    rc = sqlite3_bind_int64(st, 1, bn->id) | sqlite3_bind_int(st, 2, bn->db) |
+         sqi_bind_bytes(st, 3, &name);
+    if (bn->value)
+        rc |= sqlite3_bind_zeroblob64(st, 4, (sqlite3_uint64)bn->value_len);
+    rc = rc != SQLITE_OK ? sqi_bind_fail(ss, st, "name a key") : sqi_run(ss, st, "name a key");
+    free(owned);
+    if (rc || sqi_big_drop(ss, bn->name))
+        return -1;
+    return bn->value ? sqi_big_move_to_key(ss, bn->value, bn->id) : 0;
+}
+
+int sqi_big_names_place(struct sqlite_sink *ss)
+{
+    for (size_t i = 0; i < ss->n_big_names; i++)
+        if (big_name_place(ss, &ss->big_names[i]))
+            return -1;
+    sqi_big_names_forget(ss);
+    return 0;
+}
+
+void sqi_big_names_forget(struct sqlite_sink *ss)
+{
+    free(ss->big_names);
+    ss->big_names = NULL;
+    ss->n_big_names = ss->cap_big_names = 0;
+}
+
 int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_type type,
                   int64_t expire_ms, const struct rs_bytes *value, int64_t *id)
 {
@@ -56,7 +142,7 @@ int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_ty
     const struct rs_bytes *v = type != RS_T_STRING ? NULL
                                : value ? value : &(struct rs_bytes){ "", 0 };
     sqlite3_stmt *st;
-    int rc = 0, big;
+    int rc = 0, big, defer;
 
     if (sqi_stuck(ss) || sqi_stage_flush(ss) ||
         (rc = sqi_bulk_begin(ss, &keys_bulk, key->len + (v ? v->len : 0) + 16)) < 0)
@@ -84,15 +170,17 @@ int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_ty
     }
     rc = 0;
     big = sqi_big_value(v);
-    if (sqi_load_tick(ss) || (st = sqi_stmt(ss, ST_KEY_INSERT)) == NULL)
+    defer = ss->mode == MODE_LOAD && key->len >= SQI_BIG_VALUE;
+    if (sqi_load_tick(ss) || (defer && big_name_defer(ss, db, key, v, big, *id)) ||
+        (st = sqi_stmt(ss, ST_KEY_INSERT)) == NULL)
         return -1;
     if (ss->mode == MODE_LOAD)
         rc |= sqlite3_bind_int64(st, 7, *id);
-    rc |= sqlite3_bind_int(st, 1, db);
-    rc |= sqi_bind_bytes(st, 2, key);
+    rc |= sqlite3_bind_int64(st, 1, defer ? -2 - *id : db);
+    rc |= sqi_bind_bytes(st, 2, defer ? &(struct rs_bytes){ "", 0 } : key);
     rc |= sqlite3_bind_text(st, 3, tname, -1, SQLITE_STATIC);
     rc |= sqi_bind_time(st, 4, expire_ms);
-    if (v)
+    if (v && !(defer && big))
         rc |= sqi_bind_value(st, 5, v, big);
     if (type == RS_T_LIST)
         rc |= sqlite3_bind_int(st, 6, 0);
@@ -109,7 +197,7 @@ int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_ty
         k = (struct sink_key){ *id, type, expire_ms };
         sqi_kc_put(ss, db, key, &k);
     }
-    return big ? sqi_big_fill(ss, *id, v) : 0;
+    return big && !defer ? sqi_big_fill(ss, *id, v) : 0;
 }
 
 /* The children tables holding a type's elements (stream: its groups too). */
@@ -262,13 +350,6 @@ int sq_flush_db(struct sink *s, int db)
  * type, so elements, TTLs (key and hash fields) and a stream's metadata,
  * groups, PEL and consumers travel without passing through C.
  */
-enum {
-    KS_COPY_KEY, KS_SWAP_PARK, KS_SWAP_MOVE, KS_SWAP_UNPARK, KS_COPY_BIG, KS_BIG_MAX,
-    KS_COPY_CHILD,                     /* + enum child: one per children table */
-    KS_NSTMT = KS_COPY_CHILD + C_COUNT
-};
-_Static_assert(KS_NSTMT <= SQI_X_PER_FAMILY, "too many key statements");
-
 static const char *const key_sql[KS_COPY_CHILD] = {
     [KS_COPY_KEY] =
         "INSERT INTO @keys(db, key, type, expire_at, value, lhead)"

@@ -185,6 +185,7 @@ int sq_load_begin(struct sink *s)
     ss->load_rows = 0;
     stage_reset(ss);
     ss->load_id = 0;
+    sqi_big_names_forget(ss);
     sqi_forget(ss);
     return 0;
 fail:
@@ -236,7 +237,8 @@ int sq_load_commit(struct sink *s, const struct repl_pos *pos)
         return rs_fail(&s->err, RS_E_SQL, "cannot finish a full sync in '%s': none is open",
                        ss->path);
     if (sqi_stage_flush(ss) || sqi_load_batch_commit(ss) ||
-        sqi_exec_gen(ss, sqi_gen_index, ss->target, "index the new mirror") || sqi_txn_commit(ss) ||
+        sqi_exec_gen(ss, sqi_gen_index, ss->target, "index the new mirror") ||
+        sqi_big_names_place(ss) || sqi_txn_commit(ss) ||
         load_swap(ss, pos)) {
         sqi_txn_rollback(ss);
         return -1;
@@ -266,6 +268,7 @@ int sq_load_abort(struct sink *s)
         return 0;
     sqi_txn_rollback(ss);
     stage_reset(ss);
+    sqi_big_names_forget(ss);
     sqi_stmts_drop(ss);
     ss->mode = MODE_IDLE;
     ss->target = ss->gen;

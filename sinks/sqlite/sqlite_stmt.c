@@ -228,13 +228,18 @@ int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b)
 
 int sqi_big_put(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int64_t *id)
 {
-    sqlite3_stmt *st;
-
     *id = 0;
     if (big == SQI_SMALL)
         return 0;
     if (sqi_exec_gen(ss, sqi_big_triggers, ss->target, "create the big value triggers"))
         return -1;
+    return sqi_big_store(ss, b, big, id);
+}
+
+int sqi_big_store(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int64_t *id)
+{
+    sqlite3_stmt *st;
+
     st = sqi_xstmt(ss, SQI_X_MISC + 4, "INSERT INTO @big(text, v) VALUES (?1, zeroblob(?2))");
     if (st == NULL)
         return -1;
@@ -245,6 +250,41 @@ int sqi_big_put(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int64
         return -1;
     *id = sqlite3_last_insert_rowid(ss->db);
     return big_write(ss, "big", "v", *id, b);
+}
+
+int sqi_big_move_to_key(struct sqlite_sink *ss, int64_t from, int64_t kid)
+{
+    char big[40], keys[40];
+    sqlite3_blob *src = NULL, *dst = NULL;
+    char *buf = malloc(SQI_BIG_VALUE);
+    int rc, n, off = 0;
+
+    if (buf == NULL)
+        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot copy a big value in '%s': out of "
+                       "memory", ss->path);
+    snprintf(big, sizeof(big), "g%lld_big", (long long)ss->target);
+    snprintf(keys, sizeof(keys), "g%lld_keys", (long long)ss->target);
+    rc = sqlite3_blob_open(ss->db, "main", big, "v", from, 0, &src);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_blob_open(ss->db, "main", keys, "value", kid, 1, &dst);
+    n = rc == SQLITE_OK ? sqlite3_blob_bytes(src) : 0;
+    if (rc == SQLITE_OK && sqlite3_blob_bytes(dst) != n)
+        rc = SQLITE_CORRUPT;
+    while (rc == SQLITE_OK && off < n) {
+        int k = n - off < (int)SQI_BIG_VALUE ? n - off : (int)SQI_BIG_VALUE;
+
+        rc = sqlite3_blob_read(src, buf, k, off);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_blob_write(dst, buf, k, off);
+        off += k;
+    }
+    free(buf);
+    sqlite3_blob_close(src);
+    if (dst != NULL && sqlite3_blob_close(dst) != SQLITE_OK && rc == SQLITE_OK)
+        rc = SQLITE_ERROR;
+    if (rc != SQLITE_OK)
+        return sqi_sql_fail(ss, "copy a big value");
+    return sqi_big_drop(ss, from);
 }
 
 int sqi_big_drop(struct sqlite_sink *ss, int64_t id)
@@ -264,10 +304,6 @@ int sqi_bind_elem(sqlite3_stmt *st, int i, const struct rs_bytes *b, int64_t big
 int sqi_column_elem(struct sqlite_sink *ss, sqlite3_stmt *st, int col, struct rs_bytes *v,
                     void **owned)
 {
-    char table[40];
-    sqlite3_blob *blob;
-    int rc, n;
-
     *owned = NULL;
     if (sqlite3_column_type(st, col + 1) == SQLITE_NULL) {
         /* column_blob returns TEXT's bytes unconverted; call bytes after it */
@@ -277,9 +313,18 @@ int sqi_column_elem(struct sqlite_sink *ss, sqlite3_stmt *st, int col, struct rs
             v->ptr = "";
         return 0;
     }
+    return sqi_big_read(ss, sqlite3_column_int64(st, col + 1), v, owned);
+}
+
+int sqi_big_read(struct sqlite_sink *ss, int64_t id, struct rs_bytes *v, void **owned)
+{
+    char table[40];
+    sqlite3_blob *blob;
+    int rc, n;
+
+    *owned = NULL;
     snprintf(table, sizeof(table), "g%lld_big", (long long)ss->target);
-    rc = sqlite3_blob_open(ss->db, "main", table, "v", sqlite3_column_int64(st, col + 1), 0,
-                           &blob);
+    rc = sqlite3_blob_open(ss->db, "main", table, "v", id, 0, &blob);
     if (rc != SQLITE_OK)
         return sqi_sql_fail(ss, "read a big value");
     n = sqlite3_blob_bytes(blob);

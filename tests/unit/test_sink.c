@@ -933,6 +933,132 @@ static void test_big_elements(struct sink *s)
     free(txt);
 }
 
+/*
+ * A stream entry id that comes twice (a forged RDB or RESTORE payload:
+ * Redis never writes one) is deleted by the loader before the entry is
+ * added again (sink.h: stream_add never meets an existing entry; the row
+ * it replaced would keep its gN_big row). In a load, the delete sends the
+ * rows still in the bulk buffer first, so none of the old entry's fields
+ * stays; big over small, small over big, big over big, in a load and in
+ * the stream (RESTORE).
+ */
+static void readd(struct sink *s, int64_t id, const struct rs_stream_id *eid,
+                  const struct rs_bytes *v)
+{
+    int deleted;
+
+    check_rc(s, s->ops->stream_delete(s, id, eid, &deleted), "stream_delete of a repeated id");
+    CHECK(deleted == 1, "the repeated id's entry was there (%d)", deleted);
+    check_rc(s, s->ops->stream_add(s, id, eid, 0, &LIT("f"), v), "stream_add again");
+}
+
+static void test_big_stream_dups(struct sink *s)
+{
+    const size_t n = (1 << 20) + 7;
+    unsigned char *bin = big_value(n, 0, 11), *txt = big_value(n, 1, 12);
+    struct rs_bytes b = { (const char *)bin, n }, t = { (const char *)txt, n };
+    struct repl_pos pos = { "abababababababababababababababababababab", 9900, 0 };
+    const struct rs_stream_id one = { 1, 0 }, two = { 2, 0 };
+    int64_t x, y;
+
+    check_rc(s, s->ops->load_begin(s), "load_begin (big stream dups)");
+    x = mkkey(s, 0, LIT("dx"), RS_T_STREAM, RS_NO_EXPIRE, NULL);
+    s->ops->stream_add(s, x, &one, 0, &LIT("f"), &b);
+    readd(s, x, &one, &LIT("s"));                             /* small over big */
+    s->ops->stream_add(s, x, &two, 0, &LIT("f"), &LIT("a"));  /* both in the bulk buffer */
+    s->ops->stream_add(s, x, &two, 1, &LIT("g"), &LIT("b"));
+    readd(s, x, &two, &t);                                    /* big over small */
+    y = mkkey(s, 0, LIT("dy"), RS_T_STREAM, RS_NO_EXPIRE, NULL);
+    s->ops->stream_add(s, y, &one, 0, &LIT("f"), &t);
+    readd(s, y, &one, &b);                                    /* big over big */
+    CHECK(s->err.code == 0, "load repeated stream ids with big values (%s)", s->err.msg);
+    check_rc(s, s->ops->load_commit(s, &pos), "load_commit (big stream dups)");
+    check_big_rows(0, 2, "after a load with repeated stream ids");
+    check_q("SELECT id, pos, value FROM redis_streams WHERE key = 'dx' AND id = '1-0'", "1-0|0|s");
+    check_q("SELECT count(*) FROM redis_streams WHERE key = 'dx' AND id = '2-0'", "1");
+    check_cell("SELECT value FROM redis_streams WHERE key = ?1 AND id = '2-0'", "dx", txt, n,
+               SQLITE_TEXT, "big value over a repeated id");
+    check_cell("SELECT value FROM redis_streams WHERE key = ?1", "dy", bin, n, SQLITE_BLOB,
+               "big value over a big one of the same id");
+
+    check_rc(s, s->ops->begin(s), "begin (big stream dups)");
+    readd(s, y, &one, &LIT("s"));
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big stream dups)");
+    check_big_rows(0, 1, "after a repeated stream id in the stream");
+    check_q("SELECT value FROM redis_streams WHERE key = 'dy'", "s");
+    free(bin);
+    free(txt);
+}
+
+/*
+ * Key names of SQI_BIG_VALUE bytes or more in a load wait in gN_big and get
+ * into their rows once the (key, db) index exists (sqlite_keys.c, "Big key
+ * names"): each comes back byte for byte, TEXT iff UTF-8, in its db, with
+ * its value (a big one too), its elements and a list's head; a name one
+ * byte shorter goes the usual way; nothing is left in gN_big or in a
+ * placeholder db; key_find finds the names afterwards.
+ */
+static void test_big_names(struct sink *s)
+{
+    const size_t n = (1 << 20) + 5, vn = (2 << 20) + 3;
+    unsigned char *bn = big_value(n, 0, 21), *tn = big_value(n, 1, 22), *bv = big_value(vn, 0, 23),
+                  *tv = big_value(vn, 1, 24), *sn = big_value(n - 6, 0, 25);
+    struct rs_bytes b = { (const char *)bn, n }, t = { (const char *)tn, n };
+    struct rs_bytes bval = { (const char *)bv, vn }, tval = { (const char *)tv, vn };
+    struct repl_pos pos = { "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", 9950, 0 };
+    int64_t id;
+
+    check_rc(s, s->ops->load_begin(s), "load_begin (big names)");
+    mkkey(s, 7, b, RS_T_STRING, RS_NO_EXPIRE, &LIT("v"));
+    mkkey(s, 8, t, RS_T_STRING, 4102444800000, &bval);
+    id = mkkey(s, 9, b, RS_T_LIST, RS_NO_EXPIRE, NULL);
+    s->ops->list_push(s, id, 0, &LIT("a"));
+    s->ops->list_push(s, id, 1, &LIT("h"));            /* a head push updates the row */
+    id = mkkey(s, 10, t, RS_T_HASH, RS_NO_EXPIRE, NULL);
+    s->ops->hash_set(s, id, &LIT("f"), &tval, RS_NO_EXPIRE, NULL);
+    mkkey(s, 11, (struct rs_bytes){ (const char *)sn, n - 6 }, RS_T_STRING, RS_NO_EXPIRE, &tval);
+    mkkey(s, 7, LIT("after"), RS_T_STRING, RS_NO_EXPIRE, &LIT("x"));
+    CHECK(s->err.code == 0, "load big key names (%s)", s->err.msg);
+    check_rc(s, s->ops->load_commit(s, &pos), "load_commit (big names)");
+
+    check_cell("SELECT key FROM redis_keys WHERE db = ?1 AND key <> 'after'", "7", bn, n,
+               SQLITE_BLOB, "big binary key name");
+    check_cell("SELECT value FROM redis_strings WHERE db = ?1 AND key <> 'after'", "7",
+               (const unsigned char *)"v", 1, SQLITE_TEXT, "value of a big-named key");
+    check_cell("SELECT key FROM redis_keys WHERE db = ?1", "8", tn, n, SQLITE_TEXT,
+               "big UTF-8 key name");
+    check_cell("SELECT value FROM redis_strings WHERE db = ?1", "8", bv, vn, SQLITE_BLOB,
+               "big value of a big-named key");
+    check_q("SELECT expire_at FROM redis_keys WHERE db = 8", "4102444800000");
+    check_cell("SELECT key FROM redis_keys WHERE db = ?1", "9", bn, n, SQLITE_BLOB,
+               "big name of a list");
+    check_q("SELECT group_concat(value, '') FROM (SELECT value FROM redis_lists WHERE db = 9"
+            " ORDER BY idx)", "ha");
+    check_cell("SELECT key FROM redis_keys WHERE db = ?1", "10", tn, n, SQLITE_TEXT,
+               "big name of a hash");
+    check_cell("SELECT value FROM redis_hashes WHERE db = ?1", "10", tv, vn, SQLITE_TEXT,
+               "big value in a big-named hash");
+    check_cell("SELECT key FROM redis_keys WHERE db = ?1", "11", sn, n - 6, SQLITE_BLOB,
+               "a name under the big name size");
+    check_cell("SELECT value FROM redis_strings WHERE db = ?1", "11", tv, vn, SQLITE_TEXT,
+               "its big UTF-8 value");
+    check_big_rows(0, 1, "after a load with big key names");
+    check_q("SELECT count(*) FROM redis_keys WHERE db < 0", "0");
+    check_q("SELECT value FROM redis_strings WHERE db = 7 AND key = 'after'", "x");
+
+    check_rc(s, s->ops->begin(s), "begin (big names)");
+    CHECK(find(s, 7, b, NULL) > 0 && find(s, 10, t, NULL) > 0 && find(s, 8, b, NULL) < 0,
+          "key_find of big names after the load");
+    check_rc(s, s->ops->key_delete(s, find(s, 9, b, NULL)), "DEL a big-named list");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big names)");
+    check_q("SELECT count(*) FROM redis_keys WHERE db = 9", "0");
+    free(bn);
+    free(tn);
+    free(bv);
+    free(tv);
+    free(sn);
+}
+
 /* A mirror made before gN_big (no table, no triggers, no 'big' columns)
  * opens, gets them, and takes big elements. */
 static void test_big_upgrade(void)
@@ -1090,6 +1216,8 @@ static int run_tests(void)
     test_big_keys(s);
     test_big_values(s);
     test_big_elements(s);
+    test_big_stream_dups(s);
+    test_big_names(s);
     sink_close(s);
     test_big_upgrade();
     sqlite3_close(rd);
