@@ -16,13 +16,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
 
-seed=${REDSINK_SEED:-$(( $(date +%s) % 100000 ))}
-ROUNDS=${REDSINK_KILL_ROUNDS:-12}
-echo "# seed $seed, $ROUNDS rounds"
-RANDOM=$seed
-rnd() { R=$(( RANDOM % $1 )); }          # sets R; never $(rnd): a subshell would not advance RANDOM
-nap_ms() { sleep "$(printf '%d.%03d' $(( $1 / 1000 )) $(( $1 % 1000 )))"; }
-replay() { echo "# replay: REDSINK_SEED=$seed REDSINK_KILL_ROUNDS=$ROUNDS make check TESTS=tests/integration/kill_loop.sh"; }
+seeded_rounds kill_loop.sh 12
 
 start_redis m --repl-backlog-size 64mb --enable-debug-command yes \
     --repl-diskless-sync yes --repl-diskless-sync-delay 0

@@ -198,3 +198,18 @@ compare_mirror() {  # compare_mirror PORT DBFILE LABEL
 info_field() {  # info_field PORT SECTION FIELD
     rcli "$1" info "$2" | tr -d '\r' | sed -n "s/^$3://p"
 }
+
+# seeded_rounds TEST DEFAULT: a seeded randomized test's seed (REDSINK_SEED,
+# else from the clock) and ROUNDS (REDSINK_KILL_ROUNDS, else DEFAULT);
+# rnd N sets R in [0, N) (never $(rnd): a subshell would not advance
+# RANDOM), nap_ms MS sleeps, replay prints the command that runs it again.
+seeded_rounds() {
+    seed=${REDSINK_SEED:-$(( $(date +%s) % 100000 ))}
+    ROUNDS=${REDSINK_KILL_ROUNDS:-$2}
+    SEEDED_TEST=$1
+    echo "# seed $seed, $ROUNDS rounds"
+    RANDOM=$seed
+}
+rnd() { R=$(( RANDOM % $1 )); }
+nap_ms() { sleep "$(printf '%d.%03d' $(( $1 / 1000 )) $(( $1 % 1000 )))"; }
+replay() { echo "# replay: REDSINK_SEED=$seed REDSINK_KILL_ROUNDS=$ROUNDS make check TESTS=tests/integration/$SEEDED_TEST"; }
