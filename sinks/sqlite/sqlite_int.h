@@ -365,10 +365,12 @@ void sqi_stmts_drop(struct sqlite_sink *ss);
 /* The stream metadata cache (sqlite_stream.c). In a stream transaction
  * stream_meta_set only updates the cache; sqi_smeta_sync writes the
  * changed rows, and must run before anything reads or copies gN_smeta
- * in SQL (commit, flush, copy). sqi_smeta_drop forgets one key (deleted);
+ * in SQL (commit, flush, copy). sqi_smeta_created: key_create made a
+ * stream (no row yet). sqi_smeta_drop forgets one key (deleted);
  * sqi_smeta_forget everything, unwritten changes included (rollback,
  * a new generation); sqi_smeta_free at close. */
 int sqi_smeta_sync(struct sqlite_sink *ss);
+int sqi_smeta_created(struct sqlite_sink *ss, int64_t kid);
 void sqi_smeta_drop(struct sqlite_sink *ss, int64_t kid);
 void sqi_smeta_forget(struct sqlite_sink *ss);
 void sqi_smeta_free(struct sqlite_sink *ss);

@@ -113,6 +113,8 @@ int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_ty
         *id = sqlite3_last_insert_rowid(ss->db);
         k = (struct sink_key){ *id, type, expire_ms };
         sqi_kc_put(ss, db, key, &k);
+        if (type == RS_T_STREAM && sqi_smeta_created(ss, *id))
+            return -1;
     }
     return big ? sqi_big_fill(ss, *id, v) : 0;
 }

@@ -387,6 +387,25 @@ static void test_smeta_cache(struct sink *s)
     check_q(sql, want);
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM g2_smeta WHERE kid = %lld", (long long)id);
     check_q(sql, "0");
+
+    /* a new stream's row goes in by INSERT OR IGNORE (sqi_smeta_sync): a
+     * deleted stream's row, whose id the new one reuses, must be gone */
+    check_rc(s, s->ops->begin(s), "begin (id reuse)");
+    id = mkkey(s, 9, LIT("sm:last"), RS_T_STREAM, RS_NO_EXPIRE, NULL);
+    m.length = 5;
+    s->ops->stream_meta_set(s, id, &m);
+    pos.offset = 410;
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (a stream to delete)");
+    check_rc(s, s->ops->begin(s), "begin (delete, then a new stream)");
+    check_rc(s, s->ops->key_delete(s, id), "key_delete (id reuse)");
+    CHECK(mkkey(s, 9, LIT("sm:again"), RS_T_STREAM, RS_NO_EXPIRE, NULL) == id,
+          "the new stream reuses the id");
+    m.length = 3;
+    s->ops->stream_meta_set(s, id, &m);
+    pos.offset = 420;
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (id reuse)");
+    snprintf(sql, sizeof(sql), "SELECT length FROM g2_smeta WHERE kid = %lld", (long long)id);
+    check_q(sql, "3");
     check_rc(s, s->ops->begin(s), "begin (cleanup)");
     check_rc(s, s->ops->flush_db(s, 9), "flush_db 9");
     pos.offset = 500;
