@@ -274,6 +274,16 @@ static int idmp_parse(struct applier *a, int argc, const struct rs_bytes *argv, 
     return 1;
 }
 
+/* XADD's explicit ID at 'o': 0, or -1 after logging. */
+static int take_id(struct applier *a, const struct rs_bytes *argv, const struct rs_bytes *o,
+                   struct xadd_args *x)
+{
+    if (parse_stream_id(o, &x->id, &x->seq_given) != 0)
+        return ap_refuse(a, argv, "Invalid stream ID specified as stream command argument");
+    x->id_given = 1;
+    return 0;
+}
+
 /*
  * Redis' streamParseAddOrTrimArgsOrReply for XADD (xadd = 1) or XTRIM
  * from the master: LIMIT is parsed but not enforced (mustObeyClient), and
@@ -293,6 +303,11 @@ static int trim_parse(struct applier *a, int argc, const struct rs_bytes *argv,
 
         if (xadd && ap_arg_is(o, "*"))
             break;
+        if (xadd && o->len && o->ptr[0] >= '0' && o->ptr[0] <= '9') {
+            if (take_id(a, argv, o, x) != 0)   /* no option starts with a digit: */
+                return -1;                     /* skip their ten comparisons */
+            break;
+        }
         if ((ap_arg_is(o, "maxlen") || ap_arg_is(o, "minid")) && more) {
             int minid = ap_arg_is(o, "minid");
 
@@ -327,9 +342,8 @@ static int trim_parse(struct applier *a, int argc, const struct rs_bytes *argv,
             if (r < 0)
                 return -1;
         } else if (xadd) {
-            if (parse_stream_id(o, &x->id, &x->seq_given) != 0)
-                return ap_refuse(a, argv, "Invalid stream ID specified as stream command argument");
-            x->id_given = 1;
+            if (take_id(a, argv, o, x) != 0)
+                return -1;
             break;
         } else {
             return ap_refuse(a, argv, "syntax error");

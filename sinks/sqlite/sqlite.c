@@ -77,6 +77,7 @@ static void sq_close(struct sink *s)
         sqlite3_db_config(ss->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     sqlite3_close(ss->db);
     free(ss->kcache);
+    sqi_kf_free(ss);
     sqi_smeta_free(ss);
     sqi_bulk_free(ss);
     sqi_big_names_forget(ss);
@@ -169,6 +170,7 @@ static struct sink *sq_open(const char *path,
         sq_close(&ss->base);
         return NULL;
     }
+    sqi_kf_build(ss);
     sqi_ckpt_start(ss);
     return &ss->base;
 }

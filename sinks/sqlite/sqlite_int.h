@@ -121,6 +121,8 @@ struct sqlite_sink {
     int stage_index, staged;     /* big keys (sqlite_load.c): which staging table, rows in it */
     struct name_memo group, consumer;
     struct key_cache *kcache;    /* key_find's cache, see sqlite_keycache.c */
+    struct key_filter *kfilter;  /* names that may exist, see sqlite_keycache.c */
+    int kf_armed;                /* kfilter saw every name: trust its "absent" */
     struct smeta_cache *smeta;   /* stream metadata, written back: sqlite_stream.c */
     struct bulk *bulk;           /* a full sync's buffered rows, see sqi_bulk_begin */
     struct big_name *big_names;  /* a full sync's big key names, see sqi_big_names_place */
@@ -388,10 +390,12 @@ void sqi_stmts_drop(struct sqlite_sink *ss);
 /* The stream metadata cache (sqlite_stream.c). In a stream transaction
  * stream_meta_set only updates the cache; sqi_smeta_sync writes the
  * changed rows, and must run before anything reads or copies gN_smeta
- * in SQL (commit, flush, copy). sqi_smeta_drop forgets one key (deleted);
+ * in SQL (commit, flush, copy). sqi_smeta_created: key_create made a
+ * stream (no row yet). sqi_smeta_drop forgets one key (deleted);
  * sqi_smeta_forget everything, unwritten changes included (rollback,
  * a new generation); sqi_smeta_free at close. */
 int sqi_smeta_sync(struct sqlite_sink *ss);
+int sqi_smeta_created(struct sqlite_sink *ss, int64_t kid);
 void sqi_smeta_drop(struct sqlite_sink *ss, int64_t kid);
 void sqi_smeta_forget(struct sqlite_sink *ss);
 void sqi_smeta_free(struct sqlite_sink *ss);
@@ -462,6 +466,15 @@ void sqi_kc_forget_id(struct sqlite_sink *ss, int64_t id);
 void sqi_kc_forget_key(struct sqlite_sink *ss, int db, const struct rs_bytes *key);
 void sqi_kc_clear(struct sqlite_sink *ss);
 void sqi_kc_set_expire(struct sqlite_sink *ss, int64_t id, int64_t expire_ms);
+/* The key name filter (sqlite_keycache.c): sqi_kf_add for every name that
+ * enters gN_keys; sqi_kf_absent 1 when the name surely is in no db;
+ * sqi_kf_reset empties it (armed: trusted from now on); sqi_kf_build fills
+ * it from the current generation at open. */
+void sqi_kf_add(struct sqlite_sink *ss, const struct rs_bytes *key);
+int sqi_kf_absent(struct sqlite_sink *ss, const struct rs_bytes *key);
+void sqi_kf_reset(struct sqlite_sink *ss, int armed);
+void sqi_kf_build(struct sqlite_sink *ss);
+void sqi_kf_free(struct sqlite_sink *ss);
 
 /* ------------------------------------------------------------------ */
 /* ops (the sqlite_ops vtable in sqlite.c; contracts in sink.h)        */

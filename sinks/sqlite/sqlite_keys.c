@@ -24,6 +24,10 @@ int sq_key_find(struct sink *s, int db, const struct rs_bytes *key, struct sink_
                        ss->path);
     if (sqi_kc_get(ss, db, key, out))
         return 0;
+    if (sqi_kf_absent(ss, key)) {
+        sqi_kc_put(ss, db, key, out);
+        return 0;
+    }
     if ((st = sqi_stmt(ss, ST_KEY_FIND)) == NULL)
         return -1;
     if (sqlite3_bind_int(st, 1, db) != SQLITE_OK || sqi_bind_bytes(st, 2, key) != SQLITE_OK)
@@ -147,6 +151,7 @@ int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_ty
     if (sqi_stuck(ss) || sqi_stage_flush(ss) ||
         (rc = sqi_bulk_begin(ss, &keys_bulk, key->len + (v ? v->len : 0) + 16)) < 0)
         return -1;
+    sqi_kf_add(ss, key);
     if (ss->mode == MODE_LOAD) {
         *id = ++ss->load_id;
         ss->load_keys++;
@@ -196,6 +201,8 @@ int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_ty
         *id = sqlite3_last_insert_rowid(ss->db);
         k = (struct sink_key){ *id, type, expire_ms };
         sqi_kc_put(ss, db, key, &k);
+        if (type == RS_T_STREAM && sqi_smeta_created(ss, *id))
+            return -1;
     }
     return big && !defer ? sqi_big_fill(ss, *id, v) : 0;
 }
@@ -280,6 +287,7 @@ int sq_key_rename(struct sink *s, int64_t id, int db, const struct rs_bytes *key
         return sqi_bind_fail(ss, st, "rename a key");
     sqi_kc_forget_id(ss, id);
     sqi_kc_forget_key(ss, db, key);
+    sqi_kf_add(ss, key);
     return sqi_run(ss, st, "rename a key");
 }
 
@@ -463,6 +471,7 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
         sqi_bind_bytes(st, 3, key) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "copy a key");
     sqi_kc_forget_key(ss, db, key);
+    sqi_kf_add(ss, key);
     if (sqi_run(ss, st, "copy a key"))
         return -1;
     *new_id = sqlite3_last_insert_rowid(ss->db);

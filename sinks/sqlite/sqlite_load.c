@@ -187,6 +187,7 @@ int sq_load_begin(struct sink *s)
     ss->load_id = 0;
     sqi_big_names_forget(ss);
     sqi_forget(ss);
+    sqi_kf_reset(ss, 0);        /* filled by the load's key_create calls */
     return 0;
 fail:
     sqi_txn_rollback(ss);
@@ -247,6 +248,7 @@ int sq_load_commit(struct sink *s, const struct repl_pos *pos)
     ss->gen = ss->target;
     ss->mode = MODE_IDLE;
     sqi_forget(ss);
+    ss->kf_armed = 1;           /* it saw every name of the new generation */
     if (sqlite3_exec(ss->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
         if (sqi_drop_generation(ss, old) == 0)
             sqlite3_exec(ss->db, "COMMIT", NULL, NULL, NULL);
@@ -273,6 +275,7 @@ int sq_load_abort(struct sink *s)
     ss->mode = MODE_IDLE;
     ss->target = ss->gen;
     sqi_forget(ss);
+    sqi_kf_reset(ss, 0);        /* it holds the aborted generation's names */
     sqi_err_clear(ss);
     if (ss->fatal)
         return -1;    /* the file is gone or full: the next open drops the leftovers */
