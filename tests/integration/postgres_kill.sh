@@ -32,10 +32,6 @@ sqlite_pos() { sqlite3 "$db" "SELECT master_replid || ' ' || offset FROM redsink
 caught_up() { local p; p=$(pg_pos); [ -n "$p" ] && [ "$p" = "$(sqlite_pos)" ]; }
 pg_state() { [ "$(sqlite3 "$db" "SELECT pg_state FROM redsink_status" 2>/dev/null)" = "$1" ]; }
 logged() { grep -q "$2" "$TMP/$1.log" 2>/dev/null; }
-pg_up() {
-    pg_ctl_run -w -l "$PGHOST/server.log" -o "-k $PGHOST -c listen_addresses='' -p $PGPORT -c fsync=off" \
-        start >/dev/null && PG_PID=$(head -1 "$PGDATA/postmaster.pid")
-}
 
 stop_file="$TMP/stop-workload"
 $COMPARE workload-loop 127.0.0.1 "$port" "$seed" "$stop_file" 600 >"$TMP/workload.out" 2>&1 &

@@ -62,8 +62,7 @@ compare_mirror "$port" "$db" "the SQLite mirror goes on while PostgreSQL is down
 poll_until 20 pg_state down && ok "redsink_status.pg_state is down" || fail "pg_state not down"
 poll_until 30 grep -q "postgres: cannot" "$TMP/rs.log" && ok "the outage is logged: $(grep -m1 "postgres: cannot" "$TMP/rs.log" | cut -c1-160)" ||
     fail "no log line about PostgreSQL"
-pg_ctl_run -w -l "$PGHOST/server.log" -o "-k $PGHOST -c listen_addresses='' -p $PGPORT -c fsync=off" start >/dev/null
-PG_PID=$(head -1 "$PGDATA/postmaster.pid")
+pg_up || fail "starting PostgreSQL again"
 compare_pg "PostgreSQL catches up after its restart, nothing lost or applied twice"
 
 # kill -9 redsink mid-stream, write, restart: resumes from both checkpoints.
@@ -84,8 +83,7 @@ pg_ctl_run -w -m fast stop >/dev/null
 # SET and WAIT on one connection: WAIT counts from that client's last write
 n=$(printf 'SET ackkey 1\nWAIT 1 1500\n' | rcli "$port" | tail -1)
 [ "$n" = 0 ] && ok "--postgres-ack: WAIT 1 gets 0 while PostgreSQL is down" || fail "--postgres-ack: WAIT gave '$n' with PostgreSQL down"
-pg_ctl_run -w -l "$PGHOST/server.log" -o "-k $PGHOST -c listen_addresses='' -p $PGPORT -c fsync=off" start >/dev/null
-PG_PID=$(head -1 "$PGDATA/postmaster.pid")
+pg_up || fail "starting PostgreSQL again"
 n=$(printf 'SET ackkey 1\nWAIT 1 20000\n' | rcli "$port" | tail -1)
 [ "$n" = 1 ] && ok "--postgres-ack: WAIT 1 returns once PostgreSQL has it" || fail "--postgres-ack: WAIT gave '$n'"
 [ "$(psql -X -At -c "SELECT value FROM redis.redis_strings WHERE key = 'ackkey'")" = 1 ] &&
@@ -110,8 +108,7 @@ poll_until 20 grep -q "passed its limit" "$TMP/rs4.log" && ok "the outbox limit 
     fail "no 'passed its limit' line"
 [ "$(sqlite3 "$db" "SELECT CAST(total(length(changeset)) AS INTEGER) FROM redsink_outbox")" -lt 1048576 ] &&
     ok "the outbox stays under its limit" || fail "the outbox passed its limit"
-pg_ctl_run -w -l "$PGHOST/server.log" -o "-k $PGHOST -c listen_addresses='' -p $PGPORT -c fsync=off" start >/dev/null
-PG_PID=$(head -1 "$PGDATA/postmaster.pid")
+pg_up || fail "starting PostgreSQL again"
 compare_pg "PostgreSQL equals the master after a whole copy past the outbox limit"
 poll_until 20 grep -q "postgres: copied the mirror" "$TMP/rs4.log" && ok "the mirror was copied again" || fail "no copy after the limit"
 stop_pid "$rs4_PID" TERM || fail "SIGTERM rs4"

@@ -4,6 +4,7 @@
 # socket in DIR (no TCP; with TCP_PORT also on 127.0.0.1:TCP_PORT, the
 # socket then named after that port), export PGHOST PGPORT PGUSER
 # PGDATABASE PGDATA and PG_PID.
+# pg_up: start it again after a stop or a crash.
 # pg_restart: stop and start it again with the same options (after an
 # edit of postgresql.conf that needs it), PG_PID updated.
 # pg_stop: stop it (pg_ctl, then its postmaster's pid); safe in a trap.
@@ -38,9 +39,15 @@ pg_start() {
     pg_as_owner "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-locale \
         >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
     export PGHOST=$dir PGPORT=${tcp:-5432} PGUSER=postgres PGDATABASE=postgres PGDATA=$dir/data
-    pg_ctl_run -w -l "$dir/server.log" \
-        -o "-k $dir -c listen_addresses='${tcp:+127.0.0.1}' -p $PGPORT -c fsync=off" start >/dev/null ||
-        { cat "$dir/server.log"; return 1; }
+    PG_LISTEN=${tcp:+127.0.0.1}
+    pg_up
+}
+
+# pg_up: start the cluster pg_start made (again, after a stop or a crash).
+pg_up() {
+    pg_ctl_run -w -l "$PG_DIR/server.log" \
+        -o "-k $PG_DIR -c listen_addresses='$PG_LISTEN' -p $PGPORT -c fsync=off" start >/dev/null ||
+        { cat "$PG_DIR/server.log"; return 1; }
     PG_PID=$(head -1 "$PGDATA/postmaster.pid")
 }
 
