@@ -6,7 +6,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 command -v cc >/dev/null || { echo "SKIP: no C compiler to build the fault shim"; exit 77; }
-if ldd "$REDSINK" 2>/dev/null | grep -q 'libasan'; then
+if redsink_sanitized; then
     echo "SKIP: the sanitizer runtime must come first; no LD_PRELOAD shim"; exit 77
 fi
 cc -shared -fPIC -o "$TMP/eio.so" "$top_srcdir/tests/lib/eio_shim.c" -ldl || { fail "build the shim"; finish; }

@@ -53,6 +53,11 @@ PIDS=""
 RS_PIDS=""
 FAILS=0
 
+# redsink_sanitized: true when $REDSINK was built with --enable-sanitizers
+# (ASan's runtime linked in): such a build is several times slower, and an
+# LD_PRELOAD shim cannot come before the sanitizer runtime.
+redsink_sanitized() { ldd "$REDSINK" 2>/dev/null | grep -q 'libasan'; }
+
 # REDSINK_VALGRIND=1: every redsink this test runs (daemon, import, ...)
 # runs under valgrind, through a wrapper that takes REDSINK's place; each
 # process writes its report to $TMP/valgrind.<pid>.log, which -q leaves
