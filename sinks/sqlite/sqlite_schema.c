@@ -50,7 +50,23 @@ static const char array_upgrade_ddl[] =
 #define BIG_DDL(ine)                                                              \
     "CREATE TABLE " ine "@big(id INTEGER PRIMARY KEY, text INTEGER NOT NULL,"     \
     " v BLOB NOT NULL);"
-static const char big_upgrade_ddl[] = BIG_DDL("IF NOT EXISTS ");
+/* Big hash fields and set members (sqlite_bigm.c): the element row holds
+ * a placeholder, TEXT 0xFF + SHA-256, and gN_bigm(kid, ph) the bytes. A
+ * placeholder is the only TEXT value >= X'FF' (valid UTF-8 never has that
+ * byte), and every TEXT sorts before every BLOB: IS_PH says whether a
+ * field is one without reading anything else. The triggers delete the
+ * bytes with the row; created with a generation's first big member. */
+#define IS_PH(c) "(" c " >= CAST(X'FF' AS TEXT) AND " c " < X'')"
+#define BIGM_DDL(ine)                                                             \
+    "CREATE TABLE " ine "@bigm(id INTEGER PRIMARY KEY, kid INTEGER NOT NULL,"     \
+    " ph TEXT NOT NULL, text INTEGER NOT NULL, v BLOB NOT NULL);"                 \
+    "CREATE UNIQUE INDEX " ine "@bigm_ph ON @bigm(kid, ph);"
+#define BIGM_TRIGGER(t, c)                                                        \
+    "CREATE TRIGGER IF NOT EXISTS @" t "_bigmdel AFTER DELETE ON @" t             \
+    " WHEN " IS_PH("old." c) " BEGIN DELETE FROM @bigm WHERE kid = old.kid"       \
+    " AND ph = old." c "; END;"
+const char sqi_bigm_triggers[] = BIGM_TRIGGER("hash", "field") BIGM_TRIGGER("set", "member");
+static const char big_upgrade_ddl[] = BIG_DDL("IF NOT EXISTS ") BIGM_DDL("IF NOT EXISTS ");
 const char sqi_big_triggers[] =
     BIG_TRIGGERS("IF NOT EXISTS ", "hash") BIG_TRIGGERS("IF NOT EXISTS ", "list")
     BIG_TRIGGERS("IF NOT EXISTS ", "stream") BIG_TRIGGERS("IF NOT EXISTS ", "array");
@@ -85,12 +101,12 @@ const char sqi_gen_ddl[] =
     " seen_time INTEGER, active_time INTEGER, PRIMARY KEY (kid, grp, name)) WITHOUT ROWID;"
     "CREATE TABLE @func(name TEXT UNIQUE, code TEXT NOT NULL);"
     ARRAY_DDL("") SQI_PHASH_DDL("")      /* Valkey 9.2's path hashes (sqlite_pathhash.c) */
-    BIG_DDL("");
+    BIG_DDL("") BIGM_DDL("");
 const char sqi_gen_index[] = "CREATE UNIQUE INDEX @keys_key ON @keys(key, db);";
 /* Every table sqi_gen_ddl creates, for dropping a generation. */
 const char *const sqi_gen_tables[] = {
     "keys", "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons",
-    "func", "array", "ameta", "phash", "big", NULL
+    "func", "array", "ameta", "phash", "big", "bigm", NULL
 };
 
 #define LIVE(t) "(" t "expire_at IS NULL OR " t "expire_at > " NOW_MS ")"
@@ -99,7 +115,13 @@ const char *const sqi_gen_tables[] = {
     "CASE WHEN " t ".big IS NULL THEN " t ".value ELSE (SELECT CASE WHEN b.text"  \
     " THEN CAST(b.v AS TEXT) ELSE b.v END FROM @big AS b WHERE b.id = " t ".big) END"
 
-/* The contract's views (CONTRACT.md §3), on generation '@'. */
+/* A big field or member's bytes, TEXT when flagged (gN_bigm AS m). */
+#define BIGM_BYTES "CASE WHEN m.text THEN CAST(m.v AS TEXT) ELSE m.v END"
+
+/* The contract's views (CONTRACT.md §3), on generation '@'. redis_hashes
+ * and redis_sets are two SELECTs: the rows as they are (a reader's
+ * "field = 'x'" still seeks the primary key), and the few rows of big
+ * fields or members, from gN_bigm, with their bytes. */
 const char sqi_views_ddl[] =
     "DROP VIEW IF EXISTS redis_keys; DROP VIEW IF EXISTS redis_strings;"
     "DROP VIEW IF EXISTS redis_hashes; DROP VIEW IF EXISTS redis_lists;"
@@ -112,13 +134,20 @@ const char sqi_views_ddl[] =
     " FROM @keys WHERE type = 'string' AND " LIVE("") ";"
     "CREATE VIEW redis_hashes(db, key, field, value, expire_at) AS"
     " SELECT k.db, k.key, h.field, " ELEM_VALUE("h") ", h.expire_at FROM @keys AS k"
-    " JOIN @hash AS h ON h.kid = k.id WHERE " LIVE("k.") " AND " LIVE("h.") ";"
+    " JOIN @hash AS h ON h.kid = k.id WHERE " LIVE("k.") " AND " LIVE("h.")
+    " AND NOT " IS_PH("h.field") " UNION ALL"
+    " SELECT k.db, k.key, " BIGM_BYTES ", " ELEM_VALUE("h") ", h.expire_at FROM @bigm AS m"
+    " JOIN @hash AS h ON h.kid = m.kid AND h.field = m.ph JOIN @keys AS k ON k.id = m.kid"
+    " WHERE " LIVE("k.") " AND " LIVE("h.") ";"
     "CREATE VIEW redis_lists(db, key, idx, value) AS"
     " SELECT k.db, k.key, l.pos - k.lhead, " ELEM_VALUE("l") " FROM @keys AS k"
     " JOIN @list AS l ON l.kid = k.id WHERE " LIVE("k.") ";"
     "CREATE VIEW redis_sets(db, key, member) AS"
     " SELECT k.db, k.key, s.member FROM @keys AS k"
-    " JOIN @set AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
+    " JOIN @set AS s ON s.kid = k.id WHERE " LIVE("k.") " AND NOT " IS_PH("s.member")
+    " UNION ALL SELECT k.db, k.key, " BIGM_BYTES " FROM @bigm AS m"
+    " JOIN @set AS s ON s.kid = m.kid AND s.member = m.ph JOIN @keys AS k ON k.id = m.kid"
+    " WHERE " LIVE("k.") ";"
     "CREATE VIEW redis_zsets(db, key, member, score) AS"
     " SELECT k.db, k.key, z.member, z.score FROM @keys AS k"
     " JOIN @zset AS z ON z.kid = k.id WHERE " LIVE("k.") ";"
