@@ -162,6 +162,7 @@ static int bigm_store(struct sqlite_sink *ss, int64_t kid, const char *ph,
     int64_t id;
 
     if (sqi_exec_gen(ss, sqi_bigm_triggers, ss->target, "create the big member triggers") ||
+        sqi_views_bigm(ss) ||
         (st = sqi_xstmt(ss, SQI_X_MISC + BM_INSERT, "INSERT INTO @bigm(kid, ph, text, v)"
                         " VALUES (?1, ?2, ?3, zeroblob(?4))")) == NULL)
         return -1;

@@ -54,9 +54,10 @@ int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
     int ids[2] = { HS_INSERT, HS_UPDATE };
     int rc = 0, n = 2, big = sqi_big_value(value);
     int bigf = field->len >= SQI_BIG_VALUE;
-    char ph[SQI_PH_LEN] = "";
+    char ph[SQI_PH_LEN];
     int64_t big_id;
 
+    ph[0] = '\0';
     if (added)
         *added = 0;
     else {
@@ -125,9 +126,10 @@ static int64_t column_time(sqlite3_stmt *st, int i)
 static sqlite3_stmt *hash_bound(struct sqlite_sink *ss, int id, int64_t kid,
                                 const struct rs_bytes *field, const char *what)
 {
-    char ph[SQI_PH_LEN] = "";
+    char ph[SQI_PH_LEN];
     sqlite3_stmt *st;
 
+    ph[0] = '\0';
     if (sqi_stuck(ss) || (st = hash_stmt(ss, id)) == NULL)
         return NULL;
     if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK ||

@@ -452,6 +452,13 @@ void sqi_smeta_free(struct sqlite_sink *ss);
  * it, and the names of its tables (NULL-terminated). */
 #define APP_ID 0x72736e6b   /* 'rsnk' in the file header */
 extern const char sqi_gen_ddl[], sqi_gen_index[], sqi_views_ddl[];
+/* Create the views on generation 'gen': sqi_views_ddl, then redis_hashes
+ * and redis_sets again with the bytes of big fields and members when gen
+ * has one (sqlite_schema.c). sqi_views_bigm does the latter for the live
+ * generation once it has one (nothing in a full sync: its commit does).
+ * 0 or -1. */
+int sqi_views_create(struct sqlite_sink *ss, int64_t gen, const char *what);
+int sqi_views_bigm(struct sqlite_sink *ss);
 /* The triggers that drop a gN_big row with its element (IF NOT EXISTS). */
 extern const char sqi_big_triggers[];
 /* The same for gN_bigm rows and their hash field or set member. */

@@ -33,9 +33,10 @@ _Static_assert(SE_NSTMT <= SQI_X_PER_FAMILY, "too many set statements");
 static sqlite3_stmt *set_bound(struct sqlite_sink *ss, int id, int64_t kid,
                                const struct rs_bytes *m, const char *what)
 {
-    char ph[SQI_PH_LEN] = "";
+    char ph[SQI_PH_LEN];
     sqlite3_stmt *st;
 
+    ph[0] = '\0';
     if (sqi_stuck(ss) || (st = sqi_xstmt(ss, SQI_X_SET + id, set_sql[id])) == NULL)
         return NULL;
     if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK ||

@@ -408,10 +408,11 @@ int sqi_run_kid(struct sqlite_sink *ss, sqlite3_stmt *st, int64_t id, const char
 int sqi_run_member(struct sqlite_sink *ss, int slot, const char *tmpl, int64_t kid,
                    const struct rs_bytes *m, int how, int *changed, const char *what)
 {
-    char ph[SQI_PH_LEN] = "";
+    char ph[SQI_PH_LEN];
     sqlite3_stmt *st;
     int rc;
 
+    ph[0] = '\0';
     if (changed)
         *changed = 0;
     if (sqi_stuck(ss) || sqi_load_tick(ss) || (st = sqi_xstmt(ss, slot, tmpl)) == NULL)
