@@ -1308,8 +1308,8 @@ static void test_big_names(struct sink *s)
     free(sn);
 }
 
-/* A mirror made before gN_big (no table, no triggers, no 'big' columns)
- * opens, gets them, and takes big elements. */
+/* A mirror made before gN_big and gN_bigm (no tables, no triggers, no
+ * 'big' columns) opens, gets them, and takes big elements and members. */
 static void test_big_upgrade(void)
 {
     struct rs_error err = { 0, "" };
@@ -1332,7 +1332,9 @@ static void test_big_upgrade(void)
              " DROP VIEW redis_arrays; ALTER TABLE g%1$lld_array DROP COLUMN big;"
              " DROP VIEW redis_streams; DROP TABLE g%1$lld_big;"
              " ALTER TABLE g%1$lld_hash DROP COLUMN big; ALTER TABLE g%1$lld_list DROP COLUMN big;"
-             " ALTER TABLE g%1$lld_stream DROP COLUMN big;", (long long)g);
+             " ALTER TABLE g%1$lld_stream DROP COLUMN big;"
+             " DROP VIEW redis_sets; DROP TRIGGER IF EXISTS g%1$lld_hash_bigmdel;"
+             " DROP TRIGGER IF EXISTS g%1$lld_set_bigmdel; DROP TABLE g%1$lld_bigm;", (long long)g);
     sqlite3_open(path, &db);
     r = sqlite3_exec(db, sql, NULL, NULL, NULL);
     CHECK(r == SQLITE_OK, "make an old mirror: %s", sqlite3_errmsg(db));
@@ -1352,6 +1354,18 @@ static void test_big_upgrade(void)
     check_cell("SELECT value FROM redis_lists WHERE key = ?1", "ul", bin, n, SQLITE_BLOB,
                "big list element in an upgraded mirror");
     check_big_rows(0, 1, "upgraded mirror");
+    /* gN_bigm too; the views show the column itself until a big member */
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE name IN"
+             " ('redis_hashes', 'redis_sets', 'g%lld_bigm') AND sql GLOB '*bigm*'", (long long)g);
+    check_q(sql, "1");
+    check_rc(s, s->ops->begin(s), "begin (upgraded, big member)");
+    l = mkkey(s, 0, LIT("us"), RS_T_SET, RS_NO_EXPIRE, NULL);
+    check_rc(s, s->ops->set_add(s, l, &(struct rs_bytes){ (const char *)bin, n }, &r),
+             "set_add big (upgraded)");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (upgraded, big member)");
+    check_q(sql, "3");
+    check_cell("SELECT member FROM redis_sets WHERE key = ?1", "us", bin, n, SQLITE_BLOB,
+               "big set member in an upgraded mirror");
     sink_close(s);
     free(bin);
 }
