@@ -33,6 +33,10 @@ const struct pg_table pg_tables[PG_NTABLES] = {
     /* element values of 1 MiB or more (doc/schema.md, "Big values"): the
      * element row holds '' and the id of its row here in 'big' */
     { "big", 3, { { "id", PGK_INT, 1 }, { "text", PGK_INT, 0 }, { "v", PGK_BYTES, 0 } } },
+    /* hash fields and set members of 1 MiB or more: the element row holds
+     * the placeholder 'ph' (0xFF and the SHA-256 of v) in field/member */
+    { "bigm", 5, { { "id", PGK_INT, 1 }, { "kid", PGK_INT, 0 }, { "ph", PGK_BYTES, 0 },
+                   { "text", PGK_INT, 0 }, { "v", PGK_BYTES, 0 } } },
     /* Valkey 9.2 path hashes (sqlite_pathhash.c): a row per field of a path */
     { "phash", 4, { { "kid", PGK_INT, 1 }, { "path", PGK_BYTES, 1 }, { "field", PGK_BYTES, 1 },
                     { "value", PGK_BYTES, 0 } } },
@@ -153,6 +157,10 @@ static const char tables_ddl[] =
     " value_bytes bytea NOT NULL, value_utf8 boolean, big bigint, PRIMARY KEY (kid, bidx));"
     "CREATE TABLE IF NOT EXISTS @.big(id bigint PRIMARY KEY, text bigint NOT NULL,"
     " v_bytes bytea NOT NULL, v_utf8 boolean);"
+    "CREATE TABLE IF NOT EXISTS @.bigm(id bigint PRIMARY KEY, kid bigint NOT NULL,"
+    " ph_bytes bytea NOT NULL, ph_utf8 boolean, text bigint NOT NULL, v_bytes bytea NOT NULL,"
+    " v_utf8 boolean);"
+    "CREATE INDEX IF NOT EXISTS bigm_ph ON @.bigm (kid, ph_bytes);"
     "CREATE TABLE IF NOT EXISTS @.phash(kid bigint NOT NULL, path_bytes bytea NOT NULL,"
     " path_utf8 boolean, field_bytes bytea NOT NULL, field_utf8 boolean,"
     " value_bytes bytea NOT NULL, value_utf8 boolean);"
@@ -173,20 +181,23 @@ static const char tables_ddl[] =
     " END AS value, CASE WHEN " t ".big IS NULL THEN " t ".value_bytes ELSE b.v_bytes END"   \
     " AS value_bytes"
 #define BIGJ(t) " LEFT JOIN @.big AS b ON b.id = " t ".big"
+/* A field or member whose row holds a placeholder (@.bigm) shows its bytes. */
+#define BIGM(t, c) "CASE WHEN m.id IS NULL THEN " TXT(t "." c) " ELSE " TXT("m.v") " END AS "   \
+    c ", coalesce(m.v_bytes, " t "." c "_bytes) AS " c "_bytes"
+#define BIGMJ(t, c) " LEFT JOIN @.bigm AS m ON m.kid = " t ".kid AND m.ph_bytes = " t "." c "_bytes"
 static const char views_ddl[] =
     "CREATE OR REPLACE VIEW @.redis_keys AS SELECT db, key, key_bytes, type, expire_at"
     " FROM @.keys WHERE " LIVE("") ";"
     "CREATE OR REPLACE VIEW @.redis_strings AS SELECT db, key, key_bytes, " TXT("value")
     " AS value, value_bytes FROM @.keys WHERE type = 'string' AND " LIVE("") ";"
-    "CREATE OR REPLACE VIEW @.redis_hashes AS SELECT k.db, k.key, k.key_bytes, " TXT("h.field")
-    " AS field, h.field_bytes, " BIGV("h") ", h.expire_at FROM @.keys AS k"
-    " JOIN @.hash AS h ON h.kid = k.id" BIGJ("h") " WHERE " LIVE("k.") " AND " LIVE("h.") ";"
+    "CREATE OR REPLACE VIEW @.redis_hashes AS SELECT k.db, k.key, k.key_bytes, " BIGM("h", "field")
+    ", " BIGV("h") ", h.expire_at FROM @.keys AS k"
+    " JOIN @.hash AS h ON h.kid = k.id" BIGJ("h") BIGMJ("h", "field") " WHERE " LIVE("k.") " AND " LIVE("h.") ";"
     "CREATE OR REPLACE VIEW @.redis_lists AS SELECT k.db, k.key, k.key_bytes,"
     " l.pos - k.lhead AS idx, " BIGV("l") " FROM @.keys AS k"
     " JOIN @.list AS l ON l.kid = k.id" BIGJ("l") " WHERE " LIVE("k.") ";"
-    "CREATE OR REPLACE VIEW @.redis_sets AS SELECT k.db, k.key, k.key_bytes, " TXT("s.member")
-    " AS member, s.member_bytes FROM @.keys AS k JOIN @.\"set\" AS s ON s.kid = k.id"
-    " WHERE " LIVE("k.") ";"
+    "CREATE OR REPLACE VIEW @.redis_sets AS SELECT k.db, k.key, k.key_bytes, " BIGM("s", "member")
+    " FROM @.keys AS k JOIN @.\"set\" AS s ON s.kid = k.id" BIGMJ("s", "member") " WHERE " LIVE("k.") ";"
     "CREATE OR REPLACE VIEW @.redis_zsets AS SELECT k.db, k.key, k.key_bytes, " TXT("z.member")
     " AS member, z.member_bytes, z.score FROM @.keys AS k JOIN @.zset AS z ON z.kid = k.id"
     " WHERE " LIVE("k.") ";"
@@ -205,7 +216,7 @@ static const char views_ddl[] =
 
 /* Every relation above, to tell whether any is missing. */
 static const char *const relations[] = {
-    "keys", "hash", "list", "set", "zset", "stream", "array", "big", "phash", "redsink_status",
+    "keys", "hash", "list", "set", "zset", "stream", "array", "big", "bigm", "phash", "redsink_status",
     "redis_keys", "redis_strings", "redis_hashes", "redis_lists", "redis_sets",
     "redis_zsets", "redis_streams", "redis_arrays", "redis_path_hashes", NULL
 };

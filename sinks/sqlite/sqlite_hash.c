@@ -53,8 +53,11 @@ int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
     struct sqlite_sink *ss = SS(s);
     int ids[2] = { HS_INSERT, HS_UPDATE };
     int rc = 0, n = 2, big = sqi_big_value(value);
+    int bigf = field->len >= SQI_BIG_VALUE;
+    char ph[SQI_PH_LEN];
     int64_t big_id;
 
+    ph[0] = '\0';
     if (added)
         *added = 0;
     else {
@@ -63,8 +66,9 @@ int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
     }
     int staged = 0;
 
-    /* a big value is never staged nor buffered: it goes to gN_big first */
-    if (sqi_stuck(ss) || (big == SQI_SMALL &&
+    /* a big value or field is never staged nor buffered: it goes to
+     * gN_big or gN_bigm first */
+    if (sqi_stuck(ss) || (big == SQI_SMALL && !bigf &&
         sqi_stage_row(ss, C_HASH, id, field, value, 0, field_expire_ms, &staged)))
         return -1;
     if (staged) {
@@ -72,7 +76,7 @@ int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
             *added = 1;   /* an RDB hash holds each field once */
         return 0;
     }
-    if (!added && big == SQI_SMALL &&
+    if (!added && big == SQI_SMALL && !bigf &&
         (rc = sqi_bulk_begin(ss, &hash_bulk, field->len + value->len)) != 0) {
         if (rc < 0)
             return -1;
@@ -90,7 +94,7 @@ int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
         if (st == NULL)
             return -1;
         rc |= sqlite3_bind_int64(st, 1, id);
-        rc |= sqi_bind_bytes(st, 2, field);
+        rc |= sqi_bind_member(ss, st, 2, id, field, 1, ph);
         rc |= sqi_bind_elem(st, 3, value, big_id);
         rc |= sqi_bind_time(st, 5, field_expire_ms);
         if (rc != SQLITE_OK)
@@ -109,20 +113,7 @@ int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
 int sq_hash_del(struct sink *s, int64_t id, const struct rs_bytes *field, int *removed)
 {
     return sqi_run_member(SS(s), SQI_X_HASH + HS_DELETE, hash_sql[HS_DELETE],
-                          id, field, removed, "delete a hash field");
-}
-
-/* Column 'i' of the current row as bytes: column_blob returns TEXT's
- * bytes unconverted; call column_bytes after it. */
-static struct rs_bytes column_bytes(sqlite3_stmt *st, int i)
-{
-    struct rs_bytes b;
-
-    b.ptr = sqlite3_column_blob(st, i);
-    b.len = (size_t)sqlite3_column_bytes(st, i);
-    if (b.ptr == NULL)
-        b.ptr = "";
-    return b;
+                          id, field, SQI_M_FIND, removed, "delete a hash field");
 }
 
 static int64_t column_time(sqlite3_stmt *st, int i)
@@ -135,12 +126,14 @@ static int64_t column_time(sqlite3_stmt *st, int i)
 static sqlite3_stmt *hash_bound(struct sqlite_sink *ss, int id, int64_t kid,
                                 const struct rs_bytes *field, const char *what)
 {
+    char ph[SQI_PH_LEN];
     sqlite3_stmt *st;
 
+    ph[0] = '\0';
     if (sqi_stuck(ss) || (st = hash_stmt(ss, id)) == NULL)
         return NULL;
     if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK ||
-        (field && sqi_bind_bytes(st, 2, field) != SQLITE_OK)) {
+        (field && sqi_bind_member(ss, st, 2, kid, field, 0, ph) != SQLITE_OK)) {
         sqi_bind_fail(ss, st, what);
         return NULL;
     }
@@ -218,15 +211,18 @@ int sq_hash_scan(struct sink *s, int64_t id,
     if ((st = hash_bound(ss, HS_SCAN, id, NULL, "read a hash")) == NULL)
         return -1;
     while ((r = sqi_row(ss, st, "read a hash")) == 1) {
-        struct rs_bytes f = column_bytes(st, 0), v;
-        void *owned;
+        struct rs_bytes f, v;
+        void *owned, *fowned = NULL;
 
-        if (sqi_column_elem(ss, st, 1, &v, &owned)) {
+        if (sqi_column_member(ss, st, 0, id, &f, &fowned) ||
+            sqi_column_elem(ss, st, 1, &v, &owned)) {
+            free(fowned);
             sqi_stmt_done(st);
             return -1;
         }
         cb(ud, &f, &v, column_time(st, 3));
         free(owned);
+        free(fowned);
     }
     return r;      /* 0 at the end (statement reset), -1 on error */
 }

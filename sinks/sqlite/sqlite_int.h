@@ -252,6 +252,46 @@ int sqi_column_elem(struct sqlite_sink *ss, sqlite3_stmt *st, int col, struct rs
                     void **owned);
 /* gN_big row 'id' read into *owned (the caller frees it), *v pointing at it. */
 int sqi_big_read(struct sqlite_sink *ss, int64_t id, struct rs_bytes *v, void **owned);
+/* BLOB I/O on table 't' ("big", "bigm", "keys": without "g<N>_") of the
+ * target generation. sqi_blob_write writes b into the zeroblob in column
+ * 'col' of row 'id' (SQLite copies it page by page); sqi_blob_read reads
+ * column v of row 'id' as sqi_big_read does; sqi_blob_copy copies one
+ * value into a zeroblob of its length, 1 MiB at a time. 0 or -1. */
+int sqi_blob_write(struct sqlite_sink *ss, const char *t, const char *col, int64_t id,
+                   const struct rs_bytes *b);
+int sqi_blob_read(struct sqlite_sink *ss, const char *t, int64_t id, struct rs_bytes *v,
+                  void **owned);
+int sqi_blob_copy(struct sqlite_sink *ss, const char *from_t, const char *from_col,
+                  int64_t from, const char *to_t, const char *to_col, int64_t to);
+/*
+ * Big fields and members (doc/schema.md, "Big values"). A hash field or a
+ * set member of SQI_BIG_VALUE bytes or more is in the primary key of a
+ * WITHOUT ROWID table, where SQLite builds the record, hence a second copy,
+ * whole. Its row holds a placeholder instead: SQI_PH_LEN bytes, 0xFF and
+ * the SHA-256 of the bytes, bound as TEXT. No real field is such a TEXT
+ * (0xFF is never valid UTF-8, and invalid UTF-8 is bound as a BLOB), and
+ * equal bytes give equal placeholders, so set algebra in SQL still works.
+ * The bytes are in gN_bigm(kid, ph), written with BLOB I/O; triggers delete
+ * that row with its element row; the views show the bytes.
+ * sqi_bind_member binds member m of key kid at parameter i: a small m as
+ * sqi_bind_bytes does; a big one as its placeholder, after checking that
+ * the gN_bigm row of that placeholder holds exactly m (one in a 2^256
+ * chance that it does not: an error, never a wrong row) or, with 'store',
+ * writing one when there is none. SQLite's result code (an error is set).
+ * 'ph' is the caller's buffer, "" at first: a second bind of the same m
+ * (ph filled by the first) skips the look-up.
+ * sqi_column_member reads column 'col' as a member of key kid: borrowed
+ * from the statement, or a placeholder's bytes read into *owned (the
+ * caller frees it). 0 or -1.
+ * sqi_bigm_copy gives key 'to' the gN_bigm rows of key 'from' it lacks
+ * (after COPY or SUNIONSTORE-like copies of member rows). 0 or -1.
+ */
+#define SQI_PH_LEN 33
+int sqi_bind_member(struct sqlite_sink *ss, sqlite3_stmt *st, int i, int64_t kid,
+                    const struct rs_bytes *m, int store, char ph[SQI_PH_LEN]);
+int sqi_column_member(struct sqlite_sink *ss, sqlite3_stmt *st, int col, int64_t kid,
+                      struct rs_bytes *m, void **owned);
+int sqi_bigm_copy(struct sqlite_sink *ss, int64_t from, int64_t to);
 int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms);
 int sqi_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
 
@@ -300,10 +340,13 @@ int sqi_bind_fail(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what);
 int sqi_run_kid(struct sqlite_sink *ss, sqlite3_stmt *st, int64_t id, const char *what);
 
 /* For member statements "... ?1 kid, ?2 bytes": sqi_stuck, sqi_load_tick,
- * prepare slot 'slot' from 'tmpl' (sqi_xstmt), bind and run. *changed = 1
- * when a row changed (may be NULL). 0 or -1. */
+ * prepare slot 'slot' from 'tmpl' (sqi_xstmt), bind and run. 'how': bind
+ * ?2 as plain bytes (SQI_M_BYTES), or with sqi_bind_member, looking a big
+ * one up (SQI_M_FIND) or storing it (SQI_M_STORE). *changed = 1 when a row
+ * changed (may be NULL). 0 or -1. */
+enum { SQI_M_BYTES, SQI_M_FIND, SQI_M_STORE };
 int sqi_run_member(struct sqlite_sink *ss, int slot, const char *tmpl, int64_t kid,
-                   const struct rs_bytes *m, int *changed, const char *what);
+                   const struct rs_bytes *m, int how, int *changed, const char *what);
 
 /* The first column of the first row of 'sql' (run once, not cached), or
  * 'dflt' when there is none or it fails. Never sets the error. */
@@ -409,8 +452,17 @@ void sqi_smeta_free(struct sqlite_sink *ss);
  * it, and the names of its tables (NULL-terminated). */
 #define APP_ID 0x72736e6b   /* 'rsnk' in the file header */
 extern const char sqi_gen_ddl[], sqi_gen_index[], sqi_views_ddl[];
+/* Create the views on generation 'gen': sqi_views_ddl, then redis_hashes
+ * and redis_sets again with the bytes of big fields and members when gen
+ * has one (sqlite_schema.c). sqi_views_bigm does the latter for the live
+ * generation once it has one (nothing in a full sync: its commit does).
+ * 0 or -1. */
+int sqi_views_create(struct sqlite_sink *ss, int64_t gen, const char *what);
+int sqi_views_bigm(struct sqlite_sink *ss);
 /* The triggers that drop a gN_big row with its element (IF NOT EXISTS). */
 extern const char sqi_big_triggers[];
+/* The same for gN_bigm rows and their hash field or set member. */
+extern const char sqi_bigm_triggers[];
 extern const char *const sqi_gen_tables[];
 /* Run a script (several statements) written for generation 'gen'. */
 int sqi_exec_gen(struct sqlite_sink *ss, const char *tmpl, int64_t gen, const char *what);

@@ -203,7 +203,7 @@ static int load_swap(struct sqlite_sink *ss, const struct repl_pos *pos)
     char sql[128];
     int rc = 0;
 
-    if (sqi_txn_begin(ss) || sqi_exec_gen(ss, sqi_views_ddl, ss->target, "switch the views"))
+    if (sqi_txn_begin(ss) || sqi_views_create(ss, ss->target, "switch the views"))
         return -1;
     snprintf(sql, sizeof(sql), "UPDATE redsink_status SET generation = %lld",
              (long long)ss->target);

@@ -5,6 +5,8 @@
  * bytes are equal values in SQL, and set algebra (set_combine) runs as SQL
  * over the member rows: no set is ever held in memory.
  */
+#include <stdlib.h>
+
 #include "sqlite_int.h"
 
 /* This file's statements, in slots SQI_X_SET + n (sqlite_int.h). */
@@ -31,12 +33,14 @@ _Static_assert(SE_NSTMT <= SQI_X_PER_FAMILY, "too many set statements");
 static sqlite3_stmt *set_bound(struct sqlite_sink *ss, int id, int64_t kid,
                                const struct rs_bytes *m, const char *what)
 {
+    char ph[SQI_PH_LEN];
     sqlite3_stmt *st;
 
+    ph[0] = '\0';
     if (sqi_stuck(ss) || (st = sqi_xstmt(ss, SQI_X_SET + id, set_sql[id])) == NULL)
         return NULL;
     if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK ||
-        (m && sqi_bind_bytes(st, 2, m) != SQLITE_OK)) {
+        (m && sqi_bind_member(ss, st, 2, kid, m, 0, ph) != SQLITE_OK)) {
         sqi_bind_fail(ss, st, what);
         return NULL;
     }
@@ -51,16 +55,17 @@ static const struct sqi_bulk set_bulk = {
 int sq_set_add(struct sink *s, int64_t id, const struct rs_bytes *m, int *added)
 {
     struct sqlite_sink *ss = SS(s);
-    int staged, r;
+    int staged = 0, r, big = m->len >= SQI_BIG_VALUE;
 
-    if (sqi_stuck(ss) || sqi_stage_row(ss, C_SET, id, m, NULL, 0, -1, &staged))
+    /* a big member is never staged nor buffered: it goes to gN_bigm first */
+    if (sqi_stuck(ss) || (!big && sqi_stage_row(ss, C_SET, id, m, NULL, 0, -1, &staged)))
         return -1;
     if (staged) {
         if (added)
             *added = 1;   /* an RDB set holds each member once */
         return 0;
     }
-    if (!added && (r = sqi_bulk_begin(ss, &set_bulk, m->len)) != 0) {
+    if (!added && !big && (r = sqi_bulk_begin(ss, &set_bulk, m->len)) != 0) {
         if (r < 0)
             return -1;
         sqi_bulk_int(ss, id);
@@ -68,13 +73,13 @@ int sq_set_add(struct sink *s, int64_t id, const struct rs_bytes *m, int *added)
         return sqi_bulk_end(ss);
     }
     return sqi_run_member(SS(s), SQI_X_SET + SE_INSERT, set_sql[SE_INSERT],
-                          id, m, added, "add a set member");
+                          id, m, SQI_M_STORE, added, "add a set member");
 }
 
 int sq_set_rem(struct sink *s, int64_t id, const struct rs_bytes *m, int *removed)
 {
     return sqi_run_member(SS(s), SQI_X_SET + SE_DELETE, set_sql[SE_DELETE],
-                          id, m, removed, "remove a set member");
+                          id, m, SQI_M_FIND, removed, "remove a set member");
 }
 
 int sq_set_card(struct sink *s, int64_t id, int64_t *card)
@@ -119,13 +124,15 @@ int sq_set_scan(struct sink *s, int64_t id, void (*cb)(void *ud, const struct rs
     if ((st = set_bound(ss, SE_SCAN, id, NULL, "read a set")) == NULL)
         return -1;
     while ((r = sqi_row(ss, st, "read a set")) == 1) {
-        /* column_blob returns TEXT's bytes unconverted; call bytes after it */
-        struct rs_bytes m = { sqlite3_column_blob(st, 0), 0 };
+        struct rs_bytes m;
+        void *owned;
 
-        m.len = (size_t)sqlite3_column_bytes(st, 0);
-        if (m.ptr == NULL)
-            m.ptr = "";
+        if (sqi_column_member(ss, st, 0, id, &m, &owned)) {
+            sqi_stmt_done(st);
+            return -1;
+        }
         cb(ud, &m);
+        free(owned);
     }
     return r;      /* 0 at the end (statement reset), -1 on error */
 }
@@ -140,5 +147,9 @@ int sq_set_combine(struct sink *s, int64_t dst, int64_t src, enum sink_set_op op
         return -1;
     if (sqlite3_bind_int64(st, 2, src) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "combine sets");
-    return sqi_run(ss, st, "combine sets");
+    if (sqi_run(ss, st, "combine sets"))
+        return -1;
+    /* a union may have copied placeholders: their bytes come along (an
+     * intersection or difference only deletes, and the triggers follow) */
+    return id == SE_UNION ? sqi_bigm_copy(ss, src, dst) : 0;
 }

@@ -194,11 +194,8 @@ int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big)
     return big == SQI_BIG_TEXT ? sqlite3_bind_int(st, i, 1) : sqlite3_bind_null(st, i);
 }
 
-/* Write a big value into the zeroblob in column 'col' of row 'id' of
- * table 't' of the generation the ops write to. SQLite copies it page by
- * page. */
-static int big_write(struct sqlite_sink *ss, const char *t, const char *col, int64_t id,
-                     const struct rs_bytes *b)
+int sqi_blob_write(struct sqlite_sink *ss, const char *t, const char *col, int64_t id,
+                   const struct rs_bytes *b)
 {
     char table[40];
     sqlite3_blob *blob = NULL;
@@ -223,7 +220,7 @@ static int big_write(struct sqlite_sink *ss, const char *t, const char *col, int
 
 int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b)
 {
-    return big_write(ss, "keys", "value", id, b);
+    return sqi_blob_write(ss, "keys", "value", id, b);
 }
 
 int sqi_big_put(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int64_t *id)
@@ -249,12 +246,13 @@ int sqi_big_store(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int
     if (sqi_run(ss, st, "store a big value"))
         return -1;
     *id = sqlite3_last_insert_rowid(ss->db);
-    return big_write(ss, "big", "v", *id, b);
+    return sqi_blob_write(ss, "big", "v", *id, b);
 }
 
-int sqi_big_move_to_key(struct sqlite_sink *ss, int64_t from, int64_t kid)
+int sqi_blob_copy(struct sqlite_sink *ss, const char *from_t, const char *from_col,
+                  int64_t from, const char *to_t, const char *to_col, int64_t to)
 {
-    char big[40], keys[40];
+    char src_t[40], dst_t[40];
     sqlite3_blob *src = NULL, *dst = NULL;
     char *buf = malloc(SQI_BIG_VALUE);
     int rc, n, off = 0;
@@ -262,11 +260,11 @@ int sqi_big_move_to_key(struct sqlite_sink *ss, int64_t from, int64_t kid)
     if (buf == NULL)
         return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot copy a big value in '%s': out of "
                        "memory", ss->path);
-    snprintf(big, sizeof(big), "g%lld_big", (long long)ss->target);
-    snprintf(keys, sizeof(keys), "g%lld_keys", (long long)ss->target);
-    rc = sqlite3_blob_open(ss->db, "main", big, "v", from, 0, &src);
+    snprintf(src_t, sizeof(src_t), "g%lld_%s", (long long)ss->target, from_t);
+    snprintf(dst_t, sizeof(dst_t), "g%lld_%s", (long long)ss->target, to_t);
+    rc = sqlite3_blob_open(ss->db, "main", src_t, from_col, from, 0, &src);
     if (rc == SQLITE_OK)
-        rc = sqlite3_blob_open(ss->db, "main", keys, "value", kid, 1, &dst);
+        rc = sqlite3_blob_open(ss->db, "main", dst_t, to_col, to, 1, &dst);
     n = rc == SQLITE_OK ? sqlite3_blob_bytes(src) : 0;
     if (rc == SQLITE_OK && sqlite3_blob_bytes(dst) != n)
         rc = SQLITE_CORRUPT;
@@ -282,8 +280,13 @@ int sqi_big_move_to_key(struct sqlite_sink *ss, int64_t from, int64_t kid)
     sqlite3_blob_close(src);
     if (dst != NULL && sqlite3_blob_close(dst) != SQLITE_OK && rc == SQLITE_OK)
         rc = SQLITE_ERROR;
-    if (rc != SQLITE_OK)
-        return sqi_sql_fail(ss, "copy a big value");
+    return rc == SQLITE_OK ? 0 : sqi_sql_fail(ss, "copy a big value");
+}
+
+int sqi_big_move_to_key(struct sqlite_sink *ss, int64_t from, int64_t kid)
+{
+    if (sqi_blob_copy(ss, "big", "v", from, "keys", "value", kid))
+        return -1;
     return sqi_big_drop(ss, from);
 }
 
@@ -318,12 +321,18 @@ int sqi_column_elem(struct sqlite_sink *ss, sqlite3_stmt *st, int col, struct rs
 
 int sqi_big_read(struct sqlite_sink *ss, int64_t id, struct rs_bytes *v, void **owned)
 {
+    return sqi_blob_read(ss, "big", id, v, owned);
+}
+
+int sqi_blob_read(struct sqlite_sink *ss, const char *t, int64_t id, struct rs_bytes *v,
+                  void **owned)
+{
     char table[40];
     sqlite3_blob *blob;
     int rc, n;
 
     *owned = NULL;
-    snprintf(table, sizeof(table), "g%lld_big", (long long)ss->target);
+    snprintf(table, sizeof(table), "g%lld_%s", (long long)ss->target, t);
     rc = sqlite3_blob_open(ss->db, "main", table, "v", id, 0, &blob);
     if (rc != SQLITE_OK)
         return sqi_sql_fail(ss, "read a big value");
@@ -397,15 +406,20 @@ int sqi_run_kid(struct sqlite_sink *ss, sqlite3_stmt *st, int64_t id, const char
 }
 
 int sqi_run_member(struct sqlite_sink *ss, int slot, const char *tmpl, int64_t kid,
-                   const struct rs_bytes *m, int *changed, const char *what)
+                   const struct rs_bytes *m, int how, int *changed, const char *what)
 {
+    char ph[SQI_PH_LEN];
     sqlite3_stmt *st;
+    int rc;
 
+    ph[0] = '\0';
     if (changed)
         *changed = 0;
     if (sqi_stuck(ss) || sqi_load_tick(ss) || (st = sqi_xstmt(ss, slot, tmpl)) == NULL)
         return -1;
-    if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK || sqi_bind_bytes(st, 2, m) != SQLITE_OK)
+    rc = how == SQI_M_BYTES ? sqi_bind_bytes(st, 2, m)
+                            : sqi_bind_member(ss, st, 2, kid, m, how == SQI_M_STORE, ph);
+    if (rc != SQLITE_OK || sqlite3_bind_int64(st, 1, kid) != SQLITE_OK)
         return sqi_bind_fail(ss, st, what);
     if (sqi_run(ss, st, what))
         return -1;

@@ -13,6 +13,8 @@
  * Windows (struct zset_range, sink.h) become LIMIT/OFFSET over that order,
  * with a score condition for by_score; nothing is read into memory.
  */
+#include <stdlib.h>
+
 #include "sqlite_int.h"
 
 /* This file's statements, in slots SQI_X_ZSET + n (sqlite_int.h). */
@@ -143,7 +145,7 @@ int sq_zset_set(struct sink *s, int64_t id, const struct rs_bytes *m, double sco
 int sq_zset_rem(struct sink *s, int64_t id, const struct rs_bytes *m, int *removed)
 {
     return sqi_run_member(SS(s), SQI_X_ZSET + ZS_DELETE, zset_sql[ZS_DELETE],
-                          id, m, removed, "remove a sorted-set member");
+                          id, m, SQI_M_BYTES, removed, "remove a sorted-set member");
 }
 
 int sq_zset_card(struct sink *s, int64_t id, int64_t *card)
@@ -270,9 +272,15 @@ int sq_zset_source_scan(struct sink *s, int64_t id, enum rs_type type,
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "read a set");
     while ((rc = sqi_row(ss, st, "read a set")) == 1) {
-        struct rs_bytes m = column_bytes(st, 0);
+        struct rs_bytes m;
+        void *owned;
 
+        if (sqi_column_member(ss, st, 0, id, &m, &owned)) {
+            sqi_stmt_done(st);
+            return -1;
+        }
         cb(ud, &m, 1.0);
+        free(owned);
     }
     return rc;
 }

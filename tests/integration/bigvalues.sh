@@ -7,8 +7,10 @@
 # UTF-8, with the master after a full sync with $<len> framing, one with
 # $EOF: framing (diskless), `redsink import` of the master's dump.rdb, the
 # same kind of data written while streaming (SET/APPEND/SETRANGE, HSET,
-# RPUSH, SADD, ZADD, XADD) and RESTORE of every key; no big element value
-# (gN_big) is left that no element row points at.
+# RPUSH, SADD, ZADD, XADD), RESTORE of every key, and commands on big hash
+# fields and set members (HINCRBY, HDEL, SMOVE, SREM, S*STORE, COPY, RENAME);
+# no big element value (gN_big) is left that no element row points at, and
+# gN_bigm holds one row per placeholder of a big field or member.
 # Replay: REDSINK_SEED=<seed> make check TESTS=tests/integration/bigvalues.sh
 # REDSINK_BIG_SCALE=N scales the random part (default 1).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
@@ -82,6 +84,11 @@ synced "streaming writes of $bytes bytes: the mirror equals the master" "$TMP/m1
 n=$($BIG restore 127.0.0.1 "$m_PORT") || fail "RESTORE: $n"
 synced "RESTORE ... REPLACE of $n keys: the mirror equals the master" "$TMP/m1.db"
 
+# commands on big hash fields and set members (a placeholder in the row,
+# the bytes in gN_bigm): each must find the row the bytes name
+n=$($BIG members 127.0.0.1 "$m_PORT" 2>&1) || fail "commands on big members: $n"
+synced "HSET/HINCRBY/HDEL/SMOVE/SREM/S*STORE/COPY/RENAME/RESTORE on big fields and members ($n keys): the mirror equals the master" "$TMP/m1.db"
+
 # big element values (1 MiB and more) live in gN_big: every mirror has
 # some, and none that no hash, list, stream or array row points at (the
 # FLUSHALL, the overwrites and RESTORE ... REPLACE above deleted many)
@@ -94,13 +101,27 @@ refs = " UNION ALL ".join("SELECT big FROM g%d_%s WHERE big IS NOT NULL" % (g, t
                           for t in ("hash", "list", "stream", "array"))
 print(*con.execute("SELECT count(*), (SELECT count(*) FROM g%d_big WHERE id NOT IN (%s))"
                    " FROM g%d_big" % (g, refs, g)).fetchone())
+# big fields and members: a gN_bigm row per placeholder, no more, no less
+stray = " + ".join(
+    "(SELECT count(*) FROM g{g}_{t} AS e WHERE {c} >= CAST(X'FF' AS TEXT) AND {c} < X''"
+    " AND NOT EXISTS (SELECT 1 FROM g{g}_bigm AS m WHERE m.kid = e.kid AND m.ph = e.{c}))"
+    " + (SELECT count(*) FROM g{g}_bigm AS m WHERE NOT EXISTS (SELECT 1 FROM g{g}_{t} AS e"
+    " WHERE e.kid = m.kid AND e.{c} = m.ph) AND m.kid IN (SELECT kid FROM g{g}_{t}))"
+    .format(g=g, t=t, c=c) for t, c in (("hash", "field"), ("set", "member")))
+orphans = "SELECT count(*) FROM g%d_bigm WHERE kid NOT IN (SELECT kid FROM g%d_hash UNION" \
+          " SELECT kid FROM g%d_set)" % (g, g, g)
+print(*con.execute("SELECT (SELECT count(*) FROM g%d_bigm), %s + (%s)" % (g, stray, orphans))
+      .fetchone())
 PY
 }
 for db in m1 m2 imp; do
-    read -r nbig orphans <<<"$(big_rows "$TMP/$db.db")"
+    { read -r nbig orphans; read -r nbigm strays; } <<<"$(big_rows "$TMP/$db.db")"
     [ "${nbig:-0}" -gt 0 ] && [ "$orphans" = 0 ] &&
         ok "$db.db: $nbig big element values in gN_big, none orphaned" ||
         fail "$db.db: $nbig big element values, $orphans orphaned"
+    [ "${nbigm:-0}" -gt 0 ] && [ "$strays" = 0 ] &&
+        ok "$db.db: $nbigm big fields and members in gN_bigm, each with its row" ||
+        fail "$db.db: $nbigm big fields and members, $strays without their row or bytes"
 done
 
 # no full sync happened after the first one

@@ -243,6 +243,40 @@ def restore_all(r):
     return len(keys)
 
 
+def big_members(r, rng):
+    """Commands on hash fields and set members of SQI_BIG_VALUE - 1, + 0,
+    + 1 bytes (a placeholder in the row from 1 MiB on), random and UTF-8:
+    HSET over one, HINCRBY, HDEL of another of the same length, SMOVE,
+    SREM, SUNIONSTORE, SINTERSTORE, SDIFFSTORE, COPY, RENAME, RESTORE.
+    The keys it leaves, for the comparison."""
+    w = Writer(r, rng)
+    for n in (MIB - 1, MIB, MIB + 1):
+        for kind in ("random", "utf8"):
+            t = b"%d:%s" % (n, kind.encode())
+            f = value(rng, n, kind)
+            g = b"g" + f[1:]               # same length, one byte apart
+            h, s, s2 = b"bm:h:" + t, b"bm:s:" + t, b"bm:s2:" + t
+            w.add("HSET", h, f, b"5", b"a", b"1", g, b"x")
+            w.add("HINCRBY", h, f, 3)
+            w.add("HDEL", h, g)
+            w.add("SADD", s, f, g, b"a")
+            w.add("SADD", s2, b"b")
+            w.add("SMOVE", s, s2, f)
+            w.add("SREM", s, g)
+            w.add("SADD", s, f)
+            w.add("SUNIONSTORE", b"bm:u:" + t, s, s2)
+            w.add("SINTERSTORE", b"bm:i:" + t, b"bm:u:" + t, s2)
+            w.add("SDIFFSTORE", b"bm:d:" + t, b"bm:u:" + t, s2)
+            w.add("COPY", h, b"bm:hc:" + t)
+            w.add("COPY", s2, b"bm:sc:" + t)
+            w.add("RENAME", s2, b"bm:s3:" + t)
+            w.flush()
+            for k in (h, s):
+                w.add("RESTORE", k + b":r", 0, r("DUMP", k))
+    w.flush()
+    return len(r("KEYS", "bm:*"))
+
+
 def main(argv):
     if len(argv) >= 4 and argv[1] == "write":
         seed = int(argv[4]) if len(argv) > 4 else 1
@@ -253,6 +287,9 @@ def main(argv):
         write_random(w, rng, int(300 * scale), int(5 * MIB * scale))
         w.flush()
         print(w.total)
+        return 0
+    if len(argv) == 4 and argv[1] == "members":
+        print(big_members(Redis(argv[2], argv[3]), random.Random(7)))
         return 0
     if len(argv) == 4 and argv[1] == "restore":
         print(restore_all(Redis(argv[2], argv[3])))

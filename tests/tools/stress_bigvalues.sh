@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Stress test for big values (issue 11), not part of make check: a 512 MiB
 # string of random bytes, a 100 MiB LZF-compressible one, a 64 MiB UTF-8
-# one, a hash of 100 fields of 1 MiB, a 16 MiB key name and a dataset
+# one, a hash of 100 fields of 1 MiB, a 16 MiB key name, list elements,
+# hash values, stream values, hash fields and set members of 16 and 256 MiB
+# (bench/bigvalues.py's default set) and a dataset
 # whose largest item is under 1 MiB, each through a full sync with $<len>
 # and with $EOF: framing, `redsink import` and the command stream. Each
 # value must equal the master's (SHA-256, TEXT iff UTF-8) and redsink's

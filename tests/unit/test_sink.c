@@ -922,7 +922,7 @@ static void test_big_elements(struct sink *s)
     check_rc(s, s->ops->array_set(s, a, 6, &LIT("6"), NULL), "array_set over big");
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big elements)");
     check_big_rows(base, 8, "after writing");
-    check_q("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'", "8");
+    check_q("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'", "10");   /* and the 2 of gN_bigm: test_big_values stored big members */
     check_cell("SELECT value FROM redis_arrays WHERE key = ?1 AND idx = 5", "ba", bin, n,
                SQLITE_BLOB, "big array element in the view");
     check_rc(s, s->ops->array_range(s, a, 0, 9, 1, got_av, &g), "array_range");
@@ -994,6 +994,192 @@ static void test_big_elements(struct sink *s)
     check_big_rows(base, 0, "after DEL and FLUSHDB");
     free(bin);
     free(txt);
+}
+
+/* ------------------------------------------------------------------ */
+/* Big hash fields and set members (gN_bigm)                          */
+/* ------------------------------------------------------------------ */
+
+/* Keep the one field or member longer than 100 bytes a scan hands back. */
+static void got_long(void *ud, const struct rs_bytes *m)
+{
+    if (m->len > 100)
+        got_keep(ud, m);
+}
+
+static void got_long_field(void *ud, const struct rs_bytes *f, const struct rs_bytes *v,
+                           int64_t expire_ms)
+{
+    (void)v;
+    (void)expire_ms;
+    got_long(ud, f);
+}
+
+/* Rows of gN_bigm, and the two ways they could disagree with the element
+ * rows (must be none): a gN_bigm row no field or member points at, a
+ * placeholder without its gN_bigm row. */
+static void check_bigm_rows(int want, const char *what)
+{
+    char sql[900], both[40];
+    const char *g = q("SELECT generation FROM redsink_status");
+    char gen[24];
+
+    snprintf(gen, sizeof(gen), "%s", g);
+    snprintf(sql, sizeof(sql), "SELECT count(*), (SELECT count(*) FROM g%s_bigm AS m WHERE NOT"
+             " EXISTS (SELECT 1 FROM g%s_hash AS h WHERE h.kid = m.kid AND h.field = m.ph) AND NOT"
+             " EXISTS (SELECT 1 FROM g%s_set AS s WHERE s.kid = m.kid AND s.member = m.ph)) +"
+             " (SELECT count(*) FROM g%s_hash AS h WHERE field >= CAST(X'FF' AS TEXT) AND"
+             " field < X'' AND NOT EXISTS (SELECT 1 FROM g%s_bigm AS m WHERE m.kid = h.kid AND"
+             " m.ph = h.field)) + (SELECT count(*) FROM g%s_set AS s WHERE member >="
+             " CAST(X'FF' AS TEXT) AND member < X'' AND NOT EXISTS (SELECT 1 FROM g%s_bigm AS m"
+             " WHERE m.kid = s.kid AND m.ph = s.member)) FROM g%s_bigm",
+             gen, gen, gen, gen, gen, gen, gen, gen);
+    snprintf(both, sizeof(both), "%d|0", want);
+    CHECK(strcmp(q(sql), both) == 0, "%s: bigm rows|strays %s (want %s)", what, q(sql), both);
+}
+
+/* A reader's "WHERE key = k AND <col> = ?" on 'view', ?1 bound as the
+ * sink binds it (TEXT iff UTF-8): the row count. */
+static int view_rows(const char *view, const char *col, const char *key,
+                     const unsigned char *m, size_t n, int text)
+{
+    char sql[160];
+    sqlite3_stmt *st;
+    int rows = 0;
+
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE key = ?2 AND %s = ?1", view, col);
+    if (sqlite3_prepare_v2(rd, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (text)
+        sqlite3_bind_text(st, 1, (const char *)m, (int)n, SQLITE_STATIC);
+    else
+        sqlite3_bind_blob(st, 1, m, (int)n, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        rows = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rows;
+}
+
+/*
+ * Hash fields and set members at SQI_BIG_VALUE - 1, + 0, + 1, binary and
+ * UTF-8, through a load and through the ops the commands use: a big one
+ * is a placeholder in its row and its bytes are in gN_bigm, one copy; the
+ * views show the exact bytes (TEXT iff UTF-8) and a reader's "field = ?"
+ * finds them; HSET over it, HGET, HSCAN-like reads, HDEL, SADD again,
+ * SISMEMBER, SREM, SUNIONSTORE/SINTERSTORE (set_combine), COPY and DEL
+ * find the row, and no gN_bigm row is left behind nor missing.
+ */
+static void test_big_members(struct sink *s)
+{
+    static const size_t sizes[] = { (1 << 20) - 1, 1 << 20, (1 << 20) + 1 };
+    struct repl_pos pos = { "ffffffffffffffffffffffffffffffffffffffff", 9900, 0 };
+    struct gotbig g = { NULL, 0, 0 };
+    int64_t h[6], st[6], c, u, x;
+    char key[32], what[96];
+    int r, found, big_rows = 0;
+
+    /* a load: one big field and one big member per key */
+    check_rc(s, s->ops->load_begin(s), "load_begin (big members)");
+    for (int i = 0; i < 6; i++) {
+        unsigned char *v = big_value(sizes[i / 2], i % 2, (unsigned)(200 + i));
+        struct rs_bytes b = { (const char *)v, sizes[i / 2] };
+
+        snprintf(key, sizeof(key), "mh%d", i);
+        h[i] = mkkey(s, 0, (struct rs_bytes){ key, 3 }, RS_T_HASH, RS_NO_EXPIRE, NULL);
+        s->ops->hash_set(s, h[i], &LIT("a"), &LIT("1"), RS_NO_EXPIRE, NULL);
+        s->ops->hash_set(s, h[i], &b, &LIT("v1"), RS_NO_EXPIRE, NULL);
+        key[1] = 's';
+        st[i] = mkkey(s, 0, (struct rs_bytes){ key, 3 }, RS_T_SET, RS_NO_EXPIRE, NULL);
+        s->ops->set_add(s, st[i], &LIT("a"), NULL);
+        s->ops->set_add(s, st[i], &b, NULL);
+        big_rows += 2 * (sizes[i / 2] >= (1 << 20));
+        free(v);
+    }
+    CHECK(s->err.code == 0, "load big members (%s)", s->err.msg);
+    check_rc(s, s->ops->load_commit(s, &pos), "load_commit (big members)");
+    check_bigm_rows(big_rows, "after the load");
+
+    for (int i = 0; i < 6; i++) {
+        size_t n = sizes[i / 2];
+        unsigned char *v = big_value(n, i % 2, (unsigned)(200 + i));
+        unsigned char *other = big_value(n, i % 2, (unsigned)(300 + i));  /* same length */
+        struct rs_bytes b = { (const char *)v, n }, o = { (const char *)other, n };
+        int type = i % 2 ? SQLITE_TEXT : SQLITE_BLOB, is;
+
+        h[i] = find(s, 0, (struct rs_bytes){ (snprintf(key, sizeof(key), "mh%d", i), key), 3 },
+                    NULL);
+        snprintf(what, sizeof(what), "%zu-byte field of kind %d", n, i % 2);
+        check_cell("SELECT field FROM redis_hashes WHERE key = ?1 AND value = 'v1'", key, v, n,
+                   type, what);
+        CHECK(view_rows("redis_hashes", "field", key, v, n, i % 2) == 1 &&
+              view_rows("redis_hashes", "field", key, other, n, i % 2) == 0,
+              "%s: a reader's field = ? finds it, and only it", what);
+        check_rc(s, s->ops->begin(s), "begin (big field ops)");
+        check_rc(s, s->ops->hash_set(s, h[i], &b, &LIT("v2"), RS_NO_EXPIRE, &r), "HSET again");
+        CHECK(r == 0, "%s: HSET over it finds it (added %d)", what, r);
+        check_rc(s, s->ops->hash_get(s, h[i], &b, got_hv, &g, &found), "HGET");
+        CHECK(found, "%s: HGET finds it", what);
+        check_got(&g, (const unsigned char *)"v2", 2, "HGET of a big field");
+        check_rc(s, s->ops->hash_get(s, h[i], &o, NULL, NULL, &found), "HGET another");
+        CHECK(!found, "%s: another field of its length is not it", what);
+        check_rc(s, s->ops->hash_scan(s, h[i], got_long_field, &g), "hash_scan");
+        check_got(&g, v, n, "hash_scan of a big field");
+        key[1] = 's';
+        st[i] = find(s, 0, (struct rs_bytes){ key, 3 }, NULL);
+        check_rc(s, s->ops->set_add(s, st[i], &b, &r), "SADD again");
+        CHECK(r == 0, "%s: SADD again finds the member (added %d)", what, r);
+        check_rc(s, s->ops->set_is_member(s, st[i], &b, &is), "SISMEMBER");
+        CHECK(is == 1, "%s: SISMEMBER finds the member", what);
+        check_rc(s, s->ops->set_is_member(s, st[i], &o, &is), "SISMEMBER another");
+        CHECK(is == 0, "%s: another member of its length is not in the set", what);
+        check_rc(s, s->ops->set_scan(s, st[i], got_long, &g), "set_scan");
+        check_got(&g, v, n, "set_scan of a big member");
+        /* SUNIONSTORE-like: into a new key; SINTERSTORE-like: with itself */
+        snprintf(key, sizeof(key), "mu%d", i);
+        u = mkkey(s, 0, (struct rs_bytes){ key, 3 }, RS_T_SET, RS_NO_EXPIRE, NULL);
+        check_rc(s, s->ops->set_combine(s, u, st[i], SINK_SET_UNION), "set union");
+        check_rc(s, s->ops->set_combine(s, u, st[i], SINK_SET_INTER), "set inter");
+        snprintf(key, sizeof(key), "mc%d", i);
+        check_rc(s, s->ops->key_copy(s, h[i], 0, &(struct rs_bytes){ key, 3 }, &c), "COPY hash");
+        key[1] = 'd';
+        check_rc(s, s->ops->key_copy(s, st[i], 0, &(struct rs_bytes){ key, 3 }, &c), "COPY set");
+        check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big field ops)");
+        snprintf(key, sizeof(key), "mu%d", i);
+        snprintf(what, sizeof(what), "%zu-byte member of kind %d after a union", n, i % 2);
+        check_cell("SELECT member FROM redis_sets WHERE key = ?1 AND length(member) > 1", key,
+                   v, n, type, what);
+        key[1] = 'c';
+        snprintf(what, sizeof(what), "%zu-byte field of kind %d, copied", n, i % 2);
+        check_cell("SELECT field FROM redis_hashes WHERE key = ?1 AND value = 'v2'", key, v, n,
+                   type, what);
+        key[1] = 'd';
+        CHECK(view_rows("redis_sets", "member", key, v, n, i % 2) == 1,
+              "%zu-byte member of kind %d, copied: a reader's member = ? finds it", n, i % 2);
+
+        check_rc(s, s->ops->begin(s), "begin (big deletes)");
+        check_rc(s, s->ops->hash_del(s, h[i], &o, &r), "HDEL another");
+        CHECK(r == 0, "HDEL of another field of that length removes nothing (%d)", r);
+        check_rc(s, s->ops->hash_del(s, h[i], &b, &r), "HDEL");
+        CHECK(r == 1, "HDEL of a %zu-byte field removes it (%d)", n, r);
+        check_rc(s, s->ops->set_rem(s, st[i], &b, &r), "SREM");
+        CHECK(r == 1, "SREM of a %zu-byte member removes it (%d)", n, r);
+        x = find(s, 0, (struct rs_bytes){ key, 3 }, NULL);
+        check_rc(s, s->ops->key_delete(s, x), "DEL the copied set");
+        check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big deletes)");
+        /* HDEL and SREM took two gN_bigm rows, the union and the copied
+         * hash gave two: as many as after the load */
+        snprintf(what, sizeof(what), "after the ops on %zu bytes of kind %d", n, i % 2);
+        check_bigm_rows(big_rows, what);
+        snprintf(what, sizeof(what), "SELECT count(*) FROM redis_hashes WHERE key = 'mh%d'", i);
+        check_q(what, "1");
+        free(v);
+        free(other);
+    }
+    check_rc(s, s->ops->begin(s), "begin (big flush)");
+    check_rc(s, s->ops->flush_db(s, 0), "FLUSHDB with big members");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big flush)");
+    check_bigm_rows(0, "after FLUSHDB");
 }
 
 /*
@@ -1122,8 +1308,8 @@ static void test_big_names(struct sink *s)
     free(sn);
 }
 
-/* A mirror made before gN_big (no table, no triggers, no 'big' columns)
- * opens, gets them, and takes big elements. */
+/* A mirror made before gN_big and gN_bigm (no tables, no triggers, no
+ * 'big' columns) opens, gets them, and takes big elements and members. */
 static void test_big_upgrade(void)
 {
     struct rs_error err = { 0, "" };
@@ -1146,7 +1332,9 @@ static void test_big_upgrade(void)
              " DROP VIEW redis_arrays; ALTER TABLE g%1$lld_array DROP COLUMN big;"
              " DROP VIEW redis_streams; DROP TABLE g%1$lld_big;"
              " ALTER TABLE g%1$lld_hash DROP COLUMN big; ALTER TABLE g%1$lld_list DROP COLUMN big;"
-             " ALTER TABLE g%1$lld_stream DROP COLUMN big;", (long long)g);
+             " ALTER TABLE g%1$lld_stream DROP COLUMN big;"
+             " DROP VIEW redis_sets; DROP TRIGGER IF EXISTS g%1$lld_hash_bigmdel;"
+             " DROP TRIGGER IF EXISTS g%1$lld_set_bigmdel; DROP TABLE g%1$lld_bigm;", (long long)g);
     sqlite3_open(path, &db);
     r = sqlite3_exec(db, sql, NULL, NULL, NULL);
     CHECK(r == SQLITE_OK, "make an old mirror: %s", sqlite3_errmsg(db));
@@ -1166,6 +1354,18 @@ static void test_big_upgrade(void)
     check_cell("SELECT value FROM redis_lists WHERE key = ?1", "ul", bin, n, SQLITE_BLOB,
                "big list element in an upgraded mirror");
     check_big_rows(0, 1, "upgraded mirror");
+    /* gN_bigm too; the views show the column itself until a big member */
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE name IN"
+             " ('redis_hashes', 'redis_sets', 'g%lld_bigm') AND sql GLOB '*bigm*'", (long long)g);
+    check_q(sql, "1");
+    check_rc(s, s->ops->begin(s), "begin (upgraded, big member)");
+    l = mkkey(s, 0, LIT("us"), RS_T_SET, RS_NO_EXPIRE, NULL);
+    check_rc(s, s->ops->set_add(s, l, &(struct rs_bytes){ (const char *)bin, n }, &r),
+             "set_add big (upgraded)");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (upgraded, big member)");
+    check_q(sql, "3");
+    check_cell("SELECT member FROM redis_sets WHERE key = ?1", "us", bin, n, SQLITE_BLOB,
+               "big set member in an upgraded mirror");
     sink_close(s);
     free(bin);
 }
@@ -1284,6 +1484,7 @@ static int run_tests(void)
     }
     test_big_keys(s);
     test_big_values(s);
+    test_big_members(s);      /* a load: the generation test_big_elements writes in */
     test_big_elements(s);
     test_big_stream_dups(s);
     test_big_names(s);
