@@ -1,10 +1,16 @@
 /*
  * test_common.c - the shared vocabulary (common/common.c): the master's
- * version as link.c reads it from INFO's redis_version.
+ * version as link.c reads it from INFO's redis_version, and the SHA-256 of
+ * common/digest.c (the placeholders of big fields and members) against the
+ * FIPS 180-4 example vectors.
  *
  * Exit 0 (all passed) or 99 (a check failed).
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "common.h"
+#include "digest.h"
 #include "harness.h"
 
 static void test_version(void)
@@ -18,8 +24,36 @@ static void test_version(void)
     CHECK_INT(rs_parse_version("x.1.2", 5), 0, "version: not a number");
 }
 
+static int sha_hex(const char *in, size_t n, const char *want)
+{
+    unsigned char d[RS_SHA256_LEN];
+    char hex[2 * RS_SHA256_LEN + 1];
+
+    if (rs_sha256(in, n, d) != 0)
+        return 0;
+    for (int i = 0; i < RS_SHA256_LEN; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    return strcmp(hex, want) == 0;
+}
+
+static void test_sha256(void)
+{
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+
+    CHECK(sha_hex("abc", 3,
+                  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+          "sha256: one block ('abc')");
+    CHECK(sha_hex(two, strlen(two),
+                  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+          "sha256: two blocks (56 bytes)");
+    CHECK(sha_hex("", 0,
+                  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+          "sha256: empty");
+}
+
 int main(void)
 {
     test_version();
+    test_sha256();
     return check_summary();
 }
