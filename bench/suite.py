@@ -474,13 +474,14 @@ def bench_stream(tmp, args, rows):
                    "redsink_max_lag_mb": round(lag["redsink"] / 1e6, 1),
                    "redis_max_lag_mb": round(lag["redis"] / 1e6, 1),
                    "catchup_s": round(t_caught - t_end, 3),
-                   "resyncs": int(info_field(r, "stats", "sync_full")) - full_before}
+                   "resyncs": int(info_field(r, "stats", "sync_full")) - full_before,
+                   "redsink_rss_mb": round(peak_rss_kb(sp.pid) / 1024, 1)}
             rows.append(row)
             print("[stream] %-32s %s: master %d/s, redsink applied %d at %d/s, lag max %.1f MB "
-                  "(redis replica %.1f MB), catch-up %.3f s, full resyncs %d"
+                  "(redis replica %.1f MB), catch-up %.3f s, full resyncs %d, peak RSS %.1f MB"
                   % (name, mode, row["master_cmds_per_s"], applied, row["redsink_cmds_per_s"],
                      row["redsink_max_lag_mb"], row["redis_max_lag_mb"], row["catchup_s"],
-                     row["resyncs"]), flush=True)
+                     row["resyncs"], row["redsink_rss_mb"]), flush=True)
             stop(sp)
             stop(rp)
             shutil.rmtree(d, ignore_errors=True)
@@ -522,7 +523,8 @@ COLUMNS = {
     "fullsync": ["name", "what", "keys", "rdb_mb", "redis_s", "redsink_s", "ratio",
                  "sqlite_ceiling_s", "redis_rss_mb", "redsink_rss_mb", "runs"],
     "stream": ["name", "what", "commands", "master_cmds_per_s", "redsink_cmds_per_s",
-               "redsink_max_lag_mb", "redis_max_lag_mb", "catchup_s", "resyncs"],
+               "redsink_max_lag_mb", "redis_max_lag_mb", "catchup_s", "resyncs",
+               "redsink_rss_mb"],
     "latency": ["name", "what", "writes", "achieved_per_s", "p50_ms", "p99_ms", "max_ms"],
 }
 GROWTH = [("strings-1M", "strings-10M"), ("hashes-100k", "hashes-1M"),

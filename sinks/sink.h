@@ -142,6 +142,10 @@ struct sink_ops {
     int (*commit)(struct sink *s, const struct repl_pos *pos,
                   const struct sink_stats *stats);
     int (*rollback)(struct sink *s);
+    /* The caller is catching up (much stream waiting) or caught up again:
+     * the sink may spend more memory meanwhile (SQLite: a larger page
+     * cache). NULL when the sink has no use for it. */
+    void (*catch_up)(struct sink *s, int on);
 
     /* ---- keys ---- */
     int (*key_find)(struct sink *s, int db, const struct rs_bytes *key,

@@ -47,7 +47,6 @@
 
 #define MARK_LEN 40          /* RDB_EOF_MARK_SIZE */
 #define CHUNK (64 * 1024)
-#define BEHIND_BYTES (256 * 1024)   /* this much stream waiting: catching up */
 
 enum payload_kind { PAYLOAD_UNKNOWN, PAYLOAD_LEN, PAYLOAD_MARK, PAYLOAD_NONE };
 /* What the network thread is receiving: the payload header line (after
@@ -582,7 +581,7 @@ static int stream_loop(struct session *s, struct applier *a, volatile sig_atomic
         int due;
         ssize_t n;
 
-        apply_set_behind(a, spool_pending(s->spool) > BEHIND_BYTES);
+        apply_set_backlog(a, spool_pending(s->spool));
         due = apply_ms_until_due(a);
         if (due > 1)
             due = 1;            /* applied, not yet visible: see below */

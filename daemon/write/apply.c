@@ -159,7 +159,7 @@ int apply_flush(struct applier *a)
     return 0;
 }
 
-/* The batch limits in force: larger while catching up (apply_set_behind). */
+/* The batch limits in force: larger while catching up (apply_set_backlog). */
 static int limit_cmds(const struct applier *a)
 {
     return a->behind ? a->opts.batch_max_cmds * 10 : a->opts.batch_max_cmds;
@@ -175,9 +175,18 @@ static int limit_ms(const struct applier *a)
     return a->behind ? a->opts.batch_max_ms * 200 : a->opts.batch_max_ms;
 }
 
-void apply_set_behind(struct applier *a, int behind)
+void apply_set_backlog(struct applier *a, uint64_t pending)
 {
-    a->behind = behind;
+    int on = a->catching_up;
+
+    a->behind = pending > APPLY_BEHIND_BYTES;
+    if (a->behind)
+        on = 1;
+    else if (pending == 0)
+        on = 0;          /* not at every dip below the mark: the cache stays */
+    if (on != a->catching_up && a->sink->ops->catch_up)
+        a->sink->ops->catch_up(a->sink, on);
+    a->catching_up = on;
 }
 
 int apply_ms_until_due(const struct applier *a)

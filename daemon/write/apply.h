@@ -65,11 +65,14 @@ int apply_flush(struct applier *a);
 /* True when the open batch is big or old enough to commit now. */
 int apply_flush_due(const struct applier *a);
 
-/* The caller is far behind the master (much stream waiting): batches may
- * grow 10x in commands and 200x in age, since nobody can see those writes
- * before redsink has caught up anyway, and fewer commits catch up faster.
- * GETACK still commits at once. */
-void apply_set_behind(struct applier *a, int behind);
+/* The stream bytes received and not yet applied. Past APPLY_BEHIND_BYTES
+ * the caller is far behind the master: batches may grow 10x in commands
+ * and 200x in age, since nobody can see those writes before redsink has
+ * caught up anyway, and fewer commits catch up faster (GETACK still
+ * commits at once); and the sink is told to catch up (sink_ops.catch_up)
+ * until nothing waits any more. */
+#define APPLY_BEHIND_BYTES (256 * 1024)
+void apply_set_backlog(struct applier *a, uint64_t pending);
 
 /* Milliseconds until the open batch is due (0: now), or -1 when no data
  * change waits for a commit (nothing, or only inside MULTI). */

@@ -50,7 +50,8 @@ struct applier {
     struct sink_stats multi_stats;
 
     int ack_request;
-    int behind;                    /* catching up: larger batches (apply_set_behind) */
+    int behind;                    /* far behind: larger batches (apply_set_backlog) */
+    int catching_up;               /* sink told to catch up, until nothing waits */
 
     char *unknown[MAX_UNKNOWN_NAMES];
     int n_unknown;

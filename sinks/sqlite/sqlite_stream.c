@@ -86,10 +86,9 @@ static const char *const stream_sql[XS_NSTMT] = {
     [XS_PEL_GET] =
         "SELECT delivery_time, delivery_count FROM @spel"
         " WHERE kid = ?1 AND grp = ?2 AND ms = ?3 AND seq = ?4",
-    /* new streams' metadata at commit: no row exists, so OR IGNORE (no
-     * statement journal, see sqlite_bulk.c) never ignores one */
+    /* changed metadata at commit, 32 rows (see sqi_smeta_sync) */
     [XS_SMETA_BULK] =
-        "INSERT OR IGNORE INTO @smeta(kid, length, last_ms, last_seq, has_v2, first_ms,"
+        "INSERT OR REPLACE INTO @smeta(kid, length, last_ms, last_seq, has_v2, first_ms,"
         " first_seq, maxdel_ms, maxdel_seq, entries_added) VALUES " SM_R16 "," SM_R16,
 };
 _Static_assert(XS_NSTMT <= SQI_X_PER_FAMILY, "too many stream statements");
@@ -160,23 +159,35 @@ int sq_stream_add(struct sink *s, int64_t id, const struct rs_stream_id *eid, in
  * (dirty[]), so that a commit does not scan every slot; when the list is
  * full, sqi_smeta_sync scans instead.
  *
- * A commit writes the rows of streams created in this transaction
- * ('fresh': no row exists, as a key's rows are deleted with it) 32 to a
- * statement: 5.2k instructions a row instead of 6.5k on XADD to 100k
- * streams (the statement opens its cursor and halts once for 32 rows).
- * Sorting the list by id first cost more instructions than it saved.
+ * A commit writes the changed rows 32 to a statement: 5.2k instructions a
+ * row instead of 6.5k on XADD to 100k streams (the statement opens its
+ * cursor and halts once for 32 rows). OR REPLACE needs no statement
+ * journal here (sqlite_bulk.c): gN_smeta has no NOT NULL column, no
+ * index and no trigger, so no row can abort it half-way. Sorting the list
+ * by id first cost more instructions than it saved.
+ *
+ * 131,072 slots (88 bytes each, 12 MB once all are touched; calloc'd, so a
+ * few streams touch a few pages): with 16,384, XADD to 100k streams
+ * missed 84% of the time, a read of the row and the write of the one it
+ * displaced, about a third of an XADD's instructions (doc/schema.md).
+ * A slot is in use when it carries the cache's epoch, so forgetting them
+ * all (rollback, FLUSHALL) is one increment: clearing 12 MB each time
+ * made a random workload with frequent flushes fall minutes behind
+ * (tests/integration/kill_loop.sh).
  */
-#define SM_SLOTS 16384
+#define SM_SLOTS 131072
 
 struct smeta_slot {
     int64_t kid;
     struct rs_stream_meta m;
-    unsigned char used, dirty, fresh;   /* fresh: created here, no row yet */
+    uint32_t epoch;              /* in use: the cache's epoch */
+    unsigned char dirty;
 };
 
 struct smeta_cache {
     struct smeta_slot slot[SM_SLOTS];
     int32_t dirty[SM_SLOTS];     /* slots made dirty since the last sync */
+    uint32_t epoch;              /* of the slots in use; never 0 */
     int ndirty, overflow;        /* overflow: some are not listed, scan */
 };
 
@@ -219,7 +230,7 @@ static int meta_write(struct sqlite_sink *ss, int64_t id, const struct rs_stream
     return sqi_run(ss, st, "store stream metadata");
 }
 
-/* The rows of SM_BULK_ROWS fresh slots in one statement. */
+/* The rows of SM_BULK_ROWS slots in one statement. */
 static int meta_write_bulk(struct sqlite_sink *ss, struct smeta_slot *const *e)
 {
     sqlite3_stmt *st = stream_stmt(ss, XS_SMETA_BULK);
@@ -240,25 +251,34 @@ static struct smeta_slot *meta_slot(struct sqlite_sink *ss, int64_t kid)
 {
     if (ss->mode != MODE_STREAM)
         return NULL;
-    if (ss->smeta == NULL && (ss->smeta = calloc(1, sizeof(*ss->smeta))) == NULL)
-        return NULL;                       /* optional: everything goes to SQL */
+    if (ss->smeta == NULL) {
+        if ((ss->smeta = calloc(1, sizeof(*ss->smeta))) == NULL)
+            return NULL;                   /* optional: everything goes to SQL */
+        ss->smeta->epoch = 1;
+    }
     return &ss->smeta->slot[(uint64_t)kid % SM_SLOTS];
+}
+
+static int slot_used(const struct sqlite_sink *ss, const struct smeta_slot *e)
+{
+    return e->epoch == ss->smeta->epoch;
 }
 
 /* Make the slot 'kid's: write the key it held first if that one changed. */
 static int meta_claim(struct sqlite_sink *ss, struct smeta_slot *e, int64_t kid)
 {
-    if (e->used && e->kid == kid)
+    if (slot_used(ss, e) && e->kid == kid)
         return 0;
-    if (e->used && e->dirty && meta_write(ss, e->kid, &e->m))
+    if (slot_used(ss, e) && e->dirty && meta_write(ss, e->kid, &e->m))
         return -1;
-    e->used = 1;
-    e->dirty = e->fresh = 0;
+    e->epoch = ss->smeta->epoch;
+    e->dirty = 0;
     e->kid = kid;
     return 0;
 }
 
-/* Stream 'kid' was just created: it has no gN_smeta row. */
+/* Stream 'kid' was just created: it has no gN_smeta row, which reads as
+ * all zero (not as the metadata of the key the slot held before). */
 int sqi_smeta_created(struct sqlite_sink *ss, int64_t kid)
 {
     struct smeta_slot *e = meta_slot(ss, kid);
@@ -267,21 +287,21 @@ int sqi_smeta_created(struct sqlite_sink *ss, int64_t kid)
         return 0;
     if (meta_claim(ss, e, kid))
         return -1;
-    e->fresh = 1;
+    memset(&e->m, 0, sizeof(e->m));
     return 0;
 }
 
 int sqi_smeta_sync(struct sqlite_sink *ss)
 {
     struct smeta_cache *c = ss->smeta;
-    struct smeta_slot *fresh[SM_BULK_ROWS];
-    int n = 0, nf = 0;
+    struct smeta_slot *rows[SM_BULK_ROWS];
+    int n = 0, nr = 0;
 
     if (c == NULL)
         return 0;
     if (c->overflow) {                     /* list every dirty slot again */
         for (int i = 0; i < SM_SLOTS; i++)
-            if (c->slot[i].dirty)
+            if (slot_used(ss, &c->slot[i]) && c->slot[i].dirty)
                 c->dirty[n++] = i;
         c->ndirty = n;
     }
@@ -289,21 +309,17 @@ int sqi_smeta_sync(struct sqlite_sink *ss)
     for (int i = 0; i < n; i++) {
         struct smeta_slot *e = &c->slot[c->dirty[i]];
 
-        if (e->used && e->dirty && e->fresh) {
-            fresh[nf++] = e;
-            if (nf == SM_BULK_ROWS && meta_write_bulk(ss, fresh))
+        if (slot_used(ss, e) && e->dirty) {
+            rows[nr++] = e;
+            if (nr == SM_BULK_ROWS && meta_write_bulk(ss, rows))
                 return -1;
-            nf %= SM_BULK_ROWS;
-        } else if (e->used && e->dirty && meta_write(ss, e->kid, &e->m)) {
-            return -1;
+            nr %= SM_BULK_ROWS;
         }
         e->dirty = 0;
     }
-    for (int i = 0; i < nf; i++)           /* the rest, one by one */
-        if (meta_write(ss, fresh[i]->kid, &fresh[i]->m))
+    for (int i = 0; i < nr; i++)           /* the rest, one by one */
+        if (meta_write(ss, rows[i]->kid, &rows[i]->m))
             return -1;
-    for (int i = 0; i < n; i++)            /* written: rows exist now */
-        c->slot[c->dirty[i]].fresh = 0;
     c->ndirty = c->overflow = 0;
     return 0;
 }
@@ -312,14 +328,23 @@ void sqi_smeta_drop(struct sqlite_sink *ss, int64_t kid)
 {
     struct smeta_slot *e = ss->smeta ? &ss->smeta->slot[(uint64_t)kid % SM_SLOTS] : NULL;
 
-    if (e && e->used && e->kid == kid)
-        e->used = e->dirty = e->fresh = 0;
+    if (e && slot_used(ss, e) && e->kid == kid) {
+        e->epoch = 0;
+        e->dirty = 0;
+    }
 }
 
 void sqi_smeta_forget(struct sqlite_sink *ss)
 {
-    if (ss->smeta)
-        memset(ss->smeta, 0, sizeof(*ss->smeta));
+    struct smeta_cache *c = ss->smeta;
+
+    if (c == NULL)
+        return;
+    c->ndirty = c->overflow = 0;
+    if (++c->epoch == 0) {                 /* after 2^32 - 1: clear once */
+        memset(c->slot, 0, sizeof(c->slot));
+        c->epoch = 1;
+    }
 }
 
 void sqi_smeta_free(struct sqlite_sink *ss)
@@ -338,7 +363,7 @@ int sq_stream_meta_get(struct sink *s, int64_t id, struct rs_stream_meta *m)
     memset(m, 0, sizeof(*m));
     if (sqi_stuck(ss))
         return -1;
-    if ((e = meta_slot(ss, id)) != NULL && e->used && e->kid == id) {
+    if ((e = meta_slot(ss, id)) != NULL && slot_used(ss, e) && e->kid == id) {
         *m = e->m;
         return 0;
     }

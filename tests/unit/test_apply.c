@@ -264,6 +264,54 @@ static void test_batches(void)
     mirror_close(&e);
 }
 
+/* The sink's catch_up calls, counted, then passed on to the real one. */
+static const struct sink_ops *catch_up_real;
+static int catch_up_calls, catch_up_on;
+
+static void counting_catch_up(struct sink *s, int on)
+{
+    catch_up_calls++;
+    catch_up_on = on;
+    catch_up_real->catch_up(s, on);
+}
+
+/* Far behind, batches grow and the sink is told to catch up until the
+ * backlog is gone, not at every dip below the mark. */
+static void test_backlog(void)
+{
+    struct mirror e;
+    struct tbuf b = { 0 };
+    struct sink_ops ops;
+
+    if (mirror_open(&e, "backlog.db", 0, 3) != 0) {
+        CHECK(0, "backlog: open");
+        return;
+    }
+    catch_up_real = e.sink->ops;
+    ops = *e.sink->ops;
+    ops.catch_up = counting_catch_up;
+    e.sink->ops = &ops;
+    apply_set_backlog(e.a, APPLY_BEHIND_BYTES + 1);
+    CHECK(catch_up_calls == 1 && catch_up_on == 1, "backlog: far behind, the sink catches up");
+    CMD(&b, "SET", "x", "1");
+    CMD(&b, "SET", "y", "2");
+    CMD(&b, "SET", "z", "3");
+    mirror_feed(&e, b.p, b.len, 0);
+    CHECK(apply_flush_due(e.a) == 0, "backlog: 3 commands of 3, but behind: not due");
+    apply_set_backlog(e.a, APPLY_BEHIND_BYTES + 2);
+    apply_set_backlog(e.a, 1000);
+    CHECK(catch_up_calls == 1, "backlog: told once, and not undone below the mark");
+    CHECK(apply_flush_due(e.a), "backlog: below the mark the usual limits again");
+    CHECK(apply_flush(e.a) == 0, "backlog: commit with the larger cache");
+    apply_set_backlog(e.a, 0);
+    CHECK(catch_up_calls == 2 && catch_up_on == 0, "backlog: nothing waits: caught up");
+    CHECK_STR(mirror_q(&e, "SELECT group_concat(key) FROM (SELECT key FROM redis_keys"
+                           " ORDER BY key)"), "x,y,z", "backlog: the batch committed");
+    e.sink->ops = catch_up_real;
+    tbuf_free(&b);
+    mirror_close(&e);
+}
+
 /* A sink op that fails, to check rollback and the sticky error. */
 static int failing_hash_set(struct sink *s, int64_t id, const struct rs_bytes *f,
                             const struct rs_bytes *v, int64_t exp, int *added)
@@ -401,6 +449,7 @@ int main(void)
     mirror_close(&e);
     test_strict();
     test_batches();
+    test_backlog();
     test_sink_failure();
     test_split();
     return check_summary();

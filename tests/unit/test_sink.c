@@ -363,9 +363,9 @@ static void test_smeta_cache(struct sink *s)
     s->ops->stream_meta_get(s, id, &m);
     CHECK(m.length == 7, "rolled-back metadata is gone (%llu)", (unsigned long long)m.length);
 
-    /* more streams than cache slots (16384): evicted ones are written,
+    /* more streams than cache slots (131072): evicted ones are written,
      * and the list of changed slots overflows */
-    for (int i = 0; i < 20000; i++) {
+    for (int i = 0; i < 140000; i++) {
         char name[32];
         int64_t k;
 
@@ -380,15 +380,15 @@ static void test_smeta_cache(struct sink *s)
     s->ops->stream_meta_set(s, id, &m);
     check_rc(s, s->ops->key_delete(s, id), "key_delete a stream with cached metadata");
     pos.offset = 400;
-    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (20000 streams)");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (140000 streams)");
     snprintf(sql, sizeof(sql), "SELECT count(*), sum(length) FROM g2_smeta WHERE kid >= %lld",
              (long long)first);
-    snprintf(want, sizeof(want), "20000|%lld", (long long)sum);
+    snprintf(want, sizeof(want), "140000|%lld", (long long)sum);
     check_q(sql, want);
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM g2_smeta WHERE kid = %lld", (long long)id);
     check_q(sql, "0");
 
-    /* a new stream's row goes in by INSERT OR IGNORE (sqi_smeta_sync): a
+    /* a new stream's row goes in by INSERT OR REPLACE (sqi_smeta_sync): a
      * deleted stream's row, whose id the new one reuses, must be gone */
     check_rc(s, s->ops->begin(s), "begin (id reuse)");
     id = mkkey(s, 9, LIT("sm:last"), RS_T_STREAM, RS_NO_EXPIRE, NULL);
