@@ -42,6 +42,11 @@ partial_only "$m_PORT" 1 1 && ok "cut mid-stream: $(stats "$m_PORT")" || fail "c
 # 2. A silent master: nothing forwarded, socket open. Detected after --timeout.
 touch "$p_CTL/stall"
 rcli "$m_PORT" set during:stall 1 >/dev/null
+# wait_mirror's WAIT that goes on while the acknowledged offset grows gives
+# up on a replica that acknowledges nothing new in one slice
+out=$($COMPARE wait 127.0.0.1 "$m_PORT" 1 1000 60000) && fail "stall: WAIT 1 with progress succeeded" ||
+    case $out in *"no progress in the last 1000 ms"*) ok "stall: WAIT 1 with progress gives up: $out" ;;
+                 *) fail "stall: WAIT 1 with progress: '$out'" ;; esac
 poll_until 15 grep -q 'master timeout: no data nor PING for 2 s; reconnecting' "$TMP/rs.log" \
     && ok "stall: detected after --timeout 2" || fail "stall: not detected"
 [ "$(log_count rs 'master timeout')" = 1 ] && ok "stall: one log line" || fail "stall: $(log_count rs 'master timeout') lines"
@@ -59,10 +64,23 @@ wait_mirror "$m_PORT" || fail "client kill: WAIT"
 compare_mirror "$m_PORT" "$db" "client kill: mirror equals the master"
 partial_only "$m_PORT" 1 3 && ok "client kill: $(stats "$m_PORT")" || fail "client kill: $(stats "$m_PORT")"
 
-# 4. A slow link still converges.
+# 4. A slow link still converges. The backlog takes several seconds at
+# 20 kB/s: one WAIT of 2 s is too short, WAIT 2 s at a time while the
+# acknowledged offset grows is not (wait_mirror's way, kill_loop.sh on a
+# loaded machine).
 echo 20000 > "$p_CTL/rate"
+off0=$(info_field "$m_PORT" replication master_repl_offset)
 $COMPARE random 127.0.0.1 "$m_PORT" 12 500 string,hash >/dev/null
-wait_mirror "$m_PORT" && compare_mirror "$m_PORT" "$db" "slow link: mirror equals the master" || fail "slow link: WAIT"
+big=$(printf '%4000s' | tr ' ' x)
+for i in $(seq 1 100); do echo "SET slow:$i $big"; done | rcli "$m_PORT" >/dev/null
+echo "# slow link: $(( $(info_field "$m_PORT" replication master_repl_offset) - off0 )) bytes at 20000 bytes/s"
+out=$($COMPARE wait 127.0.0.1 "$m_PORT" 1 2000) && fail "slow link: one WAIT of 2 s was enough (backlog too small)" ||
+    ok "slow link: one WAIT of 2 s is too short: $out"
+out=$($COMPARE wait 127.0.0.1 "$m_PORT" 1 2000 120000) &&
+    case $out in *"met by the WAIT "[2-9]*) ok "slow link: WAIT 2 s at a time while the offset grows: $out" ;;
+                 *) fail "slow link: WAIT with progress met at once, the backlog is too small: '$out'" ;; esac ||
+    fail "slow link: WAIT with progress: $out"
+compare_mirror "$m_PORT" "$db" "slow link: mirror equals the master"
 rm -f "$p_CTL/rate"
 stop_pid "$rs_PID" TERM
 grep -q 'reconnecting (attempt 2)' "$TMP/rs.log" && fail "attempt counter not reset when the link came back" || ok "attempt counter reset when the link came back"

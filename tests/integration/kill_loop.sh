@@ -127,8 +127,11 @@ now_ms() { date +%s%3N; }
 past() { [ "$(now_ms)" -gt "$1" ]; }
 poll_until 5 past "${maxexp:-0}"
 $COMPARE expire-all 127.0.0.1 "$m_PORT"
-if wait_mirror "$m_PORT" && $COMPARE compare-redis-pipelined 127.0.0.1 "$m_PORT" "$db" >"$TMP/compare.out" 2>&1; then
-    ok "mirror equals the master after $ROUNDS kill rounds (seed $seed): $(tail -1 "$TMP/compare.out")"
+# a failed WAIT is not a differing mirror: say which one it is
+if ! wait_mirror "$m_PORT" >"$TMP/wait.out" 2>&1; then
+    fail "the mirror did not catch up with the master (seed $seed): $(cat "$TMP/wait.out")"
+elif $COMPARE compare-redis-pipelined 127.0.0.1 "$m_PORT" "$db" >"$TMP/compare.out" 2>&1; then
+    ok "mirror equals the master after $ROUNDS kill rounds (seed $seed): $(tail -1 "$TMP/compare.out") $(cat "$TMP/wait.out")"
 else
     fail "mirror differs from the master (seed $seed)"; head -30 "$TMP/compare.out"
 fi

@@ -10,7 +10,11 @@ Subcommands (all exit 0 on success, 1 on a mismatch or failure):
                                         test's own stream wrote are left out)
   load HOST PORT DATASET [SEED]         write a dataset (see DATASETS) to the master
   cmd HOST PORT ARG...                  run one command, print the reply
-  wait HOST PORT N MS                   write a marker, then WAIT N MS; fail unless >= N
+  wait HOST PORT N MS [MAX_MS]          write a marker, then WAIT N MS; fail unless >= N.
+                                        With MAX_MS: WAIT again, MS at a time, while the
+                                        N-th highest offset a replica acknowledged grows,
+                                        up to MAX_MS in all (a replica that is catching up
+                                        on a busy machine is slow, not stuck)
   compare-redis-pipelined HOST PORT DB.sqlite   compare-redis, pipelined (big keyspaces)
   workload-loop HOST PORT SEED STOP_FILE MAX_SECONDS   random writes until STOP_FILE exists
 
@@ -915,6 +919,43 @@ def workload_loop(r, seed, stop_file, max_seconds, multi_every=5):
     return n, max_exp
 
 
+def acked_offset(r, n):
+    """The n-th highest offset the master's replicas acknowledged (-1: fewer)."""
+    offs = sorted((int(f[7:]) for line in r("INFO", "replication").decode().splitlines()
+                   if line.startswith("slave") and ":" in line
+                   for f in line.split(":", 1)[1].split(",") if f.startswith("offset=")),
+                  reverse=True)
+    return offs[n - 1] if len(offs) >= n else -1
+
+
+def wait_acked(r, n, ms, max_ms=None):
+    """A marker, then WAIT n ms; with max_ms, WAIT again while the replicas'
+    acknowledged offset grows (WAIT without a new write waits for the same
+    marker), until max_ms. 0 when n replicas acknowledged the marker."""
+    r.sock.settimeout(ms / 1000.0 + 30)  # WAIT may block that long
+    r("SET", "__redsink_test_marker", str(time.time()))
+    target = int(r("INFO", "replication").decode().split("master_repl_offset:")[1].split()[0])
+    start, acked, got = time.time(), acked_offset(r, n), r("WAIT", n, ms)
+    waits = 1
+    while got < n and max_ms is not None and (time.time() - start) * 1000 < max_ms:
+        now = acked_offset(r, n)
+        if now <= acked:
+            break                          # no progress in ms: stuck, not slow
+        acked, got = now, r("WAIT", n, ms)
+        waits += 1
+    if got >= n:
+        if waits > 1:
+            print("WAIT %d %d: met by the WAIT %d, after %.1f s" % (n, ms, waits, time.time() - start))
+        return 0
+    acked = acked_offset(r, n)
+    print("WAIT %d %d returned %d after %.0f s: %s %d%s"
+          % (n, ms, got, time.time() - start, "fewer replicas than that, the master at"
+             if acked < 0 else "the replicas acknowledged offset %d of" % acked, target,
+             "" if max_ms is None else " (no progress in the last %d ms, or %d ms in all)"
+             % (ms, max_ms)))
+    return 1
+
+
 DATASETS = {"all-types": dataset_all_types, "stream-ops": dataset_stream_ops,
             "flushall": dataset_flushall}
 
@@ -992,13 +1033,8 @@ def main(argv):
             return 0
         if cmd == "wait":
             r = Redis(argv[2], argv[3])
-            r.sock.settimeout(int(argv[5]) / 1000.0 + 30)  # WAIT may block that long
-            r("SET", "__redsink_test_marker", str(time.time()))
-            n = r("WAIT", int(argv[4]), int(argv[5]))
-            if n < int(argv[4]):
-                print("WAIT %s %s returned %d" % (argv[4], argv[5], n))
-                return 1
-            return 0
+            return wait_acked(r, int(argv[4]), int(argv[5]),
+                              int(argv[6]) if len(argv) > 6 else None)
     except (ViewError, sqlite3.Error, RedisError, OSError) as e:
         print("FAIL %s: %s" % (cmd, e))
         return 1
