@@ -580,8 +580,13 @@ static int stream_loop(struct session *s, struct applier *a, volatile sig_atomic
          * (a MULTI block not yet closed holds the commit). */
         int due;
         ssize_t n;
+        uint64_t pending = spool_pending(s->spool), arg_left = resp_reader_arg_left(rr);
 
-        apply_set_backlog(a, spool_pending(s->spool));
+        /* What only completes the argument being read (a 16 MiB value) is
+         * no backlog of commands: the larger cache of catching up would
+         * just add to that one command's memory (bench/bigvalues.py key16,
+         * stream path: 90.1 -> 81.6 MB). */
+        apply_set_backlog(a, pending > arg_left ? pending - arg_left : 0);
         due = apply_ms_until_due(a);
         if (due > 1)
             due = 1;            /* applied, not yet visible: see below */

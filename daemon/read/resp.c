@@ -132,6 +132,11 @@ size_t resp_reader_pending(const struct resp_reader *r)
     return r->pending;
 }
 
+size_t resp_reader_arg_left(const struct resp_reader *r)
+{
+    return r->st == FR_ARG_BODY && r->body_left > 0 ? (size_t)r->body_left : 0;
+}
+
 const struct rs_error *resp_reader_error(const struct resp_reader *r)
 {
     return &r->err;

@@ -51,6 +51,10 @@ enum rs_status resp_reader_next(struct resp_reader *r, struct resp_command *cmd,
 /* Bytes fed but not yet returned as commands. */
 size_t resp_reader_pending(const struct resp_reader *r);
 
+/* Bytes the argument being read still needs (its "\r\n" included) and
+ * that have not been fed yet; 0 outside an argument's bytes. */
+size_t resp_reader_arg_left(const struct resp_reader *r);
+
 const struct rs_error *resp_reader_error(const struct resp_reader *r);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * test_resp.c - the RESP command-stream reader (daemon/read/resp.c): wire
  * lengths, inline commands of old masters, bytes fed in pieces of every
- * size, and the forms it refuses.
+ * size, the forms it refuses, and what the argument being read still
+ * needs (link.c leaves it out of the backlog).
  *
  * Exit 0 (all passed) or 99 (a check failed). Start reading at main().
  */
@@ -172,9 +173,35 @@ static void test_resp_forms(void)
     tbuf_free(&out);
 }
 
+/* resp_reader_arg_left: the bytes of the current argument not fed yet. */
+static void test_arg_left(void)
+{
+    struct resp_reader *r = resp_reader_new(0, 0);
+    struct resp_command cmd;
+    size_t skipped;
+    const char *head = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\n0123";
+
+    CHECK(r != NULL, "arg_left: reader");
+    if (r == NULL)
+        return;
+    CHECK_INT((long long)resp_reader_arg_left(r), 0, "arg_left: nothing fed");
+    resp_reader_feed(r, head, strlen(head));
+    CHECK(resp_reader_next(r, &cmd, &skipped) == RS_AGAIN, "arg_left: value incomplete");
+    CHECK_INT((long long)resp_reader_arg_left(r), 8, "arg_left: 6 bytes + CRLF + LF to come");
+    resp_reader_feed(r, "456789\r", 7);
+    CHECK(resp_reader_next(r, &cmd, &skipped) == RS_AGAIN, "arg_left: LF missing");
+    CHECK_INT((long long)resp_reader_arg_left(r), 1, "arg_left: the LF to come");
+    resp_reader_feed(r, "\n*1\r\n$4\r\n", 9);
+    CHECK(resp_reader_next(r, &cmd, &skipped) == RS_OK && cmd.argc == 3, "arg_left: SET read");
+    CHECK(resp_reader_next(r, &cmd, &skipped) == RS_AGAIN, "arg_left: next header read");
+    CHECK_INT((long long)resp_reader_arg_left(r), 6, "arg_left: a new argument of 4 + CRLF");
+    resp_reader_free(r);
+}
+
 int main(void)
 {
     test_resp();
     test_resp_forms();
+    test_arg_left();
     return check_summary();
 }
