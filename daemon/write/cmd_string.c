@@ -953,9 +953,10 @@ static int increx_int(const struct increx_opts *o, long long cur, long long *out
 
 /*
  * INCREX key [BYINT n | BYFLOAT f] [LBOUND l] [UBOUND u] [SATURATE]
- *        [EX s|PX ms|EXAT s|PXAT ms|PERSIST] [ENX] (Redis 8.8, from its
- * documentation: the form its master propagates was not found in the
- * source here). Integer mode by default (+1); an out-of-bounds result is
+ *        [EX s|PX ms|EXAT s|PXAT ms|PERSIST] [ENX] (Redis 8.8). A master
+ * propagates it as SET ... KEEPTTL / PXAT or DEL (an INCREX test file); this is
+ * for one that sends it verbatim, with the semantics the clients' tests
+ * against 8.7.2+ servers show. Integer mode by default (+1); an out-of-bounds result is
  * skipped, key and TTL untouched, or with SATURATE capped at the bound.
  * BYFLOAT adds as INCRBYFLOAT does and prints the same way. Without an
  * expiry option the TTL stays; ENX sets it only on a key without one.

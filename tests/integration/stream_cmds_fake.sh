@@ -25,11 +25,17 @@
 # - SET ... IFEQ/IFNE/IFDEQ/IFDNE (8.4): a SET the master performed, as
 #   sent (no expiry option here, so not rewritten); DELEX that deleted: DEL;
 #   MSETEX: as sent with PXAT.
-# - INCREX (8.8): NOT VERIFIED. Neither the 8.8 t_string.c nor the PR
-#   (redis/redis#15045) was readable here; the commands are sent verbatim,
-#   as a master that does not rewrite them would, and applied as INCREX's
-#   documentation defines it. (Valkey's INCREX proposal replicates as SET,
-#   which redsink applies as any SET.)
+# - INCREX (8.8): the 8.8 t_string.c was not readable here. An INCREX
+#   test file in Redis' test suite form ("Command rewrite / replication
+#   propagation", read in the search corpus without its repository's name;
+#   a version without SATURATE, so not the final one)
+#   asserts the master never sends INCREX itself but a SET carrying the
+#   result: SET k v KEEPTTL (no expiry option, or ENX on a key with a TTL),
+#   SET k v (PERSIST), SET k v PXAT ms (EX/PX/EXAT/PXAT, or ENX on a key
+#   without one), DEL/UNLINK k (an expiry already past). Those forms are
+#   sent below. The verbatim command is sent too, applied as the clients'
+#   tests against 8.7.2+ servers define it (ioredis, fakeredis: out of
+#   bounds is skipped unless SATURATE), for a master that sends it as is.
 # - Redis 8.8 arrays: as sent (t_array.c, see new_commands_fake.sh).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
@@ -96,6 +102,14 @@ claim() {  # claim GROUP CONSUMER ID LASTID: one entry XREADGROUP delivered
     resp INCREX cnt BYINT 200 UBOUND 100          # out of bounds: skipped
     resp INCREX cnt BYINT 200 UBOUND 100 SATURATE # capped at 100
     resp INCREX fl BYFLOAT 1.5 PXAT 4102444800000
+    # INCREX as that test file says the master propagates it
+    resp SET i1 7 KEEPTTL                        # INCREX i1 BYINT 7 (new key)
+    resp SET i1 8 PXAT 4102444800000             # INCREX i1 EX 100
+    resp SET i1 9 KEEPTTL                        # INCREX i1: the TTL stays
+    resp SET i2 5 PXAT 4102444800000
+    resp SET i2 6                                # INCREX i2 PERSIST
+    resp SET i3 1
+    resp DEL i3                                  # INCREX i3 EXAT 1 (past)
     # arrays (Redis 8.8)
     resp ARSET arr 0 x
     resp ARMSET arr 2 y 5 z
@@ -131,7 +145,7 @@ check "st2: XTRIM MINID DELREF empties the stream and the PEL" \
     "0 0 0"
 check "strings: SET IFEQ/IFNE/IFDEQ/IFDNE, DEL, MSETEX PXAT, INCREX" \
     "SELECT group_concat(key||'='||value||'@'||coalesce(expire_at,'-'),' ') FROM (SELECT s.key, s.value, k.expire_at FROM redis_strings s JOIN redis_keys k USING (db, key) WHERE s.key <> 'done' ORDER BY s.key)" \
-    "cnt=100@- fl=1.5@4102444800000 m1=a@4102444800000 m2=b@4102444800000 s1=new@- s2=y@- s3=b@- s4=c@-"
+    "cnt=100@- fl=1.5@4102444800000 i1=9@4102444800000 i2=6@- m1=a@4102444800000 m2=b@4102444800000 s1=new@- s2=y@- s3=b@- s4=c@-"
 check "arrays: ARSET, ARMSET, ARDEL" \
     "SELECT group_concat(idx||'='||value,' ') FROM (SELECT * FROM redis_arrays WHERE key='arr' ORDER BY idx)" \
     "0=x 5=z"
