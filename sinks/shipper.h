@@ -2,8 +2,8 @@
  * shipper.h - the PostgreSQL downstream (CONTRACT.md §5, doc/postgres.md).
  *
  * The SQLite mirror stays the mirror: in every stream transaction it also
- * records the row changes it made (SQLite's session extension) in the
- * table redsink_outbox of the same file, in the same transaction
+ * records the primary keys of the rows it changed (a pre-update hook) in
+ * the table redsink_outbox of the same file, in the same transaction
  * (sinks/sqlite/sqlite_outbox.c):
  *
  *   redsink_outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused
@@ -11,19 +11,22 @@
  *                  replid TEXT NOT NULL,     -- checkpoint of that transaction
  *                  offset INTEGER NOT NULL,
  *                  at INTEGER NOT NULL,      -- unix ms of the commit
- *                  changeset BLOB NOT NULL)  -- sqlite3session_changeset()
+ *                  pks BLOB NOT NULL)        -- the keys, packed: outbox_pk.h
  *
- * The changesets name the generation's tables ("g3_hash"); only the
- * tables behind the views are recorded (keys, hash, list, set, zset,
- * stream, array, big, phash). The sink deletes the rows with seq <= the
- * shipper's shipped seq (shipper_shipped_seq) in its own next transaction,
- * and every row when their total size passes the configured maximum: a gap
- * in seq (or a new generation) then tells the shipper to copy the whole
- * mirror again.
+ * Only the tables behind the views are recorded (keys, hash, list, set,
+ * zset, stream, array, big, bigm, phash). The sink deletes the rows with
+ * seq <= the shipper's shipped seq (shipper_shipped_seq) in its own next
+ * transaction, and every row when their total size passes the configured
+ * maximum: a gap in seq (or a new generation) then tells the shipper to
+ * copy the whole mirror again.
  *
  * The shipper is a thread with its own read-only SQLite connection and its
- * own libpq connection. It never writes the SQLite file and never blocks
- * the applier: PostgreSQL down or slow only makes the outbox grow.
+ * own libpq connection. A round reads one SQLite snapshot S: every outbox
+ * row up to S, and the rows their keys name as they are at S (absent:
+ * deleted in PostgreSQL, present: upserted), committed in one PostgreSQL
+ * transaction with S's checkpoint. It never writes the SQLite file and
+ * never blocks the applier: PostgreSQL down or slow only makes the outbox
+ * grow.
  */
 #ifndef RS_SHIPPER_H
 #define RS_SHIPPER_H
@@ -37,7 +40,7 @@ struct pg_options {
     const char *password_file;  /* a file holding the password; NULL: libpq's own
                                  * (PGPASSFILE, ~/.pgpass, service files) */
     const char *schema;         /* default "redis" */
-    int64_t outbox_max;         /* bytes of changesets kept for PostgreSQL; past
+    int64_t outbox_max;         /* bytes of key lists kept for PostgreSQL; past
                                  * it the outbox is dropped and the mirror
                                  * copied again (enforced by the SQLite sink) */
     int ack;                    /* REPLCONF ACK waits for PostgreSQL too */

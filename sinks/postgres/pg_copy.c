@@ -116,15 +116,6 @@ static int put_col(struct copy_out *o, enum pg_kind kind, const struct pgv *v)
     return 0;
 }
 
-/* SQLite's column list: "kid, field". */
-static void src_list(const struct pg_table *t, char *src, size_t size)
-{
-    size_t a = 0;
-
-    for (int i = 0; i < t->ncols; i++)
-        a += snprintf(src + a, size - a, "%s%s", i ? ", " : "", t->cols[i].name);
-}
-
 static int copy_rows(struct copy_out *o, struct src *s, const struct pg_table *t,
                      int nfields, volatile int *stop, volatile int64_t *rows)
 {
@@ -155,7 +146,7 @@ static int copy_table(struct copy_out *o, struct src *s, const char *schema, int
 
     for (int i = 0; i < t->ncols; i++)
         nfields += t->cols[i].kind == PGK_KEY || t->cols[i].kind == PGK_BYTES;
-    src_list(t, src_cols, sizeof(src_cols));
+    pg_src_cols(t, src_cols, sizeof(src_cols));
     pg_col_list(t, dst_cols, sizeof(dst_cols));
     snprintf(sql, sizeof(sql), "COPY %s.\"%s\" (%s) FROM STDIN (FORMAT binary)", schema,
              t->name, dst_cols);

@@ -1,9 +1,10 @@
 /*
  * pg_int.h - what the files of sinks/postgres/ share: the shipped tables
  * (the same columns, in the same order, as the SQLite generation tables,
- * so that a changeset's column i is cols[i]), the PostgreSQL schema
- * (pg_schema.c), the whole-mirror copy (pg_copy.c) and changeset
- * application (pg_apply.c). shipper.c drives them (shipper.h).
+ * in the order of outbox_tables (sinks/outbox_pk.h), their primary key
+ * the leading columns), the PostgreSQL schema (pg_schema.c), the
+ * whole-mirror copy (pg_copy.c) and the outbox's keys made true
+ * (pg_apply.c). shipper.c drives them (shipper.h).
  *
  * A bytes column X of SQLite becomes X_bytes bytea (always the bytes) and
  * X_utf8 boolean (the bytes are valid UTF-8 without NUL); the views show
@@ -48,15 +49,13 @@ struct pg_table {
 #define PG_NTABLES 10
 extern const struct pg_table pg_tables[PG_NTABLES];
 
-/* The table a changeset names ("g3_hash"), and its generation in *gen;
- * NULL for a table that is not shipped. */
-const struct pg_table *pg_table_of(const char *sqlite_name, int64_t *gen);
-
 /* Bytes that can be a text value: valid UTF-8 without NUL. */
 int pg_text_ok(const char *p, size_t n);
 /* The PostgreSQL columns of t, in the order pg_copy.c and pg_apply.c
  * send them: "kid, field_bytes, field_utf8, ..." */
 void pg_col_list(const struct pg_table *t, char *out, size_t size);
+/* SQLite's column list of t: "kid, field, ..." */
+void pg_src_cols(const struct pg_table *t, char *out, size_t size);
 /* Big-endian 8 bytes, as PostgreSQL's binary int8 and float8. */
 void pg_be64(unsigned char *out, uint64_t v);
 
@@ -105,10 +104,13 @@ struct pg_apply *pg_apply_new(const char *schema);
 void pg_apply_free(struct pg_apply *a);
 /* A new connection: nothing is prepared on it. */
 void pg_apply_reset(struct pg_apply *a);
-/* Queue the changes of one changeset of generation 'gen' on 'c' (pipeline
- * mode, inside the caller's transaction); syncs now and then to bound
- * what is in flight. */
-int pg_apply_changeset(struct pg_apply *a, struct pgc *c, int64_t gen, const void *p,
-                       size_t len, struct rs_error *err);
+/* Queue on 'c' (pipeline mode, inside the caller's transaction) what
+ * makes the row of table ti (an outbox_tables index) with primary key pk
+ * in PostgreSQL what it is in 's' (the caller's read transaction) in
+ * generation 'gen': an upsert of the row, or a DELETE when it is gone.
+ * Syncs now and then to bound what is in flight (1000 statements or
+ * 16 MiB of values). */
+int pg_apply_key(struct pg_apply *a, struct pgc *c, struct src *s, int64_t gen, int ti,
+                 const struct pk_val *pk, struct rs_error *err);
 
 #endif

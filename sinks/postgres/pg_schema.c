@@ -42,21 +42,6 @@ const struct pg_table pg_tables[PG_NTABLES] = {
                     { "value", PGK_BYTES, 0 } } },
 };
 
-const struct pg_table *pg_table_of(const char *name, int64_t *gen)
-{
-    char *end;
-
-    if (name[0] != 'g' || name[1] < '0' || name[1] > '9')
-        return NULL;
-    *gen = strtoll(name + 1, &end, 10);
-    if (*end != '_')
-        return NULL;
-    for (int i = 0; i < PG_NTABLES; i++)
-        if (strcmp(end + 1, pg_tables[i].name) == 0)
-            return &pg_tables[i];
-    return NULL;
-}
-
 int pg_text_ok(const char *p, size_t n)
 {
     return memchr(p, 0, n) == NULL && rs_utf8_valid(p, n);
@@ -79,6 +64,15 @@ void pg_col_list(const struct pg_table *t, char *out, size_t size)
     }
 }
 
+void pg_src_cols(const struct pg_table *t, char *out, size_t size)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (int i = 0; i < t->ncols && n < size; i++)
+        n += snprintf(out + n, size - n, "%s%s", i ? ", " : "", t->cols[i].name);
+}
+
 void pg_be64(unsigned char *out, uint64_t v)
 {
     for (int i = 7; i >= 0; i--, v >>= 8)
@@ -97,7 +91,7 @@ int pg_val_int(const struct pgv *v, int64_t *out)
         snprintf(tmp, sizeof(tmp), "%.*s", (int)(v->n < 31 ? v->n : 31), v->p);
         *out = strtoll(tmp, NULL, 10);
     }
-    return v->t == PGV_NULL || v->t == PGV_UNSET;
+    return v->t == PGV_NULL;
 }
 
 int pg_val_real(const struct pgv *v, double *out)

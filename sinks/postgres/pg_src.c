@@ -2,7 +2,7 @@
  * pg_src.c - the shipper reads the SQLite mirror here, and only here
  * (pg_src.h): its own read-only connection, one read transaction per
  * round, a generation table walked row by row, the outbox in seq order,
- * and a changeset taken apart with the session extension's iterator.
+ * and the rows an outbox row names, read by primary key.
  *
  * It never writes the file: WAL mode lets it read a snapshot while the
  * applier commits, and the writer never waits for it.
@@ -11,10 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Debian's libsqlite3 has the session extension; its declarations are
- * behind these. */
-#define SQLITE_ENABLE_SESSION 1
-#define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include <sqlite3.h>
 
 #include "pg_src.h"
@@ -24,11 +20,9 @@ struct src {
     char path[256];
     sqlite3_stmt *scan;       /* the running table scan */
     sqlite3_stmt *outbox;     /* the running outbox read */
+    sqlite3_stmt *row[OUTBOX_NTABLES];   /* src_row_get's, for row_gen */
+    int64_t row_gen;
     int in_txn;
-};
-
-struct src_changes {
-    sqlite3_changeset_iter *it;
 };
 
 static int src_fail(struct src *s, struct rs_error *err, const char *what)
@@ -124,6 +118,10 @@ void src_end(struct src *s)
     sqlite3_finalize(s->scan);
     sqlite3_finalize(s->outbox);
     s->scan = s->outbox = NULL;
+    for (int i = 0; i < OUTBOX_NTABLES; i++) {
+        sqlite3_finalize(s->row[i]);
+        s->row[i] = NULL;
+    }
     if (s->in_txn)
         sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     s->in_txn = 0;
@@ -132,10 +130,6 @@ void src_end(struct src *s)
 static void value_get(sqlite3_value *v, struct pgv *out)
 {
     memset(out, 0, sizeof(*out));
-    if (v == NULL) {
-        out->t = PGV_UNSET;
-        return;
-    }
     switch (sqlite3_value_type(v)) {
     case SQLITE_INTEGER:
         out->t = PGV_INT;
@@ -198,7 +192,7 @@ int src_outbox_begin(struct src *s, int64_t after, struct rs_error *err)
 {
     sqlite3_finalize(s->outbox);
     s->outbox = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT seq, gen, replid, offset, at, changeset FROM"
+    if (sqlite3_prepare_v2(s->db, "SELECT seq, gen, replid, offset, at, pks FROM"
                            " redsink_outbox WHERE seq > ?1 ORDER BY seq", -1, &s->outbox,
                            NULL) != SQLITE_OK) {
         /* no outbox yet (a mirror made before it): nothing to ship */
@@ -229,7 +223,7 @@ enum rs_status src_outbox_next(struct src *s, struct src_outbox *row, struct rs_
     copy_text(row->replid, sizeof(row->replid), sqlite3_column_text(st, 2));
     row->offset = sqlite3_column_int64(st, 3);
     row->at = sqlite3_column_int64(st, 4);
-    row->changeset = sqlite3_column_blob(st, 5);
+    row->pks = sqlite3_column_blob(st, 5);
     row->len = sqlite3_column_bytes(st, 5);
     return RS_OK;
 }
@@ -249,60 +243,87 @@ int64_t src_outbox_first_at(struct src *s, int64_t after)
     return at;
 }
 
-/* ---- a changeset ---- */
-
-struct src_changes *src_changes_start(const void *p, size_t len, struct rs_error *err)
+int src_outbox_span(struct src *s, int64_t after, struct src_span *sp, struct rs_error *err)
 {
-    struct src_changes *c = calloc(1, sizeof(*c));
+    sqlite3_stmt *st;
+    int rc;
 
-    if (c == NULL) {
-        rs_fail(err, RS_E_NOMEM, "cannot read a changeset: out of memory");
-        return NULL;
+    memset(sp, 0, sizeof(*sp));
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*), min(seq), max(seq), min(gen), max(gen)"
+                           " FROM redsink_outbox WHERE seq > ?1", -1, &st, NULL) != SQLITE_OK) {
+        /* no outbox yet (a mirror made before it): nothing to ship */
+        if (strstr(sqlite3_errmsg(s->db), "no such table"))
+            return 0;
+        return src_fail(s, err, "read the outbox");
     }
-    if (sqlite3changeset_start(&c->it, (int)len, (void *)p) != SQLITE_OK) {
-        rs_fail(err, RS_E_SQL, "cannot read a changeset of %zu bytes", len);
-        free(c);
-        return NULL;
+    sqlite3_bind_int64(st, 1, after);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sp->n = sqlite3_column_int64(st, 0);
+        sp->first = sqlite3_column_int64(st, 1);
+        sp->last = sqlite3_column_int64(st, 2);
+        sp->min_gen = sqlite3_column_int64(st, 3);
+        sp->max_gen = sqlite3_column_int64(st, 4);
     }
-    return c;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : src_fail(s, err, "read the outbox");
 }
 
-enum rs_status src_changes_next(struct src_changes *c, struct src_change *ch,
-                                struct rs_error *err)
-{
-    sqlite3_value *v;
-    int rc = sqlite3changeset_next(c->it), op, indirect;
+/* ---- a row by its primary key ---- */
 
-    if (rc == SQLITE_DONE)
+enum rs_status src_row_get(struct src *s, int64_t gen, int table, const char *cols,
+                           const char *where, const struct pk_val *pk, int npk,
+                           struct pgv *vals, int ncols, struct rs_error *err)
+{
+    sqlite3_stmt *st;
+    char sql[512];
+    int rc = SQLITE_OK;
+
+    if (s->row_gen != gen) {
+        for (int i = 0; i < OUTBOX_NTABLES; i++) {
+            sqlite3_finalize(s->row[i]);
+            s->row[i] = NULL;
+        }
+        s->row_gen = gen;
+    }
+    if ((st = s->row[table]) == NULL) {
+        snprintf(sql, sizeof(sql), "SELECT %s FROM g%lld_%s WHERE %s", cols, (long long)gen,
+                 outbox_tables[table].name, where);
+        if (sqlite3_prepare_v2(s->db, sql, -1, &s->row[table], NULL) != SQLITE_OK) {
+            src_fail(s, err, "read a changed row");
+            return RS_ERROR;
+        }
+        st = s->row[table];
+    }
+    sqlite3_reset(st);
+    for (int i = 0; i < npk && rc == SQLITE_OK; i++) {
+        if (pk[i].tag == 'i')
+            rc = sqlite3_bind_int64(st, i + 1, pk[i].i);
+        else if (pk[i].tag == 't')
+            rc = sqlite3_bind_text64(st, i + 1, (const char *)pk[i].p, pk[i].n, SQLITE_STATIC,
+                                     SQLITE_UTF8);
+        else
+            rc = sqlite3_bind_blob64(st, i + 1, pk[i].p, pk[i].n, SQLITE_STATIC);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
         return RS_DONE;
-    if (rc != SQLITE_ROW ||
-        sqlite3changeset_op(c->it, &ch->table, &ch->ncols, &op, &indirect) != SQLITE_OK) {
-        rs_fail(err, RS_E_SQL, "cannot read a changeset: corrupt (%d)", rc);
+    }
+    if (rc != SQLITE_ROW) {
+        src_fail(s, err, "read a changed row");
+        sqlite3_reset(st);
         return RS_ERROR;
     }
-    if (ch->ncols > PGV_MAX_COLS) {
-        rs_fail(err, RS_E_SQL, "cannot read a changeset: table '%s' has %d columns",
-                ch->table, ch->ncols);
-        return RS_ERROR;
-    }
-    ch->op = op == SQLITE_INSERT ? SRC_INSERT : op == SQLITE_UPDATE ? SRC_UPDATE : SRC_DELETE;
-    for (int i = 0; i < ch->ncols; i++) {
-        v = NULL;
-        if (ch->op != SRC_INSERT)
-            sqlite3changeset_old(c->it, i, &v);
-        value_get(v, &ch->old[i]);
-        v = NULL;
-        if (ch->op != SRC_DELETE)
-            sqlite3changeset_new(c->it, i, &v);
-        value_get(v, &ch->new[i]);
-    }
+    for (int i = 0; i < ncols; i++)
+        value_get(sqlite3_column_value(st, i), &vals[i]);
     return RS_OK;
 }
 
-void src_changes_free(struct src_changes *c)
+void src_row_done(struct src *s, int table)
 {
-    if (c == NULL)
-        return;
-    sqlite3changeset_finalize(c->it);
-    free(c);
+    if (s->row[table]) {
+        sqlite3_reset(s->row[table]);
+        sqlite3_clear_bindings(s->row[table]);
+    }
 }

@@ -2,12 +2,12 @@
  * pg_src.h - the shipper's side of the SQLite mirror: a read-only
  * connection of its own, the checkpoint and the outbox's position read in
  * one read transaction, a generation table walked row by row (for the
- * whole-mirror copy), the outbox's rows in seq order, and the row changes
- * of one changeset. pg_src.c is the one file of sinks/postgres/ that
+ * whole-mirror copy), the outbox's rows in seq order, and one row read by
+ * its primary key (what an outbox row names). pg_src.c is the one file of sinks/postgres/ that
  * includes <sqlite3.h>; the rest sees the values below.
  *
  * Every value handed out is borrowed: valid until the next call on the
- * same object (a row, an outbox row, a change).
+ * same object (a row, an outbox row).
  */
 #ifndef RS_PG_SRC_H
 #define RS_PG_SRC_H
@@ -16,11 +16,11 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "outbox_pk.h"
 
-/* One SQLite value of a row or of a change. */
+/* One SQLite value of a row. */
 enum pgv_type {
-    PGV_UNSET = 0,   /* an UPDATE's unchanged column */
-    PGV_NULL,
+    PGV_NULL = 0,
     PGV_INT,
     PGV_REAL,
     PGV_BYTES        /* TEXT or BLOB: the exact bytes */
@@ -48,22 +48,16 @@ struct src_pos {
 struct src_outbox {
     int64_t seq, gen, offset, at;
     char replid[41];
-    const void *changeset;
+    const unsigned char *pks;   /* the packed primary keys (sinks/outbox_pk.h) */
     size_t len;
 };
 
-/* One row change of a changeset. */
-enum src_op { SRC_INSERT, SRC_UPDATE, SRC_DELETE };
-struct src_change {
-    const char *table;      /* as in the file: "g3_hash" */
-    enum src_op op;
-    int ncols;
-    struct pgv old[PGV_MAX_COLS];   /* DELETE: all; UPDATE: PK and changed */
-    struct pgv new[PGV_MAX_COLS];   /* INSERT: all; UPDATE: changed, others UNSET */
+/* The outbox rows after a seq: how many, their seq and generation range. */
+struct src_span {
+    int64_t n, first, last, min_gen, max_gen;
 };
 
 struct src;
-struct src_changes;
 
 /* Open 'path' read-only (NULL with err). */
 struct src *src_open(const char *path, struct rs_error *err);
@@ -86,11 +80,18 @@ enum rs_status src_outbox_next(struct src *s, struct src_outbox *row, struct rs_
 /* The commit time of the first outbox row after 'after' (0 none). */
 int64_t src_outbox_first_at(struct src *s, int64_t after);
 
-/* The changes of one changeset (bytes borrowed from the caller until
- * src_changes_free). */
-struct src_changes *src_changes_start(const void *p, size_t len, struct rs_error *err);
-enum rs_status src_changes_next(struct src_changes *c, struct src_change *ch,
-                                struct rs_error *err);
-void src_changes_free(struct src_changes *c);
+/* The rows after 'after' (n = 0 when none, or no outbox yet). */
+int src_outbox_span(struct src *s, int64_t after, struct src_span *sp, struct rs_error *err);
+
+/* One row of table 'table' (an outbox_tables index) of generation 'gen'
+ * by its primary key: 'cols' the SQLite columns to read, 'where' the key
+ * test with parameters ?1.. bound to pk[]. RS_OK with the row in vals
+ * (borrowed until src_row_done), RS_DONE when there is no such row,
+ * RS_ERROR with err. A value is SQLite's own copy: read once, not
+ * copied. */
+enum rs_status src_row_get(struct src *s, int64_t gen, int table, const char *cols,
+                           const char *where, const struct pk_val *pk, int npk,
+                           struct pgv *vals, int ncols, struct rs_error *err);
+void src_row_done(struct src *s, int table);
 
 #endif

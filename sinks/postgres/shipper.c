@@ -1,8 +1,11 @@
 /*
- * shipper.c - the PostgreSQL downstream's thread (shipper.h): it reads the
- * SQLite mirror's outbox (pg_src.c) and applies it to PostgreSQL in order
- * (pg_apply.c), many outbox rows per PostgreSQL transaction, committing
- * the checkpoint (generation, outbox seq, replid, offset) with the rows.
+ * shipper.c - the PostgreSQL downstream's thread (shipper.h). A round is
+ * one SQLite read transaction, snapshot S (pg_src.c): it takes every
+ * outbox row up to S, and for each primary key they name (once, however
+ * many rows name it) makes PostgreSQL's row what it is at S (pg_apply.c),
+ * all in one PostgreSQL transaction with S's checkpoint (generation,
+ * outbox seq, replid, offset). PostgreSQL then equals the mirror at S,
+ * a transaction boundary.
  * When PostgreSQL lacks rows the outbox no longer has (a gap in seq, a new
  * generation) it copies the whole mirror instead (pg_copy.c).
  *
@@ -23,8 +26,6 @@
 
 #define POLL_MS 100
 #define BACKOFF_MAX_MS 5000
-#define BATCH_ROWS 512               /* outbox rows per PostgreSQL transaction */
-#define BATCH_BYTES (16 << 20)       /* or changeset bytes */
 
 struct shipper {
     char *sqlite_path, *conninfo, *password;
@@ -47,6 +48,7 @@ struct shipper {
     struct src *src;
     struct pg_apply *ap;
     struct pg_ckpt ck;               /* what PostgreSQL holds */
+    struct pk_set seen;              /* the round's keys, each shipped once */
 };
 
 /* ---- status ---- */
@@ -146,38 +148,43 @@ static int copy_mirror(struct shipper *sh, const struct src_pos *pos, struct rs_
     return 0;
 }
 
-/* Apply the outbox rows that follow PostgreSQL's seq without a gap, up
- * to a batch, in one transaction with the checkpoint. *n: rows shipped. */
-static int ship_batch(struct shipper *sh, struct src_outbox *row, struct src_pos *at, int *n,
-                      struct rs_error *err)
+/* Every outbox row up to S, their keys made true at S, with S's
+ * checkpoint, in one PostgreSQL transaction. 'last': the last seq. */
+static int ship_keys(struct shipper *sh, const struct src_pos *pos, int64_t last,
+                     struct rs_error *err)
 {
     struct pgc *c = sh->pg;
-    enum rs_status st = RS_OK;
-    size_t bytes = 0;
+    struct src_outbox row;
+    struct pk_val pk[OUTBOX_PK_MAX];
+    enum rs_status st;
     char sql[512];
+    int t, r;
 
-    if (pgc_pipeline(c, 1, err) || pgc_send_sql(c, "BEGIN", err))
+    pk_set_clear(&sh->seen);
+    if (pgc_pipeline(c, 1, err) || pgc_send_sql(c, "BEGIN", err) ||
+        src_outbox_begin(sh->src, sh->ck.seq, err))
         return -1;
-    *n = 0;
-    while (st == RS_OK && row->seq == sh->ck.seq + *n + 1 && row->gen == sh->ck.gen &&
-           *n < BATCH_ROWS && bytes < BATCH_BYTES) {
-        if (pg_apply_changeset(sh->ap, c, row->gen, row->changeset, row->len, err))
-            return -1;
-        snprintf(at->replid, sizeof(at->replid), "%s", row->replid);
-        at->offset = row->offset;
-        bytes += row->len;
-        ++*n;
-        st = src_outbox_next(sh->src, row, err);
+    while ((st = src_outbox_next(sh->src, &row, err)) == RS_OK) {
+        for (size_t off = 0, at = 0; (r = pk_list_next(row.pks, row.len, &off, &t, pk)) != 0;
+             at = off) {
+            if (r < 0)
+                return rs_fail(err, RS_E_SQL, "postgres: cannot read outbox row %lld:"
+                               " malformed at byte %zu", (long long)row.seq, at);
+            if ((r = pk_set_add(&sh->seen, row.pks + at, off - at)) < 0)
+                return rs_fail(err, RS_E_NOMEM, "postgres: cannot ship: out of memory");
+            if (r == 1 && pg_apply_key(sh->ap, c, sh->src, pos->gen, t, pk, err))
+                return -1;
+        }
     }
     if (st == RS_ERROR)
         return -1;
-    pg_ckpt_sql(sql, sizeof(sql), sh->schema, at, sh->ck.seq + *n);
+    pg_ckpt_sql(sql, sizeof(sql), sh->schema, pos, last);
     if (pgc_send_sql(c, sql, err) || pgc_send_sql(c, "COMMIT", err) ||
         pgc_sync(c, "apply the outbox", err) || pgc_pipeline(c, 0, err))
         return -1;
-    sh->ck.seq += *n;
-    sh->ck.offset = at->offset;
-    snprintf(sh->ck.replid, sizeof(sh->ck.replid), "%s", at->replid);
+    sh->ck.seq = last;
+    sh->ck.offset = pos->offset;
+    snprintf(sh->ck.replid, sizeof(sh->ck.replid), "%s", pos->replid);
     return 0;
 }
 
@@ -197,33 +204,24 @@ static int ship_offset(struct shipper *sh, const struct src_pos *pos, struct rs_
     return 0;
 }
 
-/* One round in one SQLite read transaction. *busy: there may be more. */
-static int ship_round(struct shipper *sh, int *busy, struct rs_error *err)
+/* One round in one SQLite read transaction. */
+static int ship_round(struct shipper *sh, struct rs_error *err)
 {
-    struct src_pos pos, at;
-    struct src_outbox row;
-    enum rs_status st = RS_DONE;
-    int rc, n = 0;
+    struct src_pos pos;
+    struct src_span sp = { 0 };
+    int rc;
 
-    *busy = 0;
     if (src_begin(sh->src, &pos, err))
         return -1;
-    at = pos;
-    if (pos.gen == sh->ck.gen)
-        st = src_outbox_begin(sh->src, sh->ck.seq, err) ? RS_ERROR
-                                                         : src_outbox_next(sh->src, &row, err);
-    if (st == RS_ERROR) {
+    if (pos.gen == sh->ck.gen && src_outbox_span(sh->src, sh->ck.seq, &sp, err)) {
         rc = -1;
-    } else if (pos.gen != sh->ck.gen || (st == RS_OK && (row.seq != sh->ck.seq + 1 ||
-               row.gen != sh->ck.gen)) || (st == RS_DONE && pos.last_seq > sh->ck.seq)) {
+    } else if (pos.gen != sh->ck.gen || (sp.n == 0 && pos.last_seq > sh->ck.seq) ||
+               (sp.n > 0 && (sp.first != sh->ck.seq + 1 || sp.last - sp.first + 1 != sp.n ||
+                             sp.min_gen != pos.gen || sp.max_gen != pos.gen))) {
         rc = copy_mirror(sh, &pos, err);      /* new generation, or rows pruned */
-    } else if (st == RS_OK) {
-        set_state(sh, "streaming", NULL);
-        rc = ship_batch(sh, &row, &at, &n, err);
-        *busy = rc == 0 && n == BATCH_ROWS;
     } else {
         set_state(sh, "streaming", NULL);
-        rc = ship_offset(sh, &pos, err);
+        rc = sp.n > 0 ? ship_keys(sh, &pos, sp.last, err) : ship_offset(sh, &pos, err);
     }
     if (rc == 0)
         set_ckpt(sh, &pos, src_outbox_first_at(sh->src, sh->ck.seq));
@@ -282,13 +280,13 @@ static void went_down(struct shipper *sh, const struct rs_error *err, int *down)
 static void *ship_loop(void *arg)
 {
     struct shipper *sh = arg;
-    int backoff = POLL_MS, down = 0, busy;
+    int backoff = POLL_MS, down = 0;
     struct rs_error err;
 
     while (!sh->stop_flag) {
         rs_error_clear(&err);
         if ((sh->src == NULL && (sh->src = src_open(sh->sqlite_path, &err)) == NULL) ||
-            (sh->pg == NULL && pg_open(sh, &err)) || ship_round(sh, &busy, &err)) {
+            (sh->pg == NULL && pg_open(sh, &err)) || ship_round(sh, &err)) {
             went_down(sh, &err, &down);
             wait_ms(sh, backoff);
             backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
@@ -299,8 +297,7 @@ static void *ship_loop(void *arg)
         down = 0;
         backoff = POLL_MS;
         set_state(sh, "streaming", "");
-        if (!busy)
-            wait_ms(sh, POLL_MS);
+        wait_ms(sh, POLL_MS);
     }
     pg_drop(sh);
     return NULL;
@@ -338,6 +335,7 @@ static void shipper_free(struct shipper *sh)
     free(sh->sqlite_path);
     free(sh->conninfo);
     pg_apply_free(sh->ap);
+    pk_set_release(&sh->seen);
     src_close(sh->src);
     pthread_mutex_destroy(&sh->mu);
     pthread_cond_destroy(&sh->cv);

@@ -26,11 +26,8 @@
 #define RS_SQLITE_INT_H
 
 #include <stdint.h>
-/* The session extension (sqlite_outbox.c): in Debian's build, declared
- * only with these. */
-#ifndef SQLITE_ENABLE_SESSION
-#define SQLITE_ENABLE_SESSION 1
-#endif
+/* The pre-update hook (sqlite_outbox.c): in Debian's build, declared
+ * only with this. */
 #ifndef SQLITE_ENABLE_PREUPDATE_HOOK
 #define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #endif
@@ -417,9 +414,10 @@ void sqi_memo_clear(struct name_memo *m);
 
 /* The rs_type of a gN_keys.type text; RS_T_NONE when unknown. */
 enum rs_type sqi_type_parse(const unsigned char *t);
-/* The PostgreSQL downstream's outbox (sqlite_outbox.c): a session opened
- * by begin, its changeset stored by commit (inside the transaction), dropped
- * by rollback (sqi_outbox_end). No-ops while the outbox is off. */
+/* The PostgreSQL downstream's outbox (sqlite_outbox.c): begin starts
+ * recording the primary keys of the changed rows, commit stores them
+ * (inside the transaction), rollback forgets them (sqi_outbox_end).
+ * No-ops while the outbox is off. */
 int sq_outbox_enable(struct sink *s, int64_t max_bytes, int64_t (*shipped)(void *arg),
                      void *arg);
 int sqi_outbox_begin(struct sqlite_sink *ss);

@@ -1,16 +1,26 @@
 /*
  * sqlite_outbox.c - the PostgreSQL downstream's outbox (sinks/shipper.h,
  * doc/postgres.md): once enabled, every stream transaction records the
- * row changes it made to the tables behind the contract's views, as one
- * changeset of SQLite's session extension, in redsink_outbox, in the same
- * transaction as the data and the checkpoint. So the outbox holds exactly
- * what was committed, in commit order, and a crash loses neither.
+ * primary keys of the rows it changed in the tables behind the
+ * contract's views, packed (sinks/outbox_pk.h) into one row of
+ * redsink_outbox, in the same transaction as the data and the
+ * checkpoint. So the outbox says which rows each committed transaction
+ * touched, in commit order, and a crash loses neither; the shipper reads
+ * the rows themselves from a snapshot.
  *
- * A session is opened at begin and turned into the changeset at commit
- * (the session extension has no "reset": one session per transaction).
+ * The keys come from our own pre-update hook, which SQLite calls for
+ * every row any statement inserts, updates or deletes (triggers, list
+ * renumbering, whole-key deletes and BLOB I/O on big values included),
+ * so no write path of the sink has to report anything. For a rowid table
+ * (keys, big, bigm) the hook is handed the rowid; for the WITHOUT ROWID
+ * tables it reads the key columns of the old and the new row. A set
+ * drops repeats. Nothing else is read: the session extension that did
+ * this before read every changed row again at commit and saved its old
+ * values, about 10,000 instructions a command (doc/postgres.md).
+ *
  * The rows the shipper holds in PostgreSQL are deleted at the next
  * commit, by this connection, so the shipper never writes the file. Past
- * 'max_bytes' of changesets every row is deleted: the shipper finds a gap
+ * 'max_bytes' of key lists every row is deleted: the shipper finds a gap
  * in seq and copies the whole mirror again, as a Redis master falls back
  * to a full sync when its backlog is exceeded.
  *
@@ -22,39 +32,86 @@
 #include <string.h>
 
 #include "sqlite_int.h"
+#include "outbox_pk.h"
 
 #define OUTBOX_DDL                                                                  \
     "CREATE TABLE IF NOT EXISTS redsink_outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT," \
     " gen INTEGER NOT NULL, replid TEXT NOT NULL, offset INTEGER NOT NULL,"          \
-    " at INTEGER NOT NULL, changeset BLOB NOT NULL)"
-
-/* The generation tables the views read, hence the ones PostgreSQL gets. */
-static const char *const shipped_tables[] = {
-    "keys", "hash", "list", "set", "zset", "stream", "array", "big", "bigm", "phash", NULL
-};
+    " at INTEGER NOT NULL, pks BLOB NOT NULL)"
+/* An outbox of an earlier redsink held changesets: its rows go (the
+ * shipper copies the mirror again: a gap), seq goes on. */
+#define OUTBOX_UPGRADE                                                              \
+    "DELETE FROM redsink_outbox; ALTER TABLE redsink_outbox RENAME COLUMN changeset TO pks"
 
 struct outbox {
-    sqlite3_session *session;    /* open between begin and commit/rollback */
+    struct pk_set keys;          /* the open transaction's keys */
+    int on;                      /* recording: between begin and commit/rollback */
+    int failed;                  /* out of memory in the hook */
+    char prefix[32];             /* "g<target>_" */
+    size_t plen;
     int64_t max_bytes;           /* <= 0: no limit */
-    int64_t bytes;               /* size of the changesets in the table */
+    int64_t bytes;               /* size of the key lists in the table */
     int64_t pruned;              /* rows up to this seq are gone */
     int64_t (*shipped)(void *arg);
     void *arg;
-    char prefix[32];             /* "g<target>_" while the session is open */
 };
 
-/* The session's table filter: the target generation's shipped tables. */
-static int outbox_filter(void *arg, const char *table)
+/* The key columns of the old (or new) row of a WITHOUT ROWID table. */
+static int put_cols(sqlite3 *db, struct outbox *ob, int t, int old)
+{
+    sqlite3_value *v;
+
+    if (pk_set_begin(&ob->keys, t))
+        return -1;
+    for (int c = 0; c < outbox_tables[t].npk; c++) {
+        if ((old ? sqlite3_preupdate_old(db, c, &v) : sqlite3_preupdate_new(db, c, &v))
+            != SQLITE_OK)
+            return -1;
+        switch (sqlite3_value_type(v)) {
+        case SQLITE_INTEGER:
+            if (pk_set_put_int(&ob->keys, sqlite3_value_int64(v)))
+                return -1;
+            break;
+        case SQLITE_TEXT:
+            if (pk_set_put_bytes(&ob->keys, 1, sqlite3_value_text(v), sqlite3_value_bytes(v)))
+                return -1;
+            break;
+        default:               /* BLOB (a NULL or REAL key column does not occur) */
+            if (pk_set_put_bytes(&ob->keys, 0, sqlite3_value_blob(v), sqlite3_value_bytes(v)))
+                return -1;
+        }
+    }
+    return pk_set_end(&ob->keys) < 0 ? -1 : 0;
+}
+
+static int put_rowid(struct outbox *ob, int t, sqlite3_int64 id)
+{
+    return pk_set_begin(&ob->keys, t) || pk_set_put_int(&ob->keys, id) ||
+           pk_set_end(&ob->keys) < 0 ? -1 : 0;
+}
+
+static void outbox_hook(void *arg, sqlite3 *db, int op, const char *zdb, const char *table,
+                        sqlite3_int64 k1, sqlite3_int64 k2)
 {
     struct outbox *ob = arg;
-    size_t n = strlen(ob->prefix);
+    int t, rc = 0;
 
-    if (strncmp(table, ob->prefix, n) != 0)
-        return 0;
-    for (int i = 0; shipped_tables[i]; i++)
-        if (strcmp(table + n, shipped_tables[i]) == 0)
-            return 1;
-    return 0;
+    if (!ob->on || zdb[0] != 'm' || (t = outbox_table_id(table, ob->prefix, ob->plen)) < 0)
+        return;
+    if (outbox_tables[t].rowid) {
+        /* a BLOB write comes as a DELETE of rowid k1 */
+        if (op != SQLITE_INSERT)
+            rc = put_rowid(ob, t, k1);
+        if (op == SQLITE_INSERT || (op == SQLITE_UPDATE && k2 != k1))
+            rc |= put_rowid(ob, t, k2);
+    } else {
+        if (op != SQLITE_INSERT)
+            rc = put_cols(db, ob, t, 1);
+        if (op != SQLITE_DELETE)
+            rc |= put_cols(db, ob, t, 0);
+    }
+    if (rc)
+        ob->failed = 1;
 }
 
 int sq_outbox_enable(struct sink *s, int64_t max_bytes, int64_t (*shipped)(void *arg),
@@ -68,55 +125,58 @@ int sq_outbox_enable(struct sink *s, int64_t max_bytes, int64_t (*shipped)(void 
     if (ss->mode != MODE_IDLE)
         return rs_fail(&s->err, RS_E_SQL, "cannot enable the outbox in '%s': a %s is open",
                        ss->path, ss->mode == MODE_LOAD ? "full sync" : "transaction");
+    if (sqlite3_compileoption_used("ENABLE_PREUPDATE_HOOK") == 0)
+        return rs_fail(&s->err, RS_E_SQL, "cannot record changes for PostgreSQL in '%s':"
+                       " this SQLite library was built without SQLITE_ENABLE_PREUPDATE_HOOK",
+                       ss->path);
     if (sqlite3_exec(ss->db, OUTBOX_DDL, NULL, NULL, NULL) != SQLITE_OK)
         return sqi_sql_fail(ss, "create redsink_outbox");
+    if (sqi_query_int(ss, "SELECT count(*) FROM pragma_table_info('redsink_outbox')"
+                      " WHERE name = 'changeset'", 0) > 0 &&
+        sqlite3_exec(ss->db, OUTBOX_UPGRADE, NULL, NULL, NULL) != SQLITE_OK)
+        return sqi_sql_fail(ss, "upgrade redsink_outbox");
     if ((ob = ss->outbox) == NULL && (ob = calloc(1, sizeof(*ob))) == NULL)
         return rs_fail(&s->err, RS_E_NOMEM, "cannot enable the outbox: out of memory");
     ss->outbox = ob;
     ob->max_bytes = max_bytes;
     ob->shipped = shipped;
     ob->arg = arg;
-    ob->bytes = sqi_query_int(ss, "SELECT CAST(total(length(changeset)) AS INTEGER)"
+    ob->bytes = sqi_query_int(ss, "SELECT CAST(total(length(pks)) AS INTEGER)"
                               " FROM redsink_outbox", 0);
     ob->pruned = 0;
+    /* installed for good: a DELETE without WHERE prepared without a hook
+     * would empty its table without calling it */
+    sqlite3_preupdate_hook(ss->db, outbox_hook, ob);
+    sqi_stmts_drop(ss);
     return 0;
 }
 
-/* Open the transaction's session (begin). */
+/* Start recording (begin). */
 int sqi_outbox_begin(struct sqlite_sink *ss)
 {
     struct outbox *ob = ss->outbox;
 
     if (ob == NULL)
         return 0;
-    snprintf(ob->prefix, sizeof(ob->prefix), "g%lld_", (long long)ss->target);
-    if (sqlite3session_create(ss->db, "main", &ob->session) != SQLITE_OK) {
-        ob->session = NULL;
-        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot record changes for PostgreSQL in "
-                       "'%s': %s", ss->path, sqlite3_errmsg(ss->db));
-    }
-    sqlite3session_table_filter(ob->session, outbox_filter, ob);
-    if (sqlite3session_attach(ob->session, NULL) != SQLITE_OK) {
-        sqi_outbox_end(ss);
-        return sqi_sql_fail(ss, "record changes for PostgreSQL");
-    }
+    ob->plen = (size_t)snprintf(ob->prefix, sizeof(ob->prefix), "g%lld_", (long long)ss->target);
+    pk_set_clear(&ob->keys);
+    ob->failed = 0;
+    ob->on = 1;
     return 0;
 }
 
-/* Drop the session (after commit, or with a rollback). */
+/* Stop recording (after commit, or with a rollback). */
 void sqi_outbox_end(struct sqlite_sink *ss)
 {
-    if (ss->outbox && ss->outbox->session) {
-        sqlite3session_delete(ss->outbox->session);
-        ss->outbox->session = NULL;
-    }
+    if (ss->outbox)
+        ss->outbox->on = 0;
 }
 
-static int outbox_insert(struct sqlite_sink *ss, const struct repl_pos *pos, const void *cs,
-                         int n)
+static int outbox_insert(struct sqlite_sink *ss, const struct repl_pos *pos, const void *p,
+                         size_t n)
 {
     sqlite3_stmt *st = sqi_xstmt(ss, SQI_X_MISC + 30,
-                                 "INSERT INTO redsink_outbox(gen, replid, offset, at, changeset)"
+                                 "INSERT INTO redsink_outbox(gen, replid, offset, at, pks)"
                                  " VALUES (?1, ?2, ?3, ?4, ?5)");
     int rc;
 
@@ -126,12 +186,12 @@ static int outbox_insert(struct sqlite_sink *ss, const struct repl_pos *pos, con
     rc |= sqlite3_bind_text(st, 2, pos->replid, -1, SQLITE_STATIC);
     rc |= sqlite3_bind_int64(st, 3, pos->offset);
     rc |= sqlite3_bind_int64(st, 4, rs_now_ms());
-    rc |= sqlite3_bind_blob(st, 5, cs, n, SQLITE_STATIC);
+    rc |= sqlite3_bind_blob64(st, 5, p, n, SQLITE_STATIC);
     if (rc != SQLITE_OK)
         return sqi_bind_fail(ss, st, "record changes for PostgreSQL");
     if (sqi_run(ss, st, "record changes for PostgreSQL"))
         return -1;
-    ss->outbox->bytes += n;
+    ss->outbox->bytes += (int64_t)n;
     return 0;
 }
 
@@ -155,7 +215,7 @@ static int outbox_prune(struct sqlite_sink *ss)
     }
     if (upto <= ob->pruned)
         return 0;
-    snprintf(sql, sizeof(sql), "SELECT CAST(total(length(changeset)) AS INTEGER) FROM"
+    snprintf(sql, sizeof(sql), "SELECT CAST(total(length(pks)) AS INTEGER) FROM"
              " redsink_outbox WHERE seq <= %lld", (long long)upto);
     ob->bytes -= sqi_query_int(ss, sql, 0);
     snprintf(sql, sizeof(sql), "DELETE FROM redsink_outbox WHERE seq <= %lld", (long long)upto);
@@ -167,31 +227,30 @@ static int outbox_prune(struct sqlite_sink *ss)
     return 0;
 }
 
-/* Commit: the changeset of the transaction into the outbox, the session
- * dropped, the shipped rows pruned. Runs inside the transaction. */
+/* Commit: the transaction's keys into the outbox, the shipped rows
+ * pruned. Runs inside the transaction. */
 int sqi_outbox_commit(struct sqlite_sink *ss, const struct repl_pos *pos)
 {
     struct outbox *ob = ss->outbox;
-    void *cs = NULL;
-    int n = 0, rc = 0;
+    int rc = 0;
 
-    if (ob == NULL || ob->session == NULL)
+    if (ob == NULL || !ob->on)
         return 0;
-    if (sqlite3session_changeset(ob->session, &n, &cs) != SQLITE_OK) {
-        sqi_outbox_end(ss);
-        return sqi_sql_fail(ss, "record changes for PostgreSQL");
-    }
-    /* the outbox's own rows must not be recorded: the filter keeps them out */
-    sqi_outbox_end(ss);
-    if (n > 0)
-        rc = outbox_insert(ss, pos, cs, n);
-    sqlite3_free(cs);
+    ob->on = 0;                  /* the outbox's own rows are not recorded */
+    if (ob->failed)
+        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot record changes for PostgreSQL in "
+                       "'%s': out of memory", ss->path);
+    if (ob->keys.len > 0)
+        rc = outbox_insert(ss, pos, ob->keys.buf, ob->keys.len);
     return rc ? rc : outbox_prune(ss);
 }
 
 void sqi_outbox_free(struct sqlite_sink *ss)
 {
-    sqi_outbox_end(ss);
+    /* called after the connection is closed: the hook went with it */
+    if (ss->outbox == NULL)
+        return;
+    pk_set_release(&ss->outbox->keys);
     free(ss->outbox);
     ss->outbox = NULL;
 }

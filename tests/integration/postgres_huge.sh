@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 512 MiB values into PostgreSQL (issue 16): the largest string Redis takes
 # (proto-max-bulk-len), once through the full sync's COPY and once through a
-# streamed changeset, valid UTF-8 and not. PostgreSQL holds each value once
+# streamed shipping (an outbox key read at the snapshot), valid UTF-8 and not. PostgreSQL holds each value once
 # (value_bytes + value_utf8, the view makes the text): a row holding it
 # twice, or a message carrying it twice, would pass PostgreSQL's 1 GB
 # limit. Needs about 6 GB of memory and minutes: runs only with
@@ -44,7 +44,7 @@ md1=$(set_huge big:utf8 1) || fail "SET big:utf8"
 start_redsink rs "$port" "$TMP/m.db" --postgres "$CONN"
 check_huge big:utf8 "$md1" $((256 << 20)) "a 512 MiB UTF-8 string through COPY"
 md2=$(set_huge big:bin 0) || fail "SET big:bin"
-check_huge big:bin "$md2" NULL "a 512 MiB binary string through a changeset"
+check_huge big:bin "$md2" NULL "a 512 MiB binary string through the outbox"
 grep -q "postgres: cannot" "$TMP/rs.log" && fail "PostgreSQL errors: $(grep -m1 'postgres: cannot' "$TMP/rs.log")" ||
     ok "no PostgreSQL error in the log"
 echo "# redsink peak RSS $(awk '/VmHWM/ { print int($2 / 1024) " MB" }' "/proc/$rs_PID/status")"

@@ -94,19 +94,20 @@ n=$(for i in $(seq 20); do printf 'SET ackloop %s\nWAIT 1 5000\n' "$i"; done | r
 stop_pid "$rs3_PID" TERM || fail "SIGTERM rs3"
 
 # The outbox limit: PostgreSQL down while more than postgres.outbox_max_mb of
-# changes arrive; the outbox is dropped, and the whole mirror copied again.
+# primary keys arrive (set members of 300 kB: the member is the key); the
+# outbox is dropped, and the whole mirror copied again.
 printf 'postgres: { conninfo = "%s"; outbox_max_mb = 1; };\n' "$CONN" > "$TMP/pg.conf"
 start_redsink rs4 "$port" "$db" -c "$TMP/pg.conf"
 wait_mirror "$port" || fail "WAIT with outbox_max_mb = 1"
 compare_pg "PostgreSQL equals the master before the outbox limit"
 pg_ctl_run -w -m fast stop >/dev/null
-for i in 1 2 3 4 5; do      # 300 kB values, through stdin (-x): too long for argv
-    head -c 300000 /dev/zero | tr '\0' "$i" | rcli "$port" -x set "over:$i" >/dev/null
+for i in 1 2 3 4 5; do      # 300 kB members, through stdin (-x): too long for argv
+    head -c 300000 /dev/zero | tr '\0' "$i" | rcli "$port" -x sadd "over:$i" >/dev/null
 done
 wait_mirror "$port" || fail "WAIT past the outbox limit"
 poll_until 20 grep -q "passed its limit" "$TMP/rs4.log" && ok "the outbox limit is logged" ||
     fail "no 'passed its limit' line"
-[ "$(sqlite3 "$db" "SELECT CAST(total(length(changeset)) AS INTEGER) FROM redsink_outbox")" -lt 1048576 ] &&
+[ "$(sqlite3 "$db" "SELECT CAST(total(length(pks)) AS INTEGER) FROM redsink_outbox")" -lt 1048576 ] &&
     ok "the outbox stays under its limit" || fail "the outbox passed its limit"
 pg_up || fail "starting PostgreSQL again"
 compare_pg "PostgreSQL equals the master after a whole copy past the outbox limit"

@@ -4,8 +4,8 @@
  * PGHOST etc., and PG_STOP_CMD / PG_START_CMD to stop and start it).
  *
  * The mirror is made by the real SQLite sink; the outbox rows are written
- * here as shipper.h specifies, with sqlite3session on our own connection
- * around the changes. The PostgreSQL views are read with libpq and
+ * here as shipper.h specifies, with a pre-update hook on our own
+ * connection recording the keys of the rows changed. The PostgreSQL views are read with libpq and
  * checked row by row, byte-exact through the X_bytes columns.
  *
  * Exit status: 0 pass, 77 skip (no PostgreSQL), 99 fail.
@@ -18,7 +18,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#define SQLITE_ENABLE_SESSION 1
 #define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "outbox_pk.h"
 #include "shipper.h"
 #include "sink.h"
 
@@ -189,44 +189,76 @@ static void load_first(struct sink *s)
     free(f);
 }
 
-static const char *const shipped[] = { "keys", "hash", "list", "set", "zset", "stream",
-                                       "array", "phash", NULL };
+/* The keys of the rows 'sql' changes, recorded as the SQLite sink does
+ * (sqlite_outbox.c): a pre-update hook, the rowid of keys/big/bigm, the
+ * leading key columns of the others. */
+struct recorder {
+    struct pk_set keys;
+    char prefix[32];
+    size_t plen;
+};
 
-/* One stream transaction as the SQLite sink will write it: 'sql' run
- * with a session on the generation's tables, its changeset stored in the
- * outbox with the new offset, in one transaction. */
+static void record_hook(void *arg, sqlite3 *db, int op, const char *zdb, const char *table,
+                        sqlite3_int64 k1, sqlite3_int64 k2)
+{
+    struct recorder *r = arg;
+    int t = outbox_table_id(table, r->prefix, r->plen);
+
+    (void)zdb;
+    for (int side = 0; t >= 0 && side < 2; side++) {
+        sqlite3_value *v;
+
+        if ((side == 0 && op == SQLITE_INSERT) || (side == 1 && op == SQLITE_DELETE))
+            continue;
+        pk_set_begin(&r->keys, t);
+        if (outbox_tables[t].rowid)
+            pk_set_put_int(&r->keys, side ? k2 : k1);
+        for (int c = 0; !outbox_tables[t].rowid && c < outbox_tables[t].npk; c++) {
+            if (side == 0)
+                sqlite3_preupdate_old(db, c, &v);
+            else
+                sqlite3_preupdate_new(db, c, &v);
+            if (sqlite3_value_type(v) == SQLITE_INTEGER)
+                pk_set_put_int(&r->keys, sqlite3_value_int64(v));
+            else
+                pk_set_put_bytes(&r->keys, sqlite3_value_type(v) == SQLITE_TEXT,
+                                 sqlite3_value_blob(v), sqlite3_value_bytes(v));
+        }
+        pk_set_end(&r->keys);
+    }
+}
+
+/* One stream transaction as the SQLite sink writes it: 'sql' run with
+ * the keys it changes recorded, stored in the outbox with the new
+ * offset, in one transaction. */
 static void outbox_txn(const char *sql, int64_t offset)
 {
     int64_t gen = status_int("SELECT generation FROM redsink_status");
-    sqlite3_session *ses;
+    struct recorder r = { 0 };
     sqlite3_stmt *st;
-    char name[64];
-    void *cs = NULL;
-    int n = 0, rc;
+    char buf[80];
+    int rc;
 
+    r.plen = (size_t)snprintf(r.prefix, sizeof(r.prefix), "g%lld_", (long long)gen);
     rc = sqlite3_exec(wr, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    rc |= sqlite3session_create(wr, "main", &ses);
-    for (int i = 0; shipped[i]; i++) {
-        snprintf(name, sizeof(name), "g%lld_%s", (long long)gen, shipped[i]);
-        rc |= sqlite3session_attach(ses, name);
-    }
+    sqlite3_preupdate_hook(wr, record_hook, &r);
     rc |= sqlite3_exec(wr, sql, NULL, NULL, NULL);
-    rc |= sqlite3session_changeset(ses, &n, &cs);
-    sqlite3session_delete(ses);
-    rc |= sqlite3_prepare_v2(wr, "INSERT INTO redsink_outbox(gen, replid, offset, at, changeset)"
+    sqlite3_preupdate_hook(wr, NULL, NULL);
+    rc |= sqlite3_prepare_v2(wr, "INSERT INTO redsink_outbox(gen, replid, offset, at, pks)"
                              " VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st, NULL);
     sqlite3_bind_int64(st, 1, gen);
     sqlite3_bind_text(st, 2, REPLID, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, offset);
     sqlite3_bind_int64(st, 4, rs_now_ms());
-    sqlite3_bind_blob(st, 5, cs, n, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, r.keys.buf, (int)r.keys.len, SQLITE_STATIC);
     rc |= sqlite3_step(st) != SQLITE_DONE;
     sqlite3_finalize(st);
-    sqlite3_free(cs);
-    snprintf(name, sizeof(name), "UPDATE redsink_status SET offset = %lld", (long long)offset);
-    rc |= sqlite3_exec(wr, name, NULL, NULL, NULL);
+    snprintf(buf, sizeof(buf), "UPDATE redsink_status SET offset = %lld", (long long)offset);
+    rc |= sqlite3_exec(wr, buf, NULL, NULL, NULL);
     rc |= sqlite3_exec(wr, "COMMIT", NULL, NULL, NULL);
-    CHECK(rc == 0 && n > 0, "outbox row of %d bytes for: %.60s (%s)", n, sql, sqlite3_errmsg(wr));
+    CHECK(rc == 0 && r.keys.len > 0, "outbox row of %zu bytes for: %.60s (%s)", r.keys.len, sql,
+          sqlite3_errmsg(wr));
+    pk_set_release(&r.keys);
 }
 
 /* ---- the checks ---- */
@@ -343,17 +375,25 @@ static void check_streaming(struct shipper *sh)
     CHECK_PQ("SELECT \"offset\", outbox_seq, generation FROM redis.redsink_status", "300|2|2");
 }
 
-/* PostgreSQL stopped mid-stream: "down" with the error, the outbox row
- * waits; restarted: shipped once. */
+/* PostgreSQL stopped mid-stream: "down" with the error, the outbox rows
+ * wait; restarted: shipped once. One key changed by 50 transactions
+ * meanwhile (Grace1 .. Grace49, Grace) is written to PostgreSQL once, as
+ * it is at the snapshot. */
 static void check_restart(struct shipper *sh)
 {
     struct ship_status st;
     const char *stop = getenv("PG_STOP_CMD"), *start = getenv("PG_START_CMD");
+    char sql[160];
 
     if (!stop || !start) {
         printf("# no PG_STOP_CMD/PG_START_CMD: restart not checked\n");
         return;
     }
+    pq_exec(pg, "CREATE TABLE public.keys_writes(n int); INSERT INTO public.keys_writes VALUES (0);"
+                "CREATE FUNCTION public.count_write() RETURNS trigger LANGUAGE plpgsql AS"
+                " 'BEGIN UPDATE public.keys_writes SET n = n + 1; RETURN NULL; END';"
+                "CREATE TRIGGER count_write AFTER INSERT OR UPDATE ON redis.keys FOR EACH ROW"
+                " EXECUTE FUNCTION public.count_write()");
     PQfinish(pg);
     CHECK(system(stop) == 0, "PostgreSQL stopped");
     outbox_txn("INSERT INTO g2_list(kid, pos, value) SELECT id, 5, 'd' FROM g2_keys"
@@ -365,15 +405,25 @@ static void check_restart(struct shipper *sh)
     CHECK_INT(st.lag_bytes, 100, "lag in bytes while PostgreSQL is down");
     CHECK(st.lag_ms >= 0 && st.seq == 2, "lag %lld ms, PostgreSQL at seq %lld",
           (long long)st.lag_ms, (long long)st.seq);
+    for (int i = 1; i <= 50; i++) {
+        /* the last value is the one it had: later checks read it */
+        snprintf(sql, sizeof(sql), "UPDATE g2_keys SET value = 'Grace%.0d' WHERE key = 'user:1'",
+                 i % 50);
+        outbox_txn(sql, 400 + i);
+    }
     CHECK(wait_for(sh, cannot_connect, 0, &st), "retried, cannot connect: %s", st.error);
     CHECK(strstr(st.error, "port=5432 dbname=postgres: ") != NULL, "names the target: %s",
           st.error);
     CHECK(system(start) == 0, "PostgreSQL started");
     pg = PQconnectdb(conninfo);
-    CHECK(wait_for(sh, at_seq, 3, &st), "shipped outbox seq 3 after the restart");
+    CHECK(wait_for(sh, at_seq, 53, &st), "shipped outbox seq 53 after the restart");
     CHECK_PQ("SELECT idx, value FROM redis.redis_lists WHERE key = 'l' ORDER BY idx",
              "0|c;1|a;2|b;6|d");
-    CHECK_PQ("SELECT \"offset\", outbox_seq FROM redis.redsink_status", "400|3");
+    CHECK_PQ("SELECT value FROM redis.redis_strings WHERE key = 'user:1'", "Grace");
+    CHECK_PQ("SELECT n FROM public.keys_writes", "1");
+    CHECK_PQ("SELECT \"offset\", outbox_seq FROM redis.redsink_status", "450|53");
+    pq_exec(pg, "DROP TRIGGER count_write ON redis.keys; DROP FUNCTION public.count_write();"
+                "DROP TABLE public.keys_writes");
 }
 
 /* A full sync (a new generation) while a reader holds a transaction open:
@@ -554,6 +604,9 @@ static void bench_load(struct sink *s, long n)
     s->ops->load_commit(s, &pos);
 }
 
+static const char *const shipped[] = { "keys", "hash", "list", "set", "zset", "stream",
+                                       "array", "phash", NULL };
+
 /* The same DELETE + COPY in one transaction, from files PostgreSQL wrote
  * itself with COPY TO: PostgreSQL's own cost, the floor for the copy. */
 static double bench_bare_copy(void)
@@ -689,7 +742,7 @@ int main(int argc, char **argv)
     sqlite3_busy_timeout(wr, 5000);
     sqlite3_exec(wr, "CREATE TABLE redsink_outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
                  " gen INTEGER NOT NULL, replid TEXT NOT NULL, offset INTEGER NOT NULL,"
-                 " at INTEGER NOT NULL, changeset BLOB NOT NULL)", NULL, NULL, NULL);
+                 " at INTEGER NOT NULL, pks BLOB NOT NULL)", NULL, NULL, NULL);
     if (argc == 3 && strcmp(argv[1], "--bench") == 0) {
         sink_close(s);
         return bench(atol(argv[2]));
