@@ -167,8 +167,9 @@ static int copy_table(struct copy_out *o, struct src *s, const char *schema, int
     return pgc_copy_end(o->c, NULL, o->err);
 }
 
-int pg_copy_mirror(struct pgc *c, struct src *s, const char *schema, const struct src_pos *pos,
-                   volatile int *stop, volatile int64_t *rows, struct rs_error *err)
+int pg_copy_mirror(struct pgc *c, struct src *s, const char *schema, const struct pg_ckpt *ck,
+                   const struct src_pos *pos, volatile int *stop, volatile int64_t *rows,
+                   struct rs_error *err)
 {
     struct copy_out o = { c, malloc(BUF_SIZE), 0, err };
     char sql[512];
@@ -177,7 +178,8 @@ int pg_copy_mirror(struct pgc *c, struct src *s, const char *schema, const struc
     *rows = 0;
     if (o.buf == NULL)
         return rs_fail(err, RS_E_NOMEM, "postgres: cannot copy: out of memory");
-    if (pgc_exec(c, "BEGIN", "begin the copy", err))
+    if (pgc_exec(c, "BEGIN", "begin the copy", err) ||
+        pgc_exec(c, pg_ckpt_guard_sql(sql, sizeof(sql), schema, ck), "lock the checkpoint", err))
         goto out;
     for (int i = 0; i < PG_NTABLES; i++) {
         snprintf(sql, sizeof(sql), "DELETE FROM %s.\"%s\"", schema, pg_tables[i].name);

@@ -86,15 +86,25 @@ int pg_ckpt_read(struct pgc *c, const char *schema, struct pg_ckpt *ck, struct r
 const char *pg_ckpt_sql(char *buf, size_t size, const char *schema, const struct src_pos *pos,
                         int64_t seq);
 
+/* The first statement of every transaction that writes the mirror: it
+ * locks the checkpoint row, so writers take turns, and fails (division by
+ * zero) unless the row still holds ck. Without it a transaction of a
+ * shipper killed with -9 (its backend finishing what was sent) could
+ * commit after the next one's, writing an older snapshot over it. */
+const char *pg_ckpt_guard_sql(char *buf, size_t size, const char *schema,
+                              const struct pg_ckpt *ck);
+
 /* ---- pg_copy.c ---- */
 
-/* In one PostgreSQL transaction: delete every row, COPY every table of
+/* In one PostgreSQL transaction (guarded: PostgreSQL must still hold ck,
+ * pg_ckpt_guard_sql): delete every row, COPY every table of
  * generation pos->gen from 's' (read in the caller's read transaction),
  * set the checkpoint to pos and pos->last_seq, commit. *rows counts the
  * rows as they go (read by another thread: a plain store). A non-zero
  * *stop aborts it (rolled back). */
-int pg_copy_mirror(struct pgc *c, struct src *s, const char *schema, const struct src_pos *pos,
-                   volatile int *stop, volatile int64_t *rows, struct rs_error *err);
+int pg_copy_mirror(struct pgc *c, struct src *s, const char *schema, const struct pg_ckpt *ck,
+                   const struct src_pos *pos, volatile int *stop, volatile int64_t *rows,
+                   struct rs_error *err);
 
 /* ---- pg_apply.c ---- */
 

@@ -358,3 +358,12 @@ const char *pg_ckpt_sql(char *buf, size_t size, const char *schema, const struct
              schema, (long long)pos->gen, (long long)seq, replid, (long long)pos->offset, state);
     return buf;
 }
+
+const char *pg_ckpt_guard_sql(char *buf, size_t size, const char *schema,
+                              const struct pg_ckpt *ck)
+{
+    snprintf(buf, size, "SELECT 1 / CASE WHEN generation = %lld AND outbox_seq = %lld THEN 1"
+             " ELSE 0 END FROM %s.redsink_status FOR UPDATE", (long long)ck->gen,
+             (long long)ck->seq, schema);
+    return buf;
+}

@@ -136,7 +136,8 @@ static int copy_mirror(struct shipper *sh, const struct src_pos *pos, struct rs_
     pthread_mutex_lock(&sh->mu);
     sh->st.copies++;
     pthread_mutex_unlock(&sh->mu);
-    if (pg_copy_mirror(sh->pg, sh->src, sh->schema, pos, &sh->stop_flag, &sh->rows, err))
+    if (pg_copy_mirror(sh->pg, sh->src, sh->schema, &sh->ck, pos, &sh->stop_flag, &sh->rows,
+                       err))
         return -1;
     sh->ck.gen = pos->gen;
     sh->ck.seq = pos->last_seq;
@@ -162,6 +163,7 @@ static int ship_keys(struct shipper *sh, const struct src_pos *pos, int64_t last
 
     pk_set_clear(&sh->seen);
     if (pgc_pipeline(c, 1, err) || pgc_send_sql(c, "BEGIN", err) ||
+        pgc_send_sql(c, pg_ckpt_guard_sql(sql, sizeof(sql), sh->schema, &sh->ck), err) ||
         src_outbox_begin(sh->src, sh->ck.seq, err))
         return -1;
     while ((st = src_outbox_next(sh->src, &row, err)) == RS_OK) {
@@ -192,12 +194,19 @@ static int ship_keys(struct shipper *sh, const struct src_pos *pos, int64_t last
  * changed no row): PostgreSQL's follows, so that its offset is true. */
 static int ship_offset(struct shipper *sh, const struct src_pos *pos, struct rs_error *err)
 {
-    char sql[512];
+    char sql[1024];
+    size_t n;
 
     if (pos->offset == sh->ck.offset && strcmp(pos->replid, sh->ck.replid) == 0)
         return 0;
-    if (pgc_exec(sh->pg, pg_ckpt_sql(sql, sizeof(sql), sh->schema, pos, sh->ck.seq),
-                 "set the checkpoint", err))
+    n = (size_t)snprintf(sql, sizeof(sql), "BEGIN; ");
+    pg_ckpt_guard_sql(sql + n, sizeof(sql) - n, sh->schema, &sh->ck);
+    n += strlen(sql + n);
+    n += (size_t)snprintf(sql + n, sizeof(sql) - n, "; ");
+    pg_ckpt_sql(sql + n, sizeof(sql) - n, sh->schema, pos, sh->ck.seq);
+    n += strlen(sql + n);
+    snprintf(sql + n, sizeof(sql) - n, "; COMMIT");
+    if (pgc_exec(sh->pg, sql, "set the checkpoint", err))
         return -1;
     sh->ck.offset = pos->offset;
     snprintf(sh->ck.replid, sizeof(sh->ck.replid), "%s", pos->replid);
