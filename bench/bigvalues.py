@@ -163,7 +163,7 @@ CASES = [
     for kind, what in (("hfield", "hash field"), ("smember", "set member"))]
 # Not in the default set (named with --cases): sorted-set members, a
 # primary-key column (two copies while their row is written, doc/schema.md
-# "Big values"), over the target, and a 256 MiB key name (three copies).
+# "Big values"), over the target, and a 256 MiB key name (slow to write).
 EXTRA_CASES = [("zmember%d" % n, "one %d MiB sorted-set member of random bytes" % n,
                 pk_case("zmember", n * MIB), n * MIB)
                for n in (16, 256)] + [

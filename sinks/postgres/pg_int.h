@@ -45,7 +45,7 @@ struct pg_table {
     struct pg_col cols[8];
 };
 
-#define PG_NTABLES 10
+#define PG_NTABLES 11
 extern const struct pg_table pg_tables[PG_NTABLES];
 
 /* The table a changeset names ("g3_hash"), and its generation in *gen;

@@ -30,7 +30,7 @@
 
 /* The generation tables the views read, hence the ones PostgreSQL gets. */
 static const char *const shipped_tables[] = {
-    "keys", "hash", "list", "set", "zset", "stream", "array", "big", "bigm", "phash", NULL
+    "keys", "hash", "list", "set", "zset", "stream", "array", "big", "bigm", "bign", "phash", NULL
 };
 
 struct outbox {

@@ -8,9 +8,11 @@
 # $EOF: framing (diskless), `redsink import` of the master's dump.rdb, the
 # same kind of data written while streaming (SET/APPEND/SETRANGE, HSET,
 # RPUSH, SADD, ZADD, XADD), RESTORE of every key, and commands on big hash
-# fields and set members (HINCRBY, HDEL, SMOVE, SREM, S*STORE, COPY, RENAME);
+# fields and set members (HINCRBY, HDEL, SMOVE, SREM, S*STORE, COPY, RENAME)
+# and on big key names (SET, APPEND, EXPIRE, RENAME, COPY, DEL, RESTORE);
 # no big element value (gN_big) is left that no element row points at, and
-# gN_bigm holds one row per placeholder of a big field or member.
+# gN_bigm holds one row per placeholder of a big field or member, gN_bign
+# one per big key name.
 # Replay: REDSINK_SEED=<seed> make check TESTS=tests/integration/bigvalues.sh
 # REDSINK_BIG_SCALE=N scales the random part (default 1).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
@@ -87,7 +89,7 @@ synced "RESTORE ... REPLACE of $n keys: the mirror equals the master" "$TMP/m1.d
 # commands on big hash fields and set members (a placeholder in the row,
 # the bytes in gN_bigm): each must find the row the bytes name
 n=$($BIG members 127.0.0.1 "$m_PORT" 2>&1) || fail "commands on big members: $n"
-synced "HSET/HINCRBY/HDEL/SMOVE/SREM/S*STORE/COPY/RENAME/RESTORE on big fields and members ($n keys): the mirror equals the master" "$TMP/m1.db"
+synced "HSET/HINCRBY/HDEL/SMOVE/SREM/S*STORE/COPY/RENAME/RESTORE on big fields and members, SET/APPEND/EXPIRE/RENAME/COPY/DEL on big key names ($n keys): the mirror equals the master" "$TMP/m1.db"
 
 # big element values (1 MiB and more) live in gN_big: every mirror has
 # some, and none that no hash, list, stream or array row points at (the
@@ -112,16 +114,25 @@ orphans = "SELECT count(*) FROM g%d_bigm WHERE kid NOT IN (SELECT kid FROM g%d_h
           " SELECT kid FROM g%d_set)" % (g, g, g)
 print(*con.execute("SELECT (SELECT count(*) FROM g%d_bigm), %s + (%s)" % (g, stray, orphans))
       .fetchone())
+# big key names: a gN_bign row per placeholder name, no more, no less
+ph = "k.key >= CAST(X'FF' AS TEXT) AND k.key < X''"
+print(*con.execute("SELECT (SELECT count(*) FROM g{g}_bign), (SELECT count(*) FROM g{g}_keys AS k"
+                   " WHERE {ph} AND k.id NOT IN (SELECT kid FROM g{g}_bign)) + (SELECT count(*)"
+                   " FROM g{g}_bign WHERE kid NOT IN (SELECT id FROM g{g}_keys AS k WHERE {ph}))"
+                   .format(g=g, ph=ph)).fetchone())
 PY
 }
 for db in m1 m2 imp; do
-    { read -r nbig orphans; read -r nbigm strays; } <<<"$(big_rows "$TMP/$db.db")"
+    { read -r nbig orphans; read -r nbigm strays; read -r nbign nstray; } <<<"$(big_rows "$TMP/$db.db")"
     [ "${nbig:-0}" -gt 0 ] && [ "$orphans" = 0 ] &&
         ok "$db.db: $nbig big element values in gN_big, none orphaned" ||
         fail "$db.db: $nbig big element values, $orphans orphaned"
     [ "${nbigm:-0}" -gt 0 ] && [ "$strays" = 0 ] &&
         ok "$db.db: $nbigm big fields and members in gN_bigm, each with its row" ||
         fail "$db.db: $nbigm big fields and members, $strays without their row or bytes"
+    [ "${nbign:-0}" -gt 0 ] && [ "$nstray" = 0 ] &&
+        ok "$db.db: $nbign big key names in gN_bign, each with its row" ||
+        fail "$db.db: $nbign big key names, $nstray without their row or bytes"
 done
 
 # no full sync happened after the first one

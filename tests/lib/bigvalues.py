@@ -247,8 +247,10 @@ def big_members(r, rng):
     """Commands on hash fields and set members of SQI_BIG_VALUE - 1, + 0,
     + 1 bytes (a placeholder in the row from 1 MiB on), random and UTF-8:
     HSET over one, HINCRBY, HDEL of another of the same length, SMOVE,
-    SREM, SUNIONSTORE, SINTERSTORE, SDIFFSTORE, COPY, RENAME, RESTORE.
-    The keys it leaves, for the comparison."""
+    SREM, SUNIONSTORE, SINTERSTORE, SDIFFSTORE, COPY, RENAME, RESTORE;
+    and on key names of about that size (a placeholder in the key row from
+    1 MiB on): SET, APPEND, EXPIRE, RENAME (big to big and big to small),
+    COPY, DEL, RESTORE. The keys it leaves, for the comparison."""
     w = Writer(r, rng)
     for n in (MIB - 1, MIB, MIB + 1):
         for kind in ("random", "utf8"):
@@ -270,8 +272,18 @@ def big_members(r, rng):
             w.add("COPY", h, b"bm:hc:" + t)
             w.add("COPY", s2, b"bm:sc:" + t)
             w.add("RENAME", s2, b"bm:s3:" + t)
+            kn, kn2 = b"bm:k:" + f, b"bm:k2:" + g        # big key names
+            w.add("SET", kn, b"v1")
+            w.add("APPEND", kn, b"+")
+            w.add("HSET", kn2, b"a", b"1")
+            w.add("EXPIRE", kn2, 100000)
+            w.add("RENAME", kn2, kn2 + b":renamed")
+            w.add("COPY", kn, kn + b":copy")
+            w.add("RENAME", kn + b":copy", b"bm:k:small:" + t)
+            w.add("SET", b"bm:k:gone:" + f, b"x")
+            w.add("DEL", b"bm:k:gone:" + f)
             w.flush()
-            for k in (h, s):
+            for k in (h, s, kn):
                 w.add("RESTORE", k + b":r", 0, r("DUMP", k))
     w.flush()
     return len(r("KEYS", "bm:*"))
