@@ -213,9 +213,9 @@ static const char views_ddl[] =
          " JOIN @.\"set\" AS s ON s.kid = k.id" BIGMJ("s", "member"), LIVE("k."))
     VIEW("redis_zsets", ", " TXT("z.member") " AS member, z.member_bytes, z.score",
          " JOIN @.zset AS z ON z.kid = k.id", LIVE("k."))
-    VIEW("redis_streams", ", s.ms || '-' || s.seq AS id, s.ms, s.seq, s.pos, " TXT("s.field")
-         " AS field, s.field_bytes, " BIGV("s"), " JOIN @.stream AS s ON s.kid = k.id" BIGJ("s"),
-         LIVE("k."))
+    VIEW("redis_streams", ", s.ms || '-' || s.seq AS id, s.ms, s.seq, s.pos, "
+         BIGM("s", "field") ", " BIGV("s"),
+         " JOIN @.stream AS s ON s.kid = k.id" BIGJ("s") BIGMJ("s", "field"), LIVE("k."))
     /* bidx is the index with its top bit flipped (sqlite_array.c) */
     VIEW("redis_arrays", ", a.bidx::numeric + 9223372036854775808 AS idx, " BIGV("a"),
          " JOIN @.\"array\" AS a ON a.kid = k.id" BIGJ("a"), LIVE("k."))

@@ -244,7 +244,9 @@ int sqi_blob_copy(struct sqlite_sink *ss, const char *from_t, const char *from_c
  * Big fields and members (doc/schema.md, "Big values"). A hash field or a
  * set member of SQI_BIG_VALUE bytes or more is in the primary key of a
  * WITHOUT ROWID table, where SQLite builds the record, hence a second copy,
- * whole. Its row holds a placeholder instead: SQI_PH_LEN bytes, 0xFF and
+ * whole. So is a stream field name of that size (not in the key, but two
+ * copies otherwise), whose gN_bigm row serves every entry of the stream
+ * that repeats it. Its row holds a placeholder instead: SQI_PH_LEN bytes, 0xFF and
  * the SHA-256 of the bytes, bound as TEXT. No real field is such a TEXT
  * (0xFF is never valid UTF-8, and invalid UTF-8 is bound as a BLOB), and
  * equal bytes give equal placeholders, so set algebra in SQL still works.

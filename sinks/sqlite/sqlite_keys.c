@@ -490,7 +490,8 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
         if (key_run3(ss, KS_COPY_CHILD + c[i], id, *new_id, off, "copy a key's elements"))
             return -1;
     /* big fields and members: the rows kept their placeholders */
-    return type == RS_T_HASH || type == RS_T_SET ? sqi_bigm_copy(ss, id, *new_id) : 0;
+    return type == RS_T_HASH || type == RS_T_SET || type == RS_T_STREAM
+           ? sqi_bigm_copy(ss, id, *new_id) : 0;
 }
 
 int sq_swap_db(struct sink *s, int db1, int db2)

@@ -75,7 +75,13 @@ static const char array_upgrade_ddl[] =
     "CREATE TRIGGER IF NOT EXISTS @" t "_bigmdel AFTER DELETE ON @" t             \
     " WHEN " IS_PH("old." c) " BEGIN DELETE FROM @bigm WHERE kid = old.kid"       \
     " AND ph = old." c "; END;"
-const char sqi_bigm_triggers[] = BIGM_TRIGGER("hash", "field") BIGM_TRIGGER("set", "member");
+/* Stream field names of 1 MiB or more too: there a placeholder may repeat
+ * (entries of one stream sharing a field name), so its bytes go with the
+ * last row that names it. */
+const char sqi_bigm_triggers[] = BIGM_TRIGGER("hash", "field") BIGM_TRIGGER("set", "member")
+    "CREATE TRIGGER IF NOT EXISTS @stream_bigmdel AFTER DELETE ON @stream WHEN "
+    IS_PH("old.field") " AND NOT EXISTS (SELECT 1 FROM @stream WHERE kid = old.kid AND"
+    " field = old.field) BEGIN DELETE FROM @bigm WHERE kid = old.kid AND ph = old.field; END;";
 const char sqi_bign_triggers[] =
     "CREATE TRIGGER IF NOT EXISTS @keys_bigndel AFTER DELETE ON @keys WHEN " IS_PH("old.key")
     " BEGIN DELETE FROM @bign WHERE kid = old.id; END;"
@@ -197,6 +203,9 @@ static const struct view views[] = {
 static const char hashes_bigm[] =
     "k.db, {K}, " MEMBER("h", "field") ", " ELEM_VALUE("h") ", h.expire_at";
 static const char sets_bigm[] = "k.db, {K}, " MEMBER("s", "member");
+static const char streams_bigm[] =
+    "k.db, {K}, s.ms || '-' || s.seq, s.ms, s.seq, s.pos, " MEMBER("s", "field") ", "
+    ELEM_VALUE("s");
 /* The bign form's arms: the key column, the join, the arm's condition. */
 static const char *const bign_arm[3][3] = {
     { "k.key", "", "NOT " IS_PH("k.key") },
@@ -234,7 +243,8 @@ static char *views_sql(int bigm, int bign)
         for (size_t v = 0; v < sizeof(views) / sizeof(views[0]); v++) {
             const char *sel = !bigm ? views[v].sel : strcmp(views[v].name, "redis_hashes") == 0
                               ? hashes_bigm : strcmp(views[v].name, "redis_sets") == 0
-                              ? sets_bigm : views[v].sel;
+                              ? sets_bigm : strcmp(views[v].name, "redis_streams") == 0
+                              ? streams_bigm : views[v].sel;
             char head[160];
 
             snprintf(head, sizeof(head), "DROP VIEW IF EXISTS %s; CREATE VIEW %s(%s) AS ",

@@ -7,7 +7,8 @@
 # restarted (the SQLite mirror going on meanwhile), and after redsink was
 # killed with -9; --postgres-ack makes WAIT wait for PostgreSQL. Key names
 # of 1 MiB or more (a placeholder in keys, the bytes in bign) come through
-# the copy (binary) and a changeset (UTF-8).
+# the copy (binary) and a changeset (UTF-8), and so do stream field names of
+# 1 MiB or more (the bytes in bigm).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 . "$top_srcdir/tests/lib/pg.sh"
 pg_test_cluster
@@ -36,6 +37,14 @@ sys.stdout.buffer.write(b'*3\r\n' + b''.join(b'\$%d\r\n%s\r\n' % (len(x), x) for
         redis-cli -p "$port" --pipe >/dev/null
 }
 big_name binary || fail "writing a big key name"
+big_field() {  # big_field KEY: XADD KEY * <a field name of 1 MiB and a bit> v, twice
+    for i in 1 2; do
+        python3 -c "import sys
+a = [b'XADD', sys.argv[1].encode(), b'*', bytes(range(255, -1, -1)) * 4097, b'v']
+sys.stdout.buffer.write(b'*5\r\n' + b''.join(b'\$%d\r\n%s\r\n' % (len(x), x) for x in a))" "$1"
+    done | redis-cli -p "$port" --pipe >/dev/null
+}
+big_field bigfield:copied || fail "writing a big stream field name"
 
 # A PostgreSQL that cannot be reached: one clear line, the SQLite mirror unharmed.
 start_redsink rs0 "$port" "$TMP/bad.db" --postgres "host=$TMP/nowhere port=5999 dbname=none"
@@ -57,6 +66,7 @@ poll_until 20 pg_state streaming && ok "redsink_status.pg_state is streaming" ||
 
 $COMPARE load 127.0.0.1 "$port" stream-ops 8 || fail "stream workload"
 big_name utf8 || fail "writing a big UTF-8 key name"
+big_field bigfield:streamed || fail "writing a big stream field name"
 wait_mirror "$port" || fail "WAIT after the workload"
 compare_pg "PostgreSQL equals the master after streaming"
 [ "$(psql -X -At -c "SELECT string_agg(length(key_bytes) || ':' || coalesce(length(key), -1) || ':' ||
