@@ -104,8 +104,9 @@ def case_hash100(r):
 
 
 def elem_case(kind, n):
-    """One big element of a list, hash or stream, between two small ones
-    (so that its neighbours' order and positions are checked too)."""
+    """One big element of a list, hash or stream (value or field name),
+    between two small ones (so that its neighbours' order and positions
+    are checked too)."""
     def writer(r):
         v = rand_bytes(n, n // MIB)
         if kind == "list":
@@ -115,6 +116,9 @@ def elem_case(kind, n):
             r("HSET", "eh", "a", "1", "big", v, "z", "2")
             return [("eh", "big")]
         r("XADD", "es", "1-1", "a", "1")
+        if kind == "sfield":
+            r("XADD", "es", "2-1", v, "x", "g", "2")
+            return [("es", ("sfield", "2-1", 0))]
         r("XADD", "es", "2-1", "f", v, "g", "2")
         return [("es", ("stream", "2-1", 0))]
     return writer
@@ -156,14 +160,15 @@ CASES = [
       elem_case(kind, n * MIB), n * MIB)
      for n in (16, 256)
      for kind, what in (("list", "list element"), ("hash", "hash value"),
-                        ("stream", "stream entry value"))] + [
+                        ("stream", "stream entry value"),
+                        ("sfield", "stream field name"))] + [
     ("%s%d" % (kind, n), "one %d MiB %s of random bytes" % (n, what), pk_case(kind, n * MIB),
      n * MIB)
     for n in (16, 256)
     for kind, what in (("hfield", "hash field"), ("smember", "set member"))]
 # Not in the default set (named with --cases): sorted-set members, a
 # primary-key column (two copies while their row is written, doc/schema.md
-# "Big values"), over the target, and a 256 MiB key name (three copies).
+# "Big values"), over the target, and a 256 MiB key name (slow to write).
 EXTRA_CASES = [("zmember%d" % n, "one %d MiB sorted-set member of random bytes" % n,
                 pk_case("zmember", n * MIB), n * MIB)
                for n in (16, 256)] + [
@@ -207,7 +212,7 @@ def digest_master(r, keys):
         elif isinstance(f, tuple) and f[0] == "list":
             v = r("LINDEX", k, f[1])
         elif isinstance(f, tuple):
-            v = r("XRANGE", k, f[1], f[1])[0][1][2 * f[2] + 1]
+            v = r("XRANGE", k, f[1], f[1])[0][1][2 * f[2] + (f[0] == "stream")]
         else:
             v = k if f == "name" else r("GET", k) if f is None else r("HGET", k, f)
         out.append(hashlib.sha256(v).hexdigest() if v is not None else None)
@@ -230,8 +235,9 @@ def digest_mirror(db, keys):
             rows = con.execute("SELECT value, typeof(value) FROM redis_lists WHERE key = ? "
                                "AND idx = ?", (k, f[1]))
         elif isinstance(f, tuple):
-            rows = con.execute("SELECT value, typeof(value) FROM redis_streams WHERE key = ? "
-                               "AND id = ? AND pos = ?", (k, f[1], f[2]))
+            col = "value" if f[0] == "stream" else "field"
+            rows = con.execute("SELECT %s, typeof(%s) FROM redis_streams WHERE key = ? "
+                               "AND id = ? AND pos = ?" % (col, col), (k, f[1], f[2]))
         elif f is None:
             rows = con.execute("SELECT value, typeof(value) FROM redis_strings WHERE key = ?",
                                (k,))

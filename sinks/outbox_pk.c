@@ -9,7 +9,7 @@
 const struct outbox_table outbox_tables[OUTBOX_NTABLES] = {
     { "keys", 1, 1 }, { "hash", 2, 0 }, { "list", 2, 0 }, { "set", 2, 0 },
     { "zset", 2, 0 }, { "stream", 4, 0 }, { "array", 2, 0 }, { "big", 1, 1 },
-    { "bigm", 1, 1 }, { "phash", 3, 0 },
+    { "bigm", 1, 1 }, { "bign", 1, 1 }, { "phash", 3, 0 },
 };
 
 int outbox_table_id(const char *name, const char *prefix, size_t plen)
@@ -28,8 +28,8 @@ int outbox_table_id(const char *name, const char *prefix, size_t plen)
     case 's': id = t[1] == 'e' ? 3 : 5; break;
     case 'z': id = 4; break;
     case 'a': id = 6; break;
-    case 'b': id = t[3] == 'm' ? 8 : 7; break;
-    case 'p': id = 9; break;
+    case 'b': id = t[3] == 'm' ? 8 : t[3] == 'n' ? 9 : 7; break;
+    case 'p': id = 10; break;
     default: return -1;
     }
     return strcmp(t, outbox_tables[id].name) == 0 ? id : -1;

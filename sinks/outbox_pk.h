@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OUTBOX_NTABLES 10
+#define OUTBOX_NTABLES 11
 #define OUTBOX_PK_MAX 4
 
 /* The recorded tables, in pg_tables' order (sinks/postgres/pg_int.h). */

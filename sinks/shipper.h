@@ -14,7 +14,7 @@
  *                  pks BLOB NOT NULL)        -- the keys, packed: outbox_pk.h
  *
  * Only the tables behind the views are recorded (keys, hash, list, set,
- * zset, stream, array, big, bigm, phash). The sink deletes the rows with
+ * zset, stream, array, big, bigm, bign, phash). The sink deletes the rows with
  * seq <= the shipper's shipped seq (shipper_shipped_seq) in its own next
  * transaction, and every row when their total size passes the configured
  * maximum: a gap in seq (or a new generation) then tells the shipper to

@@ -46,7 +46,7 @@ struct pg_table {
     struct pg_col cols[8];
 };
 
-#define PG_NTABLES 10
+#define PG_NTABLES 11
 extern const struct pg_table pg_tables[PG_NTABLES];
 
 /* Bytes that can be a text value: valid UTF-8 without NUL. */

@@ -37,6 +37,9 @@ const struct pg_table pg_tables[PG_NTABLES] = {
      * the placeholder 'ph' (0xFF and the SHA-256 of v) in field/member */
     { "bigm", 5, { { "id", PGK_INT, 1 }, { "kid", PGK_INT, 0 }, { "ph", PGK_BYTES, 0 },
                    { "text", PGK_INT, 0 }, { "v", PGK_BYTES, 0 } } },
+    /* key names of 1 MiB or more: the key row holds the placeholder (as
+     * bigm's ph) as its name, this row the bytes, which the views show */
+    { "bign", 3, { { "kid", PGK_INT, 1 }, { "text", PGK_INT, 0 }, { "v", PGK_BYTES, 0 } } },
     /* Valkey 9.2 path hashes (sqlite_pathhash.c): a row per field of a path */
     { "phash", 4, { { "kid", PGK_INT, 1 }, { "path", PGK_BYTES, 1 }, { "field", PGK_BYTES, 1 },
                     { "value", PGK_BYTES, 0 } } },
@@ -155,6 +158,8 @@ static const char tables_ddl[] =
     " ph_bytes bytea NOT NULL, ph_utf8 boolean, text bigint NOT NULL, v_bytes bytea NOT NULL,"
     " v_utf8 boolean);"
     "CREATE INDEX IF NOT EXISTS bigm_ph ON @.bigm (kid, ph_bytes);"
+    "CREATE TABLE IF NOT EXISTS @.bign(kid bigint PRIMARY KEY, text bigint NOT NULL,"
+    " v_bytes bytea NOT NULL, v_utf8 boolean);"
     "CREATE TABLE IF NOT EXISTS @.phash(kid bigint NOT NULL, path_bytes bytea NOT NULL,"
     " path_utf8 boolean, field_bytes bytea NOT NULL, field_utf8 boolean,"
     " value_bytes bytea NOT NULL, value_utf8 boolean);"
@@ -179,38 +184,42 @@ static const char tables_ddl[] =
 #define BIGM(t, c) "CASE WHEN m.id IS NULL THEN " TXT(t "." c) " ELSE " TXT("m.v") " END AS "   \
     c ", coalesce(m.v_bytes, " t "." c "_bytes) AS " c "_bytes"
 #define BIGMJ(t, c) " LEFT JOIN @.bigm AS m ON m.kid = " t ".kid AND m.ph_bytes = " t "." c "_bytes"
+/* A view: the keys whose name is in keys.key, UNION ALL those whose name
+ * of 1 MiB or more is in @.bign (keys.key holds its placeholder there).
+ * PostgreSQL pulls a UNION ALL view up into the reader's query and pushes
+ * "key = ..." into each arm: the first still uses keys_key. 'cols' follow
+ * db and the key; 'from' follows "@.keys AS k". */
+#define VIEW(name, cols, from, where)                                                           \
+    "CREATE OR REPLACE VIEW @." name " AS SELECT k.db, k.key, k.key_bytes" cols                 \
+    " FROM @.keys AS k" from " WHERE " where " AND NOT EXISTS (SELECT 1 FROM @.bign AS n"        \
+    " WHERE n.kid = k.id) UNION ALL SELECT k.db, " TXT("n.v") ", n.v_bytes" cols                 \
+    " FROM @.keys AS k JOIN @.bign AS n ON n.kid = k.id" from " WHERE " where ";"
 static const char views_ddl[] =
-    "CREATE OR REPLACE VIEW @.redis_keys AS SELECT db, key, key_bytes, type, expire_at"
-    " FROM @.keys WHERE " LIVE("") ";"
-    "CREATE OR REPLACE VIEW @.redis_strings AS SELECT db, key, key_bytes, " TXT("value")
-    " AS value, value_bytes FROM @.keys WHERE type = 'string' AND " LIVE("") ";"
-    "CREATE OR REPLACE VIEW @.redis_hashes AS SELECT k.db, k.key, k.key_bytes, " BIGM("h", "field")
-    ", " BIGV("h") ", h.expire_at FROM @.keys AS k"
-    " JOIN @.hash AS h ON h.kid = k.id" BIGJ("h") BIGMJ("h", "field") " WHERE " LIVE("k.") " AND " LIVE("h.") ";"
-    "CREATE OR REPLACE VIEW @.redis_lists AS SELECT k.db, k.key, k.key_bytes,"
-    " l.pos - k.lhead AS idx, " BIGV("l") " FROM @.keys AS k"
-    " JOIN @.list AS l ON l.kid = k.id" BIGJ("l") " WHERE " LIVE("k.") ";"
-    "CREATE OR REPLACE VIEW @.redis_sets AS SELECT k.db, k.key, k.key_bytes, " BIGM("s", "member")
-    " FROM @.keys AS k JOIN @.\"set\" AS s ON s.kid = k.id" BIGMJ("s", "member") " WHERE " LIVE("k.") ";"
-    "CREATE OR REPLACE VIEW @.redis_zsets AS SELECT k.db, k.key, k.key_bytes, " TXT("z.member")
-    " AS member, z.member_bytes, z.score FROM @.keys AS k JOIN @.zset AS z ON z.kid = k.id"
-    " WHERE " LIVE("k.") ";"
-    "CREATE OR REPLACE VIEW @.redis_streams AS SELECT k.db, k.key, k.key_bytes,"
-    " s.ms || '-' || s.seq AS id, s.ms, s.seq, s.pos, " TXT("s.field") " AS field,"
-    " s.field_bytes, " BIGV("s")
-    " FROM @.keys AS k JOIN @.stream AS s ON s.kid = k.id" BIGJ("s") " WHERE " LIVE("k.") ";"
+    VIEW("redis_keys", ", k.type, k.expire_at", "", LIVE("k."))
+    VIEW("redis_strings", ", " TXT("k.value") " AS value, k.value_bytes", "",
+         "k.type = 'string' AND " LIVE("k."))
+    VIEW("redis_hashes", ", " BIGM("h", "field") ", " BIGV("h") ", h.expire_at",
+         " JOIN @.hash AS h ON h.kid = k.id" BIGJ("h") BIGMJ("h", "field"),
+         LIVE("k.") " AND " LIVE("h."))
+    VIEW("redis_lists", ", l.pos - k.lhead AS idx, " BIGV("l"),
+         " JOIN @.list AS l ON l.kid = k.id" BIGJ("l"), LIVE("k."))
+    VIEW("redis_sets", ", " BIGM("s", "member"),
+         " JOIN @.\"set\" AS s ON s.kid = k.id" BIGMJ("s", "member"), LIVE("k."))
+    VIEW("redis_zsets", ", " TXT("z.member") " AS member, z.member_bytes, z.score",
+         " JOIN @.zset AS z ON z.kid = k.id", LIVE("k."))
+    VIEW("redis_streams", ", s.ms || '-' || s.seq AS id, s.ms, s.seq, s.pos, "
+         BIGM("s", "field") ", " BIGV("s"),
+         " JOIN @.stream AS s ON s.kid = k.id" BIGJ("s") BIGMJ("s", "field"), LIVE("k."))
     /* bidx is the index with its top bit flipped (sqlite_array.c) */
-    "CREATE OR REPLACE VIEW @.redis_arrays AS SELECT k.db, k.key, k.key_bytes,"
-    " a.bidx::numeric + 9223372036854775808 AS idx, " BIGV("a")
-    " FROM @.keys AS k JOIN @.\"array\" AS a ON a.kid = k.id" BIGJ("a") " WHERE " LIVE("k.") ";"
-    "CREATE OR REPLACE VIEW @.redis_path_hashes AS SELECT k.db, k.key, k.key_bytes, "
-    TXT("p.path") " AS path, p.path_bytes, " TXT("p.field") " AS field, p.field_bytes, "
-    TXT("p.value") " AS value, p.value_bytes FROM @.keys AS k JOIN @.phash AS p ON p.kid = k.id"
-    " WHERE " LIVE("k.") ";";
+    VIEW("redis_arrays", ", a.bidx::numeric + 9223372036854775808 AS idx, " BIGV("a"),
+         " JOIN @.\"array\" AS a ON a.kid = k.id" BIGJ("a"), LIVE("k."))
+    VIEW("redis_path_hashes", ", " TXT("p.path") " AS path, p.path_bytes, " TXT("p.field")
+         " AS field, p.field_bytes, " TXT("p.value") " AS value, p.value_bytes",
+         " JOIN @.phash AS p ON p.kid = k.id", LIVE("k."));
 
 /* Every relation above, to tell whether any is missing. */
 static const char *const relations[] = {
-    "keys", "hash", "list", "set", "zset", "stream", "array", "big", "bigm", "phash", "redsink_status",
+    "keys", "hash", "list", "set", "zset", "stream", "array", "big", "bigm", "bign", "phash", "redsink_status",
     "redis_keys", "redis_strings", "redis_hashes", "redis_lists", "redis_sets",
     "redis_zsets", "redis_streams", "redis_arrays", "redis_path_hashes", NULL
 };

@@ -88,7 +88,6 @@ static void sq_close(struct sink *s)
     sqi_kf_free(ss);
     sqi_smeta_free(ss);
     sqi_bulk_free(ss);
-    sqi_big_names_forget(ss);
     sqi_outbox_free(ss);
     free(ss->path);
     free(ss);

@@ -22,7 +22,7 @@
 /* Statements, in the free SQI_X_MISC slots 20.. */
 enum { BM_FIND = 20, BM_INSERT, BM_COPY_IDS, BM_COPY_ROW };
 
-static int placeholder(const struct rs_bytes *m, char ph[SQI_PH_LEN])
+int sqi_placeholder(const struct rs_bytes *m, char ph[SQI_PH_LEN])
 {
     ph[0] = (char)0xff;
     return rs_sha256(m->ptr, m->len, (unsigned char *)ph + 1);
@@ -60,9 +60,8 @@ static int bigm_find(struct sqlite_sink *ss, int64_t kid, const char *ph, int64_
     return r;
 }
 
-/* Does gN_bigm row 'id' hold exactly m? Compared 1 MiB at a time, so the
- * stored copy is never whole in memory. 1, 0, or -1 on error. */
-static int bigm_equal(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *m)
+/* Compared 1 MiB at a time, so the stored copy is never whole in memory. */
+int sqi_blob_equal(struct sqlite_sink *ss, const char *t, int64_t id, const struct rs_bytes *m)
 {
     char table[40];
     sqlite3_blob *blob = NULL;
@@ -70,9 +69,10 @@ static int bigm_equal(struct sqlite_sink *ss, int64_t id, const struct rs_bytes 
     size_t off = 0;
     int rc, eq;
 
-    snprintf(table, sizeof(table), "g%lld_bigm", (long long)ss->target);
+    snprintf(table, sizeof(table), "g%lld_%s", (long long)ss->target, t);
     if ((buf = malloc(SQI_BIG_VALUE)) == NULL)
-        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot compare a big member: out of memory");
+        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot compare a big member or key name:"
+                       " out of memory");
     rc = sqlite3_blob_open(ss->db, "main", table, "v", id, 0, &blob);
     eq = rc == SQLITE_OK && (size_t)sqlite3_blob_bytes(blob) == m->len;
     while (rc == SQLITE_OK && eq && off < m->len) {
@@ -84,7 +84,7 @@ static int bigm_equal(struct sqlite_sink *ss, int64_t id, const struct rs_bytes 
     }
     free(buf);
     sqlite3_blob_close(blob);
-    return rc == SQLITE_OK ? eq : sqi_sql_fail(ss, "compare a big member");
+    return rc == SQLITE_OK ? eq : sqi_sql_fail(ss, "compare a big member or key name");
 }
 
 /* Write m as the gN_bigm row of (kid, ph), triggers first. 0 or -1. */
@@ -95,7 +95,7 @@ static int bigm_store(struct sqlite_sink *ss, int64_t kid, const char *ph,
     int64_t id;
 
     if (sqi_exec_gen(ss, sqi_bigm_triggers, ss->target, "create the big member triggers") ||
-        sqi_views_bigm(ss) ||
+        sqi_views_upgrade(ss, 1, 0) ||
         (st = sqi_xstmt(ss, SQI_X_MISC + BM_INSERT, "INSERT INTO @bigm(kid, ph, text, v)"
                         " VALUES (?1, ?2, ?3, zeroblob(?4))")) == NULL)
         return -1;
@@ -119,13 +119,13 @@ int sqi_bind_member(struct sqlite_sink *ss, sqlite3_stmt *st, int i, int64_t kid
     if (m == NULL || m->len < SQI_BIG_VALUE)
         return sqi_bind_bytes(st, i, m);
     if ((unsigned char)ph[0] != 0xff) {
-        if (placeholder(m, ph) != 0) {
+        if (sqi_placeholder(m, ph) != 0) {
             ph[0] = 0;
             rs_fail(&ss->base.err, RS_E_NOMEM, "cannot hash a member of %zu bytes for '%s':"
                     " out of memory", m->len, ss->path);
             return SQLITE_ERROR;
         }
-        if ((r = bigm_find(ss, kid, ph, &id)) == 1 && (r = bigm_equal(ss, id, m)) == 0)
+        if ((r = bigm_find(ss, kid, ph, &id)) == 1 && (r = sqi_blob_equal(ss, "bigm", id, m)) == 0)
             r = rs_fail(&ss->base.err, RS_E_SQL, "cannot store a member of %zu bytes in '%s':"
                         " another member has the same SHA-256", m->len, ss->path);
         if (r < 0 || (r == 0 && store && bigm_store(ss, kid, ph, m))) {

@@ -122,8 +122,6 @@ struct sqlite_sink {
     int kf_armed;                /* kfilter saw every name: trust its "absent" */
     struct smeta_cache *smeta;   /* stream metadata, written back: sqlite_stream.c */
     struct bulk *bulk;           /* a full sync's buffered rows, see sqi_bulk_begin */
-    struct big_name *big_names;  /* a full sync's big key names, see sqi_big_names_place */
-    size_t n_big_names, cap_big_names;
     /* Faults (see sqlite_fault.c). 'fatal': the sticky error is one
      * a retry cannot fix (disk full, I/O error, the file deleted or
      * replaced); rollback and load_abort keep it, so the owner stops. */
@@ -221,27 +219,6 @@ int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b);
  * done with *v. 0 or -1.
  */
 int sqi_big_put(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int64_t *id);
-/* sqi_big_put of a big b without the triggers (a row no element points
- * at: a big key name, below). */
-int sqi_big_store(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int64_t *id);
-/* Copy gN_big row 'from' into gN_keys.value of key 'kid' (a zeroblob of
- * its length) with BLOB I/O, 1 MiB at a time, and delete it. 0 or -1. */
-int sqi_big_move_to_key(struct sqlite_sink *ss, int64_t from, int64_t kid);
-/*
- * Big key names in a full sync (sqlite_keys.c). sq_key_create keeps a name
- * of SQI_BIG_VALUE bytes or more out of the (key, db) index sort: the name
- * (and a big string value) wait in gN_big, the row holds a placeholder,
- * and sqi_big_names_place, after the index is built, gives each row its
- * name. sqi_big_names_forget drops the list (load begin, abort, close).
- */
-struct big_name {
-    int64_t id;                  /* the key row */
-    int64_t name, value;         /* gN_big rows: the name; a big string value or 0 */
-    int64_t value_len;
-    int db;
-};
-int sqi_big_names_place(struct sqlite_sink *ss);
-void sqi_big_names_forget(struct sqlite_sink *ss);
 int sqi_bind_elem(sqlite3_stmt *st, int i, const struct rs_bytes *b, int64_t big_id);
 /* Delete gN_big row 'id' (put for a row that was not written). 0 or -1. */
 int sqi_big_drop(struct sqlite_sink *ss, int64_t id);
@@ -264,7 +241,9 @@ int sqi_blob_copy(struct sqlite_sink *ss, const char *from_t, const char *from_c
  * Big fields and members (doc/schema.md, "Big values"). A hash field or a
  * set member of SQI_BIG_VALUE bytes or more is in the primary key of a
  * WITHOUT ROWID table, where SQLite builds the record, hence a second copy,
- * whole. Its row holds a placeholder instead: SQI_PH_LEN bytes, 0xFF and
+ * whole. So is a stream field name of that size (not in the key, but two
+ * copies otherwise), whose gN_bigm row serves every entry of the stream
+ * that repeats it. Its row holds a placeholder instead: SQI_PH_LEN bytes, 0xFF and
  * the SHA-256 of the bytes, bound as TEXT. No real field is such a TEXT
  * (0xFF is never valid UTF-8, and invalid UTF-8 is bound as a BLOB), and
  * equal bytes give equal placeholders, so set algebra in SQL still works.
@@ -289,6 +268,11 @@ int sqi_bind_member(struct sqlite_sink *ss, sqlite3_stmt *st, int i, int64_t kid
 int sqi_column_member(struct sqlite_sink *ss, sqlite3_stmt *st, int col, int64_t kid,
                       struct rs_bytes *m, void **owned);
 int sqi_bigm_copy(struct sqlite_sink *ss, int64_t from, int64_t to);
+/* ph = 0xFF and the SHA-256 of m: 0, or -1 (out of memory, no error set).
+ * sqi_blob_equal: does column v of row 'id' of table 't' ("bigm", "bign")
+ * hold exactly m? Compared 1 MiB at a time. 1, 0, or -1 on error. */
+int sqi_placeholder(const struct rs_bytes *m, char ph[SQI_PH_LEN]);
+int sqi_blob_equal(struct sqlite_sink *ss, const char *t, int64_t id, const struct rs_bytes *m);
 int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms);
 int sqi_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
 
@@ -449,18 +433,19 @@ void sqi_smeta_free(struct sqlite_sink *ss);
  * the statement templates), its (key, db) index, the contract's views on
  * it, and the names of its tables (NULL-terminated). */
 #define APP_ID 0x72736e6b   /* 'rsnk' in the file header */
-extern const char sqi_gen_ddl[], sqi_gen_index[], sqi_views_ddl[];
-/* Create the views on generation 'gen': sqi_views_ddl, then redis_hashes
- * and redis_sets again with the bytes of big fields and members when gen
- * has one (sqlite_schema.c). sqi_views_bigm does the latter for the live
- * generation once it has one (nothing in a full sync: its commit does).
- * 0 or -1. */
+extern const char sqi_gen_ddl[], sqi_gen_index[];
+/* Create the views on generation 'gen', showing the bytes of big fields
+ * and members when gen has one, and of big key names when it has one
+ * (sqlite_schema.c). sqi_views_upgrade does that for the live generation
+ * once it has its first big member ('bigm') or big name ('bign'), and
+ * nothing in a full sync (its commit does). 0 or -1. */
 int sqi_views_create(struct sqlite_sink *ss, int64_t gen, const char *what);
-int sqi_views_bigm(struct sqlite_sink *ss);
+int sqi_views_upgrade(struct sqlite_sink *ss, int bigm, int bign);
 /* The triggers that drop a gN_big row with its element (IF NOT EXISTS). */
 extern const char sqi_big_triggers[];
-/* The same for gN_bigm rows and their hash field or set member. */
-extern const char sqi_bigm_triggers[];
+/* The same for gN_bigm rows and their hash field or set member, and for
+ * gN_bign rows and their key. */
+extern const char sqi_bigm_triggers[], sqi_bign_triggers[];
 extern const char *const sqi_gen_tables[];
 /* Run a script (several statements) written for generation 'gen'. */
 int sqi_exec_gen(struct sqlite_sink *ss, const char *tmpl, int64_t gen, const char *what);
@@ -620,17 +605,13 @@ int sq_array_cursor_get(struct sink *s, int64_t id, int *has, uint64_t *idx);
 int sq_array_cursor_set(struct sink *s, int64_t id, int has, uint64_t idx);
 
 /* path hashes (sqlite_pathhash.c) */
-/* The table (one row per field of a path) and the view, for
- * sqlite_schema.c's DDL; "IF NOT EXISTS " as 'ine' for mirrors made before. */
+/* The table (one row per field of a path), for sqlite_schema.c's DDL (the
+ * view is there with the others); "IF NOT EXISTS " as 'ine' for mirrors
+ * made before. */
 #define SQI_PHASH_DDL(ine)                                                         \
     "CREATE TABLE " ine "@phash(kid INTEGER NOT NULL, path TEXT NOT NULL,"          \
     " field TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kid, path, field))"    \
     " WITHOUT ROWID;"
-#define SQI_PHASH_VIEW                                                             \
-    "DROP VIEW IF EXISTS redis_path_hashes;"                                       \
-    "CREATE VIEW redis_path_hashes(db, key, path, field, value) AS"                \
-    " SELECT k.db, k.key, p.path, p.field, p.value FROM @keys AS k"                 \
-    " JOIN @phash AS p ON p.kid = k.id WHERE (k.expire_at IS NULL OR k.expire_at > " NOW_MS ");"
 int sq_ph_set(struct sink *s, int64_t id, const struct rs_bytes *path,
               const struct rs_bytes *field, const struct rs_bytes *value);
 int sq_ph_has(struct sink *s, int64_t id, const struct rs_bytes *path,

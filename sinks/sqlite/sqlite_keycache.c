@@ -182,8 +182,8 @@ void sqi_kf_add(struct sqlite_sink *ss, const struct rs_bytes *key)
 {
     uint64_t h;
 
-    if (ss->kfilter == NULL)
-        return;
+    if (ss->kfilter == NULL || key->len >= SQI_BIG_VALUE)
+        return;                 /* big names: never "absent" (and not hashed twice) */
     h = kf_hash(key);
     ss->kfilter->w[(h >> 12) % KF_WORDS] |= kf_mask(h);
 }
@@ -192,7 +192,7 @@ int sqi_kf_absent(struct sqlite_sink *ss, const struct rs_bytes *key)
 {
     uint64_t h, m;
 
-    if (ss->kfilter == NULL || !ss->kf_armed)
+    if (ss->kfilter == NULL || !ss->kf_armed || key->len >= SQI_BIG_VALUE)
         return 0;
     h = kf_hash(key);
     m = kf_mask(h);

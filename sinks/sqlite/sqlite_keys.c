@@ -8,10 +8,61 @@
 
 #include "sqlite_int.h"
 
+/*
+ * Big key names (doc/schema.md, "Big values"). A name of SQI_BIG_VALUE
+ * bytes or more would be whole in the gN_keys row's record, again in the
+ * (key, db) index record, and several times over in the sort that builds
+ * that index after a full sync. Its row holds a placeholder instead, as a
+ * big hash field's does (sqlite_bigm.c): TEXT, 0xFF and the SHA-256 of the
+ * name. No real name is such a TEXT (0xFF never occurs in UTF-8, and a name
+ * that is not UTF-8 is bound as a BLOB), so a real name equal to those 33
+ * bytes is another index entry. The bytes are in gN_bign(kid), inserted as
+ * a zeroblob and written in place with BLOB I/O; triggers delete them with
+ * the row or when it is renamed (created with the generation's first big
+ * name). A look-up finds the placeholder in the index and then compares
+ * the stored bytes with the name, 1 MiB at a time: another name with the
+ * same SHA-256 is an error, never a wrong key.
+ */
+
+/* The placeholder of a big name into ph: 1; a small name: 0 (ph[0] = 0);
+ * -1 with the error set. */
+static int name_ph(struct sqlite_sink *ss, const struct rs_bytes *key, char ph[SQI_PH_LEN])
+{
+    ph[0] = 0;
+    if (key->len < SQI_BIG_VALUE)
+        return 0;
+    if (sqi_placeholder(key, ph) == 0)
+        return 1;
+    ph[0] = 0;
+    return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot hash a key name of %zu bytes for '%s':"
+                   " out of memory", key->len, ss->path);
+}
+
+/* Bind a key name at parameter i: its placeholder when name_ph gave one. */
+static int name_bind(sqlite3_stmt *st, int i, const struct rs_bytes *key, const char *ph)
+{
+    if (ph[0] == 0)
+        return sqi_bind_bytes(st, i, key);
+    return sqlite3_bind_text(st, i, ph, SQI_PH_LEN, SQLITE_STATIC);
+}
+
+/* Before a big name enters the generation: its triggers, and the views
+ * that show big names (the live generation). 0 or -1. */
+static int name_prepare(struct sqlite_sink *ss)
+{
+    if (sqi_exec_gen(ss, sqi_bign_triggers, ss->target, "create the big name triggers"))
+        return -1;
+    return sqi_views_upgrade(ss, 0, 1);
+}
+
+/* The bytes of key kid's big name, after its row got the placeholder. */
+static int name_store(struct sqlite_sink *ss, int64_t kid, const struct rs_bytes *key);
+
 int sq_key_find(struct sink *s, int db, const struct rs_bytes *key, struct sink_key *out)
 {
     struct sqlite_sink *ss = SS(s);
     sqlite3_stmt *st;
+    char ph[SQI_PH_LEN];
     int r;
 
     out->id = 0;
@@ -28,9 +79,9 @@ int sq_key_find(struct sink *s, int db, const struct rs_bytes *key, struct sink_
         sqi_kc_put(ss, db, key, out);
         return 0;
     }
-    if ((st = sqi_stmt(ss, ST_KEY_FIND)) == NULL)
+    if (name_ph(ss, key, ph) < 0 || (st = sqi_stmt(ss, ST_KEY_FIND)) == NULL)
         return -1;
-    if (sqlite3_bind_int(st, 1, db) != SQLITE_OK || sqi_bind_bytes(st, 2, key) != SQLITE_OK)
+    if (sqlite3_bind_int(st, 1, db) != SQLITE_OK || name_bind(st, 2, key, ph) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "look a key up");
     if ((r = sqi_row(ss, st, "look a key up")) < 0)
         return r;
@@ -40,6 +91,12 @@ int sq_key_find(struct sink *s, int db, const struct rs_bytes *key, struct sink_
         if (sqlite3_column_type(st, 2) != SQLITE_NULL)
             out->expire_ms = sqlite3_column_int64(st, 2);
         sqi_stmt_done(st);
+        if (ph[0] && (r = sqi_blob_equal(ss, "bign", out->id, key)) <= 0) {
+            *out = (struct sink_key){ 0, RS_T_NONE, RS_NO_EXPIRE };
+            return r < 0 ? -1 : rs_fail(&s->err, RS_E_SQL, "cannot look a key name of %zu bytes"
+                                        " up in '%s': another key has the same SHA-256",
+                                        key->len, ss->path);
+        }
     }
     sqi_kc_put(ss, db, key, out);
     return 0;
@@ -57,86 +114,9 @@ static const struct sqi_bulk keys_bulk = {
 enum {
     KS_COPY_KEY, KS_SWAP_PARK, KS_SWAP_MOVE, KS_SWAP_UNPARK, KS_COPY_BIG, KS_BIG_MAX,
     KS_COPY_CHILD,                     /* + enum child: one per children table */
-    KS_PLACE = KS_COPY_CHILD + C_COUNT, KS_PLACE_VALUE, KS_NSTMT
+    KS_NAME_STORE = KS_COPY_CHILD + C_COUNT, KS_NSTMT
 };
 _Static_assert(KS_NSTMT <= SQI_X_PER_FAMILY, "too many key statements");
-
-/*
- * Big key names in a full sync. The (key, db) index is built at
- * load_commit by one sort, and SQLite's sorter holds a name whole several
- * times over: the column read, the index record, the sorter's own copy
- * and, once a name exceeds the sorter's budget (cache_size) and another
- * key follows, a merge buffer rounded up to a power of two (93 MB for one
- * 16 MiB name). So during a load a name of SQI_BIG_VALUE bytes or more is
- * written in place into gN_big (as a big value is) and its row gets the
- * name '' in db -2 - id (unique; no master has that db); a big string
- * value of that key waits in gN_big too, since the UPDATE below would
- * otherwise read it whole. Once the index exists, each row gets its name
- * and db back, bound from one copy, as a command inserts a key (three
- * copies of the name in all: ours, the row's record, the index record).
- */
-static int big_name_defer(struct sqlite_sink *ss, int db, const struct rs_bytes *key,
-                          const struct rs_bytes *v, int big, int64_t id)
-{
-    struct big_name *bn;
-
-    if (ss->n_big_names == ss->cap_big_names) {
-        size_t cap = ss->cap_big_names ? 2 * ss->cap_big_names : 16;
-        struct big_name *nb = realloc(ss->big_names, cap * sizeof(*nb));
-
-        if (nb == NULL)
-            return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot load into '%s': out of memory",
-                           ss->path);
-        ss->big_names = nb;
-        ss->cap_big_names = cap;
-    }
-    bn = &ss->big_names[ss->n_big_names];
-    *bn = (struct big_name){ id, 0, 0, big ? (int64_t)v->len : 0, db };
-    if (sqi_big_store(ss, key, sqi_big_value(key), &bn->name) ||
-        (big && sqi_big_store(ss, v, big, &bn->value)))
-        return -1;
-    ss->n_big_names++;
-    return 0;
-}
-
-static int big_name_place(struct sqlite_sink *ss, const struct big_name *bn)
-{
-    sqlite3_stmt *st = sqi_xstmt(ss, SQI_X_KEYS + (bn->value ? KS_PLACE_VALUE : KS_PLACE),
-                                 bn->value ? "UPDATE @keys SET db = ?2, key = ?3, value = ?4"
-                                             " WHERE id = ?1"
-                                           : "UPDATE @keys SET db = ?2, key = ?3 WHERE id = ?1");
-    struct rs_bytes name;
-    void *owned;
-    int rc;
-
-    if (st == NULL || sqi_big_read(ss, bn->name, &name, &owned))
-        return -1;
-    rc = sqlite3_bind_int64(st, 1, bn->id) | sqlite3_bind_int(st, 2, bn->db) |
-         sqi_bind_bytes(st, 3, &name);
-    if (bn->value)
-        rc |= sqlite3_bind_zeroblob64(st, 4, (sqlite3_uint64)bn->value_len);
-    rc = rc != SQLITE_OK ? sqi_bind_fail(ss, st, "name a key") : sqi_run(ss, st, "name a key");
-    free(owned);
-    if (rc || sqi_big_drop(ss, bn->name))
-        return -1;
-    return bn->value ? sqi_big_move_to_key(ss, bn->value, bn->id) : 0;
-}
-
-int sqi_big_names_place(struct sqlite_sink *ss)
-{
-    for (size_t i = 0; i < ss->n_big_names; i++)
-        if (big_name_place(ss, &ss->big_names[i]))
-            return -1;
-    sqi_big_names_forget(ss);
-    return 0;
-}
-
-void sqi_big_names_forget(struct sqlite_sink *ss)
-{
-    free(ss->big_names);
-    ss->big_names = NULL;
-    ss->n_big_names = ss->cap_big_names = 0;
-}
 
 int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_type type,
                   int64_t expire_ms, const struct rs_bytes *value, int64_t *id)
@@ -146,7 +126,8 @@ int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_ty
     const struct rs_bytes *v = type != RS_T_STRING ? NULL
                                : value ? value : &(struct rs_bytes){ "", 0 };
     sqlite3_stmt *st;
-    int rc = 0, big, defer;
+    char ph[SQI_PH_LEN];
+    int rc = 0, big, bigname;
 
     if (sqi_stuck(ss) || sqi_stage_flush(ss) ||
         (rc = sqi_bulk_begin(ss, &keys_bulk, key->len + (v ? v->len : 0) + 16)) < 0)
@@ -175,17 +156,16 @@ int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_ty
     }
     rc = 0;
     big = sqi_big_value(v);
-    defer = ss->mode == MODE_LOAD && key->len >= SQI_BIG_VALUE;
-    if (sqi_load_tick(ss) || (defer && big_name_defer(ss, db, key, v, big, *id)) ||
-        (st = sqi_stmt(ss, ST_KEY_INSERT)) == NULL)
+    if ((bigname = name_ph(ss, key, ph)) < 0 || sqi_load_tick(ss) ||
+        (bigname && name_prepare(ss)) || (st = sqi_stmt(ss, ST_KEY_INSERT)) == NULL)
         return -1;
     if (ss->mode == MODE_LOAD)
         rc |= sqlite3_bind_int64(st, 7, *id);
-    rc |= sqlite3_bind_int64(st, 1, defer ? -2 - *id : db);
-    rc |= sqi_bind_bytes(st, 2, defer ? &(struct rs_bytes){ "", 0 } : key);
+    rc |= sqlite3_bind_int(st, 1, db);
+    rc |= name_bind(st, 2, key, ph);
     rc |= sqlite3_bind_text(st, 3, tname, -1, SQLITE_STATIC);
     rc |= sqi_bind_time(st, 4, expire_ms);
-    if (v && !(defer && big))
+    if (v)
         rc |= sqi_bind_value(st, 5, v, big);
     if (type == RS_T_LIST)
         rc |= sqlite3_bind_int(st, 6, 0);
@@ -204,7 +184,25 @@ int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_ty
         if (type == RS_T_STREAM && sqi_smeta_created(ss, *id))
             return -1;
     }
-    return big && !defer ? sqi_big_fill(ss, *id, v) : 0;
+    if (bigname && name_store(ss, *id, key))
+        return -1;
+    return big ? sqi_big_fill(ss, *id, v) : 0;
+}
+
+static int name_store(struct sqlite_sink *ss, int64_t kid, const struct rs_bytes *key)
+{
+    sqlite3_stmt *st = sqi_xstmt(ss, SQI_X_KEYS + KS_NAME_STORE, "INSERT INTO @bign(kid, text, v)"
+                                 " VALUES (?1, ?2, zeroblob(?3))");
+
+    if (st == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, kid) != SQLITE_OK ||
+        sqlite3_bind_int(st, 2, rs_utf8_valid(key->ptr, key->len)) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)key->len) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "store a big key name");
+    if (sqi_run(ss, st, "store a big key name"))
+        return -1;
+    return sqi_blob_write(ss, "bign", "v", kid, key);
 }
 
 /* The children tables holding a type's elements (stream: its groups too). */
@@ -279,16 +277,22 @@ int sq_key_rename(struct sink *s, int64_t id, int db, const struct rs_bytes *key
 {
     struct sqlite_sink *ss = SS(s);
     sqlite3_stmt *st;
+    char ph[SQI_PH_LEN];
+    int bigname;
 
-    if (sqi_stuck(ss) || (st = sqi_stmt(ss, ST_KEY_RENAME)) == NULL)
+    /* a big old name's bytes go with the UPDATE (trigger), the new ones after */
+    if (sqi_stuck(ss) || (bigname = name_ph(ss, key, ph)) < 0 ||
+        (bigname && name_prepare(ss)) || (st = sqi_stmt(ss, ST_KEY_RENAME)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, db) != SQLITE_OK ||
-        sqi_bind_bytes(st, 3, key) != SQLITE_OK)
+        name_bind(st, 3, key, ph) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "rename a key");
     sqi_kc_forget_id(ss, id);
     sqi_kc_forget_key(ss, db, key);
     sqi_kf_add(ss, key);
-    return sqi_run(ss, st, "rename a key");
+    if (sqi_run(ss, st, "rename a key"))
+        return -1;
+    return bigname ? name_store(ss, id, key) : 0;
 }
 
 int sq_key_is_empty(struct sink *s, int64_t id, enum rs_type type, int *empty)
@@ -457,24 +461,28 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
     sqlite3_stmt *st;
     enum child c[C_COUNT];
     enum rs_type type;
+    char ph[SQI_PH_LEN];
     int64_t off = 0;
-    int r, n;
+    int r, n, bigname;
 
     if ((r = key_type_of(ss, id, &type, "copy a key")) < 0 || sqi_smeta_sync(ss))
         return -1;
     if (r == 0)
         return rs_fail(&s->err, RS_E_SQL, "cannot copy a key in '%s': no key %lld", ss->path,
                        (long long)id);
-    if ((st = key_stmt(ss, KS_COPY_KEY)) == NULL)
+    if ((bigname = name_ph(ss, key, ph)) < 0 || (bigname && name_prepare(ss)) ||
+        (st = key_stmt(ss, KS_COPY_KEY)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int(st, 2, db) != SQLITE_OK ||
-        sqi_bind_bytes(st, 3, key) != SQLITE_OK)
+        name_bind(st, 3, key, ph) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "copy a key");
     sqi_kc_forget_key(ss, db, key);
     sqi_kf_add(ss, key);
     if (sqi_run(ss, st, "copy a key"))
         return -1;
     *new_id = sqlite3_last_insert_rowid(ss->db);
+    if (bigname && name_store(ss, *new_id, key))
+        return -1;
     n = children_of(type, c);
     if (n > 0 && copy_big(ss, id, &off))
         return -1;
@@ -482,7 +490,8 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
         if (key_run3(ss, KS_COPY_CHILD + c[i], id, *new_id, off, "copy a key's elements"))
             return -1;
     /* big fields and members: the rows kept their placeholders */
-    return type == RS_T_HASH || type == RS_T_SET ? sqi_bigm_copy(ss, id, *new_id) : 0;
+    return type == RS_T_HASH || type == RS_T_SET || type == RS_T_STREAM
+           ? sqi_bigm_copy(ss, id, *new_id) : 0;
 }
 
 int sq_swap_db(struct sink *s, int db1, int db2)

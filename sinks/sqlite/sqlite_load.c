@@ -185,7 +185,6 @@ int sq_load_begin(struct sink *s)
     ss->load_rows = 0;
     stage_reset(ss);
     ss->load_id = 0;
-    sqi_big_names_forget(ss);
     sqi_forget(ss);
     sqi_kf_reset(ss, 0);        /* filled by the load's key_create calls */
     return 0;
@@ -239,7 +238,7 @@ int sq_load_commit(struct sink *s, const struct repl_pos *pos)
                        ss->path);
     if (sqi_stage_flush(ss) || sqi_load_batch_commit(ss) ||
         sqi_exec_gen(ss, sqi_gen_index, ss->target, "index the new mirror") ||
-        sqi_big_names_place(ss) || sqi_txn_commit(ss) ||
+        sqi_txn_commit(ss) ||
         load_swap(ss, pos)) {
         sqi_txn_rollback(ss);
         return -1;
@@ -270,7 +269,6 @@ int sq_load_abort(struct sink *s)
         return 0;
     sqi_txn_rollback(ss);
     stage_reset(ss);
-    sqi_big_names_forget(ss);
     sqi_stmts_drop(ss);
     ss->mode = MODE_IDLE;
     ss->target = ss->gen;

@@ -12,7 +12,7 @@
  * every row any statement inserts, updates or deletes (triggers, list
  * renumbering, whole-key deletes and BLOB I/O on big values included),
  * so no write path of the sink has to report anything. For a rowid table
- * (keys, big, bigm) the hook is handed the rowid; for the WITHOUT ROWID
+ * (keys, big, bigm, bign) the hook is handed the rowid; for the WITHOUT ROWID
  * tables it reads the key columns of the old and the new row. A set
  * drops repeats. Nothing else is read: the session extension that did
  * this before read every changed row again at commit and saved its old

@@ -2,9 +2,9 @@
  * sqlite_pathhash.c - the SQLite sink's path hashes (Valkey 9.2): one
  * gN_phash row per field of a path, shown by the redis_path_hashes view
  * (db, key, path, field, value). A path exists while it has a field, as in
- * Valkey (t_path_hash.c removes a path with its last field). The table and
- * view DDL are SQI_PHASH_DDL/SQI_PHASH_VIEW in sqlite_int.h, which
- * sqlite_schema.c puts with the other types'.
+ * Valkey (t_path_hash.c removes a path with its last field). The table
+ * DDL is SQI_PHASH_DDL in sqlite_int.h, which sqlite_schema.c puts with
+ * the other types'; the view is in sqlite_schema.c.
  *
  * Paths, fields and values are stored as the other types' strings are
  * (TEXT when UTF-8, else BLOB); a prefix is matched on the bytes.

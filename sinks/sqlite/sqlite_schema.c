@@ -61,12 +61,34 @@ static const char array_upgrade_ddl[] =
     "CREATE TABLE " ine "@bigm(id INTEGER PRIMARY KEY, kid INTEGER NOT NULL,"     \
     " ph TEXT NOT NULL, text INTEGER NOT NULL, v BLOB NOT NULL);"                 \
     "CREATE UNIQUE INDEX " ine "@bigm_ph ON @bigm(kid, ph);"
+/* Key names of 1 MiB or more (sqlite_keys.c): the gN_keys row holds the
+ * placeholder as its name, gN_bign(kid) the bytes. 'v' holds a BLOB (a
+ * zeroblob written with BLOB I/O) but is declared TEXT: the views' arms
+ * then all give the key column TEXT affinity, which SQLite needs to
+ * flatten them (see the views below). The triggers delete the bytes with
+ * the key row or when the row is renamed; created with a generation's
+ * first big name. */
+#define BIGN_DDL(ine)                                                             \
+    "CREATE TABLE " ine "@bign(kid INTEGER PRIMARY KEY, text INTEGER NOT NULL,"   \
+    " v TEXT NOT NULL);"
 #define BIGM_TRIGGER(t, c)                                                        \
     "CREATE TRIGGER IF NOT EXISTS @" t "_bigmdel AFTER DELETE ON @" t             \
     " WHEN " IS_PH("old." c) " BEGIN DELETE FROM @bigm WHERE kid = old.kid"       \
     " AND ph = old." c "; END;"
-const char sqi_bigm_triggers[] = BIGM_TRIGGER("hash", "field") BIGM_TRIGGER("set", "member");
-static const char big_upgrade_ddl[] = BIG_DDL("IF NOT EXISTS ") BIGM_DDL("IF NOT EXISTS ");
+/* Stream field names of 1 MiB or more too: there a placeholder may repeat
+ * (entries of one stream sharing a field name), so its bytes go with the
+ * last row that names it. */
+const char sqi_bigm_triggers[] = BIGM_TRIGGER("hash", "field") BIGM_TRIGGER("set", "member")
+    "CREATE TRIGGER IF NOT EXISTS @stream_bigmdel AFTER DELETE ON @stream WHEN "
+    IS_PH("old.field") " AND NOT EXISTS (SELECT 1 FROM @stream WHERE kid = old.kid AND"
+    " field = old.field) BEGIN DELETE FROM @bigm WHERE kid = old.kid AND ph = old.field; END;";
+const char sqi_bign_triggers[] =
+    "CREATE TRIGGER IF NOT EXISTS @keys_bigndel AFTER DELETE ON @keys WHEN " IS_PH("old.key")
+    " BEGIN DELETE FROM @bign WHERE kid = old.id; END;"
+    "CREATE TRIGGER IF NOT EXISTS @keys_bignupd AFTER UPDATE OF key ON @keys WHEN "
+    IS_PH("old.key") " BEGIN DELETE FROM @bign WHERE kid = old.id; END;";
+static const char big_upgrade_ddl[] =
+    BIG_DDL("IF NOT EXISTS ") BIGM_DDL("IF NOT EXISTS ") BIGN_DDL("IF NOT EXISTS ");
 const char sqi_big_triggers[] =
     BIG_TRIGGERS("IF NOT EXISTS ", "hash") BIG_TRIGGERS("IF NOT EXISTS ", "list")
     BIG_TRIGGERS("IF NOT EXISTS ", "stream") BIG_TRIGGERS("IF NOT EXISTS ", "array");
@@ -101,12 +123,12 @@ const char sqi_gen_ddl[] =
     " seen_time INTEGER, active_time INTEGER, PRIMARY KEY (kid, grp, name)) WITHOUT ROWID;"
     "CREATE TABLE @func(name TEXT UNIQUE, code TEXT NOT NULL);"
     ARRAY_DDL("") SQI_PHASH_DDL("")      /* Valkey 9.2's path hashes (sqlite_pathhash.c) */
-    BIG_DDL("") BIGM_DDL("");
+    BIG_DDL("") BIGM_DDL("") BIGN_DDL("");
 const char sqi_gen_index[] = "CREATE UNIQUE INDEX @keys_key ON @keys(key, db);";
 /* Every table sqi_gen_ddl creates, for dropping a generation. */
 const char *const sqi_gen_tables[] = {
     "keys", "hash", "list", "set", "zset", "stream", "smeta", "sgroup", "spel", "scons",
-    "func", "array", "ameta", "phash", "big", "bigm", NULL
+    "func", "array", "ameta", "phash", "big", "bigm", "bign", NULL
 };
 
 #define LIVE(t) "(" t "expire_at IS NULL OR " t "expire_at > " NOW_MS ")"
@@ -121,60 +143,138 @@ const char *const sqi_gen_tables[] = {
     "CASE WHEN " IS_PH(t "." c) " THEN (SELECT CASE WHEN m.text THEN CAST(m.v AS TEXT)" \
     " ELSE m.v END FROM @bigm AS m WHERE m.kid = " t ".kid AND m.ph = " t "." c ")"     \
     " ELSE " t "." c " END"
-#define HASHES_VIEW(field)                                                        \
-    "CREATE VIEW redis_hashes(db, key, field, value, expire_at) AS"               \
-    " SELECT k.db, k.key, " field ", " ELEM_VALUE("h") ", h.expire_at FROM @keys AS k" \
-    " JOIN @hash AS h ON h.kid = k.id WHERE " LIVE("k.") " AND " LIVE("h.") ";"
-#define SETS_VIEW(member)                                                         \
-    "CREATE VIEW redis_sets(db, key, member) AS SELECT k.db, k.key, " member      \
-    " FROM @keys AS k JOIN @set AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
-/*
- * redis_hashes and redis_sets show a placeholder's bytes only in a
- * generation that has a big field or member: the column is then a CASE,
- * which a reader's "field = 'x'" cannot seek with (it filters the key's
- * rows instead: the self-join of the examples above, 0.14 -> 0.45 ms with
- * 20 fields a hash), nor does a CASE have the column's TEXT affinity. A
- * UNION ALL of the two kinds of rows kept the seek but is not flattened
- * into a reader's join, which then scanned the table (0.14 -> 820 ms).
- * So the views name the column itself until the first big member: its
- * store (the live generation) or a full sync's commit (the new one)
- * recreates them, in the same transaction (sqi_views_create).
- */
-static const char bigm_views_ddl[] =
-    "DROP VIEW IF EXISTS redis_hashes; DROP VIEW IF EXISTS redis_sets;"
-    HASHES_VIEW(MEMBER("h", "field")) SETS_VIEW(MEMBER("s", "member"));
 
-/* The contract's views (CONTRACT.md §3), on generation '@'. */
-const char sqi_views_ddl[] =
-    "DROP VIEW IF EXISTS redis_keys; DROP VIEW IF EXISTS redis_strings;"
-    "DROP VIEW IF EXISTS redis_hashes; DROP VIEW IF EXISTS redis_lists;"
-    "DROP VIEW IF EXISTS redis_sets; DROP VIEW IF EXISTS redis_zsets;"
-    "DROP VIEW IF EXISTS redis_streams; DROP VIEW IF EXISTS redis_arrays;"
-    "CREATE VIEW redis_keys(db, key, type, expire_at) AS"
-    " SELECT db, key, type, expire_at FROM @keys WHERE " LIVE("") ";"
-    "CREATE VIEW redis_strings(db, key, value) AS"
-    " SELECT db, key, CASE WHEN lhead IS NULL THEN value ELSE CAST(value AS TEXT) END"
-    " FROM @keys WHERE type = 'string' AND " LIVE("") ";"
-    HASHES_VIEW("h.field")
-    "CREATE VIEW redis_lists(db, key, idx, value) AS"
-    " SELECT k.db, k.key, l.pos - k.lhead, " ELEM_VALUE("l") " FROM @keys AS k"
-    " JOIN @list AS l ON l.kid = k.id WHERE " LIVE("k.") ";"
-    SETS_VIEW("s.member")
-    "CREATE VIEW redis_zsets(db, key, member, score) AS"
-    " SELECT k.db, k.key, z.member, z.score FROM @keys AS k"
-    " JOIN @zset AS z ON z.kid = k.id WHERE " LIVE("k.") ";"
-    "CREATE VIEW redis_streams(db, key, id, ms, seq, pos, field, value) AS"
-    " SELECT k.db, k.key, s.ms || '-' || s.seq, s.ms, s.seq, s.pos, s.field, "
-    ELEM_VALUE("s")
-    " FROM @keys AS k JOIN @stream AS s ON s.kid = k.id WHERE " LIVE("k.") ";"
+/*
+ * The contract's views (CONTRACT.md §3), on generation '@', one SELECT
+ * each: "{K}" is the key name's column and "{J}" where a join may go.
+ *
+ * redis_hashes and redis_sets show a placeholder's bytes only in a
+ * generation that has a big field or member ('bigm' form): the column is
+ * then a CASE, which a reader's "field = 'x'" cannot seek with (it filters
+ * the key's rows instead: the self-join of the examples above, 0.14 ->
+ * 0.45 ms with 20 fields a hash), nor does a CASE have the column's TEXT
+ * affinity. So the views name the column itself until the first big
+ * member: its store (the live generation) or a full sync's commit (the new
+ * one) recreates them, in the same transaction (sqi_views_upgrade).
+ *
+ * Key names the same way ('bign' form), but not with a CASE: a CASE on the
+ * key would make every "WHERE key = 'user:1'" scan gN_keys (6 ms instead
+ * of 0.006 ms on 100k keys), and every join on the key quadratic. In a
+ * generation that has a big name each view is a UNION ALL of three SELECTs:
+ * the keys whose name is not a placeholder (k.key, the (key, db) index
+ * seeks it), and those whose name is, TEXT (CAST(n.v AS TEXT)) or BLOB
+ * (n.v: gN_bign.v is declared TEXT, and holds BLOBs). The three key columns
+ * then all have TEXT affinity, so SQLite flattens the view into a reader's
+ * single-view query, and pushes "key = ?" into each arm: one index seek,
+ * plus the comparison with each big name (few, but read whole).
+ */
+struct view {
+    const char *name, *cols, *sel, *from, *where;
+};
+static const struct view views[] = {
+    { "redis_keys", "db, key, type, expire_at", "k.db, {K}, k.type, k.expire_at",
+      "@keys AS k{J}", LIVE("k.") },
+    { "redis_strings", "db, key, value",
+      "k.db, {K}, CASE WHEN k.lhead IS NULL THEN k.value ELSE CAST(k.value AS TEXT) END",
+      "@keys AS k{J}", "k.type = 'string' AND " LIVE("k.") },
+    { "redis_hashes", "db, key, field, value, expire_at",
+      "k.db, {K}, h.field, " ELEM_VALUE("h") ", h.expire_at",
+      "@keys AS k{J} JOIN @hash AS h ON h.kid = k.id", LIVE("k.") " AND " LIVE("h.") },
+    { "redis_lists", "db, key, idx, value", "k.db, {K}, l.pos - k.lhead, " ELEM_VALUE("l"),
+      "@keys AS k{J} JOIN @list AS l ON l.kid = k.id", LIVE("k.") },
+    { "redis_sets", "db, key, member", "k.db, {K}, s.member",
+      "@keys AS k{J} JOIN @set AS s ON s.kid = k.id", LIVE("k.") },
+    { "redis_zsets", "db, key, member, score", "k.db, {K}, z.member, z.score",
+      "@keys AS k{J} JOIN @zset AS z ON z.kid = k.id", LIVE("k.") },
+    { "redis_streams", "db, key, id, ms, seq, pos, field, value",
+      "k.db, {K}, s.ms || '-' || s.seq, s.ms, s.seq, s.pos, s.field, " ELEM_VALUE("s"),
+      "@keys AS k{J} JOIN @stream AS s ON s.kid = k.id", LIVE("k.") },
     /* bidx < 0: the index is below 2^63 (an INTEGER); else the decimal
      * text of 2^63 + bidx, computed digit-wise so nothing overflows */
-    "CREATE VIEW redis_arrays(db, key, idx, value) AS"
-    " SELECT k.db, k.key, CASE WHEN a.bidx < 0 THEN a.bidx + 9223372036854775807 + 1"
-    " ELSE (922337203685477580 + a.bidx / 10 + (8 + a.bidx % 10) / 10) ||"
-    " ((8 + a.bidx % 10) % 10) END, " ELEM_VALUE("a")
-    " FROM @keys AS k JOIN @array AS a ON a.kid = k.id WHERE " LIVE("k.") ";"
-    SQI_PHASH_VIEW;
+    { "redis_arrays", "db, key, idx, value",
+      "k.db, {K}, CASE WHEN a.bidx < 0 THEN a.bidx + 9223372036854775807 + 1"
+      " ELSE (922337203685477580 + a.bidx / 10 + (8 + a.bidx % 10) / 10) ||"
+      " ((8 + a.bidx % 10) % 10) END, " ELEM_VALUE("a"),
+      "@keys AS k{J} JOIN @array AS a ON a.kid = k.id", LIVE("k.") },
+    { "redis_path_hashes", "db, key, path, field, value", "k.db, {K}, p.path, p.field, p.value",
+      "@keys AS k{J} JOIN @phash AS p ON p.kid = k.id", LIVE("k.") },
+};
+/* The bigm form's select lists of redis_hashes and redis_sets. */
+static const char hashes_bigm[] =
+    "k.db, {K}, " MEMBER("h", "field") ", " ELEM_VALUE("h") ", h.expire_at";
+static const char sets_bigm[] = "k.db, {K}, " MEMBER("s", "member");
+static const char streams_bigm[] =
+    "k.db, {K}, s.ms || '-' || s.seq, s.ms, s.seq, s.pos, " MEMBER("s", "field") ", "
+    ELEM_VALUE("s");
+/* The bign form's arms: the key column, the join, the arm's condition. */
+static const char *const bign_arm[3][3] = {
+    { "k.key", "", "NOT " IS_PH("k.key") },
+    { "CAST(n.v AS TEXT)", " JOIN @bign AS n ON n.kid = k.id", IS_PH("k.key") " AND n.text" },
+    { "n.v", " JOIN @bign AS n ON n.kid = k.id", IS_PH("k.key") " AND NOT n.text" },
+};
+
+/* Append 'tmpl' to the buffer at *o (NULL: count only) with {K} and {J}
+ * replaced; the length appended. */
+static size_t put_arm(char *o, const char *tmpl, const char *k, const char *j)
+{
+    size_t n = 0;
+
+    for (const char *p = tmpl; *p; p++) {
+        const char *r = p[0] == '{' && p[1] && p[2] == '}' ? p[1] == 'K' ? k : p[1] == 'J' ? j : NULL
+                        : NULL;
+        size_t len = r ? strlen(r) : 1;
+
+        if (o)
+            memcpy(o + n, r ? r : p, len);
+        n += len;
+        p += r ? 2 : 0;
+    }
+    return n;
+}
+
+/* The views' script (malloc'd, '@' for the generation), or NULL. */
+static char *views_sql(int bigm, int bign)
+{
+    char *out = NULL;
+
+    for (int pass = 0; pass < 2; pass++) {      /* count, then write */
+        size_t n = 0;
+
+        for (size_t v = 0; v < sizeof(views) / sizeof(views[0]); v++) {
+            const char *sel = !bigm ? views[v].sel : strcmp(views[v].name, "redis_hashes") == 0
+                              ? hashes_bigm : strcmp(views[v].name, "redis_sets") == 0
+                              ? sets_bigm : strcmp(views[v].name, "redis_streams") == 0
+                              ? streams_bigm : views[v].sel;
+            char head[160];
+
+            snprintf(head, sizeof(head), "DROP VIEW IF EXISTS %s; CREATE VIEW %s(%s) AS ",
+                     views[v].name, views[v].name, views[v].cols);
+            n += put_arm(out ? out + n : NULL, head, "", "");
+            for (int a = 0; a < (bign ? 3 : 1); a++) {
+                const char *const *arm = bign_arm[a];
+
+                n += put_arm(out ? out + n : NULL, a ? " UNION ALL SELECT " : "SELECT ", "", "");
+                n += put_arm(out ? out + n : NULL, sel, arm[0], arm[1]);
+                n += put_arm(out ? out + n : NULL, " FROM ", "", "");
+                n += put_arm(out ? out + n : NULL, views[v].from, arm[0], arm[1]);
+                n += put_arm(out ? out + n : NULL, " WHERE ", "", "");
+                n += put_arm(out ? out + n : NULL, views[v].where, "", "");
+                if (bign) {
+                    n += put_arm(out ? out + n : NULL, " AND ", "", "");
+                    n += put_arm(out ? out + n : NULL, arm[2], "", "");
+                }
+            }
+            n += put_arm(out ? out + n : NULL, ";", "", "");
+        }
+        if (out) {
+            out[n] = '\0';
+            return out;
+        }
+        if ((out = malloc(n + 1)) == NULL)
+            return NULL;
+    }
+    return out;
+}
 
 /* Tables outside generations: the checkpoint and counters. */
 static const char base_ddl[] =
@@ -213,22 +313,41 @@ int sqi_exec_gen(struct sqlite_sink *ss, const char *tmpl, int64_t gen, const ch
     return rc == SQLITE_OK ? 0 : sqi_sql_fail(ss, what);
 }
 
-int sqi_views_create(struct sqlite_sink *ss, int64_t gen, const char *what)
+/* The views on generation 'gen', in the given forms. */
+static int views_make(struct sqlite_sink *ss, int64_t gen, int bigm, int bign, const char *what)
 {
-    char sql[64];
+    char *sql = views_sql(bigm, bign);
+    int rc;
 
-    if (sqi_exec_gen(ss, sqi_views_ddl, gen, what))
-        return -1;
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM g%lld_bigm", (long long)gen);
-    return sqi_query_int(ss, sql, 0) > 0 ? sqi_exec_gen(ss, bigm_views_ddl, gen, what) : 0;
+    if (sql == NULL)
+        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot %s: out of memory", what);
+    rc = sqi_exec_gen(ss, sql, gen, what);
+    free(sql);
+    return rc;
 }
 
-int sqi_views_bigm(struct sqlite_sink *ss)
+int sqi_views_create(struct sqlite_sink *ss, int64_t gen, const char *what)
 {
-    if (ss->target != ss->gen || sqi_query_int(ss, "SELECT count(*) FROM sqlite_schema WHERE"
-                                               " name = 'redis_sets' AND sql GLOB '*bigm*'", 0))
+    char m[64], n[64];
+
+    snprintf(m, sizeof(m), "SELECT count(*) FROM g%lld_bigm", (long long)gen);
+    snprintf(n, sizeof(n), "SELECT count(*) FROM g%lld_bign", (long long)gen);
+    return views_make(ss, gen, sqi_query_int(ss, m, 0) > 0, sqi_query_int(ss, n, 0) > 0, what);
+}
+
+int sqi_views_upgrade(struct sqlite_sink *ss, int bigm, int bign)
+{
+    int has_m, has_n;
+
+    if (ss->target != ss->gen)
         return 0;
-    return sqi_exec_gen(ss, bigm_views_ddl, ss->gen, "show big members in the views");
+    has_m = sqi_query_int(ss, "SELECT count(*) FROM sqlite_schema WHERE name = 'redis_sets'"
+                          " AND sql GLOB '*bigm*'", 0) > 0;
+    has_n = sqi_query_int(ss, "SELECT count(*) FROM sqlite_schema WHERE name = 'redis_keys'"
+                          " AND sql GLOB '*bign*'", 0) > 0;
+    if ((!bigm || has_m) && (!bign || has_n))
+        return 0;
+    return views_make(ss, ss->gen, bigm || has_m, bign || has_n, "show big names in the views");
 }
 
 int sqi_drop_generation(struct sqlite_sink *ss, int64_t gen)

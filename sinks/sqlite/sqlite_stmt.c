@@ -225,18 +225,13 @@ int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b)
 
 int sqi_big_put(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int64_t *id)
 {
+    sqlite3_stmt *st;
+
     *id = 0;
     if (big == SQI_SMALL)
         return 0;
     if (sqi_exec_gen(ss, sqi_big_triggers, ss->target, "create the big value triggers"))
         return -1;
-    return sqi_big_store(ss, b, big, id);
-}
-
-int sqi_big_store(struct sqlite_sink *ss, const struct rs_bytes *b, int big, int64_t *id)
-{
-    sqlite3_stmt *st;
-
     st = sqi_xstmt(ss, SQI_X_MISC + 4, "INSERT INTO @big(text, v) VALUES (?1, zeroblob(?2))");
     if (st == NULL)
         return -1;
@@ -281,13 +276,6 @@ int sqi_blob_copy(struct sqlite_sink *ss, const char *from_t, const char *from_c
     if (dst != NULL && sqlite3_blob_close(dst) != SQLITE_OK && rc == SQLITE_OK)
         rc = SQLITE_ERROR;
     return rc == SQLITE_OK ? 0 : sqi_sql_fail(ss, "copy a big value");
-}
-
-int sqi_big_move_to_key(struct sqlite_sink *ss, int64_t from, int64_t kid)
-{
-    if (sqi_blob_copy(ss, "big", "v", from, "keys", "value", kid))
-        return -1;
-    return sqi_big_drop(ss, from);
 }
 
 int sqi_big_drop(struct sqlite_sink *ss, int64_t id)

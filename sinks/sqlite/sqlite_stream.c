@@ -108,6 +108,7 @@ int sq_stream_add(struct sink *s, int64_t id, const struct rs_stream_id *eid, in
 {
     struct sqlite_sink *ss = SS(s);
     sqlite3_stmt *st;
+    char ph[SQI_PH_LEN] = "";
     int64_t big_id;
     int rc = 0;
 
@@ -137,7 +138,9 @@ int sq_stream_add(struct sink *s, int64_t id, const struct rs_stream_id *eid, in
     rc |= sqi_bind_u64(st, 2, eid->ms);
     rc |= sqi_bind_u64(st, 3, eid->seq);
     rc |= sqlite3_bind_int(st, 4, pos);
-    rc |= sqi_bind_bytes(st, 5, field);
+    /* a field name of 1 MiB or more: its placeholder, the bytes in gN_bigm
+     * (shared by the stream's entries that repeat it) */
+    rc |= sqi_bind_member(ss, st, 5, id, field, 1, ph);
     rc |= sqi_bind_elem(st, 6, value, big_id);
     if (rc != SQLITE_OK)
         return sqi_bind_fail(ss, st, "add a stream entry");
@@ -698,18 +701,6 @@ int sq_stream_first(struct sink *s, int64_t id, struct rs_stream_id *first, int 
     return 0;
 }
 
-/* The bytes of column 'i' (TEXT or BLOB alike). */
-static struct rs_bytes column_bytes(sqlite3_stmt *st, int i)
-{
-    struct rs_bytes b;
-
-    b.ptr = sqlite3_column_blob(st, i);     /* before column_bytes: no conversion */
-    b.len = (size_t)sqlite3_column_bytes(st, i);
-    if (b.ptr == NULL)
-        b.ptr = "";
-    return b;
-}
-
 int sq_stream_scan(struct sink *s, int64_t id, const struct rs_stream_id *from,
                    void (*cb)(void *ud, const struct rs_stream_id *eid, int pos,
                               const struct rs_bytes *f, const struct rs_bytes *v),
@@ -727,17 +718,22 @@ int sq_stream_scan(struct sink *s, int64_t id, const struct rs_stream_id *from,
     while ((r = sqi_row(ss, st, "read a stream")) > 0) {
         struct rs_stream_id eid;
         struct rs_bytes f, v;
-        void *owned;
+        void *owned, *fowned;
 
         eid.ms = (uint64_t)sqlite3_column_int64(st, 0);
         eid.seq = (uint64_t)sqlite3_column_int64(st, 1);
-        f = column_bytes(st, 3);
+        if (sqi_column_member(ss, st, 3, id, &f, &fowned)) {
+            sqi_stmt_done(st);
+            return -1;
+        }
         if (sqi_column_elem(ss, st, 4, &v, &owned)) {
+            free(fowned);
             sqi_stmt_done(st);
             return -1;
         }
         cb(ud, &eid, sqlite3_column_int(st, 2), &f, &v);
         free(owned);
+        free(fowned);
     }
     return r;       /* 0 at the end (the statement is reset), or -1 */
 }

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Values of every size (issue 11), seeded: every internal threshold -1/0/+1
 # (tests/lib/bigvalues.py sizes) as string value, key name, hash field and
-# value, list element, set member, zset member and stream field value,
+# value, list element, set member, zset member, stream field value and name,
 # compressible and not, plus a 16 MiB string of each form and keys of
 # every type with heavy-tailed sizes; compared byte for byte, TEXT iff
 # UTF-8, with the master after a full sync with $<len> framing, one with
 # $EOF: framing (diskless), `redsink import` of the master's dump.rdb, the
 # same kind of data written while streaming (SET/APPEND/SETRANGE, HSET,
 # RPUSH, SADD, ZADD, XADD), RESTORE of every key, and commands on big hash
-# fields and set members (HINCRBY, HDEL, SMOVE, SREM, S*STORE, COPY, RENAME);
+# fields and set members (HINCRBY, HDEL, SMOVE, SREM, S*STORE, COPY, RENAME)
+# and on big key names (SET, APPEND, EXPIRE, RENAME, COPY, DEL, RESTORE) and
+# big stream field names (XADD, XDEL, COPY, RESTORE);
 # no big element value (gN_big) is left that no element row points at, and
-# gN_bigm holds one row per placeholder of a big field or member.
+# gN_bigm holds one row per placeholder of a big field, member or stream
+# field name, gN_bign
+# one per big key name.
 # Replay: REDSINK_SEED=<seed> make check TESTS=tests/integration/bigvalues.sh
 # REDSINK_BIG_SCALE=N scales the random part (default 1).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
@@ -87,7 +91,7 @@ synced "RESTORE ... REPLACE of $n keys: the mirror equals the master" "$TMP/m1.d
 # commands on big hash fields and set members (a placeholder in the row,
 # the bytes in gN_bigm): each must find the row the bytes name
 n=$($BIG members 127.0.0.1 "$m_PORT" 2>&1) || fail "commands on big members: $n"
-synced "HSET/HINCRBY/HDEL/SMOVE/SREM/S*STORE/COPY/RENAME/RESTORE on big fields and members ($n keys): the mirror equals the master" "$TMP/m1.db"
+synced "HSET/HINCRBY/HDEL/SMOVE/SREM/S*STORE/COPY/RENAME/RESTORE on big fields and members, SET/APPEND/EXPIRE/RENAME/COPY/DEL on big key names, XADD/XDEL/COPY on big stream field names ($n keys): the mirror equals the master" "$TMP/m1.db"
 
 # big element values (1 MiB and more) live in gN_big: every mirror has
 # some, and none that no hash, list, stream or array row points at (the
@@ -107,21 +111,30 @@ stray = " + ".join(
     " AND NOT EXISTS (SELECT 1 FROM g{g}_bigm AS m WHERE m.kid = e.kid AND m.ph = e.{c}))"
     " + (SELECT count(*) FROM g{g}_bigm AS m WHERE NOT EXISTS (SELECT 1 FROM g{g}_{t} AS e"
     " WHERE e.kid = m.kid AND e.{c} = m.ph) AND m.kid IN (SELECT kid FROM g{g}_{t}))"
-    .format(g=g, t=t, c=c) for t, c in (("hash", "field"), ("set", "member")))
+    .format(g=g, t=t, c=c) for t, c in (("hash", "field"), ("set", "member"), ("stream", "field")))
 orphans = "SELECT count(*) FROM g%d_bigm WHERE kid NOT IN (SELECT kid FROM g%d_hash UNION" \
-          " SELECT kid FROM g%d_set)" % (g, g, g)
+          " SELECT kid FROM g%d_set UNION SELECT kid FROM g%d_stream)" % (g, g, g, g)
 print(*con.execute("SELECT (SELECT count(*) FROM g%d_bigm), %s + (%s)" % (g, stray, orphans))
       .fetchone())
+# big key names: a gN_bign row per placeholder name, no more, no less
+ph = "k.key >= CAST(X'FF' AS TEXT) AND k.key < X''"
+print(*con.execute("SELECT (SELECT count(*) FROM g{g}_bign), (SELECT count(*) FROM g{g}_keys AS k"
+                   " WHERE {ph} AND k.id NOT IN (SELECT kid FROM g{g}_bign)) + (SELECT count(*)"
+                   " FROM g{g}_bign WHERE kid NOT IN (SELECT id FROM g{g}_keys AS k WHERE {ph}))"
+                   .format(g=g, ph=ph)).fetchone())
 PY
 }
 for db in m1 m2 imp; do
-    { read -r nbig orphans; read -r nbigm strays; } <<<"$(big_rows "$TMP/$db.db")"
+    { read -r nbig orphans; read -r nbigm strays; read -r nbign nstray; } <<<"$(big_rows "$TMP/$db.db")"
     [ "${nbig:-0}" -gt 0 ] && [ "$orphans" = 0 ] &&
         ok "$db.db: $nbig big element values in gN_big, none orphaned" ||
         fail "$db.db: $nbig big element values, $orphans orphaned"
     [ "${nbigm:-0}" -gt 0 ] && [ "$strays" = 0 ] &&
         ok "$db.db: $nbigm big fields and members in gN_bigm, each with its row" ||
         fail "$db.db: $nbigm big fields and members, $strays without their row or bytes"
+    [ "${nbign:-0}" -gt 0 ] && [ "$nstray" = 0 ] &&
+        ok "$db.db: $nbign big key names in gN_bign, each with its row" ||
+        fail "$db.db: $nbign big key names, $nstray without their row or bytes"
 done
 
 # no full sync happened after the first one

@@ -5,7 +5,10 @@
 # (tests/lib/pg_snapshot.py), must equal the master key for key after the
 # full sync, after streaming, after PostgreSQL was stopped mid-stream and
 # restarted (the SQLite mirror going on meanwhile), and after redsink was
-# killed with -9; --postgres-ack makes WAIT wait for PostgreSQL.
+# killed with -9; --postgres-ack makes WAIT wait for PostgreSQL. Key names
+# of 1 MiB or more (a placeholder in keys, the bytes in bign) come through
+# the copy (binary) and the outbox (UTF-8), and so do stream field names of
+# 1 MiB or more (the bytes in bigm).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 . "$top_srcdir/tests/lib/pg.sh"
 pg_test_cluster
@@ -26,6 +29,22 @@ compare_pg() {  # compare_pg LABEL: PostgreSQL's views vs the master
 }
 
 $COMPARE load 127.0.0.1 "$port" all-types 7 || fail "loading the dataset"
+big_name() {  # big_name binary|utf8: SET a key whose name is 1 MiB and a bit
+    python3 -c "import sys
+k = bytes(range(256)) * 4097 if sys.argv[1] == 'binary' else 'h\u00e9'.encode() * 350000
+a = [b'SET', k, sys.argv[1].encode()]
+sys.stdout.buffer.write(b'*3\r\n' + b''.join(b'\$%d\r\n%s\r\n' % (len(x), x) for x in a))" "$1" |
+        redis-cli -p "$port" --pipe >/dev/null
+}
+big_name binary || fail "writing a big key name"
+big_field() {  # big_field KEY: XADD KEY * <a field name of 1 MiB and a bit> v, twice
+    for i in 1 2; do
+        python3 -c "import sys
+a = [b'XADD', sys.argv[1].encode(), b'*', bytes(range(255, -1, -1)) * 4097, b'v']
+sys.stdout.buffer.write(b'*5\r\n' + b''.join(b'\$%d\r\n%s\r\n' % (len(x), x) for x in a))" "$1"
+    done | redis-cli -p "$port" --pipe >/dev/null
+}
+big_field bigfield:copied || fail "writing a big stream field name"
 
 # A PostgreSQL that cannot be reached: one clear line, the SQLite mirror unharmed.
 start_redsink rs0 "$port" "$TMP/bad.db" --postgres "host=$TMP/nowhere port=5999 dbname=none"
@@ -46,8 +65,15 @@ poll_until 20 pg_state streaming && ok "redsink_status.pg_state is streaming" ||
     fail "redsink_status.pg_state: '$(sqlite3 "$db" "SELECT pg_state FROM redsink_status")'"
 
 $COMPARE load 127.0.0.1 "$port" stream-ops 8 || fail "stream workload"
+big_name utf8 || fail "writing a big UTF-8 key name"
+big_field bigfield:streamed || fail "writing a big stream field name"
 wait_mirror "$port" || fail "WAIT after the workload"
 compare_pg "PostgreSQL equals the master after streaming"
+[ "$(psql -X -At -c "SELECT string_agg(length(key_bytes) || ':' || coalesce(length(key), -1) || ':' ||
+    (SELECT value FROM redis.redis_strings AS s WHERE s.key_bytes = k.key_bytes), ',' ORDER BY 1)
+    FROM redis.redis_keys AS k WHERE length(key_bytes) > 1000000")" = "1048832:-1:binary,1050000:700000:utf8" ] &&
+    ok "PostgreSQL's views show the big key names' bytes (binary: key NULL; UTF-8: key text)" ||
+    fail "big key names in PostgreSQL: $(psql -X -At -c "SELECT length(key_bytes), length(key) FROM redis.redis_keys WHERE length(key_bytes) > 1000000 OR key_bytes::text LIKE '\\xff%'" | tr '\n' ' ')"
 
 # PostgreSQL down: the SQLite mirror and the link go on; then it catches up.
 pg_ctl_run -w -m fast stop >/dev/null

@@ -132,9 +132,9 @@ def write_thresholds(w, rng):
     """Every threshold size in every place, both forms: incompressible
     (random, UTF-8 or not) and compressible. Places: string value, key
     name, hash field and value, list element, set member, zset member,
-    stream field value. Then sets, zsets and hashes past the sink's
+    stream field value and field name. Then sets, zsets and hashes past the sink's
     staging threshold (50,000 members) with a member of 1 MiB + 1."""
-    places = ["str", "key", "field", "hvalue", "list", "set", "zset", "stream"]
+    places = ["str", "key", "field", "hvalue", "list", "set", "zset", "stream", "sfield"]
     sizes = threshold_sizes()
     for i, n in enumerate(sizes):
         forms = ["compressible", rng.choice(["random", "utf8", "cut", "nul"])]
@@ -160,8 +160,10 @@ def write_thresholds(w, rng):
                     w.add("SADD", b"t:set:" + tag, v, b"m")
                 elif place == "zset":
                     w.add("ZADD", b"t:zset:" + tag, 1.5, v, 2, b"m")
-                else:
+                elif place == "stream":
                     w.add("XADD", b"t:stream:" + tag, "*", b"f", v, b"g", b"x")
+                else:
+                    w.add("XADD", b"t:sfield:" + tag, "*", v, b"x", b"g", b"y")
     for form in ("random", "compressible"):
         w.string(b"t:str:16MiB:" + form.encode(), value(rng, BIG, form))
     # past the sink's staging threshold (50,000 members), with a big
@@ -247,8 +249,12 @@ def big_members(r, rng):
     """Commands on hash fields and set members of SQI_BIG_VALUE - 1, + 0,
     + 1 bytes (a placeholder in the row from 1 MiB on), random and UTF-8:
     HSET over one, HINCRBY, HDEL of another of the same length, SMOVE,
-    SREM, SUNIONSTORE, SINTERSTORE, SDIFFSTORE, COPY, RENAME, RESTORE.
-    The keys it leaves, for the comparison."""
+    SREM, SUNIONSTORE, SINTERSTORE, SDIFFSTORE, COPY, RENAME, RESTORE;
+    and on key names of about that size (a placeholder in the key row from
+    1 MiB on): SET, APPEND, EXPIRE, RENAME (big to big and big to small),
+    COPY, DEL, RESTORE; and on stream field names (one gN_bigm row shared
+    by the entries that repeat it): XADD twice, XDEL, COPY, RESTORE. The
+    keys it leaves, for the comparison."""
     w = Writer(r, rng)
     for n in (MIB - 1, MIB, MIB + 1):
         for kind in ("random", "utf8"):
@@ -270,8 +276,23 @@ def big_members(r, rng):
             w.add("COPY", h, b"bm:hc:" + t)
             w.add("COPY", s2, b"bm:sc:" + t)
             w.add("RENAME", s2, b"bm:s3:" + t)
+            kn, kn2 = b"bm:k:" + f, b"bm:k2:" + g        # big key names
+            w.add("SET", kn, b"v1")
+            w.add("APPEND", kn, b"+")
+            w.add("HSET", kn2, b"a", b"1")
+            w.add("EXPIRE", kn2, 100000)
+            w.add("RENAME", kn2, kn2 + b":renamed")
+            w.add("COPY", kn, kn + b":copy")
+            w.add("RENAME", kn + b":copy", b"bm:k:small:" + t)
+            w.add("SET", b"bm:k:gone:" + f, b"x")
+            w.add("DEL", b"bm:k:gone:" + f)
+            x = b"bm:x:" + t                                 # big stream field names
+            w.add("XADD", x, "1-1", f, b"1", b"a", b"2")
+            w.add("XADD", x, "2-1", f, b"3", g, b"4")
+            w.add("XDEL", x, "1-1")
+            w.add("COPY", x, b"bm:xc:" + t)
             w.flush()
-            for k in (h, s):
+            for k in (h, s, kn, x):
                 w.add("RESTORE", k + b":r", 0, r("DUMP", k))
     w.flush()
     return len(r("KEYS", "bm:*"))

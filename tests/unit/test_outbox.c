@@ -170,7 +170,7 @@ static void big_cmd(struct tbuf *b, const char *cmd, const char *key, int big_at
     for (size_t i = 0; big && i < len; i++)
         big[i] = (char)('a' + i % 26);
     argv[0] = (struct rs_bytes){ cmd, strlen(cmd) };
-    argv[1] = (struct rs_bytes){ key, strlen(key) };
+    argv[1] = big_at < 0 ? (struct rs_bytes){ big, len } : (struct rs_bytes){ key, strlen(key) };
     for (int i = 0; i < n; i++)
         argv[2 + i] = i == big_at ? (struct rs_bytes){ big, len }
                                   : (struct rs_bytes){ args[i], strlen(args[i]) };
@@ -228,6 +228,15 @@ static void test_exact(struct mirror *m)
     check_txn(m, "SADD a 1 MiB member (gN_bigm)", &b);
     big_cmd(&b, "RPUSH", "bl", 1, 3, (const char *const[]){ "a", "", "c" });
     check_txn(m, "RPUSH a 1 MiB element (gN_big)", &b);
+    /* a key name (gN_bign) and a stream field name (gN_bigm) of 1 MiB */
+    big_cmd(&b, "SET", NULL, -1, 1, (const char *const[]){ "v" });
+    check_txn(m, "SET a 1 MiB key name (gN_bign)", &b);
+    big_cmd(&b, "APPEND", NULL, -1, 1, (const char *const[]){ "w" });
+    check_txn(m, "APPEND to a 1 MiB key name", &b);
+    big_cmd(&b, "XADD", "bx", 1, 3, (const char *const[]){ "1-1", "", "v" });
+    check_txn(m, "XADD a 1 MiB field name (gN_bigm)", &b);
+    big_cmd(&b, "DEL", NULL, -1, 0, NULL);
+    check_txn(m, "DEL a 1 MiB key name", &b);
     TXN_MOVES(m, &b, "LREM", "bl", "1", "a");
     TXN(m, &b, "HSET", "bh", "f", "small now");
     TXN(m, &b, "DEL", "bs");

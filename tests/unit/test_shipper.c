@@ -190,7 +190,7 @@ static void load_first(struct sink *s)
 }
 
 /* The keys of the rows 'sql' changes, recorded as the SQLite sink does
- * (sqlite_outbox.c): a pre-update hook, the rowid of keys/big/bigm, the
+ * (sqlite_outbox.c): a pre-update hook, the rowid of keys/big/bigm/bign, the
  * leading key columns of the others. */
 struct recorder {
     struct pk_set keys;

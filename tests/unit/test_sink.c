@@ -23,6 +23,7 @@
 
 #include <sqlite3.h>
 
+#include "digest.h"
 #include "harness.h"
 #include "sink.h"
 
@@ -825,6 +826,15 @@ static void got_v(void *ud, const struct rs_bytes *v)
     got_keep(ud, v);
 }
 
+static void got_sfield(void *ud, const struct rs_stream_id *eid, int pos,
+                       const struct rs_bytes *f, const struct rs_bytes *v)
+{
+    (void)eid;
+    (void)pos;
+    (void)v;
+    got_keep(ud, f);
+}
+
 static void got_hv(void *ud, const struct rs_bytes *v, int64_t expire_ms)
 {
     (void)expire_ms;
@@ -922,7 +932,7 @@ static void test_big_elements(struct sink *s)
     check_rc(s, s->ops->array_set(s, a, 6, &LIT("6"), NULL), "array_set over big");
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big elements)");
     check_big_rows(base, 8, "after writing");
-    check_q("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'", "10");   /* and the 2 of gN_bigm: test_big_values stored big members */
+    check_q("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'", "11");   /* and the 3 of gN_bigm (hash, set, stream): test_big_values stored big members */
     check_cell("SELECT value FROM redis_arrays WHERE key = ?1 AND idx = 5", "ba", bin, n,
                SQLITE_BLOB, "big array element in the view");
     check_rc(s, s->ops->array_range(s, a, 0, 9, 1, got_av, &g), "array_range");
@@ -1239,13 +1249,29 @@ static void test_big_stream_dups(struct sink *s)
     free(txt);
 }
 
+/* Rows of gN_bign, and gN_keys rows whose name is a placeholder: "n|n". */
+static void check_bign_rows(int want, const char *what)
+{
+    char sql[300], gen[24], both[40];
+
+    snprintf(gen, sizeof(gen), "%s", q("SELECT generation FROM redsink_status"));
+    snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM g%s_bign), (SELECT count(*) FROM"
+             " g%s_keys AS k JOIN g%s_bign AS n ON n.kid = k.id WHERE k.key >= CAST(X'FF' AS"
+             " TEXT) AND k.key < X'')", gen, gen, gen);
+    snprintf(both, sizeof(both), "%d|%d", want, want);
+    CHECK(strcmp(q(sql), both) == 0, "%s: bign rows|named %s (want %s)", what, q(sql), both);
+}
+
 /*
- * Key names of SQI_BIG_VALUE bytes or more in a load wait in gN_big and get
- * into their rows once the (key, db) index exists (sqlite_keys.c, "Big key
- * names"): each comes back byte for byte, TEXT iff UTF-8, in its db, with
- * its value (a big one too), its elements and a list's head; a name one
- * byte shorter goes the usual way; nothing is left in gN_big or in a
- * placeholder db; key_find finds the names afterwards.
+ * Key names of SQI_BIG_VALUE bytes or more (sqlite_keys.c, "Big key
+ * names"): the row holds a placeholder, gN_bign the bytes. Loaded, each
+ * comes back through the views byte for byte, TEXT iff UTF-8, in its db,
+ * with its value (a big one too), its elements and a list's head; a name
+ * one byte shorter goes the usual way; nothing is left in gN_big; key_find
+ * finds the names afterwards. Then from commands: RENAME (big to big, to
+ * small, back), COPY, DEL, FLUSHDB keep gN_bign in step; a real binary
+ * name equal to a placeholder is another key; a name whose placeholder is
+ * found with other bytes behind it is an error, not that key.
  */
 static void test_big_names(struct sink *s)
 {
@@ -1301,6 +1327,99 @@ static void test_big_names(struct sink *s)
     check_rc(s, s->ops->key_delete(s, find(s, 9, b, NULL)), "DEL a big-named list");
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big names)");
     check_q("SELECT count(*) FROM redis_keys WHERE db = 9", "0");
+    check_bign_rows(3, "after the load and a DEL");
+    /* an ordinary name still seeks the (key, db) index through the views */
+    CHECK(strstr(q("EXPLAIN QUERY PLAN SELECT * FROM redis_hashes WHERE key = 'after'"),
+                 "keys_key (key=?)") != NULL, "redis_hashes seeks the key index: %s",
+          q("EXPLAIN QUERY PLAN SELECT * FROM redis_hashes WHERE key = 'after'"));
+    {
+        char ph[33];
+        struct rs_bytes phb = { ph, sizeof(ph) };
+        int64_t nid = 0, pid;
+        sqlite3 *w = NULL;
+
+        ph[0] = (char)0xff;
+        CHECK(rs_sha256(b.ptr, b.len, (unsigned char *)ph + 1) == 0, "sha256");
+        check_rc(s, s->ops->begin(s), "begin (big names 2)");
+        id = find(s, 7, b, NULL);
+        check_rc(s, s->ops->key_rename(s, id, 12, &t), "RENAME a big name to a big name");
+        CHECK(find(s, 12, t, NULL) == id && find(s, 7, b, NULL) < 0, "renamed big name");
+        check_rc(s, s->ops->key_rename(s, id, 12, &LIT("small-now")), "RENAME to a small name");
+        CHECK(find(s, 12, LIT("small-now"), NULL) == id && find(s, 12, t, NULL) < 0,
+              "renamed to a small name");
+        check_rc(s, s->ops->key_rename(s, id, 7, &b), "RENAME back to the big name");
+        check_rc(s, s->ops->key_copy(s, id, 13, &t, &nid), "COPY to a big name");
+        /* a real 33-byte binary name equal to b's placeholder: another key */
+        pid = mkkey(s, 7, phb, RS_T_STRING, RS_NO_EXPIRE, &LIT("real"));
+        CHECK(find(s, 7, b, NULL) == id && find(s, 7, phb, NULL) == pid && pid != id &&
+              find(s, 13, t, NULL) == nid, "placeholder-shaped name");
+        check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big names 2)");
+        check_cell("SELECT key FROM redis_keys WHERE db = 7 AND key <> 'after' AND"
+                   " length(key) > CAST(?1 AS INTEGER)", "1000", bn, n, SQLITE_BLOB, "renamed back");
+        check_cell("SELECT value FROM redis_strings WHERE db = 7 AND length(key) = 33 AND"
+                   " key <> ?1", "", (const unsigned char *)"real", 4, SQLITE_TEXT,
+                   "the placeholder-shaped name's value");
+        check_cell("SELECT key FROM redis_keys WHERE db = ?1", "13", tn, n, SQLITE_TEXT,
+                   "copied big UTF-8 name");
+        check_q("SELECT count(*) FROM redis_keys WHERE db = 12", "0");
+        check_bign_rows(4, "after RENAME and COPY");
+
+        /* other bytes behind b's placeholder (as a SHA-256 collision would
+         * give): the look-up fails, it does not answer that key */
+        CHECK(sqlite3_open_v2(path, &w, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK, "writer");
+        {
+            char sql[160];
+
+            snprintf(sql, sizeof(sql), "UPDATE g%s_bign SET v = zeroblob(length(v)) WHERE kid"
+                     " = %lld", q("SELECT generation FROM redsink_status"), (long long)id);
+            CHECK(sqlite3_exec(w, sql, NULL, NULL, NULL) == SQLITE_OK, "damage a big name: %s",
+                  sqlite3_errmsg(w));
+        }
+        sqlite3_close(w);
+        check_rc(s, s->ops->begin(s), "begin (big names 3)");
+        {
+            struct sink_key k;
+
+            CHECK(s->ops->key_find(s, 7, &b, &k) != 0 && strstr(s->err.msg, "same SHA-256"),
+                  "a look-up behind a colliding placeholder fails: %s", s->err.msg);
+        }
+        s->ops->rollback(s);
+        check_rc(s, s->ops->begin(s), "begin (big names 4)");
+        check_rc(s, s->ops->key_delete(s, nid), "DEL a copied big name");
+        check_rc(s, s->ops->flush_db(s, 8), "FLUSHDB a big name's db");
+        check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big names 4)");
+        check_bign_rows(2, "after DEL and FLUSHDB");
+    }
+    {
+        /* a big stream field name, repeated by two entries: one gN_bigm row,
+         * the bytes through the view and the scan, gone with the last entry */
+        struct rs_stream_id e1 = { 1, 1 }, e2 = { 2, 1 };
+        struct gotbig g = { NULL, 0, 0 };
+        int del = 0;
+        char sql[200];
+
+        check_rc(s, s->ops->begin(s), "begin (big stream field)");
+        id = mkkey(s, 14, LIT("xs"), RS_T_STREAM, RS_NO_EXPIRE, NULL);
+        check_rc(s, s->ops->stream_add(s, id, &e1, 0, &t, &LIT("1")), "XADD a big field name");
+        check_rc(s, s->ops->stream_add(s, id, &e2, 0, &t, &LIT("2")), "XADD it again");
+        check_rc(s, s->ops->stream_scan(s, id, NULL, got_sfield, &g), "scan a big field name");
+        CHECK(g.n == 2 && g.len == n && memcmp(g.p, tn, n) == 0, "scan hands the bytes back");
+        check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big stream field)");
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM g%s_bigm WHERE kid = %lld",
+                 q("SELECT generation FROM redsink_status"), (long long)id);
+        check_q(sql, "1");
+        check_cell("SELECT field FROM redis_streams WHERE db = 14 AND id = ?1", "2-1", tn, n,
+                   SQLITE_TEXT, "big UTF-8 stream field name");
+        check_rc(s, s->ops->begin(s), "begin (big stream field 2)");
+        check_rc(s, s->ops->stream_delete(s, id, &e1, &del), "XDEL one entry");
+        check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big stream field 2)");
+        check_q(sql, "1");
+        check_rc(s, s->ops->begin(s), "begin (big stream field 3)");
+        check_rc(s, s->ops->stream_delete(s, id, &e2, &del), "XDEL the other");
+        check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big stream field 3)");
+        check_q(sql, "0");
+        free(g.p);
+    }
     free(bn);
     free(tn);
     free(bv);
