@@ -44,6 +44,8 @@ const struct pg_table pg_tables[PG_NTABLES] = {
     { "phash", 4, { { "kid", PGK_INT, 1 }, { "path", PGK_BYTES, 1 }, { "field", PGK_BYTES, 1 },
                     { "value", PGK_BYTES, 0 } } },
 };
+/* an outbox entry's table id indexes pg_tables too */
+_Static_assert(PG_NTABLES == OUTBOX_NTABLES, "pg_tables and outbox_tables differ");
 
 int pg_text_ok(const char *p, size_t n)
 {
@@ -184,15 +186,22 @@ static const char tables_ddl[] =
 #define BIGM(t, c) "CASE WHEN m.id IS NULL THEN " TXT(t "." c) " ELSE " TXT("m.v") " END AS "   \
     c ", coalesce(m.v_bytes, " t "." c "_bytes) AS " c "_bytes"
 #define BIGMJ(t, c) " LEFT JOIN @.bigm AS m ON m.kid = " t ".kid AND m.ph_bytes = " t "." c "_bytes"
-/* A view: the keys whose name is in keys.key, UNION ALL those whose name
- * of 1 MiB or more is in @.bign (keys.key holds its placeholder there).
- * PostgreSQL pulls a UNION ALL view up into the reader's query and pushes
- * "key = ..." into each arm: the first still uses keys_key. 'cols' follow
- * db and the key; 'from' follows "@.keys AS k". */
+/* A view: the keys whose name is text (never a placeholder: 0xFF is not
+ * UTF-8), UNION ALL the other names that are in keys.key_bytes, UNION ALL
+ * those of 1 MiB or more that are in @.bign (keys.key_bytes holds their
+ * placeholder). PostgreSQL pulls a UNION ALL view up into the reader's
+ * query and pushes "key = ..." into each arm: the first uses keys_key with
+ * no anti-join beside it, the second has key NULL. The third arm's name
+ * takes keys.key's collation: convert_from gives "C" (from its 'name'
+ * argument), and a UNION ALL column whose arms differ in collation is
+ * not pushed into an index scan (keys_key went unused). 'cols' follow db
+ * and the key; 'from' follows "@.keys AS k". */
 #define VIEW(name, cols, from, where)                                                           \
     "CREATE OR REPLACE VIEW @." name " AS SELECT k.db, k.key, k.key_bytes" cols                 \
-    " FROM @.keys AS k" from " WHERE " where " AND NOT EXISTS (SELECT 1 FROM @.bign AS n"        \
-    " WHERE n.kid = k.id) UNION ALL SELECT k.db, " TXT("n.v") ", n.v_bytes" cols                 \
+    " FROM @.keys AS k" from " WHERE k.key IS NOT NULL AND " where                             \
+    " UNION ALL SELECT k.db, k.key, k.key_bytes" cols " FROM @.keys AS k" from                  \
+    " WHERE k.key IS NULL AND " where " AND NOT EXISTS (SELECT 1 FROM @.bign AS n"              \
+    " WHERE n.kid = k.id) UNION ALL SELECT k.db, " TXT("n.v") " COLLATE \"default\", n.v_bytes" cols                 \
     " FROM @.keys AS k JOIN @.bign AS n ON n.kid = k.id" from " WHERE " where ";"
 static const char views_ddl[] =
     VIEW("redis_keys", ", k.type, k.expire_at", "", LIVE("k."))
