@@ -622,7 +622,8 @@ static int sources_read(struct applier *a, int argc, const struct rs_bytes *argv
             return -1;
         if ((copy = malloc(a->scratch_len + 1)) == NULL)
             return rs_fail(&a->err, RS_E_NOMEM, "out of memory in BITOP");
-        memcpy(copy, a->scratch, a->scratch_len);
+        if (a->scratch_len)      /* an empty string: scratch may be NULL */
+            memcpy(copy, a->scratch, a->scratch_len);
         s->v[s->n].ptr = copy;
         s->v[s->n].len = a->scratch_len;
     }

@@ -184,6 +184,28 @@ static void test_msetex(struct mirror *e)
     tbuf_free(&b);
 }
 
+/* First of all, while the applier's scratch buffer was never allocated:
+ * an empty source string (UBSan stopped redsink on memcpy from NULL in
+ * postgres_kill.sh's ASan run, a crash loop on the same BITOP). */
+static void test_bitop_empty_first(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+
+    CMD(&b, "SET", "be", "");
+    CMD(&b, "SET", "bf", "\\x81");
+    CMD(&b, "BITOP", "AND", "de1", "be");                        /* empty: no key */
+    CMD(&b, "BITOP", "OR", "de2", "be", "bf");
+    CMD(&b, "BITOP", "XOR", "de3", "bf", "be", "nokey");
+    CHECK_STR(mirror_run(e, &b), "0", "bitop with an empty source first: applied");
+    CHECK_STR(mirror_q(e, "SELECT group_concat(key || '=' || hex(value), ' ') FROM (SELECT * FROM"
+                          " redis_strings WHERE key LIKE 'de_' ORDER BY key)"),
+              "de2=81 de3=81", "bitop with an empty source: AND deletes, OR and XOR pad");
+    b.len = 0;
+    CMD(&b, "DEL", "be", "bf", "de2", "de3");                    /* test_strings counts all */
+    CHECK_STR(mirror_run(e, &b), "0", "bitop with an empty source: keys deleted");
+    tbuf_free(&b);
+}
+
 static void test_bitop_82(struct mirror *e)
 {
     struct tbuf b = { 0 };
@@ -239,5 +261,5 @@ static void test_increx(struct mirror *e)
 int main(void)
 {
     return mirror_test_main("cmd_string.db", 0, (mirror_test *const[]){
-        test_strings, test_set_conditions, test_msetex, test_bitop_82, test_increx, NULL });
+        test_bitop_empty_first, test_strings, test_set_conditions, test_msetex, test_bitop_82, test_increx, NULL });
 }
