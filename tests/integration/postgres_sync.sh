@@ -64,6 +64,31 @@ pg_state() { [ "$(sqlite3 "$db" "SELECT pg_state FROM redsink_status" 2>/dev/nul
 poll_until 20 pg_state streaming && ok "redsink_status.pg_state is streaming" ||
     fail "redsink_status.pg_state: '$(sqlite3 "$db" "SELECT pg_state FROM redsink_status")'"
 
+# A PostgreSQL that blocks the shipper mid-round (a reader holding the
+# checkpoint row FOR UPDATE): the lag shows while the round waits, measured
+# from SQLite's committed offset (it read 0 until the round ended).
+mkfifo "$TMP/lockin"
+psql -X -q <"$TMP/lockin" >/dev/null 2>&1 &
+lock_PID=$!
+exec 7>"$TMP/lockin"
+echo "BEGIN; SELECT 1 FROM redis.redsink_status FOR UPDATE;" >&7
+locked() { [ "$(psql -X -At -c "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'")" -ge 1 ]; }
+pg_lag() { sqlite3 "$db" "SELECT pg_lag_bytes FROM redsink_status" 2>/dev/null; }
+lag_shown() { [ "$(pg_lag)" -gt 0 ] 2>/dev/null && pg_state streaming; }
+if poll_until 20 locked; then
+    rcli "$port" set lag:probe "$(printf '%1000s' | tr ' ' x)" >/dev/null
+    wait_mirror "$port" || fail "WAIT while PostgreSQL is blocked"
+    poll_until 20 lag_shown && ok "PostgreSQL blocked mid-round: redsink_status.pg_lag_bytes $(pg_lag), state streaming" ||
+        fail "PostgreSQL blocked mid-round: pg_lag_bytes '$(pg_lag)', pg_state '$(sqlite3 "$db" "SELECT pg_state FROM redsink_status")'"
+else
+    fail "could not hold the checkpoint row"
+fi
+echo "COMMIT;" >&7; exec 7>&-
+wait "$lock_PID" 2>/dev/null
+poll_until 60 caught_up && ok "PostgreSQL caught up once the row was released" || fail "PostgreSQL did not catch up"
+no_lag() { [ "$(pg_lag)" = 0 ]; }
+poll_until 20 no_lag && ok "pg_lag_bytes back to 0" || fail "pg_lag_bytes '$(pg_lag)' after catching up"
+
 $COMPARE load 127.0.0.1 "$port" stream-ops 8 || fail "stream workload"
 big_name utf8 || fail "writing a big UTF-8 key name"
 big_field bigfield:streamed || fail "writing a big stream field name"
