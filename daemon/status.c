@@ -257,15 +257,13 @@ int64_t status_ack_limit(void *ud, int64_t off)
  * SQLite's committed offset now. The shipper measures it only at the
  * end of a round (against that round's snapshot, so 0 after each
  * success): while a round runs, or blocks, it read 0 however far
- * behind PostgreSQL was. */
-void status_ship(struct status *st, struct ship_status *sh)
+ * behind PostgreSQL was. The caller holds st->mu. */
+void status_ship_locked(struct status *st, struct ship_status *sh)
 {
     shipper_status(st->shipper, sh);
-    pthread_mutex_lock(&st->mu);
     if (sh->offset >= 0 && st->committed > sh->offset && strcmp(sh->replid, st->replid) == 0 &&
         st->committed - sh->offset > sh->lag_bytes)
         sh->lag_bytes = st->committed - sh->offset;
-    pthread_mutex_unlock(&st->mu);
 }
 
 static void row_store(struct status *st)
@@ -281,11 +279,12 @@ static void row_store(struct status *st)
     snprintf(host, sizeof(host), "%s", st->host);
     st->row_committed = st->committed;
     st->row_read = st->read_offset;
+    if (st->shipper)
+        status_ship_locked(st, &ship);
     pthread_mutex_unlock(&st->mu);
     p.master_host = host;
     p.pg_state = NULL;
     if (st->shipper) {
-        status_ship(st, &ship);
         p.pg_state = ship.state;
         p.pg_offset = ship.offset;
         p.pg_lag_bytes = ship.lag_bytes;

@@ -99,7 +99,9 @@ void status_printf(struct buf *b, const char *fmt, ...) __attribute__((format(pr
 
 /* The lag behind the master, in bytes and in ms; under st->mu. */
 int64_t status_lag_bytes(const struct status *st);
-void status_ship(struct status *st, struct ship_status *sh);
+/* The shipper's status, its lag in bytes from SQLite's committed
+ * offset; under st->mu. */
+void status_ship_locked(struct status *st, struct ship_status *sh);
 int64_t status_lag_ms(const struct status *st, int64_t now);
 
 /* Stops the endpoint's thread and closes its sockets (status_server.c). */

@@ -102,7 +102,7 @@ static void info_redsink(struct status *st, struct buf *b)
     if (st->shipper) {
         struct ship_status sh;
 
-        status_ship(st, &sh);
+        status_ship_locked(st, &sh);
         status_printf(b, "postgres_state:%s\r\npostgres_offset:%lld\r\npostgres_lag_bytes:%lld"
                       "\r\npostgres_lag_ms:%lld\r\npostgres_copies:%lld\r\npostgres_error:%s"
                       "\r\n", sh.state, (long long)sh.offset, (long long)sh.lag_bytes,

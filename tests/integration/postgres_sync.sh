@@ -57,7 +57,8 @@ n=$(grep -c 'postgres: cannot connect' "$TMP/rs0.log")
 [ "$n" = 1 ] && ok "logged once, not once per retry" || fail "logged $n times"
 stop_pid "$rs0_PID" TERM && ok "SIGTERM exits 0 while PostgreSQL is unreachable" || fail "SIGTERM rs0"
 
-start_redsink rs "$port" "$db" --postgres "$CONN"
+sport=$(free_port)
+start_redsink rs "$port" "$db" --postgres "$CONN" --listening-port "$sport"
 wait_mirror "$port" && ok "WAIT 1 with --postgres" || fail "WAIT 1"
 compare_pg "PostgreSQL equals the master after the full sync"
 pg_state() { [ "$(sqlite3 "$db" "SELECT pg_state FROM redsink_status" 2>/dev/null)" = "$1" ]; }
@@ -80,6 +81,10 @@ if poll_until 20 locked; then
     wait_mirror "$port" || fail "WAIT while PostgreSQL is blocked"
     poll_until 20 lag_shown && ok "PostgreSQL blocked mid-round: redsink_status.pg_lag_bytes $(pg_lag), state streaming" ||
         fail "PostgreSQL blocked mid-round: pg_lag_bytes '$(pg_lag)', pg_state '$(sqlite3 "$db" "SELECT pg_state FROM redsink_status")'"
+    # INFO reads the same lag (the endpoint once deadlocked on it)
+    info_lag=$(timeout 10 redis-cli -p "$sport" info redsink | tr -d '\r' | sed -n 's/^postgres_lag_bytes://p')
+    [ "${info_lag:-0}" -gt 0 ] 2>/dev/null && ok "INFO redsink while blocked: postgres_lag_bytes $info_lag" ||
+        fail "INFO redsink while blocked: postgres_lag_bytes '$info_lag'"
 else
     fail "could not hold the checkpoint row"
 fi
