@@ -141,11 +141,47 @@ void status_acked(struct status *st)
     pthread_mutex_unlock(&st->mu);
 }
 
+/* A commit, for PostgreSQL's lag in ms (status_ship_locked); under mu. */
+static void pg_sample(struct status *st, const struct repl_pos *pos, int64_t now)
+{
+    int last = (st->pg_first + st->pg_n - 1) % PG_SAMPLES;
+
+    if (strcmp(pos->replid, st->replid) != 0 || st->pg_every == 0) {
+        st->pg_n = st->pg_first = 0;       /* another history: its offsets */
+        st->pg_every = PG_EVERY_MS;
+    }
+    if (st->pg_n > 0 && now - st->pg_at[last] < st->pg_every) {
+        st->pg_off[last] = pos->offset;
+        return;
+    }
+    if (st->pg_n == PG_SAMPLES) {
+        /* merge pairs: a window's first commit time, its last offset */
+        int64_t off[PG_SAMPLES / 2], at[PG_SAMPLES / 2];
+
+        for (int i = 0; i < PG_SAMPLES / 2; i++) {
+            int a = (st->pg_first + 2 * i) % PG_SAMPLES;
+
+            off[i] = st->pg_off[(a + 1) % PG_SAMPLES];
+            at[i] = st->pg_at[a];
+        }
+        memcpy(st->pg_off, off, sizeof(off));
+        memcpy(st->pg_at, at, sizeof(at));
+        st->pg_first = 0;
+        st->pg_n = PG_SAMPLES / 2;
+        st->pg_every *= 2;
+    }
+    last = (st->pg_first + st->pg_n++) % PG_SAMPLES;
+    st->pg_off[last] = pos->offset;
+    st->pg_at[last] = now;
+}
+
 void status_committed(struct status *st, const struct repl_pos *pos)
 {
     if (st == NULL)
         return;
     pthread_mutex_lock(&st->mu);
+    if (st->shipper)
+        pg_sample(st, pos, rs_mono_ms());
     st->committed = pos->offset;
     snprintf(st->replid, sizeof(st->replid), "%s", pos->replid);
     if (st->read_offset < pos->offset)
@@ -253,17 +289,34 @@ int64_t status_ack_limit(void *ud, int64_t off)
     return sh.offset < off ? sh.offset : off;
 }
 
-/* The shipper's status, with the PostgreSQL lag in bytes taken from
- * SQLite's committed offset now. The shipper measures it only at the
- * end of a round (against that round's snapshot, so 0 after each
- * success): while a round runs, or blocks, it read 0 however far
- * behind PostgreSQL was. The caller holds st->mu. */
+/* The shipper's status, with the PostgreSQL lag taken from SQLite's
+ * commits now: in bytes, SQLite's committed offset less PostgreSQL's; in
+ * ms, the age of the first commit PostgreSQL does not have. The shipper
+ * measures them only at the end of a round (against that round's
+ * snapshot, so 0 after each success): while a round ran, or blocked,
+ * they read 0 however far behind PostgreSQL was. The shipper's own figure
+ * stays when larger (PostgreSQL down, its lag read from the outbox). The
+ * caller holds st->mu. */
 void status_ship_locked(struct status *st, struct ship_status *sh)
 {
     shipper_status(st->shipper, sh);
-    if (sh->offset >= 0 && st->committed > sh->offset && strcmp(sh->replid, st->replid) == 0 &&
-        st->committed - sh->offset > sh->lag_bytes)
+    if (sh->offset < 0 || strcmp(sh->replid, st->replid) != 0)
+        return;
+    if (st->committed > sh->offset && st->committed - sh->offset > sh->lag_bytes)
         sh->lag_bytes = st->committed - sh->offset;
+    /* the lag in ms: since the first commit PostgreSQL does not have */
+    while (st->pg_n > 0 && st->pg_off[st->pg_first] <= sh->offset) {
+        st->pg_first = (st->pg_first + 1) % PG_SAMPLES;
+        st->pg_n--;
+    }
+    if (st->pg_n < PG_SAMPLES / 8)
+        st->pg_every = PG_EVERY_MS;   /* short again: fine windows again */
+    if (st->pg_n > 0 && st->committed > sh->offset) {
+        int64_t ms = rs_mono_ms() - st->pg_at[st->pg_first];
+
+        if (ms > sh->lag_ms)
+            sh->lag_ms = ms;
+    }
 }
 
 static void row_store(struct status *st)

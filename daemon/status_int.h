@@ -20,6 +20,8 @@
 #define TICK_MS 2000           /* progress line / status row interval */
 #define ROW_IDLE_MS 10000      /* status row refresh when nothing changed */
 #define SAMPLES 64             /* (offset, time) samples for status_lag_ms */
+#define PG_SAMPLES 1024        /* (committed offset, time) samples for PostgreSQL's lag */
+#define PG_EVERY_MS 10         /* at most one such sample per 10 ms, at first */
 #define CMD_SLOTS 512          /* command names counted for the metrics */
 #define N_LE 14                /* buckets of the commit latency histogram */
 
@@ -56,6 +58,11 @@ struct status {
     double keys_per_sec;
     struct shipper *shipper;   /* the PostgreSQL downstream; NULL: none */
     int64_t sample_off[SAMPLES], sample_at[SAMPLES];
+    /* commits, for PostgreSQL's lag in ms: sample i says that offset
+     * pg_off[i] was committed, and the first commit of its window at
+     * pg_at[i] (mono ms); full, pairs are merged and windows double */
+    int64_t pg_off[PG_SAMPLES], pg_at[PG_SAMPLES], pg_every;
+    int pg_first, pg_n;
     int n_samples, first_sample;
 
     /* metrics, under mu */

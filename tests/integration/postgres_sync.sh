@@ -75,24 +75,33 @@ exec 7>"$TMP/lockin"
 echo "BEGIN; SELECT 1 FROM redis.redsink_status FOR UPDATE;" >&7
 locked() { [ "$(psql -X -At -c "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'")" -ge 1 ]; }
 pg_lag() { sqlite3 "$db" "SELECT pg_lag_bytes FROM redsink_status" 2>/dev/null; }
+pg_lag_ms() { sqlite3 "$db" "SELECT pg_lag_ms FROM redsink_status" 2>/dev/null; }
 lag_shown() { [ "$(pg_lag)" -gt 0 ] 2>/dev/null && pg_state streaming; }
 if poll_until 20 locked; then
     rcli "$port" set lag:probe "$(printf '%1000s' | tr ' ' x)" >/dev/null
     wait_mirror "$port" || fail "WAIT while PostgreSQL is blocked"
     poll_until 20 lag_shown && ok "PostgreSQL blocked mid-round: redsink_status.pg_lag_bytes $(pg_lag), state streaming" ||
         fail "PostgreSQL blocked mid-round: pg_lag_bytes '$(pg_lag)', pg_state '$(sqlite3 "$db" "SELECT pg_state FROM redsink_status")'"
+    # and in ms: the age of the first commit PostgreSQL lacks (it read 0 too)
+    ms_shown() { [ "$(pg_lag_ms)" -gt 0 ] 2>/dev/null; }
+    poll_until 20 ms_shown && ok "PostgreSQL blocked mid-round: redsink_status.pg_lag_ms $(pg_lag_ms)" ||
+        fail "PostgreSQL blocked mid-round: pg_lag_ms '$(pg_lag_ms)'"
     # INFO reads the same lag (the endpoint once deadlocked on it)
-    info_lag=$(timeout 10 redis-cli -p "$sport" info redsink | tr -d '\r' | sed -n 's/^postgres_lag_bytes://p')
-    [ "${info_lag:-0}" -gt 0 ] 2>/dev/null && ok "INFO redsink while blocked: postgres_lag_bytes $info_lag" ||
-        fail "INFO redsink while blocked: postgres_lag_bytes '$info_lag'"
+    info=$(timeout 10 redis-cli -p "$sport" info redsink | tr -d '\r')
+    info_lag=$(echo "$info" | sed -n 's/^postgres_lag_bytes://p')
+    info_ms=$(echo "$info" | sed -n 's/^postgres_lag_ms://p')
+    [ "${info_lag:-0}" -gt 0 ] 2>/dev/null && [ "${info_ms:-0}" -gt 0 ] 2>/dev/null &&
+        ok "INFO redsink while blocked: postgres_lag_bytes $info_lag, postgres_lag_ms $info_ms" ||
+        fail "INFO redsink while blocked: postgres_lag_bytes '$info_lag', postgres_lag_ms '$info_ms'"
 else
     fail "could not hold the checkpoint row"
 fi
 echo "COMMIT;" >&7; exec 7>&-
 wait "$lock_PID" 2>/dev/null
 poll_until 60 caught_up && ok "PostgreSQL caught up once the row was released" || fail "PostgreSQL did not catch up"
-no_lag() { [ "$(pg_lag)" = 0 ]; }
-poll_until 20 no_lag && ok "pg_lag_bytes back to 0" || fail "pg_lag_bytes '$(pg_lag)' after catching up"
+no_lag() { [ "$(pg_lag)" = 0 ] && [ "$(pg_lag_ms)" = 0 ]; }
+poll_until 20 no_lag && ok "pg_lag_bytes and pg_lag_ms back to 0" ||
+    fail "pg_lag_bytes '$(pg_lag)', pg_lag_ms '$(pg_lag_ms)' after catching up"
 
 $COMPARE load 127.0.0.1 "$port" stream-ops 8 || fail "stream workload"
 big_name utf8 || fail "writing a big UTF-8 key name"
