@@ -112,15 +112,20 @@ int pg_copy_mirror(struct pgc *c, struct src *s, const char *schema, const struc
 struct pg_apply;
 struct pg_apply *pg_apply_new(const char *schema);
 void pg_apply_free(struct pg_apply *a);
-/* A new connection: nothing is prepared on it. */
+/* A new connection: nothing is prepared on it (and no batch waits). */
 void pg_apply_reset(struct pg_apply *a);
+/* Forget the rows waiting in batches (a round that failed). */
+void pg_apply_discard(struct pg_apply *a);
 /* Queue on 'c' (pipeline mode, inside the caller's transaction) what
  * makes the row of table ti (an outbox_tables index) with primary key pk
  * in PostgreSQL what it is in 's' (the caller's read transaction) in
  * generation 'gen': an upsert of the row, or a DELETE when it is gone.
- * Syncs now and then to bound what is in flight (1000 statements or
- * 16 MiB of values). */
+ * The row waits in a batch of its table (pg_apply_flush sends what
+ * waits); syncs now and then to bound what is in flight (1000 statements
+ * or 16 MiB of values). */
 int pg_apply_key(struct pg_apply *a, struct pgc *c, struct src *s, int64_t gen, int ti,
                  const struct pk_val *pk, struct rs_error *err);
+/* Send the rows waiting in batches: before the round's checkpoint. */
+int pg_apply_flush(struct pg_apply *a, struct pgc *c, struct rs_error *err);
 
 #endif
