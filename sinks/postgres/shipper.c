@@ -25,6 +25,7 @@
 #include "pg_int.h"
 
 #define POLL_MS 100
+#define SEEN_BYTES (4 << 20)       /* a round's set of keys shipped, in memory */
 #define BACKOFF_MAX_MS 5000
 
 struct shipper {
@@ -185,6 +186,14 @@ static int ship_keys(struct shipper *sh, const struct src_pos *pos, int64_t last
                 return rs_fail(err, RS_E_NOMEM, "postgres: cannot ship: out of memory");
             if (r == 1 && pg_apply_key(sh->ap, c, sh->src, pos->gen, t, pk, err))
                 return -1;
+            /* memory: the set starts again once the batches waiting are
+             * sent (a batch must not name a key twice); a key seen again
+             * later is shipped again, from the same snapshot */
+            if (sh->seen.len >= SEEN_BYTES) {
+                if (pg_apply_flush(sh->ap, c, err))
+                    return -1;
+                pk_set_clear(&sh->seen);
+            }
         }
     }
     if (st == RS_ERROR)

@@ -244,6 +244,49 @@ static void test_exact(struct mirror *m)
     tbuf_free(&b);
 }
 
+/* A transaction of more keys than are held in memory (sqlite_outbox.c,
+ * SPILL_BYTES = 1 MiB of key list: the rest goes to a temporary file):
+ * 120,000 hash fields of about 22 bytes each, set, then deleted. Each
+ * spilled part is a row of its own, all with the transaction's offset,
+ * and the keys of all its rows are the rows it changed. */
+static void test_spill(struct mirror *m)
+{
+    enum { N = 120000 };
+    struct rs_bytes *argv = malloc((2 + 2 * N) * sizeof(*argv));
+    char *names = malloc((size_t)N * 8);
+    struct tbuf b = { 0 };
+    char sql[160];
+
+    if (argv == NULL || names == NULL)
+        return;
+    argv[0] = (struct rs_bytes){ "HSET", 4 };
+    argv[1] = (struct rs_bytes){ "spilled", 7 };
+    for (int i = 0; i < N; i++) {
+        snprintf(names + 8 * i, 8, "f%06d", i);
+        argv[2 + 2 * i] = (struct rs_bytes){ names + 8 * i, 7 };
+        argv[3 + 2 * i] = (struct rs_bytes){ "v", 1 };
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        long long top = mirror_qi(m, "SELECT ifnull(max(seq), 0) FROM redsink_outbox");
+
+        b.len = 0;
+        if (pass == 0)
+            cmd_bytes(&b, 2 + 2 * N, argv);
+        else
+            cmd_bytes(&b, 2, (const struct rs_bytes[]){ { "DEL", 3 }, { "spilled", 7 } });
+        check_txn(m, pass ? "DEL of a hash of 120,000 fields" : "HSET of 120,000 fields", &b);
+        snprintf(sql, sizeof(sql), "SELECT count(*) || ' ' || count(DISTINCT offset) || ' ' ||"
+                 " max(length(pks)) FROM redsink_outbox WHERE seq > %lld", top);
+        CHECK(mirror_qi(m, sql) >= 3 && strstr(mirror_q(m, sql), " 1 ") != NULL &&
+              atoll(strrchr(mirror_q(m, sql), ' ') + 1) <= (1 << 20) + 64,
+              "%s: rows, offsets, largest list: %s (3 or more rows, one offset, lists of"
+              " about 1 MiB)", pass ? "DEL" : "HSET", mirror_q(m, sql));
+    }
+    tbuf_free(&b);
+    free(names);
+    free(argv);
+}
+
 /* A seeded random workload of every family: every differing row is
  * recorded (a row changed and changed back within the workload is
  * recorded too, so only "missing" must be empty). */
@@ -339,7 +382,7 @@ static void test_txn_rows(struct mirror *m)
 
 int main(void)
 {
-    mirror_test *const tests[] = { test_exact, test_random, test_txn_rows, NULL };
+    mirror_test *const tests[] = { test_exact, test_spill, test_random, test_txn_rows, NULL };
 
     return mirror_test_main("test_outbox", 1, tests);
 }

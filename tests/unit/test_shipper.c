@@ -746,6 +746,30 @@ static void check_batches(struct shipper *sh)
 
 #define N(k) "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " #k ") "
 #define G "g%1$lld_"
+    /* a round of more keys than the shipper holds in memory (shipper.c,
+     * SEEN_BYTES = 4 MiB: the batches waiting are sent, the set starts
+     * again): 200,000 fields, then the same fields changed, in one round */
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO " G "keys(db, key, type) VALUES (0, 'bh2', 'hash');"
+             N(200000) "INSERT INTO " G "hash(kid, field, value) SELECT (SELECT id FROM " G
+             "keys WHERE key = 'bh2'), 'f' || i, 'v' || i FROM n", (long long)gen);
+    outbox_txn(sql, 4000);
+    snprintf(sql, sizeof(sql), "UPDATE " G "hash SET value = value || 'w' WHERE kid = (SELECT id"
+             " FROM " G "keys WHERE key = 'bh2')", (long long)gen);
+    ship_txn(sh, sql, 4001, "a round of 400,002 keys (200,001 distinct)");
+    snprintf(sql, sizeof(sql), "SELECT count(*) || '|' || sum(length(field) + length(value)) FROM "
+             G "hash WHERE kid = (SELECT id FROM " G "keys WHERE key = 'bh2')", (long long)gen);
+    {
+        char want[64];
+
+        reader_rows(wr, sql, '|', want, sizeof(want));
+        CHECK_PQ("SELECT count(*) || '|' || sum(length(field_bytes) + length(value_bytes)) FROM"
+                 " redis.redis_hashes WHERE key = 'bh2'", want);
+    }
+    snprintf(sql, sizeof(sql), "DELETE FROM " G "hash WHERE kid = (SELECT id FROM " G "keys WHERE"
+             " key = 'bh2'); DELETE FROM " G "keys WHERE key = 'bh2'", (long long)gen);
+    ship_txn(sh, sql, 4002, "a round of 200,001 deletes");
+    CHECK_PQ("SELECT count(*) FROM redis.hash WHERE kid NOT IN (SELECT id FROM redis.keys)", "0");
     snprintf(sql, sizeof(sql),
              "INSERT INTO " G "keys(db, key, type) VALUES (0, 'bh', 'hash'), (0, 'bs', 'set'),"
              " (0, 'bz', 'zset');"
