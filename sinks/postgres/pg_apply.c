@@ -8,7 +8,8 @@
  * (bench/pg_lag.sh: 61% of a core at 50k SET/s, catching up 1.1-1.6 s
  * after the load). A row with a big value (BATCH_BIG bytes of
  * parameters) goes alone, by the per-row statement, from SQLite's memory:
- * a batch never holds a copy of more than BATCH_BYTES. Statements are
+ * the batches together never hold a copy of more than BATCH_BYTES (and
+ * one row), an array's memory over ARRAY_KEEP goes once sent. Statements are
  * prepared once per connection and sent in pipeline mode.
  *
  * The upsert is one statement, an UPDATE by primary key and an INSERT
@@ -36,7 +37,8 @@
 #define SYNC_EVERY 1000            /* statements in flight before a Sync */
 #define SYNC_BYTES (16 << 20)      /* or bytes of parameters */
 #define BATCH_ROWS 512             /* rows of one batched statement */
-#define BATCH_BYTES (4 << 20)      /* or bytes of parameters */
+#define BATCH_BYTES (4 << 20)      /* or bytes of parameters, all batches together */
+#define ARRAY_KEEP (256 << 10)     /* an array's memory kept once sent */
 #define BATCH_BIG (256 << 10)      /* a row of this many bytes goes alone */
 #define ARRAY_HEAD 20              /* a binary array's header, one dimension */
 
@@ -68,6 +70,7 @@ struct pg_apply {
     char cols[PG_NTABLES][160];    /* SQLite's column list */
     char where[PG_NTABLES][96];    /* SQLite's primary key test */
     size_t queued;                 /* parameter bytes since the last Sync */
+    size_t pending;                /* parameter bytes waiting in all batches */
     struct batch b[PG_NTABLES][2]; /* [ST_UPSERT], [ST_DELETE] */
 };
 
@@ -124,6 +127,7 @@ void pg_apply_discard(struct pg_apply *a)
             b->rows = 0;
             b->bytes = 0;
         }
+    a->pending = 0;
 }
 
 void pg_apply_reset(struct pg_apply *a)
@@ -483,9 +487,17 @@ static int batch_flush(struct pg_apply *a, struct pgc *c, int ti, int del, struc
     }
     rc = send(a, c, ti, ST_BATCH + del, b->nparams, vals, lens, b->bytes, err);
     for (int j = 0; j < b->nparams; j++) {
-        b->a[j].len = ARRAY_HEAD;
-        b->a[j].nulls = 0;
+        struct arr *r = &b->a[j];
+
+        if (r->cap > ARRAY_KEEP) {     /* libpq has its copy: a big one goes */
+            free(r->p);
+            r->p = NULL;
+            r->cap = 0;
+        }
+        r->len = ARRAY_HEAD;
+        r->nulls = 0;
     }
+    a->pending -= b->bytes;
     b->rows = 0;
     b->bytes = 0;
     return rc;
@@ -518,7 +530,8 @@ static int arr_put(struct arr *r, const char *p, int n)
     return 0;
 }
 
-/* Add a row's parameters to batch [ti][del]; send the batch when full. */
+/* Add a row's parameters to batch [ti][del]; send the batch when full,
+ * and every batch when they hold BATCH_BYTES together. */
 static int batch_add(struct pg_apply *a, struct pgc *c, int ti, int del, const struct params *pa,
                      struct rs_error *err)
 {
@@ -537,8 +550,10 @@ static int batch_add(struct pg_apply *a, struct pgc *c, int ti, int del, const s
             return rs_fail(err, RS_E_NOMEM, "postgres: cannot ship: out of memory");
     b->rows++;
     b->bytes += pa->bytes;
-    return b->rows >= BATCH_ROWS || b->bytes >= BATCH_BYTES ? batch_flush(a, c, ti, del, err)
-                                                            : 0;
+    a->pending += pa->bytes;
+    if (b->rows >= BATCH_ROWS)
+        return batch_flush(a, c, ti, del, err);
+    return a->pending >= BATCH_BYTES ? pg_apply_flush(a, c, err) : 0;
 }
 
 int pg_apply_flush(struct pg_apply *a, struct pgc *c, struct rs_error *err)

@@ -737,7 +737,8 @@ static void ship_txn(struct shipper *sh, const char *sql, int64_t offset, const 
  * a row of BATCH_BIG = 256 KiB of parameters or more alone): 1,025 hash
  * fields, 1,030 set members (a table of key columns only), 600 zset
  * scores, 600 keys with binary names (text NULL) and empty values, values
- * on either side of 256 KiB, a 300 kB hash field; then as many deletes,
+ * on either side of 256 KiB, a 300 kB hash field, 20 list values of 250 kB
+ * (5 MB waiting: sent before 512 rows); then as many deletes,
  * of rows of every kind (the big field's alone), in one round. */
 static void check_batches(struct shipper *sh)
 {
@@ -772,7 +773,7 @@ static void check_batches(struct shipper *sh)
     CHECK_PQ("SELECT count(*) FROM redis.hash WHERE kid NOT IN (SELECT id FROM redis.keys)", "0");
     snprintf(sql, sizeof(sql),
              "INSERT INTO " G "keys(db, key, type) VALUES (0, 'bh', 'hash'), (0, 'bs', 'set'),"
-             " (0, 'bz', 'zset');"
+             " (0, 'bz', 'zset'), (0, 'bl', 'list');"
              N(1025) "INSERT INTO " G "hash(kid, field, value) SELECT (SELECT id FROM " G "keys"
              " WHERE key = 'bh'), 'bf' || i, CASE WHEN i %% 15 = 0 THEN '' WHEN i %% 3 = 0"
              " THEN zeroblob(i %% 5) ELSE 'v' || i END FROM n;"
@@ -787,6 +788,10 @@ static void check_batches(struct shipper *sh)
              " 4102444800000 END FROM n;"
              "INSERT INTO " G "hash(kid, field, value) SELECT id, randomblob(300000), 'w' FROM "
              G "keys WHERE key = 'bh';"
+             /* 20 values of 250 kB: batched (under 256 KiB), the batches waiting reach
+              * 4 MiB together before 512 rows and are sent */
+             N(20) "INSERT INTO " G "list(kid, pos, value) SELECT (SELECT id FROM " G "keys"
+             " WHERE key = 'bl'), i, randomblob(250000) FROM n;"
              "INSERT INTO " G "keys(db, key, type, value) VALUES"
              " (0, 'bt:below', 'string', randomblob(262144 - 64)),"
              " (0, 'bt:above', 'string', randomblob(262144)),"
@@ -794,6 +799,8 @@ static void check_batches(struct shipper *sh)
     ship_txn(sh, sql, 5000, "a round of 3,871 rows");
     CHECK_PQ("SELECT count(*) FROM redis.redis_hashes WHERE key = 'bh'", "1026");
     CHECK_PQ("SELECT count(*), count(member) FROM redis.redis_sets WHERE key = 'bs'", "1030|515");
+    CHECK_PQ("SELECT count(*), sum(length(value_bytes)) FROM redis.redis_lists WHERE key = 'bl'",
+             "20|5000000");
     CHECK_PQ("SELECT count(*), sum(length(value_bytes)) FROM redis.redis_strings"
              " WHERE key LIKE 'bt:%'", "3|1572800");
     CHECK_PQ("SELECT count(*), count(expire_at), count(key) FROM redis.keys"
@@ -820,8 +827,9 @@ static void check_batches(struct shipper *sh)
     snprintf(sql, sizeof(sql), "DELETE FROM g%1$lld_hash WHERE kid IN (SELECT id FROM g%1$lld_keys"
              " WHERE key = 'bh'); DELETE FROM g%1$lld_set WHERE kid IN (SELECT id FROM"
              " g%1$lld_keys WHERE key = 'bs'); DELETE FROM g%1$lld_zset WHERE kid IN (SELECT id"
-             " FROM g%1$lld_keys WHERE key = 'bz'); DELETE FROM g%1$lld_keys WHERE key IN ('bh',"
-             " 'bs', 'bz', 'bt:above') OR typeof(key) = 'blob'", (long long)gen);
+             " FROM g%1$lld_keys WHERE key = 'bz'); DELETE FROM g%1$lld_list WHERE kid IN (SELECT"
+             " id FROM g%1$lld_keys WHERE key = 'bl'); DELETE FROM g%1$lld_keys WHERE key IN"
+             " ('bh', 'bs', 'bz', 'bl', 'bt:above') OR typeof(key) = 'blob'", (long long)gen);
     ship_txn(sh, sql, 7000, "the round that removes them");
     compare_views("the batches' rows removed");
 }
