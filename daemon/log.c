@@ -168,6 +168,10 @@ void log_sink_event(void *ud, const struct sink_event *ev)
     else if (ev->kind == SINK_EV_LOCK_END)
         log_msg(RS_LOG_INFO, "'%s' is unlocked after %.1f s; applying again", ev->target,
                 ev->seconds);
+    else if (ev->kind == SINK_EV_OUTBOX_DROPPED && ev->why)
+        log_msg(RS_LOG_WARN, "postgres: cannot record a transaction's changes in '%s' (%s): "
+                "the outbox is dropped; the whole mirror will be copied to PostgreSQL again",
+                ev->target, ev->why);
     else if (ev->kind == SINK_EV_OUTBOX_DROPPED)
         log_msg(RS_LOG_WARN, "postgres: the outbox in '%s' passed its limit (%lld bytes not "
                 "shipped): dropped; the whole mirror will be copied to PostgreSQL again",

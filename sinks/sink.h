@@ -414,8 +414,9 @@ enum sink_event_kind {
     SINK_EV_LOCK_WAIT,   /* another process has held a lock for a while: nothing
                           * new is committed until it lets go */
     SINK_EV_LOCK_END,    /* that wait ended after 'seconds' */
-    SINK_EV_OUTBOX_DROPPED   /* the outbox passed its limit ('bytes') and was
-                              * emptied: the downstream copies the mirror again */
+    SINK_EV_OUTBOX_DROPPED   /* the outbox passed its limit ('bytes'), or a
+                              * transaction could not be recorded ('why'), and
+                              * was emptied: the downstream copies the mirror again */
 };
 
 struct sink_event {
@@ -423,6 +424,7 @@ struct sink_event {
     const char *target;  /* the sink's target, as sink_open got it */
     double seconds;      /* SINK_EV_LOCK_END: how long the wait took */
     int64_t bytes;       /* SINK_EV_OUTBOX_DROPPED: the outbox's size */
+    const char *why;     /* SINK_EV_OUTBOX_DROPPED: NULL (the limit), or why not recorded */
 };
 
 /* The first member of every sink. */

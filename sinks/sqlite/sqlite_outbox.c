@@ -25,18 +25,22 @@
  * to a full sync when its backlog is exceeded.
  *
  * A transaction's keys are held in memory up to SPILL_BYTES, then appended
- * to a temporary file (the spill) and the set starts again: a DEL of a
+ * to a temporary file (the spill: in $TMPDIR if set, else next to the
+ * database, unlinked) and the set starts again: a DEL of a
  * hash of a million fields records a million keys, which held in one
  * set cost 130 MB (bench: redsink's peak RSS 52 -> 183 MB). At commit each
  * spilled part becomes a row of its own, with the transaction's offset
  * (the shipper ships up to a snapshot, always a transaction boundary, so
  * a transaction may have several rows); a key in two parts is shipped
- * twice from the same snapshot, which changes nothing.
+ * twice from the same snapshot, which changes nothing. When the keys
+ * cannot be recorded (out of memory, no temporary file) the transaction
+ * commits all the same, and the outbox is dropped as past its limit.
  *
  * Full syncs are not recorded: they make a new generation, which the
  * shipper copies whole.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +66,7 @@ struct outbox {
     int on;                      /* recording: between begin and commit/rollback */
     int failed;                  /* OB_NOMEM, OB_SPILL (errno in spill_errno) */
     int spill_errno;
+    char dir[4096];              /* the database's directory */
     FILE *spill;                 /* parts of the open transaction's list */
     int64_t spilled;             /* bytes in it: per part, 4 of length, the list */
     char prefix[32];             /* "g<target>_" */
@@ -107,16 +112,42 @@ static int put_rowid(struct outbox *ob, int t, sqlite3_int64 id)
            pk_set_end(&ob->keys) < 0 ? -1 : 0;
 }
 
+/* Where the spill file goes: $TMPDIR when set, else the database's
+ * directory, as the link's spool (a tmpfs /tmp would hold it in memory). */
+static const char *spill_dir(const struct outbox *ob)
+{
+    const char *dir = getenv("TMPDIR");
+
+    return dir && *dir ? dir : ob->dir;
+}
+
+/* The spill file, unlinked at once. */
+static FILE *spill_open(const struct outbox *ob)
+{
+    char path[4200];
+    FILE *f;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/redsink-outbox.XXXXXX", spill_dir(ob));
+    if ((fd = mkostemp(path, O_CLOEXEC)) < 0)
+        return NULL;
+    unlink(path);
+    if ((f = fdopen(fd, "w+b")) == NULL)
+        close(fd);
+    return f;
+}
+
 /* The set's list to the spill file as one part; the set starts again. */
 static void spill(struct outbox *ob)
 {
     uint32_t n = (uint32_t)ob->keys.len;
 
-    if ((ob->spill == NULL && (ob->spill = tmpfile()) == NULL) ||
+    if ((ob->spill == NULL && (ob->spill = spill_open(ob)) == NULL) ||
         fwrite(&n, sizeof(n), 1, ob->spill) != 1 ||
         fwrite(ob->keys.buf, 1, n, ob->spill) != n) {
         ob->failed = OB_SPILL;
         ob->spill_errno = errno;
+        pk_set_clear(&ob->keys);       /* nothing more is recorded */
         return;
     }
     ob->spilled += (int64_t)(sizeof(n) + n);
@@ -140,7 +171,8 @@ static void outbox_hook(void *arg, sqlite3 *db, int op, const char *zdb, const c
     struct outbox *ob = arg;
     int t, rc = 0;
 
-    if (!ob->on || zdb[0] != 'm' || (t = outbox_table_id(table, ob->prefix, ob->plen)) < 0)
+    if (!ob->on || ob->failed || zdb[0] != 'm' ||
+        (t = outbox_table_id(table, ob->prefix, ob->plen)) < 0)
         return;
     if (outbox_tables[t].rowid) {
         /* a BLOB write comes as a DELETE of rowid k1 */
@@ -154,9 +186,10 @@ static void outbox_hook(void *arg, sqlite3 *db, int op, const char *zdb, const c
         if (op != SQLITE_DELETE)
             rc |= put_cols(db, ob, t, 0);
     }
-    if (rc)
+    if (rc) {
         ob->failed = OB_NOMEM;
-    else if (ob->keys.len >= SPILL_BYTES)
+        pk_set_release(&ob->keys);     /* nothing more is recorded */
+    } else if (ob->keys.len >= SPILL_BYTES)
         spill(ob);
 }
 
@@ -165,6 +198,7 @@ int sq_outbox_enable(struct sink *s, int64_t max_bytes, int64_t (*shipped)(void 
 {
     struct sqlite_sink *ss = SS(s);
     struct outbox *ob;
+    char *slash;
 
     if (sqi_stuck(ss))
         return -1;
@@ -184,6 +218,13 @@ int sq_outbox_enable(struct sink *s, int64_t max_bytes, int64_t (*shipped)(void 
     if ((ob = ss->outbox) == NULL && (ob = calloc(1, sizeof(*ob))) == NULL)
         return rs_fail(&s->err, RS_E_NOMEM, "cannot enable the outbox: out of memory");
     ss->outbox = ob;
+    snprintf(ob->dir, sizeof(ob->dir), "%s", ss->path);
+    if ((slash = strrchr(ob->dir, '/')) == NULL)
+        snprintf(ob->dir, sizeof(ob->dir), ".");
+    else if (slash == ob->dir)
+        slash[1] = '\0';               /* "/m.db": the root */
+    else
+        *slash = '\0';
     ob->max_bytes = max_bytes;
     ob->shipped = shipped;
     ob->arg = arg;
@@ -274,6 +315,33 @@ static int outbox_prune(struct sqlite_sink *ss)
     return 0;
 }
 
+/* This transaction's keys cannot be recorded: the outbox goes, and a seq
+ * is used up with it, so that the shipper finds a gap and copies the
+ * whole mirror to PostgreSQL again, as past the size limit; the SQLite
+ * transaction commits all the same (PostgreSQL never stops the mirror). */
+static int outbox_give_up(struct sqlite_sink *ss, const char *why)
+{
+    struct outbox *ob = ss->outbox;
+
+    if (ss->fatal)
+        return -1;                     /* disk full, I/O error: the sink stops */
+    sqi_err_clear(ss);                 /* a failed read-back left its error */
+    if (sqlite3_exec(ss->db, "DELETE FROM redsink_outbox; INSERT INTO redsink_outbox(gen, replid,"
+                     " offset, at, pks) VALUES (0, '', 0, 0, x''); DELETE FROM redsink_outbox",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return sqi_sql_fail(ss, "drop the outbox");
+    if (ss->base.on_event) {
+        struct sink_event ev = { .kind = SINK_EV_OUTBOX_DROPPED, .target = ss->path,
+                                 .bytes = ob->bytes, .why = why };
+
+        ss->base.on_event(ss->base.event_ud, &ev);
+    }
+    ob->bytes = 0;
+    pk_set_clear(&ob->keys);
+    spill_reset(ob);
+    return 0;
+}
+
 /* The spilled parts, a row each. */
 static int unspill(struct sqlite_sink *ss, const struct repl_pos *pos)
 {
@@ -334,14 +402,16 @@ int sqi_outbox_commit(struct sqlite_sink *ss, const struct repl_pos *pos)
         return 0;
     ob->on = 0;                  /* the outbox's own rows are not recorded */
     if (ob->failed == OB_NOMEM)
-        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot record changes for PostgreSQL in "
-                       "'%s': out of memory", ss->path);
-    if (ob->failed == OB_SPILL)
-        return rs_fail(&ss->base.err, RS_E_IO, "cannot record changes for PostgreSQL in "
-                       "'%s': cannot write a temporary file: %s", ss->path,
-                       strerror(ob->spill_errno ? ob->spill_errno : EIO));
-    if (ob->spilled > 0)
-        rc = unspill(ss, pos);
+        return outbox_give_up(ss, "out of memory");
+    if (ob->failed == OB_SPILL) {
+        char why[4400];
+
+        snprintf(why, sizeof(why), "cannot write a temporary file in %s: %s", spill_dir(ob),
+                 strerror(ob->spill_errno ? ob->spill_errno : EIO));
+        return outbox_give_up(ss, why);
+    }
+    if (ob->spilled > 0 && unspill(ss, pos) != 0)
+        return outbox_give_up(ss, "cannot read back a temporary file");
     if (rc == 0 && ob->keys.len > 0)
         rc = outbox_insert(ss, pos, ob->keys.buf, ob->keys.len);
     return rc ? rc : outbox_prune(ss);

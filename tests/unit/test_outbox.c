@@ -244,6 +244,59 @@ static void test_exact(struct mirror *m)
     tbuf_free(&b);
 }
 
+/* HSET key f000000 v f000001 v ... (n fields) into b. */
+static void hset_many(struct tbuf *b, const char *key, int n)
+{
+    struct rs_bytes *argv = malloc((2 + 2 * (size_t)n) * sizeof(*argv));
+    char *names = malloc((size_t)n * 8);
+
+    if (argv && names) {
+        argv[0] = (struct rs_bytes){ "HSET", 4 };
+        argv[1] = (struct rs_bytes){ key, strlen(key) };
+        for (int i = 0; i < n; i++) {
+            snprintf(names + 8 * i, 8, "f%06d", i);
+            argv[2 + 2 * i] = (struct rs_bytes){ names + 8 * i, 7 };
+            argv[3 + 2 * i] = (struct rs_bytes){ "v", 1 };
+        }
+        cmd_bytes(b, 2 + 2 * n, argv);
+    }
+    free(names);
+    free(argv);
+}
+
+/* A transaction whose keys cannot be recorded (no temporary file for the
+ * part past 1 MiB: $TMPDIR does not exist) commits all the same; the
+ * outbox is dropped and a seq used up, so the shipper finds a gap and
+ * copies the whole mirror; the next transaction is recorded again. Runs
+ * before test_spill, whose file then stays open. */
+static void test_spill_fails(struct mirror *m)
+{
+    enum { N = 60000 };
+    char *saved = getenv("TMPDIR");
+    struct tbuf b = { 0 };
+    long long seq;
+
+    saved = saved ? strdup(saved) : NULL;
+    hset_many(&b, "unrecorded", N);
+    seq = mirror_qi(m, "SELECT seq FROM sqlite_sequence WHERE name = 'redsink_outbox'");
+    setenv("TMPDIR", "/nonexistent/redsink-test", 1);
+    CHECK_STR(mirror_run(m, &b), "0", "HSET of 60,000 fields without a temporary file: committed");
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    CHECK_INT(mirror_qi(m, "SELECT count(*) FROM redis_hashes WHERE key = 'unrecorded'"), N,
+              "the mirror holds the fields");
+    CHECK_INT(mirror_qi(m, "SELECT count(*) FROM redsink_outbox"), 0, "the outbox is dropped");
+    CHECK(mirror_qi(m, "SELECT seq FROM sqlite_sequence WHERE name = 'redsink_outbox'") > seq,
+          "a seq used up (%lld > %lld): the shipper finds a gap", mirror_qi(m, "SELECT seq FROM"
+          " sqlite_sequence WHERE name = 'redsink_outbox'"), seq);
+    TXN(m, &b, "SET", "after:unrecorded", "1");
+    TXN(m, &b, "DEL", "unrecorded");
+    tbuf_free(&b);
+    free(saved);
+}
+
 /* A transaction of more keys than are held in memory (sqlite_outbox.c,
  * SPILL_BYTES = 1 MiB of key list: the rest goes to a temporary file):
  * 120,000 hash fields of about 22 bytes each, set, then deleted. Each
@@ -252,26 +305,15 @@ static void test_exact(struct mirror *m)
 static void test_spill(struct mirror *m)
 {
     enum { N = 120000 };
-    struct rs_bytes *argv = malloc((2 + 2 * N) * sizeof(*argv));
-    char *names = malloc((size_t)N * 8);
     struct tbuf b = { 0 };
     char sql[160];
 
-    if (argv == NULL || names == NULL)
-        return;
-    argv[0] = (struct rs_bytes){ "HSET", 4 };
-    argv[1] = (struct rs_bytes){ "spilled", 7 };
-    for (int i = 0; i < N; i++) {
-        snprintf(names + 8 * i, 8, "f%06d", i);
-        argv[2 + 2 * i] = (struct rs_bytes){ names + 8 * i, 7 };
-        argv[3 + 2 * i] = (struct rs_bytes){ "v", 1 };
-    }
     for (int pass = 0; pass < 2; pass++) {
         long long top = mirror_qi(m, "SELECT ifnull(max(seq), 0) FROM redsink_outbox");
 
         b.len = 0;
         if (pass == 0)
-            cmd_bytes(&b, 2 + 2 * N, argv);
+            hset_many(&b, "spilled", N);
         else
             cmd_bytes(&b, 2, (const struct rs_bytes[]){ { "DEL", 3 }, { "spilled", 7 } });
         check_txn(m, pass ? "DEL of a hash of 120,000 fields" : "HSET of 120,000 fields", &b);
@@ -283,8 +325,6 @@ static void test_spill(struct mirror *m)
               " about 1 MiB)", pass ? "DEL" : "HSET", mirror_q(m, sql));
     }
     tbuf_free(&b);
-    free(names);
-    free(argv);
 }
 
 /* A seeded random workload of every family: every differing row is
@@ -382,7 +422,8 @@ static void test_txn_rows(struct mirror *m)
 
 int main(void)
 {
-    mirror_test *const tests[] = { test_exact, test_spill, test_random, test_txn_rows, NULL };
+    mirror_test *const tests[] = { test_exact, test_spill_fails, test_spill, test_random,
+                                   test_txn_rows, NULL };
 
     return mirror_test_main("test_outbox", 1, tests);
 }
