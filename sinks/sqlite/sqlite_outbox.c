@@ -283,6 +283,27 @@ static int outbox_insert(struct sqlite_sink *ss, const struct repl_pos *pos, con
     return 0;
 }
 
+/* Every row goes, and a seq is used up with them, so that the shipper
+ * finds a gap and copies the whole mirror to PostgreSQL again: past the
+ * size limit, or when a transaction's keys cannot be recorded ('why'). */
+static int outbox_drop(struct sqlite_sink *ss, const char *why)
+{
+    struct outbox *ob = ss->outbox;
+
+    if (sqlite3_exec(ss->db, "DELETE FROM redsink_outbox; INSERT INTO redsink_outbox(gen, replid,"
+                     " offset, at, pks) VALUES (0, '', 0, 0, x''); DELETE FROM redsink_outbox",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return sqi_sql_fail(ss, "drop the outbox");
+    if (ss->base.on_event) {
+        struct sink_event ev = { .kind = SINK_EV_OUTBOX_DROPPED, .target = ss->path,
+                                 .bytes = ob->bytes, .why = why };
+
+        ss->base.on_event(ss->base.event_ud, &ev);
+    }
+    ob->bytes = 0;
+    return 0;
+}
+
 /* Delete what PostgreSQL holds; everything when over the limit. */
 static int outbox_prune(struct sqlite_sink *ss)
 {
@@ -290,17 +311,8 @@ static int outbox_prune(struct sqlite_sink *ss)
     int64_t upto = ob->shipped ? ob->shipped(ob->arg) : 0;
     char sql[160];
 
-    if (ob->max_bytes > 0 && ob->bytes > ob->max_bytes) {
-        if (sqlite3_exec(ss->db, "DELETE FROM redsink_outbox", NULL, NULL, NULL) != SQLITE_OK)
-            return sqi_sql_fail(ss, "drop the outbox");
-        if (ss->base.on_event) {
-            struct sink_event ev = { .kind = SINK_EV_OUTBOX_DROPPED, .target = ss->path,
-                                     .bytes = ob->bytes };
-            ss->base.on_event(ss->base.event_ud, &ev);
-        }
-        ob->bytes = 0;
-        return 0;
-    }
+    if (ob->max_bytes > 0 && ob->bytes > ob->max_bytes)
+        return outbox_drop(ss, NULL);
     if (upto <= ob->pruned)
         return 0;
     snprintf(sql, sizeof(sql), "SELECT CAST(total(length(pks)) AS INTEGER) FROM"
@@ -315,106 +327,66 @@ static int outbox_prune(struct sqlite_sink *ss)
     return 0;
 }
 
-/* This transaction's keys cannot be recorded: the outbox goes, and a seq
- * is used up with it, so that the shipper finds a gap and copies the
- * whole mirror to PostgreSQL again, as past the size limit; the SQLite
- * transaction commits all the same (PostgreSQL never stops the mirror). */
-static int outbox_give_up(struct sqlite_sink *ss, const char *why)
-{
-    struct outbox *ob = ss->outbox;
-
-    if (ss->fatal)
-        return -1;                     /* disk full, I/O error: the sink stops */
-    sqi_err_clear(ss);                 /* a failed read-back left its error */
-    if (sqlite3_exec(ss->db, "DELETE FROM redsink_outbox; INSERT INTO redsink_outbox(gen, replid,"
-                     " offset, at, pks) VALUES (0, '', 0, 0, x''); DELETE FROM redsink_outbox",
-                     NULL, NULL, NULL) != SQLITE_OK)
-        return sqi_sql_fail(ss, "drop the outbox");
-    if (ss->base.on_event) {
-        struct sink_event ev = { .kind = SINK_EV_OUTBOX_DROPPED, .target = ss->path,
-                                 .bytes = ob->bytes, .why = why };
-
-        ss->base.on_event(ss->base.event_ud, &ev);
-    }
-    ob->bytes = 0;
-    pk_set_clear(&ob->keys);
-    spill_reset(ob);
-    return 0;
-}
-
-/* The spilled parts, a row each. */
+/* The spilled parts, a row each: 0, or -1 (a read failed, or an insert
+ * with its error set). */
 static int unspill(struct sqlite_sink *ss, const struct repl_pos *pos)
 {
     struct outbox *ob = ss->outbox;
     unsigned char *buf = NULL;
     size_t cap = 0;
-    int rc = 0;
+    int64_t at = 0;
+    uint32_t n;
 
     if (fflush(ob->spill) != 0)
-        rc = -1;
+        return -1;
     rewind(ob->spill);
-    for (int64_t at = 0; rc == 0 && at < ob->spilled;) {
-        uint32_t n;
-
-        if (fread(&n, sizeof(n), 1, ob->spill) != 1) {
-            rc = -1;
-            break;
-        }
+    while (at < ob->spilled && fread(&n, sizeof(n), 1, ob->spill) == 1) {
         if (n > cap) {
             unsigned char *p = realloc(buf, n);
 
-            if (p == NULL) {
-                free(buf);
-                spill_reset(ob);
-                return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot record changes for"
-                               " PostgreSQL in '%s': out of memory", ss->path);
-            }
+            if (p == NULL)
+                break;
             buf = p;
             cap = n;
         }
-        if (fread(buf, 1, n, ob->spill) != n) {
-            rc = -1;
+        if (fread(buf, 1, n, ob->spill) != n || outbox_insert(ss, pos, buf, n) != 0)
             break;
-        }
-        if (outbox_insert(ss, pos, buf, n) != 0) {
-            free(buf);
-            spill_reset(ob);
-            return -1;
-        }
         at += (int64_t)(sizeof(n) + n);
     }
     free(buf);
-    spill_reset(ob);
-    if (rc)
-        return rs_fail(&ss->base.err, RS_E_IO, "cannot record changes for PostgreSQL in '%s':"
-                       " cannot read back a temporary file", ss->path);
-    return 0;
+    return at == ob->spilled ? 0 : -1;
 }
 
 /* Commit: the transaction's keys into the outbox, the shipped rows
- * pruned. Runs inside the transaction. */
+ * pruned. Runs inside the transaction. A transaction whose keys cannot be
+ * recorded commits all the same, the outbox dropped (PostgreSQL never
+ * stops the mirror), unless the sink itself failed (disk full...). */
 int sqi_outbox_commit(struct sqlite_sink *ss, const struct repl_pos *pos)
 {
     struct outbox *ob = ss->outbox;
-    int rc = 0;
+    char why[4400] = "";
 
     if (ob == NULL || !ob->on)
         return 0;
     ob->on = 0;                  /* the outbox's own rows are not recorded */
     if (ob->failed == OB_NOMEM)
-        return outbox_give_up(ss, "out of memory");
-    if (ob->failed == OB_SPILL) {
-        char why[4400];
-
+        snprintf(why, sizeof(why), "out of memory");
+    else if (ob->failed == OB_SPILL)
         snprintf(why, sizeof(why), "cannot write a temporary file in %s: %s", spill_dir(ob),
                  strerror(ob->spill_errno ? ob->spill_errno : EIO));
-        return outbox_give_up(ss, why);
+    else if (ob->spilled > 0 && unspill(ss, pos) != 0)
+        snprintf(why, sizeof(why), "cannot read back a temporary file");
+    spill_reset(ob);
+    if (why[0]) {
+        if (ss->fatal)
+            return -1;
+        sqi_err_clear(ss);       /* an insert's error: the outbox goes instead */
+        pk_set_clear(&ob->keys);
+        return outbox_drop(ss, why);
     }
-    if (ob->spilled > 0 && unspill(ss, pos) != 0)
-        return outbox_give_up(ss, "cannot read back a temporary file");
-    if (rc == 0 && ob->keys.len > 0)
-        rc = outbox_insert(ss, pos, ob->keys.buf, ob->keys.len);
-    return rc ? rc : outbox_prune(ss);
+    if (ob->keys.len > 0 && outbox_insert(ss, pos, ob->keys.buf, ob->keys.len) != 0)
+        return -1;
+    return outbox_prune(ss);
 }
 
 void sqi_outbox_free(struct sqlite_sink *ss)
