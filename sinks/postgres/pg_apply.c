@@ -45,8 +45,14 @@
 /* the per-row statements, then the batched ones */
 enum { ST_UPSERT, ST_DELETE, ST_BATCH, ST_COUNT = 4 };
 
-/* The element type of an array parameter (PostgreSQL's type OIDs). */
-enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_TEXT = 25, OID_FLOAT8 = 701 };
+/* The types of a parameter: PostgreSQL's name and OID (an array's
+ * elements carry the OID). */
+enum ptype { T_INT8, T_FLOAT8, T_TEXT, T_BYTEA, T_BOOL };
+static const struct {
+    const char *name;
+    unsigned oid;
+} ptypes[] = { [T_INT8] = { "bigint", 20 }, [T_FLOAT8] = { "float8", 701 },
+               [T_TEXT] = { "text", 25 }, [T_BYTEA] = { "bytea", 17 }, [T_BOOL] = { "bool", 16 } };
 
 /* One growing array parameter: ARRAY_HEAD bytes left for the header, then
  * the elements (a 4-byte length, -1 for NULL, and the bytes). */
@@ -60,7 +66,7 @@ struct arr {
 struct batch {
     int rows, nparams;
     size_t bytes;
-    unsigned oid[MAX_PARAMS];
+    enum ptype type[MAX_PARAMS];
     struct arr a[MAX_PARAMS];
 };
 
@@ -177,9 +183,10 @@ static void add_col(struct params *pa, const struct pg_col *col, const struct pg
     }
 }
 
-static const char *cast(enum pg_kind k)
+/* The type of a key column's parameter (a bytes column: its bytes). */
+static enum ptype key_type(enum pg_kind k)
 {
-    return k == PGK_INT ? "bigint" : k == PGK_REAL ? "float8" : k == PGK_TEXT ? "text" : "bytea";
+    return k == PGK_INT ? T_INT8 : k == PGK_REAL ? T_FLOAT8 : k == PGK_TEXT ? T_TEXT : T_BYTEA;
 }
 
 /* How a statement names its parameters: "$n::type" (one row), "d.pn"
@@ -194,25 +201,25 @@ static int halves(const struct pg_col *col)
 }
 
 /* Half h of column col: its PostgreSQL name in out, its type returned. */
-static const char *half(const struct pg_col *col, int h, char *out, size_t size)
+static enum ptype half(const struct pg_col *col, int h, char *out, size_t size)
 {
     if (col->kind == PGK_KEY) {
         snprintf(out, size, h ? "%s_bytes" : "%s", col->name);
-        return h ? "bytea" : "text";
+        return h ? T_BYTEA : T_TEXT;
     }
     if (col->kind == PGK_BYTES) {
         snprintf(out, size, h ? "%s_utf8" : "%s_bytes", col->name);
-        return h ? "bool" : "bytea";
+        return h ? T_BOOL : T_BYTEA;
     }
     snprintf(out, size, "%s", col->name);
-    return cast(col->kind);
+    return key_type(col->kind);
 }
 
 /* Parameter p, of type 'type', for column 'name', as 'style' names it. */
-static size_t param(char *sql, size_t size, int p, const char *type, const char *name, int style)
+static size_t param(char *sql, size_t size, int p, enum ptype type, const char *name, int style)
 {
     if (style == S_ROW)
-        return snprintf(sql, size, "$%d::%s", p, type);
+        return snprintf(sql, size, "$%d::%s", p, ptypes[type].name);
     if (style == S_BATCH)
         return snprintf(sql, size, "d.p%d", p);
     return snprintf(sql, size, "EXCLUDED.%s", name);
@@ -228,7 +235,7 @@ static size_t set_list(char *sql, size_t size, const struct pg_table *t, const i
     for (int i = 0; i < t->ncols; i++)
         for (int h = 0; !t->cols[i].pk && h < halves(&t->cols[i]); h++) {
             char name[64];
-            const char *type = half(&t->cols[i], h, name, sizeof(name));
+            enum ptype type = half(&t->cols[i], h, name, sizeof(name));
 
             n += snprintf(sql + n, size - n, "%s%s = ", k++ ? ", " : "", name);
             n += param(sql + n, size - n, p[i] + h, type, name, style);
@@ -245,7 +252,7 @@ static size_t value_list(char *sql, size_t size, const struct pg_table *t, const
     for (int i = 0; i < t->ncols; i++)
         for (int h = 0; h < halves(&t->cols[i]); h++) {
             char name[64];
-            const char *type = half(&t->cols[i], h, name, sizeof(name));
+            enum ptype type = half(&t->cols[i], h, name, sizeof(name));
 
             n += snprintf(sql + n, size - n, "%s", i || h ? ", " : "");
             n += param(sql + n, size - n, p[i] + h, type, name, style);
@@ -265,7 +272,7 @@ static size_t key_test(char *sql, size_t size, const struct pg_table *t, const i
         const struct pg_col *col = &t->cols[i];
         char v[32];
 
-        param(v, sizeof(v), p[i], cast(col->kind), NULL, style);
+        param(v, sizeof(v), p[i], key_type(col->kind), NULL, style);
         if (col->kind == PGK_BYTES)
             n += snprintf(sql + n, size - n, "%smd5(%s%s_bytes) = md5(%s) AND %s%s_bytes = %s",
                           i ? " AND " : "", pre, col->name, v, pre, col->name, v);
@@ -332,41 +339,16 @@ static void be32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
-static const char *array_type(unsigned oid)
+/* The types of t's parameters, as add_col makes them: an upsert's (every
+ * column, a bytes column's two halves) or a delete's (the key columns). */
+static int param_types(const struct pg_table *t, int del, enum ptype *type)
 {
-    return oid == OID_BOOL ? "bool[]" : oid == OID_BYTEA ? "bytea[]" : oid == OID_INT8
-           ? "bigint[]" : oid == OID_TEXT ? "text[]" : "float8[]";
-}
-
-/* The element types of t's parameters, as add_col makes them: an
- * upsert's (every column) or a delete's (the key columns). */
-static int param_oids(const struct pg_table *t, int del, unsigned *oid)
-{
+    char name[64];
     int n = 0;
 
-    for (int i = 0; i < t->ncols && (!del || t->cols[i].pk); i++) {
-        switch (t->cols[i].kind) {
-        case PGK_INT:
-            oid[n++] = OID_INT8;
-            break;
-        case PGK_REAL:
-            oid[n++] = OID_FLOAT8;
-            break;
-        case PGK_TEXT:
-            oid[n++] = OID_TEXT;
-            break;
-        case PGK_KEY:
-            if (!del)
-                oid[n++] = OID_TEXT;
-            oid[n++] = OID_BYTEA;
-            break;
-        case PGK_BYTES:
-            oid[n++] = OID_BYTEA;
-            if (!del)
-                oid[n++] = OID_BOOL;
-            break;
-        }
-    }
+    for (int i = 0; i < t->ncols && (!del || t->cols[i].pk); i++)
+        for (int h = 0; h < (del ? 1 : halves(&t->cols[i])); h++)
+            type[n++] = del ? key_type(t->cols[i].kind) : half(&t->cols[i], h, name, sizeof(name));
     return n;
 }
 
@@ -384,15 +366,15 @@ static int int_key(const struct pg_table *t)
 static void batch_sql(char *sql, size_t size, const char *schema, const struct pg_table *t,
                       int del)
 {
-    unsigned oid[MAX_PARAMS];
-    int np = param_oids(t, del, oid), p[PGV_MAX_COLS], nset = set_columns(t);
+    enum ptype type[MAX_PARAMS];
+    int np = param_types(t, del, type), p[PGV_MAX_COLS], nset = set_columns(t);
     size_t n;
 
     param_starts(t, del, p);
     n = snprintf(sql, size, del ? "DELETE FROM %s.\"%s\" AS t USING unnest("
                                 : "WITH d AS (SELECT * FROM unnest(", schema, t->name);
     for (int j = 0; j < np; j++)
-        n += snprintf(sql + n, size - n, "%s$%d::%s", j ? ", " : "", j + 1, array_type(oid[j]));
+        n += snprintf(sql + n, size - n, "%s$%d::%s[]", j ? ", " : "", j + 1, ptypes[type[j]].name);
     n += snprintf(sql + n, size - n, ") AS d(");
     for (int j = 0; j < np; j++)
         n += snprintf(sql + n, size - n, "%sp%d", j ? ", " : "", j + 1);
@@ -479,7 +461,7 @@ static int batch_flush(struct pg_apply *a, struct pgc *c, int ti, int del, struc
 
         be32(r->p, 1);                    /* dimensions */
         be32(r->p + 4, r->nulls != 0);    /* has NULLs */
-        be32(r->p + 8, b->oid[j]);        /* element type */
+        be32(r->p + 8, ptypes[b->type[j]].oid);  /* element type */
         be32(r->p + 12, (uint32_t)b->rows);
         be32(r->p + 16, 1);               /* lower bound */
         vals[j] = (const char *)r->p;
@@ -538,7 +520,7 @@ static int batch_add(struct pg_apply *a, struct pgc *c, int ti, int del, const s
     struct batch *b = &a->b[ti][del];
 
     if (b->nparams == 0) {
-        b->nparams = param_oids(&pg_tables[ti], del, b->oid);
+        b->nparams = param_types(&pg_tables[ti], del, b->type);
         for (int j = 0; j < b->nparams; j++)
             b->a[j].len = ARRAY_HEAD;
     }
