@@ -121,7 +121,16 @@ static int pg_open(struct shipper *sh, struct rs_error *err)
     sh->pg = c;
     pthread_mutex_unlock(&sh->mu);
     pg_apply_reset(sh->ap);
-    if (pg_schema_ensure(c, sh->schema, err) || pg_ckpt_read(c, sh->schema, &sh->ck, err))
+    /* a batch names a few hundred rows of a big table: the planner, which
+     * counts the rows of a bloated table rather than the index probes,
+     * chose to read all of it (a hash join) for each batch; nested loops
+     * over the indexes are left. No JIT: it compiled each statement for
+     * 25-55 ms when a cost passed jit_above_cost. For this connection,
+     * which runs our statements only; through pg_settings, so that a
+     * server without one of them (jit before 11) skips it */
+    if (pgc_exec(c, "SELECT set_config(name, 'off', false) FROM pg_settings WHERE name IN"
+                 " ('enable_hashjoin', 'enable_mergejoin', 'jit')", "set the planner", err) ||
+        pg_schema_ensure(c, sh->schema, err) || pg_ckpt_read(c, sh->schema, &sh->ck, err))
         return -1;
     set_ckpt(sh, NULL, 0);
     return 0;
@@ -164,15 +173,7 @@ static int ship_keys(struct shipper *sh, const struct src_pos *pos, int64_t last
 
     pk_set_clear(&sh->seen);
     pg_apply_discard(sh->ap);
-    /* a batch names a few hundred rows of a big table: the planner, which
-     * counts the rows of a bloated table rather than the index probes,
-     * chose to read all of it (a hash join) for each batch; nested loops
-     * over the indexes are left. No JIT: it compiled each statement for
-     * 25-55 ms when a cost passed jit_above_cost (pg_settings: a server
-     * before 11 has no jit, and the others are skipped alike if gone) */
     if (pgc_pipeline(c, 1, err) || pgc_send_sql(c, "BEGIN", err) ||
-        pgc_send_sql(c, "SELECT set_config(name, 'off', true) FROM pg_settings WHERE name IN"
-                     " ('enable_hashjoin', 'enable_mergejoin', 'jit')", err) ||
         pgc_send_sql(c, pg_ckpt_guard_sql(sql, sizeof(sql), sh->schema, &sh->ck), err) ||
         src_outbox_begin(sh->src, sh->ck.seq, err))
         return -1;
@@ -199,8 +200,9 @@ static int ship_keys(struct shipper *sh, const struct src_pos *pos, int64_t last
     if (st == RS_ERROR)
         return -1;
     pg_ckpt_sql(sql, sizeof(sql), sh->schema, pos, last);
-    if (pg_apply_flush(sh->ap, c, err) || pgc_send_sql(c, sql, err) || pgc_send_sql(c, "COMMIT", err) ||
-        pgc_sync(c, "apply the outbox", err) || pgc_pipeline(c, 0, err))
+    if (pg_apply_flush(sh->ap, c, err) || pgc_send_sql(c, sql, err) ||
+        pgc_send_sql(c, "COMMIT", err) || pgc_sync(c, "apply the outbox", err) ||
+        pgc_pipeline(c, 0, err))
         return -1;
     sh->ck.seq = last;
     sh->ck.offset = pos->offset;
