@@ -37,6 +37,64 @@ static const char *const reason_names[N_REASONS] = {   /* R_SINK: "<sink>_error"
 /* The record                                                          */
 /* ------------------------------------------------------------------ */
 
+/* ---- samples of (offset, time), for a lag in ms ---- */
+
+#define RECEIVED_EVERY_MS 100      /* the stream read: windows of 100 ms at first */
+#define COMMITS_EVERY_MS 10        /* commits: of 10 ms */
+
+static void samples_clear(struct samples *s, int64_t every)
+{
+    s->n = s->first = 0;
+    s->every = s->every0 = every;
+}
+
+/* Offset 'off' reached at 'now'. */
+static void samples_add(struct samples *s, int64_t off, int64_t now)
+{
+    int last = (s->first + s->n - 1) % SAMPLES;
+
+    if (s->n > 0 && now - s->at[last] < s->every) {
+        s->off[last] = off;
+        return;
+    }
+    if (s->n == SAMPLES) {
+        /* merge pairs: a window's first time, its last offset */
+        int64_t off2[SAMPLES / 2], at2[SAMPLES / 2];
+
+        for (int i = 0; i < SAMPLES / 2; i++) {
+            int a = (s->first + 2 * i) % SAMPLES;
+
+            off2[i] = s->off[(a + 1) % SAMPLES];
+            at2[i] = s->at[a];
+        }
+        memcpy(s->off, off2, sizeof(off2));
+        memcpy(s->at, at2, sizeof(at2));
+        s->first = 0;
+        s->n = SAMPLES / 2;
+        s->every *= 2;
+    }
+    last = (s->first + s->n++) % SAMPLES;
+    s->off[last] = off;
+    s->at[last] = now;
+}
+
+/* Offsets up to 'upto' are no longer behind. */
+static void samples_prune(struct samples *s, int64_t upto)
+{
+    while (s->n > 0 && s->off[s->first] <= upto) {
+        s->first = (s->first + 1) % SAMPLES;
+        s->n--;
+    }
+    if (s->n < SAMPLES / 8)
+        s->every = s->every0;      /* short again: fine windows again */
+}
+
+/* How long ago the first offset still behind was reached (0: none). */
+static int64_t samples_age(const struct samples *s, int64_t now)
+{
+    return s->n > 0 ? now - s->at[s->first] : 0;
+}
+
 struct status *status_new(const char *master_host, int master_port)
 {
     struct status *st = calloc(1, sizeof(*st));
@@ -52,6 +110,8 @@ struct status *status_new(const char *master_host, int master_port)
     st->started = st->down_since = rs_mono_ms();
     st->state = LINK_NEW;
     st->read_offset = st->committed = -1;
+    samples_clear(&st->received, RECEIVED_EVERY_MS);
+    samples_clear(&st->commit_times, COMMITS_EVERY_MS);
     st->listen_fd = st->wake[0] = st->wake[1] = -1;
     return st;
 }
@@ -88,7 +148,7 @@ void status_session(struct status *st, struct sink *sink, int full, int64_t base
     st->base = base;
     st->read_offset = base;
     st->payload = st->payload_total = 0;
-    st->n_samples = 0;
+    samples_clear(&st->received, RECEIVED_EVERY_MS);
     st->sess_unknown = 0;
     if (full) {
         st->sync_t0 = now;
@@ -115,19 +175,8 @@ void status_received(struct status *st, uint64_t payload, uint64_t total, uint64
     st->payload = payload;
     st->payload_total = total;
     if (stream > 0 && st->base + (int64_t)stream > st->read_offset) {
-        int last = (st->first_sample + st->n_samples - 1) % SAMPLES;
-
         st->read_offset = st->base + (int64_t)stream;
-        /* one sample per 100 ms at most; the oldest goes when full */
-        if (st->n_samples == 0 || now - st->sample_at[last] >= 100) {
-            if (st->n_samples == SAMPLES) {
-                st->first_sample = (st->first_sample + 1) % SAMPLES;
-                st->n_samples--;
-            }
-            last = (st->first_sample + st->n_samples++) % SAMPLES;
-            st->sample_at[last] = now;
-        }
-        st->sample_off[last] = st->read_offset;
+        samples_add(&st->received, st->read_offset, now);
     }
     pthread_mutex_unlock(&st->mu);
 }
@@ -141,55 +190,23 @@ void status_acked(struct status *st)
     pthread_mutex_unlock(&st->mu);
 }
 
-/* A commit, for PostgreSQL's lag in ms (status_ship_locked); under mu. */
-static void pg_sample(struct status *st, const struct repl_pos *pos, int64_t now)
-{
-    int last = (st->pg_first + st->pg_n - 1) % PG_SAMPLES;
-
-    if (strcmp(pos->replid, st->replid) != 0 || st->pg_every == 0) {
-        st->pg_n = st->pg_first = 0;       /* another history: its offsets */
-        st->pg_every = PG_EVERY_MS;
-    }
-    if (st->pg_n > 0 && now - st->pg_at[last] < st->pg_every) {
-        st->pg_off[last] = pos->offset;
-        return;
-    }
-    if (st->pg_n == PG_SAMPLES) {
-        /* merge pairs: a window's first commit time, its last offset */
-        int64_t off[PG_SAMPLES / 2], at[PG_SAMPLES / 2];
-
-        for (int i = 0; i < PG_SAMPLES / 2; i++) {
-            int a = (st->pg_first + 2 * i) % PG_SAMPLES;
-
-            off[i] = st->pg_off[(a + 1) % PG_SAMPLES];
-            at[i] = st->pg_at[a];
-        }
-        memcpy(st->pg_off, off, sizeof(off));
-        memcpy(st->pg_at, at, sizeof(at));
-        st->pg_first = 0;
-        st->pg_n = PG_SAMPLES / 2;
-        st->pg_every *= 2;
-    }
-    last = (st->pg_first + st->pg_n++) % PG_SAMPLES;
-    st->pg_off[last] = pos->offset;
-    st->pg_at[last] = now;
-}
-
 void status_committed(struct status *st, const struct repl_pos *pos)
 {
     if (st == NULL)
         return;
     pthread_mutex_lock(&st->mu);
-    if (st->shipper)
-        pg_sample(st, pos, rs_mono_ms());
+    if (st->shipper) {
+        /* PostgreSQL's lag in ms (status_ship_locked): another history
+         * has other offsets */
+        if (strcmp(pos->replid, st->replid) != 0)
+            samples_clear(&st->commit_times, COMMITS_EVERY_MS);
+        samples_add(&st->commit_times, pos->offset, rs_mono_ms());
+    }
     st->committed = pos->offset;
     snprintf(st->replid, sizeof(st->replid), "%s", pos->replid);
     if (st->read_offset < pos->offset)
         st->read_offset = pos->offset;
-    while (st->n_samples > 0 && st->sample_off[st->first_sample] <= pos->offset) {
-        st->first_sample = (st->first_sample + 1) % SAMPLES;
-        st->n_samples--;
-    }
+    samples_prune(&st->received, pos->offset);
     pthread_mutex_unlock(&st->mu);
 }
 
@@ -203,9 +220,7 @@ int64_t status_lag_bytes(const struct status *st)
 
 int64_t status_lag_ms(const struct status *st, int64_t now)
 {
-    if (status_lag_bytes(st) == 0 || st->n_samples == 0)
-        return 0;
-    return now - st->sample_at[st->first_sample];
+    return status_lag_bytes(st) == 0 ? 0 : samples_age(&st->received, now);
 }
 
 void status_printf(struct buf *b, const char *fmt, ...)
@@ -305,14 +320,9 @@ void status_ship_locked(struct status *st, struct ship_status *sh)
     if (st->committed > sh->offset && st->committed - sh->offset > sh->lag_bytes)
         sh->lag_bytes = st->committed - sh->offset;
     /* the lag in ms: since the first commit PostgreSQL does not have */
-    while (st->pg_n > 0 && st->pg_off[st->pg_first] <= sh->offset) {
-        st->pg_first = (st->pg_first + 1) % PG_SAMPLES;
-        st->pg_n--;
-    }
-    if (st->pg_n < PG_SAMPLES / 8)
-        st->pg_every = PG_EVERY_MS;   /* short again: fine windows again */
-    if (st->pg_n > 0 && st->committed > sh->offset) {
-        int64_t ms = rs_mono_ms() - st->pg_at[st->pg_first];
+    samples_prune(&st->commit_times, sh->offset);
+    if (st->committed > sh->offset) {
+        int64_t ms = samples_age(&st->commit_times, rs_mono_ms());
 
         if (ms > sh->lag_ms)
             sh->lag_ms = ms;

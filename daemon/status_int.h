@@ -19,9 +19,17 @@
 
 #define TICK_MS 2000           /* progress line / status row interval */
 #define ROW_IDLE_MS 10000      /* status row refresh when nothing changed */
-#define SAMPLES 64             /* (offset, time) samples for status_lag_ms */
-#define PG_SAMPLES 1024        /* (committed offset, time) samples for PostgreSQL's lag */
-#define PG_EVERY_MS 10         /* at most one such sample per 10 ms, at first */
+#define SAMPLES 1024           /* (offset, time) samples of one lag */
+
+/* How long ago an offset was reached, for a lag in ms: sample i says
+ * offset off[i] was reached, the first time in its window at at[i] (mono
+ * ms). A window is 'every' ms at first; full, pairs are merged and the
+ * windows double, short again once few are left. */
+struct samples {
+    int64_t off[SAMPLES], at[SAMPLES];
+    int64_t every, every0;
+    int first, n;
+};
 #define CMD_SLOTS 512          /* command names counted for the metrics */
 #define N_LE 14                /* buckets of the commit latency histogram */
 
@@ -57,13 +65,8 @@ struct status {
     int64_t keys_loaded, commands_applied, unknown_commands;
     double keys_per_sec;
     struct shipper *shipper;   /* the PostgreSQL downstream; NULL: none */
-    int64_t sample_off[SAMPLES], sample_at[SAMPLES];
-    /* commits, for PostgreSQL's lag in ms: sample i says that offset
-     * pg_off[i] was committed, and the first commit of its window at
-     * pg_at[i] (mono ms); full, pairs are merged and windows double */
-    int64_t pg_off[PG_SAMPLES], pg_at[PG_SAMPLES], pg_every;
-    int pg_first, pg_n;
-    int n_samples, first_sample;
+    struct samples received;   /* the stream read: status_lag_ms */
+    struct samples commit_times;  /* SQLite's commits: PostgreSQL's lag (with a shipper) */
 
     /* metrics, under mu */
     int64_t sync_t0;           /* mono ms this full sync began, 0: none open */
