@@ -1,7 +1,7 @@
 /*
- * sqlite_bigm.c - hash fields and set members of 1 MiB or more: the row
- * holds a placeholder (0xFF and the SHA-256 of the bytes, as TEXT), the
- * bytes are in gN_bigm, written and compared with BLOB I/O, so that SQLite
+ * sqlite_bigm.c - hash fields, set and sorted-set members and stream field
+ * names of 1 MiB or more: the row holds a placeholder (0xFF and the SHA-256
+ * of the bytes, as TEXT), the bytes are in gN_bigm, written and compared with BLOB I/O, so that SQLite
  * never builds a record holding a second copy of them (sqlite_int.h,
  * "Big fields and members"; doc/schema.md, "Big values").
  *
@@ -60,31 +60,62 @@ static int bigm_find(struct sqlite_sink *ss, int64_t kid, const char *ph, int64_
     return r;
 }
 
-/* Compared 1 MiB at a time, so the stored copy is never whole in memory. */
-int sqi_blob_equal(struct sqlite_sink *ss, const char *t, int64_t id, const struct rs_bytes *m)
+/* m against column v of row 'id' of table 't' in memcmp order (shorter
+ * first on a common prefix) into *cmp, or with 'eq_only' just 0 or not 0
+ * (unequal lengths: nothing read). Read 1 MiB at a time, so the stored
+ * copy is never whole in memory. 0 or -1. */
+static int blob_cmp(struct sqlite_sink *ss, const char *t, int64_t id, const struct rs_bytes *m,
+                    int eq_only, int *cmp)
 {
     char table[40];
     sqlite3_blob *blob = NULL;
     char *buf;
-    size_t off = 0;
-    int rc, eq;
+    size_t off = 0, len = 0, common;
+    int rc;
 
+    *cmp = 0;
     snprintf(table, sizeof(table), "g%lld_%s", (long long)ss->target, t);
     if ((buf = malloc(SQI_BIG_VALUE)) == NULL)
         return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot compare a big member or key name:"
                        " out of memory");
     rc = sqlite3_blob_open(ss->db, "main", table, "v", id, 0, &blob);
-    eq = rc == SQLITE_OK && (size_t)sqlite3_blob_bytes(blob) == m->len;
-    while (rc == SQLITE_OK && eq && off < m->len) {
-        size_t n = m->len - off < SQI_BIG_VALUE ? m->len - off : SQI_BIG_VALUE;
+    if (rc == SQLITE_OK)
+        len = (size_t)sqlite3_blob_bytes(blob);
+    common = m->len < len ? m->len : len;
+    if (eq_only && m->len != len)
+        *cmp = 1;
+    while (rc == SQLITE_OK && *cmp == 0 && off < common) {
+        size_t n = common - off < SQI_BIG_VALUE ? common - off : SQI_BIG_VALUE;
 
         rc = sqlite3_blob_read(blob, buf, (int)n, (int)off);
-        eq = rc == SQLITE_OK && memcmp(buf, m->ptr + off, n) == 0;
+        *cmp = rc == SQLITE_OK ? memcmp(m->ptr + off, buf, n) : 0;
         off += n;
     }
+    if (*cmp == 0)
+        *cmp = m->len < len ? -1 : m->len > len;
     free(buf);
     sqlite3_blob_close(blob);
-    return rc == SQLITE_OK ? eq : sqi_sql_fail(ss, "compare a big member or key name");
+    return rc == SQLITE_OK ? 0 : sqi_sql_fail(ss, "compare a big member or key name");
+}
+
+int sqi_blob_equal(struct sqlite_sink *ss, const char *t, int64_t id, const struct rs_bytes *m)
+{
+    int cmp;
+
+    return blob_cmp(ss, t, id, m, 1, &cmp) ? -1 : cmp == 0;
+}
+
+int sqi_bigm_cmp(struct sqlite_sink *ss, int64_t kid, const char *ph, const struct rs_bytes *m,
+                 int *cmp)
+{
+    int64_t id;
+    int r;
+
+    if ((r = bigm_find(ss, kid, ph, &id)) <= 0)
+        return r < 0 ? -1 : rs_fail(&ss->base.err, RS_E_SQL, "cannot read a big member of key "
+                                    "%lld in '%s': its bytes are missing", (long long)kid,
+                                    ss->path);
+    return blob_cmp(ss, "bigm", id, m, 0, cmp);
 }
 
 /* Write m as the gN_bigm row of (kid, ph), triggers first. 0 or -1. */

@@ -238,10 +238,11 @@ int sqi_blob_read(struct sqlite_sink *ss, const char *t, int64_t id, struct rs_b
 int sqi_blob_copy(struct sqlite_sink *ss, const char *from_t, const char *from_col,
                   int64_t from, const char *to_t, const char *to_col, int64_t to);
 /*
- * Big fields and members (doc/schema.md, "Big values"). A hash field or a
- * set member of SQI_BIG_VALUE bytes or more is in the primary key of a
- * WITHOUT ROWID table, where SQLite builds the record, hence a second copy,
- * whole. So is a stream field name of that size (not in the key, but two
+ * Big fields and members (doc/schema.md, "Big values"). A hash field, a
+ * set or sorted-set member of SQI_BIG_VALUE bytes or more is in the
+ * primary key of a WITHOUT ROWID table, where SQLite builds the record,
+ * hence a second copy, whole (a sorted-set row keeps a prefix for its
+ * order, see sqlite_zset.c). So is a stream field name of that size (not in the key, but two
  * copies otherwise), whose gN_bigm row serves every entry of the stream
  * that repeats it. Its row holds a placeholder instead: SQI_PH_LEN bytes, 0xFF and
  * the SHA-256 of the bytes, bound as TEXT. No real field is such a TEXT
@@ -261,6 +262,9 @@ int sqi_blob_copy(struct sqlite_sink *ss, const char *from_t, const char *from_c
  * caller frees it). 0 or -1.
  * sqi_bigm_copy gives key 'to' the gN_bigm rows of key 'from' it lacks
  * (after COPY or SUNIONSTORE-like copies of member rows). 0 or -1.
+ * sqi_bigm_cmp compares m with the bytes behind placeholder ph of key kid
+ * in Redis' order (memcmp, shorter first): *cmp < 0, 0 or > 0, read 1 MiB
+ * at a time. 0 or -1 (an error also when there are no such bytes).
  */
 #define SQI_PH_LEN 33
 int sqi_bind_member(struct sqlite_sink *ss, sqlite3_stmt *st, int i, int64_t kid,
@@ -268,6 +272,8 @@ int sqi_bind_member(struct sqlite_sink *ss, sqlite3_stmt *st, int i, int64_t kid
 int sqi_column_member(struct sqlite_sink *ss, sqlite3_stmt *st, int col, int64_t kid,
                       struct rs_bytes *m, void **owned);
 int sqi_bigm_copy(struct sqlite_sink *ss, int64_t from, int64_t to);
+int sqi_bigm_cmp(struct sqlite_sink *ss, int64_t kid, const char *ph, const struct rs_bytes *m,
+                 int *cmp);
 /* ph = 0xFF and the SHA-256 of m: 0, or -1 (out of memory, no error set).
  * sqi_blob_equal: does column v of row 'id' of table 't' ("bigm", "bign")
  * hold exactly m? Compared 1 MiB at a time. 1, 0, or -1 on error. */

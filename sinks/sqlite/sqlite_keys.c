@@ -388,8 +388,8 @@ static const char *const copy_child_sql[C_COUNT] = {
     [C_LIST] = "INSERT INTO @list(kid, pos, value, big)"
                " SELECT ?2, pos, value, big + ?3 FROM @list WHERE kid = ?1",
     [C_SET] = "INSERT INTO @set(kid, member) SELECT ?2, member FROM @set WHERE kid = ?1",
-    [C_ZSET] = "INSERT INTO @zset(kid, member, score)"
-               " SELECT ?2, member, score FROM @zset WHERE kid = ?1",
+    [C_ZSET] = "INSERT INTO @zset(kid, member, score, ord, tie)"
+               " SELECT ?2, member, score, ord, tie FROM @zset WHERE kid = ?1",
     [C_STREAM] = "INSERT INTO @stream(kid, ms, seq, pos, field, value, big)"
                  " SELECT ?2, ms, seq, pos, field, value, big + ?3 FROM @stream WHERE kid = ?1",
     [C_SMETA] = "INSERT INTO @smeta(kid, length, last_ms, last_seq, has_v2, first_ms, first_seq,"
@@ -490,7 +490,7 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
         if (key_run3(ss, KS_COPY_CHILD + c[i], id, *new_id, off, "copy a key's elements"))
             return -1;
     /* big fields and members: the rows kept their placeholders */
-    return type == RS_T_HASH || type == RS_T_SET || type == RS_T_STREAM
+    return type == RS_T_HASH || type == RS_T_SET || type == RS_T_ZSET || type == RS_T_STREAM
            ? sqi_bigm_copy(ss, id, *new_id) : 0;
 }
 

@@ -50,8 +50,8 @@ static const char array_upgrade_ddl[] =
 #define BIG_DDL(ine)                                                              \
     "CREATE TABLE " ine "@big(id INTEGER PRIMARY KEY, text INTEGER NOT NULL,"     \
     " v BLOB NOT NULL);"
-/* Big hash fields and set members (sqlite_bigm.c): the element row holds
- * a placeholder, TEXT 0xFF + SHA-256, and gN_bigm(kid, ph) the bytes. A
+/* Big hash fields, set and sorted-set members (sqlite_bigm.c): the element
+ * row holds a placeholder, TEXT 0xFF + SHA-256, and gN_bigm(kid, ph) the bytes. A
  * placeholder is the only TEXT value >= X'FF' (valid UTF-8 never has that
  * byte), and every TEXT sorts before every BLOB: IS_PH says whether a
  * field is one without reading anything else. The triggers delete the
@@ -79,6 +79,7 @@ static const char array_upgrade_ddl[] =
  * (entries of one stream sharing a field name), so its bytes go with the
  * last row that names it. */
 const char sqi_bigm_triggers[] = BIGM_TRIGGER("hash", "field") BIGM_TRIGGER("set", "member")
+    BIGM_TRIGGER("zset", "member")
     "CREATE TRIGGER IF NOT EXISTS @stream_bigmdel AFTER DELETE ON @stream WHEN "
     IS_PH("old.field") " AND NOT EXISTS (SELECT 1 FROM @stream WHERE kid = old.kid AND"
     " field = old.field) BEGIN DELETE FROM @bigm WHERE kid = old.kid AND ph = old.field; END;";
@@ -107,7 +108,7 @@ const char sqi_gen_ddl[] =
     "CREATE TABLE @set(kid INTEGER NOT NULL, member TEXT NOT NULL,"
     " PRIMARY KEY (kid, member)) WITHOUT ROWID;"
     "CREATE TABLE @zset(kid INTEGER NOT NULL, member TEXT NOT NULL, score REAL,"
-    " PRIMARY KEY (kid, member)) WITHOUT ROWID;"
+    " ord BLOB, tie INTEGER, PRIMARY KEY (kid, member)) WITHOUT ROWID;"
     "CREATE TABLE @stream(kid INTEGER NOT NULL, ms INTEGER NOT NULL, seq INTEGER NOT NULL,"
     " pos INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, big INTEGER,"
     " PRIMARY KEY (kid, ms, seq, pos)) WITHOUT ROWID;"
@@ -199,10 +200,12 @@ static const struct view views[] = {
     { "redis_path_hashes", "db, key, path, field, value", "k.db, {K}, p.path, p.field, p.value",
       "@keys AS k{J} JOIN @phash AS p ON p.kid = k.id", LIVE("k.") },
 };
-/* The bigm form's select lists of redis_hashes and redis_sets. */
+/* The bigm form's select lists of redis_hashes, redis_sets, redis_zsets
+ * and redis_streams. */
 static const char hashes_bigm[] =
     "k.db, {K}, " MEMBER("h", "field") ", " ELEM_VALUE("h") ", h.expire_at";
 static const char sets_bigm[] = "k.db, {K}, " MEMBER("s", "member");
+static const char zsets_bigm[] = "k.db, {K}, " MEMBER("z", "member") ", z.score";
 static const char streams_bigm[] =
     "k.db, {K}, s.ms || '-' || s.seq, s.ms, s.seq, s.pos, " MEMBER("s", "field") ", "
     ELEM_VALUE("s");
@@ -243,7 +246,8 @@ static char *views_sql(int bigm, int bign)
         for (size_t v = 0; v < sizeof(views) / sizeof(views[0]); v++) {
             const char *sel = !bigm ? views[v].sel : strcmp(views[v].name, "redis_hashes") == 0
                               ? hashes_bigm : strcmp(views[v].name, "redis_sets") == 0
-                              ? sets_bigm : strcmp(views[v].name, "redis_streams") == 0
+                              ? sets_bigm : strcmp(views[v].name, "redis_zsets") == 0
+                              ? zsets_bigm : strcmp(views[v].name, "redis_streams") == 0
                               ? streams_bigm : views[v].sel;
             char head[160];
 
@@ -400,6 +404,28 @@ static int big_upgrade(struct sqlite_sink *ss)
     return sqi_exec_gen(ss, big_upgrade_ddl, ss->gen, "add the big value table");
 }
 
+/* Give gN_zset of the live generation of a mirror made before big members
+ * of sorted sets their 'ord' and 'tie' columns (sqlite_zset.c; NULL in
+ * every existing row, as for a small member), and drop its order index
+ * of (kid, score, CAST(member AS BLOB)): the next ordered op builds the
+ * new one. */
+static int zset_upgrade(struct sqlite_sink *ss)
+{
+    char sql[160];
+
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM pragma_table_info('g%lld_zset')"
+             " WHERE name = 'tie'", (long long)ss->gen);
+    if (sqi_query_int(ss, sql, 0) > 0)
+        return 0;
+    snprintf(sql, sizeof(sql), "ALTER TABLE g%lld_zset ADD COLUMN ord BLOB;"
+             " ALTER TABLE g%lld_zset ADD COLUMN tie INTEGER;"
+             " DROP INDEX IF EXISTS g%lld_zset_order;",
+             (long long)ss->gen, (long long)ss->gen, (long long)ss->gen);
+    if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return sqi_sql_fail(ss, "add the order columns of sorted sets");
+    return 0;
+}
+
 /* A new file: base tables, generation 1 (indexed: it is streamed into at
  * once), the views. */
 static int schema_create(struct sqlite_sink *ss)
@@ -470,7 +496,7 @@ static int schema_recover(struct sqlite_sink *ss)
             return -1;
     if (status_columns_add(ss) ||
         sqi_exec_gen(ss, array_upgrade_ddl, ss->gen, "add the array and path hash tables") ||
-        big_upgrade(ss))
+        big_upgrade(ss) || zset_upgrade(ss))
         return -1;
     /* Recreate the views: cheap, and repairs them if someone dropped one. */
     return sqi_views_create(ss, ss->gen, "create the views");

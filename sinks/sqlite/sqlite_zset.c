@@ -4,29 +4,56 @@
  *
  * Redis orders a sorted set by score, then by the member's bytes (memcmp,
  * shorter first on a common prefix). SQLite sorts TEXT before BLOB, so
- * every ordered statement here sorts by CAST(member AS BLOB) instead: that
- * compares the raw bytes of both kinds with memcmp, which is Redis' order.
- * An index on (kid, score, CAST(member AS BLOB)) serves those statements;
- * it is created on the first ordered op of a generation (ensure_order), not
- * by the schema, so a full sync loads without maintaining it.
+ * every ordered statement here sorts by the bytes cast to BLOB instead:
+ * that compares the raw bytes of both kinds with memcmp, which is Redis'
+ * order. An index on (kid, score, ORD, tie) serves those statements; it is
+ * created on the first ordered op of a generation (ensure_order), not by
+ * the schema, so a full sync loads without maintaining it.
+ *
+ * Big members (sqlite_int.h, "Big fields and members"). A member of
+ * SQI_BIG_VALUE bytes or more is stored once, in gN_bigm; its row holds the
+ * placeholder as 'member', which would sort wrongly. So the row also holds
+ * 'ord', the member's first SQI_BIG_VALUE bytes (a BLOB), and 'tie', its
+ * rank among the big members of the key with the same score and the same
+ * 'ord', by their whole bytes (0 when it shares its prefix with none);
+ * small members have both NULL. The order is then
+ *   score, COALESCE(ord, CAST(member AS BLOB)), tie        (ORD below)
+ * which is Redis' order:
+ * - two small members: their bytes, as before (tie NULL for both);
+ * - a small member s (shorter than SQI_BIG_VALUE) and a big one b: s never
+ *   equals b's prefix p (lengths differ). If s and p differ within s's
+ *   length, that first difference is also where s and b differ; else s is
+ *   a prefix of p, so s < p and s < b (shorter first) alike;
+ * - two big members a, b: both prefixes are SQI_BIG_VALUE long, so when
+ *   they differ their first difference is a and b's; when they are equal,
+ *   'tie' orders a and b by their whole bytes, which is memcmp's order.
+ * Setting a big member (insert or new score) ranks it within its group
+ * (same kid, score and prefix: one seek of the order index, and nearly
+ * always only itself) by comparing whole bytes through BLOB I/O, 1 MiB at a
+ * time, and renumbers that group (set_big). Leaving a group (delete, new
+ * score) leaves a gap in its ties, which changes no order.
  *
  * Windows (struct zset_range, sink.h) become LIMIT/OFFSET over that order,
  * with a score condition for by_score; nothing is read into memory.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "sqlite_int.h"
 
 /* This file's statements, in slots SQI_X_ZSET + n (sqlite_int.h). */
 enum {
-    ZS_GET, ZS_SET, ZS_DELETE, ZS_INDEX, ZS_CARD, ZS_SCAN_SET,
+    ZS_GET, ZS_SET, ZS_DELETE, ZS_INDEX, ZS_CARD, ZS_SCAN_SET, ZS_SET_BIG, ZS_GROUP, ZS_TIE,
     ZS_WIN,                 /* + 2 * by_score + reverse: 4 SELECTs */
     ZS_DEL = ZS_WIN + 4,    /* + 2 * by_score + reverse: 4 DELETEs */
     ZS_NSTMT = ZS_DEL + 4
 };
 
-#define ASC  " ORDER BY score, CAST(member AS BLOB)"
-#define DESC " ORDER BY score DESC, CAST(member AS BLOB) DESC"
+/* The order within a score (see the top of the file); written exactly as
+ * in the index, so that SQLite uses it for ORDER BY. */
+#define ORD  "COALESCE(ord, CAST(member AS BLOB))"
+#define ASC  " ORDER BY score, " ORD ", tie"
+#define DESC " ORDER BY score DESC, " ORD " DESC, tie DESC"
 /* ?2 min, ?3 max, ?4 minex, ?5 maxex; the first two terms use the index */
 #define SCORE " AND score >= ?2 AND score <= ?3 AND (?4 = 0 OR score > ?2)" \
               " AND (?5 = 0 OR score < ?3)"
@@ -43,10 +70,17 @@ static const char *const zset_sql[ZS_NSTMT] = {
         "INSERT INTO @zset(kid, member, score) VALUES (?1, ?2, ?3)"
         " ON CONFLICT(kid, member) DO UPDATE SET score = excluded.score",
     [ZS_DELETE] = "DELETE FROM @zset WHERE kid = ?1 AND member = ?2",
-    [ZS_INDEX] =
-        "CREATE INDEX IF NOT EXISTS @zset_order ON @zset(kid, score, CAST(member AS BLOB))",
+    [ZS_INDEX] = "CREATE INDEX IF NOT EXISTS @zset_order ON @zset(kid, score, " ORD ", tie)",
     [ZS_CARD] = "SELECT count(*) FROM @zset WHERE kid = ?1",
     [ZS_SCAN_SET] = "SELECT member FROM @set WHERE kid = ?1",
+    /* a big member: ?2 its placeholder, ?4 its prefix; tie -1 until ranked */
+    [ZS_SET_BIG] =
+        "INSERT INTO @zset(kid, member, score, ord, tie) VALUES (?1, ?2, ?3, ?4, -1)"
+        " ON CONFLICT(kid, member) DO UPDATE SET score = excluded.score, tie = -1",
+    /* its group, itself first (the order index: kid, score, ORD) */
+    [ZS_GROUP] = "SELECT member, tie FROM @zset WHERE kid = ?1 AND score = ?2 AND " ORD " = ?3"
+                 " ORDER BY tie",
+    [ZS_TIE] = "UPDATE @zset SET tie = ?3 WHERE kid = ?1 AND member = ?2",
     [ZS_WIN + 0] = WIN("", ASC),
     [ZS_WIN + 1] = WIN("", DESC),
     [ZS_WIN + 2] = WIN(SCORE, ASC),
@@ -77,30 +111,20 @@ static int ensure_order(struct sqlite_sink *ss)
     return sqi_run(ss, st, "index a sorted set");
 }
 
-/* Column 'col' of the current row as Redis bytes (TEXT or BLOB). */
-static struct rs_bytes column_bytes(sqlite3_stmt *st, int col)
-{
-    struct rs_bytes b;
-
-    /* column_blob returns TEXT's bytes unconverted; call bytes after it */
-    b.ptr = sqlite3_column_blob(st, col);
-    b.len = (size_t)sqlite3_column_bytes(st, col);
-    if (b.ptr == NULL)
-        b.ptr = "";
-    return b;
-}
-
 int sq_zset_score(struct sink *s, int64_t id, const struct rs_bytes *m, int *found,
                   double *score)
 {
     struct sqlite_sink *ss = SS(s);
+    char ph[SQI_PH_LEN];
     sqlite3_stmt *st;
     int r;
 
     *found = 0;
     if (sqi_stuck(ss) || (st = zset_stmt(ss, ZS_GET)) == NULL)
         return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_bytes(st, 2, m) != SQLITE_OK)
+    ph[0] = '\0';
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+        sqi_bind_member(ss, st, 2, id, m, 0, ph) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "read a score");
     if ((r = sqi_row(ss, st, "read a score")) <= 0)
         return r;
@@ -116,13 +140,116 @@ static const struct sqi_bulk zset_bulk = {
     " ON CONFLICT(kid, member) DO UPDATE SET score = excluded.score"
 };
 
+/* A member of the group of a big one being set: its placeholder and tie. */
+struct peer {
+    char ph[SQI_PH_LEN];
+    int64_t tie;
+};
+
+/* Rank a big member m of key 'id' (placeholder ph, row just written with
+ * tie -1) among the other big members with its score and prefix, whose
+ * ties order them already: m goes before the first one greater than it,
+ * and the group is renumbered 0..n (the rows whose tie changes). 0 or -1. */
+static int rank_big(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *m, double score,
+                    const char *ph)
+{
+    const char *what = "rank a big sorted-set member";
+    struct peer *peers = NULL;
+    size_t n = 0, cap = 0, at;
+    sqlite3_stmt *st;
+    int r, rc = -1;
+
+    if ((st = zset_stmt(ss, ZS_GROUP)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+        sqlite3_bind_double(st, 2, score) != SQLITE_OK ||
+        sqlite3_bind_blob(st, 3, m->ptr, (int)SQI_BIG_VALUE, SQLITE_STATIC) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, what);
+    while ((r = sqi_row(ss, st, what)) == 1) {
+        const char *p = sqlite3_column_blob(st, 0);
+
+        if (sqlite3_column_bytes(st, 0) != SQI_PH_LEN || memcmp(p, ph, SQI_PH_LEN) == 0)
+            continue;      /* itself (a member in a group is always big) */
+        if (n == cap) {
+            struct peer *t = realloc(peers, (cap = cap ? 2 * cap : 4) * sizeof(*peers));
+
+            if (t == NULL) {
+                sqi_stmt_done(st);
+                rs_fail(&ss->base.err, RS_E_NOMEM, "cannot %s: out of memory", what);
+                goto out;
+            }
+            peers = t;
+        }
+        memcpy(peers[n].ph, p, SQI_PH_LEN);
+        peers[n++].tie = sqlite3_column_int64(st, 1);
+    }
+    if (r < 0)
+        goto out;
+    for (at = 0; at < n; at++) {
+        int cmp;
+
+        if (sqi_bigm_cmp(ss, id, peers[at].ph, m, &cmp))
+            goto out;
+        if (cmp < 0)
+            break;
+    }
+    st = zset_stmt(ss, ZS_TIE);
+    for (size_t i = 0; i <= n; i++) {
+        const char *who = i == at ? ph : peers[i < at ? i : i - 1].ph;
+        int64_t was = i == at ? -1 : peers[i < at ? i : i - 1].tie;
+
+        if (was == (int64_t)i)
+            continue;
+        if (st == NULL)
+            goto out;
+        if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+            sqlite3_bind_text(st, 2, who, SQI_PH_LEN, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_bind_int64(st, 3, (int64_t)i) != SQLITE_OK) {
+            sqi_bind_fail(ss, st, what);
+            goto out;
+        }
+        if (sqi_run(ss, st, what))
+            goto out;
+    }
+    rc = 0;
+out:
+    free(peers);
+    return rc;
+}
+
+/* A big member: its bytes to gN_bigm (sqi_bind_member), its row with the
+ * placeholder and the prefix, then its rank. Never staged nor buffered. */
+static int set_big(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *m, double score)
+{
+    char ph[SQI_PH_LEN];
+    sqlite3_stmt *st;
+
+    ph[0] = '\0';
+    /* the buffered rows first: the group is read from the table */
+    if (sqi_bulk_flush(ss) || sqi_load_tick(ss) || ensure_order(ss) ||
+        (st = zset_stmt(ss, ZS_SET_BIG)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+        sqi_bind_member(ss, st, 2, id, m, 1, ph) != SQLITE_OK ||
+        sqlite3_bind_double(st, 3, score) != SQLITE_OK ||
+        sqlite3_bind_blob(st, 4, m->ptr, (int)SQI_BIG_VALUE, SQLITE_STATIC) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "store a sorted-set member");
+    if (sqi_run(ss, st, "store a sorted-set member"))
+        return -1;
+    return rank_big(ss, id, m, score, ph);
+}
+
 int sq_zset_set(struct sink *s, int64_t id, const struct rs_bytes *m, double score)
 {
     struct sqlite_sink *ss = SS(s);
     sqlite3_stmt *st;
     int staged, r;
 
-    if (sqi_stuck(ss) || sqi_stage_row(ss, C_ZSET, id, m, NULL, score, -1, &staged))
+    if (sqi_stuck(ss))
+        return -1;
+    if (m->len >= SQI_BIG_VALUE)
+        return set_big(ss, id, m, score);
+    if (sqi_stage_row(ss, C_ZSET, id, m, NULL, score, -1, &staged))
         return -1;
     if (staged)
         return 0;
@@ -145,7 +272,7 @@ int sq_zset_set(struct sink *s, int64_t id, const struct rs_bytes *m, double sco
 int sq_zset_rem(struct sink *s, int64_t id, const struct rs_bytes *m, int *removed)
 {
     return sqi_run_member(SS(s), SQI_X_ZSET + ZS_DELETE, zset_sql[ZS_DELETE],
-                          id, m, SQI_M_BYTES, removed, "remove a sorted-set member");
+                          id, m, SQI_M_FIND, removed, "remove a sorted-set member");
 }
 
 int sq_zset_card(struct sink *s, int64_t id, int64_t *card)
@@ -210,9 +337,17 @@ int sq_zset_range(struct sink *s, int64_t id, const struct zset_range *r,
     if ((st = window_stmt(ss, ZS_WIN, id, r, "read a sorted-set range")) == NULL)
         return -1;
     while ((rc = sqi_row(ss, st, "read a sorted-set range")) == 1) {
-        struct rs_bytes m = column_bytes(st, 0);
+        struct rs_bytes m;
+        void *owned;
+        int stop;
 
-        if (cb(ud, &m, sqlite3_column_double(st, 1))) {
+        if (sqi_column_member(ss, st, 0, id, &m, &owned)) {
+            sqi_stmt_done(st);
+            return -1;
+        }
+        stop = cb(ud, &m, sqlite3_column_double(st, 1));
+        free(owned);
+        if (stop) {
             sqi_stmt_done(st);
             return 0;
         }
@@ -251,9 +386,15 @@ int sq_zset_scan(struct sink *s, int64_t id, int reverse,
     if (sqi_stuck(ss) || (st = window_stmt(ss, ZS_WIN, id, &all, "read a sorted set")) == NULL)
         return -1;
     while ((rc = sqi_row(ss, st, "read a sorted set")) == 1) {
-        struct rs_bytes m = column_bytes(st, 0);
+        struct rs_bytes m;
+        void *owned;
 
+        if (sqi_column_member(ss, st, 0, id, &m, &owned)) {
+            sqi_stmt_done(st);
+            return -1;
+        }
         cb(ud, &m, sqlite3_column_double(st, 1));
+        free(owned);
     }
     return rc;
 }

@@ -932,7 +932,7 @@ static void test_big_elements(struct sink *s)
     check_rc(s, s->ops->array_set(s, a, 6, &LIT("6"), NULL), "array_set over big");
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big elements)");
     check_big_rows(base, 8, "after writing");
-    check_q("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'", "11");   /* and the 3 of gN_bigm (hash, set, stream): test_big_values stored big members */
+    check_q("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'", "12");   /* and the 4 of gN_bigm (hash, set, zset, stream): test_big_values stored big members */
     check_cell("SELECT value FROM redis_arrays WHERE key = ?1 AND idx = 5", "ba", bin, n,
                SQLITE_BLOB, "big array element in the view");
     check_rc(s, s->ops->array_range(s, a, 0, 9, 1, got_av, &g), "array_range");
@@ -1192,6 +1192,403 @@ static void test_big_members(struct sink *s)
     check_bigm_rows(0, "after FLUSHDB");
 }
 
+/* ------------------------------------------------------------------ */
+/* Big sorted-set members (gN_bigm, ord and tie)                      */
+/* ------------------------------------------------------------------ */
+
+/* A member of the model: its bytes and score. */
+struct zm {
+    unsigned char *p;
+    size_t len;
+    double score;
+};
+
+/* Redis' order: score, then memcmp, shorter first on a common prefix. */
+static int zm_cmp(const void *a, const void *b)
+{
+    const struct zm *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c;
+
+    if (x->score != y->score)
+        return x->score < y->score ? -1 : 1;
+    if ((c = memcmp(x->p, y->p, n)) != 0)
+        return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* What a scan or a range handed back, in order (copies). */
+struct zgot {
+    int n;
+    struct zm m[24];
+};
+
+static void zgot_add(struct zgot *g, const struct rs_bytes *m, double score)
+{
+    if (g->n < 24) {
+        g->m[g->n].p = malloc(m->len ? m->len : 1);
+        if (g->m[g->n].p == NULL)
+            exit(99);
+        memcpy(g->m[g->n].p, m->ptr, m->len);
+        g->m[g->n].len = m->len;
+        g->m[g->n].score = score;
+    }
+    g->n++;
+}
+
+static void got_zscan(void *ud, const struct rs_bytes *m, double score)
+{
+    zgot_add(ud, m, score);
+}
+
+static int got_zrange(void *ud, const struct rs_bytes *m, double score)
+{
+    zgot_add(ud, m, score);
+    return 0;
+}
+
+/* g holds want[from..from+n) in order (reverse: from the end down); g is
+ * emptied. */
+static void check_zgot(struct zgot *g, const struct zm *want, int from, int n, int reverse,
+                       const char *what)
+{
+    int bad = -1;
+
+    for (int i = 0; i < n && i < g->n && bad < 0; i++) {
+        const struct zm *w = &want[reverse ? from + n - 1 - i : from + i];
+
+        if (g->m[i].len != w->len || g->m[i].score != w->score ||
+            memcmp(g->m[i].p, w->p, w->len) != 0)
+            bad = i;
+    }
+    CHECK(g->n == n && bad < 0, "%s: %d members (want %d), first wrong at %d", what, g->n, n,
+          bad);
+    for (int i = 0; i < g->n && i < 24; i++)
+        free(g->m[i].p);
+    g->n = 0;
+}
+
+/* gN_bigm rows, and strays (a row no field or member points at, a
+ * placeholder without its row), sorted-set members included. */
+static void check_zbigm_rows(int want, const char *what)
+{
+    char sql[1400], both[40], gen[24];
+
+    snprintf(gen, sizeof(gen), "%s", q("SELECT generation FROM redsink_status"));
+    snprintf(sql, sizeof(sql), "SELECT count(*), (SELECT count(*) FROM g%s_bigm AS m WHERE NOT"
+             " EXISTS (SELECT 1 FROM g%s_hash AS h WHERE h.kid = m.kid AND h.field = m.ph) AND NOT"
+             " EXISTS (SELECT 1 FROM g%s_set AS s WHERE s.kid = m.kid AND s.member = m.ph) AND NOT"
+             " EXISTS (SELECT 1 FROM g%s_zset AS z WHERE z.kid = m.kid AND z.member = m.ph)) +"
+             " (SELECT count(*) FROM g%s_zset AS z WHERE member >= CAST(X'FF' AS TEXT) AND"
+             " member < X'' AND NOT EXISTS (SELECT 1 FROM g%s_bigm AS m WHERE m.kid = z.kid AND"
+             " m.ph = z.member)) + (SELECT count(*) FROM g%s_zset WHERE (member >= CAST(X'FF'"
+             " AS TEXT) AND member < X'') <> (ord IS NOT NULL)) FROM g%s_bigm", gen, gen, gen, gen, gen, gen, gen, gen);
+    snprintf(both, sizeof(both), "%d|0", want);
+    CHECK(strcmp(q(sql), both) == 0, "%s: bigm rows|strays %s (want %s)", what, q(sql), both);
+}
+
+/* The members of the order test: around a 1 MiB prefix P, at score 5,
+ * members whose bytes differ only after P (so 'tie' decides), P itself
+ * (a big member equal to the others' prefix), small members sharing a
+ * prefix with P, one big member whose prefix differs from P in its last
+ * byte, and members at scores 4 and 6. 'n' gets the count. */
+static void zorder_members(struct zm *m, int *n)
+{
+    const size_t P = 1 << 20;
+    unsigned char *base = big_value(P + 2, 0, 777);
+    static const struct { size_t len; int tail; double score; } shape[] = {
+        { 1 << 20, 0, 5 },                  /* P */
+        { (1 << 20) + 1, 'b', 5 },          /* P + "b" */
+        { (1 << 20) + 2, 'a', 5 },          /* P + "ab" */
+        { (1 << 20) + 1, 'a', 5 },          /* P + "a" */
+        { (1 << 20) + 3, 'c', 5 },          /* P + "ccc" */
+        { (1 << 20) - 1, 0, 5 },            /* P without its last byte: small */
+        { 10, 0, 5 },                       /* P's first 10 bytes: small */
+        { (1 << 20) + 1, 'q', 5 },          /* Q + "q": Q = P, last byte + 1 */
+        { 11, 0x00, 5 },                    /* P's first 10 bytes + 0x00: small */
+        { (1 << 20) + 1, 'd', 4 },          /* P + "d" at 4: not the same group */
+        { 3, 'z', 6 },
+        { (1 << 20) + 5, 'x', 6 },
+    };
+    int k = 0;
+
+    for (size_t i = 0; i < sizeof(shape) / sizeof(shape[0]); i++, k++) {
+        size_t len = shape[i].len;
+
+        m[k].p = malloc(len);
+        if (m[k].p == NULL)
+            exit(99);
+        memcpy(m[k].p, base, len < P ? len : P);
+        for (size_t j = P; j < len; j++)
+            m[k].p[j] = (unsigned char)shape[i].tail;
+        if (len < P && shape[i].tail != 0)
+            memset(m[k].p, shape[i].tail, len);
+        if (len == 11)
+            m[k].p[10] = 0;
+        if (shape[i].tail == 'q')
+            m[k].p[P - 1]++;
+        if (shape[i].tail == 'a' && len == (1 << 20) + 2)
+            m[k].p[P + 1] = 'b';
+        m[k].len = len;
+        m[k].score = shape[i].score;
+    }
+    free(base);
+    *n = k;
+}
+
+/* Check every way the order is read: scans both ways, windows by rank
+ * and by score both ways. */
+static void check_zorder(struct sink *s, int64_t id, const struct zm *want, int n,
+                         const char *what)
+{
+    struct zgot g = { 0 };
+    char w[160];
+    int nscore5 = 0, first5 = -1;
+
+    for (int i = 0; i < n; i++)
+        if (want[i].score == 5) {
+            nscore5++;
+            first5 = first5 < 0 ? i : first5;
+        }
+    snprintf(w, sizeof(w), "%s: scan", what);
+    check_rc(s, s->ops->zset_scan(s, id, 0, got_zscan, &g), w);
+    check_zgot(&g, want, 0, n, 0, w);
+    snprintf(w, sizeof(w), "%s: reverse scan", what);
+    check_rc(s, s->ops->zset_scan(s, id, 1, got_zscan, &g), w);
+    check_zgot(&g, want, 0, n, 1, w);
+    for (int off = 0; off + 3 <= n; off += 2) {
+        struct zset_range r = { .offset = off, .count = 3 };
+
+        snprintf(w, sizeof(w), "%s: range by rank %d..%d", what, off, off + 2);
+        check_rc(s, s->ops->zset_range(s, id, &r, got_zrange, &g), w);
+        check_zgot(&g, want, off, 3, 0, w);
+        r.reverse = 1;
+        snprintf(w, sizeof(w), "%s: reverse range by rank %d..%d", what, off, off + 2);
+        check_rc(s, s->ops->zset_range(s, id, &r, got_zrange, &g), w);
+        check_zgot(&g, want, n - off - 3, 3, 1, w);
+    }
+    if (nscore5 > 0) {
+        struct zset_range r = { .by_score = 1, .min = 5, .max = 5, .count = -1 };
+
+        snprintf(w, sizeof(w), "%s: range by score 5", what);
+        check_rc(s, s->ops->zset_range(s, id, &r, got_zrange, &g), w);
+        check_zgot(&g, want, first5, nscore5, 0, w);
+        r.reverse = 1;
+        snprintf(w, sizeof(w), "%s: reverse range by score 5", what);
+        check_rc(s, s->ops->zset_range(s, id, &r, got_zrange, &g), w);
+        check_zgot(&g, want, first5, nscore5, 1, w);
+    }
+}
+
+/* Remove model entry i (keeping the order). */
+static void zm_drop(struct zm *m, int *n, int i)
+{
+    free(m[i].p);
+    memmove(m + i, m + i + 1, (size_t)(*n - i - 1) * sizeof(*m));
+    (*n)--;
+}
+
+static int zm_big(const struct zm *m, int n)
+{
+    int k = 0;
+
+    for (int i = 0; i < n; i++)
+        k += m[i].len >= (1 << 20);
+    return k;
+}
+
+/*
+ * Sorted-set members of SQI_BIG_VALUE bytes or more (sqlite_zset.c, "Big
+ * members"): at 1 MiB - 1, + 0, + 1, binary and UTF-8, through a load and
+ * through the ops (ZSCORE, ZADD again, ZINCRBY-like score change, ZREM,
+ * COPY, DEL, FLUSHDB): a big one is a placeholder in its row, its bytes
+ * once in gN_bigm, the view shows the bytes. Then the order: members that
+ * differ only after their first 1 MiB, one equal to the others' prefix,
+ * small ones sharing it, loaded and written in a shuffled order, read by
+ * scans and windows both ways in Redis' order, after score changes that
+ * move members between groups and after window deletes; no gN_bigm row is
+ * ever left behind nor missing.
+ */
+static void test_big_zmembers(struct sink *s)
+{
+    static const size_t sizes[] = { (1 << 20) - 1, 1 << 20, (1 << 20) + 1 };
+    static const int shuffle[] = { 3, 11, 1, 6, 0, 9, 4, 8, 2, 10, 5, 7 };
+    struct repl_pos pos = { "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", 9950, 0 };
+    struct zm want[16];
+    struct zgot g = { 0 };
+    int64_t z[6], zl, zo, c;
+    char key[32], what[120];
+    int nw, found, r, big_rows = 0, zl_big;
+    double sc;
+
+    zorder_members(want, &nw);
+    check_rc(s, s->ops->load_begin(s), "load_begin (big zset members)");
+    for (int i = 0; i < 6; i++) {
+        unsigned char *v = big_value(sizes[i / 2], i % 2, (unsigned)(400 + i));
+        struct rs_bytes b = { (const char *)v, sizes[i / 2] };
+
+        snprintf(key, sizeof(key), "mz%d", i);
+        z[i] = mkkey(s, 0, (struct rs_bytes){ key, 3 }, RS_T_ZSET, RS_NO_EXPIRE, NULL);
+        s->ops->zset_set(s, z[i], &LIT("a"), 1);
+        s->ops->zset_set(s, z[i], &b, 2);
+        s->ops->zset_set(s, z[i], &LIT("b"), 3);
+        big_rows += sizes[i / 2] >= (1 << 20);
+        free(v);
+    }
+    /* the order key, loaded in a shuffled order */
+    zl = mkkey(s, 0, LIT("zl"), RS_T_ZSET, RS_NO_EXPIRE, NULL);
+    for (int i = 0; i < nw; i++) {
+        const struct zm *m = &want[shuffle[i]];
+
+        s->ops->zset_set(s, zl, &(struct rs_bytes){ (const char *)m->p, m->len }, m->score);
+    }
+    zl_big = zm_big(want, nw);
+    big_rows += zl_big;
+    CHECK(s->err.code == 0, "load big zset members (%s)", s->err.msg);
+    check_rc(s, s->ops->load_commit(s, &pos), "load_commit (big zset members)");
+    check_zbigm_rows(big_rows, "after the load (zsets)");
+    qsort(want, (size_t)nw, sizeof(want[0]), zm_cmp);
+    zl = find(s, 0, LIT("zl"), NULL);
+    check_zorder(s, zl, want, nw, "loaded");
+
+    for (int i = 0; i < 6; i++) {
+        size_t n = sizes[i / 2];
+        unsigned char *v = big_value(n, i % 2, (unsigned)(400 + i));
+        unsigned char *other = big_value(n, i % 2, (unsigned)(500 + i));
+        struct rs_bytes b = { (const char *)v, n }, o = { (const char *)other, n };
+        int type = i % 2 ? SQLITE_TEXT : SQLITE_BLOB;
+        struct zset_range rank1 = { .offset = 1, .count = 1 };
+
+        snprintf(key, sizeof(key), "mz%d", i);
+        z[i] = find(s, 0, (struct rs_bytes){ key, 3 }, NULL);
+        snprintf(what, sizeof(what), "%zu-byte zset member of kind %d", n, i % 2);
+        check_cell("SELECT member FROM redis_zsets WHERE key = ?1 AND score = 2", key, v, n, type,
+                   what);
+        CHECK(view_rows("redis_zsets", "member", key, v, n, i % 2) == 1 &&
+              view_rows("redis_zsets", "member", key, other, n, i % 2) == 0,
+              "%s: a reader's member = ? finds it, and only it", what);
+        check_rc(s, s->ops->begin(s), "begin (big zset ops)");
+        check_rc(s, s->ops->zset_score(s, z[i], &b, &found, &sc), "ZSCORE");
+        CHECK(found && sc == 2, "%s: ZSCORE finds it (%d, %g)", what, found, sc);
+        check_rc(s, s->ops->zset_score(s, z[i], &o, &found, &sc), "ZSCORE another");
+        CHECK(!found, "%s: another member of its length is not it", what);
+        check_rc(s, s->ops->zset_range(s, z[i], &rank1, got_zrange, &g), "ZRANGE 1 1");
+        CHECK(g.n == 1 && g.m[0].len == n && memcmp(g.m[0].p, v, n) == 0 && g.m[0].score == 2,
+              "%s: rank 1 before the score change", what);
+        free(g.m[0].p);
+        g.n = 0;
+        check_rc(s, s->ops->zset_set(s, z[i], &b, 3.5), "ZINCRBY-like");
+        check_rc(s, s->ops->zset_score(s, z[i], &b, &found, &sc), "ZSCORE again");
+        CHECK(found && sc == 3.5, "%s: the new score (%d, %g)", what, found, sc);
+        rank1.offset = 2;
+        check_rc(s, s->ops->zset_range(s, z[i], &rank1, got_zrange, &g), "ZRANGE 2 2");
+        CHECK(g.n == 1 && g.m[0].len == n && memcmp(g.m[0].p, v, n) == 0,
+              "%s: rank 2 after the score change", what);
+        free(g.m[0].p);
+        g.n = 0;
+        snprintf(key, sizeof(key), "mc%d", i);
+        check_rc(s, s->ops->key_copy(s, z[i], 0, &(struct rs_bytes){ key, 3 }, &c), "COPY zset");
+        check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big zset ops)");
+        big_rows += n >= (1 << 20);
+        check_zbigm_rows(big_rows, "after COPY (zsets)");
+        CHECK(view_rows("redis_zsets", "member", key, v, n, i % 2) == 1,
+              "%s, copied: a reader's member = ? finds it", what);
+        check_rc(s, s->ops->begin(s), "begin (big zset deletes)");
+        check_rc(s, s->ops->zset_rem(s, z[i], &o, &r), "ZREM another");
+        CHECK(r == 0, "%s: ZREM of another member removes nothing (%d)", what, r);
+        check_rc(s, s->ops->zset_rem(s, z[i], &b, &r), "ZREM");
+        CHECK(r == 1, "%s: ZREM removes it (%d)", what, r);
+        check_rc(s, s->ops->key_delete(s, c), "DEL the copied zset");
+        check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big zset deletes)");
+        big_rows -= 2 * (n >= (1 << 20));
+        check_zbigm_rows(big_rows, "after ZREM and DEL (zsets)");
+        free(v);
+        free(other);
+    }
+
+    /* the order through the ops: the same members, another shuffle */
+    check_rc(s, s->ops->begin(s), "begin (zset order)");
+    zo = mkkey(s, 0, LIT("zo"), RS_T_ZSET, RS_NO_EXPIRE, NULL);
+    for (int i = nw - 1; i >= 0; i--) {
+        const struct zm *m = &want[shuffle[i]];
+
+        check_rc(s, s->ops->zset_set(s, zo, &(struct rs_bytes){ (const char *)m->p, m->len },
+                                     m->score), "ZADD (order)");
+    }
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (zset order)");
+    big_rows += zm_big(want, nw);
+    check_zbigm_rows(big_rows, "after the ZADDs (order)");
+    check_zorder(s, zo, want, nw, "written");
+    /* score changes: every big member of score 5 to 6 (among the big one
+     * there) and back, in another order; then the first one of score 5 to
+     * 4.5 */
+    check_rc(s, s->ops->begin(s), "begin (zset regroup)");
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < nw; i++) {
+            struct zm *m = &want[shuffle[i]];
+
+            if (m->score == 5 && m->len >= (1 << 20))
+                check_rc(s, s->ops->zset_set(s, zo, &(struct rs_bytes){ (const char *)m->p,
+                                             m->len }, pass ? 5 : 6), "ZADD (regroup)");
+        }
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (zset regroup)");
+    check_zorder(s, zo, want, nw, "regrouped");
+    check_rc(s, s->ops->begin(s), "begin (zset windows)");
+    for (int i = 0; i < nw; i++)
+        if (want[i].score == 5 && want[i].len >= (1 << 20)) {
+            want[i].score = 4.5;
+            check_rc(s, s->ops->zset_set(s, zo, &(struct rs_bytes){ (const char *)want[i].p,
+                                         want[i].len }, 4.5), "ZADD (to 4.5)");
+            break;
+        }
+    qsort(want, (size_t)nw, sizeof(want[0]), zm_cmp);
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (zset to 4.5)");
+    check_zorder(s, zo, want, nw, "one moved down");
+    /* ZREMRANGEBYRANK 3 4, ZPOPMAX-like (reverse rank 0), ZREMRANGEBYSCORE
+     * 5 5 limited to the first two */
+    check_rc(s, s->ops->begin(s), "begin (zset window deletes)");
+    {
+        struct zset_range byrank = { .offset = 3, .count = 2 };
+        struct zset_range popmax = { .reverse = 1, .count = 1 };
+        int64_t removed;
+
+        check_rc(s, s->ops->zset_rem_range(s, zo, &byrank, &removed), "ZREMRANGEBYRANK");
+        CHECK(removed == 2, "ZREMRANGEBYRANK removed %lld", (long long)removed);
+        zm_drop(want, &nw, 3);
+        zm_drop(want, &nw, 3);
+        check_rc(s, s->ops->zset_rem_range(s, zo, &popmax, &removed), "ZPOPMAX");
+        zm_drop(want, &nw, nw - 1);
+    }
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (zset window deletes)");
+    check_zorder(s, zo, want, nw, "after window deletes");
+    big_rows = zl_big + zm_big(want, nw);
+    check_zbigm_rows(big_rows, "after window deletes");
+    check_rc(s, s->ops->begin(s), "begin (zset score deletes)");
+    {
+        struct zset_range sc5 = { .by_score = 1, .min = 5, .max = 5, .offset = 0, .count = 2 };
+        int64_t removed;
+        int first5 = 0;
+
+        while (want[first5].score != 5)
+            first5++;
+        check_rc(s, s->ops->zset_rem_range(s, zo, &sc5, &removed), "ZREMRANGEBYSCORE");
+        CHECK(removed == 2, "ZREMRANGEBYSCORE-like removed %lld", (long long)removed);
+        zm_drop(want, &nw, first5);
+        zm_drop(want, &nw, first5);
+    }
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (zset score deletes)");
+    check_zorder(s, zo, want, nw, "after a score window delete");
+    big_rows = zl_big + zm_big(want, nw);
+    check_zbigm_rows(big_rows, "after a score window delete");
+    CHECK(big_rows > 0, "big members left for FLUSHDB (%d)", big_rows);
+    for (int i = 0; i < nw; i++)
+        free(want[i].p);
+    check_rc(s, s->ops->begin(s), "begin (zset flush)");
+    check_rc(s, s->ops->flush_db(s, 0), "FLUSHDB with big zset members");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (zset flush)");
+    check_zbigm_rows(0, "after FLUSHDB (zsets)");
+}
+
 /*
  * A stream entry id that comes twice (a forged RDB or RESTORE payload:
  * Redis never writes one) is deleted by the loader before the entry is
@@ -1437,7 +1834,7 @@ static void test_big_upgrade(void)
     unsigned char *bin = big_value(n, 0, 9);
     struct repl_pos pos = { "ffffffffffffffffffffffffffffffffffffffff", 9800, 0 };
     struct sink *s;
-    char sql[900];
+    char sql[1400];
     sqlite3 *db;
     int64_t l;
     int r;
@@ -1452,8 +1849,14 @@ static void test_big_upgrade(void)
              " DROP VIEW redis_streams; DROP TABLE g%1$lld_big;"
              " ALTER TABLE g%1$lld_hash DROP COLUMN big; ALTER TABLE g%1$lld_list DROP COLUMN big;"
              " ALTER TABLE g%1$lld_stream DROP COLUMN big;"
+             /* sorted sets before ord and tie, with the old order index */
+             " DROP VIEW redis_zsets; DROP TRIGGER IF EXISTS g%1$lld_zset_bigmdel;"
+             " DROP INDEX IF EXISTS g%1$lld_zset_order; DELETE FROM g%1$lld_zset;"
+             " ALTER TABLE g%1$lld_zset DROP COLUMN ord; ALTER TABLE g%1$lld_zset DROP COLUMN tie;"
+             " CREATE INDEX g%1$lld_zset_order ON g%1$lld_zset(kid, score, CAST(member AS BLOB));"
              " DROP VIEW redis_sets; DROP TRIGGER IF EXISTS g%1$lld_hash_bigmdel;"
-             " DROP TRIGGER IF EXISTS g%1$lld_set_bigmdel; DROP TABLE g%1$lld_bigm;", (long long)g);
+             " DROP TRIGGER IF EXISTS g%1$lld_set_bigmdel; DROP TABLE g%1$lld_bigm;",
+             (long long)g);
     sqlite3_open(path, &db);
     r = sqlite3_exec(db, sql, NULL, NULL, NULL);
     CHECK(r == SQLITE_OK, "make an old mirror: %s", sqlite3_errmsg(db));
@@ -1485,6 +1888,38 @@ static void test_big_upgrade(void)
     check_q(sql, "3");
     check_cell("SELECT member FROM redis_sets WHERE key = ?1", "us", bin, n, SQLITE_BLOB,
                "big set member in an upgraded mirror");
+    /* sorted sets: ord and tie added, the old index dropped (the next
+     * ordered op builds the new one); big members in Redis' order */
+    snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM pragma_table_info('g%1$lld_zset')"
+             " WHERE name IN ('ord', 'tie')), (SELECT count(*) FROM sqlite_schema WHERE name ="
+             " 'g%1$lld_zset_order')", (long long)g);
+    check_q(sql, "2|0");
+    check_rc(s, s->ops->begin(s), "begin (upgraded, big zset members)");
+    l = mkkey(s, 0, LIT("uz"), RS_T_ZSET, RS_NO_EXPIRE, NULL);
+    {
+        unsigned char *b2 = malloc(n + 1);
+        struct zm want[3];
+        int nw = 3;
+
+        if (b2 == NULL)
+            exit(99);
+        memcpy(b2, bin, n);
+        b2[n] = 0;
+        want[0] = (struct zm){ bin, n - 2, 1 };       /* a small prefix of both */
+        want[1] = (struct zm){ bin, n, 1 };
+        want[2] = (struct zm){ b2, n + 1, 1 };        /* bin + one byte */
+        for (int i = nw - 1; i >= 0; i--)
+            check_rc(s, s->ops->zset_set(s, l, &(struct rs_bytes){ (const char *)want[i].p,
+                                         want[i].len }, 1), "zset_set (upgraded)");
+        check_rc(s, s->ops->commit(s, &pos, NULL), "commit (upgraded, big zset members)");
+        check_zorder(s, l, want, nw, "upgraded mirror");
+        free(b2);
+    }
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE name ="
+             " 'g%lld_zset_order' AND sql GLOB '*tie*'", (long long)g);
+    check_q(sql, "1");
+    check_cell("SELECT member FROM redis_zsets WHERE key = ?1 AND length(member) = 1048577",
+               "uz", bin, n, SQLITE_BLOB, "big zset member in an upgraded mirror");
     sink_close(s);
     free(bin);
 }
@@ -1685,6 +2120,7 @@ static int run_tests(void)
     }
     test_big_keys(s);
     test_big_values(s);
+    test_big_zmembers(s);
     test_big_members(s);      /* a load: the generation test_big_elements writes in */
     test_big_elements(s);
     test_big_stream_dups(s);
