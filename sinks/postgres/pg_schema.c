@@ -214,8 +214,8 @@ static const char views_ddl[] =
          " JOIN @.list AS l ON l.kid = k.id" BIGJ("l"), LIVE("k."))
     VIEW("redis_sets", ", " BIGM("s", "member"),
          " JOIN @.\"set\" AS s ON s.kid = k.id" BIGMJ("s", "member"), LIVE("k."))
-    VIEW("redis_zsets", ", " TXT("z.member") " AS member, z.member_bytes, z.score",
-         " JOIN @.zset AS z ON z.kid = k.id", LIVE("k."))
+    VIEW("redis_zsets", ", " BIGM("z", "member") ", z.score",
+         " JOIN @.zset AS z ON z.kid = k.id" BIGMJ("z", "member"), LIVE("k."))
     VIEW("redis_streams", ", s.ms || '-' || s.seq AS id, s.ms, s.seq, s.pos, "
          BIGM("s", "field") ", " BIGV("s"),
          " JOIN @.stream AS s ON s.kid = k.id" BIGJ("s") BIGMJ("s", "field"), LIVE("k."))
@@ -279,31 +279,35 @@ static int exec_tmpl(struct pgc *c, const char *tmpl, const char *schema, const 
 
 /* How many of our relations exist, and whether the schema does. A
  * keys table with a value column is the first layout's (value text and
- * value_bytes): an error, the tables would not take our COPY. */
+ * value_bytes): an error, the tables would not take our COPY. A
+ * redis_zsets made before big sorted-set members were shown (no bigm in
+ * it) counts one short, so that the views are made again. */
 static int count_existing(struct pgc *c, const char *schema, int *have_schema,
                           struct rs_error *err)
 {
-    char sql[1536], out[3][64];
+    char sql[1700], out[4][64];
     size_t n;
 
     n = snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname"
                  " = '%s'), (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid ="
                  " a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname ="
                  " '%s' AND c.relname = 'keys' AND a.attname = 'value' AND NOT a.attisdropped),"
+                 " (SELECT count(*) FROM pg_views WHERE schemaname = '%s' AND viewname ="
+                 " 'redis_zsets' AND definition NOT LIKE '%%bigm%%'),"
                  " (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON"
                  " n.oid = c.relnamespace WHERE n.nspname = '%s' AND c.relname IN (", schema,
-                 schema, schema);
+                 schema, schema, schema);
     for (int i = 0; relations[i] && n < sizeof(sql); i++)
         n += snprintf(sql + n, sizeof(sql) - n, "%s'%s'", i ? "," : "", relations[i]);
     snprintf(sql + n, sizeof(sql) - n, "))");
-    if (pgc_row(c, sql, 3, out, "read the catalog", err) < 0)
+    if (pgc_row(c, sql, 4, out, "read the catalog", err) < 0)
         return -1;
     if (atoi(out[1]) > 0)
         return rs_fail(err, RS_E_SQL, "postgres: schema \"%s\" holds the tables of an earlier"
                        " redsink (keys.value): DROP SCHEMA %s CASCADE, and redsink makes"
                        " them again and copies the mirror", schema, schema);
     *have_schema = atoi(out[0]) > 0;
-    return atoi(out[2]);
+    return atoi(out[3]) - atoi(out[2]);
 }
 
 int pg_schema_ensure(struct pgc *c, const char *schema, struct rs_error *err)

@@ -7,8 +7,8 @@
 # restarted (the SQLite mirror going on meanwhile), and after redsink was
 # killed with -9; --postgres-ack makes WAIT wait for PostgreSQL. Key names
 # of 1 MiB or more (a placeholder in keys, the bytes in bign) come through
-# the copy (binary) and the outbox (UTF-8), and so do stream field names of
-# 1 MiB or more (the bytes in bigm).
+# the copy (binary) and the outbox (UTF-8), and so do stream field names and
+# sorted-set members of 1 MiB or more (the bytes in bigm).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 . "$top_srcdir/tests/lib/pg.sh"
 pg_test_cluster
@@ -45,6 +45,13 @@ sys.stdout.buffer.write(b'*5\r\n' + b''.join(b'\$%d\r\n%s\r\n' % (len(x), x) for
     done | redis-cli -p "$port" --pipe >/dev/null
 }
 big_field bigfield:copied || fail "writing a big stream field name"
+big_zmember() {  # big_zmember KEY: ZADD KEY 1 <a member of 1 MiB and a bit> 2 small
+    python3 -c "import sys
+a = [b'ZADD', sys.argv[1].encode(), b'1', bytes(range(256)) * 4097, b'2', b'small']
+sys.stdout.buffer.write(b'*6\r\n' + b''.join(b'\$%d\r\n%s\r\n' % (len(x), x) for x in a))" "$1" |
+        redis-cli -p "$port" --pipe >/dev/null
+}
+big_zmember bigz:copied || fail "writing a big sorted-set member"
 
 # A PostgreSQL that cannot be reached: one clear line, the SQLite mirror unharmed.
 start_redsink rs0 "$port" "$TMP/bad.db" --postgres "host=$TMP/nowhere port=5999 dbname=none"
@@ -112,8 +119,16 @@ poll_until 40 no_lag && ok "redsink_status: pg_lag_bytes and pg_lag_ms back to 0
 $COMPARE load 127.0.0.1 "$port" stream-ops 8 || fail "stream workload"
 big_name utf8 || fail "writing a big UTF-8 key name"
 big_field bigfield:streamed || fail "writing a big stream field name"
+big_zmember bigz:streamed || fail "writing a big sorted-set member"
 wait_mirror "$port" || fail "WAIT after the workload"
 compare_pg "PostgreSQL equals the master after streaming"
+zbig=$(psql -X -At -c "SELECT string_agg(z.key || ':' || length(z.member_bytes) || ':' ||
+    (z.member_bytes = w.b)::text, ',' ORDER BY z.key) FROM redis.redis_zsets AS z,
+    (SELECT decode(repeat(string_agg(lpad(to_hex(i), 2, '0'), '' ORDER BY i), 4097), 'hex') AS b
+     FROM generate_series(0, 255) AS i) AS w WHERE z.key LIKE 'bigz:%' AND z.score = 1")
+[ "$zbig" = "bigz:copied:1048832:true,bigz:streamed:1048832:true" ] &&
+    ok "PostgreSQL's redis_zsets shows the big members' bytes (copy and outbox)" ||
+    fail "big sorted-set members in PostgreSQL: '$zbig'"
 [ "$(psql -X -At -c "SELECT string_agg(length(key_bytes) || ':' || coalesce(length(key), -1) || ':' ||
     (SELECT value FROM redis.redis_strings AS s WHERE s.key_bytes = k.key_bytes), ',' ORDER BY 1)
     FROM redis.redis_keys AS k WHERE length(key_bytes) > 1000000")" = "1048832:-1:binary,1050000:700000:utf8" ] &&
