@@ -8,8 +8,10 @@
 # $EOF: framing (diskless), `redsink import` of the master's dump.rdb, the
 # same kind of data written while streaming (SET/APPEND/SETRANGE, HSET,
 # RPUSH, SADD, ZADD, XADD), RESTORE of every key, and commands on big hash
-# fields and set members (HINCRBY, HDEL, SMOVE, SREM, S*STORE, COPY, RENAME)
-# and on big key names (SET, APPEND, EXPIRE, RENAME, COPY, DEL, RESTORE) and
+# fields and set members (HINCRBY, HDEL, SMOVE, SREM, S*STORE, COPY, RENAME),
+# big sorted-set members (ZADD, ZINCRBY, ZREM, ZRANGESTORE, ZUNIONSTORE,
+# ZREMRANGEBYRANK/BYSCORE, ZPOPMIN/MAX, COPY, RENAME, RESTORE; two of equal
+# score and equal first 1 MiB) and on big key names (SET, APPEND, EXPIRE, RENAME, COPY, DEL, RESTORE) and
 # big stream field names (XADD, XDEL, COPY, RESTORE);
 # no big element value (gN_big) is left that no element row points at, and
 # gN_bigm holds one row per placeholder of a big field, member or stream
@@ -91,7 +93,7 @@ synced "RESTORE ... REPLACE of $n keys: the mirror equals the master" "$TMP/m1.d
 # commands on big hash fields and set members (a placeholder in the row,
 # the bytes in gN_bigm): each must find the row the bytes name
 n=$($BIG members 127.0.0.1 "$m_PORT" 2>&1) || fail "commands on big members: $n"
-synced "HSET/HINCRBY/HDEL/SMOVE/SREM/S*STORE/COPY/RENAME/RESTORE on big fields and members, SET/APPEND/EXPIRE/RENAME/COPY/DEL on big key names, XADD/XDEL/COPY on big stream field names ($n keys): the mirror equals the master" "$TMP/m1.db"
+synced "HSET/HINCRBY/HDEL/SMOVE/SREM/S*STORE/COPY/RENAME/RESTORE on big fields and members, ZADD/ZINCRBY/ZREM/ZRANGESTORE/ZUNIONSTORE/ZREMRANGEBY*/ZPOP*/COPY/RENAME/RESTORE on big zset members, SET/APPEND/EXPIRE/RENAME/COPY/DEL on big key names, XADD/XDEL/COPY on big stream field names ($n keys): the mirror equals the master" "$TMP/m1.db"
 
 # big element values (1 MiB and more) live in gN_big: every mirror has
 # some, and none that no hash, list, stream or array row points at (the
@@ -111,9 +113,11 @@ stray = " + ".join(
     " AND NOT EXISTS (SELECT 1 FROM g{g}_bigm AS m WHERE m.kid = e.kid AND m.ph = e.{c}))"
     " + (SELECT count(*) FROM g{g}_bigm AS m WHERE NOT EXISTS (SELECT 1 FROM g{g}_{t} AS e"
     " WHERE e.kid = m.kid AND e.{c} = m.ph) AND m.kid IN (SELECT kid FROM g{g}_{t}))"
-    .format(g=g, t=t, c=c) for t, c in (("hash", "field"), ("set", "member"), ("stream", "field")))
+    .format(g=g, t=t, c=c) for t, c in (("hash", "field"), ("set", "member"),
+                                         ("zset", "member"), ("stream", "field")))
 orphans = "SELECT count(*) FROM g%d_bigm WHERE kid NOT IN (SELECT kid FROM g%d_hash UNION" \
-          " SELECT kid FROM g%d_set UNION SELECT kid FROM g%d_stream)" % (g, g, g, g)
+          " SELECT kid FROM g%d_set UNION SELECT kid FROM g%d_zset UNION SELECT kid FROM" \
+          " g%d_stream)" % (g, g, g, g, g)
 print(*con.execute("SELECT (SELECT count(*) FROM g%d_bigm), %s + (%s)" % (g, stray, orphans))
       .fetchone())
 # big key names: a gN_bign row per placeholder name, no more, no less

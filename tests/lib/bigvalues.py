@@ -253,8 +253,11 @@ def big_members(r, rng):
     and on key names of about that size (a placeholder in the key row from
     1 MiB on): SET, APPEND, EXPIRE, RENAME (big to big and big to small),
     COPY, DEL, RESTORE; and on stream field names (one gN_bigm row shared
-    by the entries that repeat it): XADD twice, XDEL, COPY, RESTORE. The
-    keys it leaves, for the comparison."""
+    by the entries that repeat it): XADD twice, XDEL, COPY, RESTORE; and on
+    sorted-set members, two big ones of equal score and equal first 1 MiB
+    among them: ZADD, ZINCRBY, ZREM, ZRANGESTORE, ZUNIONSTORE,
+    ZREMRANGEBYRANK, ZPOPMIN, ZPOPMAX, ZREMRANGEBYSCORE, COPY, RENAME,
+    RESTORE. The keys it leaves, for the comparison."""
     w = Writer(r, rng)
     for n in (MIB - 1, MIB, MIB + 1):
         for kind in ("random", "utf8"):
@@ -286,13 +289,32 @@ def big_members(r, rng):
             w.add("RENAME", kn + b":copy", b"bm:k:small:" + t)
             w.add("SET", b"bm:k:gone:" + f, b"x")
             w.add("DEL", b"bm:k:gone:" + f)
+            # sorted-set members (ord and tie in the row): f, f + "a" and
+            # f + "b" share their first 1 MiB and their score, so only
+            # their whole bytes order them; g is f's length, one byte apart
+            z, z2, zu = b"bm:z:" + t, b"bm:z2:" + t, b"bm:zu:" + t
+            fa, fb = f + b"a", f + b"b"
+            w.add("ZADD", z, 1, fb, 1, g, 1, fa, 1, f, 0, b"a", 2, b"z")
+            w.add("ZINCRBY", z, 1, fa)
+            w.add("ZINCRBY", z, -1, fa)
+            w.add("ZADD", z, 1, f)
+            w.add("ZREM", z, g)
+            w.add("ZRANGESTORE", b"bm:zr:" + t, z, 1, 2)
+            w.add("ZUNIONSTORE", zu, 2, z, s)
+            w.add("ZREMRANGEBYRANK", zu, 2, 3)
+            w.add("ZADD", z2, 1, fb, 1, fa, 1, f + b"c", 5, b"q")
+            w.add("ZPOPMIN", z2)
+            w.add("ZPOPMAX", z2)
+            w.add("ZREMRANGEBYSCORE", b"bm:zr:" + t, 1, 1)
+            w.add("COPY", z, b"bm:zc:" + t)
+            w.add("RENAME", b"bm:zc:" + t, b"bm:zc2:" + t)
             x = b"bm:x:" + t                                 # big stream field names
             w.add("XADD", x, "1-1", f, b"1", b"a", b"2")
             w.add("XADD", x, "2-1", f, b"3", g, b"4")
             w.add("XDEL", x, "1-1")
             w.add("COPY", x, b"bm:xc:" + t)
             w.flush()
-            for k in (h, s, kn, x):
+            for k in (h, s, kn, x, z, z2):
                 w.add("RESTORE", k + b":r", 0, r("DUMP", k))
     w.flush()
     return len(r("KEYS", "bm:*"))
