@@ -388,8 +388,8 @@ static const char *const copy_child_sql[C_COUNT] = {
     [C_LIST] = "INSERT INTO @list(kid, pos, value, big)"
                " SELECT ?2, pos, value, big + ?3 FROM @list WHERE kid = ?1",
     [C_SET] = "INSERT INTO @set(kid, member) SELECT ?2, member FROM @set WHERE kid = ?1",
-    [C_ZSET] = "INSERT INTO @zset(kid, member, score, ord, tie)"
-               " SELECT ?2, member, score, ord, tie FROM @zset WHERE kid = ?1",
+    [C_ZSET] = "INSERT INTO @zset(kid, member, score, ord)"
+               " SELECT ?2, member, score, ord FROM @zset WHERE kid = ?1",
     [C_STREAM] = "INSERT INTO @stream(kid, ms, seq, pos, field, value, big)"
                  " SELECT ?2, ms, seq, pos, field, value, big + ?3 FROM @stream WHERE kid = ?1",
     [C_SMETA] = "INSERT INTO @smeta(kid, length, last_ms, last_seq, has_v2, first_ms, first_seq,"

@@ -108,7 +108,7 @@ const char sqi_gen_ddl[] =
     "CREATE TABLE @set(kid INTEGER NOT NULL, member TEXT NOT NULL,"
     " PRIMARY KEY (kid, member)) WITHOUT ROWID;"
     "CREATE TABLE @zset(kid INTEGER NOT NULL, member TEXT NOT NULL, score REAL,"
-    " ord BLOB, tie INTEGER, PRIMARY KEY (kid, member)) WITHOUT ROWID;"
+    " ord BLOB, PRIMARY KEY (kid, member)) WITHOUT ROWID;"
     "CREATE TABLE @stream(kid INTEGER NOT NULL, ms INTEGER NOT NULL, seq INTEGER NOT NULL,"
     " pos INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, big INTEGER,"
     " PRIMARY KEY (kid, ms, seq, pos)) WITHOUT ROWID;"
@@ -405,24 +405,21 @@ static int big_upgrade(struct sqlite_sink *ss)
 }
 
 /* Give gN_zset of the live generation of a mirror made before big members
- * of sorted sets their 'ord' and 'tie' columns (sqlite_zset.c; NULL in
- * every existing row, as for a small member), and drop its order index
- * of (kid, score, CAST(member AS BLOB)): the next ordered op builds the
- * new one. */
+ * of sorted sets its 'ord' column (sqlite_zset.c; NULL in every existing
+ * row, as for a small member), and drop its order index of (kid, score,
+ * CAST(member AS BLOB)): the next ordered op builds the new one. */
 static int zset_upgrade(struct sqlite_sink *ss)
 {
     char sql[160];
 
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM pragma_table_info('g%lld_zset')"
-             " WHERE name = 'tie'", (long long)ss->gen);
+             " WHERE name = 'ord'", (long long)ss->gen);
     if (sqi_query_int(ss, sql, 0) > 0)
         return 0;
     snprintf(sql, sizeof(sql), "ALTER TABLE g%lld_zset ADD COLUMN ord BLOB;"
-             " ALTER TABLE g%lld_zset ADD COLUMN tie INTEGER;"
-             " DROP INDEX IF EXISTS g%lld_zset_order;",
-             (long long)ss->gen, (long long)ss->gen, (long long)ss->gen);
+             " DROP INDEX IF EXISTS g%lld_zset_order;", (long long)ss->gen, (long long)ss->gen);
     if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return sqi_sql_fail(ss, "add the order columns of sorted sets");
+        return sqi_sql_fail(ss, "add the order column of sorted sets");
     return 0;
 }
 

@@ -6,32 +6,34 @@
  * shorter first on a common prefix). SQLite sorts TEXT before BLOB, so
  * every ordered statement here sorts by the bytes cast to BLOB instead:
  * that compares the raw bytes of both kinds with memcmp, which is Redis'
- * order. An index on (kid, score, ORD, tie) serves those statements; it is
+ * order. An index on (kid, score, ORD) serves those statements; it is
  * created on the first ordered op of a generation (ensure_order), not by
  * the schema, so a full sync loads without maintaining it.
  *
  * Big members (sqlite_int.h, "Big fields and members"). A member of
  * SQI_BIG_VALUE bytes or more is stored once, in gN_bigm; its row holds the
  * placeholder as 'member', which would sort wrongly. So the row also holds
- * 'ord', the member's first SQI_BIG_VALUE bytes (a BLOB), and 'tie', its
- * rank among the big members of the key with the same score and the same
- * 'ord', by their whole bytes (0 when it shares its prefix with none);
- * small members have both NULL. The order is then
- *   score, COALESCE(ord, CAST(member AS BLOB)), tie        (ORD below)
+ * 'ord' (a BLOB): the member's first SQI_BIG_VALUE bytes, then its rank as
+ * 8 bytes big-endian among the big members of the key with the same score
+ * and the same first SQI_BIG_VALUE bytes, by their whole bytes (0 when it
+ * shares them with none). Small members have ord NULL. The order is
+ *   score, COALESCE(ord, CAST(member AS BLOB))              (ORD below)
  * which is Redis' order:
- * - two small members: their bytes, as before (tie NULL for both);
- * - a small member s (shorter than SQI_BIG_VALUE) and a big one b: s never
- *   equals b's prefix p (lengths differ). If s and p differ within s's
- *   length, that first difference is also where s and b differ; else s is
- *   a prefix of p, so s < p and s < b (shorter first) alike;
- * - two big members a, b: both prefixes are SQI_BIG_VALUE long, so when
- *   they differ their first difference is a and b's; when they are equal,
- *   'tie' orders a and b by their whole bytes, which is memcmp's order.
- * Setting a big member (insert or new score) ranks it within its group
- * (same kid, score and prefix: one seek of the order index, and nearly
- * always only itself) by comparing whole bytes through BLOB I/O, 1 MiB at a
- * time, and renumbers that group (set_big). Leaving a group (delete, new
- * score) leaves a gap in its ties, which changes no order.
+ * - two small members: their bytes, as before;
+ * - a small member s (shorter than SQI_BIG_VALUE) and a big one b, ord o:
+ *   if s and o differ within s's length, that first difference is at the
+ *   same place in b (o starts with b's first SQI_BIG_VALUE bytes); else s
+ *   is a prefix of o and of b, so s < o and s < b (shorter first) alike;
+ * - two big members a, b: if their first SQI_BIG_VALUE bytes differ, their
+ *   ords differ there first, as a and b do; if not, the ranks decide, which
+ *   order a and b by their whole bytes (memcmp's order).
+ * One column, not a prefix and a rank apart: each column a gN_zset row has
+ * costs every ZADD (bench/replay of 100,000 ZADDs: +2.5% instructions for
+ * two NULL columns, +1.1% for one). Setting a big member (insert or new
+ * score) finds its group (one range of the order index: nearly always
+ * empty), ranks the member by comparing whole bytes through BLOB I/O, 1 MiB
+ * at a time, and renumbers the group (set_big). Leaving a group (delete,
+ * new score) leaves a gap in its ranks, which changes no order.
  *
  * Windows (struct zset_range, sink.h) become LIMIT/OFFSET over that order,
  * with a score condition for by_score; nothing is read into memory.
@@ -41,9 +43,15 @@
 
 #include "sqlite_int.h"
 
+/* A big member's ord: its first SQI_BIG_VALUE bytes, then its rank (8
+ * bytes, big-endian), which substr() finds from RANK_AT on (1-based). */
+#define ORD_LEN (SQI_BIG_VALUE + 8)
+#define RANK_AT "1048577"
+_Static_assert(SQI_BIG_VALUE == 1048576, "RANK_AT follows SQI_BIG_VALUE");
+
 /* This file's statements, in slots SQI_X_ZSET + n (sqlite_int.h). */
 enum {
-    ZS_GET, ZS_SET, ZS_DELETE, ZS_INDEX, ZS_CARD, ZS_SCAN_SET, ZS_SET_BIG, ZS_GROUP, ZS_TIE,
+    ZS_GET, ZS_SET, ZS_DELETE, ZS_INDEX, ZS_CARD, ZS_SCAN_SET, ZS_SET_BIG, ZS_GROUP, ZS_RANK,
     ZS_WIN,                 /* + 2 * by_score + reverse: 4 SELECTs */
     ZS_DEL = ZS_WIN + 4,    /* + 2 * by_score + reverse: 4 DELETEs */
     ZS_NSTMT = ZS_DEL + 4
@@ -52,8 +60,8 @@ enum {
 /* The order within a score (see the top of the file); written exactly as
  * in the index, so that SQLite uses it for ORDER BY. */
 #define ORD  "COALESCE(ord, CAST(member AS BLOB))"
-#define ASC  " ORDER BY score, " ORD ", tie"
-#define DESC " ORDER BY score DESC, " ORD " DESC, tie DESC"
+#define ASC  " ORDER BY score, " ORD
+#define DESC " ORDER BY score DESC, " ORD " DESC"
 /* ?2 min, ?3 max, ?4 minex, ?5 maxex; the first two terms use the index */
 #define SCORE " AND score >= ?2 AND score <= ?3 AND (?4 = 0 OR score > ?2)" \
               " AND (?5 = 0 OR score < ?3)"
@@ -70,17 +78,19 @@ static const char *const zset_sql[ZS_NSTMT] = {
         "INSERT INTO @zset(kid, member, score) VALUES (?1, ?2, ?3)"
         " ON CONFLICT(kid, member) DO UPDATE SET score = excluded.score",
     [ZS_DELETE] = "DELETE FROM @zset WHERE kid = ?1 AND member = ?2",
-    [ZS_INDEX] = "CREATE INDEX IF NOT EXISTS @zset_order ON @zset(kid, score, " ORD ", tie)",
+    [ZS_INDEX] = "CREATE INDEX IF NOT EXISTS @zset_order ON @zset(kid, score, " ORD ")",
     [ZS_CARD] = "SELECT count(*) FROM @zset WHERE kid = ?1",
     [ZS_SCAN_SET] = "SELECT member FROM @set WHERE kid = ?1",
-    /* a big member: ?2 its placeholder, ?4 its prefix; tie -1 until ranked */
+    /* a big member: ?2 its placeholder, ?4 its ord */
     [ZS_SET_BIG] =
-        "INSERT INTO @zset(kid, member, score, ord, tie) VALUES (?1, ?2, ?3, ?4, -1)"
-        " ON CONFLICT(kid, member) DO UPDATE SET score = excluded.score, tie = -1",
-    /* its group, itself first (the order index: kid, score, ORD) */
-    [ZS_GROUP] = "SELECT member, tie FROM @zset WHERE kid = ?1 AND score = ?2 AND " ORD " = ?3"
-                 " ORDER BY tie",
-    [ZS_TIE] = "UPDATE @zset SET tie = ?3 WHERE kid = ?1 AND member = ?2",
+        "INSERT INTO @zset(kid, member, score, ord) VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT(kid, member) DO UPDATE SET score = excluded.score, ord = excluded.ord",
+    /* the group of a big member: ?3 its first SQI_BIG_VALUE bytes, ?4
+     * those and 9 bytes 0xFF (more than any rank: the range holds every
+     * ord that starts with ?3, and only those, see the top of the file) */
+    [ZS_GROUP] = "SELECT member, substr(ord, " RANK_AT ") FROM @zset WHERE kid = ?1 AND score = ?2"
+                 " AND " ORD " > ?3 AND " ORD " < ?4 ORDER BY " ORD,
+    [ZS_RANK] = "UPDATE @zset SET ord = ?3 WHERE kid = ?1 AND member = ?2",
     [ZS_WIN + 0] = WIN("", ASC),
     [ZS_WIN + 1] = WIN("", DESC),
     [ZS_WIN + 2] = WIN(SCORE, ASC),
@@ -140,103 +150,137 @@ static const struct sqi_bulk zset_bulk = {
     " ON CONFLICT(kid, member) DO UPDATE SET score = excluded.score"
 };
 
-/* A member of the group of a big one being set: its placeholder and tie. */
+/* A member of the group of a big one being set: its placeholder, rank. */
 struct peer {
     char ph[SQI_PH_LEN];
-    int64_t tie;
+    uint64_t rank;
 };
 
-/* Rank a big member m of key 'id' (placeholder ph, row just written with
- * tie -1) among the other big members with its score and prefix, whose
- * ties order them already: m goes before the first one greater than it,
- * and the group is renumbered 0..n (the rows whose tie changes). 0 or -1. */
-static int rank_big(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *m, double score,
-                    const char *ph)
+/* ord[SQI_BIG_VALUE..] = rank, 8 bytes big-endian. */
+static void put_rank(unsigned char *ord, uint64_t rank)
+{
+    for (int i = 7; i >= 0; i--, rank >>= 8)
+        ord[SQI_BIG_VALUE + i] = (unsigned char)rank;
+}
+
+/* The other big members of key 'id' with m's score and first
+ * SQI_BIG_VALUE bytes into *peers (*n of them), in their order, and the
+ * place of m among them: *at = how many are smaller than m. 'ord' holds
+ * ORD_LEN + 1 bytes whose first SQI_BIG_VALUE are m's. 0 or -1. */
+static int find_group(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *m, double score,
+                      const char *ph, unsigned char *ord, struct peer **peers, size_t *n,
+                      size_t *at)
 {
     const char *what = "rank a big sorted-set member";
-    struct peer *peers = NULL;
-    size_t n = 0, cap = 0, at;
+    size_t cap = 0;
     sqlite3_stmt *st;
-    int r, rc = -1;
+    int r;
 
+    *peers = NULL;
+    *n = *at = 0;
+    memset(ord + SQI_BIG_VALUE, 0xff, ORD_LEN + 1 - SQI_BIG_VALUE);
     if ((st = zset_stmt(ss, ZS_GROUP)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
         sqlite3_bind_double(st, 2, score) != SQLITE_OK ||
-        sqlite3_bind_blob(st, 3, m->ptr, (int)SQI_BIG_VALUE, SQLITE_STATIC) != SQLITE_OK)
+        sqlite3_bind_blob(st, 3, m->ptr, (int)SQI_BIG_VALUE, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_blob(st, 4, ord, ORD_LEN + 1, SQLITE_STATIC) != SQLITE_OK)
         return sqi_bind_fail(ss, st, what);
     while ((r = sqi_row(ss, st, what)) == 1) {
-        const char *p = sqlite3_column_blob(st, 0);
+        const unsigned char *p = sqlite3_column_blob(st, 0), *k = sqlite3_column_blob(st, 1);
+        uint64_t rank = 0;
 
         if (sqlite3_column_bytes(st, 0) != SQI_PH_LEN || memcmp(p, ph, SQI_PH_LEN) == 0)
             continue;      /* itself (a member in a group is always big) */
-        if (n == cap) {
-            struct peer *t = realloc(peers, (cap = cap ? 2 * cap : 4) * sizeof(*peers));
+        for (int i = 0; i < 8 && k != NULL && sqlite3_column_bytes(st, 1) == 8; i++)
+            rank = rank << 8 | k[i];
+        if (*n == cap) {
+            struct peer *t = realloc(*peers, (cap = cap ? 2 * cap : 4) * sizeof(**peers));
 
             if (t == NULL) {
                 sqi_stmt_done(st);
-                rs_fail(&ss->base.err, RS_E_NOMEM, "cannot %s: out of memory", what);
-                goto out;
+                return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot %s: out of memory", what);
             }
-            peers = t;
+            *peers = t;
         }
-        memcpy(peers[n].ph, p, SQI_PH_LEN);
-        peers[n++].tie = sqlite3_column_int64(st, 1);
+        memcpy((*peers)[*n].ph, p, SQI_PH_LEN);
+        (*peers)[(*n)++].rank = rank;
     }
     if (r < 0)
-        goto out;
-    for (at = 0; at < n; at++) {
+        return -1;
+    for (; *at < *n; (*at)++) {
         int cmp;
 
-        if (sqi_bigm_cmp(ss, id, peers[at].ph, m, &cmp))
-            goto out;
+        if (sqi_bigm_cmp(ss, id, (*peers)[*at].ph, m, &cmp))
+            return -1;
         if (cmp < 0)
             break;
     }
-    st = zset_stmt(ss, ZS_TIE);
-    for (size_t i = 0; i <= n; i++) {
-        const char *who = i == at ? ph : peers[i < at ? i : i - 1].ph;
-        int64_t was = i == at ? -1 : peers[i < at ? i : i - 1].tie;
-
-        if (was == (int64_t)i)
-            continue;
-        if (st == NULL)
-            goto out;
-        if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-            sqlite3_bind_text(st, 2, who, SQI_PH_LEN, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_int64(st, 3, (int64_t)i) != SQLITE_OK) {
-            sqi_bind_fail(ss, st, what);
-            goto out;
-        }
-        if (sqi_run(ss, st, what))
-            goto out;
-    }
-    rc = 0;
-out:
-    free(peers);
-    return rc;
+    return 0;
 }
 
-/* A big member: its bytes to gN_bigm (sqi_bind_member), its row with the
- * placeholder and the prefix, then its rank. Never staged nor buffered. */
+/* ZS_SET_BIG (ph "" at first: sqi_bind_member checks m's bytes, stores
+ * them and fills ph) or ZS_RANK (ph filled) for member m of key 'id', with
+ * ord 'ord'. 0 or -1. */
+static int put_big(struct sqlite_sink *ss, int stmt, int64_t id, const struct rs_bytes *m,
+                   char ph[SQI_PH_LEN], double score, const unsigned char *ord)
+{
+    sqlite3_stmt *st = zset_stmt(ss, stmt);
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    rc = sqlite3_bind_int64(st, 1, id);
+    if (stmt == ZS_SET_BIG) {
+        rc |= sqi_bind_member(ss, st, 2, id, m, 1, ph);
+        rc |= sqlite3_bind_double(st, 3, score);
+        rc |= sqlite3_bind_blob(st, 4, ord, ORD_LEN, SQLITE_STATIC);
+    } else {
+        rc |= sqlite3_bind_text(st, 2, ph, SQI_PH_LEN, SQLITE_STATIC);
+        rc |= sqlite3_bind_blob(st, 3, ord, ORD_LEN, SQLITE_STATIC);
+    }
+    if (rc != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "store a sorted-set member");
+    return sqi_run(ss, st, "store a sorted-set member");
+}
+
+/* A big member: its row, rank 0 for now, with its bytes to gN_bigm
+ * (sqi_bind_member); then its group: the others get their place around
+ * it (only those whose rank changes are written), and it gets its own
+ * when that is not 0. Never staged nor buffered. 0 or -1. */
 static int set_big(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *m, double score)
 {
     char ph[SQI_PH_LEN];
-    sqlite3_stmt *st;
+    unsigned char *ord;
+    struct peer *peers = NULL;
+    size_t n = 0, at = 0;
+    int rc = -1;
 
     ph[0] = '\0';
     /* the buffered rows first: the group is read from the table */
-    if (sqi_bulk_flush(ss) || sqi_load_tick(ss) || ensure_order(ss) ||
-        (st = zset_stmt(ss, ZS_SET_BIG)) == NULL)
+    if (sqi_bulk_flush(ss) || sqi_load_tick(ss) || ensure_order(ss))
         return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-        sqi_bind_member(ss, st, 2, id, m, 1, ph) != SQLITE_OK ||
-        sqlite3_bind_double(st, 3, score) != SQLITE_OK ||
-        sqlite3_bind_blob(st, 4, m->ptr, (int)SQI_BIG_VALUE, SQLITE_STATIC) != SQLITE_OK)
-        return sqi_bind_fail(ss, st, "store a sorted-set member");
-    if (sqi_run(ss, st, "store a sorted-set member"))
-        return -1;
-    return rank_big(ss, id, m, score, ph);
+    if ((ord = malloc(ORD_LEN + 1)) == NULL)
+        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot store a sorted-set member of %zu"
+                       " bytes: out of memory", m->len);
+    memcpy(ord, m->ptr, SQI_BIG_VALUE);
+    put_rank(ord, 0);
+    if (put_big(ss, ZS_SET_BIG, id, m, ph, score, ord) ||
+        find_group(ss, id, m, score, ph, ord, &peers, &n, &at))
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t want = i < at ? i : i + 1;
+
+        put_rank(ord, want);
+        if (peers[i].rank != want && put_big(ss, ZS_RANK, id, m, peers[i].ph, 0, ord))
+            goto out;
+    }
+    put_rank(ord, at);
+    rc = at == 0 ? 0 : put_big(ss, ZS_RANK, id, m, ph, 0, ord);
+out:
+    free(peers);
+    free(ord);
+    return rc;
 }
 
 int sq_zset_set(struct sink *s, int64_t id, const struct rs_bytes *m, double score)

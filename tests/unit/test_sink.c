@@ -1193,7 +1193,7 @@ static void test_big_members(struct sink *s)
 }
 
 /* ------------------------------------------------------------------ */
-/* Big sorted-set members (gN_bigm, ord and tie)                      */
+/* Big sorted-set members (gN_bigm, ord)                             */
 /* ------------------------------------------------------------------ */
 
 /* A member of the model: its bytes and score. */
@@ -1282,14 +1282,15 @@ static void check_zbigm_rows(int want, const char *what)
              " (SELECT count(*) FROM g%s_zset AS z WHERE member >= CAST(X'FF' AS TEXT) AND"
              " member < X'' AND NOT EXISTS (SELECT 1 FROM g%s_bigm AS m WHERE m.kid = z.kid AND"
              " m.ph = z.member)) + (SELECT count(*) FROM g%s_zset WHERE (member >= CAST(X'FF'"
-             " AS TEXT) AND member < X'') <> (ord IS NOT NULL)) FROM g%s_bigm", gen, gen, gen, gen, gen, gen, gen, gen);
+             " AS TEXT) AND member < X'') <> (ord IS NOT NULL)) FROM g%s_bigm",
+             gen, gen, gen, gen, gen, gen, gen, gen);
     snprintf(both, sizeof(both), "%d|0", want);
     CHECK(strcmp(q(sql), both) == 0, "%s: bigm rows|strays %s (want %s)", what, q(sql), both);
 }
 
 /* The members of the order test: around a 1 MiB prefix P, at score 5,
- * members whose bytes differ only after P (so 'tie' decides), P itself
- * (a big member equal to the others' prefix), small members sharing a
+ * members whose bytes differ only after P (so the rank in ord decides), P
+ * itself (a big member equal to the others' prefix), small members sharing a
  * prefix with P, one big member whose prefix differs from P in its last
  * byte, and members at scores 4 and 6. 'n' gets the count. */
 static void zorder_members(struct zm *m, int *n)
@@ -1849,10 +1850,10 @@ static void test_big_upgrade(void)
              " DROP VIEW redis_streams; DROP TABLE g%1$lld_big;"
              " ALTER TABLE g%1$lld_hash DROP COLUMN big; ALTER TABLE g%1$lld_list DROP COLUMN big;"
              " ALTER TABLE g%1$lld_stream DROP COLUMN big;"
-             /* sorted sets before ord and tie, with the old order index */
+             /* sorted sets before ord, with the old order index */
              " DROP VIEW redis_zsets; DROP TRIGGER IF EXISTS g%1$lld_zset_bigmdel;"
              " DROP INDEX IF EXISTS g%1$lld_zset_order; DELETE FROM g%1$lld_zset;"
-             " ALTER TABLE g%1$lld_zset DROP COLUMN ord; ALTER TABLE g%1$lld_zset DROP COLUMN tie;"
+             " ALTER TABLE g%1$lld_zset DROP COLUMN ord;"
              " CREATE INDEX g%1$lld_zset_order ON g%1$lld_zset(kid, score, CAST(member AS BLOB));"
              " DROP VIEW redis_sets; DROP TRIGGER IF EXISTS g%1$lld_hash_bigmdel;"
              " DROP TRIGGER IF EXISTS g%1$lld_set_bigmdel; DROP TABLE g%1$lld_bigm;",
@@ -1888,12 +1889,12 @@ static void test_big_upgrade(void)
     check_q(sql, "3");
     check_cell("SELECT member FROM redis_sets WHERE key = ?1", "us", bin, n, SQLITE_BLOB,
                "big set member in an upgraded mirror");
-    /* sorted sets: ord and tie added, the old index dropped (the next
-     * ordered op builds the new one); big members in Redis' order */
+    /* sorted sets: ord added, the old index dropped (the next ordered op
+     * builds the new one); big members in Redis' order */
     snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM pragma_table_info('g%1$lld_zset')"
-             " WHERE name IN ('ord', 'tie')), (SELECT count(*) FROM sqlite_schema WHERE name ="
+             " WHERE name = 'ord'), (SELECT count(*) FROM sqlite_schema WHERE name ="
              " 'g%1$lld_zset_order')", (long long)g);
-    check_q(sql, "2|0");
+    check_q(sql, "1|0");
     check_rc(s, s->ops->begin(s), "begin (upgraded, big zset members)");
     l = mkkey(s, 0, LIT("uz"), RS_T_ZSET, RS_NO_EXPIRE, NULL);
     {
@@ -1916,7 +1917,7 @@ static void test_big_upgrade(void)
         free(b2);
     }
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE name ="
-             " 'g%lld_zset_order' AND sql GLOB '*tie*'", (long long)g);
+             " 'g%lld_zset_order' AND sql GLOB '*COALESCE(ord*'", (long long)g);
     check_q(sql, "1");
     check_cell("SELECT member FROM redis_zsets WHERE key = ?1 AND length(member) = 1048577",
                "uz", bin, n, SQLITE_BLOB, "big zset member in an upgraded mirror");
