@@ -1292,7 +1292,7 @@ static void check_zbigm_rows(int want, const char *what)
  * members whose bytes differ only after P (so the rank in ord decides), P
  * itself (a big member equal to the others' prefix), small members sharing a
  * prefix with P, one big member whose prefix differs from P in its last
- * byte, and members at scores 4 and 6. 'n' gets the count. */
+ * byte, members at scores 4 and 6, and UTF-8 ones. 'n' gets the count. */
 static void zorder_members(struct zm *m, int *n)
 {
     const size_t P = 1 << 20;
@@ -1332,6 +1332,22 @@ static void zorder_members(struct zm *m, int *n)
             m[k].p[P + 1] = 'b';
         m[k].len = len;
         m[k].score = shape[i].score;
+    }
+    free(base);
+    /* UTF-8 ones at score 5 too: U, U + "a" (equal first 1 MiB) and U's
+     * first 100 bytes (bound as TEXT), and a small BLOB, X'01FF', which
+     * sorts before them all by its bytes (but after them as a BLOB) */
+    base = big_value(P + 1, 1, 778);
+    for (int i = 0; i < 4; i++, k++) {
+        size_t len = i == 0 ? P : i == 1 ? P + 1 : i == 2 ? 100 : 2;
+
+        if ((m[k].p = malloc(len)) == NULL)
+            exit(99);
+        memcpy(m[k].p, i == 3 ? (const unsigned char *)"\x01\xff" : base, len);
+        if (i == 1)
+            m[k].p[P] = 'a';
+        m[k].len = len;
+        m[k].score = 5;
     }
     free(base);
     *n = k;
@@ -1413,7 +1429,7 @@ static int zm_big(const struct zm *m, int n)
 static void test_big_zmembers(struct sink *s)
 {
     static const size_t sizes[] = { (1 << 20) - 1, 1 << 20, (1 << 20) + 1 };
-    static const int shuffle[] = { 3, 11, 1, 6, 0, 9, 4, 8, 2, 10, 5, 7 };
+    static const int shuffle[] = { 3, 11, 1, 13, 6, 0, 15, 14, 9, 4, 8, 2, 12, 10, 5, 7 };
     struct repl_pos pos = { "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", 9950, 0 };
     struct zm want[16];
     struct zgot g = { 0 };
@@ -1423,6 +1439,7 @@ static void test_big_zmembers(struct sink *s)
     double sc;
 
     zorder_members(want, &nw);
+    CHECK(nw == (int)(sizeof(shuffle) / sizeof(shuffle[0])), "order members: %d", nw);
     check_rc(s, s->ops->load_begin(s), "load_begin (big zset members)");
     for (int i = 0; i < 6; i++) {
         unsigned char *v = big_value(sizes[i / 2], i % 2, (unsigned)(400 + i));
