@@ -176,4 +176,9 @@ void log_sink_event(void *ud, const struct sink_event *ev)
         log_msg(RS_LOG_WARN, "postgres: the outbox in '%s' passed its limit (%lld bytes not "
                 "shipped): dropped; the whole mirror will be copied to PostgreSQL again",
                 ev->target, (long long)ev->bytes);
+    else if (ev->kind == SINK_EV_OLD_FORM)
+        log_msg(RS_LOG_WARN, "'%s' holds %lld key names, fields or members of 1 MiB or more "
+                "stored whole by an older redsink: its checkpoint is cleared, so the next "
+                "connection takes a full sync (the mirror is served as it is meanwhile)",
+                ev->target, (long long)ev->bytes);
 }

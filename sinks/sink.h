@@ -414,16 +414,20 @@ enum sink_event_kind {
     SINK_EV_LOCK_WAIT,   /* another process has held a lock for a while: nothing
                           * new is committed until it lets go */
     SINK_EV_LOCK_END,    /* that wait ended after 'seconds' */
-    SINK_EV_OUTBOX_DROPPED   /* the outbox passed its limit ('bytes'), or a
+    SINK_EV_OUTBOX_DROPPED,  /* the outbox passed its limit ('bytes'), or a
                               * transaction could not be recorded ('why'), and
                               * was emptied: the downstream copies the mirror again */
+    SINK_EV_OLD_FORM     /* the mirror, made by an older redsink, holds 'bytes'
+                          * rows in a form this one cannot update: its checkpoint
+                          * is cleared, so the next connection takes a full sync */
 };
 
 struct sink_event {
     enum sink_event_kind kind;
     const char *target;  /* the sink's target, as sink_open got it */
     double seconds;      /* SINK_EV_LOCK_END: how long the wait took */
-    int64_t bytes;       /* SINK_EV_OUTBOX_DROPPED: the outbox's size */
+    int64_t bytes;       /* SINK_EV_OUTBOX_DROPPED: the outbox's size;
+                          * SINK_EV_OLD_FORM: the rows */
     const char *why;     /* SINK_EV_OUTBOX_DROPPED: NULL (the limit), or why not recorded */
 };
 

@@ -404,6 +404,51 @@ static int big_upgrade(struct sqlite_sink *ss)
     return sqi_exec_gen(ss, big_upgrade_ddl, ss->gen, "add the big value table");
 }
 
+/*
+ * Key names, hash fields, set and sorted-set members and stream field names
+ * of SQI_BIG_VALUE bytes or more are placeholders in their rows since
+ * gN_bigm and gN_bign came (sqlite_bigm.c). A mirror made before holds them
+ * whole, and a command that names one binds its placeholder and misses it:
+ * the mirror would go on differing from the master. So a mirror opened
+ * without gN_zset's 'ord' column (every mirror made before the last of
+ * those forms) is searched once for such rows; with any, its checkpoint is
+ * cleared in the upgrade's transaction, and the next connection takes a
+ * full sync, which stores them the current way. Readers keep the mirror as
+ * it is until then. The byte length is taken through a CAST: length() of
+ * TEXT counts characters, up to the first NUL.
+ */
+static int old_form_rows(struct sqlite_sink *ss)
+{
+    static const char *const cols[][2] = {
+        { "keys", "key" }, { "hash", "field" }, { "set", "member" },
+        { "zset", "member" }, { "stream", "field" }
+    };
+    int64_t n = 0;
+    char sql[160];
+
+    for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+        int64_t c;
+
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM g%lld_%s WHERE"
+                 " length(CAST(%s AS BLOB)) >= %zu", (long long)ss->gen, cols[i][0],
+                 cols[i][1], SQI_BIG_VALUE);
+        if ((c = sqi_query_int(ss, sql, -1)) < 0)
+            return sqi_sql_fail(ss, "look for big names in an older form");
+        n += c;
+    }
+    if (n == 0)
+        return 0;
+    if (sqlite3_exec(ss->db, "UPDATE redsink_status SET master_replid = '', offset = -1",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return sqi_sql_fail(ss, "clear the checkpoint of a mirror in an older form");
+    if (ss->base.on_event != NULL) {
+        struct sink_event ev = { .kind = SINK_EV_OLD_FORM, .target = ss->path, .bytes = n };
+
+        ss->base.on_event(ss->base.event_ud, &ev);
+    }
+    return 0;
+}
+
 /* Give gN_zset of the live generation of a mirror made before big members
  * of sorted sets its 'ord' column (sqlite_zset.c; NULL in every existing
  * row, as for a small member), and drop its order index of (kid, score,
@@ -416,6 +461,8 @@ static int zset_upgrade(struct sqlite_sink *ss)
              " WHERE name = 'ord'", (long long)ss->gen);
     if (sqi_query_int(ss, sql, 0) > 0)
         return 0;
+    if (old_form_rows(ss))
+        return -1;
     snprintf(sql, sizeof(sql), "ALTER TABLE g%lld_zset ADD COLUMN ord BLOB;"
              " DROP INDEX IF EXISTS g%lld_zset_order;", (long long)ss->gen, (long long)ss->gen);
     if (sqlite3_exec(ss->db, sql, NULL, NULL, NULL) != SQLITE_OK)

@@ -1852,7 +1852,7 @@ static void test_big_upgrade(void)
     unsigned char *bin = big_value(n, 0, 9);
     struct repl_pos pos = { "ffffffffffffffffffffffffffffffffffffffff", 9800, 0 };
     struct sink *s;
-    char sql[1400];
+    char sql[1400], ckpt[128];
     sqlite3 *db;
     int64_t l;
     int r;
@@ -1879,10 +1879,14 @@ static void test_big_upgrade(void)
     r = sqlite3_exec(db, sql, NULL, NULL, NULL);
     CHECK(r == SQLITE_OK, "make an old mirror: %s", sqlite3_errmsg(db));
     sqlite3_close(db);
+    snprintf(ckpt, sizeof(ckpt), "%s", q("SELECT master_replid || ' ' || offset"
+                                         " FROM redsink_status"));
     s = mirror_sink_open(path, &err);
     CHECK(s != NULL, "open a mirror made before big elements (%s)", err.msg);
     if (s == NULL)
         return;
+    /* nothing big in the old form: the checkpoint stays (PSYNC goes on) */
+    check_q("SELECT master_replid || ' ' || offset FROM redsink_status", ckpt);
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM pragma_table_info('g%lld_list')"
              " WHERE name = 'big'", (long long)g);
     check_q(sql, "1");
@@ -1940,6 +1944,76 @@ static void test_big_upgrade(void)
                "uz", bin, n, SQLITE_BLOB, "big zset member in an upgraded mirror");
     sink_close(s);
     free(bin);
+}
+
+static void count_event(void *ud, const struct sink_event *ev)
+{
+    if (ev->kind == SINK_EV_OLD_FORM)
+        *(int64_t *)ud += ev->bytes;
+}
+
+/* A mirror made before big names and members were placeholders holds them
+ * whole; a command naming one would miss it. Opening it clears the
+ * checkpoint (the next connection takes a full sync) and says how many
+ * rows; the rows stay readable meanwhile. One of each form: a key name, a
+ * hash field, a set and a sorted-set member, a stream field name, TEXT and
+ * BLOB; the 1 MiB - 1 ones are not counted. */
+static void test_old_form_resync(void)
+{
+    struct rs_error err = { 0, "" };
+    int64_t g = atoll(q("SELECT generation FROM redsink_status")), events = 0;
+    struct repl_pos pos;
+    struct sink *s;
+    char sql[2000];
+    sqlite3 *db;
+    int r;
+
+    /* the old form: no ord (the marker of a mirror made before it), and
+     * whole values in the rows */
+    snprintf(sql, sizeof(sql),
+             "DROP VIEW redis_zsets; DROP TRIGGER IF EXISTS g%1$lld_zset_bigmdel;"
+             " DROP INDEX IF EXISTS g%1$lld_zset_order; DELETE FROM g%1$lld_zset;"
+             " ALTER TABLE g%1$lld_zset DROP COLUMN ord;"
+             " INSERT INTO g%1$lld_keys(db, key, type) VALUES (5, CAST(zeroblob(1048576) AS TEXT)"
+             " || 'k', 'string');"
+             " INSERT INTO g%1$lld_keys(db, key, type) VALUES (5, 'oh', 'hash');"
+             " INSERT INTO g%1$lld_hash(kid, field, value) VALUES (last_insert_rowid(),"
+             " randomblob(1048576), 'v');"
+             " INSERT INTO g%1$lld_keys(db, key, type) VALUES (5, 'os', 'set');"
+             " INSERT INTO g%1$lld_set(kid, member) VALUES (last_insert_rowid(),"
+             " replace(hex(zeroblob(524288)), '00', 'xy'));"
+             " INSERT INTO g%1$lld_keys(db, key, type) VALUES (5, 'oz', 'zset');"
+             " INSERT INTO g%1$lld_zset(kid, member, score) VALUES (last_insert_rowid(),"
+             " randomblob(1048577), 1), (last_insert_rowid(), randomblob(1048575), 2);"
+             " INSERT INTO g%1$lld_keys(db, key, type) VALUES (5, 'ox', 'stream');"
+             " INSERT INTO g%1$lld_stream(kid, ms, seq, pos, field, value) VALUES"
+             " (last_insert_rowid(), 1, 0, 0, randomblob(1048576), 'v');"
+             " INSERT INTO g%1$lld_keys(db, key, type) VALUES (5, randomblob(1048575), 'string');"
+             " UPDATE redsink_status SET master_replid = 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee',"
+             " offset = 4242;", (long long)g);
+    sqlite3_open(path, &db);
+    r = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    CHECK(r == SQLITE_OK, "make a mirror in the old form: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    s = sink_open_events("sqlite", path, count_event, &events, &err);
+    CHECK(s != NULL, "open a mirror in the old form (%s)", err.msg);
+    if (s == NULL)
+        return;
+    CHECK(events == 5, "old-form rows reported: %lld, want 5", (long long)events);
+    check_rc(s, s->ops->read_checkpoint(s, &pos), "read_checkpoint (old form)");
+    CHECK(pos.replid[0] == '\0' && pos.offset == -1, "checkpoint cleared: '%s' %lld",
+          pos.replid, (long long)pos.offset);
+    check_q("SELECT count(*) FROM redis_keys WHERE db = 5", "6");
+    check_q("SELECT length(CAST(member AS BLOB)) FROM redis_zsets WHERE key = 'oz'"
+            " ORDER BY score", "1048577;1048575");
+    sink_close(s);
+    /* opened again: upgraded, nothing more to say, the (empty) checkpoint
+     * as it is */
+    events = 0;
+    s = sink_open_events("sqlite", path, count_event, &events, &err);
+    CHECK(s != NULL && events == 0, "reopened: %lld events (%s)", (long long)events, err.msg);
+    if (s != NULL)
+        sink_close(s);
 }
 
 /* A crash in the middle of a load (no close): the next open drops it. */
@@ -2145,6 +2219,7 @@ static int run_tests(void)
     test_big_names(s);
     sink_close(s);
     test_big_upgrade();
+    test_old_form_resync();
     sqlite3_close(rd);
     return 0;
 }
