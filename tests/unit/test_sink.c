@@ -677,6 +677,66 @@ static void test_key_cache(struct sink *s)
     free(k);
 }
 
+/*
+ * SWAPDB (sqlite_keys.c, sq_swap_db): keys with the same names in both dbs,
+ * keys in one only, a db 0 and a db that stay out of it, a swap with db 0
+ * and with an empty db, one rolled back; then gN_keys_db, the index on db
+ * that keeps a swap of two dbs other than 0 from reading every key, is
+ * there and a reader's "db = ?" beside it goes through it.
+ */
+static void swap_keys(struct sink *s, int db, const char *name, const char *value)
+{
+    mkkey(s, db, (struct rs_bytes){ name, strlen(name) }, RS_T_STRING, RS_NO_EXPIRE,
+          &(struct rs_bytes){ value, strlen(value) });
+}
+
+static void test_swap_db(struct sink *s)
+{
+    const char *rows = "SELECT db, key, value FROM redis_strings WHERE db BETWEEN 30 AND 34"
+                       " OR key GLOB 'sw:*' ORDER BY db, key";
+    struct repl_pos pos;
+    char sql[200];
+
+    check_rc(s, s->ops->read_checkpoint(s, &pos), "swapdb: read_checkpoint");
+    check_rc(s, s->ops->begin(s), "swapdb: begin");
+    swap_keys(s, 30, "sw:both", "30");
+    swap_keys(s, 30, "sw:a", "30");
+    swap_keys(s, 31, "sw:both", "31");
+    swap_keys(s, 31, "sw:b", "31");
+    swap_keys(s, 32, "sw:both", "32");
+    swap_keys(s, 0, "sw:both", "0");
+    swap_keys(s, 0, "sw:zero", "0");
+    check_rc(s, s->ops->swap_db(s, 30, 31), "SWAPDB 30 31");
+    CHECK(find(s, 30, LIT("sw:b"), NULL) > 0 && find(s, 30, LIT("sw:a"), NULL) < 0,
+          "swapdb: key_find after SWAPDB 30 31");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "swapdb: commit");
+    check_q(rows, "0|sw:both|0;0|sw:zero|0;30|sw:b|31;30|sw:both|31;31|sw:a|30;31|sw:both|30;"
+            "32|sw:both|32");
+    check_rc(s, s->ops->begin(s), "swapdb: begin (2)");
+    check_rc(s, s->ops->swap_db(s, 31, 0), "SWAPDB 31 0");
+    check_rc(s, s->ops->swap_db(s, 32, 33), "SWAPDB 32 33 (empty)");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "swapdb: commit (2)");
+    check_q(rows, "0|sw:a|30;0|sw:both|30;30|sw:b|31;30|sw:both|31;31|sw:both|0;31|sw:zero|0;"
+            "33|sw:both|32");
+    check_rc(s, s->ops->begin(s), "swapdb: begin (3)");
+    check_rc(s, s->ops->swap_db(s, 0, 30), "SWAPDB 0 30, rolled back");
+    check_rc(s, s->ops->rollback(s), "swapdb: rollback");
+    CHECK(find(s, 0, LIT("sw:a"), NULL) > 0, "swapdb: key_find after a rolled back SWAPDB");
+    check_q(rows, "0|sw:a|30;0|sw:both|30;30|sw:b|31;30|sw:both|31;31|sw:both|0;31|sw:zero|0;"
+            "33|sw:both|32");
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE name = 'g%s_keys_db'",
+             q("SELECT generation FROM redsink_status"));
+    check_q(sql, "1");
+    snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN SELECT id FROM g%s_keys WHERE db = 31"
+             " AND db <> 0 AND db <> -1", q("SELECT generation FROM redsink_status"));
+    CHECK(strstr(q(sql), "INDEX g") && strstr(q(sql), "_keys_db (db=?)"),
+          "swapdb: %s => %s", sql, q(sql));
+    check_rc(s, s->ops->begin(s), "swapdb: begin (4)");
+    for (int db = 30; db <= 33; db++)
+        check_rc(s, s->ops->flush_db(s, db), "swapdb: FLUSHDB");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "swapdb: commit (4)");
+}
+
 /* Big keys in a load (sqlite_load.c, "Big keys"): past 50,000 members the rest
  * of a hash, set or sorted set is staged and sorted in when the key ends,
  * whether the next key, the end of the load or an abort ends it. */
@@ -1814,6 +1874,7 @@ static int run_tests(void)
     test_big_stream_dups(s);
     test_big_names(s);
     test_key_cache(s);
+    test_swap_db(s);
     sink_close(s);
     test_big_upgrade();
     sqlite3_close(rd);
