@@ -18,7 +18,7 @@
  * are not cached.
  *
  * Two tables, by the name's length: 65,536 entries of 64 bytes for names
- * of up to 40 bytes (4 MiB, touched only as it fills), 1,024 of 144 for
+ * of up to 40 bytes (4 MiB, touched only as it fills), 4,096 of 144 for
  * names of up to 120. Each is 4-way set-associative: a name has one set
  * of 4 entries, and a new answer replaces a free entry, else one not
  * found since the set last replaced one (a reference bit, cleared as the
@@ -62,7 +62,7 @@ struct key_cache {
 };
 
 static const struct { uint32_t sets, stride; } kc_shape[2] = {     /* sets: powers of 2 */
-    { 16384, 64 }, { 256, 144 }
+    { 16384, 64 }, { 1024, 144 }
 };
 _Static_assert(sizeof(struct kc_entry) == 24, "kc_entry header");
 
