@@ -84,7 +84,7 @@ static void sq_close(struct sink *s)
     if (ss->fatal && ss->db)
         sqlite3_db_config(ss->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     sqlite3_close(ss->db);
-    free(ss->kcache);
+    sqi_kc_free(ss->kcache);
     sqi_kf_free(ss);
     sqi_smeta_free(ss);
     sqi_bulk_free(ss);

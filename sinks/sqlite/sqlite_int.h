@@ -500,6 +500,7 @@ void sqi_bulk_free(struct sqlite_sink *ss);
 /* The key cache (sqlite_keycache.c). NULL from sqi_kc_new disables it.
  * sqi_kc_get: 1 with *out when the answer is known, else 0. */
 struct key_cache *sqi_kc_new(void);
+void sqi_kc_free(struct key_cache *c);
 int sqi_kc_get(struct sqlite_sink *ss, int db, const struct rs_bytes *key, struct sink_key *out);
 void sqi_kc_put(struct sqlite_sink *ss, int db, const struct rs_bytes *key,
                 const struct sink_key *k);

@@ -10,132 +10,271 @@
 
 /*
  * key_find runs for nearly every command, and its index seek plus row
- * fetch was a quarter of the apply time. This direct-mapped cache
- * remembers recent answers, "no such key" included. It stays exact
- * because every statement that changes a key's id, type or expire time
- * is in sqlite_keys.c and updates or drops the entries it affects; anything
- * broader (rollback, flush, swap, a new generation) empties it. List
- * heads and string values are not cached.
+ * fetch was a third of a SET's instructions. This cache remembers recent
+ * answers, "no such key" included. It stays exact because every statement
+ * that changes a key's id, type or expire time is in sqlite_keys.c and
+ * updates or drops the entries it affects; anything broader (rollback,
+ * flush, swap, a new generation) empties it. List heads and string values
+ * are not cached.
  *
- * Changes by id (an expire time, a delete) find the entry through
- * by_id, direct-mapped on the id: every entry with an id is the one
- * by_id points to for it (sqi_kc_put drops an entry it displaces there), so
- * one probe is exact. Scanning every slot instead was three quarters of
- * an EXPIRE's instructions.
+ * Two tables, by the name's length: 65,536 entries of 64 bytes for names
+ * of up to 40 bytes (4 MiB, touched only as it fills), 4,096 of 144 for
+ * names of up to 120. Each is 4-way set-associative: a name has one set
+ * of 4 entries, and a new answer replaces a free entry, else one not
+ * found since the set last replaced one (a reference bit, cleared as the
+ * search passes: second chance), so a hot key stays while others come and
+ * go. With 4,096 direct-mapped entries, a SET to 100k random keys missed
+ * nearly always and ran the seek.
+ *
+ * An entry is valid when its epoch is the cache's: emptying the cache is
+ * one increment, not a pass over 4 MiB (it runs at every rollback).
+ *
+ * Changes by id (an expire time, a delete) find the entry through its
+ * table's by_id, direct-mapped on the id: every valid entry with an id is
+ * the one by_id points to for it (sqi_kc_put drops an entry it displaces
+ * there, and one of the same id in the other table), so one probe per
+ * table is exact. Scanning every entry instead was three quarters of an
+ * EXPIRE's instructions.
  */
-#define KC_SLOTS   4096
-#define KC_MAX_KEY 120
+#define KC_WAYS 4
 
-struct key_cache_entry {
+struct kc_entry {
     int64_t id;                  /* 0 with type RS_T_NONE: known absent */
     int64_t expire_ms;
-    int db;
-    unsigned char used, type;
-    unsigned short len;
-    char key[KC_MAX_KEY];
+    int32_t db;
+    uint16_t epoch;              /* valid when the cache's */
+    unsigned char type;          /* rs_type | KC_REF */
+    unsigned char len;
+    char key[];                  /* up to the table's stride - 24 bytes */
+};
+#define KC_REF 0x80              /* found since the set last replaced one */
+
+struct kc_table {
+    unsigned char *mem;          /* sets * KC_WAYS entries of 'stride' bytes */
+    int32_t *by_id;              /* entry of id (id % entries), as an index */
+    uint32_t sets, stride, max_key;
 };
 
 struct key_cache {
-    struct key_cache_entry e[KC_SLOTS];
-    int32_t by_id[KC_SLOTS];     /* slot of the entry of id (id % KC_SLOTS) */
+    struct kc_table t[2];        /* short names, long names */
+    uint16_t epoch;
+    unsigned hand;               /* which way the victim search starts at */
 };
 
-static struct key_cache_entry *kc_slot(struct sqlite_sink *ss, int db, const struct rs_bytes *key)
-{
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)(unsigned)db;
+static const struct { uint32_t sets, stride; } kc_shape[2] = {     /* sets: powers of 2 */
+    { 16384, 64 }, { 1024, 144 }
+};
+_Static_assert(sizeof(struct kc_entry) == 24, "kc_entry header");
 
-    if (ss->kcache == NULL || key->len > KC_MAX_KEY)
-        return NULL;
-    for (size_t i = 0; i < key->len; i++)
-        h = (h ^ (unsigned char)key->ptr[i]) * 1099511628211ULL;
-    return &ss->kcache->e[h % KC_SLOTS];
+static struct kc_entry *kc_at(struct kc_table *t, uint32_t i)
+{
+    return (struct kc_entry *)(t->mem + (size_t)i * t->stride);
 }
 
-/* The entry of key 'id', or NULL. */
-static struct key_cache_entry *kc_of_id(struct sqlite_sink *ss, int64_t id)
+static int kc_live(struct key_cache *c, const struct kc_entry *e)
 {
-    struct key_cache_entry *e;
+    return e->epoch == c->epoch;
+}
 
-    if (ss->kcache == NULL || id <= 0)
+/* The table for a name of len bytes, and its set's first entry index.
+ * The hash takes 8 bytes at a time: byte by byte, it cost more than the
+ * rest of a hit. */
+static struct kc_table *kc_set(struct sqlite_sink *ss, int db, const struct rs_bytes *key,
+                               uint32_t *first)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(unsigned)db ^ key->len, w;
+    struct kc_table *t;
+    size_t i = 0;
+
+    if (ss->kcache == NULL)
         return NULL;
-    e = &ss->kcache->e[ss->kcache->by_id[(uint64_t)id % KC_SLOTS]];
-    return e->used && e->id == id ? e : NULL;
+    t = &ss->kcache->t[key->len > ss->kcache->t[0].max_key];
+    if (key->len > t->max_key)
+        return NULL;
+    for (; i + 8 <= key->len; i += 8) {
+        memcpy(&w, key->ptr + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    if (i < key->len) {
+        w = 0;
+        memcpy(&w, key->ptr + i, key->len - i);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    h ^= h >> 29;                /* a chunk's last bytes reached only the high bits */
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 32;
+    *first = (uint32_t)(h & (t->sets - 1)) * KC_WAYS;
+    return t;
+}
+
+/* The live entry of (db, key) in its set, or NULL. */
+static struct kc_entry *kc_find(struct key_cache *c, struct kc_table *t, uint32_t first, int db,
+                                const struct rs_bytes *key)
+{
+    for (uint32_t w = 0; w < KC_WAYS; w++) {
+        struct kc_entry *e = kc_at(t, first + w);
+
+        if (kc_live(c, e) && e->db == db && e->len == key->len &&
+            memcmp(e->key, key->ptr, key->len) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* The live entry of key 'id' in table t, or NULL. */
+static struct kc_entry *kc_of_id_in(struct key_cache *c, struct kc_table *t, int64_t id)
+{
+    struct kc_entry *e = kc_at(t, (uint32_t)t->by_id[(uint64_t)id & (t->sets * KC_WAYS - 1)]);
+
+    return kc_live(c, e) && e->id == id ? e : NULL;
 }
 
 int sqi_kc_get(struct sqlite_sink *ss, int db, const struct rs_bytes *key, struct sink_key *out)
 {
-    struct key_cache_entry *e = kc_slot(ss, db, key);
+    uint32_t first;
+    struct kc_table *t = kc_set(ss, db, key, &first);
+    struct kc_entry *e;
 
-    if (e == NULL || !e->used || e->db != db || e->len != key->len ||
-        memcmp(e->key, key->ptr, key->len) != 0)
+    if (t == NULL || (e = kc_find(ss->kcache, t, first, db, key)) == NULL)
         return 0;
+    e->type |= KC_REF;
     out->id = e->id;
-    out->type = (enum rs_type)e->type;
+    out->type = (enum rs_type)(e->type & ~KC_REF);
     out->expire_ms = e->expire_ms;
     return 1;
+}
+
+/* The entry a new answer goes to in the set at 'first'. */
+static struct kc_entry *kc_victim(struct key_cache *c, struct kc_table *t, uint32_t first)
+{
+    uint32_t start = c->hand++ % KC_WAYS;
+
+    for (uint32_t w = 0; w < KC_WAYS; w++)
+        if (!kc_live(c, kc_at(t, first + w)))
+            return kc_at(t, first + w);
+    for (uint32_t n = 0; n < 2 * KC_WAYS; n++) {
+        struct kc_entry *e = kc_at(t, first + (start + n) % KC_WAYS);
+
+        if (!(e->type & KC_REF))
+            return e;
+        e->type &= ~KC_REF;
+    }
+    return kc_at(t, first + start);   /* not reached: the first pass cleared them */
 }
 
 void sqi_kc_put(struct sqlite_sink *ss, int db, const struct rs_bytes *key,
                 const struct sink_key *k)
 {
-    struct key_cache_entry *e = kc_slot(ss, db, key), *old;
+    struct key_cache *c = ss->kcache;
+    uint32_t first;
+    struct kc_table *t = kc_set(ss, db, key, &first);
+    struct kc_entry *e, *old;
 
-    if (e == NULL)
+    if (t == NULL)
         return;
-    e->used = 0;                 /* not found by kc_of_id while it changes */
+    if ((e = kc_find(c, t, first, db, key)) == NULL)
+        e = kc_victim(c, t, first);
+    e->epoch = 0;                /* not found by kc_of_id_in while it changes */
     if (k->id > 0) {
-        int32_t *slot = &ss->kcache->by_id[(uint64_t)k->id % KC_SLOTS];
+        int32_t *slot = &t->by_id[(uint64_t)k->id & (t->sets * KC_WAYS - 1)];
 
-        old = &ss->kcache->e[*slot];
-        if (old != e && old->used && old->id > 0)
-            old->used = 0;       /* it would lose its by_id link */
-        *slot = (int32_t)(e - ss->kcache->e);
+        old = kc_at(t, (uint32_t)*slot);
+        if (old != e && kc_live(c, old) && old->id > 0 &&
+            (((uint64_t)old->id ^ (uint64_t)k->id) & (t->sets * KC_WAYS - 1)) == 0)
+            old->epoch = 0;      /* it would lose its by_id link */
+        *slot = (int32_t)(((unsigned char *)e - t->mem) / t->stride);
+        if ((old = kc_of_id_in(c, &c->t[t == &c->t[0]], k->id)) != NULL)
+            old->epoch = 0;      /* one entry per id */
     }
-    e->used = 1;
     e->db = db;
-    e->len = (unsigned short)key->len;
+    e->len = (unsigned char)key->len;
     memcpy(e->key, key->ptr, key->len);
     e->id = k->id;
     e->type = (unsigned char)k->type;
     e->expire_ms = k->expire_ms;
+    e->epoch = c->epoch;
 }
 
 /* Drop the entry of key 'id' (its name is not known here). */
 void sqi_kc_forget_id(struct sqlite_sink *ss, int64_t id)
 {
-    struct key_cache_entry *e = kc_of_id(ss, id);
+    struct kc_entry *e;
 
-    if (e)
-        e->used = 0;
+    if (ss->kcache == NULL || id <= 0)
+        return;
+    for (int i = 0; i < 2; i++)
+        if ((e = kc_of_id_in(ss->kcache, &ss->kcache->t[i], id)) != NULL)
+            e->epoch = 0;
 }
 
 void sqi_kc_forget_key(struct sqlite_sink *ss, int db, const struct rs_bytes *key)
 {
-    struct key_cache_entry *e = kc_slot(ss, db, key);
+    uint32_t first;
+    struct kc_table *t = kc_set(ss, db, key, &first);
+    struct kc_entry *e;
 
-    if (e)
-        e->used = 0;
+    if (t != NULL && (e = kc_find(ss->kcache, t, first, db, key)) != NULL)
+        e->epoch = 0;
 }
 
 void sqi_kc_clear(struct sqlite_sink *ss)
 {
-    if (ss->kcache)
-        for (int i = 0; i < KC_SLOTS; i++)
-            ss->kcache->e[i].used = 0;
+    struct key_cache *c = ss->kcache;
+
+    if (c == NULL || ++c->epoch != 0)
+        return;
+    for (int i = 0; i < 2; i++)  /* wrapped: epoch 0 is never live, 1 must not be */
+        for (uint32_t j = 0; j < c->t[i].sets * KC_WAYS; j++)
+            kc_at(&c->t[i], j)->epoch = 0;
+    c->epoch = 1;
 }
 
 /* Key 'id' has a new expire time. */
 void sqi_kc_set_expire(struct sqlite_sink *ss, int64_t id, int64_t expire_ms)
 {
-    struct key_cache_entry *e = kc_of_id(ss, id);
+    struct kc_entry *e;
 
-    if (e != NULL)
-        e->expire_ms = expire_ms;
+    if (ss->kcache == NULL || id <= 0)
+        return;
+    for (int i = 0; i < 2; i++)
+        if ((e = kc_of_id_in(ss->kcache, &ss->kcache->t[i], id)) != NULL)
+            e->expire_ms = expire_ms;
 }
 
 struct key_cache *sqi_kc_new(void)
 {
-    return calloc(1, sizeof(struct key_cache));
+    struct key_cache *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    c->epoch = 1;
+    for (int i = 0; i < 2; i++) {
+        struct kc_table *t = &c->t[i];
+
+        t->sets = kc_shape[i].sets;
+        t->stride = kc_shape[i].stride;
+        t->max_key = t->stride - (uint32_t)sizeof(struct kc_entry);
+        t->mem = calloc(t->sets * KC_WAYS, t->stride);
+        t->by_id = calloc(t->sets * KC_WAYS, sizeof(int32_t));
+        if (t->mem == NULL || t->by_id == NULL) {
+            sqi_kc_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void sqi_kc_free(struct key_cache *c)
+{
+    if (c == NULL)
+        return;
+    for (int i = 0; i < 2; i++) {
+        free(c->t[i].mem);
+        free(c->t[i].by_id);
+    }
+    free(c);
 }
 
 /*

@@ -111,8 +111,11 @@ static const struct sqi_bulk keys_bulk = {
 };
 
 /* This file's statements, in slots SQI_X_KEYS + n (sqlite_int.h). */
+#define KS_IDX_WHERE "db <> 0 AND db <> -1"     /* gN_keys_db's (see sq_swap_db) */
+#define KS_IDX " AND " KS_IDX_WHERE
 enum {
-    KS_COPY_KEY, KS_SWAP_PARK, KS_SWAP_MOVE, KS_SWAP_UNPARK, KS_COPY_BIG, KS_BIG_MAX,
+    KS_COPY_KEY, KS_SWAP_PARK, KS_SWAP_MOVE, KS_SWAP_UNPARK, KS_SWAPI_MOVE, KS_SWAPI_UNPARK,
+    KS_COPY_BIG, KS_BIG_MAX,
     KS_COPY_CHILD,                     /* + enum child: one per children table */
     KS_NAME_STORE = KS_COPY_CHILD + C_COUNT, KS_NSTMT
 };
@@ -367,10 +370,14 @@ static const char *const key_sql[KS_COPY_CHILD] = {
         "INSERT INTO @keys(db, key, type, expire_at, value, lhead)"
         " SELECT ?2, ?3, type, expire_at, value, lhead FROM @keys WHERE id = ?1",
     /* SWAPDB in three steps: (key, db) is unique and SQLite checks it row
-     * by row, so db1's keys are parked on db -1 (no Redis db) first. */
-    [KS_SWAP_PARK] = "UPDATE @keys SET db = -1 WHERE db = ?1",
+     * by row, so db ?1's keys are parked on db ?3 (-1 or -2, no Redis db)
+     * first. ?1 is never 0: the statements ending in KS_IDX go through
+     * gN_keys_db (see sq_swap_db), the others read every key. */
+    [KS_SWAP_PARK] = "UPDATE @keys SET db = ?3 WHERE db = ?1" KS_IDX,
     [KS_SWAP_MOVE] = "UPDATE @keys SET db = ?1 WHERE db = ?2",
-    [KS_SWAP_UNPARK] = "UPDATE @keys SET db = ?2 WHERE db = -1",
+    [KS_SWAP_UNPARK] = "UPDATE @keys SET db = ?2 WHERE db = ?3",
+    [KS_SWAPI_MOVE] = "UPDATE @keys SET db = ?1 WHERE db = ?2" KS_IDX,
+    [KS_SWAPI_UNPARK] = "UPDATE @keys SET db = ?2 WHERE db = ?3" KS_IDX,
     /* a copy's big element values: ids moved up by ?3 = max(id), which
      * the copied element rows add to their 'big' too */
     [KS_COPY_BIG] =
@@ -435,11 +442,6 @@ static int key_run3(struct sqlite_sink *ss, int id, int64_t p1, int64_t p2, int6
     return sqi_run(ss, st, what);
 }
 
-static int key_run2(struct sqlite_sink *ss, int id, int64_t p1, int64_t p2, const char *what)
-{
-    return key_run3(ss, id, p1, p2, 0, what);
-}
-
 /* Copy the big element values of key 'id' (sqlite_schema.c) up by the
  * highest id there, which *off gets: the copied rows add it to 'big'. */
 static int copy_big(struct sqlite_sink *ss, int64_t id, int64_t *off)
@@ -494,18 +496,37 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
            ? sqi_bigm_copy(ss, id, *new_id) : 0;
 }
 
+/*
+ * SWAPDB finds the two dbs' keys by "WHERE db = ?", which the (key, db)
+ * index cannot answer: each of its three statements read every key of the
+ * mirror (SWAPDB of two dbs of 100 keys beside 200k keys in db 0: 28 ms;
+ * with the index below 0.8 ms).
+ * The generation's first SWAPDB adds gN_keys_db, an index on db of the
+ * keys outside db 0 and outside the parking db -1: a key in db 0 costs it
+ * nothing, where a full index on db cost 4.6k instructions per new key
+ * (+18% per SET). A SWAPDB of two other dbs then costs their keys only,
+ * parked on -2 (in the index). One with db 0 parks the other db's keys on
+ * -1 (out of it), so that each key moved enters or leaves the index once,
+ * and reads every key twice (db 0's, then -1's). The index is not made with
+ * the generation: a mirror that never swaps does not have it; a rollback
+ * takes it away with the rest and IF NOT EXISTS makes it again.
+ */
 int sq_swap_db(struct sink *s, int db1, int db2)
 {
     struct sqlite_sink *ss = SS(s);
+    int a = db1 != 0 ? db1 : db2, b = db1 != 0 ? db2 : db1;   /* a is not 0 */
 
     if (sqi_stuck(ss))
         return -1;
     if (db1 == db2)
         return 0;
     sqi_kc_clear(ss);
-    if (key_run2(ss, KS_SWAP_PARK, db1, db2, "swap databases") ||
-        key_run2(ss, KS_SWAP_MOVE, db1, db2, "swap databases") ||
-        key_run2(ss, KS_SWAP_UNPARK, db1, db2, "swap databases"))
+    if (sqi_exec_gen(ss, "CREATE INDEX IF NOT EXISTS @keys_db ON @keys(db) WHERE " KS_IDX_WHERE,
+                     ss->target, "index the keys by db") ||
+        key_run3(ss, KS_SWAP_PARK, a, b, b != 0 ? -2 : -1, "swap databases") ||
+        key_run3(ss, b != 0 ? KS_SWAPI_MOVE : KS_SWAP_MOVE, a, b, 0, "swap databases") ||
+        key_run3(ss, b != 0 ? KS_SWAPI_UNPARK : KS_SWAP_UNPARK, a, b, b != 0 ? -2 : -1,
+                 "swap databases"))
         return -1;
     ss->tail_kid = -1;
     return 0;

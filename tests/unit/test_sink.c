@@ -553,6 +553,190 @@ static void test_key_filter(struct sink *s)
     CHECK(find(s, 2, LIT("n:5"), NULL) > 0, "filter: a loaded key after the rollback");
 }
 
+/*
+ * The key cache (sqlite_keycache.c) stays exact past its size: 90,000 keys
+ * (more than its 65,536 entries for short names; every 7th name is 41 to
+ * 120 bytes, its other table), then expire times, deletes and renames by id
+ * of keys in and out of it (short names renamed long and back), each
+ * checked through key_find against what was done, and against the views
+ * after the commit. It also holds what a SET to 20,000 random keys needs:
+ * after their rows change behind the sink's back, key_find still answers
+ * from memory for nearly all of them (the 4,096 direct-mapped entries it
+ * had could keep a fifth), until a rollback empties it.
+ */
+struct kc_key {
+    char name[128];
+    int len, db, alive;
+    int64_t id, exp;
+};
+
+static void kc_name(struct kc_key *k, const char *prefix, int i, int big)
+{
+    k->len = snprintf(k->name, sizeof(k->name), "%s:%d:", prefix, i);
+    if (big)
+        for (int want = 41 + i % 80; k->len < want; k->len++)
+            k->name[k->len] = 'p';
+}
+
+static void test_key_cache(struct sink *s)
+{
+    enum { N = 90000, HOT = 20000 };
+    struct kc_key *k = calloc(N, sizeof(*k));
+    struct repl_pos pos;
+    struct sink_key got;
+    int bad = 0, hits = 0, n = 0;
+    char sql[160];
+    sqlite3 *w;
+
+    if (k == NULL) {
+        CHECK(0, "key cache test: out of memory");
+        return;
+    }
+    check_rc(s, s->ops->read_checkpoint(s, &pos), "key cache: read_checkpoint");
+    check_rc(s, s->ops->begin(s), "key cache: begin");
+    for (int i = 0; i < N; i++) {
+        kc_name(&k[i], "kc", i, i % 7 == 0);
+        k[i].db = 20 + i % 2;
+        k[i].exp = RS_NO_EXPIRE;
+        k[i].alive = 1;
+        bad += s->ops->key_create(s, k[i].db, &(struct rs_bytes){ k[i].name, (size_t)k[i].len },
+                                  RS_T_STRING, RS_NO_EXPIRE, &LIT("v"), &k[i].id) != 0;
+    }
+    CHECK(bad == 0, "key cache: create %d keys (%s)", N, s->err.msg);
+    for (int i = 0; i < N; i++)
+        bad += find(s, k[i].db, (struct rs_bytes){ k[i].name, (size_t)k[i].len }, NULL) != k[i].id;
+    CHECK(bad == 0, "key cache: %d of %d new keys found wrong", bad, N);
+    /* by id, in and out of the cache: what is found after must follow */
+    for (int i = 0; i < N; i++) {
+        if (i % 3 == 0) {
+            k[i].exp = 4102444800000 + i;
+            bad += s->ops->key_set_expire(s, k[i].id, k[i].exp) != 0;
+        }
+        if (i % 5 == 0) {
+            k[i].alive = 0;
+            bad += s->ops->key_delete(s, k[i].id) != 0;
+        } else if (i % 11 == 0) {
+            struct kc_key old = k[i];
+
+            kc_name(&k[i], "kr", i, i % 7 != 0);
+            k[i].db = 22;
+            bad += s->ops->key_rename(s, k[i].id, k[i].db,
+                                      &(struct rs_bytes){ k[i].name, (size_t)k[i].len }) != 0;
+            bad += find(s, old.db, (struct rs_bytes){ old.name, (size_t)old.len }, NULL) != -1;
+        }
+    }
+    CHECK(bad == 0, "key cache: expire, delete and rename by id (%s)", s->err.msg);
+    for (int i = 0; i < N; i++) {
+        if (s->ops->key_find(s, k[i].db, &(struct rs_bytes){ k[i].name, (size_t)k[i].len },
+                             &got) != 0)
+            bad++;
+        else if (k[i].alive ? got.type != RS_T_STRING || got.id != k[i].id ||
+                 got.expire_ms != k[i].exp : got.type != RS_T_NONE)
+            bad++;
+    }
+    CHECK(bad == 0, "key cache: %d of %d keys found wrong after changes by id", bad, N);
+    check_rc(s, s->ops->commit(s, &pos, NULL), "key cache: commit");
+    for (int i = 0; i < N; i++)
+        if (k[i].alive)
+            n++;
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM redis_keys WHERE db IN (20, 21, 22)");
+    CHECK(atoi(q(sql)) == n, "key cache: %s => %s, want %d", sql, q(sql), n);
+    check_q("SELECT count(*) FROM redis_keys WHERE db = 22", "6545");
+    check_q("SELECT count(*) FROM redis_keys WHERE db IN (20, 21, 22) AND expire_at IS NOT NULL",
+            "24000");
+
+    /* the last HOT short names found; then their rows change behind the sink */
+    n = 0;
+    for (int i = N - 1; i >= 0 && n < HOT; i--)
+        if (k[i].alive && k[i].len <= 40 && k[i].db != 22) {
+            k[n++] = k[i];
+            find(s, k[n - 1].db, (struct rs_bytes){ k[n - 1].name, (size_t)k[n - 1].len }, NULL);
+        }
+    CHECK(sqlite3_open_v2(path, &w, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK, "writer");
+    snprintf(sql, sizeof(sql), "UPDATE g%s_keys SET expire_at = 5 WHERE db IN (20, 21)",
+             q("SELECT generation FROM redsink_status"));
+    CHECK(sqlite3_exec(w, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(w));
+    sqlite3_close(w);
+    for (int i = 0; i < n; i++) {
+        s->ops->key_find(s, k[i].db, &(struct rs_bytes){ k[i].name, (size_t)k[i].len }, &got);
+        hits += got.id == k[i].id && got.expire_ms == k[i].exp;
+    }
+    CHECK(hits >= n * 9 / 10, "key cache: %d of %d recent keys answered from memory", hits, n);
+    check_rc(s, s->ops->begin(s), "key cache: begin (2)");
+    check_rc(s, s->ops->rollback(s), "key cache: rollback");
+    for (int i = 0; i < n; i++) {
+        s->ops->key_find(s, k[i].db, &(struct rs_bytes){ k[i].name, (size_t)k[i].len }, &got);
+        bad += got.id != k[i].id || got.expire_ms != 5;
+    }
+    CHECK(bad == 0, "key cache: after a rollback %d of %d keys answered from memory", bad, n);
+    check_rc(s, s->ops->begin(s), "key cache: begin (3)");
+    for (int db = 20; db <= 22; db++)
+        check_rc(s, s->ops->flush_db(s, db), "key cache: FLUSHDB");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "key cache: commit (3)");
+    check_q("SELECT count(*) FROM redis_keys WHERE db IN (20, 21, 22)", "0");
+    free(k);
+}
+
+/*
+ * SWAPDB (sqlite_keys.c, sq_swap_db): keys with the same names in both dbs,
+ * keys in one only, a db 0 and a db that stay out of it, a swap with db 0
+ * and with an empty db, one rolled back; then gN_keys_db, the index on db
+ * that keeps a swap of two dbs other than 0 from reading every key, is
+ * there and a reader's "db = ?" beside it goes through it.
+ */
+static void swap_keys(struct sink *s, int db, const char *name, const char *value)
+{
+    mkkey(s, db, (struct rs_bytes){ name, strlen(name) }, RS_T_STRING, RS_NO_EXPIRE,
+          &(struct rs_bytes){ value, strlen(value) });
+}
+
+static void test_swap_db(struct sink *s)
+{
+    const char *rows = "SELECT db, key, value FROM redis_strings WHERE db BETWEEN 30 AND 34"
+                       " OR key GLOB 'sw:*' ORDER BY db, key";
+    struct repl_pos pos;
+    char sql[200];
+
+    check_rc(s, s->ops->read_checkpoint(s, &pos), "swapdb: read_checkpoint");
+    check_rc(s, s->ops->begin(s), "swapdb: begin");
+    swap_keys(s, 30, "sw:both", "30");
+    swap_keys(s, 30, "sw:a", "30");
+    swap_keys(s, 31, "sw:both", "31");
+    swap_keys(s, 31, "sw:b", "31");
+    swap_keys(s, 32, "sw:both", "32");
+    swap_keys(s, 0, "sw:both", "0");
+    swap_keys(s, 0, "sw:zero", "0");
+    check_rc(s, s->ops->swap_db(s, 30, 31), "SWAPDB 30 31");
+    CHECK(find(s, 30, LIT("sw:b"), NULL) > 0 && find(s, 30, LIT("sw:a"), NULL) < 0,
+          "swapdb: key_find after SWAPDB 30 31");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "swapdb: commit");
+    check_q(rows, "0|sw:both|0;0|sw:zero|0;30|sw:b|31;30|sw:both|31;31|sw:a|30;31|sw:both|30;"
+            "32|sw:both|32");
+    check_rc(s, s->ops->begin(s), "swapdb: begin (2)");
+    check_rc(s, s->ops->swap_db(s, 31, 0), "SWAPDB 31 0");
+    check_rc(s, s->ops->swap_db(s, 32, 33), "SWAPDB 32 33 (empty)");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "swapdb: commit (2)");
+    check_q(rows, "0|sw:a|30;0|sw:both|30;30|sw:b|31;30|sw:both|31;31|sw:both|0;31|sw:zero|0;"
+            "33|sw:both|32");
+    check_rc(s, s->ops->begin(s), "swapdb: begin (3)");
+    check_rc(s, s->ops->swap_db(s, 0, 30), "SWAPDB 0 30, rolled back");
+    check_rc(s, s->ops->rollback(s), "swapdb: rollback");
+    CHECK(find(s, 0, LIT("sw:a"), NULL) > 0, "swapdb: key_find after a rolled back SWAPDB");
+    check_q(rows, "0|sw:a|30;0|sw:both|30;30|sw:b|31;30|sw:both|31;31|sw:both|0;31|sw:zero|0;"
+            "33|sw:both|32");
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_schema WHERE name = 'g%s_keys_db'",
+             q("SELECT generation FROM redsink_status"));
+    check_q(sql, "1");
+    snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN SELECT id FROM g%s_keys WHERE db = 31"
+             " AND db <> 0 AND db <> -1", q("SELECT generation FROM redsink_status"));
+    CHECK(strstr(q(sql), "INDEX g") && strstr(q(sql), "_keys_db (db=?)"),
+          "swapdb: %s => %s", sql, q(sql));
+    check_rc(s, s->ops->begin(s), "swapdb: begin (4)");
+    for (int db = 30; db <= 33; db++)
+        check_rc(s, s->ops->flush_db(s, db), "swapdb: FLUSHDB");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "swapdb: commit (4)");
+}
+
 /* Big keys in a load (sqlite_load.c, "Big keys"): past 50,000 members the rest
  * of a hash, set or sorted set is staged and sorted in when the key ends,
  * whether the next key, the end of the load or an abort ends it. */
@@ -2217,6 +2401,8 @@ static int run_tests(void)
     test_big_elements(s);
     test_big_stream_dups(s);
     test_big_names(s);
+    test_key_cache(s);
+    test_swap_db(s);
     sink_close(s);
     test_big_upgrade();
     test_old_form_resync();
