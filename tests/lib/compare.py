@@ -809,17 +809,123 @@ class Workload:
         fam = self.rng.choice(self.families)
         return getattr(self, fam)()
 
+    # run_workload's draws, in its order
+    def batch_db(self):
+        return self.rng.choice([0, 0, 0, 1, 2])
 
-def run_workload(r, seed, n, families):
+    def multi_body(self):
+        return [self.command() for _ in range(self.rng.randrange(1, 5))]
+
+    def fill(self, r):
+        pass
+
+    BAD = None                 # a command meant to be refused (DbWorkload)
+
+
+class DbWorkload(Workload):
+    """The differential's 'dbs' phase, with its own random stream (the
+    other phases draw as before). Keys over many dbs (past 15: the master
+    runs with --databases 40), names of 38-42 and 118-125 bytes (either
+    side of the key cache's 40- and 120-byte tables; binary ones too), and
+    the commands that change a key's db or name: SWAPDB (db 0 among them),
+    MOVE, COPY ... DB, RENAME/RENAMENX, FLUSHDB; MULTI blocks with a command
+    that fails when run (the rest applies) or when queued (EXECABORT).
+    First FILL short and FILL_LONG long names in db FILL_DB, more than
+    the key cache's 65,536 and 4,096 entries, so that the later commands
+    on them meet evicted entries and reused by_id slots."""
+
+    FILL, FILL_LONG, FILL_DB = 70000, 4600, 5
+    BAD = ("SET", "bad-arity")
+
+    def __init__(self, rng, families, ndbs=40):
+        super().__init__(rng, families)
+        self.dbs = sorted({d for d in (0, 1, 2, 3, 15, 16, 17, 31, ndbs - 1) if d < ndbs})
+        self.ndbs = ndbs
+
+    @staticmethod
+    def fill_long(i):
+        name = b"F%d-" % i
+        return name + b"y" * (41 + i % 80 - len(name))     # 41..120 bytes
+
+    def long_name(self, n):
+        r = self.rng
+        head = r.choice([b"L", b"\xffL\x00", "L\u00e9".encode()]) + b"%d-" % r.randrange(12)
+        return head + b"x" * (n - len(head))
+
+    def key(self):
+        r = self.rng
+        c = r.randrange(10)
+        if c < 3:
+            return "k%d" % r.randrange(16)
+        if c < 6:
+            return self.long_name(r.choice([38, 39, 40, 41, 42, 118, 119, 120, 121, 122, 125]))
+        if c < 9:
+            return "f%d" % r.randrange(self.FILL)
+        return self.fill_long(r.randrange(self.FILL_LONG))
+
+    def db(self):
+        return self.rng.choice(self.dbs)
+
+    def dbcmd(self):
+        r, k = self.rng, self.key()
+        c = r.randrange(60)
+        if c == 0:
+            return ("FLUSHDB",)
+        if c == 1:            # the filled db, rarely: 75k keys move
+            return ("SWAPDB", self.FILL_DB, self.db())
+        return [("SWAPDB", self.db(), self.db()), ("SWAPDB", 0, self.db()), ("MOVE", k, self.db()),
+                ("COPY", k, self.key(), "DB", self.db(), *(["REPLACE"] if r.random() < 0.5 else [])),
+                ("RENAME", k, self.key()), ("RENAMENX", k, self.key()),
+                ("PEXPIRE", k, r.randrange(10 ** 6, 10 ** 8)), ("PERSIST", k),
+                ("DEL", k, self.key()), ("DUMPRESTORE", k, self.key())][c % 10]
+
+    def command(self):
+        p = self.rng.random()
+        if p < 0.2:
+            return self.create()
+        if p < 0.5:
+            return self.dbcmd()
+        return getattr(self, self.rng.choice(self.families))()
+
+    def batch_db(self):
+        return self.rng.choice(self.dbs + [self.FILL_DB] * 3)
+
+    def multi_body(self):
+        r = self.rng
+        body = [self.command() for _ in range(r.randrange(1, 6))]
+        if r.random() < 0.6:   # fails when run: the others apply
+            k = self.key()
+            body.insert(r.randrange(len(body) + 1), r.choice([("LPUSH", k, "x"), ("INCR", k),
+                                                              ("HSET", k, "f", "v")]))
+            body.insert(0, ("SET", k, "not-a-number"))
+        elif r.random() < 0.3:  # refused when queued: EXECABORT, nothing applies
+            body.insert(r.randrange(len(body) + 1), self.BAD)
+        return [c for c in body if c[0] != "DUMPRESTORE"]
+
+    def fill(self, r):
+        r("SELECT", self.FILL_DB)
+        for i in range(0, self.FILL, 1000):
+            r.pipeline([("MSET", *[x for j in range(i, min(i + 1000, self.FILL))
+                                   for x in ("f%d" % j, "v%d" % j)])])
+        r.pipeline([("MSET", *[x for j in range(i, min(i + 500, self.FILL_LONG))
+                               for x in (self.fill_long(j), "w%d" % j)])
+                    for i in range(0, self.FILL_LONG, 500)])
+
+
+WORKLOADS = {"random": Workload, "random-dbs": DbWorkload}
+
+
+def run_workload(r, seed, n, families, make=Workload):
     rng = random.Random(seed)
-    w = Workload(rng, families)
+    w = make(rng, families)
+    w.fill(r)
     sent = 0
     while sent < n:
-        db = rng.choice([0, 0, 0, 1, 2])
+        db = w.batch_db()
         batch = [("SELECT", db)]
         if rng.random() < 0.1:
             batch.append(("MULTI",))
-            batch += [w.command() for _ in range(rng.randrange(1, 5))]
+            batch += w.multi_body()
             batch.append(("EXEC",))
         else:
             batch += [w.command() for _ in range(rng.randrange(1, 20))]
@@ -843,8 +949,8 @@ def run_workload(r, seed, n, families):
         for c, rep in zip(out, replies):
             # random arguments may be refused like any client's; only a
             # command the server does not know is a bug in this generator
-            if isinstance(rep, RedisError) and ("unknown command" in str(rep) or
-                                                "wrong number of arguments" in str(rep)):
+            if isinstance(rep, RedisError) and c != w.BAD and ("unknown command" in str(rep) or
+                                                               "wrong number of arguments" in str(rep)):
                 raise SystemExit("seed %d: command %r failed: %s" % (seed, c[:4], rep))
     return w.max_expire
 
@@ -1010,16 +1116,18 @@ def main(argv):
             seed = int(argv[5]) if len(argv) > 5 else 1
             DATASETS[argv[4]](Redis(argv[2], argv[3]), random.Random(seed))
             return 0
-        if cmd == "random":
-            # random HOST PORT SEED N [FAMILY,...]: prints the latest short expiry (unix ms)
+        if cmd in WORKLOADS:
+            # random[-dbs] HOST PORT SEED N [FAMILY,...]: prints the latest short expiry (unix ms)
             fams = argv[6].split(",") if len(argv) > 6 else \
                 ["string", "keys", "list", "hash", "set", "zset", "stream", "script"]
-            print(run_workload(Redis(argv[2], argv[3]), int(argv[4]), int(argv[5]), fams))
+            print(run_workload(Redis(argv[2], argv[3]), int(argv[4]), int(argv[5]), fams,
+                               WORKLOADS[cmd]))
             return 0
         if cmd == "expire-all":
             # make the master delete every key whose TTL has passed (SCAN expires them)
             r = Redis(argv[2], argv[3])
-            for db in range(16):
+            info = r("INFO", "keyspace").decode()
+            for db in [int(l.split(":")[0][2:]) for l in info.splitlines() if l.startswith("db")]:
                 r("SELECT", db)
                 cursor = b"0"
                 while True:
