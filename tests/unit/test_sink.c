@@ -678,6 +678,62 @@ static void test_key_cache(struct sink *s)
 }
 
 /*
+ * The key cache's epoch (a uint16_t, emptying the cache is one increment)
+ * wraps after 65,535 of them: entries written 65,535 clears ago carry the
+ * epoch that is current again, and must not come back. Eight keys are
+ * found (cached), their rows change behind the sink's back, then each is
+ * looked up once, after 65,531 + j clears (a rollback each), around the
+ * count where such an entry would look live again: every answer must be
+ * the new rows'. Without the pass over the entries at the wrap, the key
+ * looked up after 65,535 clears is answered from its stale entry.
+ */
+static void test_key_cache_wrap(struct sink *s)
+{
+    enum { NK = 8, FIRST = 65531 };
+    char name[NK][16], sql[128];
+    int64_t id[NK];
+    struct repl_pos pos;
+    struct sink_key got;
+    int bad = 0, looked = 0;
+    sqlite3 *w;
+
+    check_rc(s, s->ops->read_checkpoint(s, &pos), "epoch wrap: read_checkpoint");
+    check_rc(s, s->ops->begin(s), "epoch wrap: begin");
+    for (int j = 0; j < NK; j++) {
+        snprintf(name[j], sizeof(name[j]), "wrap:%d", j);
+        id[j] = mkkey(s, 33, (struct rs_bytes){ name[j], strlen(name[j]) }, RS_T_STRING,
+                      RS_NO_EXPIRE, &LIT("v"));
+    }
+    check_rc(s, s->ops->commit(s, &pos, NULL), "epoch wrap: commit");
+    for (int j = 0; j < NK; j++)
+        bad += find(s, 33, (struct rs_bytes){ name[j], strlen(name[j]) }, NULL) != id[j];
+    CHECK(bad == 0, "epoch wrap: %d keys found wrong", bad);
+    CHECK(sqlite3_open_v2(path, &w, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK, "writer");
+    snprintf(sql, sizeof(sql), "UPDATE g%s_keys SET expire_at = 7 WHERE db = 33",
+             q("SELECT generation FROM redsink_status"));
+    CHECK(sqlite3_exec(w, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(w));
+    sqlite3_close(w);
+    for (int i = 1; i < FIRST + NK && bad == 0; i++) {
+        bad += s->ops->begin(s) != 0 || s->ops->rollback(s) != 0;
+        if (i >= FIRST) {
+            int j = i - FIRST;
+
+            bad += s->ops->key_find(s, 33, &(struct rs_bytes){ name[j], strlen(name[j]) },
+                                    &got) != 0;
+            CHECK(got.id == id[j] && got.expire_ms == 7, "epoch wrap: key %s after %d clears:"
+                  " id %lld expire %lld, want %lld and 7", name[j], i, (long long)got.id,
+                  (long long)got.expire_ms, (long long)id[j]);
+            looked++;
+        }
+    }
+    CHECK(bad == 0 && looked == NK, "epoch wrap: %d begin/rollback/key_find failed (%s)", bad,
+          s->err.msg);
+    check_rc(s, s->ops->begin(s), "epoch wrap: begin (2)");
+    check_rc(s, s->ops->flush_db(s, 33), "epoch wrap: FLUSHDB");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "epoch wrap: commit (2)");
+}
+
+/*
  * SWAPDB (sqlite_keys.c, sq_swap_db): keys with the same names in both dbs,
  * keys in one only, a db 0 and a db that stay out of it, a swap with db 0
  * and with an empty db, one rolled back; then gN_keys_db, the index on db
@@ -2405,6 +2461,7 @@ static int run_tests(void)
     test_big_stream_dups(s);
     test_big_names(s);
     test_key_cache(s);
+    test_key_cache_wrap(s);
     test_swap_db(s);
     sink_close(s);
     test_big_upgrade();
