@@ -829,7 +829,8 @@ class DbWorkload(Workload):
     side of the key cache's 40- and 120-byte tables; binary ones too), and
     the commands that change a key's db or name: SWAPDB (db 0 among them),
     MOVE, COPY ... DB, RENAME/RENAMENX, FLUSHDB; MULTI blocks with a command
-    that fails when run (the rest applies) or when queued (EXECABORT).
+    that fails when run (the rest applies) or when queued (EXECABORT); big
+    sorted-set members (create).
     First FILL short and FILL_LONG long names in db FILL_DB, more than
     the key cache's 65,536 and 4,096 entries, so that the later commands
     on them meet evicted entries and reused by_id slots."""
@@ -859,15 +860,18 @@ class DbWorkload(Workload):
             return "k%d" % r.randrange(16)
         if c < 6:
             return self.long_name(r.choice([38, 39, 40, 41, 42, 118, 119, 120, 121, 122, 125]))
-        if c < 9:
+        if c < 8:
             return "f%d" % r.randrange(self.FILL)
-        return self.fill_long(r.randrange(self.FILL_LONG))
+        if c < 9:
+            return self.fill_long(r.randrange(self.FILL_LONG))
+        return "z%d" % r.randrange(3)        # where the big members go (create)
 
     def db(self):
         return self.rng.choice(self.dbs)
 
     def dbcmd(self):
-        r, k = self.rng, self.key()
+        r = self.rng
+        k = self.key() if r.random() < 0.75 else "z%d" % r.randrange(3)
         c = r.randrange(60)
         if c == 0:
             return ("FLUSHDB",)
@@ -878,6 +882,22 @@ class DbWorkload(Workload):
                 ("RENAME", k, self.key()), ("RENAMENX", k, self.key()),
                 ("PEXPIRE", k, r.randrange(10 ** 6, 10 ** 8)), ("PERSIST", k),
                 ("DEL", k, self.key()), ("DUMPRESTORE", k, self.key())][c % 10]
+
+    BIG = b"M" * (1 << 20)
+
+    def create(self):
+        """Now and then sorted-set members of 1 MiB - 1 to 1 MiB + 1 (two
+        sharing their first 1 MiB), which SWAPDB, MOVE, COPY, FLUSHDB and
+        the zset family's commands then meet."""
+        r = self.rng
+        if r.random() < 0.05:
+            k = "z%d" % r.randrange(3) if r.random() < 0.7 else self.key()
+            big = lambda: r.choice([self.BIG + b"a", self.BIG + b"b", self.BIG, self.BIG[:-1],
+                                    b"\x00" + self.BIG])
+            if r.random() < 0.3:
+                return ("ZINCRBY", k, self.score(), big())
+            return ("ZADD", k, self.score(), big(), self.score(), big(), self.score(), "a")
+        return super().create()
 
     def command(self):
         p = self.rng.random()
