@@ -874,7 +874,7 @@ class DbWorkload(Workload):
         k = self.key() if r.random() < 0.75 else "z%d" % r.randrange(3)
         c = r.randrange(60)
         if c == 0:
-            return ("FLUSHDB",)
+            return ("FLUSHDB", *r.choice([(), ("ASYNC",), ("SYNC",)]))
         if c == 1:            # the filled db, rarely: 75k keys move
             return ("SWAPDB", self.FILL_DB, self.db())
         return [("SWAPDB", self.db(), self.db()), ("SWAPDB", 0, self.db()), ("MOVE", k, self.db()),
