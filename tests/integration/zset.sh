@@ -4,7 +4,8 @@
 # Covers what the random differential test reaches rarely: binary members
 # (TEXT and BLOB mixed in one order), inf arithmetic, WEIGHTS/AGGREGATE
 # corners, lex walks over unequal scores, large (skiplist) sets, and every
-# geo STORE form with each unit.
+# geo STORE form with each unit; big members (1 MiB or more) that only
+# their whole bytes order, streamed and loaded by a full sync.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 
 start_redis m --repl-diskless-sync no
@@ -167,6 +168,41 @@ while not got.endswith(b"+PONG\r\n"):
     got += s.recv(1 << 16)
 PY
 wait_mirror "$m_PORT" && compare_mirror "$m_PORT" "$db" "large sorted sets: ranges, pops, stores"
+
+# Members of 1 MiB or more of equal score and equal first 1 MiB: only
+# their whole bytes order them (gN_zset.ord's rank), among a prefix of
+# them (1 MiB - 1 bytes, 100 bytes) and others. A second redsink takes
+# them through a full sync (the RDB holds a skiplist tail first, so each
+# member loaded ranks before the ones already there); then the commands
+# whose result depends on that order run, on both mirrors.
+python3 - "$m_PORT" <<'PY'
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests", "lib"))
+from compare import Redis
+r = Redis("127.0.0.1", sys.argv[1])
+B = b"M" * (1 << 20)
+for k in ("zbig", "zbig2"):
+    r("ZADD", k, 1, B + b"e", 1, B + b"a", 1, B + b"c", 1, B, 1, B + b"b", 1, B[:-1],
+      1, B + b"\x00", 1, B + b"d\xff", 1, B + b"d", 0, b"N" + B, 1, "small", 1, b"M" * 100)
+PY
+start_redsink rs2 "$m_PORT" "$TMP/m2.db"
+two_online() { [ "$(rcli "$m_PORT" info replication | grep -c 'state=online')" = 2 ]; }
+both() {  # both LABEL: both mirrors equal the master
+    poll_until 60 two_online && $COMPARE wait 127.0.0.1 "$m_PORT" 2 20000 600000 &&
+        compare_mirror "$m_PORT" "$db" "$1 (streamed)" && compare_mirror "$m_PORT" "$TMP/m2.db" "$1 (full sync)"
+}
+both "big members of equal score and first 1 MiB"
+rcli "$m_PORT" >"$TMP/out.txt" 2>&1 <<'CMDS'
+ZPOPMIN zbig 3
+ZREMRANGEBYRANK zbig 1 1
+ZRANGESTORE zr zbig 0 2
+ZPOPMAX zbig2 2
+ZREMRANGEBYRANK zbig2 3 4
+ZADD zbig2 1 small2
+ZRANGESTORE zr2 zbig2 1 3
+ZRANGESTORE zr3 zbig2 (0 1 BYSCORE LIMIT 2 2
+CMDS
+both "ZPOPMIN/ZPOPMAX, ZREMRANGEBYRANK, ZRANGESTORE over them"
 
 if grep -q "unknown command" "$TMP/rs.log"; then
     fail "redsink met unknown commands: $(grep -o "unknown command '[^']*'" "$TMP/rs.log" | sort -u | tr '\n' ' ')"
