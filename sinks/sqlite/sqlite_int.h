@@ -61,7 +61,7 @@ enum child { C_HASH, C_LIST, C_SET, C_ZSET, C_STREAM, C_SMETA, C_SGROUP, C_SPEL,
 enum child_op {
     CO_PROBE,        /* SELECT 1 ... WHERE kid = ?1 LIMIT 1 */
     CO_DELETE,       /* DELETE ... WHERE kid = ?1 */
-    CO_FLUSH,        /* DELETE the rows of every key of db ?1 */
+    CO_FLUSH,        /* DELETE the rows of every key of db ?1 of type ?2 */
     CO_COUNT
 };
 

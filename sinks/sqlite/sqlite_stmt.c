@@ -58,7 +58,8 @@ static const char *const child_name[C_COUNT] = {
 static const char *const child_sql[CO_COUNT] = {
     [CO_PROBE] = "SELECT 1 FROM @%s WHERE kid = ?1 LIMIT 1",
     [CO_DELETE] = "DELETE FROM @%s WHERE kid = ?1",
-    [CO_FLUSH] = "DELETE FROM @%s WHERE kid IN (SELECT id FROM @keys WHERE db = ?1)",
+    [CO_FLUSH] = "DELETE FROM @%s WHERE kid IN"
+                 " (SELECT id FROM @keys WHERE db = ?1 AND type = ?2)",
 };
 
 /* Copy 'tmpl' replacing '%s' by 'child' (if any) and each '@' by "g<gen>_".
