@@ -761,7 +761,7 @@ static void test_flush_beside_big_members(void)
     char *m = malloc(len), name[32];
     struct sink *s;
     int64_t id;
-    double t;
+    double t, made;
     int bad = 0;
 
     if (m == NULL || (s = mirror_sink_open(p, &err)) == NULL) {
@@ -778,6 +778,7 @@ static void test_flush_beside_big_members(void)
                  "flush beside big members: ZADD");
     }
     check_rc(s, s->ops->load_commit(s, &pos), "flush beside big members: load_commit");
+    made = cpu_seconds();
     check_rc(s, s->ops->begin(s), "flush beside big members: begin");
     for (int i = 0; i < N; i++) {
         int n = snprintf(name, sizeof(name), "s:%d", i);
@@ -787,13 +788,17 @@ static void test_flush_beside_big_members(void)
     }
     CHECK(bad == 0, "flush beside big members: %d strings not created (%s)", bad, s->err.msg);
     check_rc(s, s->ops->commit(s, &pos, NULL), "flush beside big members: commit");
+    made = cpu_seconds() - made;
     t = cpu_seconds();
     check_rc(s, s->ops->begin(s), "flush beside big members: begin (2)");
     check_rc(s, s->ops->flush_db(s, 7), "flush beside big members: FLUSHDB 7");
     check_rc(s, s->ops->commit(s, &pos, NULL), "flush beside big members: commit (2)");
     t = cpu_seconds() - t;
-    CHECK(t < 2.0, "flush beside big members: FLUSHDB of %d strings took %.3f CPU s"
-          " (seeks into the big rows?)", N, t);
+    /* not a timing target: a ratio to creating the same keys, in the same
+     * process and build (ASan, valgrind alike), where reading the big rows
+     * at each seek made it about 25 times that and the fix a tenth */
+    CHECK(t < 3 * made + 0.05, "flush beside big members: FLUSHDB of %d strings took %.3f CPU s,"
+          " creating them %.3f (seeks into the big rows?)", N, t, made);
     CHECK(find(s, 7, LIT("s:5"), NULL) < 0 && find(s, 3, LIT("zbig"), NULL) > 0,
           "flush beside big members: db 7 empty, db 3 kept");
     sink_close(s);
