@@ -1337,25 +1337,32 @@ static void got_long_field(void *ud, const struct rs_bytes *f, const struct rs_b
     got_long(ud, f);
 }
 
-/* Rows of gN_bigm, and the two ways they could disagree with the element
- * rows (must be none): a gN_bigm row no field or member points at, a
- * placeholder without its gN_bigm row. */
+/* Rows of gN_bigm, and the ways they could disagree with the element rows
+ * (must be none): a gN_bigm row no field or member points at, a placeholder
+ * without its gN_bigm row, a sorted-set row with an ord and no placeholder
+ * or the other way round. */
 static void check_bigm_rows(int want, const char *what)
 {
-    char sql[900], both[40];
-    const char *g = q("SELECT generation FROM redsink_status");
-    char gen[24];
+    static const char *const t[][2] = {
+        { "hash", "field" }, { "set", "member" }, { "zset", "member" }
+    };
+    char sql[2400], both[40], gen[24];
+    size_t n;
 
-    snprintf(gen, sizeof(gen), "%s", g);
-    snprintf(sql, sizeof(sql), "SELECT count(*), (SELECT count(*) FROM g%s_bigm AS m WHERE NOT"
-             " EXISTS (SELECT 1 FROM g%s_hash AS h WHERE h.kid = m.kid AND h.field = m.ph) AND NOT"
-             " EXISTS (SELECT 1 FROM g%s_set AS s WHERE s.kid = m.kid AND s.member = m.ph)) +"
-             " (SELECT count(*) FROM g%s_hash AS h WHERE field >= CAST(X'FF' AS TEXT) AND"
-             " field < X'' AND NOT EXISTS (SELECT 1 FROM g%s_bigm AS m WHERE m.kid = h.kid AND"
-             " m.ph = h.field)) + (SELECT count(*) FROM g%s_set AS s WHERE member >="
-             " CAST(X'FF' AS TEXT) AND member < X'' AND NOT EXISTS (SELECT 1 FROM g%s_bigm AS m"
-             " WHERE m.kid = s.kid AND m.ph = s.member)) FROM g%s_bigm",
-             gen, gen, gen, gen, gen, gen, gen, gen);
+    snprintf(gen, sizeof(gen), "%s", q("SELECT generation FROM redsink_status"));
+    n = (size_t)snprintf(sql, sizeof(sql), "SELECT count(*), (SELECT count(*) FROM g%s_bigm AS m"
+                         " WHERE 1", gen);
+    for (int i = 0; i < 3; i++)
+        n += (size_t)snprintf(sql + n, sizeof(sql) - n, " AND NOT EXISTS (SELECT 1 FROM g%s_%s"
+                              " AS x WHERE x.kid = m.kid AND x.%s = m.ph)", gen, t[i][0], t[i][1]);
+    n += (size_t)snprintf(sql + n, sizeof(sql) - n, ")");
+    for (int i = 0; i < 3; i++)
+        n += (size_t)snprintf(sql + n, sizeof(sql) - n, " + (SELECT count(*) FROM g%1$s_%2$s AS x"
+                              " WHERE %3$s >= CAST(X'FF' AS TEXT) AND %3$s < X'' AND NOT EXISTS"
+                              " (SELECT 1 FROM g%1$s_bigm AS m WHERE m.kid = x.kid AND"
+                              " m.ph = x.%3$s))", gen, t[i][0], t[i][1]);
+    snprintf(sql + n, sizeof(sql) - n, " + (SELECT count(*) FROM g%1$s_zset WHERE (member >="
+             " CAST(X'FF' AS TEXT) AND member < X'') <> (ord IS NOT NULL)) FROM g%1$s_bigm", gen);
     snprintf(both, sizeof(both), "%d|0", want);
     CHECK(strcmp(q(sql), both) == 0, "%s: bigm rows|strays %s (want %s)", what, q(sql), both);
 }
@@ -1580,26 +1587,6 @@ static void check_zgot(struct zgot *g, const struct zm *want, int from, int n, i
     g->n = 0;
 }
 
-/* gN_bigm rows, and strays (a row no field or member points at, a
- * placeholder without its row), sorted-set members included. */
-static void check_zbigm_rows(int want, const char *what)
-{
-    char sql[1400], both[40], gen[24];
-
-    snprintf(gen, sizeof(gen), "%s", q("SELECT generation FROM redsink_status"));
-    snprintf(sql, sizeof(sql), "SELECT count(*), (SELECT count(*) FROM g%s_bigm AS m WHERE NOT"
-             " EXISTS (SELECT 1 FROM g%s_hash AS h WHERE h.kid = m.kid AND h.field = m.ph) AND NOT"
-             " EXISTS (SELECT 1 FROM g%s_set AS s WHERE s.kid = m.kid AND s.member = m.ph) AND NOT"
-             " EXISTS (SELECT 1 FROM g%s_zset AS z WHERE z.kid = m.kid AND z.member = m.ph)) +"
-             " (SELECT count(*) FROM g%s_zset AS z WHERE member >= CAST(X'FF' AS TEXT) AND"
-             " member < X'' AND NOT EXISTS (SELECT 1 FROM g%s_bigm AS m WHERE m.kid = z.kid AND"
-             " m.ph = z.member)) + (SELECT count(*) FROM g%s_zset WHERE (member >= CAST(X'FF'"
-             " AS TEXT) AND member < X'') <> (ord IS NOT NULL)) FROM g%s_bigm",
-             gen, gen, gen, gen, gen, gen, gen, gen);
-    snprintf(both, sizeof(both), "%d|0", want);
-    CHECK(strcmp(q(sql), both) == 0, "%s: bigm rows|strays %s (want %s)", what, q(sql), both);
-}
-
 /* The members of the order test: around a 1 MiB prefix P, at score 5,
  * members whose bytes differ only after P (so the rank in ord decides), P
  * itself (a big member equal to the others' prefix), small members sharing a
@@ -1776,7 +1763,7 @@ static void test_big_zmembers(struct sink *s)
     big_rows += zl_big;
     CHECK(s->err.code == 0, "load big zset members (%s)", s->err.msg);
     check_rc(s, s->ops->load_commit(s, &pos), "load_commit (big zset members)");
-    check_zbigm_rows(big_rows, "after the load (zsets)");
+    check_bigm_rows(big_rows, "after the load (zsets)");
     /* the load built no order index: its big members' 1 MiB ords in it
      * would make every later seek that passes one read it whole */
     check_q("SELECT count(*) FROM sqlite_schema WHERE name GLOB 'g*_zset_order'", "0");
@@ -1823,7 +1810,7 @@ static void test_big_zmembers(struct sink *s)
         check_rc(s, s->ops->key_copy(s, z[i], 0, &(struct rs_bytes){ key, 3 }, &c), "COPY zset");
         check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big zset ops)");
         big_rows += n >= (1 << 20);
-        check_zbigm_rows(big_rows, "after COPY (zsets)");
+        check_bigm_rows(big_rows, "after COPY (zsets)");
         CHECK(view_rows("redis_zsets", "member", key, v, n, i % 2) == 1,
               "%s, copied: a reader's member = ? finds it", what);
         check_rc(s, s->ops->begin(s), "begin (big zset deletes)");
@@ -1834,7 +1821,7 @@ static void test_big_zmembers(struct sink *s)
         check_rc(s, s->ops->key_delete(s, c), "DEL the copied zset");
         check_rc(s, s->ops->commit(s, &pos, NULL), "commit (big zset deletes)");
         big_rows -= 2 * (n >= (1 << 20));
-        check_zbigm_rows(big_rows, "after ZREM and DEL (zsets)");
+        check_bigm_rows(big_rows, "after ZREM and DEL (zsets)");
         free(v);
         free(other);
     }
@@ -1850,7 +1837,7 @@ static void test_big_zmembers(struct sink *s)
     }
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (zset order)");
     big_rows += zm_big(want, nw);
-    check_zbigm_rows(big_rows, "after the ZADDs (order)");
+    check_bigm_rows(big_rows, "after the ZADDs (order)");
     check_zorder(s, zo, want, nw, "written");
     /* score changes: every big member of score 5 to 6 (among the big one
      * there) and back, in another order; then the first one of score 5 to
@@ -1895,7 +1882,7 @@ static void test_big_zmembers(struct sink *s)
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (zset window deletes)");
     check_zorder(s, zo, want, nw, "after window deletes");
     big_rows = zl_big + zm_big(want, nw);
-    check_zbigm_rows(big_rows, "after window deletes");
+    check_bigm_rows(big_rows, "after window deletes");
     check_rc(s, s->ops->begin(s), "begin (zset score deletes)");
     {
         struct zset_range sc5 = { .by_score = 1, .min = 5, .max = 5, .offset = 0, .count = 2 };
@@ -1912,14 +1899,14 @@ static void test_big_zmembers(struct sink *s)
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (zset score deletes)");
     check_zorder(s, zo, want, nw, "after a score window delete");
     big_rows = zl_big + zm_big(want, nw);
-    check_zbigm_rows(big_rows, "after a score window delete");
+    check_bigm_rows(big_rows, "after a score window delete");
     CHECK(big_rows > 0, "big members left for FLUSHDB (%d)", big_rows);
     for (int i = 0; i < nw; i++)
         free(want[i].p);
     check_rc(s, s->ops->begin(s), "begin (zset flush)");
     check_rc(s, s->ops->flush_db(s, 0), "FLUSHDB with big zset members");
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (zset flush)");
-    check_zbigm_rows(0, "after FLUSHDB (zsets)");
+    check_bigm_rows(0, "after FLUSHDB (zsets)");
 }
 
 /*
