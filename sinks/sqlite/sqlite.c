@@ -87,6 +87,7 @@ static void sq_close(struct sink *s)
     sqi_kc_free(ss->kcache);
     sqi_kf_free(ss);
     sqi_smeta_free(ss);
+    sqi_lb_free(ss);
     sqi_bulk_free(ss);
     sqi_outbox_free(ss);
     free(ss->path);

@@ -121,6 +121,7 @@ struct sqlite_sink {
     struct key_filter *kfilter;  /* names that may exist, see sqlite_keycache.c */
     int kf_armed;                /* kfilter saw every name: trust its "absent" */
     struct smeta_cache *smeta;   /* stream metadata, written back: sqlite_stream.c */
+    struct lb_cache *lbounds;    /* lists' lhead and length: sqlite_list.c */
     struct bulk *bulk;           /* a full sync's buffered rows, see sqi_bulk_begin */
     /* Faults (see sqlite_fault.c). 'fatal': the sticky error is one
      * a retry cannot fix (disk full, I/O error, the file deleted or
@@ -430,6 +431,17 @@ int sqi_smeta_created(struct sqlite_sink *ss, int64_t kid);
 void sqi_smeta_drop(struct sqlite_sink *ss, int64_t kid);
 void sqi_smeta_forget(struct sqlite_sink *ss);
 void sqi_smeta_free(struct sqlite_sink *ss);
+
+/* The list bounds cache (sqlite_list.c), in a stream transaction:
+ * sqi_lb_created sets a new list's (lhead 0, empty), sqi_lb_drop forgets
+ * one key (deleted, or a new id that may be reused), sqi_lb_forget all
+ * (with the key cache), sqi_lb_free at close. sqi_lb_empty: 1 and
+ * *empty when the list's length is known, else 0. */
+void sqi_lb_created(struct sqlite_sink *ss, int64_t kid);
+void sqi_lb_drop(struct sqlite_sink *ss, int64_t kid);
+void sqi_lb_forget(struct sqlite_sink *ss);
+void sqi_lb_free(struct sqlite_sink *ss);
+int sqi_lb_empty(struct sqlite_sink *ss, int64_t kid, int *empty);
 
 /* ------------------------------------------------------------------ */
 /* the core's concerns, one file each                                  */

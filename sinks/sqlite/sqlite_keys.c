@@ -184,6 +184,10 @@ int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_ty
         *id = sqlite3_last_insert_rowid(ss->db);
         k = (struct sink_key){ *id, type, expire_ms };
         sqi_kc_put(ss, db, key, &k);
+        if (type == RS_T_LIST)
+            sqi_lb_created(ss, *id);
+        else
+            sqi_lb_drop(ss, *id);
         if (type == RS_T_STREAM && sqi_smeta_created(ss, *id))
             return -1;
     }
@@ -260,6 +264,7 @@ int sq_key_delete(struct sink *s, int64_t id)
         ss->tail_kid = -1;
     sqi_kc_forget_id(ss, id);
     sqi_smeta_drop(ss, id);     /* its row goes above; the id may be reused */
+    sqi_lb_drop(ss, id);
     return sqi_run_kid(ss, sqi_stmt(ss, ST_KEY_DELETE), id, "delete a key");
 }
 
@@ -310,6 +315,8 @@ int sq_key_is_empty(struct sink *s, int64_t id, enum rs_type type, int *empty)
         return -1;
     if (children_of(type, c) == 0)
         return 0;                          /* strings and modules are never "empty" */
+    if (type == RS_T_LIST && sqi_lb_empty(ss, id, empty))
+        return 0;
     if ((st = sqi_child_stmt(ss, CO_PROBE, c[0])) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
@@ -347,6 +354,7 @@ int sq_flush_db(struct sink *s, int db)
     ss->tail_kid = -1;
     sqi_kc_clear(ss);
     sqi_smeta_forget(ss);       /* written: what stays is read again */
+    sqi_lb_forget(ss);
     if (db < 0)
         return flush_all(ss);
     /* Children first: they find keys by db. Each table is sought for the
@@ -500,6 +508,7 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
     if (sqi_run(ss, st, "copy a key"))
         return -1;
     *new_id = sqlite3_last_insert_rowid(ss->db);
+    sqi_lb_drop(ss, *new_id);
     if (bigname && name_store(ss, *new_id, key))
         return -1;
     n = children_of(type, c);

@@ -13,6 +13,7 @@
  * one position (move_rows, renumber).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "sqlite_int.h"
 
@@ -72,6 +73,102 @@ static sqlite3_stmt *list_stmt(struct sqlite_sink *ss, int id)
     return sqi_xstmt(ss, SQI_X_LIST + id, list_sql[id]);
 }
 
+/*
+ * The bounds (lhead and length) of recently used lists, by key id. A push
+ * read lhead (LPUSH) or max(pos) (RPUSH) first, a pop read both and then
+ * probed the list again to see whether it was emptied: with the bounds
+ * known, an LPUSH is an INSERT and an UPDATE of lhead, an RPOP one DELETE.
+ * Written through: the statements still move lhead; the slot only saves
+ * the reads. Exact by the key cache's rule: the bounds move only here
+ * (push, pop and trim update the slot; LINSERT and LREM drop it), a key's
+ * delete or create drops or sets its slot (an id can be reused), and
+ * sqi_forget and FLUSHDB forget them all. Only in a stream transaction,
+ * as the stream metadata cache.
+ *
+ * 16,384 slots of 32 bytes (512 KiB, calloc'd: touched as used), direct
+ * mapped on the id.
+ */
+#define LB_SLOTS 16384
+
+struct lb_slot {
+    int64_t kid, head, len;
+    uint32_t epoch;              /* in use: the cache's epoch */
+};
+
+struct lb_cache {
+    struct lb_slot slot[LB_SLOTS];
+    uint32_t epoch;              /* never 0 */
+};
+
+/* The slot for 'kid', or NULL (not streaming, or no memory). */
+static struct lb_slot *lb_slot(struct sqlite_sink *ss, int64_t kid)
+{
+    if (ss->mode != MODE_STREAM)
+        return NULL;
+    if (ss->lbounds == NULL) {
+        if ((ss->lbounds = calloc(1, sizeof(*ss->lbounds))) == NULL)
+            return NULL;                   /* optional: the bounds are read */
+        ss->lbounds->epoch = 1;
+    }
+    return &ss->lbounds->slot[(uint64_t)kid % LB_SLOTS];
+}
+
+/* The slot holding 'kid's bounds, or NULL. */
+static struct lb_slot *lb_find(struct sqlite_sink *ss, int64_t kid)
+{
+    struct lb_slot *e = lb_slot(ss, kid);
+
+    return e && e->epoch == ss->lbounds->epoch && e->kid == kid ? e : NULL;
+}
+
+static void lb_put(struct sqlite_sink *ss, int64_t kid, int64_t head, int64_t len)
+{
+    struct lb_slot *e = lb_slot(ss, kid);
+
+    if (e)
+        *e = (struct lb_slot){ kid, head, len, ss->lbounds->epoch };
+}
+
+void sqi_lb_drop(struct sqlite_sink *ss, int64_t kid)
+{
+    struct lb_slot *e = ss->lbounds ? &ss->lbounds->slot[(uint64_t)kid % LB_SLOTS] : NULL;
+
+    if (e && e->kid == kid)
+        e->epoch = 0;
+}
+
+void sqi_lb_created(struct sqlite_sink *ss, int64_t kid)
+{
+    sqi_lb_drop(ss, kid);
+    lb_put(ss, kid, 0, 0);                 /* sq_key_create's lhead */
+}
+
+void sqi_lb_forget(struct sqlite_sink *ss)
+{
+    struct lb_cache *c = ss->lbounds;
+
+    if (c != NULL && ++c->epoch == 0) {    /* after 2^32 - 1: clear once */
+        memset(c->slot, 0, sizeof(c->slot));
+        c->epoch = 1;
+    }
+}
+
+void sqi_lb_free(struct sqlite_sink *ss)
+{
+    free(ss->lbounds);
+    ss->lbounds = NULL;
+}
+
+int sqi_lb_empty(struct sqlite_sink *ss, int64_t kid, int *empty)
+{
+    struct lb_slot *e = lb_find(ss, kid);
+
+    if (e == NULL)
+        return 0;
+    *empty = e->len == 0;
+    return 1;
+}
+
 /* Insert an element at position 'pos' (idx = pos - keys.lhead). */
 static int insert_at_pos(struct sqlite_sink *ss, int64_t id, int64_t pos,
                          const struct rs_bytes *item)
@@ -89,6 +186,7 @@ static int insert_at_pos(struct sqlite_sink *ss, int64_t id, int64_t pos,
 }
 
 static int set_head(struct sqlite_sink *ss, int64_t id, int64_t head);
+static int list_bounds(struct sqlite_sink *ss, int64_t id, int64_t *head, int64_t *len);
 
 /* Head: move lhead one down and use it. Tail: one past the last position
  * (the PK index answers max(pos)), or lhead for an empty list. */
@@ -134,6 +232,19 @@ int sq_list_push(struct sink *s, int64_t id, int at_head, const struct rs_bytes 
             return sqi_bulk_end(ss);
         }
         pos = ss->tail_pos;
+    } else if (lb_slot(ss, id) != NULL) {
+        /* streaming: the bounds, from the cache or read once */
+        int64_t head, len;
+
+        if (list_bounds(ss, id, &head, &len))
+            return -1;
+        pos = at_head ? head - 1 : head + len;
+        if (at_head && set_head(ss, id, pos))
+            return -1;
+        if (insert_at_pos(ss, id, pos, item))
+            return -1;
+        lb_put(ss, id, at_head ? pos : head, len + 1);
+        return 0;
     } else {
         /* the query must see every row: send the buffered ones */
         if (sqi_bulk_flush(ss) || list_next_pos(ss, id, at_head, &pos))
@@ -158,12 +269,18 @@ int sq_list_push(struct sink *s, int64_t id, int at_head, const struct rs_bytes 
 /* The list's head position and its length (0 when it has no rows). */
 static int list_bounds(struct sqlite_sink *ss, int64_t id, int64_t *head, int64_t *len)
 {
-    sqlite3_stmt *st = list_stmt(ss, LS_BOUNDS);
+    struct lb_slot *e = lb_find(ss, id);
+    sqlite3_stmt *st;
     int r;
 
+    if (e != NULL) {
+        *head = e->head;
+        *len = e->len;
+        return 0;
+    }
     *head = 0;
     *len = 0;
-    if (st == NULL)
+    if ((st = list_stmt(ss, LS_BOUNDS)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "read a list's bounds");
@@ -176,6 +293,7 @@ static int list_bounds(struct sqlite_sink *ss, int64_t id, int64_t *head, int64_
     if (sqlite3_column_type(st, 1) != SQLITE_NULL)
         *len = sqlite3_column_int64(st, 1) - *head + 1;
     sqi_stmt_done(st);
+    lb_put(ss, id, *head, *len);
     return 0;
 }
 
@@ -396,6 +514,7 @@ int sq_list_pop(struct sink *s, int64_t id, int from_head, int64_t count,
         return -1;
     if (from_head && set_head(ss, id, head + count))
         return -1;
+    lb_put(ss, id, from_head ? head + count : head, len - count);
     *popped = count;
     return 0;
 }
@@ -413,12 +532,15 @@ int sq_list_trim(struct sink *s, int64_t id, int64_t start, int64_t stop)
         start = 0;
     if (stop > len - 1)
         stop = len - 1;
+    sqi_lb_drop(ss, id);
     if (start > stop)
         return delete_range(ss, id, head, head + len - 1);
     if (delete_range(ss, id, head, head + start - 1) ||
-        delete_range(ss, id, head + stop + 1, head + len - 1))
+        delete_range(ss, id, head + stop + 1, head + len - 1) ||
+        (start > 0 && set_head(ss, id, head + start)))
         return -1;
-    return start > 0 ? set_head(ss, id, head + start) : 0;
+    lb_put(ss, id, head + start, stop - start + 1);
+    return 0;
 }
 
 /* Open a gap on the shorter side of the new element's place: the head
@@ -432,6 +554,7 @@ int sq_list_insert(struct sink *s, int64_t id, int64_t index, int after,
     if (sqi_stuck(ss) || sqi_load_tick(ss) || list_bounds(ss, id, &head, &len))
         return -1;
     ss->tail_kid = -1;
+    sqi_lb_drop(ss, id);                   /* read again after the move */
     n = index + (after ? 1 : 0);           /* the new element's index */
     if (n < 0 || n > len)
         return rs_fail(&s->err, RS_E_SQL, "cannot insert into list %lld: index %lld of %lld",
@@ -464,6 +587,7 @@ int sq_list_rem(struct sink *s, int64_t id, int64_t count, const struct rs_bytes
     if (sqi_stuck(ss) || list_bounds(ss, id, &head, &len))
         return -1;
     ss->tail_kid = -1;
+    sqi_lb_drop(ss, id);                   /* read again after the renumbering */
     if ((st = list_stmt(ss, count < 0 ? LS_REM_DESC : LS_REM)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_bytes(st, 2, v) != SQLITE_OK ||

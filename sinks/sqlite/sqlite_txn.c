@@ -50,6 +50,7 @@ void sqi_forget(struct sqlite_sink *ss)
 {
     sqi_kc_clear(ss);
     sqi_smeta_forget(ss);
+    sqi_lb_forget(ss);
     ss->tail_kid = -1;
     sqi_memo_clear(&ss->group);
     sqi_memo_clear(&ss->consumer);

@@ -414,6 +414,102 @@ static void test_smeta_cache(struct sink *s)
     check_q("SELECT count(*) FROM g2_smeta WHERE kid NOT IN (SELECT id FROM g2_keys)", "0");
 }
 
+/* The list bounds cache (sqlite_list.c): pushes, pops and trims keep it,
+ * LINSERT and LREM drop it, a rollback, a delete (the id reused by the
+ * next list), a copy and FLUSHDB forget it. The view, read from SQL by
+ * the test's own connection, must show what a model of the list holds. */
+static void lb_check(const char *key, const char *want)
+{
+    char sql[160];
+
+    snprintf(sql, sizeof(sql), "SELECT idx, value FROM redis_lists WHERE db = 11 AND key = '%s'"
+             " ORDER BY idx", key);
+    check_q(sql, want);
+}
+
+static void lb_commit(struct sink *s, struct repl_pos *pos, int64_t offset, const char *what)
+{
+    pos->offset = offset;
+    check_rc(s, s->ops->commit(s, pos, NULL), what);
+}
+
+static void test_list_bounds(struct sink *s)
+{
+    struct repl_pos pos = { "abcdefabcdefabcdefabcdefabcdefabcdefabcd", 600, 0 };
+    int64_t id, again, copy = -1, popped, removed;
+    int empty = -1;
+
+    check_rc(s, s->ops->begin(s), "begin (list bounds)");
+    id = mkkey(s, 11, LIT("lb"), RS_T_LIST, RS_NO_EXPIRE, NULL);
+    s->ops->list_push(s, id, 0, &LIT("a"));
+    s->ops->list_push(s, id, 0, &LIT("b"));
+    s->ops->list_push(s, id, 0, &LIT("c"));
+    s->ops->list_push(s, id, 1, &LIT("z"));                 /* z a b c */
+    s->ops->list_pop(s, id, 0, 1, NULL, NULL, &popped);      /* z a b */
+    s->ops->list_pop(s, id, 1, 1, NULL, NULL, &popped);      /* a b */
+    s->ops->key_is_empty(s, id, RS_T_LIST, &empty);
+    CHECK(empty == 0, "key_is_empty: a list of 2 is not empty");
+    check_rc(s, s->ops->list_insert(s, id, 0, 1, &LIT("X")), "LINSERT");   /* a X b */
+    s->ops->list_push(s, id, 0, &LIT("c"));                 /* a X b c */
+    check_rc(s, s->ops->list_rem(s, id, 0, &LIT("X"), &removed), "LREM");  /* a b c */
+    s->ops->list_push(s, id, 1, &LIT("y"));                 /* y a b c */
+    check_rc(s, s->ops->list_trim(s, id, 1, 2), "LTRIM 1 2");   /* a b */
+    s->ops->list_push(s, id, 0, &LIT("d"));
+    s->ops->list_push(s, id, 1, &LIT("w"));                 /* w a b d */
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (list bounds)");
+    lb_check("lb", "0|w;1|a;2|b;3|d");
+
+    /* a rollback takes the pushes and pops back, and the cached bounds */
+    check_rc(s, s->ops->begin(s), "begin (list bounds, to roll back)");
+    s->ops->list_push(s, id, 1, &LIT("r"));
+    s->ops->list_push(s, id, 0, &LIT("t"));
+    s->ops->list_pop(s, id, 1, 3, NULL, NULL, &popped);
+    check_rc(s, s->ops->rollback(s), "rollback (list bounds)");
+    check_rc(s, s->ops->begin(s), "begin (after the rollback)");
+    s->ops->list_push(s, id, 0, &LIT("e"));
+    s->ops->list_push(s, id, 1, &LIT("v"));
+    lb_commit(s, &pos, 610, "commit (after the rollback)");
+    lb_check("lb", "0|v;1|w;2|a;3|b;4|d;5|e");
+
+    /* popped empty, deleted, and a new list on the same id (lhead 0) */
+    check_rc(s, s->ops->begin(s), "begin (list id reuse)");
+    s->ops->list_pop(s, id, 1, 2, NULL, NULL, &popped);
+    s->ops->list_pop(s, id, 0, 9, NULL, NULL, &popped);
+    CHECK(popped == 4, "pop 9 of 4 pops 4 (%lld)", (long long)popped);
+    s->ops->key_is_empty(s, id, RS_T_LIST, &empty);
+    CHECK(empty == 1, "key_is_empty: popped empty");
+    check_rc(s, s->ops->key_delete(s, id), "key_delete (list id reuse)");
+    again = mkkey(s, 11, LIT("lb2"), RS_T_LIST, RS_NO_EXPIRE, NULL);
+    CHECK(again == id, "the new list reuses the id (%lld, %lld)", (long long)again,
+          (long long)id);
+    s->ops->key_is_empty(s, again, RS_T_LIST, &empty);
+    CHECK(empty == 1, "key_is_empty: a new list");
+    s->ops->list_push(s, again, 0, &LIT("n"));
+    check_rc(s, s->ops->key_copy(s, again, 11, &LIT("lb3"), &copy), "key_copy a list");
+    s->ops->list_push(s, copy, 0, &LIT("m"));
+    s->ops->list_push(s, copy, 1, &LIT("l"));
+    s->ops->list_pop(s, again, 1, 1, NULL, NULL, &popped);
+    s->ops->list_push(s, again, 1, &LIT("o"));
+    lb_commit(s, &pos, 620, "commit (list id reuse)");
+    lb_check("lb2", "0|o");
+    lb_check("lb3", "0|l;1|n;2|m");
+
+    /* FLUSHDB, then a list on a reused id again */
+    check_rc(s, s->ops->begin(s), "begin (list bounds, flush)");
+    s->ops->list_push(s, copy, 1, &LIT("k"));
+    check_rc(s, s->ops->flush_db(s, 11), "flush_db 11");
+    again = mkkey(s, 11, LIT("lb4"), RS_T_LIST, RS_NO_EXPIRE, NULL);
+    s->ops->list_push(s, again, 1, &LIT("p"));
+    s->ops->list_push(s, again, 0, &LIT("q"));
+    lb_commit(s, &pos, 630, "commit (list bounds, flush)");
+    lb_check("lb4", "0|p;1|q");
+    check_q("SELECT count(*) FROM redis_lists WHERE db = 11 AND key <> 'lb4'", "0");
+    check_rc(s, s->ops->begin(s), "begin (list bounds, cleanup)");
+    check_rc(s, s->ops->flush_db(s, 11), "flush_db 11 (cleanup)");
+    lb_commit(s, &pos, 640, "commit (list bounds, cleanup)");
+    CHECK(s->err.code == 0, "list bounds: no error (%s)", s->err.msg);
+}
+
 /* Full syncs: readers see the old mirror until load_commit. */
 /* Three keys in db 5 with repeated elements (never in an RDB Redis wrote)
  * and a field too big to buffer: a load stores them as one statement a
@@ -2495,6 +2591,7 @@ static int run_tests(void)
 
     test_stream_ops(s);
     test_smeta_cache(s);
+    test_list_bounds(s);
     test_generations(s);
     sink_close(s);
     if ((s = mirror_sink_open(path, &err)) == NULL) {
