@@ -432,12 +432,16 @@ void sqi_smeta_drop(struct sqlite_sink *ss, int64_t kid);
 void sqi_smeta_forget(struct sqlite_sink *ss);
 void sqi_smeta_free(struct sqlite_sink *ss);
 
-/* The list bounds cache (sqlite_list.c), in a stream transaction:
+/* The list bounds cache (sqlite_list.c), in a stream transaction. It
+ * holds one list's lhead unwritten: sqi_lb_sync writes it, and must run
+ * before anything reads gN_keys.lhead in SQL (commit, flush, copy).
  * sqi_lb_created sets a new list's (lhead 0, empty), sqi_lb_drop forgets
- * one key (deleted, or a new id that may be reused), sqi_lb_forget all
- * (with the key cache), sqi_lb_free at close. sqi_lb_empty: 1 and
- * *empty when the list's length is known, else 0. */
-void sqi_lb_created(struct sqlite_sink *ss, int64_t kid);
+ * one key (deleted, or a new id that may be reused), sqi_lb_forget all,
+ * the unwritten head included (rollback, with the key cache),
+ * sqi_lb_free at close. sqi_lb_empty: 1 and *empty when the list's
+ * length is known, else 0. */
+int sqi_lb_sync(struct sqlite_sink *ss);
+int sqi_lb_created(struct sqlite_sink *ss, int64_t kid);
 void sqi_lb_drop(struct sqlite_sink *ss, int64_t kid);
 void sqi_lb_forget(struct sqlite_sink *ss);
 void sqi_lb_free(struct sqlite_sink *ss);

@@ -184,10 +184,10 @@ int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_ty
         *id = sqlite3_last_insert_rowid(ss->db);
         k = (struct sink_key){ *id, type, expire_ms };
         sqi_kc_put(ss, db, key, &k);
-        if (type == RS_T_LIST)
-            sqi_lb_created(ss, *id);
-        else
+        if (type != RS_T_LIST)
             sqi_lb_drop(ss, *id);
+        else if (sqi_lb_created(ss, *id))
+            return -1;
         if (type == RS_T_STREAM && sqi_smeta_created(ss, *id))
             return -1;
     }
@@ -349,7 +349,7 @@ int sq_flush_db(struct sink *s, int db)
 {
     struct sqlite_sink *ss = SS(s);
 
-    if (sqi_stuck(ss) || sqi_smeta_sync(ss))
+    if (sqi_stuck(ss) || sqi_smeta_sync(ss) || sqi_lb_sync(ss))
         return -1;
     ss->tail_kid = -1;
     sqi_kc_clear(ss);
@@ -492,7 +492,8 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
     int64_t off = 0;
     int r, n, bigname;
 
-    if ((r = key_type_of(ss, id, &type, "copy a key")) < 0 || sqi_smeta_sync(ss))
+    if ((r = key_type_of(ss, id, &type, "copy a key")) < 0 || sqi_smeta_sync(ss) ||
+        sqi_lb_sync(ss))
         return -1;
     if (r == 0)
         return rs_fail(&s->err, RS_E_SQL, "cannot copy a key in '%s': no key %lld", ss->path,

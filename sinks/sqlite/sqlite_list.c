@@ -76,14 +76,24 @@ static sqlite3_stmt *list_stmt(struct sqlite_sink *ss, int id)
 /*
  * The bounds (lhead and length) of recently used lists, by key id. A push
  * read lhead (LPUSH) or max(pos) (RPUSH) first, a pop read both and then
- * probed the list again to see whether it was emptied: with the bounds
- * known, an LPUSH is an INSERT and an UPDATE of lhead, an RPOP one DELETE.
- * Written through: the statements still move lhead; the slot only saves
- * the reads. Exact by the key cache's rule: the bounds move only here
- * (push, pop and trim update the slot; LINSERT and LREM drop it), a key's
- * delete or create drops or sets its slot (an id can be reused), and
- * sqi_forget and FLUSHDB forget them all. Only in a stream transaction,
- * as the stream metadata cache.
+ * probed the list again to see whether it was emptied, and every LPUSH or
+ * LPOP wrote lhead: with the bounds known, an RPUSH or RPOP is one
+ * statement, an LPUSH or LPOP too until the list changes.
+ *
+ * lhead is written back: one list at a time (c->dirty) may hold a head
+ * its gN_keys row does not have yet. It is written before another list's
+ * head moves, before its slot goes to another list, before a statement
+ * reads lhead in SQL (list_get, list_set, key_copy) and at commit and
+ * FLUSHDB (sqi_lb_sync); a rollback or a delete of the list drops it. So
+ * one list pushed to or popped from at the head costs one UPDATE of
+ * gN_keys a transaction, and a workload over many lists one per command,
+ * as before.
+ *
+ * Exact by the key cache's rule: the bounds move only here (push, pop and
+ * trim update the slot; LINSERT and LREM write it back and drop it), a
+ * key's create sets its slot and its delete drops it (an id can be
+ * reused), and sqi_forget and FLUSHDB forget them all. Only in a stream
+ * transaction, as the stream metadata cache.
  *
  * 16,384 slots of 32 bytes (512 KiB, calloc'd: touched as used), direct
  * mapped on the id.
@@ -98,7 +108,11 @@ struct lb_slot {
 struct lb_cache {
     struct lb_slot slot[LB_SLOTS];
     uint32_t epoch;              /* never 0 */
+    int64_t dirty;               /* the list whose lhead is not written, or -1 */
 };
+
+static int list_exec(struct sqlite_sink *ss, int sid, const char *what, int n, int64_t p1,
+                     int64_t p2, int64_t p3, int64_t p4);
 
 /* The slot for 'kid', or NULL (not streaming, or no memory). */
 static struct lb_slot *lb_slot(struct sqlite_sink *ss, int64_t kid)
@@ -109,6 +123,7 @@ static struct lb_slot *lb_slot(struct sqlite_sink *ss, int64_t kid)
         if ((ss->lbounds = calloc(1, sizeof(*ss->lbounds))) == NULL)
             return NULL;                   /* optional: the bounds are read */
         ss->lbounds->epoch = 1;
+        ss->lbounds->dirty = -1;
     }
     return &ss->lbounds->slot[(uint64_t)kid % LB_SLOTS];
 }
@@ -121,33 +136,91 @@ static struct lb_slot *lb_find(struct sqlite_sink *ss, int64_t kid)
     return e && e->epoch == ss->lbounds->epoch && e->kid == kid ? e : NULL;
 }
 
-static void lb_put(struct sqlite_sink *ss, int64_t kid, int64_t head, int64_t len)
+/* Write the head the cache holds back to gN_keys. */
+int sqi_lb_sync(struct sqlite_sink *ss)
+{
+    struct lb_cache *c = ss->lbounds;
+    struct lb_slot *e;
+    int64_t kid;
+
+    if (c == NULL || c->dirty < 0)
+        return 0;
+    kid = c->dirty;
+    c->dirty = -1;
+    if ((e = lb_find(ss, kid)) == NULL)
+        return rs_fail(&ss->base.err, RS_E_SQL, "cannot move a list's head in '%s': list %lld"
+                       " is not in the cache", ss->path, (long long)kid);
+    return list_exec(ss, LS_SET_HEAD, "move a list's head", 2, kid, e->head, 0, 0);
+}
+
+/* Make lhead in gN_keys true for 'kid' (a statement reads it). */
+static int lb_clean(struct sqlite_sink *ss, int64_t kid)
+{
+    return ss->lbounds && ss->lbounds->dirty == kid ? sqi_lb_sync(ss) : 0;
+}
+
+static int lb_put(struct sqlite_sink *ss, int64_t kid, int64_t head, int64_t len)
 {
     struct lb_slot *e = lb_slot(ss, kid);
 
-    if (e)
-        *e = (struct lb_slot){ kid, head, len, ss->lbounds->epoch };
+    if (e == NULL)
+        return 0;
+    if (e->kid != kid && ss->lbounds->dirty == e->kid && e->epoch == ss->lbounds->epoch &&
+        sqi_lb_sync(ss))
+        return -1;                         /* the list it held first */
+    *e = (struct lb_slot){ kid, head, len, ss->lbounds->epoch };
+    return 0;
 }
 
+/* Move lhead: in the cache when the list is there, else in gN_keys. */
+static int set_head(struct sqlite_sink *ss, int64_t id, int64_t head)
+{
+    struct lb_slot *e = lb_find(ss, id);
+
+    if (e == NULL)
+        return list_exec(ss, LS_SET_HEAD, "move a list's head", 2, id, head, 0, 0);
+    if (ss->lbounds->dirty != id && sqi_lb_sync(ss))
+        return -1;
+    e->head = head;
+    ss->lbounds->dirty = id;
+    return 0;
+}
+
+/* The list's row goes (delete) or is new (create, copy): nothing to write. */
 void sqi_lb_drop(struct sqlite_sink *ss, int64_t kid)
 {
     struct lb_slot *e = ss->lbounds ? &ss->lbounds->slot[(uint64_t)kid % LB_SLOTS] : NULL;
 
-    if (e && e->kid == kid)
-        e->epoch = 0;
+    if (e == NULL || e->kid != kid)
+        return;
+    if (ss->lbounds->dirty == kid)
+        ss->lbounds->dirty = -1;
+    e->epoch = 0;
 }
 
-void sqi_lb_created(struct sqlite_sink *ss, int64_t kid)
+/* Write the list's head back and forget its bounds (LINSERT, LREM, LTRIM). */
+static int lb_release(struct sqlite_sink *ss, int64_t kid)
+{
+    if (lb_clean(ss, kid))
+        return -1;
+    sqi_lb_drop(ss, kid);
+    return 0;
+}
+
+int sqi_lb_created(struct sqlite_sink *ss, int64_t kid)
 {
     sqi_lb_drop(ss, kid);
-    lb_put(ss, kid, 0, 0);                 /* sq_key_create's lhead */
+    return lb_put(ss, kid, 0, 0);          /* sq_key_create's lhead */
 }
 
 void sqi_lb_forget(struct sqlite_sink *ss)
 {
     struct lb_cache *c = ss->lbounds;
 
-    if (c != NULL && ++c->epoch == 0) {    /* after 2^32 - 1: clear once */
+    if (c == NULL)
+        return;
+    c->dirty = -1;
+    if (++c->epoch == 0) {                 /* after 2^32 - 1: clear once */
         memset(c->slot, 0, sizeof(c->slot));
         c->epoch = 1;
     }
@@ -185,7 +258,6 @@ static int insert_at_pos(struct sqlite_sink *ss, int64_t id, int64_t pos,
     return sqi_run(ss, st, "insert a list element");
 }
 
-static int set_head(struct sqlite_sink *ss, int64_t id, int64_t head);
 static int list_bounds(struct sqlite_sink *ss, int64_t id, int64_t *head, int64_t *len);
 
 /* Head: move lhead one down and use it. Tail: one past the last position
@@ -243,8 +315,7 @@ int sq_list_push(struct sink *s, int64_t id, int at_head, const struct rs_bytes 
             return -1;
         if (insert_at_pos(ss, id, pos, item))
             return -1;
-        lb_put(ss, id, at_head ? pos : head, len + 1);
-        return 0;
+        return lb_put(ss, id, at_head ? pos : head, len + 1);
     } else {
         /* the query must see every row: send the buffered ones */
         if (sqi_bulk_flush(ss) || list_next_pos(ss, id, at_head, &pos))
@@ -293,8 +364,7 @@ static int list_bounds(struct sqlite_sink *ss, int64_t id, int64_t *head, int64_
     if (sqlite3_column_type(st, 1) != SQLITE_NULL)
         *len = sqlite3_column_int64(st, 1) - *head + 1;
     sqi_stmt_done(st);
-    lb_put(ss, id, *head, *len);
-    return 0;
+    return lb_put(ss, id, *head, *len);
 }
 
 /* Run list statement 'sid' with the integer parameters ?1..?n. */
@@ -312,11 +382,6 @@ static int list_exec(struct sqlite_sink *ss, int sid, const char *what, int n, i
     if (rc != SQLITE_OK)
         return sqi_bind_fail(ss, st, what);
     return sqi_run(ss, st, what);
-}
-
-static int set_head(struct sqlite_sink *ss, int64_t id, int64_t head)
-{
-    return list_exec(ss, LS_SET_HEAD, "move a list's head", 2, id, head, 0, 0);
 }
 
 static int delete_range(struct sqlite_sink *ss, int64_t id, int64_t lo, int64_t hi)
@@ -417,7 +482,7 @@ int sq_list_get(struct sink *s, int64_t id, int64_t index,
         return -1;
     if (index < 0)
         return 0;
-    if ((st = list_stmt(ss, LS_GET)) == NULL)
+    if (lb_clean(ss, id) || (st = list_stmt(ss, LS_GET)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, index) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "read a list element");
@@ -463,7 +528,7 @@ int sq_list_set(struct sink *s, int64_t id, int64_t index, const struct rs_bytes
     sqlite3_stmt *st;
     int64_t big_id;
 
-    if (sqi_stuck(ss) || sqi_big_put(ss, v, sqi_big_value(v), &big_id) ||
+    if (sqi_stuck(ss) || lb_clean(ss, id) || sqi_big_put(ss, v, sqi_big_value(v), &big_id) ||
         (st = list_stmt(ss, LS_SET)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
@@ -514,9 +579,8 @@ int sq_list_pop(struct sink *s, int64_t id, int from_head, int64_t count,
         return -1;
     if (from_head && set_head(ss, id, head + count))
         return -1;
-    lb_put(ss, id, from_head ? head + count : head, len - count);
     *popped = count;
-    return 0;
+    return lb_put(ss, id, from_head ? head + count : head, len - count);
 }
 
 /* Only the two ends go; the kept rows keep their positions. */
@@ -532,15 +596,15 @@ int sq_list_trim(struct sink *s, int64_t id, int64_t start, int64_t stop)
         start = 0;
     if (stop > len - 1)
         stop = len - 1;
-    sqi_lb_drop(ss, id);
+    if (lb_release(ss, id))
+        return -1;
     if (start > stop)
         return delete_range(ss, id, head, head + len - 1);
     if (delete_range(ss, id, head, head + start - 1) ||
         delete_range(ss, id, head + stop + 1, head + len - 1) ||
         (start > 0 && set_head(ss, id, head + start)))
         return -1;
-    lb_put(ss, id, head + start, stop - start + 1);
-    return 0;
+    return lb_put(ss, id, head + start, stop - start + 1);
 }
 
 /* Open a gap on the shorter side of the new element's place: the head
@@ -554,7 +618,8 @@ int sq_list_insert(struct sink *s, int64_t id, int64_t index, int after,
     if (sqi_stuck(ss) || sqi_load_tick(ss) || list_bounds(ss, id, &head, &len))
         return -1;
     ss->tail_kid = -1;
-    sqi_lb_drop(ss, id);                   /* read again after the move */
+    if (lb_release(ss, id))                /* read again after the move */
+        return -1;
     n = index + (after ? 1 : 0);           /* the new element's index */
     if (n < 0 || n > len)
         return rs_fail(&s->err, RS_E_SQL, "cannot insert into list %lld: index %lld of %lld",
@@ -587,7 +652,8 @@ int sq_list_rem(struct sink *s, int64_t id, int64_t count, const struct rs_bytes
     if (sqi_stuck(ss) || list_bounds(ss, id, &head, &len))
         return -1;
     ss->tail_kid = -1;
-    sqi_lb_drop(ss, id);                   /* read again after the renumbering */
+    if (lb_release(ss, id))                /* read again after the renumbering */
+        return -1;
     if ((st = list_stmt(ss, count < 0 ? LS_REM_DESC : LS_REM)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_bytes(st, 2, v) != SQLITE_OK ||

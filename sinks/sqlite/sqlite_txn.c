@@ -87,7 +87,7 @@ int sq_commit(struct sink *s, const struct repl_pos *pos, const struct sink_stat
         return rs_fail(&s->err, RS_E_SQL, "cannot commit in '%s': no transaction is open",
                        ss->path);
     /* the stream metadata the cache holds goes in the same transaction */
-    if (sqi_smeta_sync(ss) || sqi_outbox_commit(ss, pos) ||
+    if (sqi_smeta_sync(ss) || sqi_lb_sync(ss) || sqi_outbox_commit(ss, pos) ||
         (st = sqi_stmt(ss, ST_CKPT_SET)) == NULL)
         return -1;
     rc |= sqlite3_bind_text(st, 1, pos->replid, -1, SQLITE_STATIC);

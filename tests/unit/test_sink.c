@@ -436,8 +436,10 @@ static void lb_commit(struct sink *s, struct repl_pos *pos, int64_t offset, cons
 static void test_list_bounds(struct sink *s)
 {
     struct repl_pos pos = { "abcdefabcdefabcdefabcdefabcdefabcdefabcd", 600, 0 };
-    int64_t id, again, copy = -1, popped, removed;
-    int empty = -1;
+    int64_t id, again, other, copy = -1, popped, removed;
+    struct got got = { "", 0 };
+    int empty = -1, found = 0;
+    char name[32];
 
     check_rc(s, s->ops->begin(s), "begin (list bounds)");
     id = mkkey(s, 11, LIT("lb"), RS_T_LIST, RS_NO_EXPIRE, NULL);
@@ -456,6 +458,12 @@ static void test_list_bounds(struct sink *s)
     check_rc(s, s->ops->list_trim(s, id, 1, 2), "LTRIM 1 2");   /* a b */
     s->ops->list_push(s, id, 0, &LIT("d"));
     s->ops->list_push(s, id, 1, &LIT("w"));                 /* w a b d */
+    /* lhead is written back at commit: LINDEX and LSET read it in SQL */
+    check_rc(s, s->ops->list_get(s, id, 0, got_string, &got, &found), "LINDEX 0");
+    CHECK(found && got.len == 1 && got.buf[0] == 'w', "LINDEX 0 after LPUSH is the new head");
+    s->ops->list_push(s, id, 1, &LIT("u"));
+    check_rc(s, s->ops->list_set(s, id, 0, &LIT("s")), "LSET 0");   /* s w a b d */
+    s->ops->list_pop(s, id, 1, 1, NULL, NULL, &popped);      /* w a b d */
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (list bounds)");
     lb_check("lb", "0|w;1|a;2|b;3|d");
 
@@ -494,9 +502,13 @@ static void test_list_bounds(struct sink *s)
     lb_check("lb2", "0|o");
     lb_check("lb3", "0|l;1|n;2|m");
 
-    /* FLUSHDB, then a list on a reused id again */
+    /* FLUSHDB (another db's list has an unwritten head), then a list on
+     * a reused id again */
     check_rc(s, s->ops->begin(s), "begin (list bounds, flush)");
     s->ops->list_push(s, copy, 1, &LIT("k"));
+    other = mkkey(s, 12, LIT("lbf"), RS_T_LIST, RS_NO_EXPIRE, NULL);
+    s->ops->list_push(s, other, 0, &LIT("f"));
+    s->ops->list_push(s, other, 1, &LIT("e"));
     check_rc(s, s->ops->flush_db(s, 11), "flush_db 11");
     again = mkkey(s, 11, LIT("lb4"), RS_T_LIST, RS_NO_EXPIRE, NULL);
     s->ops->list_push(s, again, 1, &LIT("p"));
@@ -504,8 +516,32 @@ static void test_list_bounds(struct sink *s)
     lb_commit(s, &pos, 630, "commit (list bounds, flush)");
     lb_check("lb4", "0|p;1|q");
     check_q("SELECT count(*) FROM redis_lists WHERE db = 11 AND key <> 'lb4'", "0");
+    check_q("SELECT idx, value FROM redis_lists WHERE db = 12 ORDER BY idx", "0|e;1|f");
+    /* two lists on one slot (ids 16,384 apart): a head each, unwritten
+     * in turn; and COPY of a list whose head is unwritten */
+    check_rc(s, s->ops->begin(s), "begin (list bounds, one slot)");
+    s->ops->list_push(s, again, 1, &LIT("o"));
+    for (int i = 0; (other = mkkey(s, 11, (struct rs_bytes){ name, (size_t)snprintf(name,
+         sizeof(name), "lb:%d", i) }, RS_T_STRING, RS_NO_EXPIRE, &LIT("v"))) > 0 &&
+         other < again + 16383; i++)
+        ;
+    other = mkkey(s, 11, LIT("lb5"), RS_T_LIST, RS_NO_EXPIRE, NULL);
+    CHECK(other == again + 16384, "a list 16,384 ids on (%lld, %lld)", (long long)other,
+          (long long)again);
+    s->ops->list_push(s, other, 1, &LIT("x"));
+    s->ops->list_push(s, other, 1, &LIT("y"));
+    s->ops->list_push(s, again, 1, &LIT("n"));
+    s->ops->list_pop(s, again, 1, 1, NULL, NULL, &popped);
+    s->ops->list_push(s, other, 1, &LIT("z"));
+    check_rc(s, s->ops->key_copy(s, other, 11, &LIT("lb6"), &copy), "key_copy (head unwritten)");
+    s->ops->list_push(s, copy, 1, &LIT("c"));
+    lb_commit(s, &pos, 635, "commit (list bounds, one slot)");
+    lb_check("lb4", "0|o;1|p;2|q");
+    lb_check("lb5", "0|z;1|y;2|x");
+    lb_check("lb6", "0|c;1|z;2|y;3|x");
     check_rc(s, s->ops->begin(s), "begin (list bounds, cleanup)");
     check_rc(s, s->ops->flush_db(s, 11), "flush_db 11 (cleanup)");
+    check_rc(s, s->ops->flush_db(s, 12), "flush_db 12 (cleanup)");
     lb_commit(s, &pos, 640, "commit (list bounds, cleanup)");
     CHECK(s->err.code == 0, "list bounds: no error (%s)", s->err.msg);
 }
