@@ -176,6 +176,12 @@ struct sink_ops {
     int (*string_get)(struct sink *s, int64_t id, void (*cb)(void *ud, const struct rs_bytes *v),
                       void *ud);
     int (*string_set)(struct sink *s, int64_t id, const struct rs_bytes *value);
+    /* INCRBY in place: when the value is the decimal text of a 64-bit
+     * integer, exactly as Redis writes one, and value + incr does not
+     * overflow, store the sum (as text) and set *done = 1; otherwise
+     * change nothing, *done = 0, and the caller reads the value and
+     * decides. May be NULL. */
+    int (*string_incr)(struct sink *s, int64_t id, int64_t incr, int *done);
 
     /* ---- hashes ---- */
     /* Insert or replace; *added = 1 when the field was new (may be NULL).

@@ -379,6 +379,14 @@ static int incr_generic(struct applier *a, const struct rs_bytes *argv, long lon
         return -1;
     if (sk.type != RS_T_NONE && sk.type != RS_T_STRING)
         return ap_wrongtype(a, argv);
+    if (sk.type == RS_T_STRING && a->sink->ops->string_incr) {
+        int done = 0;
+
+        if (a->sink->ops->string_incr(a->sink, sk.id, incr, &done) != 0)
+            return -1;
+        if (done)
+            return 0;                      /* the TTL stays, as below */
+    }
     if (sk.type == RS_T_STRING) {
         if (ap_read_string(a, sk.id) != 0)
             return -1;

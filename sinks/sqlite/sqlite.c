@@ -237,6 +237,7 @@ static const struct sink_ops sqlite_ops = {
     .flush_db = sq_flush_db,
     .swap_db = sq_swap_db,
     .string_get = sq_string_get,
+    .string_incr = sq_string_incr,
     .string_set = sq_string_set,
     .hash_set = sq_hash_set,
     .hash_del = sq_hash_del,

@@ -580,6 +580,7 @@ int sq_function_delete(struct sink *s, const struct rs_bytes *library);
 int sq_string_get(struct sink *s, int64_t id, void (*cb)(void *ud, const struct rs_bytes *v),
                   void *ud);
 int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value);
+int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done);
 
 /* hashes (sqlite_hash.c) */
 int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,

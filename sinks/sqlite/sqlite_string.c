@@ -8,11 +8,18 @@
 
 /* This file's statements, in slots SQI_X_STRING + n (sqlite_int.h). */
 enum {
-    SV_GET, SV_SET, SV_NSTMT
+    SV_GET, SV_SET, SV_INCR, SV_NSTMT
 };
 static const char *const string_sql[SV_NSTMT] = {
     [SV_GET] = "SELECT value FROM @keys WHERE id = ?1",
     [SV_SET] = "UPDATE @keys SET value = ?2, lhead = ?3 WHERE id = ?1",
+    /* only a value that is its integer's own decimal text (no sign but
+     * '-', no leading zero or space: Redis' string2ll; a BLOB never equals
+     * TEXT) and whose sum stays in [?3, ?4], the range where value + ?2
+     * fits in 64 bits */
+    [SV_INCR] = "UPDATE @keys SET value = CAST(CAST(value AS INTEGER) + ?2 AS TEXT), lhead = NULL"
+                " WHERE id = ?1 AND CAST(CAST(value AS INTEGER) AS TEXT) = value"
+                " AND CAST(value AS INTEGER) BETWEEN ?3 AND ?4",
 };
 _Static_assert(SV_NSTMT <= SQI_X_PER_FAMILY, "too many string statements");
 
@@ -63,4 +70,30 @@ int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value)
     if (sqi_run(ss, st, "store a string"))
         return -1;
     return big ? sqi_big_fill(ss, id, value) : 0;
+}
+
+/*
+ * INCR and friends without reading the value first: one UPDATE instead of
+ * a SELECT and an UPDATE (bench/replay of 1M INCRs over 100k keys: a
+ * third of the SQLite work of an INCR was the read). What the statement
+ * refuses (not canonical, stored as a BLOB, a big value, an overflow) is
+ * left to the caller, which reads it and answers as before.
+ */
+int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done)
+{
+    struct sqlite_sink *ss = SS(s);
+    int64_t lo = incr < 0 ? INT64_MIN - incr : INT64_MIN;
+    int64_t hi = incr > 0 ? INT64_MAX - incr : INT64_MAX;
+    sqlite3_stmt *st;
+
+    *done = 0;
+    if (sqi_stuck(ss) || (st = string_stmt(ss, SV_INCR)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, incr) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 3, lo) != SQLITE_OK || sqlite3_bind_int64(st, 4, hi) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "increment a string");
+    if (sqi_run(ss, st, "increment a string"))
+        return -1;
+    *done = sqlite3_changes(ss->db) == 1;
+    return 0;
 }

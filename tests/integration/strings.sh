@@ -5,7 +5,8 @@
 # PFMERGE of sparse/dense mixes, the cardinality PFCOUNT caches in the
 # header, PFDEBUG TODENSE, hand-made sparse layouts), SETRANGE, SETBIT,
 # BITOP and BITFIELD edge cases, and the TTL each keeps or clears.
-# Then INCRBYFLOAT and GETEX as a fake master sends them verbatim (real
+# The INCR family at the 64-bit limits, on values SET, SETRANGE and APPEND
+# made. Then INCRBYFLOAT and GETEX as a fake master sends them verbatim (real
 # masters rewrite them), checked against a real server given the same
 # commands as a client.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
@@ -175,6 +176,31 @@ c("BITFIELD", "bf6", "SET", "u63", 1, (1 << 63) - 1, "INCRBY", "u63", 1, 1, "INC
 c("SET", "bf7", "abc", "PXAT", FAR)
 c("BITFIELD", "bf7", "INCRBY", "u2", 100, 1)     # TTL kept
 c("BITFIELD", "bf8", "OVERFLOW", "SAT", "SET", "i3", 5, 100, "OVERFLOW", "WRAP", "SET", "i3", 9, -100)
+
+# INCR family at the 64-bit limits (the mirror sums in one UPDATE), on
+# values made by SET, SETRANGE and APPEND, with a TTL kept; the refused
+# ones are not propagated and must leave the mirror as the master
+def refused(*args):
+    try:
+        r(*args)
+        errors.append("%r: accepted" % (args,))
+    except RedisError:
+        pass
+
+L = (1 << 63) - 1
+for k, v in [("n0", "0"), ("n1", "-1"), ("n2", L - 1), ("n3", -L - 1), ("n4", -L),
+             ("n5", 100), ("n6", 100), ("n7", 0), ("n8", -1), ("n9", 1), ("n10", "01")]:
+    c("SET", k, v)
+c("INCR", "n0"); c("DECR", "n1"); c("INCR", "n2"); refused("INCR", "n2")
+c("INCRBY", "n3", 5); c("DECR", "n4"); refused("DECR", "n4")
+c("INCRBY", "n5", L - 100); refused("INCRBY", "n5", 1); refused("INCRBY", "n6", L - 99)
+c("DECRBY", "n6", L); c("INCRBY", "n7", -L - 1); refused("INCRBY", "n8", -L - 1)
+c("INCRBY", "n9", -L - 1); refused("INCR", "n10"); refused("DECRBY", "n9", -L - 1)
+c("SETRANGE", "n11", 0, "41"); c("INCR", "n11")
+c("APPEND", "n12", "-1"); c("APPEND", "n12", "2"); c("INCRBY", "n12", 20)
+c("SET", "n13", 7, "PX", FAR); c("INCR", "n13")
+expect("INCR n2", c("GET", "n2"), str(L).encode())
+expect("INCRBY n12", c("GET", "n12"), b"8")
 
 if errors:
     print("\n".join(errors))
