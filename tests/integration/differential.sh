@@ -65,7 +65,7 @@ done
 all="string,keys,list,hash,set,zset,stream,script$(for f in $newer; do printf ',%s' "$f"; done)"
 [ -n "${REDSINK_DIFF_FAMILIES:-}" ] || phase "all families" "$all"
 # Keys over 40 dbs, names either side of the key cache's 40/120-byte
-# tables, 74,600 distinct names first (past its 65,536 + 4,096 entries),
+# tables, 140,600 distinct names first (past its 131,072 + 4,096 entries),
 # SWAPDB/MOVE/COPY DB/RENAME/FLUSHDB, MULTI with a failing command
 # (compare.py DbWorkload; its own random stream)
 case " ${REDSINK_DIFF_FAMILIES:-dbs} " in *" dbs "*)

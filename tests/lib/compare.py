@@ -832,10 +832,10 @@ class DbWorkload(Workload):
     that fails when run (the rest applies) or when queued (EXECABORT); big
     sorted-set members (create).
     First FILL short and FILL_LONG long names in db FILL_DB, more than
-    the key cache's 65,536 and 4,096 entries, so that the later commands
+    the key cache's 131,072 and 4,096 entries, so that the later commands
     on them meet evicted entries and reused by_id slots."""
 
-    FILL, FILL_LONG, FILL_DB = 70000, 4600, 5
+    FILL, FILL_LONG, FILL_DB = 136000, 4600, 5
     BAD = ("SET", "bad-arity")
 
     def __init__(self, rng, families, ndbs=40):
