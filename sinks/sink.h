@@ -189,6 +189,10 @@ struct sink_ops {
     int (*hash_set)(struct sink *s, int64_t id, const struct rs_bytes *field,
                     const struct rs_bytes *value, int64_t field_expire_ms, int *added);
     int (*hash_del)(struct sink *s, int64_t id, const struct rs_bytes *field, int *removed);
+    /* HINCRBY in place, as string_incr: a missing field becomes the
+     * increment, an existing one keeps its TTL. May be NULL. */
+    int (*hash_incr)(struct sink *s, int64_t id, const struct rs_bytes *field, int64_t incr,
+                     int *done);
     /* cb gets the field's value and its expire time (RS_NO_EXPIRE when
      * none) when the field exists; *found = 0 else. */
     int (*hash_get)(struct sink *s, int64_t id, const struct rs_bytes *field,

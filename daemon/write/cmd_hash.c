@@ -139,6 +139,16 @@ static int apply_hincrby(struct applier *a, int argc, const struct rs_bytes *arg
     (void)argc;
     if (ap_parse_ll(a, &argv[3], &incr) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
+    if (a->sink->ops->hash_incr) {         /* in one statement, when it can */
+        if (ap_find_or_create(a, argv, RS_T_HASH, &sk, &skip) != 0)
+            return -1;
+        if (skip)
+            return 0;
+        if (a->sink->ops->hash_incr(a->sink, sk.id, &argv[2], incr, &found) != 0)
+            return -1;
+        if (found)
+            return 0;
+    }
     if (incr_lookup(a, argv, &sk, &skip, &found, &cur, &expire_ms) != 0)
         return -1;
     if (skip)

@@ -240,6 +240,7 @@ static const struct sink_ops sqlite_ops = {
     .string_incr = sq_string_incr,
     .string_set = sq_string_set,
     .hash_set = sq_hash_set,
+    .hash_incr = sq_hash_incr,
     .hash_del = sq_hash_del,
     .hash_get = sq_hash_get,
     .hash_len = sq_hash_len,

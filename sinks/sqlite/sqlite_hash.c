@@ -12,7 +12,8 @@
 
 /* This file's statements, in slots SQI_X_HASH + n (sqlite_int.h). */
 enum {
-    HS_INSERT, HS_UPDATE, HS_UPSERT, HS_DELETE, HS_GET, HS_LEN, HS_EXPIRE, HS_SCAN, HS_NSTMT
+    HS_INSERT, HS_UPDATE, HS_UPSERT, HS_DELETE, HS_GET, HS_LEN, HS_EXPIRE, HS_SCAN, HS_INCR,
+    HS_NSTMT
 };
 static const char *const hash_sql[HS_NSTMT] = {
     [HS_INSERT] =
@@ -29,6 +30,14 @@ static const char *const hash_sql[HS_NSTMT] = {
     [HS_LEN] = "SELECT count(*) FROM @hash WHERE kid = ?1",
     [HS_EXPIRE] = "UPDATE @hash SET expire_at = ?3 WHERE kid = ?1 AND field = ?2",
     [HS_SCAN] = "SELECT field, value, big, expire_at FROM @hash WHERE kid = ?1",
+    /* a new field is the increment (0 + incr, no TTL); an existing one is
+     * summed under sq_string_incr's conditions, its TTL kept */
+    [HS_INCR] = "INSERT INTO @hash(kid, field, value, big, expire_at)"
+                " VALUES (?1, ?2, CAST(?3 AS TEXT), NULL, NULL)"
+                " ON CONFLICT(kid, field) DO UPDATE"
+                " SET value = CAST(CAST(value AS INTEGER) + ?3 AS TEXT)"
+                " WHERE big IS NULL AND CAST(CAST(value AS INTEGER) AS TEXT) = value"
+                " AND CAST(value AS INTEGER) BETWEEN ?4 AND ?5",
 };
 _Static_assert(HS_NSTMT <= SQI_X_PER_FAMILY, "too many hash statements");
 
@@ -164,6 +173,27 @@ int sq_hash_get(struct sink *s, int64_t id, const struct rs_bytes *field,
     }
     sqi_stmt_done(st);
     return sqi_stuck(ss);
+}
+
+/* HINCRBY in one statement, as sq_string_incr (sqlite_string.c); a new
+ * field of 1 MiB or more needs its gN_bigm row: left to hash_set. */
+int sq_hash_incr(struct sink *s, int64_t id, const struct rs_bytes *field, int64_t incr,
+                 int *done)
+{
+    struct sqlite_sink *ss = SS(s);
+    sqlite3_stmt *st;
+
+    *done = 0;
+    if (field->len >= SQI_BIG_VALUE)
+        return sqi_stuck(ss);
+    if ((st = hash_bound(ss, HS_INCR, id, field, "increment a hash field")) == NULL)
+        return -1;
+    if (sqi_bind_incr(st, 3, incr) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "increment a hash field");
+    if (sqi_run(ss, st, "increment a hash field"))
+        return -1;
+    *done = sqlite3_changes(ss->db) == 1;
+    return 0;
 }
 
 int sq_hash_len(struct sink *s, int64_t id, int64_t *len)

@@ -203,6 +203,9 @@ int sqi_bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b);
 enum { SQI_SMALL, SQI_BIG_BLOB, SQI_BIG_TEXT };
 int sqi_big_value(const struct rs_bytes *b);
 int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big);
+/* An increment at ?i and the bounds its base must lie in at ?i+1, ?i+2
+ * for the sum to fit in 64 bits (sq_string_incr, sq_hash_incr). */
+int sqi_bind_incr(sqlite3_stmt *st, int i, int64_t incr);
 int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big);
 int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b);
 /*
@@ -585,6 +588,8 @@ int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done);
 /* hashes (sqlite_hash.c) */
 int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
                 const struct rs_bytes *value, int64_t field_expire_ms, int *added);
+int sq_hash_incr(struct sink *s, int64_t id, const struct rs_bytes *field, int64_t incr,
+                 int *done);
 int sq_hash_del(struct sink *s, int64_t id, const struct rs_bytes *field, int *removed);
 int sq_hash_get(struct sink *s, int64_t id, const struct rs_bytes *field,
                 void (*cb)(void *ud, const struct rs_bytes *v, int64_t expire_ms), void *ud,

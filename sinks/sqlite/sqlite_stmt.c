@@ -190,6 +190,15 @@ int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big)
     return big ? sqlite3_bind_zeroblob64(st, i, b->len) : sqi_bind_bytes(st, i, b);
 }
 
+int sqi_bind_incr(sqlite3_stmt *st, int i, int64_t incr)
+{
+    int rc = sqlite3_bind_int64(st, i, incr);
+
+    rc |= sqlite3_bind_int64(st, i + 1, incr < 0 ? INT64_MIN - incr : INT64_MIN);
+    rc |= sqlite3_bind_int64(st, i + 2, incr > 0 ? INT64_MAX - incr : INT64_MAX);
+    return rc;
+}
+
 int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big)
 {
     return big == SQI_BIG_TEXT ? sqlite3_bind_int(st, i, 1) : sqlite3_bind_null(st, i);

@@ -82,15 +82,12 @@ int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value)
 int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done)
 {
     struct sqlite_sink *ss = SS(s);
-    int64_t lo = incr < 0 ? INT64_MIN - incr : INT64_MIN;
-    int64_t hi = incr > 0 ? INT64_MAX - incr : INT64_MAX;
     sqlite3_stmt *st;
 
     *done = 0;
     if (sqi_stuck(ss) || (st = string_stmt(ss, SV_INCR)) == NULL)
         return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, incr) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 3, lo) != SQLITE_OK || sqlite3_bind_int64(st, 4, hi) != SQLITE_OK)
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_incr(st, 2, incr) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "increment a string");
     if (sqi_run(ss, st, "increment a string"))
         return -1;

@@ -57,8 +57,13 @@ for diskless in no yes; do
         echo "HPERSIST h:small:2 FIELDS 1 v1"
         echo "HPEXPIRE h:big:3 1 FIELDS 2 f1 f2"
         echo "HSET h:big:3 f1 again"
+        # HINCRBY keeps a field's TTL (the mirror sums in one statement)
+        echo "HSET h:small:4 n 41"
+        echo "HPEXPIREAT h:small:4 $((far + 7)) FIELDS 1 n"
+        echo "HINCRBY h:small:4 n 1"
+        echo "HINCRBY h:small:4 m -5"
     } | rcli "$port" >/dev/null
-    wait_mirror "$port" && compare_mirror "$port" "$db" "diskless=$diskless: mirror equals the master after HEXPIRE/HPERSIST"
+    wait_mirror "$port" && compare_mirror "$port" "$db" "diskless=$diskless: mirror equals the master after HEXPIRE/HPERSIST/HINCRBY"
     eval "stop_pid \$rs_${diskless}_PID TERM"
 done
 

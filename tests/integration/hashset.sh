@@ -29,6 +29,11 @@ on_master '[
  ("HINCRBY", "h", "big", "1"), ("HINCRBY", "h", "big", "-10"), ("HINCRBY", "h", "new", "-3"),
  ("HSETNX", "h", "a", "x"), ("HSETNX", "h", b"\xfe", b"\xff\x00"), ("HSETNX", "h2", "f", "v"),
  ("HDEL", "h2", "f"), ("HINCRBYFLOAT", "h3", "f", "2.5"), ("HINCRBY", "h4", "f", "x"),
+ ("HSET", "h5", "max", "9223372036854775806", "min", "-9223372036854775807", "z", "01", "m0", "-0"),
+ ("HINCRBY", "h5", "max", "1"), ("HINCRBY", "h5", "max", "1"), ("HINCRBY", "h5", "min", "-1"),
+ ("HINCRBY", "h5", "min", "-1"), ("HINCRBY", "h5", "z", "1"), ("HINCRBY", "h5", "m0", "1"),
+ ("HINCRBY", "h5", "new", "-9223372036854775808"), ("HINCRBY", "h5", "new", "-1"),
+ ("HINCRBY", "h5", "new", "9223372036854775807"),
 ]'
 wait_mirror "$m_PORT" && compare_mirror "$m_PORT" "$db" "hashes: HINCRBYFLOAT, HINCRBY, HSETNX, binary fields"
 
