@@ -299,9 +299,11 @@ struct sink_ops {
     int (*stream_consumer_pending)(struct sink *s, int64_t id, const struct rs_stream_id *eid);
     int (*stream_meta_get)(struct sink *s, int64_t id, struct rs_stream_meta *meta);
     /* Remove entries: all with id < 'below' (MINID), or the oldest until
-     * 'keep' remain (keep >= 0, MAXLEN). *removed = entries removed. */
+     * 'keep' remain (keep >= 0, MAXLEN). 'length': the stream's number of
+     * entries when the caller knows it (its metadata), else -1 (counted).
+     * *removed = entries removed. */
     int (*stream_trim)(struct sink *s, int64_t id, const struct rs_stream_id *below,
-                       int64_t keep, uint64_t *removed);
+                       int64_t keep, int64_t length, uint64_t *removed);
     /* Remove entry 'eid' (all its fields); *deleted = 0 when absent. */
     int (*stream_delete)(struct sink *s, int64_t id, const struct rs_stream_id *eid,
                          int *deleted);

@@ -498,7 +498,8 @@ static int stream_trim_exact(struct applier *a, int64_t kid, const struct xadd_a
             return -1;
     } else if (a->sink->ops->stream_trim(a->sink, kid,
                                          x->trim == TRIM_MINID ? &x->minid : NULL,
-                                         x->trim == TRIM_MAXLEN ? x->maxlen : -1, &n) != 0) {
+                                         x->trim == TRIM_MAXLEN ? x->maxlen : -1,
+                                         (int64_t)m->length, &n) != 0) {
         return -1;
     }
     if (removed)

@@ -678,7 +678,7 @@ int sq_stream_add(struct sink *s, int64_t id, const struct rs_stream_id *eid, in
 int sq_stream_meta_get(struct sink *s, int64_t id, struct rs_stream_meta *m);
 int sq_stream_meta_set(struct sink *s, int64_t id, const struct rs_stream_meta *m);
 int sq_stream_trim(struct sink *s, int64_t id, const struct rs_stream_id *below, int64_t keep,
-                   uint64_t *removed);
+                   int64_t length, uint64_t *removed);
 int sq_stream_group(struct sink *s, int64_t id, const struct rs_stream_group *g);
 int sq_stream_pending(struct sink *s, int64_t id, const struct rs_stream_pending *p);
 int sq_stream_consumer(struct sink *s, int64_t id, const struct rs_stream_consumer *c);

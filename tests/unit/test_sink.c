@@ -246,13 +246,26 @@ static void test_stream_ops(struct sink *s)
     memset(&m, 0, sizeof(m));
     s->ops->stream_meta_get(s, id, &m);
     CHECK(m.length == 3 && m.last_id.ms == 3 && m.entries_added == 3, "stream_meta round trip");
-    check_rc(s, s->ops->stream_trim(s, id, NULL, 2, &removed), "stream_trim MAXLEN 2");
+    check_rc(s, s->ops->stream_trim(s, id, NULL, 2, -1, &removed), "stream_trim MAXLEN 2");
     CHECK(removed == 1, "stream_trim MAXLEN 2 removed 1 (%llu)", (unsigned long long)removed);
-    check_rc(s, s->ops->stream_trim(s, id, &(struct rs_stream_id){ 3, 0 }, -1, &removed),
+    check_rc(s, s->ops->stream_trim(s, id, &(struct rs_stream_id){ 3, 0 }, -1, -1, &removed),
              "stream_trim MINID 3-0");
     CHECK(removed == 1, "stream_trim MINID removed 1 (%llu)", (unsigned long long)removed);
-    s->ops->stream_trim(s, id, NULL, 5, &removed);
+    s->ops->stream_trim(s, id, NULL, 5, -1, &removed);
     CHECK(removed == 0, "stream_trim MAXLEN above length removes nothing");
+    /* MAXLEN with the length the caller knows: no count */
+    {
+        int64_t t = mkkey(s, 0, LIT("st:known"), RS_T_STREAM, RS_NO_EXPIRE, NULL);
+
+        for (uint64_t ms = 1; ms <= 4; ms++)
+            s->ops->stream_add(s, t, &(struct rs_stream_id){ ms, 0 }, 0, &LIT("f"), &LIT("v"));
+        check_rc(s, s->ops->stream_trim(s, t, NULL, 1, 4, &removed), "stream_trim, length known");
+        CHECK(removed == 3, "stream_trim MAXLEN 1 of 4 known removed 3 (%llu)",
+              (unsigned long long)removed);
+        check_rc(s, s->ops->stream_trim(s, t, NULL, 1, 1, &removed), "stream_trim, at MAXLEN");
+        CHECK(removed == 0, "stream_trim MAXLEN 1 of 1 known removes nothing");
+        check_rc(s, s->ops->key_delete(s, t), "key_delete st:known");
+    }
 
     id = find(s, 0, LIT("str:utf8"), NULL);
     check_rc(s, s->ops->key_rename(s, id, 2, &LIT("renamed")), "key_rename");
