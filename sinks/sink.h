@@ -182,6 +182,15 @@ struct sink_ops {
      * change nothing, *done = 0, and the caller reads the value and
      * decides. May be NULL. */
     int (*string_incr)(struct sink *s, int64_t id, int64_t incr, int *done);
+    /* SET key value (expire_ms or RS_NO_EXPIRE) in db, when the sink can
+     * do it in one step without looking the key up first: a new key, or
+     * an existing string's value and TTL replaced. *done = 0 when it did
+     * nothing: the caller stores as usual, with *sk as key_find gives it
+     * when sk->id >= 0 (the sink knew the key from memory), else after
+     * looking the key up. May be NULL. */
+    int (*string_put)(struct sink *s, int db, const struct rs_bytes *key,
+                      const struct rs_bytes *value, int64_t expire_ms, struct sink_key *sk,
+                      int *done);
 
     /* ---- hashes ---- */
     /* Insert or replace; *added = 1 when the field was new (may be NULL).

@@ -148,6 +148,16 @@ static int apply_set(struct applier *a, int argc, const struct rs_bytes *argv)
         return 0;
     if (so.unit != EXPU_NONE && (expire = ap_expire_arg(a, argv, so.exp, so.unit)) < 0)
         return 0;
+    if (!so.get && so.cond == SETC_NONE && !so.nx && !so.xx && !so.keepttl &&
+        a->sink->ops->string_put) {        /* plain SET: maybe without a look-up */
+        if (a->sink->ops->string_put(a->sink, a->db, &argv[1], &argv[2], expire, &sk,
+                                     &found) != 0)
+            return -1;
+        if (found)
+            return 0;
+        if (sk.id >= 0)
+            return ap_store_string(a, &argv[1], &sk, &argv[2], expire);
+    }
     if (ap_find_key(a, &argv[1], &sk) != 0)
         return -1;
     if ((so.get || so.cond != SETC_NONE) && sk.type != RS_T_NONE && sk.type != RS_T_STRING)

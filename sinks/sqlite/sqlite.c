@@ -238,6 +238,7 @@ static const struct sink_ops sqlite_ops = {
     .swap_db = sq_swap_db,
     .string_get = sq_string_get,
     .string_incr = sq_string_incr,
+    .string_put = sq_string_put,
     .string_set = sq_string_set,
     .hash_set = sq_hash_set,
     .hash_incr = sq_hash_incr,

@@ -584,6 +584,9 @@ int sq_string_get(struct sink *s, int64_t id, void (*cb)(void *ud, const struct 
                   void *ud);
 int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value);
 int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done);
+int sq_string_put(struct sink *s, int db, const struct rs_bytes *key,
+                  const struct rs_bytes *value, int64_t expire_ms, struct sink_key *sk,
+                  int *done);
 
 /* hashes (sqlite_hash.c) */
 int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,

@@ -115,7 +115,7 @@ static const struct sqi_bulk keys_bulk = {
 #define KS_IDX " AND " KS_IDX_WHERE
 enum {
     KS_COPY_KEY, KS_SWAP_PARK, KS_SWAP_MOVE, KS_SWAP_UNPARK, KS_SWAPI_MOVE, KS_SWAPI_UNPARK,
-    KS_COPY_BIG, KS_BIG_MAX,
+    KS_COPY_BIG, KS_BIG_MAX, KS_STRING_PUT,
     KS_COPY_CHILD,                     /* + enum child: one per children table */
     KS_NAME_STORE = KS_COPY_CHILD + C_COUNT, KS_NSTMT
 };
@@ -268,6 +268,62 @@ int sq_key_delete(struct sink *s, int64_t id)
     return sqi_run_kid(ss, sqi_stmt(ss, ST_KEY_DELETE), id, "delete a key");
 }
 
+/*
+ * SET of a small value without NX/XX/GET/KEEPTTL, when key_find would
+ * need SQL (the key cache does not know the name and the filter says it
+ * may exist): one upsert through the (key, db) index instead of that
+ * index seek, the row fetch and an UPDATE by id. A big name or value, a
+ * known or surely new name, or a key of another type: *done = 0 and
+ * nothing changed (the caller goes the usual way, with *sk when the cache
+ * or the filter answered, so the name is not looked up twice). The key
+ * cache learns the id of a key the upsert made; for one it updated, it
+ * forgets the name (the id was not read).
+ */
+static sqlite3_stmt *key_stmt(struct sqlite_sink *ss, int id);
+
+int sq_string_put(struct sink *s, int db, const struct rs_bytes *key,
+                  const struct rs_bytes *value, int64_t expire_ms, struct sink_key *sk,
+                  int *done)
+{
+    struct sqlite_sink *ss = SS(s);
+    struct sink_key k;
+    sqlite3_stmt *st;
+    int64_t id;
+
+    *done = 0;
+    *sk = (struct sink_key){ -1, RS_T_NONE, RS_NO_EXPIRE };
+    if (sqi_stuck(ss) || ss->mode != MODE_STREAM || key->len >= SQI_BIG_VALUE ||
+        sqi_big_value(value))
+        return sqi_stuck(ss);
+    if (sqi_kc_get(ss, db, key, sk))
+        return 0;                          /* known: as key_find */
+    if (sqi_kf_absent(ss, key)) {
+        sk->id = 0;                        /* surely new: as key_find */
+        return 0;
+    }
+    if ((st = key_stmt(ss, KS_STRING_PUT)) == NULL)
+        return -1;
+    if (sqlite3_bind_int(st, 1, db) != SQLITE_OK || sqi_bind_bytes(st, 2, key) != SQLITE_OK ||
+        sqi_bind_time(st, 3, expire_ms) != SQLITE_OK || sqi_bind_bytes(st, 4, value) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "store a string");
+    sqlite3_set_last_insert_rowid(ss->db, 0);
+    if (sqi_run(ss, st, "store a string"))
+        return -1;
+    if (sqlite3_changes(ss->db) == 0)
+        return 0;                          /* another type: the caller replaces it */
+    *done = 1;
+    if ((id = sqlite3_last_insert_rowid(ss->db)) == 0) {
+        sqi_kc_forget_key(ss, db, key);    /* updated: id not read */
+        return 0;
+    }
+    sqi_kf_add(ss, key);
+    sqi_lb_drop(ss, id);
+    sqi_smeta_drop(ss, id);
+    k = (struct sink_key){ id, RS_T_STRING, expire_ms };
+    sqi_kc_put(ss, db, key, &k);
+    return 0;
+}
+
 int sq_key_set_expire(struct sink *s, int64_t id, int64_t expire_ms)
 {
     struct sqlite_sink *ss = SS(s);
@@ -394,6 +450,13 @@ static const char *const key_sql[KS_COPY_CHILD] = {
     [KS_COPY_KEY] =
         "INSERT INTO @keys(db, key, type, expire_at, value, lhead)"
         " SELECT ?2, ?3, type, expire_at, value, lhead FROM @keys WHERE id = ?1",
+    /* sq_string_put: a new string, or an existing string's value and TTL;
+     * a key of another type is left alone (no change) */
+    [KS_STRING_PUT] =
+        "INSERT INTO @keys(db, key, type, expire_at, value, lhead)"
+        " VALUES (?1, ?2, 'string', ?3, ?4, NULL) ON CONFLICT(key, db) DO UPDATE"
+        " SET value = excluded.value, expire_at = excluded.expire_at, lhead = NULL"
+        " WHERE type = 'string'",
     /* SWAPDB in three steps: (key, db) is unique and SQLite checks it row
      * by row, so db ?1's keys are parked on db ?3 (-1 or -2, no Redis db)
      * first. ?1 is never 0: the statements ending in KS_IDX go through

@@ -655,6 +655,88 @@ static void test_hash_incr(struct sink *s)
     free(big);
 }
 
+/* string_put: a plain SET in one upsert when the key cache does not know
+ * the name; an existing string's value and TTL replaced (same id), a new
+ * string made (the cache learns it), another type left alone (*done 0,
+ * the key unknown), a big value left to the usual way; a rollback takes
+ * what it made back. */
+static void test_string_put(struct sink *s)
+{
+    struct repl_pos pos = { "abcdefabcdefabcdefabcdefabcdefabcdefabcd", 740, 0 };
+    struct rs_bytes big = { malloc((1 << 20) + 1), (1 << 20) + 1 };
+    struct sink_key sk;
+    int64_t str, h, id;
+    int done = -1;
+    enum rs_type t;
+
+    if (big.ptr == NULL) {
+        CHECK(0, "string_put: out of memory");
+        return;
+    }
+    memset((char *)big.ptr, 'b', big.len);
+    check_rc(s, s->ops->begin(s), "begin (string_put setup)");
+    str = mkkey(s, 15, LIT("sp:s"), RS_T_STRING, 4102444800000, &LIT("a"));
+    h = mkkey(s, 15, LIT("sp:h"), RS_T_HASH, RS_NO_EXPIRE, NULL);
+    s->ops->hash_set(s, h, &LIT("f"), &LIT("v"), RS_NO_EXPIRE, NULL);
+    /* a name that was: the filter keeps it, so only SQL can say it is gone */
+    id = mkkey(s, 15, LIT("sp:n"), RS_T_STRING, RS_NO_EXPIRE, &LIT("old"));
+    check_rc(s, s->ops->key_delete(s, id), "key_delete sp:n");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (string_put setup)");
+    check_rc(s, s->ops->begin(s), "begin (empty the key cache)");
+    check_rc(s, s->ops->rollback(s), "rollback (empty the key cache)");
+
+    check_rc(s, s->ops->begin(s), "begin (string_put)");
+    check_rc(s, s->ops->string_put(s, 15, &LIT("sp:s"), &LIT("b"), RS_NO_EXPIRE, &sk, &done),
+             "string_put over a string");
+    CHECK(done == 1, "string_put over a string not in the cache: done (%d)", done);
+    id = find(s, 15, LIT("sp:s"), &t);
+    check_rc(s, s->ops->key_find(s, 15, &LIT("sp:s"), &sk), "key_find sp:s");
+    CHECK(id == str && t == RS_T_STRING && sk.expire_ms == RS_NO_EXPIRE,
+          "string_put over a string: same id, TTL cleared (%lld, %lld)", (long long)id,
+          (long long)sk.expire_ms);
+    check_rc(s, s->ops->string_put(s, 15, &LIT("sp:h"), &LIT("x"), RS_NO_EXPIRE, &sk, &done),
+             "string_put over a hash");
+    CHECK(done == 0 && sk.id == -1, "string_put over a hash: not done, key unknown (%d, %lld)",
+          done, (long long)sk.id);
+    check_rc(s, s->ops->string_put(s, 15, &LIT("sp:s"), &LIT("c"), 4102444800001, &sk, &done),
+             "string_put, the key cached");
+    CHECK(done == 0 && sk.id == str && sk.type == RS_T_STRING,
+          "string_put of a cached key: not done, the key as key_find gives it");
+    check_rc(s, s->ops->string_put(s, 15, &LIT("sp:big"), &big, RS_NO_EXPIRE, &sk, &done),
+             "string_put of a big value");
+    CHECK(done == 0 && sk.id == -1, "string_put of a big value: not done");
+    check_rc(s, s->ops->string_put(s, 15, &LIT("sp:n"), &LIT("n"), 4102444800002, &sk, &done),
+             "string_put of a deleted name");
+    CHECK(done == 1, "string_put of a deleted name: done by the upsert (%d)", done);
+    check_rc(s, s->ops->key_find(s, 15, &LIT("sp:n"), &sk), "key_find sp:n");
+    CHECK(sk.id > 0 && sk.type == RS_T_STRING && sk.expire_ms == 4102444800002,
+          "string_put made sp:n, and the key cache knows it (%lld)", (long long)sk.id);
+    check_rc(s, s->ops->string_put(s, 15, &LIT("sp:z"), &LIT("z"), RS_NO_EXPIRE, &sk, &done),
+             "string_put of a new name");
+    CHECK(done == 1 || sk.id == 0, "string_put of a new name: done, or known absent (%d)", done);
+    if (!done)
+        check_rc(s, s->ops->key_create(s, 15, &LIT("sp:z"), RS_T_STRING, RS_NO_EXPIRE, &LIT("z"),
+                                       &id), "key_create sp:z");
+    lb_commit(s, &pos, 750, "commit (string_put)");
+    check_q("SELECT key, value FROM redis_strings WHERE db = 15 ORDER BY key",
+            "sp:n|n;sp:s|b;sp:z|z");
+    check_q("SELECT key, expire_at FROM redis_keys WHERE db = 15 AND type = 'string' ORDER BY key",
+            "sp:n|4102444800002;sp:s|NULL;sp:z|NULL");
+    check_q("SELECT field, value FROM redis_hashes WHERE db = 15", "f|v");
+
+    /* made, then rolled back; then made again after the rollback */
+    check_rc(s, s->ops->begin(s), "begin (string_put, rolled back)");
+    check_rc(s, s->ops->string_put(s, 15, &LIT("sp:s"), &LIT("r"), RS_NO_EXPIRE, &sk, &done),
+             "string_put (to roll back)");
+    check_rc(s, s->ops->rollback(s), "rollback (string_put)");
+    check_rc(s, s->ops->begin(s), "begin (after string_put's rollback)");
+    CHECK(find(s, 15, LIT("sp:s"), &t) == str, "sp:s kept its id after the rollback");
+    check_rc(s, s->ops->flush_db(s, 15), "flush_db 15");
+    lb_commit(s, &pos, 760, "commit (string_put cleanup)");
+    check_q("SELECT count(*) FROM redis_keys WHERE db = 15", "0");
+    free((char *)big.ptr);
+}
+
 /* Full syncs: readers see the old mirror until load_commit. */
 /* Three keys in db 5 with repeated elements (never in an RDB Redis wrote)
  * and a field too big to buffer: a load stores them as one statement a
@@ -2747,6 +2829,7 @@ static int run_tests(void)
     test_list_bounds(s);
     test_string_incr(s);
     test_hash_incr(s);
+    test_string_put(s);
     test_generations(s);
     sink_close(s);
     if ((s = mirror_sink_open(path, &err)) == NULL) {
