@@ -439,7 +439,7 @@ void sqi_smeta_free(struct sqlite_sink *ss);
  * holds one list's lhead unwritten: sqi_lb_sync writes it, and must run
  * before anything reads gN_keys.lhead in SQL (commit, flush, copy).
  * sqi_lb_created sets a new list's (lhead 0, empty), sqi_lb_drop forgets
- * one key (deleted, or a new id that may be reused), sqi_lb_forget all,
+ * one key, its unwritten head included (deleted), sqi_lb_forget all,
  * the unwritten head included (rollback, with the key cache),
  * sqi_lb_free at close. sqi_lb_empty: 1 and *empty when the list's
  * length is known, else 0. */

@@ -58,6 +58,20 @@ static int name_prepare(struct sqlite_sink *ss)
 /* The bytes of key kid's big name, after its row got the placeholder. */
 static int name_store(struct sqlite_sink *ss, int64_t kid, const struct rs_bytes *key);
 
+/* key_find's answer without SQL: the key cache's, or the name filter's
+ * "surely absent" (then remembered in the cache). 1 when answered. */
+static int find_in_memory(struct sqlite_sink *ss, int db, const struct rs_bytes *key,
+                          struct sink_key *out)
+{
+    if (sqi_kc_get(ss, db, key, out))
+        return 1;
+    if (!sqi_kf_absent(ss, key))
+        return 0;
+    *out = (struct sink_key){ 0, RS_T_NONE, RS_NO_EXPIRE };
+    sqi_kc_put(ss, db, key, out);
+    return 1;
+}
+
 int sq_key_find(struct sink *s, int db, const struct rs_bytes *key, struct sink_key *out)
 {
     struct sqlite_sink *ss = SS(s);
@@ -73,12 +87,8 @@ int sq_key_find(struct sink *s, int db, const struct rs_bytes *key, struct sink_
     if (ss->mode == MODE_LOAD)
         return rs_fail(&s->err, RS_E_SQL, "cannot look keys up in '%s' during a full sync",
                        ss->path);
-    if (sqi_kc_get(ss, db, key, out))
+    if (find_in_memory(ss, db, key, out))
         return 0;
-    if (sqi_kf_absent(ss, key)) {
-        sqi_kc_put(ss, db, key, out);
-        return 0;
-    }
     if (name_ph(ss, key, ph) < 0 || (st = sqi_stmt(ss, ST_KEY_FIND)) == NULL)
         return -1;
     if (sqlite3_bind_int(st, 1, db) != SQLITE_OK || name_bind(st, 2, key, ph) != SQLITE_OK)
@@ -184,9 +194,7 @@ int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_ty
         *id = sqlite3_last_insert_rowid(ss->db);
         k = (struct sink_key){ *id, type, expire_ms };
         sqi_kc_put(ss, db, key, &k);
-        if (type != RS_T_LIST)
-            sqi_lb_drop(ss, *id);
-        else if (sqi_lb_created(ss, *id))
+        if (type == RS_T_LIST && sqi_lb_created(ss, *id))
             return -1;
         if (type == RS_T_STREAM && sqi_smeta_created(ss, *id))
             return -1;
@@ -276,8 +284,9 @@ int sq_key_delete(struct sink *s, int64_t id)
  * known or surely new name, or a key of another type: *done = 0 and
  * nothing changed (the caller goes the usual way, with *sk when the cache
  * or the filter answered, so the name is not looked up twice). The key
- * cache learns the id of a key the upsert made; for one it updated, it
- * forgets the name (the id was not read).
+ * cache learns the id of a key the upsert made, not of one it updated
+ * (the id was not read). A new id needs no other cache's slot dropped:
+ * the key that had it before was deleted by sq_key_delete, which did.
  */
 static sqlite3_stmt *key_stmt(struct sqlite_sink *ss, int id);
 
@@ -295,12 +304,8 @@ int sq_string_put(struct sink *s, int db, const struct rs_bytes *key,
     if (sqi_stuck(ss) || ss->mode != MODE_STREAM || key->len >= SQI_BIG_VALUE ||
         sqi_big_value(value))
         return sqi_stuck(ss);
-    if (sqi_kc_get(ss, db, key, sk))
-        return 0;                          /* known: as key_find */
-    if (sqi_kf_absent(ss, key)) {
-        sk->id = 0;                        /* surely new: as key_find */
-        return 0;
-    }
+    if (find_in_memory(ss, db, key, sk))
+        return 0;                          /* as key_find would answer */
     if ((st = key_stmt(ss, KS_STRING_PUT)) == NULL)
         return -1;
     if (sqlite3_bind_int(st, 1, db) != SQLITE_OK || sqi_bind_bytes(st, 2, key) != SQLITE_OK ||
@@ -312,13 +317,9 @@ int sq_string_put(struct sink *s, int db, const struct rs_bytes *key,
     if (sqlite3_changes(ss->db) == 0)
         return 0;                          /* another type: the caller replaces it */
     *done = 1;
-    if ((id = sqlite3_last_insert_rowid(ss->db)) == 0) {
-        sqi_kc_forget_key(ss, db, key);    /* updated: id not read */
-        return 0;
-    }
+    if ((id = sqlite3_last_insert_rowid(ss->db)) == 0)
+        return 0;                          /* updated: the cache had no entry */
     sqi_kf_add(ss, key);
-    sqi_lb_drop(ss, id);
-    sqi_smeta_drop(ss, id);
     k = (struct sink_key){ id, RS_T_STRING, expire_ms };
     sqi_kc_put(ss, db, key, &k);
     return 0;
@@ -572,7 +573,6 @@ int sq_key_copy(struct sink *s, int64_t id, int db, const struct rs_bytes *key, 
     if (sqi_run(ss, st, "copy a key"))
         return -1;
     *new_id = sqlite3_last_insert_rowid(ss->db);
-    sqi_lb_drop(ss, *new_id);
     if (bigname && name_store(ss, *new_id, key))
         return -1;
     n = children_of(type, c);

@@ -22,16 +22,10 @@
 
 /* This file's statements, in slots SQI_X_LIST + n (sqlite_int.h). */
 enum {
-    LS_TAIL, LS_HEAD, LS_INSERT, LS_BOUNDS, LS_GET, LS_RANGE, LS_RANGE_DESC, LS_SET,
+    LS_INSERT, LS_BOUNDS, LS_GET, LS_RANGE, LS_RANGE_DESC, LS_SET,
     LS_SET_HEAD, LS_DEL_RANGE, LS_SHIFT, LS_RENUMBER, LS_REM, LS_REM_DESC, LS_NSTMT
 };
 static const char *const list_sql[LS_NSTMT] = {
-    [LS_TAIL] =
-        "SELECT coalesce((SELECT max(pos) FROM @list WHERE kid = ?1) + 1,"
-        " (SELECT lhead FROM @keys WHERE id = ?1))",
-    /* then LS_SET_HEAD: an UPDATE ... RETURNING builds a temporary table
-     * for its row, 60% of an LPUSH's instructions */
-    [LS_HEAD] = "SELECT lhead - 1 FROM @keys WHERE id = ?1",
     [LS_INSERT] = "INSERT INTO @list(kid, pos, value, big) VALUES (?1, ?2, ?3, ?4)",
     /* lhead and the tail's position (NULL when the list has no rows) */
     [LS_BOUNDS] =
@@ -209,7 +203,6 @@ static int lb_release(struct sqlite_sink *ss, int64_t kid)
 
 int sqi_lb_created(struct sqlite_sink *ss, int64_t kid)
 {
-    sqi_lb_drop(ss, kid);
     return lb_put(ss, kid, 0, 0);          /* sq_key_create's lhead */
 }
 
@@ -260,34 +253,10 @@ static int insert_at_pos(struct sqlite_sink *ss, int64_t id, int64_t pos,
 
 static int list_bounds(struct sqlite_sink *ss, int64_t id, int64_t *head, int64_t *len);
 
-/* Head: move lhead one down and use it. Tail: one past the last position
- * (the PK index answers max(pos)), or lhead for an empty list. */
-static int list_next_pos(struct sqlite_sink *ss, int64_t id, int at_head, int64_t *pos)
-{
-    sqlite3_stmt *st = list_stmt(ss, at_head ? LS_HEAD : LS_TAIL);
-    int r;
-
-    if (st == NULL)
-        return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-        return sqi_bind_fail(ss, st, "push to a list");
-    if ((r = sqi_row(ss, st, "push to a list")) < 0)
-        return -1;
-    if (r == 0 || sqlite3_column_type(st, 0) == SQLITE_NULL) {
-        if (r)
-            sqi_stmt_done(st);
-        return rs_fail(&ss->base.err, RS_E_SQL, "cannot push to a list in '%s': no list %lld",
-                       ss->path, (long long)id);
-    }
-    *pos = sqlite3_column_int64(st, 0);
-    sqi_stmt_done(st);
-    return at_head ? set_head(ss, id, *pos) : 0;
-}
-
 int sq_list_push(struct sink *s, int64_t id, int at_head, const struct rs_bytes *item)
 {
     struct sqlite_sink *ss = SS(s);
-    int64_t pos = 0;
+    int64_t pos = 0, head = 0, len = -1;   /* len -1: bounds not read */
     int r;
 
     if (sqi_stuck(ss))
@@ -304,23 +273,15 @@ int sq_list_push(struct sink *s, int64_t id, int at_head, const struct rs_bytes 
             return sqi_bulk_end(ss);
         }
         pos = ss->tail_pos;
-    } else if (lb_slot(ss, id) != NULL) {
-        /* streaming: the bounds, from the cache or read once */
-        int64_t head, len;
-
-        if (list_bounds(ss, id, &head, &len))
+    } else {
+        /* the bounds (the cache's, or read: the query must see every row,
+         * so the buffered ones go first); a head push moves lhead */
+        if (sqi_bulk_flush(ss) || list_bounds(ss, id, &head, &len))
             return -1;
+        ss->tail_kid = -1;
         pos = at_head ? head - 1 : head + len;
         if (at_head && set_head(ss, id, pos))
             return -1;
-        if (insert_at_pos(ss, id, pos, item))
-            return -1;
-        return lb_put(ss, id, at_head ? pos : head, len + 1);
-    } else {
-        /* the query must see every row: send the buffered ones */
-        if (sqi_bulk_flush(ss) || list_next_pos(ss, id, at_head, &pos))
-            return -1;
-        ss->tail_kid = -1;
     }
     if (sqi_load_tick(ss))
         return -1;
@@ -330,7 +291,7 @@ int sq_list_push(struct sink *s, int64_t id, int at_head, const struct rs_bytes 
         ss->tail_kid = id;
         ss->tail_pos = pos + 1;
     }
-    return 0;
+    return len < 0 ? 0 : lb_put(ss, id, at_head ? pos : head, len + 1);
 }
 
 /* ------------------------------------------------------------------ */

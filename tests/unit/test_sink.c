@@ -552,6 +552,19 @@ static void test_list_bounds(struct sink *s)
     lb_check("lb4", "0|o;1|p;2|q");
     lb_check("lb5", "0|z;1|y;2|x");
     lb_check("lb6", "0|c;1|z;2|y;3|x");
+    /* a list deleted with its head unwritten, and a string on its id: the
+     * head must not reach the string's row (its lhead is the text flag) */
+    check_rc(s, s->ops->begin(s), "begin (list bounds, delete)");
+    id = mkkey(s, 11, LIT("lb7"), RS_T_LIST, RS_NO_EXPIRE, NULL);
+    s->ops->list_push(s, id, 1, &LIT("h"));
+    s->ops->list_push(s, id, 1, &LIT("g"));
+    check_rc(s, s->ops->key_delete(s, id), "key_delete (head unwritten)");
+    again = mkkey(s, 11, LIT("lb8"), RS_T_STRING, RS_NO_EXPIRE, &LIT("\xff\x00"));
+    CHECK(again == id, "the string reuses the list's id (%lld, %lld)", (long long)again,
+          (long long)id);
+    lb_commit(s, &pos, 638, "commit (list bounds, delete)");
+    check_q("SELECT hex(value), typeof(value) FROM redis_strings WHERE db = 11 AND key = 'lb8'",
+            "FF00|blob");
     check_rc(s, s->ops->begin(s), "begin (list bounds, cleanup)");
     check_rc(s, s->ops->flush_db(s, 11), "flush_db 11 (cleanup)");
     check_rc(s, s->ops->flush_db(s, 12), "flush_db 12 (cleanup)");
