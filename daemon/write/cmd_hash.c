@@ -104,9 +104,12 @@ static void field_cb(void *ud, const struct rs_bytes *v, int64_t expire_ms)
  * The hash argv[1] (created when missing, as Redis'
  * hashTypeLookupWriteOrCreate) and its field argv[2]: *found, the value
  * in a->scratch and the field's TTL. *skip = 1 on WRONGTYPE (logged).
+ * With 'incr' (HINCRBY), the sink first tries the sum in one statement:
+ * *skip = 1 as well when it did.
  */
 static int incr_lookup(struct applier *a, const struct rs_bytes *argv, struct sink_key *sk,
-                       int *skip, int *found, struct rs_bytes *value, int64_t *expire_ms)
+                       int *skip, int *found, struct rs_bytes *value, int64_t *expire_ms,
+                       const long long *incr)
 {
     struct field_read fr = { a, RS_NO_EXPIRE, 0 };
 
@@ -115,6 +118,12 @@ static int incr_lookup(struct applier *a, const struct rs_bytes *argv, struct si
         return -1;
     if (*skip)
         return 0;
+    if (incr && a->sink->ops->hash_incr) {
+        if (a->sink->ops->hash_incr(a->sink, sk->id, &argv[2], *incr, skip) != 0)
+            return -1;
+        if (*skip)
+            return 0;
+    }
     if (a->sink->ops->hash_get(a->sink, sk->id, &argv[2], field_cb, &fr, found) != 0)
         return -1;
     if (fr.oom)
@@ -139,17 +148,7 @@ static int apply_hincrby(struct applier *a, int argc, const struct rs_bytes *arg
     (void)argc;
     if (ap_parse_ll(a, &argv[3], &incr) != 0)
         return ap_reject(a, argv, "value is not an integer or out of range");
-    if (a->sink->ops->hash_incr) {         /* in one statement, when it can */
-        if (ap_find_or_create(a, argv, RS_T_HASH, &sk, &skip) != 0)
-            return -1;
-        if (skip)
-            return 0;
-        if (a->sink->ops->hash_incr(a->sink, sk.id, &argv[2], incr, &found) != 0)
-            return -1;
-        if (found)
-            return 0;
-    }
-    if (incr_lookup(a, argv, &sk, &skip, &found, &cur, &expire_ms) != 0)
+    if (incr_lookup(a, argv, &sk, &skip, &found, &cur, &expire_ms, &incr) != 0)
         return -1;
     if (skip)
         return 0;
@@ -184,7 +183,7 @@ static int apply_hincrbyfloat(struct applier *a, int argc, const struct rs_bytes
         return ap_reject(a, argv, "value is not a valid float");
     if (isinf(incr))
         return ap_reject(a, argv, "value is NaN or Infinity");
-    if (incr_lookup(a, argv, &sk, &skip, &found, &cur, &expire_ms) != 0)
+    if (incr_lookup(a, argv, &sk, &skip, &found, &cur, &expire_ms, NULL) != 0)
         return -1;
     if (skip)
         return 0;
