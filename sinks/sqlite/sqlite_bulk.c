@@ -1,7 +1,7 @@
 /*
  * sqlite_bulk.c - bulk rows: during a full sync the type files hand their
  * element rows here (sqi_bulk_begin in sqlite_int.h), sent as multi-row
- * INSERTs.
+ * INSERTs; in a stream transaction, list pushes and stream entries.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,11 +53,25 @@ struct bulk {
     sqlite3_stmt *st[SQI_BULK_TABLES][BULK_SIZES + 1];
 };
 
+void sqi_bulk_discard(struct sqlite_sink *ss)
+{
+    struct bulk *b = ss->bulk;
+
+    ss->bulk_pending = 0;
+    ss->pop_kid = 0;
+    for (int t = 0; b && t < SQI_BULK_TABLES; t++)
+        if (b->buf[t]) {
+            b->buf[t]->nrows = b->buf[t]->nvals = 0;
+            b->buf[t]->used = 0;
+        }
+}
+
 /* Forget the pending rows and the statements (load end, abort, close). */
 void sqi_bulk_drop(struct sqlite_sink *ss)
 {
     struct bulk *b = ss->bulk;
 
+    sqi_bulk_discard(ss);
     if (b == NULL)
         return;
     for (int t = 0; t < SQI_BULK_TABLES; t++) {
@@ -139,8 +153,8 @@ static int bulk_run(struct sqlite_sink *ss, struct bulk_buf *bb, int first, int 
         }
     }
     if (rc != SQLITE_OK)
-        return sqi_bind_fail(ss, st, "store the loaded rows");
-    return sqi_run(ss, st, "store the loaded rows");
+        return sqi_bind_fail(ss, st, "store buffered rows");
+    return sqi_run(ss, st, "store buffered rows");
 }
 
 /* Send 2^k rows from 'first'; when some were ignored (duplicates), run
@@ -160,13 +174,16 @@ static int bulk_send(struct sqlite_sink *ss, struct bulk_buf *bb, int first, int
 /* Send the pending rows of one table. */
 static int bulk_flush_buf(struct sqlite_sink *ss, struct bulk_buf *bb)
 {
-    int first = 0, rc = 0;
+    int first = 0, rc = 0, pending = ss->bulk_pending;
+
+    ss->bulk_pending = 0;          /* the sends' sqi_run must not send bb again */
 
     for (int k = BULK_SIZES - 1; k >= 0 && rc == 0; k--)
         for (int rows = 1 << k; rc == 0 && bb->nrows - first >= rows; first += rows)
             rc = bulk_send(ss, bb, first, rows, k);
     bb->nrows = bb->nvals = 0;
     bb->used = 0;
+    ss->bulk_pending = pending;    /* other tables' rows may wait */
     if (rc == 0 && bb->t->id == SQI_BULK_KEYS &&
         sqlite3_last_insert_rowid(ss->db) != ss->bulk->last_kid)
         return rs_fail(&ss->base.err, RS_E_SQL, "cannot load into '%s': key %lld got id %lld",
@@ -179,12 +196,13 @@ int sqi_bulk_flush(struct sqlite_sink *ss)
 {
     struct bulk *b = ss->bulk;
 
-    if (b == NULL)
-        return 0;
-    for (int t = 0; t < SQI_BULK_TABLES; t++)
+    ss->bulk_pending = 0;          /* before the sends' own sqi_run */
+    for (int t = 0; b && t < SQI_BULK_TABLES; t++)
         if (b->buf[t] && b->buf[t]->nrows && bulk_flush_buf(ss, b->buf[t]))
             return -1;
-    return 0;
+    /* then the pops: a push sends them before it is buffered, so every
+     * buffered row came before them */
+    return sqi_lb_pops_flush(ss);
 }
 
 int sqi_bulk_begin(struct sqlite_sink *ss, const struct sqi_bulk *t, size_t bytes)
@@ -192,15 +210,15 @@ int sqi_bulk_begin(struct sqlite_sink *ss, const struct sqi_bulk *t, size_t byte
     struct bulk *b = ss->bulk;
     struct bulk_buf *bb;
 
-    if (ss->mode != MODE_LOAD)
+    if (ss->mode != MODE_LOAD && (ss->mode != MODE_STREAM || !t->stream))
         return 0;
     if (b == NULL && (b = ss->bulk = calloc(1, sizeof(*b))) == NULL)
-        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot load into '%s': out of memory",
+        return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot buffer rows for '%s': out of memory",
                        ss->path);
     if ((bb = b->buf[t->id]) == NULL) {
         if ((bb = b->buf[t->id] = malloc(sizeof(*bb))) == NULL)
-            return rs_fail(&ss->base.err, RS_E_NOMEM, "cannot load into '%s': out of memory",
-                           ss->path);
+            return rs_fail(&ss->base.err, RS_E_NOMEM,
+                           "cannot buffer rows for '%s': out of memory", ss->path);
         bb->t = t;
         bb->nrows = bb->nvals = 0;
         bb->used = 0;
@@ -263,6 +281,8 @@ int sqi_bulk_end(struct sqlite_sink *ss)
 {
     struct bulk_buf *bb = ss->bulk->cur;
 
+    if (ss->mode == MODE_STREAM)
+        ss->bulk_pending = 1;
     if (++bb->nrows < SQI_BULK_ROWS)
         return 0;
     return bulk_flush_buf(ss, bb);

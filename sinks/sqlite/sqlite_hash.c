@@ -45,7 +45,7 @@ _Static_assert(HS_NSTMT <= SQI_X_PER_FAMILY, "too many hash statements");
 static const struct sqi_bulk hash_bulk = {
     SQI_BULK_HASH, 4, "@hash(kid, field, value, expire_at)", "",
     " ON CONFLICT(kid, field) DO UPDATE SET value = excluded.value, big = NULL,"
-    " expire_at = excluded.expire_at"
+    " expire_at = excluded.expire_at", 0
 };
 
 static sqlite3_stmt *hash_stmt(struct sqlite_sink *ss, int id)

@@ -122,7 +122,9 @@ struct sqlite_sink {
     int kf_armed;                /* kfilter saw every name: trust its "absent" */
     struct smeta_cache *smeta;   /* stream metadata, written back: sqlite_stream.c */
     struct lb_cache *lbounds;    /* lists' lhead and length: sqlite_list.c */
-    struct bulk *bulk;           /* a full sync's buffered rows, see sqi_bulk_begin */
+    struct bulk *bulk;           /* buffered rows, see sqi_bulk_begin */
+    int bulk_pending;            /* stream mode: rows are buffered, sent before any statement */
+    int64_t pop_kid, pop_lo, pop_hi;   /* stream mode: pops waiting (sqlite_list.c); 0: none */
     /* Faults (see sqlite_fault.c). 'fatal': the sticky error is one
      * a retry cannot fix (disk full, I/O error, the file deleted or
      * replaced); rollback and load_abort keep it, so the owner stops. */
@@ -286,6 +288,17 @@ int sqi_blob_equal(struct sqlite_sink *ss, const char *t, int64_t id, const stru
 int sqi_bind_time(sqlite3_stmt *st, int i, int64_t ms);
 int sqi_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
 
+/* Send the rows a stream transaction buffered (sqi_bulk_begin) before a
+ * statement runs: sqi_run and sqi_row call it, and so must any other path
+ * that runs SQL in a stream transaction. It runs after the caller bound
+ * its statement, so the statements it runs are its own (a shared one
+ * would lose the caller's bindings). 0, or -1 with the error set. */
+int sqi_bulk_flush(struct sqlite_sink *ss);
+static inline int sqi_bulk_settle(struct sqlite_sink *ss)
+{
+    return ss->bulk_pending ? sqi_bulk_flush(ss) : 0;
+}
+
 /* Reset a statement and clear its bindings (after reading a row). */
 static inline void sqi_stmt_done(sqlite3_stmt *st)
 {
@@ -299,6 +312,10 @@ static inline int sqi_run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *
 {
     int rc;
 
+    if (sqi_bulk_settle(ss)) {
+        sqi_stmt_done(st);
+        return -1;
+    }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         ;
     if (rc != SQLITE_DONE)
@@ -312,7 +329,13 @@ static inline int sqi_run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *
  * already reset when it returns 0 or -1. */
 static inline int sqi_row(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
 {
-    int rc = sqlite3_step(st);
+    int rc;
+
+    if (sqi_bulk_settle(ss)) {
+        sqi_stmt_done(st);
+        return -1;
+    }
+    rc = sqlite3_step(st);
 
     if (rc == SQLITE_ROW)
         return 1;
@@ -367,7 +390,23 @@ int sqi_stage_row(struct sqlite_sink *ss, enum child c, int64_t kid, const struc
  * into a buffer of at most SQI_BULK_BYTES per table. Pending rows are sent
  * when their buffer is full and before every batch commit: so a load op
  * must send them (sqi_bulk_flush) before it reads any table.
- * Outside a full sync nothing is buffered.
+ *
+ * In a stream transaction, only the rows of a table whose sqi_bulk says
+ * 'stream' are buffered: list pushes and stream entries, which never meet
+ * an existing row (a push takes a position past the list's bounds, an
+ * entry an id past the stream's last). There the applier reads tables
+ * between any two writes, so no caller flushes: every statement run
+ * through sqi_run or sqi_row sends the pending rows first (sqi_bulk_settle),
+ * and so do the few paths that run SQL otherwise (FLUSHALL's DELETEs,
+ * sqi_query_int, the key filter's scan). sq_commit sends them before it
+ * gathers the outbox's keys (the pre-update hook sees a row when it is
+ * sent); a rollback forgets them (sqi_forget). A run of LPUSHes or of
+ * XADDs whose keys the caches know thus costs one multi-row statement
+ * per SQI_BULK_ROWS rows instead of one statement a row.
+ * Pops wait the same way: a run of LPOPs or RPOPs of one list that need
+ * not read the element (not LMOVE) is one range of positions
+ * (ss->pop_kid), deleted by one statement after the buffered rows. A
+ * push sends the pops first, so every buffered row came before them.
  */
 #define SQI_BULK_ROWS    64          /* a power of two */
 #define SQI_BULK_COLS    7
@@ -386,13 +425,15 @@ struct sqi_bulk {
      * Redis wrote) is run again row by row with the single-row statement,
      * so the result is the same as one single-row statement per row. */
     const char *verb, *tail;
+    int stream;            /* also buffered in a stream transaction (above) */
 };
 
 /* Start a row of table 't' whose byte values total 'bytes'. 1: append its
  * ncols values (sqi_bulk_int...) in column order, then sqi_bulk_end. 0:
- * not in a full sync, or the row is too big to copy; pending rows were
- * sent, so run the row with the single-row statement. -1 on error. Counts
- * the row (sqi_load_tick) when it returns 1. */
+ * neither in a full sync nor a stream transaction with t->stream, or the
+ * row is too big to copy; run the row with the single-row statement (its
+ * sqi_run sends the pending rows first). -1 on error. Counts the row
+ * (sqi_load_tick) when it returns 1. */
 int sqi_bulk_begin(struct sqlite_sink *ss, const struct sqi_bulk *t, size_t bytes);
 void sqi_bulk_int(struct sqlite_sink *ss, int64_t v);
 void sqi_bulk_double(struct sqlite_sink *ss, double v);
@@ -400,8 +441,9 @@ void sqi_bulk_time(struct sqlite_sink *ss, int64_t ms);   /* RS_NO_EXPIRE: NULL 
 void sqi_bulk_bytes(struct sqlite_sink *ss, const struct rs_bytes *b);  /* as sqi_bind_bytes */
 /* The row is complete; sends the buffer when it is full. 0 or -1. */
 int sqi_bulk_end(struct sqlite_sink *ss);
-/* Send the pending rows (none: 0). 0 or -1 with the sticky error set. */
-int sqi_bulk_flush(struct sqlite_sink *ss);
+/* sqi_bulk_flush (declared above) sends the pending rows (none: 0). 0 or
+ * -1 with the sticky error set. sqi_bulk_discard forgets them (rollback). */
+void sqi_bulk_discard(struct sqlite_sink *ss);
 
 /* Free a remembered name; the memo then matches no key. */
 void sqi_memo_clear(struct name_memo *m);
@@ -444,6 +486,9 @@ void sqi_smeta_free(struct sqlite_sink *ss);
  * sqi_lb_free at close. sqi_lb_empty: 1 and *empty when the list's
  * length is known, else 0. */
 int sqi_lb_sync(struct sqlite_sink *ss);
+/* The pops a stream transaction deferred (sq_list_pop): one range of one
+ * list, deleted by sqi_bulk_flush after the buffered rows. 0 or -1. */
+int sqi_lb_pops_flush(struct sqlite_sink *ss);
 int sqi_lb_created(struct sqlite_sink *ss, int64_t kid);
 void sqi_lb_drop(struct sqlite_sink *ss, int64_t kid);
 void sqi_lb_forget(struct sqlite_sink *ss);

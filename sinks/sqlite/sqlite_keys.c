@@ -117,7 +117,7 @@ int sq_key_find(struct sink *s, int db, const struct rs_bytes *key, struct sink_
  * sent; SQLite gives the same ones (bulk_flush_buf checks). Binding the id
  * instead cost a seek per row. */
 static const struct sqi_bulk keys_bulk = {
-    SQI_BULK_KEYS, 6, "@keys(db, key, type, expire_at, value, lhead)", "", ""
+    SQI_BULK_KEYS, 6, "@keys(db, key, type, expire_at, value, lhead)", "", "", 0
 };
 
 /* This file's statements, in slots SQI_X_KEYS + n (sqlite_int.h). */
@@ -391,6 +391,8 @@ static int flush_all(struct sqlite_sink *ss)
 {
     char sql[64];
 
+    if (sqi_bulk_settle(ss))
+        return -1;
     for (int i = 0; sqi_gen_tables[i]; i++) {
         if (strcmp(sqi_gen_tables[i], "func") == 0)
             continue;                      /* FLUSHALL keeps functions */

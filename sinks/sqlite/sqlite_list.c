@@ -23,7 +23,8 @@
 /* This file's statements, in slots SQI_X_LIST + n (sqlite_int.h). */
 enum {
     LS_INSERT, LS_BOUNDS, LS_GET, LS_RANGE, LS_RANGE_DESC, LS_SET,
-    LS_SET_HEAD, LS_DEL_RANGE, LS_SHIFT, LS_RENUMBER, LS_REM, LS_REM_DESC, LS_NSTMT
+    LS_SET_HEAD, LS_DEL_RANGE, LS_SHIFT, LS_RENUMBER, LS_REM, LS_REM_DESC, LS_POP_RANGE,
+    LS_NSTMT
 };
 static const char *const list_sql[LS_NSTMT] = {
     [LS_INSERT] = "INSERT INTO @list(kid, pos, value, big) VALUES (?1, ?2, ?3, ?4)",
@@ -41,6 +42,10 @@ static const char *const list_sql[LS_NSTMT] = {
                " WHERE kid = ?1 AND pos = (SELECT lhead FROM @keys WHERE id = ?1) + ?2",
     [LS_SET_HEAD] = "UPDATE @keys SET lhead = ?2 WHERE id = ?1",
     [LS_DEL_RANGE] = "DELETE FROM @list WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3",
+    /* the same for the pops that waited (sqi_lb_pops_flush), apart: they
+     * are sent from inside another statement's sqi_run, after its
+     * bindings, which a shared statement would clear */
+    [LS_POP_RANGE] = "DELETE FROM @list WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3",
     [LS_SHIFT] = "UPDATE @list SET pos = pos + ?4 WHERE kid = ?1 AND pos BETWEEN ?2 AND ?3",
     /* the rows in [?2, ?3] to ?4 + 1, ?4 + 2... in order */
     [LS_RENUMBER] =
@@ -57,9 +62,10 @@ static const char *const list_sql[LS_NSTMT] = {
 };
 _Static_assert(LS_NSTMT <= SQI_X_PER_FAMILY, "too many list statements");
 
-/* LS_INSERT for many rows at once, during a full sync. */
+/* LS_INSERT for many rows at once: a full sync's appends, and a stream
+ * transaction's pushes (a position past the bounds is never taken). */
 static const struct sqi_bulk list_bulk = {
-    SQI_BULK_LIST, 3, "@list(kid, pos, value)", "", ""
+    SQI_BULK_LIST, 3, "@list(kid, pos, value)", "", "", 1
 };
 
 static sqlite3_stmt *list_stmt(struct sqlite_sink *ss, int id)
@@ -275,13 +281,28 @@ int sq_list_push(struct sink *s, int64_t id, int at_head, const struct rs_bytes 
         pos = ss->tail_pos;
     } else {
         /* the bounds (the cache's, or read: the query must see every row,
-         * so the buffered ones go first); a head push moves lhead */
-        if (sqi_bulk_flush(ss) || list_bounds(ss, id, &head, &len))
+         * so a full sync's buffered ones go first; a stream transaction's
+         * go with the query's sqi_row); a head push moves lhead */
+        if ((ss->mode == MODE_LOAD && sqi_bulk_flush(ss)) || list_bounds(ss, id, &head, &len))
             return -1;
         ss->tail_kid = -1;
         pos = at_head ? head - 1 : head + len;
         if (at_head && set_head(ss, id, pos))
             return -1;
+        /* in a stream transaction the row waits for the next statement;
+         * pops that wait go first (the row may take a position they free) */
+        if (ss->mode == MODE_STREAM && ss->pop_kid && sqi_bulk_flush(ss))
+            return -1;
+        if (ss->mode == MODE_STREAM && (r = sqi_bulk_begin(ss, &list_bulk, item->len)) != 0) {
+            if (r < 0)
+                return -1;
+            sqi_bulk_int(ss, id);
+            sqi_bulk_int(ss, pos);
+            sqi_bulk_bytes(ss, item);
+            if (sqi_bulk_end(ss))
+                return -1;
+            return len < 0 ? 0 : lb_put(ss, id, at_head ? pos : head, len + 1);
+        }
     }
     if (sqi_load_tick(ss))
         return -1;
@@ -350,6 +371,17 @@ static int delete_range(struct sqlite_sink *ss, int64_t id, int64_t lo, int64_t 
     if (lo > hi)
         return 0;
     return list_exec(ss, LS_DEL_RANGE, "delete list elements", 3, id, lo, hi, 0);
+}
+
+int sqi_lb_pops_flush(struct sqlite_sink *ss)
+{
+    int64_t kid = ss->pop_kid;
+
+    if (kid == 0)
+        return 0;
+    ss->pop_kid = 0;
+    return list_exec(ss, LS_POP_RANGE, "delete popped list elements", 3, kid, ss->pop_lo,
+                     ss->pop_hi, 0);
 }
 
 /* cb gets every element at positions [lo, hi], ascending, or descending
@@ -536,8 +568,22 @@ int sq_list_pop(struct sink *s, int64_t id, int from_head, int64_t count,
     hi = lo + count - 1;
     if (cb && scan_range(ss, id, head, lo, hi, !from_head, pop_cb, &pc))
         return -1;
-    if (delete_range(ss, id, lo, hi))
+    if (!cb && ss->mode == MODE_STREAM) {
+        /* deferred: pops of one list next to each other make one range */
+        if (ss->pop_kid == id && (hi + 1 == ss->pop_lo || lo == ss->pop_hi + 1)) {
+            ss->pop_lo = lo < ss->pop_lo ? lo : ss->pop_lo;
+            ss->pop_hi = hi > ss->pop_hi ? hi : ss->pop_hi;
+        } else {
+            if (ss->pop_kid && sqi_bulk_flush(ss))
+                return -1;
+            ss->pop_kid = id;
+            ss->pop_lo = lo;
+            ss->pop_hi = hi;
+        }
+        ss->bulk_pending = 1;
+    } else if (delete_range(ss, id, lo, hi)) {
         return -1;
+    }
     if (from_head && set_head(ss, id, head + count))
         return -1;
     *popped = count;

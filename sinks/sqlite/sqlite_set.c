@@ -49,7 +49,7 @@ static sqlite3_stmt *set_bound(struct sqlite_sink *ss, int id, int64_t kid,
 
 /* SE_INSERT for many rows at once, during a full sync. */
 static const struct sqi_bulk set_bulk = {
-    SQI_BULK_SET, 2, "@set(kid, member)", "OR IGNORE", ""
+    SQI_BULK_SET, 2, "@set(kid, member)", "OR IGNORE", "", 0
 };
 
 int sq_set_add(struct sink *s, int64_t id, const struct rs_bytes *m, int *added)

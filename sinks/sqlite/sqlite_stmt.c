@@ -377,7 +377,7 @@ int64_t sqi_query_int(struct sqlite_sink *ss, const char *sql, int64_t dflt)
     sqlite3_stmt *st;
     int64_t v = dflt;
 
-    if (sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqi_bulk_settle(ss) || sqlite3_prepare_v2(ss->db, sql, -1, &st, NULL) != SQLITE_OK)
         return dflt;
     if (sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int64(st, 0);

@@ -93,9 +93,10 @@ static const char *const stream_sql[XS_NSTMT] = {
 };
 _Static_assert(XS_NSTMT <= SQI_X_PER_FAMILY, "too many stream statements");
 
-/* XS_ADD for many rows at once, during a full sync. */
+/* XS_ADD for many rows at once: a full sync's entries, and a stream
+ * transaction's (a stream's ids only grow: no row is ever met). */
 static const struct sqi_bulk stream_bulk = {
-    SQI_BULK_STREAM, 6, "@stream(kid, ms, seq, pos, field, value)", "OR REPLACE", ""
+    SQI_BULK_STREAM, 6, "@stream(kid, ms, seq, pos, field, value)", "OR REPLACE", "", 1
 };
 
 static sqlite3_stmt *stream_stmt(struct sqlite_sink *ss, int id)

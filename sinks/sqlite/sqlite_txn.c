@@ -48,6 +48,7 @@ void sqi_memo_clear(struct name_memo *m)
 /* Forget per-transaction memory (a rollback may have undone it). */
 void sqi_forget(struct sqlite_sink *ss)
 {
+    sqi_bulk_discard(ss);
     sqi_kc_clear(ss);
     sqi_smeta_forget(ss);
     sqi_lb_forget(ss);
@@ -86,8 +87,11 @@ int sq_commit(struct sink *s, const struct repl_pos *pos, const struct sink_stat
     if (ss->mode != MODE_STREAM)
         return rs_fail(&s->err, RS_E_SQL, "cannot commit in '%s': no transaction is open",
                        ss->path);
-    /* the stream metadata the cache holds goes in the same transaction */
-    if (sqi_smeta_sync(ss) || sqi_lb_sync(ss) || sqi_outbox_commit(ss, pos) ||
+    /* the buffered rows, then the stream metadata and list heads the
+     * caches hold, go in the same transaction; the rows first, so that
+     * the outbox has their keys */
+    if (sqi_bulk_flush(ss) || sqi_smeta_sync(ss) || sqi_lb_sync(ss) ||
+        sqi_outbox_commit(ss, pos) ||
         (st = sqi_stmt(ss, ST_CKPT_SET)) == NULL)
         return -1;
     rc |= sqlite3_bind_text(st, 1, pos->replid, -1, SQLITE_STATIC);

@@ -147,7 +147,7 @@ int sq_zset_score(struct sink *s, int64_t id, const struct rs_bytes *m, int *fou
 /* ZS_SET for many rows at once, during a full sync. */
 static const struct sqi_bulk zset_bulk = {
     SQI_BULK_ZSET, 3, "@zset(kid, member, score)", "",
-    " ON CONFLICT(kid, member) DO UPDATE SET score = excluded.score"
+    " ON CONFLICT(kid, member) DO UPDATE SET score = excluded.score", 0
 };
 
 /* A member of the group of a big one being set: its placeholder, rank. */

@@ -572,6 +572,202 @@ static void test_list_bounds(struct sink *s)
     CHECK(s->err.code == 0, "list bounds: no error (%s)", s->err.msg);
 }
 
+/* A stream transaction's buffered rows (sqlite_bulk.c): list pushes and
+ * stream entries wait for the next statement, then go as multi-row
+ * INSERTs. Every read in the same transaction must see them (LINDEX,
+ * LRANGE, a pop, LLEN, XRANGE, XDEL, a trim), a push too big to buffer
+ * must land in order, more rows than a statement takes must all land, a
+ * rollback must drop them, FLUSHALL must not see them come back after it,
+ * and the commit must hold them. So for pops, which wait as a range of
+ * positions: a push after them may take a freed position. The lists are
+ * checked against a model. */
+struct bulk_model { char v[700][8]; int head, tail; };   /* elements head..tail-1 */
+
+static void bm_push(struct sink *s, int64_t id, struct bulk_model *m, int at_head, int n)
+{
+    char *e = at_head ? m->v[--m->head] : m->v[m->tail++];
+
+    snprintf(e, 8, "%c%d", at_head ? 'h' : 't', n);
+    s->ops->list_push(s, id, at_head, &(struct rs_bytes){ e, strlen(e) });
+}
+
+/* The list db 13 'bl' against the model (a big element by its length). */
+static void bm_check(const struct bulk_model *m, size_t bigl, size_t hugel, const char *what)
+{
+    static char want[8192], sql[240];
+    size_t o = 0;
+
+    want[0] = '\0';
+    for (int i = m->head; i < m->tail && o < sizeof(want) - 32; i++)
+        o += (size_t)snprintf(want + o, sizeof(want) - o, "%s%d|%s", i > m->head ? ";" : "",
+                              i - m->head, m->v[i]);
+    snprintf(sql, sizeof(sql), "SELECT idx, CASE length(value) WHEN %zu THEN 'BIG' WHEN %zu"
+             " THEN 'HUGE' ELSE value END FROM redis_lists WHERE db = 13 AND key = 'bl'"
+             " ORDER BY idx", bigl, hugel);
+    CHECK(strcmp(q(sql), want) == 0, "%s: the list is the model's", what);
+}
+
+/* Pop 'count' from one end without reading them (RPOP, LPOP: deferred). */
+static void bm_pop(struct sink *s, int64_t id, struct bulk_model *m, int from_head, int count)
+{
+    int64_t popped = -1;
+
+    check_rc(s, s->ops->list_pop(s, id, from_head, count, NULL, NULL, &popped), "list_pop");
+    CHECK(popped == count, "pop %d pops %lld", count, (long long)popped);
+    if (from_head)
+        m->head += count;
+    else
+        m->tail -= count;
+}
+
+struct bm_range { const struct bulk_model *m; int n, bad; };
+
+static void bm_range_cb(void *ud, int64_t index, const struct rs_bytes *v)
+{
+    struct bm_range *r = ud;
+    const char *e = r->m->v[r->m->head + index];
+
+    if (index != r->n++ || v->len != strlen(e) || memcmp(v->ptr, e, v->len) != 0)
+        r->bad++;
+}
+
+static void test_stream_bulk(struct sink *s)
+{
+    struct repl_pos pos = { "abcdefabcdefabcdefabcdefabcdefabcdefabcd", 700, 0 };
+    static struct bulk_model m;
+    struct got got = { "", 0 };
+    struct bm_range r = { &m, 0, 0 };
+    int64_t l, x, q2, len = -1, popped = 0;
+    uint64_t removed = 0;
+    int found = 0, deleted = 0, n = 0;
+    size_t bigl = 300 * 1024, hugel = (1 << 20) + 1;
+    char *big = malloc(bigl), *huge = malloc(hugel), sql[200];
+
+    m.head = m.tail = 350;
+    memset(big, 'B', bigl);
+    memset(huge, 'H', hugel);
+    check_rc(s, s->ops->begin(s), "begin (buffered rows)");
+    l = mkkey(s, 13, LIT("bl"), RS_T_LIST, RS_NO_EXPIRE, NULL);
+    x = mkkey(s, 13, LIT("bx"), RS_T_STREAM, RS_NO_EXPIRE, NULL);
+    /* 150 pushes, both ends, between stream entries: both tables wait,
+     * past 64 rows a statement */
+    for (int i = 0; i < 150; i++) {
+        bm_push(s, l, &m, i % 3 == 0, n++);
+        check_rc(s, s->ops->stream_add(s, x, &(struct rs_stream_id){ 5, (uint64_t)i }, 0,
+                                       &LIT("f"), &LIT("v")), "stream_add (buffered)");
+    }
+    /* reads in the same transaction see every buffered row */
+    check_rc(s, s->ops->list_get(s, l, 149, got_string, &got, &found), "LINDEX 149");
+    CHECK(found && got.len == strlen(m.v[m.tail - 1]) &&
+          memcmp(got.buf, m.v[m.tail - 1], got.len) == 0, "LINDEX of the last tail push");
+    check_rc(s, s->ops->list_len(s, l, &len), "LLEN");
+    CHECK(len == 150, "LLEN counts the buffered pushes (%lld)", (long long)len);
+    bm_push(s, l, &m, 0, n++);
+    check_rc(s, s->ops->list_range(s, l, 0, 150, bm_range_cb, &r), "LRANGE 0 150");
+    CHECK(r.n == 151 && r.bad == 0, "LRANGE sees 151 elements in order (%d, %d bad)", r.n,
+          r.bad);
+    /* a push too big to buffer goes by its own statement, after the
+     * pending rows: its position is the list's tail */
+    m.tail++;
+    snprintf(m.v[m.tail - 1], 8, "BIG");
+    check_rc(s, s->ops->list_push(s, l, 0, &(struct rs_bytes){ big, bigl }), "RPUSH 300 KiB");
+    bm_push(s, l, &m, 1, n++);
+    m.head--;
+    snprintf(m.v[m.head], 8, "HUGE");
+    check_rc(s, s->ops->list_push(s, l, 1, &(struct rs_bytes){ huge, hugel }),
+             "LPUSH 1 MiB + 1 (gN_big)");
+    bm_push(s, l, &m, 0, n++);
+    bm_push(s, l, &m, 1, n++);
+    /* a pop takes a buffered row */
+    bm_push(s, l, &m, 0, n++);
+    check_rc(s, s->ops->list_pop(s, l, 0, 1, got_string, &got, &popped), "RPOP");
+    CHECK(popped == 1 && got.len == strlen(m.v[m.tail - 1]) &&
+          memcmp(got.buf, m.v[m.tail - 1], got.len) == 0, "RPOP pops the buffered push");
+    m.tail--;
+    /* the stream: XDEL of a buffered entry, then a trim */
+    check_rc(s, s->ops->stream_delete(s, x, &(struct rs_stream_id){ 5, 149 }, &deleted),
+             "XDEL a buffered entry");
+    CHECK(deleted == 1, "XDEL finds the buffered entry");
+    check_rc(s, s->ops->stream_add(s, x, &(struct rs_stream_id){ 6, 0 }, 0, &LIT("g"),
+                                   &LIT("w")), "stream_add (after XDEL)");
+    check_rc(s, s->ops->stream_trim(s, x, NULL, 100, 150, &removed), "XTRIM MAXLEN 100");
+    CHECK(removed == 50, "the trim removes 50 of the buffered entries (%llu)",
+          (unsigned long long)removed);
+    for (int i = 0; i < 70; i++)
+        bm_push(s, l, &m, i % 2, n++);
+    /* pops wait as one range: over buffered rows, then read by LINDEX;
+     * a push after pops takes a position they free */
+    for (int i = 0; i < 30; i++)
+        bm_pop(s, l, &m, 0, 1);
+    check_rc(s, s->ops->list_get(s, l, m.tail - m.head - 1, got_string, &got, &found),
+             "LINDEX -1 after 30 RPOPs");
+    CHECK(found && got.len == strlen(m.v[m.tail - 1]) &&
+          memcmp(got.buf, m.v[m.tail - 1], got.len) == 0, "LINDEX -1 after 30 deferred RPOPs");
+    bm_pop(s, l, &m, 1, 2);
+    bm_pop(s, l, &m, 1, 3);
+    bm_pop(s, l, &m, 0, 2);                 /* the other end: a second range */
+    bm_push(s, l, &m, 0, n++);
+    bm_push(s, l, &m, 1, n++);
+    bm_pop(s, l, &m, 0, 1);
+    bm_pop(s, l, &m, 1, 1);
+    for (int i = 0; i < 4; i++)
+        bm_push(s, l, &m, i % 2, n++);
+    bm_pop(s, l, &m, 0, 3);
+    /* pops waiting when LTRIM deletes (another list's head unwritten, so
+     * nothing else sends them first): its own range delete must keep its
+     * bindings while the pops go first */
+    q2 = mkkey(s, 13, LIT("bq"), RS_T_LIST, RS_NO_EXPIRE, NULL);
+    s->ops->list_push(s, q2, 1, &LIT("q"));
+    bm_pop(s, l, &m, 0, 2);
+    check_rc(s, s->ops->list_trim(s, l, 2, m.tail - m.head - 3), "LTRIM 2 -3");
+    m.head += 2;
+    m.tail -= 2;
+    lb_commit(s, &pos, 701, "commit (buffered rows)");
+    check_q("SELECT count(*) FROM redis_lists WHERE db = 13 AND key = 'bl'", "184");
+    bm_check(&m, bigl, hugel, "after the commit");
+    check_q("SELECT count(*), min(ms * 1000 + seq), max(ms * 1000 + seq) FROM redis_streams"
+            " WHERE db = 13 AND key = 'bx'", "100|5050|6000");
+
+    /* a rollback drops the buffered rows: nothing of them at the next commit */
+    check_rc(s, s->ops->begin(s), "begin (buffered rows, rolled back)");
+    for (int i = 0; i < 10; i++)
+        s->ops->list_push(s, l, i % 2, &LIT("rolled"));
+    s->ops->stream_add(s, x, &(struct rs_stream_id){ 7, 0 }, 0, &LIT("r"), &LIT("r"));
+    check_rc(s, s->ops->rollback(s), "rollback (buffered rows)");
+    check_rc(s, s->ops->begin(s), "begin (pops, rolled back)");
+    for (int i = 0; i < 9; i++)
+        s->ops->list_pop(s, l, i % 2, 2, NULL, NULL, &popped);
+    check_rc(s, s->ops->rollback(s), "rollback (pops)");
+    check_rc(s, s->ops->begin(s), "begin (after the rollbacks)");
+    bm_push(s, l, &m, 0, n++);
+    /* pops of another list send the first list's */
+    for (int i = 0; i < 4; i++)
+        s->ops->list_push(s, q2, 0, &LIT("q"));
+    bm_pop(s, l, &m, 1, 4);
+    s->ops->list_pop(s, q2, 0, 2, NULL, NULL, &popped);
+    bm_pop(s, l, &m, 0, 1);
+    lb_commit(s, &pos, 702, "commit (after the rollbacks)");
+    check_q("SELECT count(*) FROM redis_lists WHERE value = 'rolled'", "0");
+    check_q("SELECT count(*) FROM redis_streams WHERE db = 13 AND field = 'r'", "0");
+    check_q("SELECT count(*) FROM redis_lists WHERE db = 13 AND key = 'bl'", "180");
+    check_q("SELECT count(*) FROM redis_lists WHERE db = 13 AND key = 'bq'", "3");
+    bm_check(&m, bigl, hugel, "after the rollbacks");
+
+    /* FLUSHALL with rows waiting: they must not come back after it */
+    check_rc(s, s->ops->begin(s), "begin (buffered rows, FLUSHALL)");
+    s->ops->list_push(s, l, 0, &LIT("flushed"));
+    s->ops->stream_add(s, x, &(struct rs_stream_id){ 7, 1 }, 0, &LIT("fl"), &LIT("fl"));
+    check_rc(s, s->ops->flush_db(s, -1), "FLUSHALL");
+    lb_commit(s, &pos, 703, "commit (buffered rows, FLUSHALL)");
+    snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM g%s_list) + (SELECT count(*) FROM"
+             " g%s_stream)", q("SELECT generation FROM redsink_status"),
+             q("SELECT generation FROM redsink_status"));
+    check_q(sql, "0");
+    free(big);
+    free(huge);
+    CHECK(s->err.code == 0, "buffered rows: no error (%s)", s->err.msg);
+}
+
 /* string_incr: one UPDATE takes exactly the values Redis' string2ll takes
  * and sums that fit in 64 bits; anything else is left unchanged for the
  * applier to read (and refuse, as Redis did). */
@@ -2870,6 +3066,7 @@ static int run_tests(void)
     test_key_cache(s);
     test_key_cache_wrap(s);
     test_swap_db(s);
+    test_stream_bulk(s);      /* FLUSHALL */
     sink_close(s);
     test_big_upgrade();
     test_old_form_resync();
