@@ -54,6 +54,7 @@ def attach(port):
     offset = int(m.group(2))
     while True:                       # newlines while the master forks
         line, buf = read_line(s, buf)
+        line = line.lstrip(b"\n")    # a lone "\n" keep-alive before the "$"
         if line:
             break
     if not line.startswith(b"$") or line.startswith(b"$EOF:"):
