@@ -351,6 +351,17 @@ int cli_settings_to_opts(struct options *o)
     o->mirror = c->sink.target;
     o->link.apply.batch_max_cmds = c->batch_commands;
     o->link.apply.batch_max_ms = c->batch_ms;
+    o->link.apply.behind_max_cmds = c->catchup_commands;
+    o->link.apply.behind_max_ms = c->catchup_ms;
+    if (c->pg_conninfo && c->pg_conninfo[0]) {
+        /* A shipper round takes whole SQLite transactions: with the
+         * PostgreSQL downstream, catch-up batches stay at 100,000 commands
+         * and 1 s unless set (doc/postgres.md). */
+        if (c->catchup_commands == 0)
+            o->link.apply.behind_max_cmds = 100000;
+        if (c->catchup_ms == 0)
+            o->link.apply.behind_max_ms = 1000;
+    }
 
     if (c->n_databases || c->n_include || c->n_exclude) {
         struct rs_error ferr = { 0 };

@@ -23,7 +23,8 @@
  *     ack_interval = 1.0;          # seconds between REPLCONF ACKs
  *   };
  *   sqlite: { path = LOCALSTATEDIR "/lib/redsink/mirror.db"; synchronous = "normal";
- *             batch_commands = 10000; batch_ms = 5; };
+ *             batch_commands = 10000; batch_ms = 5;
+ *             catchup_batch_commands = 0; catchup_batch_ms = 0; };   # 0: automatic
  *   filter: { databases = [ ]; include = [ ]; exclude = [ ]; };   # empty: everything
  *   unknown_commands = "log";      # or "stop" (same as --strict)
  *   metrics: { port = 0; bind = "127.0.0.1"; };   # Prometheus GET /metrics when port > 0
@@ -99,6 +100,8 @@ static const struct spec specs[] = {
     { "sqlite.synchronous", K_CHOICE, F(sink.options[0].value), 0, 0, 0, sync_choices },
     { "sqlite.batch_commands", K_INT, F(batch_commands), 0, 1, 1000000, NULL },
     { "sqlite.batch_ms", K_INT, F(batch_ms), 0, 1, 60000, NULL },
+    { "sqlite.catchup_batch_commands", K_INT, F(catchup_commands), 0, 0, 10000000, NULL },
+    { "sqlite.catchup_batch_ms", K_INT, F(catchup_ms), 0, 0, 600000, NULL },
     { "postgres", K_GROUP, 0, NONE },
     { "postgres.conninfo", K_STR, F(pg_conninfo), NONE },
     { "postgres.password_file", K_STR, F(pg_password_file), NONE },
@@ -580,6 +583,8 @@ int cfg_finish(struct cfg *c, struct rs_error *err)
         range(err, "metrics.port", c->metrics_port, 0, 65535) != 0 ||
         range(err, "sqlite.batch_commands", c->batch_commands, 1, 1000000) != 0 ||
         range(err, "sqlite.batch_ms", c->batch_ms, 1, 60000) != 0 ||
+        range(err, "sqlite.catchup_batch_commands", c->catchup_commands, 0, 10000000) != 0 ||
+        range(err, "sqlite.catchup_batch_ms", c->catchup_ms, 0, 600000) != 0 ||
         range(err, "postgres.outbox_max_mb", c->pg_outbox_mb, 1, 1048576) != 0)
         return -1;
     if (c->pg_ack && *c->pg_conninfo == '\0')

@@ -61,8 +61,10 @@ struct cfg {
     char *pg_conninfo, *pg_password_file, *pg_schema;
     int pg_outbox_mb;            /* outbox limit, MiB */
     int pg_ack;                  /* REPLCONF ACK waits for PostgreSQL too */
-    /* the applier's batches: commands and ms per commit */
+    /* the applier's batches: commands and ms per commit, and while far
+     * behind the master (0: automatic, see cli.c) */
     int batch_commands, batch_ms;
+    int catchup_commands, catchup_ms;
     /* filter: databases[n_databases] (none: all), include/exclude globs */
     int *databases, n_databases;
     char **include, **exclude;

@@ -27,6 +27,7 @@
  * code) goes to the unknown-command path: logged once and counted, or
  * fatal in strict mode. Start reading at apply_command().
  */
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -134,6 +135,8 @@ static int same_pos(const struct repl_pos *x, const struct repl_pos *y)
     return x->offset == y->offset && x->db == y->db && strcmp(x->replid, y->replid) == 0;
 }
 
+static void behind_adapt(struct applier *a, int64_t apply_ms, int64_t commit_ms);
+
 int apply_flush(struct applier *a)
 {
     if (a->err.code)
@@ -144,12 +147,16 @@ int apply_flush(struct applier *a)
     }
     if (!a->txn_open && same_pos(&a->applied, &a->committed))
         return 0;
+    int64_t t0 = rs_mono_ms(), since = a->dirty_since;
+
     if (begin_txn(a) != 0 ||
         a->sink->ops->commit(a->sink, &a->applied, &a->stats) != 0) {
         struct rs_bytes what = { "commit", 6 };
 
         return ap_fail(a, &what);
     }
+    if (a->behind && since >= 0)
+        behind_adapt(a, t0 - since, rs_mono_ms() - t0);
     a->txn_open = 0;
     a->committed = a->applied;
     a->committed_stats = a->stats;
@@ -159,20 +166,79 @@ int apply_flush(struct applier *a)
     return 0;
 }
 
-/* The batch limits in force: larger while catching up (apply_set_backlog). */
-static int limit_cmds(const struct applier *a)
+/* The batch limits in force: larger while catching up (apply_set_backlog).
+ * A commit writes every page its batch touched to the WAL, and the
+ * checkpoint copies them again; on random keys a batch touches most
+ * leaves of a table, so the fewer commits the fewer writes. bench/replay
+ * -b on this 2-core machine, wall seconds of two runs by batch size:
+ *   1.5M XADDs to 100k streams:  100k 16.7, 17.1; 250k 12.1, 10.7;
+ *                                500k 10.0, 9.8
+ *   500k 10-SET scripts (6M commands on 1M names, a 95 MB mirror):
+ *                                100k 27.3, 25.4; 200k 21.7, 22.4;
+ *                                500k 20.9, 19.2; 1M 22.7, 24.7
+ * (past 500k each page read searches a longer WAL index). There a
+ * commit of 100k commands took 200-230 ms after 250-340 ms of applying
+ * them; for SET and INCR on 100k keys, whose mirror fits the cache, 7
+ * and 14-56 ms after 230 and 300 ms, and larger batches gained nothing
+ * but lag (the master's offset minus the one acknowledged: 21 -> 34 MB
+ * in bench/suite.py's set). So a catch-up batch starts as before, 10
+ * times the batch and 200 times its age (100,000 commands, 1 s), and
+ * doubles while commits take over a quarter of the time, up to
+ * sqlite.catchup_batch_commands and _ms (500,000 and 5 s); it halves
+ * when they take under a sixteenth. With the PostgreSQL downstream cli.c
+ * sets those to 100,000 and 1 s: a shipper round takes whole SQLite
+ * transactions. */
+#define BEHIND_CMDS 500000
+#define BEHIND_MS   5000
+
+static int behind_limit(int batch, int times, int most, int dflt, int scale)
 {
-    return a->behind ? a->opts.batch_max_cmds * 10 : a->opts.batch_max_cmds;
+    int64_t hi = most > 0 ? most : dflt, lo = (int64_t)batch * times;
+
+    if (hi < batch)
+        hi = batch;
+    if (lo > hi)
+        lo = hi;
+    return (int)(lo * scale < hi ? lo * scale : hi);
 }
 
-/* Behind, the age limit (1 s by default) hardly cuts batches short: a
- * commit writes every page its batch touched, and on random keys small
- * batches write the same pages again and again. bench/replay, 50k XADDs
- * to new streams, under strace: 30,098 pwrites in batches of 2,800 (what
- * 100 ms held at 28k XADD/s), 10,485 in batches of 10,000, 4,839 in one. */
+static int limit_cmds(const struct applier *a)
+{
+    if (!a->behind)
+        return a->opts.batch_max_cmds;
+    return behind_limit(a->opts.batch_max_cmds, 10, a->opts.behind_max_cmds, BEHIND_CMDS,
+                        a->behind_scale);
+}
+
+/* Behind, the age limit hardly cuts batches short: bench/replay, 50k
+ * XADDs to new streams, under strace: 30,098 pwrites in batches of 2,800
+ * (what 100 ms held at 28k XADD/s), 10,485 in batches of 10,000, 4,839
+ * in one. */
 static int limit_ms(const struct applier *a)
 {
-    return a->behind ? a->opts.batch_max_ms * 200 : a->opts.batch_max_ms;
+    if (!a->behind)
+        return a->opts.batch_max_ms;
+    return behind_limit(a->opts.batch_max_ms, 200, a->opts.behind_max_ms, BEHIND_MS,
+                        a->behind_scale);
+}
+
+/* After a commit far behind: 'apply_ms' since the batch's first command,
+ * 'commit_ms' for the commit. */
+static void behind_adapt(struct applier *a, int64_t apply_ms, int64_t commit_ms)
+{
+    int grown = limit_cmds(a);
+
+    if (commit_ms * 4 > apply_ms + commit_ms) {
+        a->behind_scale *= 2;
+        if (limit_cmds(a) == grown && a->behind_scale > 1)
+            a->behind_scale /= 2;          /* at the limit already */
+    } else if (commit_ms * 16 < apply_ms + commit_ms && a->behind_scale > 1) {
+        a->behind_scale /= 2;
+    }
+    if (limit_cmds(a) != grown)
+        log_msg(RS_LOG_DEBUG, "catching up: batches of %d commands, %d ms (the last: %" PRId64
+                " ms applied, %" PRId64 " ms to commit)", limit_cmds(a), limit_ms(a), apply_ms,
+                commit_ms);
 }
 
 void apply_set_backlog(struct applier *a, uint64_t pending)
@@ -814,6 +880,7 @@ struct applier *apply_new(struct sink *s, const struct repl_pos *start,
         a->opts.batch_max_cmds = DEFAULT_BATCH_CMDS;
     if (a->opts.batch_max_ms <= 0)
         a->opts.batch_max_ms = DEFAULT_BATCH_MS;
+    a->behind_scale = 1;
     if (start) {
         a->applied = *start;
     } else {

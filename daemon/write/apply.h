@@ -24,6 +24,10 @@ struct apply_opts {
     int strict;            /* unknown command: stop (1) or log and go on (0) */
     int batch_max_cmds;    /* commit after this many commands (0: 10000) */
     int batch_max_ms;      /* ... or when the open transaction is this old (0: 5) */
+    /* Far behind the master (apply_set_backlog): commit after this many
+     * commands (0: 500000) or when the transaction is this old (0: 5000),
+     * never less than the two above. See limit_cmds() in apply.c. */
+    int behind_max_cmds, behind_max_ms;
     /* Keys not mirrored (filter.h), borrowed; NULL: every key. A command
      * on filtered keys is counted, not applied; see apply_filter() in
      * apply.c for commands that touch kept and filtered keys. */

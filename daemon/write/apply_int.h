@@ -51,6 +51,7 @@ struct applier {
 
     int ack_request;
     int behind;                    /* far behind: larger batches (apply_set_backlog) */
+    int behind_scale;              /* ... this many times the first (limit_cmds) */
     int catching_up;               /* sink told to catch up, until nothing waits */
 
     char *unknown[MAX_UNKNOWN_NAMES];

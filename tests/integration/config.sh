@@ -34,7 +34,8 @@ master: {
   timeout = 30;
 };
 replica: { listening_port = 0; ack_interval = 1.0; };
-sqlite: { path = "$TMP/good.db"; batch_commands = 500; batch_ms = 10; };
+sqlite: { path = "$TMP/good.db"; batch_commands = 500; batch_ms = 10;
+          catchup_batch_commands = 20000; catchup_batch_ms = 2000; };
 unknown_commands = "log";
 log: { level = "debug"; };
 CONF
@@ -99,6 +100,8 @@ bad type 600 "^redsink: $f line 2: setting 'master.port': expected an integer\$"
     'master: {\n  port = "6379";\n};\n'
 bad range 600 "^redsink: $f line 1: setting 'master.port': expected 1..65535\$" \
     'master: { port = 70000; };\n'
+bad catchup 600 "^redsink: $f line 1: setting 'sqlite.catchup_batch_commands': expected 0..10000000\$" \
+    'sqlite: { catchup_batch_commands = -1; };\n'
 bad float 600 "^redsink: $f line 2: setting 'master.connect_timeout': expected 0.1..3600 seconds\$" \
     'master: {\n connect_timeout = 0.0; };\n'
 bad choice 600 "^redsink: $f line 1: setting 'log.level': expected .*\"debug\"\$" \

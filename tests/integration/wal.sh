@@ -10,7 +10,7 @@ command -v redis-benchmark >/dev/null || { echo "SKIP: redis-benchmark missing";
 
 start_redis m --repl-diskless-sync yes --repl-diskless-sync-delay 0
 db="$TMP/mirror.db"
-printf 'sqlite: { batch_commands = 500; batch_ms = 5; };\n' > "$TMP/rs.conf"
+printf 'sqlite: { batch_commands = 500; batch_ms = 5; catchup_batch_commands = 5000; };\n' > "$TMP/rs.conf"
 start_redsink rs "$m_PORT" "$db" -c "$TMP/rs.conf"
 wait_mirror "$m_PORT" || fail "initial sync"
 

@@ -292,10 +292,17 @@ static void unlink_mirror(const char *path)
 
 int mirror_open(struct mirror *m, const char *name, int strict, int batch_cmds)
 {
-    struct rs_error err = { 0 };
-    struct repl_pos start = { MIRROR_REPLID, MIRROR_START, 0 };
     struct apply_opts o = { .strict = strict, .batch_max_cmds = batch_cmds,
                             .batch_max_ms = 100000 };
+
+    return mirror_open_opts(m, name, &o);
+}
+
+int mirror_open_opts(struct mirror *m, const char *name, const struct apply_opts *opts)
+{
+    struct rs_error err = { 0 };
+    struct repl_pos start = { MIRROR_REPLID, MIRROR_START, 0 };
+    struct apply_opts o = *opts;
 
     memset(m, 0, sizeof(*m));
     snprintf(m->path, sizeof(m->path), "%s", tmp_path(name));

@@ -100,6 +100,8 @@ struct mirror {
  * strict or not, a RESP reader and the reader's connection. 0, or -1
  * (said on stdout). */
 int mirror_open(struct mirror *m, const char *name, int strict, int batch_cmds);
+/* The same with the applier's options given whole. */
+int mirror_open_opts(struct mirror *m, const char *name, const struct apply_opts *opts);
 void mirror_close(struct mirror *m);
 /* The SQLite sink on 'path'; the one place a test names the backend. */
 struct sink *mirror_sink_open(const char *path, struct rs_error *err);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "apply.h"
 #include "harness.h"
@@ -275,22 +276,50 @@ static void counting_catch_up(struct sink *s, int on)
     catch_up_real->catch_up(s, on);
 }
 
+static int commit_delay_ms;
+
+static void pause_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* A commit that takes commit_delay_ms more. */
+static int slow_commit(struct sink *s, const struct repl_pos *pos, const struct sink_stats *st)
+{
+    pause_ms(commit_delay_ms);
+    return catch_up_real->commit(s, pos, st);
+}
+
 /* Far behind, batches grow and the sink is told to catch up until the
  * backlog is gone, not at every dip below the mark. */
+/* A mirror whose sink ops are a copy in *ops, for the caller to change
+ * (catch_up_real: the real ones). 0, or -1 (a failed check). */
+static int open_wrapped(struct mirror *e, const char *name, const struct apply_opts *o,
+                        struct sink_ops *ops)
+{
+    if (mirror_open_opts(e, name, o) != 0) {
+        CHECK(0, "%s: open", name);
+        return -1;
+    }
+    catch_up_real = e->sink->ops;
+    *ops = *e->sink->ops;
+    e->sink->ops = ops;
+    return 0;
+}
+
 static void test_backlog(void)
 {
     struct mirror e;
     struct tbuf b = { 0 };
     struct sink_ops ops;
+    struct apply_opts o = { .batch_max_cmds = 3, .batch_max_ms = 100000 };
 
-    if (mirror_open(&e, "backlog.db", 0, 3) != 0) {
-        CHECK(0, "backlog: open");
+    if (open_wrapped(&e, "backlog.db", &o, &ops) != 0)
         return;
-    }
-    catch_up_real = e.sink->ops;
-    ops = *e.sink->ops;
     ops.catch_up = counting_catch_up;
-    e.sink->ops = &ops;
     apply_set_backlog(e.a, APPLY_BEHIND_BYTES + 1);
     CHECK(catch_up_calls == 1 && catch_up_on == 1, "backlog: far behind, the sink catches up");
     CMD(&b, "SET", "x", "1");
@@ -307,9 +336,74 @@ static void test_backlog(void)
     CHECK(catch_up_calls == 2 && catch_up_on == 0, "backlog: nothing waits: caught up");
     CHECK_STR(mirror_q(&e, "SELECT group_concat(key) FROM (SELECT key FROM redis_keys"
                            " ORDER BY key)"), "x,y,z", "backlog: the batch committed");
+
     e.sink->ops = catch_up_real;
     tbuf_free(&b);
     mirror_close(&e);
+}
+
+/* Far behind, a batch starts at 10 times the usual one (3 here) and
+ * doubles while commits take over a quarter of the time, up to
+ * sqlite.catchup_batch_commands (150 here); it halves when they take
+ * under a sixteenth. */
+static void test_catchup_batches(void)
+{
+    struct mirror e;
+    struct tbuf b = { 0 };
+    struct sink_ops ops;
+    struct apply_opts o = { .batch_max_cmds = 3, .batch_max_ms = 100000, .behind_max_cmds = 150 };
+
+    if (open_wrapped(&e, "backlog2.db", &o, &ops) != 0)
+        return;
+    ops.commit = slow_commit;
+    apply_set_backlog(e.a, APPLY_BEHIND_BYTES + 1);
+    static const struct { int due_at, slow, aged; } step[] = {
+        { 30, 1, 0 }, { 60, 1, 0 }, { 120, 1, 0 }, { 150, 1, 0 }, { 150, 0, 1 }, { 120, 0, 0 },
+    };
+    int n = 0;
+
+    for (size_t t = 0; t < sizeof(step) / sizeof(step[0]); t++) {
+        int early = 0;
+
+        for (int i = 0; i < step[t].due_at && !early; i++) {
+            char k[16];
+
+            early = apply_flush_due(e.a);
+            snprintf(k, sizeof(k), "b%d", n++);
+            b.len = 0;
+            CMD(&b, "SET", k, "v");
+            mirror_feed(&e, b.p, b.len, 0);
+        }
+        CHECK(!early && apply_flush_due(e.a), "backlog: catch-up batch %zu: due after %d commands,"
+              " not before", t, step[t].due_at);
+        if (step[t].aged)
+            pause_ms(400);           /* the batch's age: its commit is a small share */
+        commit_delay_ms = step[t].slow ? 100 : 0;
+        CHECK(apply_flush(e.a) == 0, "backlog: catch-up batch %zu commits", t);
+    }
+    CHECK_STR(mirror_q(&e, "SELECT count(*) FROM redis_keys"), "630",
+              "backlog: every catch-up batch committed");
+    e.sink->ops = catch_up_real;
+    mirror_close(&e);
+
+    /* a catch-up limit below the batch leaves the batch */
+    o.behind_max_cmds = 2;
+    if (mirror_open_opts(&e, "backlog3.db", &o) == 0) {
+        apply_set_backlog(e.a, APPLY_BEHIND_BYTES + 1);
+        b.len = 0;
+        CMD(&b, "SET", "x", "1");
+        CMD(&b, "SET", "y", "2");
+        mirror_feed(&e, b.p, b.len, 0);
+        CHECK(apply_flush_due(e.a) == 0, "backlog: catch-up limit 2 below the batch: 2 not due");
+        b.len = 0;
+        CMD(&b, "SET", "z", "3");
+        mirror_feed(&e, b.p, b.len, 0);
+        CHECK(apply_flush_due(e.a), "backlog: catch-up limit 2 below the batch: 3 due");
+        mirror_close(&e);
+    } else {
+        CHECK(0, "backlog: open with behind_max_cmds 2");
+    }
+    tbuf_free(&b);
 }
 
 /* A sink op that fails, to check rollback and the sticky error. */
@@ -450,6 +544,7 @@ int main(void)
     test_strict();
     test_batches();
     test_backlog();
+    test_catchup_batches();
     test_sink_failure();
     test_split();
     return check_summary();
