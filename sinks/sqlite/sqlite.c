@@ -132,6 +132,8 @@ static int configure(struct sqlite_sink *ss)
                        sqlite3_errmsg(ss->db));
     if (sqlite3_exec(ss->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
         return sqi_sql_fail(ss, "configure the connection");
+    if (sqi_incr_register(ss) != SQLITE_OK)
+        return sqi_sql_fail(ss, "register redsink_incr");
     return 0;
 }
 

@@ -35,9 +35,7 @@ static const char *const hash_sql[HS_NSTMT] = {
     [HS_INCR] = "INSERT INTO @hash(kid, field, value, big, expire_at)"
                 " VALUES (?1, ?2, CAST(?3 AS TEXT), NULL, NULL)"
                 " ON CONFLICT(kid, field) DO UPDATE"
-                " SET value = CAST(CAST(value AS INTEGER) + ?3 AS TEXT)"
-                " WHERE big IS NULL AND CAST(CAST(value AS INTEGER) AS TEXT) = value"
-                " AND CAST(value AS INTEGER) BETWEEN ?4 AND ?5",
+                " SET value = redsink_incr(value, ?3) WHERE big IS NULL",
 };
 _Static_assert(HS_NSTMT <= SQI_X_PER_FAMILY, "too many hash statements");
 
@@ -188,11 +186,12 @@ int sq_hash_incr(struct sink *s, int64_t id, const struct rs_bytes *field, int64
         return sqi_stuck(ss);
     if ((st = hash_bound(ss, HS_INCR, id, field, "increment a hash field")) == NULL)
         return -1;
-    if (sqi_bind_incr(st, 3, incr) != SQLITE_OK)
+    if (sqlite3_bind_int64(st, 3, incr) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "increment a hash field");
+    ss->incr_refused = 0;
     if (sqi_run(ss, st, "increment a hash field"))
         return -1;
-    *done = sqlite3_changes(ss->db) == 1;
+    *done = sqlite3_changes(ss->db) == 1 && !ss->incr_refused;
     return 0;
 }
 

@@ -129,6 +129,7 @@ struct sqlite_sink {
      * a retry cannot fix (disk full, I/O error, the file deleted or
      * replaced); rollback and load_abort keep it, so the owner stops. */
     int fatal;
+    int incr_refused;            /* set by redsink_incr (sqi_incr_register) */
     int64_t busy_since;          /* mono ms the current lock wait began */
     int busy_logged;             /* that wait was reported (SINK_EV_LOCK_WAIT) */
     uint64_t wal_dev, wal_ino;   /* the -wal file we write; 0: not seen yet */
@@ -207,7 +208,9 @@ int sqi_big_value(const struct rs_bytes *b);
 int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big);
 /* An increment at ?i and the bounds its base must lie in at ?i+1, ?i+2
  * for the sum to fit in 64 bits (sq_string_incr, sq_hash_incr). */
-int sqi_bind_incr(sqlite3_stmt *st, int i, int64_t incr);
+/* The writer's SQL function redsink_incr(value, incr) of INCR and HINCRBY
+ * (sqlite_stmt.c): it sets ss->incr_refused when it leaves value as it is. */
+int sqi_incr_register(struct sqlite_sink *ss);
 int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big);
 int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b);
 /*

@@ -14,12 +14,12 @@ static const char *const string_sql[SV_NSTMT] = {
     [SV_GET] = "SELECT value FROM @keys WHERE id = ?1",
     [SV_SET] = "UPDATE @keys SET value = ?2, lhead = ?3 WHERE id = ?1",
     /* only a value that is its integer's own decimal text (no sign but
-     * '-', no leading zero or space: Redis' string2ll; a BLOB never equals
-     * TEXT) and whose sum stays in [?3, ?4], the range where value + ?2
-     * fits in 64 bits */
-    [SV_INCR] = "UPDATE @keys SET value = CAST(CAST(value AS INTEGER) + ?2 AS TEXT), lhead = NULL"
-                " WHERE id = ?1 AND CAST(CAST(value AS INTEGER) AS TEXT) = value"
-                " AND CAST(value AS INTEGER) BETWEEN ?3 AND ?4",
+     * '-', no leading zero or space: Redis' string2ll) and whose sum fits
+     * in 64 bits: redsink_incr leaves any other as it is and says so
+     * (sqlite_stmt.c). A big value is a BLOB (its lhead the text flag),
+     * which typeof() tells without reading it: such a row is not touched. */
+    [SV_INCR] = "UPDATE @keys SET value = redsink_incr(value, ?2), lhead = NULL"
+                " WHERE id = ?1 AND typeof(value) = 'text'",
 };
 _Static_assert(SV_NSTMT <= SQI_X_PER_FAMILY, "too many string statements");
 
@@ -87,10 +87,11 @@ int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done)
     *done = 0;
     if (sqi_stuck(ss) || (st = string_stmt(ss, SV_INCR)) == NULL)
         return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqi_bind_incr(st, 2, incr) != SQLITE_OK)
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, incr) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "increment a string");
+    ss->incr_refused = 0;
     if (sqi_run(ss, st, "increment a string"))
         return -1;
-    *done = sqlite3_changes(ss->db) == 1;
+    *done = sqlite3_changes(ss->db) == 1 && !ss->incr_refused;
     return 0;
 }

@@ -789,6 +789,10 @@ static void test_string_incr(struct sink *s)
         { "01", 1, NULL }, { "-0", 1, NULL }, { " 1", 1, NULL }, { "1 ", 1, NULL },
         { "+1", 1, NULL }, { "1e3", 1, NULL }, { "0x1", 1, NULL }, { "", 1, NULL }, { "-", 1, NULL },
         { "1.0", 1, NULL }, { "\xef\xbc\x91", 1, NULL },   /* a fullwidth digit */
+        { "99999999999999999999", 1, NULL }, { "18446744073709551616", -1, NULL },
+        { "-9223372036854775809", 1, NULL }, { "--1", 1, NULL }, { "1-", 1, NULL },
+        { "-01", 1, NULL }, { "123456789012345678901", -1, NULL }, { "7", -7, "0" },
+        { "-5", 10, "5" }, { "0", 0, "0" },
     };
     struct repl_pos pos = { "abcdefabcdefabcdefabcdefabcdefabcdefabcd", 700, 0 };
     char name[32], sql[96], want[48];
@@ -806,7 +810,30 @@ static void test_string_incr(struct sink *s)
         CHECK(done == (c[i].want != NULL), "string_incr '%s' + %lld: done %d", c[i].v,
               c[i].incr, done);
     }
+    /* a big value (a BLOB with the text flag) of digits, and a small
+     * BLOB: neither touched */
+    size_t bn = (1 << 20) + 1;
+    char *big = malloc(bn);
+    int64_t bid, sid;
+
+    if (big == NULL) {
+        CHECK(0, "string_incr: out of memory");
+        return;
+    }
+    memset(big, '7', bn);
+    bid = mkkey(s, 13, LIT("si:big"), RS_T_STRING, RS_NO_EXPIRE, &(struct rs_bytes){ big, bn });
+    sid = mkkey(s, 13, LIT("si:bin"), RS_T_STRING, RS_NO_EXPIRE, &LIT("1\xff"));
+    done = -1;
+    check_rc(s, s->ops->string_incr(s, bid, 1, &done), "string_incr big");
+    CHECK(done == 0, "string_incr of a big value: not done (%d)", done);
+    done = -1;
+    check_rc(s, s->ops->string_incr(s, sid, 1, &done), "string_incr binary");
+    CHECK(done == 0, "string_incr of a binary value: not done (%d)", done);
+    free(big);
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (string_incr)");
+    check_q("SELECT key, length(value), typeof(value), substr(value, 1, 3) FROM redis_strings"
+            " WHERE db = 13 AND key IN ('si:big', 'si:bin') ORDER BY key",
+            "si:big|1048577|text|777;si:bin|2|blob|1\xff");
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
         snprintf(sql, sizeof(sql), "SELECT value, typeof(value) FROM redis_strings WHERE db = 13"
                  " AND key = 'si:%zu'", i);
