@@ -190,31 +190,6 @@ int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big)
     return big ? sqlite3_bind_zeroblob64(st, i, b->len) : sqi_bind_bytes(st, i, b);
 }
 
-/* The integer of a value that is its own decimal text, as Redis'
- * string2ll takes it (no sign but '-', no leading zero, no space, no
- * "-0", within 64 bits): 1 and *v, or 0. */
-static int canonical_ll(const unsigned char *p, int n, int64_t *v)
-{
-    int neg = n > 0 && p[0] == '-', i = neg;
-    uint64_t u = 0;
-
-    if (n < 1 || n > 20 || i == n || p[i] < '0' || p[i] > '9')
-        return 0;
-    if (p[i] == '0') {
-        *v = 0;
-        return n == 1;
-    }
-    for (; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9' || u > (UINT64_MAX - (uint64_t)(p[i] - '0')) / 10)
-            return 0;
-        u = u * 10 + (uint64_t)(p[i] - '0');
-    }
-    if (neg ? u > (uint64_t)INT64_MAX + 1 : u > (uint64_t)INT64_MAX)
-        return 0;
-    *v = neg ? (int64_t)(0 - u) : (int64_t)u;
-    return 1;
-}
-
 /*
  * redsink_incr(value, incr): the sum's decimal text when value is a
  * canonical integer's TEXT (a BLOB never is) and the sum fits in 64 bits;
@@ -227,14 +202,17 @@ static int canonical_ll(const unsigned char *p, int n, int64_t *v)
 static void incr_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     struct sqlite_sink *ss = sqlite3_user_data(ctx);
-    int64_t v, sum;
+    long long v;
+    int64_t sum;
     char buf[24], *e = buf + sizeof(buf), *p = e;
     uint64_t u;
 
     (void)argc;
+    /* rs_parse_ll takes what Redis' string2ll takes (common.c) */
     if (sqlite3_value_type(argv[0]) != SQLITE_TEXT ||
-        !canonical_ll(sqlite3_value_text(argv[0]), sqlite3_value_bytes(argv[0]), &v) ||
-        __builtin_add_overflow(v, sqlite3_value_int64(argv[1]), &sum)) {
+        rs_parse_ll((const char *)sqlite3_value_text(argv[0]),
+                    (size_t)sqlite3_value_bytes(argv[0]), &v) != 0 ||
+        __builtin_add_overflow((int64_t)v, sqlite3_value_int64(argv[1]), &sum)) {
         ss->incr_refused = 1;
         sqlite3_result_value(ctx, argv[0]);
         return;
