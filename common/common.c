@@ -144,6 +144,23 @@ int rs_parse_ll(const char *p, size_t len, long long *out)
     return 0;
 }
 
+size_t rs_ll2str(char *buf, long long v)
+{
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char tmp[20];
+    size_t n = 0, i = 0;
+
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        buf[i++] = '-';
+    while (n > 0)
+        buf[i++] = tmp[--n];
+    return i;
+}
+
 const char *rs_type_name(enum rs_type t)
 {
     switch (t) {

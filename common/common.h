@@ -58,6 +58,10 @@ int rs_utf8_valid(const char *p, size_t len);
  * success, -1 otherwise. */
 int rs_parse_ll(const char *p, size_t len, long long *out);
 
+/* Write v in decimal to buf (at least 20 bytes; no NUL), as Redis' ll2string
+ * does: rs_parse_ll reads it back. Returns the length. */
+size_t rs_ll2str(char *buf, long long v);
+
 /* "MAJOR.MINOR.PATCH" (anything after the patch number ignored) as
  * MAJOR * 10000 + MINOR * 100 + PATCH, e.g. "2.8.24" -> 20824; 0 when it
  * is not such a version. */

@@ -17,7 +17,7 @@ struct rs_bytes rdb_elem_text(const struct elem *e, char *tmp)
 
     if (e->is_int) {
         b.ptr = tmp;
-        b.len = rdb_ll2str(tmp, e->v);
+        b.len = rs_ll2str(tmp, e->v);
     } else {
         b.ptr = (const char *)e->s;
         b.len = e->len;
@@ -404,7 +404,7 @@ enum rs_status rdb_walk_intset(struct rdb_parser *p, const struct rs_bytes *blob
         else
             v = (int64_t)le64(q);
         m.ptr = p->num[0];
-        m.len = rdb_ll2str(p->num[0], v);
+        m.len = rs_ll2str(p->num[0], v);
         if ((st = rdb_emit_item(p, &m)) != RS_OK)
             return st;
     }

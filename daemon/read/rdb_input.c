@@ -242,23 +242,6 @@ enum rs_status rdb_take_raw(struct rdb_parser *p, size_t n, const unsigned char 
     return RS_OK;
 }
 
-size_t rdb_ll2str(char *buf, long long v)
-{
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    char tmp[24];
-    size_t n = 0, i = 0;
-
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (v < 0)
-        buf[i++] = '-';
-    while (n > 0)
-        buf[i++] = tmp[--n];
-    return i;
-}
-
 static enum rs_status too_big(struct rdb_parser *p, uint64_t len)
 {
     return rdb_fail(p, RS_E_RDB, "rdb: string of %llu bytes at offset %llu%s exceeds the limit of %zu",
@@ -348,7 +331,7 @@ static enum rs_status take_int_string(struct rdb_parser *p, unsigned enc, struct
     else
         v = (int32_t)le32(s + 1);
     out->ptr = p->num[3];
-    out->len = rdb_ll2str(p->num[3], v);
+    out->len = rs_ll2str(p->num[3], v);
     rdb_done(p, sizes[enc]);
     return RS_OK;
 }

@@ -212,7 +212,6 @@ enum rs_status rdb_need(struct rdb_parser *p, size_t n, const unsigned char **ou
 enum rs_status rdb_take_length(struct rdb_parser *p, uint64_t *v);
 enum rs_status rdb_take_raw(struct rdb_parser *p, size_t n, const unsigned char **out);
 enum rs_status rdb_take_string_opt(struct rdb_parser *p, struct rs_bytes *out, int decode);
-size_t rdb_ll2str(char *buf, long long v);
 
 /* rdb_input.c: bytes kept across the next take_* */
 int rdb_save_copy(struct saved *sv, const char *ptr, size_t len);

@@ -206,8 +206,6 @@ int sqi_bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b);
 enum { SQI_SMALL, SQI_BIG_BLOB, SQI_BIG_TEXT };
 int sqi_big_value(const struct rs_bytes *b);
 int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big);
-/* An increment at ?i and the bounds its base must lie in at ?i+1, ?i+2
- * for the sum to fit in 64 bits (sq_string_incr, sq_hash_incr). */
 /* The writer's SQL function redsink_incr(value, incr) of INCR and HINCRBY
  * (sqlite_stmt.c): it sets ss->incr_refused when it leaves value as it is. */
 int sqi_incr_register(struct sqlite_sink *ss);

@@ -204,8 +204,7 @@ static void incr_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     struct sqlite_sink *ss = sqlite3_user_data(ctx);
     long long v;
     int64_t sum;
-    char buf[24], *e = buf + sizeof(buf), *p = e;
-    uint64_t u;
+    char buf[24];
 
     (void)argc;
     /* rs_parse_ll takes what Redis' string2ll takes (common.c) */
@@ -217,13 +216,7 @@ static void incr_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_value(ctx, argv[0]);
         return;
     }
-    u = sum < 0 ? 0 - (uint64_t)sum : (uint64_t)sum;
-    do
-        *--p = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
-    if (sum < 0)
-        *--p = '-';
-    sqlite3_result_text(ctx, p, (int)(e - p), SQLITE_TRANSIENT);
+    sqlite3_result_text(ctx, buf, (int)rs_ll2str(buf, sum), SQLITE_TRANSIENT);
 }
 
 int sqi_incr_register(struct sqlite_sink *ss)

@@ -2,10 +2,12 @@
  * test_common.c - the shared vocabulary (common/common.c): the master's
  * version as link.c reads it from INFO's redis_version, and the SHA-256 of
  * common/digest.c (the placeholders of big fields and members) against the
- * FIPS 180-4 example vectors.
+ * FIPS 180-4 example vectors, and integers written in decimal (rs_ll2str)
+ * as rs_parse_ll reads them back.
  *
  * Exit 0 (all passed) or 99 (a check failed).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +24,36 @@ static void test_version(void)
     CHECK_INT(rs_parse_version("3.2", 3), 0, "version: two parts");
     CHECK_INT(rs_parse_version("", 0), 0, "version: empty");
     CHECK_INT(rs_parse_version("x.1.2", 5), 0, "version: not a number");
+}
+
+/* rs_ll2str at 0, +-1, the 64-bit ends and every power of ten +-1: the
+ * text Redis writes, which rs_parse_ll reads back to the same value. */
+static void test_ll2str(void)
+{
+    static const struct { long long v; const char *text; } fixed[] = {
+        { 0, "0" }, { -1, "-1" }, { 1, "1" }, { 10, "10" }, { -10, "-10" },
+        { INT64_MAX, "9223372036854775807" }, { INT64_MIN, "-9223372036854775808" },
+    };
+    char buf[24];
+    long long back;
+    int bad = 0, n = 0;
+
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        size_t len = rs_ll2str(buf, fixed[i].v);
+
+        CHECK(len == strlen(fixed[i].text) && memcmp(buf, fixed[i].text, len) == 0,
+              "ll2str: %s gives '%.*s'", fixed[i].text, (int)len, buf);
+    }
+    for (long long p = 1; p > 0; p = p <= INT64_MAX / 10 ? p * 10 : 0)   /* 1 .. 10^18 */
+        for (int sign = -1; sign <= 1; sign += 2)
+            for (long long d = -1; d <= 1; d++) {
+                long long v = sign * p + d;
+                size_t len = rs_ll2str(buf, v);
+
+                n++;
+                bad += rs_parse_ll(buf, len, &back) != 0 || back != v;
+            }
+    CHECK(bad == 0 && n == 19 * 6, "ll2str: %d of %d powers of ten +-1 not read back", bad, n);
 }
 
 static int sha_hex(const char *in, size_t n, const char *want)
@@ -54,6 +86,7 @@ static void test_sha256(void)
 int main(void)
 {
     test_version();
+    test_ll2str();
     test_sha256();
     return check_summary();
 }
