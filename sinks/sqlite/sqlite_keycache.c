@@ -53,7 +53,6 @@ struct kc_entry {
     int64_t id;                  /* 0 with type RS_T_NONE: known absent */
     int64_t expire_ms;
     int32_t db;
-    unsigned char spare[2];
     unsigned char type;          /* rs_type */
     unsigned char len;
     char key[];                  /* up to the table's stride - 24 bytes */
@@ -83,16 +82,7 @@ static struct kc_entry *kc_at(struct kc_table *t, uint32_t i)
     return (struct kc_entry *)(t->mem + (size_t)i * t->stride);
 }
 
-static uint32_t kc_index(const struct kc_table *t, const struct kc_entry *e)
-{
-    return (uint32_t)(((const unsigned char *)e - t->mem) / t->stride);
-}
-
-/* Entry e of t no longer valid. */
-static void kc_kill(struct kc_table *t, const struct kc_entry *e)
-{
-    t->tags[kc_index(t, e)] = 0;
-}
+#define KC_NONE UINT32_MAX        /* no such entry, where an index is expected */
 
 /* The table for a name of len bytes, its set's first entry index, and
  * the name's tag bits. The hash takes 8 bytes at a time: byte by byte, it
@@ -128,92 +118,92 @@ static struct kc_table *kc_set(struct sqlite_sink *ss, int db, const struct rs_b
     return t;
 }
 
-/* The live entry of (db, key) in its set, or NULL. */
-static struct kc_entry *kc_find(struct kc_table *t, uint32_t first, unsigned tag, int db,
-                                const struct rs_bytes *key)
+/* The index of the live entry of (db, key) in its set, or KC_NONE. */
+static uint32_t kc_find(struct kc_table *t, uint32_t first, unsigned tag, int db,
+                        const struct rs_bytes *key)
 {
-    for (uint32_t w = 0; w < KC_WAYS; w++) {
+    for (uint32_t i = first; i < first + KC_WAYS; i++) {
         struct kc_entry *e;
 
-        if ((t->tags[first + w] & KC_TAG) != tag)
+        if ((t->tags[i] & KC_TAG) != tag)
             continue;
-        e = kc_at(t, first + w);
+        e = kc_at(t, i);
         if (e->db == db && e->len == key->len && memcmp(e->key, key->ptr, key->len) == 0)
-            return e;
+            return i;
     }
-    return NULL;
+    return KC_NONE;
 }
 
-/* The live entry of key 'id' in table t, or NULL. */
-static struct kc_entry *kc_of_id_in(struct kc_table *t, int64_t id)
+/* The index of the live entry of key 'id' in table t, or KC_NONE. */
+static uint32_t kc_of_id_in(struct kc_table *t, int64_t id)
 {
     uint32_t i = (uint32_t)t->by_id[(uint64_t)id & (t->sets * KC_WAYS - 1)];
-    struct kc_entry *e = kc_at(t, i);
 
-    return t->tags[i] != 0 && e->id == id ? e : NULL;
+    return t->tags[i] != 0 && kc_at(t, i)->id == id ? i : KC_NONE;
 }
 
 int sqi_kc_get(struct sqlite_sink *ss, int db, const struct rs_bytes *key, struct sink_key *out)
 {
-    uint32_t first;
+    uint32_t first, i;
     unsigned tag;
     struct kc_table *t = kc_set(ss, db, key, &first, &tag);
     struct kc_entry *e;
 
-    if (t == NULL || (e = kc_find(t, first, tag, db, key)) == NULL)
+    if (t == NULL || (i = kc_find(t, first, tag, db, key)) == KC_NONE)
         return 0;
-    t->tags[kc_index(t, e)] |= KC_REF;
+    t->tags[i] |= KC_REF;
+    e = kc_at(t, i);
     out->id = e->id;
     out->type = (enum rs_type)e->type;
     out->expire_ms = e->expire_ms;
     return 1;
 }
 
-/* The entry a new answer goes to in the set at 'first'. */
-static struct kc_entry *kc_victim(struct key_cache *c, struct kc_table *t, uint32_t first)
+/* The index of the entry a new answer goes to in the set at 'first'. */
+static uint32_t kc_victim(struct key_cache *c, struct kc_table *t, uint32_t first)
 {
     uint32_t start = c->hand++ % KC_WAYS;
 
-    for (uint32_t w = 0; w < KC_WAYS; w++)
-        if (t->tags[first + w] == 0)
-            return kc_at(t, first + w);
+    for (uint32_t i = first; i < first + KC_WAYS; i++)
+        if (t->tags[i] == 0)
+            return i;
     for (uint32_t n = 0; n < 2 * KC_WAYS; n++) {
         uint32_t i = first + (start + n) % KC_WAYS;
 
         if (!(t->tags[i] & KC_REF))
-            return kc_at(t, i);
+            return i;
         t->tags[i] &= KC_TAG;
     }
-    return kc_at(t, first + start);   /* not reached: the first pass cleared them */
+    return first + start;        /* not reached: the first pass cleared them */
 }
 
 void sqi_kc_put(struct sqlite_sink *ss, int db, const struct rs_bytes *key,
                 const struct sink_key *k)
 {
     struct key_cache *c = ss->kcache;
-    uint32_t first, i;
+    uint32_t first, i, old;
     unsigned tag;
     struct kc_table *t = kc_set(ss, db, key, &first, &tag), *other;
-    struct kc_entry *e, *old;
+    struct kc_entry *e;
 
     if (t == NULL)
         return;
-    if ((e = kc_find(t, first, tag, db, key)) == NULL)
-        e = kc_victim(c, t, first);
-    i = kc_index(t, e);
+    if ((i = kc_find(t, first, tag, db, key)) == KC_NONE)
+        i = kc_victim(c, t, first);
     t->tags[i] = 0;              /* not found by kc_of_id_in while it changes */
     if (k->id > 0) {
         int32_t *slot = &t->by_id[(uint64_t)k->id & (t->sets * KC_WAYS - 1)];
 
-        old = kc_at(t, (uint32_t)*slot);
-        if (old != e && t->tags[*slot] != 0 && old->id > 0 &&
-            (((uint64_t)old->id ^ (uint64_t)k->id) & (t->sets * KC_WAYS - 1)) == 0)
-            kc_kill(t, old);     /* it would lose its by_id link */
+        old = (uint32_t)*slot;
+        if (old != i && t->tags[old] != 0 && kc_at(t, old)->id > 0 &&
+            (((uint64_t)kc_at(t, old)->id ^ (uint64_t)k->id) & (t->sets * KC_WAYS - 1)) == 0)
+            t->tags[old] = 0;    /* it would lose its by_id link */
         *slot = (int32_t)i;
         other = &c->t[t == &c->t[0]];
-        if ((old = kc_of_id_in(other, k->id)) != NULL)
-            kc_kill(other, old); /* one entry per id */
+        if ((old = kc_of_id_in(other, k->id)) != KC_NONE)
+            other->tags[old] = 0;    /* one entry per id */
     }
+    e = kc_at(t, i);
     e->db = db;
     e->len = (unsigned char)key->len;
     memcpy(e->key, key->ptr, key->len);
@@ -226,24 +216,23 @@ void sqi_kc_put(struct sqlite_sink *ss, int db, const struct rs_bytes *key,
 /* Drop the entry of key 'id' (its name is not known here). */
 void sqi_kc_forget_id(struct sqlite_sink *ss, int64_t id)
 {
-    struct kc_entry *e;
+    uint32_t j;
 
     if (ss->kcache == NULL || id <= 0)
         return;
     for (int i = 0; i < 2; i++)
-        if ((e = kc_of_id_in(&ss->kcache->t[i], id)) != NULL)
-            kc_kill(&ss->kcache->t[i], e);
+        if ((j = kc_of_id_in(&ss->kcache->t[i], id)) != KC_NONE)
+            ss->kcache->t[i].tags[j] = 0;
 }
 
 void sqi_kc_forget_key(struct sqlite_sink *ss, int db, const struct rs_bytes *key)
 {
-    uint32_t first;
+    uint32_t first, i;
     unsigned tag;
     struct kc_table *t = kc_set(ss, db, key, &first, &tag);
-    struct kc_entry *e;
 
-    if (t != NULL && (e = kc_find(t, first, tag, db, key)) != NULL)
-        kc_kill(t, e);
+    if (t != NULL && (i = kc_find(t, first, tag, db, key)) != KC_NONE)
+        t->tags[i] = 0;
 }
 
 void sqi_kc_clear(struct sqlite_sink *ss)
@@ -259,13 +248,13 @@ void sqi_kc_clear(struct sqlite_sink *ss)
 /* Key 'id' has a new expire time. */
 void sqi_kc_set_expire(struct sqlite_sink *ss, int64_t id, int64_t expire_ms)
 {
-    struct kc_entry *e;
+    uint32_t j;
 
     if (ss->kcache == NULL || id <= 0)
         return;
     for (int i = 0; i < 2; i++)
-        if ((e = kc_of_id_in(&ss->kcache->t[i], id)) != NULL)
-            e->expire_ms = expire_ms;
+        if ((j = kc_of_id_in(&ss->kcache->t[i], id)) != KC_NONE)
+            kc_at(&ss->kcache->t[i], j)->expire_ms = expire_ms;
 }
 
 struct key_cache *sqi_kc_new(void)
