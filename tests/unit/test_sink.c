@@ -1245,6 +1245,92 @@ static void test_key_cache(struct sink *s)
 }
 
 /*
+ * Key names at the key cache's edges, as production has them: empty, one
+ * byte, both sides of the short table's 40 bytes and the long table's 120
+ * (121 and more are not cached), 255 and 64 KiB; binary (NUL, 0xff) and
+ * UTF-8 bytes, two names per length differing only in their last byte
+ * (same length, likely different sets, maybe equal tags). Each is created,
+ * found, given a TTL by id, renamed to the next length and back, deleted;
+ * every step is checked through key_find, from memory and after a
+ * rollback has emptied the cache.
+ */
+static void test_key_cache_edges(struct sink *s)
+{
+    static const size_t lens[] = { 0, 1, 39, 40, 41, 119, 120, 121, 255, 65536 };
+    enum { NL = sizeof(lens) / sizeof(lens[0]), NK = 2 * NL };
+    static char buf[NK][65536];
+    struct rs_bytes name[NK];
+    int64_t id[NK];
+    struct repl_pos pos;
+    struct sink_key got;
+    int bad = 0;
+
+    for (int k = 0; k < NK; k++) {
+        size_t n = lens[k / 2];
+
+        for (size_t j = 0; j < n; j++)   /* NUL, 0xff, then "é" and ASCII */
+            buf[k][j] = j % 7 == 0 ? '\0' : j % 7 == 1 ? (char)0xff :
+                        j % 7 == 2 ? (char)0xc3 : j % 7 == 3 ? (char)0xa9 : (char)('a' + j % 26);
+        if (n > 0)
+            buf[k][n - 1] = (char)('0' + k % 2);
+        name[k] = (struct rs_bytes){ buf[k], n };
+    }
+    check_rc(s, s->ops->read_checkpoint(s, &pos), "cache edges: read_checkpoint");
+    check_rc(s, s->ops->begin(s), "cache edges: begin");
+    for (int k = 0; k < NK; k++) {
+        if (k == 1)
+            continue;                     /* the empty name once: k 0 and 1 are the same */
+        id[k] = mkkey(s, 34, name[k], RS_T_STRING, RS_NO_EXPIRE, &LIT("v"));
+    }
+    for (int pass = 0; pass < 2; pass++) {   /* from memory, then from SQL */
+        if (pass == 1) {
+            check_rc(s, s->ops->commit(s, &pos, NULL), "cache edges: commit");
+            bad += s->ops->begin(s) != 0 || s->ops->rollback(s) != 0;
+        }
+        for (int k = 0; k < NK; k++)
+            if (k != 1)
+                bad += s->ops->key_find(s, 34, &name[k], &got) != 0 || got.id != id[k] ||
+                       got.type != RS_T_STRING;
+    }
+    CHECK(bad == 0, "cache edges: %d names of 0 to 65536 bytes found wrong", bad);
+    check_rc(s, s->ops->begin(s), "cache edges: begin (2)");
+    for (int k = 2; k < NK; k++) {
+        bad += s->ops->key_set_expire(s, id[k], 4102444800000 + k) != 0;
+        bad += s->ops->key_find(s, 34, &name[k], &got) != 0 || got.expire_ms != 4102444800000 + k;
+    }
+    CHECK(bad == 0, "cache edges: TTLs by id (%s)", s->err.msg);
+    /* each odd name renamed to a fresh name of the next length (the last to
+     * one byte), then back */
+    for (int k = 3; k < NK; k += 2) {
+        char tmp[65536 + 8];
+        struct rs_bytes to = { tmp, lens[k / 2 + 1 < NL ? k / 2 + 1 : 1] };   /* not "" */
+
+        memcpy(tmp, buf[k], to.len <= lens[k / 2] ? to.len : lens[k / 2]);
+        if (to.len > lens[k / 2])
+            memset(tmp + lens[k / 2], 'r', to.len - lens[k / 2]);
+        if (to.len > 0)
+            tmp[to.len - 1] = 'R';
+        bad += s->ops->key_rename(s, id[k], 34, &to) != 0;
+        bad += find(s, 34, name[k], NULL) != -1 || find(s, 34, to, NULL) != id[k];
+        bad += s->ops->key_rename(s, id[k], 34, &name[k]) != 0;
+        bad += find(s, 34, to, NULL) != -1 || find(s, 34, name[k], NULL) != id[k];
+    }
+    CHECK(bad == 0, "cache edges: renames across the lengths (%s)", s->err.msg);
+    for (int k = 0; k < NK; k += 2) {
+        bad += s->ops->key_delete(s, id[k]) != 0;
+        bad += find(s, 34, name[k], NULL) != -1;
+        if (k + 1 < NK && k > 0)
+            bad += find(s, 34, name[k + 1], NULL) != id[k + 1];
+    }
+    CHECK(bad == 0, "cache edges: deletes; each twin kept (%s)", s->err.msg);
+    check_rc(s, s->ops->commit(s, &pos, NULL), "cache edges: commit (2)");
+    check_q("SELECT count(*) FROM redis_keys WHERE db = 34", "9");
+    check_rc(s, s->ops->begin(s), "cache edges: begin (3)");
+    check_rc(s, s->ops->flush_db(s, 34), "cache edges: FLUSHDB");
+    check_rc(s, s->ops->commit(s, &pos, NULL), "cache edges: commit (3)");
+}
+
+/*
  * Emptying the key cache (every rollback) clears its tags, not its
  * entries: an entry written before any number of clears must not come
  * back. (It had an epoch, which wrapped after 65,535 clears.) Eight keys
@@ -3105,6 +3191,7 @@ static int run_tests(void)
     test_big_names(s);
     test_key_cache(s);
     test_key_cache_clears(s);
+    test_key_cache_edges(s);
     test_swap_db(s);
     test_stream_bulk(s);      /* FLUSHALL */
     sink_close(s);
