@@ -167,6 +167,7 @@ static struct sink *sq_open(const char *path,
      * global allocation statistics (one more mutex per malloc). Together
      * they were ~12% of the time spent applying a SET stream. The config
      * call only works before SQLite is initialised, so it may fail. */
+    sqi_alloc_install();
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (sqlite3_open_v2(path, &ss->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)

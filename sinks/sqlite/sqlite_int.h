@@ -562,6 +562,11 @@ void sqi_bulk_key_id(struct sqlite_sink *ss, int64_t kid);
 void sqi_bulk_drop(struct sqlite_sink *ss);
 void sqi_bulk_free(struct sqlite_sink *ss);
 
+/* Gives SQLite per-thread lists of small blocks (sqlite_alloc.c); does
+ * nothing after SQLite is initialised, under ASan or valgrind, or with
+ * REDSINK_SQLITE_MALLOC=system. 1 when SQLite takes them. */
+int sqi_alloc_install(void);
+
 /* The key cache (sqlite_keycache.c). NULL from sqi_kc_new disables it.
  * sqi_kc_get: 1 with *out when the answer is known, else 0. */
 struct key_cache *sqi_kc_new(void);
