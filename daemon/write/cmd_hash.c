@@ -157,7 +157,7 @@ static int apply_hincrby(struct applier *a, int argc, const struct rs_bytes *arg
     if ((incr < 0 && value < 0 && incr < LLONG_MIN - value) ||
         (incr > 0 && value > 0 && incr > LLONG_MAX - value))
         return ap_reject(a, argv, "increment or decrement would overflow");
-    n = snprintf(buf, sizeof(buf), "%lld", value + incr);
+    n = (int)rs_ll2str(buf, value + incr);
     return a->sink->ops->hash_set(a->sink, sk.id, &argv[2], &(struct rs_bytes){ buf, (size_t)n },
                                   expire_ms, NULL);
 }

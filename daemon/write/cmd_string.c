@@ -410,7 +410,7 @@ static int incr_generic(struct applier *a, const struct rs_bytes *argv, long lon
         return ap_reject(a, argv, "increment or decrement would overflow");
     value += incr;
     out.ptr = buf;
-    out.len = (size_t)snprintf(buf, sizeof(buf), "%lld", value);
+    out.len = rs_ll2str(buf, value);
     return ap_store_string(a, &argv[1], &sk, &out,
                            sk.type == RS_T_NONE ? RS_NO_EXPIRE : sk.expire_ms);
 }
@@ -1017,7 +1017,7 @@ static int apply_increx(struct applier *a, int argc, const struct rs_bytes *argv
             return ap_reject(a, argv, "value is not an integer or out of range");
         if (increx_int(&o, cur, &v) != 0)
             return 0;
-        out.len = (size_t)snprintf(buf, sizeof(buf), "%lld", v);
+        out.len = rs_ll2str(buf, v);
     }
     expire = kept_ttl(&sk);
     if (o.persist)
