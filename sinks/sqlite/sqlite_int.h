@@ -130,6 +130,8 @@ struct sqlite_sink {
      * replaced); rollback and load_abort keep it, so the owner stops. */
     int fatal;
     int incr_refused;            /* set by redsink_incr (sqi_incr_register) */
+    int64_t incr_sum;            /* and the sum it wrote when it did not refuse */
+    struct incr_pend *ipend;     /* stream mode: increments held, sqlite_string.c */
     int64_t busy_since;          /* mono ms the current lock wait began */
     int busy_logged;             /* that wait was reported (SINK_EV_LOCK_WAIT) */
     uint64_t wal_dev, wal_ino;   /* the -wal file we write; 0: not seen yet */
@@ -309,14 +311,10 @@ static inline void sqi_stmt_done(sqlite3_stmt *st)
 
 /* Step a statement to its end, ignoring rows, and reset it. 0, or -1
  * with the sticky error "cannot <what>". */
-static inline int sqi_run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+static inline int sqi_run_as_is(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
 {
     int rc;
 
-    if (sqi_bulk_settle(ss)) {
-        sqi_stmt_done(st);
-        return -1;
-    }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         ;
     if (rc != SQLITE_DONE)
@@ -325,18 +323,36 @@ static inline int sqi_run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Step once: 1 with a row (the caller reads its columns, then calls
- * sqi_stmt_done), 0 when there is none, -1 on error; the statement is
- * already reset when it returns 0 or -1. */
-static inline int sqi_row(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+static inline int sqi_run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
 {
-    int rc;
-
     if (sqi_bulk_settle(ss)) {
         sqi_stmt_done(st);
         return -1;
     }
-    rc = sqlite3_step(st);
+    return sqi_run_as_is(ss, st, what);
+}
+
+/* sqi_run for a statement that inserts a new key's row: it sends the
+ * buffered rows and pops first but keeps the held increments, which it
+ * cannot touch (sqi_bulk_flush_rows). */
+int sqi_bulk_flush_rows(struct sqlite_sink *ss);
+static inline int sqi_run_new_key(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+{
+    if (ss->bulk_pending && sqi_bulk_flush_rows(ss)) {
+        sqi_stmt_done(st);
+        return -1;
+    }
+    return sqi_run_as_is(ss, st, what);
+}
+
+/* Step once: 1 with a row (the caller reads its columns, then calls
+ * sqi_stmt_done), 0 when there is none, -1 on error; the statement is
+ * already reset when it returns 0 or -1. sqi_row_as_is sends nothing
+ * buffered or held first: only for a statement that reads none of it
+ * (a key lookup reads gN_keys' id, type and TTL). */
+static inline int sqi_row_as_is(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
 
     if (rc == SQLITE_ROW)
         return 1;
@@ -344,6 +360,15 @@ static inline int sqi_row(struct sqlite_sink *ss, sqlite3_stmt *st, const char *
         sqi_sql_fail(ss, what);
     sqi_stmt_done(st);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static inline int sqi_row(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
+{
+    if (sqi_bulk_settle(ss)) {
+        sqi_stmt_done(st);
+        return -1;
+    }
+    return sqi_row_as_is(ss, st, what);
 }
 
 /* A bind failed: set the sticky error, reset 'st'. Always -1. */
@@ -561,6 +586,15 @@ int sqi_stage_flush(struct sqlite_sink *ss);
 void sqi_bulk_key_id(struct sqlite_sink *ss, int64_t kid);
 void sqi_bulk_drop(struct sqlite_sink *ss);
 void sqi_bulk_free(struct sqlite_sink *ss);
+
+/* Increments held in a stream transaction (sqlite_string.c): flush
+ * writes the held values and forgets them all (sqi_bulk_flush calls it,
+ * so before any statement and at commit); held: are there any; discard
+ * forgets them (a rollback); free at close. */
+int sqi_incr_flush(struct sqlite_sink *ss);
+int sqi_incr_held(const struct sqlite_sink *ss);
+void sqi_incr_discard(struct sqlite_sink *ss);
+void sqi_incr_free(struct sqlite_sink *ss);
 
 /* Gives SQLite per-thread lists of small blocks (sqlite_alloc.c); does
  * nothing after SQLite is initialised, under ASan or valgrind, or with

@@ -93,7 +93,8 @@ int sq_key_find(struct sink *s, int db, const struct rs_bytes *key, struct sink_
         return -1;
     if (sqlite3_bind_int(st, 1, db) != SQLITE_OK || name_bind(st, 2, key, ph) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "look a key up");
-    if ((r = sqi_row(ss, st, "look a key up")) < 0)
+    /* names, types and TTLs: nothing buffered or held changes them */
+    if ((r = sqi_row_as_is(ss, st, "look a key up")) < 0)
         return r;
     if (r > 0) {
         out->id = sqlite3_column_int64(st, 0);
@@ -186,7 +187,8 @@ int sq_key_create(struct sink *s, int db, const struct rs_bytes *key, enum rs_ty
         rc |= sqi_bind_text_flag(st, 6, big);
     if (rc != SQLITE_OK)
         return sqi_bind_fail(ss, st, "insert a key");
-    if (sqi_run(ss, st, "insert a key"))
+    /* a new row: held increments stay held (sqlite_string.c) */
+    if (sqi_run_new_key(ss, st, "insert a key"))
         return -1;
     if (ss->mode != MODE_LOAD) {
         struct sink_key k;

@@ -216,6 +216,7 @@ static void incr_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_value(ctx, argv[0]);
         return;
     }
+    ss->incr_sum = sum;
     sqlite3_result_text(ctx, buf, (int)rs_ll2str(buf, sum), SQLITE_TRANSIENT);
 }
 

@@ -258,8 +258,83 @@ static void test_increx(struct mirror *e)
     tbuf_free(&b);
 }
 
+/*
+ * INCRs held in memory within a transaction (sinks/sqlite/sqlite_string.c):
+ * every other command on the key, in the same transaction, must see the
+ * sum so far, and what it writes must win. One batch, one commit.
+ */
+static void test_incr_held(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+
+    CMD(&b, "SET", "hd:max", "9223372036854775805");
+    CMD(&b, "SET", "hd:old", "40");
+    CHECK_STR(mirror_run(e, &b), "0", "held: setup applied");
+    for (int i = 0; i < 1000; i++)
+        CMD(&b, "INCR", "hd:a");                           /* created, then held */
+    for (int i = 0; i < 3; i++)
+        CMD(&b, "INCRBY", "hd:b", "-5");
+    CMD(&b, "INCR", "hd:c");
+    CMD(&b, "INCR", "hd:c");
+    CMD(&b, "APPEND", "hd:c", "x");                        /* reads 2 */
+    CMD(&b, "INCR", "hd:d");
+    CMD(&b, "INCR", "hd:d");
+    CMD(&b, "SET", "hd:d", "v");                           /* wins */
+    CMD(&b, "INCR", "hd:e");
+    CMD(&b, "INCR", "hd:e");
+    CMD(&b, "DEL", "hd:e");
+    CMD(&b, "INCR", "hd:f");
+    CMD(&b, "INCR", "hd:f");
+    CMD(&b, "RENAME", "hd:f", "hd:g");
+    CMD(&b, "INCR", "hd:g");                               /* 3 */
+    CMD(&b, "INCR", "hd:i");
+    CMD(&b, "INCR", "hd:i");
+    CMD(&b, "PEXPIREAT", "hd:i", "99999999999999");
+    CMD(&b, "INCR", "hd:i");                               /* 3, TTL kept */
+    CMD(&b, "INCR", "hd:max");                             /* ...806 */
+    CMD(&b, "INCR", "hd:max");                             /* ...807, held */
+    CMD(&b, "INCR", "hd:max");                             /* overflow: skipped */
+    CMD(&b, "INCR", "hd:j");
+    CMD(&b, "INCR", "hd:j");
+    CMD(&b, "INCR", "hd:k");                               /* a new key: j stays held */
+    CMD(&b, "INCR", "hd:j");
+    CMD(&b, "INCR", "hd:k");
+    CMD(&b, "INCR", "hd:l");
+    CMD(&b, "INCR", "hd:l");
+    CMD(&b, "INCRBYFLOAT", "hd:l", "0.5");                 /* reads 2 */
+    CMD(&b, "INCR", "hd:m");
+    CMD(&b, "INCR", "hd:m");
+    CMD(&b, "COPY", "hd:m", "hd:n");
+    CMD(&b, "INCR", "hd:n");                               /* 3; m stays 2 */
+    CMD(&b, "MULTI");
+    CMD(&b, "INCR", "hd:old");
+    CMD(&b, "INCR", "hd:old");
+    CMD(&b, "DECRBY", "hd:old", "100");
+    CMD(&b, "EXEC");
+    CMD(&b, "INCR", "hd:o");
+    CMD(&b, "INCR", "hd:o");
+    CMD(&b, "GETDEL", "hd:o");
+    CMD(&b, "INCR", "hd:o");                               /* created again: 1 */
+    CMD(&b, "INCR", "hd:p");
+    CMD(&b, "INCR", "hd:p");
+    CMD(&b, "SET", "hd:q", "1");
+    CMD(&b, "INCR", "hd:q");
+    CMD(&b, "INCR", "hd:q");
+    CMD(&b, "MSET", "hd:p", "p", "hd:q", "q");             /* both win */
+    CHECK_STR(mirror_run(e, &b), "0", "held: one batch applied");
+    CHECK_STR(mirror_q(e, "SELECT key, value FROM redis_strings WHERE key GLOB 'hd:*'"
+                          " ORDER BY key"),
+              "hd:a,1000;hd:b,-15;hd:c,2x;hd:d,v;hd:g,3;hd:i,3;hd:j,3;hd:k,2;hd:l,2.5;"
+              "hd:m,2;hd:max,9223372036854775807;hd:n,3;hd:o,1;hd:old,-58;hd:p,p;hd:q,q",
+              "held: each INCR run read, overwritten, deleted, renamed or copied in the batch");
+    CHECK_STR(mirror_keyinfo(e, "hd:i"), "string/99999999999999", "held: the TTL set between "
+              "INCRs stays");
+    tbuf_free(&b);
+}
+
 int main(void)
 {
     return mirror_test_main("cmd_string.db", 0, (mirror_test *const[]){
-        test_bitop_empty_first, test_strings, test_set_conditions, test_msetex, test_bitop_82, test_increx, NULL });
+        test_bitop_empty_first, test_strings, test_set_conditions, test_msetex, test_bitop_82, test_increx,
+        test_incr_held, NULL });
 }

@@ -847,6 +847,99 @@ static void test_string_incr(struct sink *s)
     check_rc(s, s->ops->commit(s, &pos, NULL), "commit (string_incr cleanup)");
 }
 
+/* Increments held in a transaction (sqlite_string.c): the second INCR of
+ * a key adds in memory; a read, a rollback, an overflow, a new key, a
+ * commit and a full table each see or write the right value. */
+static void test_string_incr_held(struct sink *s)
+{
+    struct repl_pos pos = { "abcdefabcdefabcdefabcdefabcdefabcdefabcd", 712, 0 };
+    struct got got = { "", 0 };
+    int64_t k, n, *ids;
+    int done;
+    enum { MANY = 131072 + 100 };        /* past the table's 131,072 keys */
+    char name[32];
+
+    check_rc(s, s->ops->begin(s), "begin (held)");
+    k = mkkey(s, 14, LIT("held:k"), RS_T_STRING, RS_NO_EXPIRE, &LIT("10"));
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (held setup)");
+
+    /* a read after held increments sees them */
+    check_rc(s, s->ops->begin(s), "begin (held read)");
+    for (int i = 0; i < 5; i++) {
+        done = -1;
+        check_rc(s, s->ops->string_incr(s, k, 3, &done), "string_incr held");
+        CHECK(done == 1, "held increment %d: done %d", i, done);
+    }
+    check_rc(s, s->ops->string_get(s, k, got_string, &got), "string_get after held");
+    CHECK(got.len == 2 && memcmp(got.buf, "25", 2) == 0, "a read sees 10 + 5 x 3 = 25: '%.*s'",
+          (int)got.len, got.buf);
+    /* an overflow of a held value is refused, the row keeps the last sum */
+    check_rc(s, s->ops->string_incr(s, k, 1, &done), "string_incr after the read");
+    check_rc(s, s->ops->string_incr(s, k, INT64_MAX - 10, &done), "string_incr to overflow");
+    CHECK(done == 0, "26 + (2^63 - 11) overflows: refused, done %d", done);
+    check_rc(s, s->ops->string_get(s, k, got_string, &got), "string_get after the overflow");
+    CHECK(got.len == 2 && memcmp(got.buf, "26", 2) == 0, "the row holds 26: '%.*s'", (int)got.len,
+          got.buf);
+    /* held values go with a rollback */
+    check_rc(s, s->ops->string_incr(s, k, 100, &done), "string_incr before the rollback");
+    check_rc(s, s->ops->string_incr(s, k, 100, &done), "string_incr held, rolled back");
+    check_rc(s, s->ops->rollback(s), "rollback (held)");
+    check_q("SELECT value FROM redis_strings WHERE db = 14 AND key = 'held:k'", "10");
+
+    /* after the rollback nothing stale is held; a new key in between
+     * keeps what is held; a commit writes it; negative sums */
+    check_rc(s, s->ops->begin(s), "begin (held commit)");
+    check_rc(s, s->ops->string_incr(s, k, -7, &done), "string_incr -7");
+    check_rc(s, s->ops->string_incr(s, k, -7, &done), "string_incr -7 held");
+    n = mkkey(s, 14, LIT("held:new"), RS_T_STRING, RS_NO_EXPIRE, &LIT("5"));
+    check_rc(s, s->ops->string_incr(s, k, -7, &done), "string_incr -7 after a new key");
+    check_rc(s, s->ops->string_incr(s, n, 1, &done), "string_incr the new key");
+    check_rc(s, s->ops->string_incr(s, n, 1, &done), "string_incr the new key, held");
+    pos.offset = 713;
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (held)");
+    check_q("SELECT key, value, typeof(value) FROM redis_strings WHERE db = 14 ORDER BY key",
+            "held:k|-11|text;held:new|7|text");
+
+    /* more keys than the table holds, each incremented three times */
+    if ((ids = malloc(MANY * sizeof(*ids))) == NULL) {
+        CHECK(0, "held: out of memory");
+        return;
+    }
+    check_rc(s, s->ops->begin(s), "begin (held many)");
+    int bad = 0;
+
+    for (int i = 0; i < MANY; i++) {
+        snprintf(name, sizeof(name), "held:%d", i);
+        bad += s->ops->key_create(s, 14, &(struct rs_bytes){ name, strlen(name) }, RS_T_STRING,
+                                  RS_NO_EXPIRE, &LIT("0"), &ids[i]) != 0;
+    }
+    CHECK(bad == 0, "held: create %d keys (%s)", MANY, s->err.msg);
+
+    /* each key's three in a row: the table is full of changed values */
+    for (int i = 0; i < MANY; i++)
+        for (int r = 1; r <= 3; r++)
+            if (s->ops->string_incr(s, ids[i], i % 1000 - 500, &done) != 0 || done != 1)
+                bad++;
+    CHECK(bad == 0, "%d keys x 3 increments: %d not done", MANY, bad);
+    pos.offset = 714;
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (held many)");
+    long long want = 0;
+
+    for (int i = 0; i < MANY; i++)
+        want += 3LL * (i % 1000 - 500);
+    snprintf(name, sizeof(name), "%lld", want);
+    check_q("SELECT sum(CAST(value AS INTEGER)) FROM redis_strings WHERE db = 14"
+            " AND key GLOB 'held:[0-9]*'", name);
+    check_q("SELECT count(*) FROM redis_strings WHERE db = 14 AND key GLOB 'held:[0-9]*'"
+            " AND CAST(value AS INTEGER) <> 3 * ((CAST(substr(key, 6) AS INTEGER) % 1000) - 500)",
+            "0");
+    free(ids);
+    check_rc(s, s->ops->begin(s), "begin (held cleanup)");
+    check_rc(s, s->ops->flush_db(s, 14), "flush_db 14");
+    pos.offset = 715;
+    check_rc(s, s->ops->commit(s, &pos, NULL), "commit (held cleanup)");
+}
+
 /* hash_incr: a missing field becomes the increment, an existing one is
  * summed under string_incr's rules with its TTL kept; a big value or a
  * big field name is left to the applier (done = 0, nothing written). */
@@ -3163,6 +3256,7 @@ static int run_tests(void)
     test_smeta_cache(s);
     test_list_bounds(s);
     test_string_incr(s);
+    test_string_incr_held(s);
     test_hash_incr(s);
     test_string_put(s);
     test_generations(s);
