@@ -313,8 +313,21 @@ int main(void)
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     test_switch();
+    /* opening a mirror installs them, before SQLite starts */
+    struct rs_error err = { 0, "" };
+    struct sink *sk = mirror_sink_open(tmp_path("alloc.db"), &err);
+
+    CHECK(sk != NULL, "open a mirror%s%s", sk ? "" : ": ", sk ? "" : err.msg);
+    sink_close(sk);
     installed = sqi_alloc_install();
     want = must_install();
+    if (installed) {
+        void *p = sqlite3_malloc(17);
+
+        CHECK(sqlite3_msize(p) == 32, "after the mirror opened, SQLite's blocks are ours: "
+              "17 bytes take the 32-byte class (%d)", (int)sqlite3_msize(p));
+        sqlite3_free(p);
+    }
     CHECK(want == -1 || installed == 1, "per-thread lists %s%s",
           installed ? "installed" : "not installed",
           want == -1 ? " (sanitizer, preload or REDSINK_SQLITE_MALLOC: either is right)" : "");
