@@ -56,6 +56,31 @@ static void test_ll2str(void)
     CHECK(bad == 0 && n == 19 * 6, "ll2str: %d of %d powers of ten +-1 not read back", bad, n);
 }
 
+/* rs_parse_ll at the lengths where it starts checking for an overflow
+ * (past 18 digits) and at the 64-bit ends. */
+static void test_parse_ll_edges(void)
+{
+    static const struct { const char *text; int ok; long long v; } c[] = {
+        { "999999999999999999", 1, 999999999999999999LL },            /* 18 digits */
+        { "-999999999999999999", 1, -999999999999999999LL },
+        { "1000000000000000000", 1, 1000000000000000000LL },          /* 19 */
+        { "9223372036854775807", 1, INT64_MAX }, { "-9223372036854775808", 1, INT64_MIN },
+        { "9223372036854775808", 0, 0 }, { "-9223372036854775809", 0, 0 },
+        { "9999999999999999999", 0, 0 }, { "-9999999999999999999", 0, 0 },
+        { "18446744073709551615", 0, 0 }, { "18446744073709551616", 0, 0 },  /* 20 */
+        { "99999999999999999999", 0, 0 }, { "100000000000000000000", 0, 0 }, /* 21 */
+        { "12345678901234567x", 0, 0 }, { "00", 0, 0 }, { "-0", 0, 0 }, { "0", 1, 0 },
+    };
+
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        long long v = 12345;
+        int r = rs_parse_ll(c[i].text, strlen(c[i].text), &v);
+
+        CHECK(c[i].ok ? r == 0 && v == c[i].v : r != 0, "parse_ll '%s': %s (%lld)", c[i].text,
+              r == 0 ? "taken" : "refused", v);
+    }
+}
+
 static int sha_hex(const char *in, size_t n, const char *want)
 {
     unsigned char d[RS_SHA256_LEN];
@@ -87,6 +112,7 @@ int main(void)
 {
     test_version();
     test_ll2str();
+    test_parse_ll_edges();
     test_sha256();
     return check_summary();
 }
