@@ -193,7 +193,7 @@ static int bulk_flush_buf(struct sqlite_sink *ss, struct bulk_buf *bb)
     return rc;
 }
 
-int sqi_bulk_flush_rows(struct sqlite_sink *ss)
+int sqi_bulk_flush(struct sqlite_sink *ss)
 {
     struct bulk *b = ss->bulk;
 
@@ -202,20 +202,10 @@ int sqi_bulk_flush_rows(struct sqlite_sink *ss)
         if (b->buf[t] && b->buf[t]->nrows && bulk_flush_buf(ss, b->buf[t]))
             return -1;
     /* then the pops: a push sends them before it is buffered, so every
-     * buffered row came before them */
+     * buffered row came before them; then the held increments, which
+     * touch no buffered table */
     if (sqi_lb_pops_flush(ss))
         return -1;
-    if (sqi_incr_held(ss))
-        ss->bulk_pending = 1;      /* the next statement but a new key's sends them */
-    return 0;
-}
-
-int sqi_bulk_flush(struct sqlite_sink *ss)
-{
-    /* the held increments last: they touch no buffered table */
-    if (sqi_bulk_flush_rows(ss))
-        return -1;
-    ss->bulk_pending = 0;
     return sqi_incr_flush(ss);
 }
 

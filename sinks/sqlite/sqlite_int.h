@@ -332,16 +332,15 @@ static inline int sqi_run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *
     return sqi_run_as_is(ss, st, what);
 }
 
-/* sqi_run for a statement that inserts a new key's row: it sends the
- * buffered rows and pops first but keeps the held increments, which it
- * cannot touch (sqi_bulk_flush_rows). */
-int sqi_bulk_flush_rows(struct sqlite_sink *ss);
+/* sqi_run for the statement that inserts a new key's row: in a stream
+ * transaction it sends nothing first, as it touches no buffered row (the
+ * list and stream tables), no pending pop and no held increment, and the
+ * new id is past every id those name. A full sync sends its buffered
+ * rows first, as sqi_run does (their ids are counted in order). */
 static inline int sqi_run_new_key(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
 {
-    if (ss->bulk_pending && sqi_bulk_flush_rows(ss)) {
-        sqi_stmt_done(st);
-        return -1;
-    }
+    if (ss->mode != MODE_STREAM)
+        return sqi_run(ss, st, what);
     return sqi_run_as_is(ss, st, what);
 }
 
@@ -424,7 +423,10 @@ int sqi_stage_row(struct sqlite_sink *ss, enum child c, int64_t kid, const struc
  * between any two writes, so no caller flushes: every statement run
  * through sqi_run or sqi_row sends the pending rows first (sqi_bulk_settle),
  * and so do the few paths that run SQL otherwise (FLUSHALL's DELETEs,
- * sqi_query_int, the key filter's scan). sq_commit sends them before it
+ * sqi_query_int, the key filter's scan). Two statements run without
+ * them, as they read and write none of those tables: a key lookup
+ * (sqi_row_as_is) and a new key's insert (sqi_run_new_key), so XADDs to
+ * new streams still fill whole statements. sq_commit sends them before it
  * gathers the outbox's keys (the pre-update hook sees a row when it is
  * sent); a rollback forgets them (sqi_forget). A run of LPUSHes or of
  * XADDs whose keys the caches know thus costs one multi-row statement
@@ -589,10 +591,9 @@ void sqi_bulk_free(struct sqlite_sink *ss);
 
 /* Increments held in a stream transaction (sqlite_string.c): flush
  * writes the held values and forgets them all (sqi_bulk_flush calls it,
- * so before any statement and at commit); held: are there any; discard
- * forgets them (a rollback); free at close. */
+ * so before any statement and at commit); discard forgets them (a
+ * rollback); free at close. */
 int sqi_incr_flush(struct sqlite_sink *ss);
-int sqi_incr_held(const struct sqlite_sink *ss);
 void sqi_incr_discard(struct sqlite_sink *ss);
 void sqi_incr_free(struct sqlite_sink *ss);
 

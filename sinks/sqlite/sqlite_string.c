@@ -141,11 +141,6 @@ static struct incr_pend *ip_get(struct sqlite_sink *ss)
     return p;                      /* NULL: out of memory, INCRs go one by one */
 }
 
-int sqi_incr_held(const struct sqlite_sink *ss)
-{
-    return ss->ipend != NULL && ss->ipend->n > 0;
-}
-
 void sqi_incr_discard(struct sqlite_sink *ss)
 {
     struct incr_pend *p = ss->ipend;

@@ -104,6 +104,54 @@ static void test_pushes_pops(struct mirror *e)
     CHECK_STR(lst(e, "s"), "(type)", "LPOP of a string is refused");
 }
 
+/* One batch: pushes and pops of existing lists stay buffered while new
+ * lists are created between them (a new key's insert sends nothing
+ * first); the commit sends them all, in order. */
+static void test_buffered_across_new_keys(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+    char name[16], v[16];
+
+    CMD(&b, "RPUSH", "bq", "0", "1", "2", "3");
+    CHECK_STR(mirror_run(e, &b), "0", "buffered: setup");
+    for (int i = 0; i < 150; i++) {
+        snprintf(name, sizeof(name), "bn%d", i);
+        snprintf(v, sizeof(v), "v%d", i);
+        CMD(&b, "RPUSH", "bq", v);                       /* buffered */
+        if (i % 10 == 9)
+            CMD(&b, "RPOP", "bq");                       /* a pending pop: v<i> */
+        CMD(&b, "LPUSH", name, v, "w");                  /* a new key, then its rows */
+        if (i % 50 == 49)
+            CMD(&b, "RPOP", name);
+    }
+    CMD(&b, "LPUSH", "bq", "head");
+    CHECK_STR(mirror_run(e, &b), "0", "buffered: one batch");
+    struct tbuf want = { 0 };
+
+    tbuf_printf(&want, "head,0,1,2,3");
+    for (int i = 0; i < 150; i++)           /* every tenth popped from the tail */
+        if (i % 10 != 9)
+            tbuf_printf(&want, ",v%d", i);
+    CHECK_STR(lst(e, "bq"), want.p, "buffered: the queue after 150 pushes and 15 pops");
+    /* the popped rows are gone from the table, not only past the view's bounds */
+    char sql[160], table[32];
+
+    snprintf(table, sizeof(table), "%s", mirror_q(e, "SELECT name FROM sqlite_master WHERE"
+                                                     " type = 'table' AND name GLOB 'g*_list'"));
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE kid = (SELECT id FROM %.*skeys"
+             " WHERE key = 'bq')", table, (int)strlen(table) - 4, table);
+    CHECK_INT(mirror_qi(e, sql), 140, "buffered: the queue's rows in its table");
+    CHECK_STR(lst(e, "bn0"), "w,v0", "buffered: a list made between two pushes");
+    CHECK_STR(lst(e, "bn49"), "w", "buffered: a new list popped in the batch");
+    CHECK_STR(lst(e, "bn149"), "w", "buffered: the last new list popped");
+    CHECK_INT(mirror_qi(e, "SELECT count(*) FROM redis_keys WHERE key GLOB 'bn*'"), 150,
+              "buffered: 150 new lists");
+    CHECK_INT(mirror_qi(e, "SELECT count(*) FROM redis_lists WHERE key GLOB 'bn*'"), 297,
+              "buffered: their 300 elements but 3 popped");
+    tbuf_free(&want);
+    tbuf_free(&b);
+}
+
 static void test_blocking_forms(struct mirror *e)
 {
     APPLY(e, "RPUSH", "b1", "1", "2", "3", "4");
@@ -439,6 +487,6 @@ int main(void)
 {
     /* strict: an unknown command fails */
     return mirror_test_main("cmd_list.db", 1, (mirror_test *const[]){
-        test_pushes_pops, test_blocking_forms, test_moves, test_edits, test_binary,
+        test_pushes_pops, test_buffered_across_new_keys, test_blocking_forms, test_moves, test_edits, test_binary,
         test_random_walks, NULL });
 }
