@@ -162,7 +162,6 @@ int sqi_incr_flush(struct sqlite_sink *ss)
     for (uint32_t k = 0; p && k < p->n && rc == 0; k++) {
         struct ip_slot *e = &p->slot[p->used[k]];
         char buf[24];
-        int step;
 
         if (!p->dirty[p->used[k]])
             continue;
@@ -176,14 +175,11 @@ int sqi_incr_flush(struct sqlite_sink *ss)
             rc = sqi_bind_fail(ss, st, "store an increment");
             break;
         }
-        /* stepped here, not by sqi_run: that would flush again */
-        step = sqlite3_step(st);
-        if (step != SQLITE_DONE)
-            rc = sqi_sql_fail(ss, "store an increment");
-        else if (sqlite3_changes(ss->db) != 1)
+        /* as is: sqi_run would flush again */
+        if ((rc = sqi_run_as_is(ss, st, "store an increment")) == 0 &&
+            sqlite3_changes(ss->db) != 1)
             rc = rs_fail(&ss->base.err, RS_E_SQL, "cannot store an increment in '%s': no key %lld",
                          ss->path, (long long)e->id);
-        sqi_stmt_done(st);
     }
     sqi_incr_discard(ss);
     return rc;
@@ -214,7 +210,6 @@ int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done)
     struct ip_slot *e = NULL;
     sqlite3_stmt *st;
     int64_t sum;
-    int rc;
 
     *done = 0;
     if (sqi_stuck(ss))
@@ -236,17 +231,10 @@ int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done)
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, incr) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "increment a string");
     ss->incr_refused = 0;
-    if (p == NULL) {
-        if (sqi_run(ss, st, "increment a string"))
-            return -1;
-    } else {
-        /* no flush first: this touches one key's value, nothing held or
-         * buffered (the comment above) */
-        rc = sqlite3_step(st);
-        sqi_stmt_done(st);
-        if (rc != SQLITE_DONE)
-            return sqi_sql_fail(ss, "increment a string");
-    }
+    /* with the table, no flush first: this touches one key's value,
+     * nothing held or buffered (the comment above) */
+    if ((p == NULL ? sqi_run : sqi_run_as_is)(ss, st, "increment a string"))
+        return -1;
     *done = sqlite3_changes(ss->db) == 1 && !ss->incr_refused;
     if (*done && p != NULL) {
         if (p->n == IP_MAX) {
