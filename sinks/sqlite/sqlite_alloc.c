@@ -165,9 +165,9 @@ static void *sa_realloc(void *p, int n)
     if (n < 0)
         return NULL;
     old = sa_size(p);
-    if (n <= old)
-        return p;
-    if (old > SA_MAX_SMALL) {
+    if (n <= old && (old <= SA_MAX_SMALL || n > old / 2))
+        return p;                  /* a large block halved or more gives memory back */
+    if (old > SA_MAX_SMALL && n > SA_MAX_SMALL) {
         int size = (n + 7) & ~7;
 
         if ((h = realloc(sa_head_of(p), (size_t)size + SA_HEAD)) == NULL)
@@ -175,9 +175,10 @@ static void *sa_realloc(void *p, int n)
         *h = size;
         return (char *)h + SA_HEAD;
     }
+    /* into a block of another kind: a small one, or a large one from a small */
     if ((q = sa_malloc(n)) == NULL)
         return NULL;
-    memcpy(q, p, (size_t)old);
+    memcpy(q, p, (size_t)(n < old ? n : old));
     sa_free(p);
     return q;
 }

@@ -139,6 +139,11 @@ static void test_realloc(int installed)
         fill(p, n, 5);
     }
     CHECK(lost == 0, "grown from 1 to %d bytes: contents lost %d times", MAX_SIZE, lost);
+    /* back into a small block (a large one shrunk moves), then shrunk in it */
+    p = sqlite3_realloc(p, 1000);
+    CHECK(p != NULL && intact(p, 1000, 5), "3000 to 1000 bytes keeps the first bytes");
+    if (p == NULL)
+        return;
     unsigned char *s = sqlite3_realloc(p, 100);
 
     CHECK(s != NULL && intact(s, 100, 5) && (s == p || !installed),
@@ -147,6 +152,28 @@ static void test_realloc(int installed)
     p = sqlite3_realloc(NULL, 40);
     CHECK(p != NULL && sqlite3_msize(p) >= 40, "realloc of NULL allocates");
     sqlite3_free(p);
+    /* a large block shrunk gives its memory back and keeps its first bytes */
+    enum { BIG = 4 << 20 };
+    unsigned char *b = sqlite3_malloc(BIG);
+
+    if (b == NULL) {
+        CHECK(0, "sqlite3_malloc(%d) returned NULL", BIG);
+        return;
+    }
+    fill(b, BIG, 7);
+    b = sqlite3_realloc(b, 3 * BIG / 4);               /* under half: kept */
+    CHECK(b != NULL && intact(b, 3 * BIG / 4, 7), "4 MiB to 3 MiB keeps the bytes");
+    b = sqlite3_realloc(b, 5000);
+    CHECK(b != NULL && intact(b, 5000, 7) && (!installed || sqlite3_msize(b) == 5000),
+          "3 MiB to 5,000 bytes keeps them in a block of its size (%d)",
+          b ? (int)sqlite3_msize(b) : -1);
+    b = sqlite3_realloc(b, 100);
+    CHECK(b != NULL && intact(b, 100, 7) && (!installed || sqlite3_msize(b) == 112),
+          "5,000 to 100 bytes: a 112-byte block (%d)", b ? (int)sqlite3_msize(b) : -1);
+    b = sqlite3_realloc(b, 3000);
+    CHECK(b != NULL && intact(b, 100, 7) && (!installed || sqlite3_msize(b) == 3000),
+          "100 to 3,000 bytes: a large block again (%d)", b ? (int)sqlite3_msize(b) : -1);
+    sqlite3_free(b);
 }
 
 /* glibc's bytes in use: what a thread's lists hold shows there. */
