@@ -55,9 +55,13 @@
  * in batches of 100,000 (a 52 MB mirror), CPU seconds: 20.2 with 16 MiB,
  * 15.6 with 32, 11.9 with 48. The daemon's peak RSS in bench/suite.py's
  * xadd: 37.4 MB with 16 MiB, 56.0 with 32, 72.9 with 48 (over the bound);
- * 24 MiB beside the larger stream metadata cache (sqlite_stream.c): 54 MB. */
+ * 24 MiB beside the larger stream metadata cache (sqlite_stream.c): 54 MB.
+ * 20 MiB since the stream rows are sent in key order (sqlite_bulk.c),
+ * whose buffer takes up to 3.5 MiB: the same 1M XADDs took 4.3, 3.7 s
+ * with 20 MiB and 4.0, 3.8 s with 24; peak RSS in the suite's xadd
+ * 59.0-59.4 MB against 63.2-63.4 MB. */
 #define CACHE_KIB         16384
-#define CATCHUP_CACHE_KIB 24576
+#define CATCHUP_CACHE_KIB 20480
 #define STR_(x) #x
 #define STR(x) STR_(x)
 

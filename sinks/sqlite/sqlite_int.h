@@ -430,7 +430,9 @@ int sqi_stage_row(struct sqlite_sink *ss, enum child c, int64_t kid, const struc
  * gathers the outbox's keys (the pre-update hook sees a row when it is
  * sent); a rollback forgets them (sqi_forget). A run of LPUSHes or of
  * XADDs whose keys the caches know thus costs one multi-row statement
- * per SQI_BULK_ROWS rows instead of one statement a row.
+ * per SQI_BULK_ROWS rows instead of one statement a row. Rows that come
+ * in no key order (XADDs to many streams) are kept longer and sent
+ * sorted by key id (sqlite_bulk.c, BULK_SORT_ROWS).
  * Pops wait the same way: a run of LPOPs or RPOPs of one list that need
  * not read the element (not LMOVE) is one range of positions
  * (ss->pop_kid), deleted by one statement after the buffered rows. A

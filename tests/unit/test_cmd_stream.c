@@ -380,6 +380,115 @@ static const char *entries(struct mirror *e, const char *key)
 }
 
 /*
+ * A stream transaction keeps list pushes and stream entries to many keys
+ * (kids out of order) and sends them sorted by key (sqlite_bulk.c): up to
+ * 32,768 rows or 4 MiB of values, then the rest. Batch one: 40,000 XADDs
+ * to 500 streams and 6,000 pushes to 300 lists in a shuffled key order,
+ * past the row limit, with binary values and a few values too big to
+ * keep (over 256 KiB: the kept rows go first). Batch two: 3,000 entries
+ * of 2,000 bytes, past the byte limit. Every row is checked against what
+ * was sent: its key, its value and its order.
+ */
+#define SS_N 40000
+#define SS_STREAMS 500
+#define SS_LISTS 300
+static void test_sorted_sends(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+    char key[32], id[32], v[64], *big = malloc(300 * 1024 + 1);
+    static char want[SS_LISTS][4096];
+    static int wl[SS_LISTS];
+
+    memset(big, 'B', 300 * 1024);
+    big[300 * 1024] = '\0';
+    for (int i = 0; i < SS_N; i++) {
+        int ms = i + 1, k = (int)(((long long)i * 7919) % SS_STREAMS);
+
+        snprintf(key, sizeof(key), "ms:%d", k);
+        snprintf(id, sizeof(id), "%d-0", ms);
+        if (ms % 997 == 0)
+            CMD(&b, "XADD", key, id, "f", big);                 /* too big to keep */
+        else if (ms % 97 == 0) {
+            snprintf(v, sizeof(v), "\xff\xfe%d", ms);           /* not UTF-8: a BLOB */
+            CMD(&b, "XADD", key, id, "f", v);
+        } else {
+            snprintf(v, sizeof(v), "v%d", ms);
+            CMD(&b, "XADD", key, id, "f", v);
+        }
+        if (i % 20 == 0) {                      /* lists 0..299, out of order */
+            int l = (i / 20 * 131) % SS_LISTS;
+            char lk[32], lv[32], tmp[4096];
+
+            snprintf(lk, sizeof(lk), "ml:%d", l);
+            snprintf(lv, sizeof(lv), "l%d", i);
+            if (i % 3 == 0) {
+                CMD(&b, "RPUSH", lk, lv);
+                snprintf(tmp, sizeof(tmp), "%s%s%s", want[l], wl[l]++ ? "," : "", lv);
+            } else {
+                CMD(&b, "LPUSH", lk, lv);
+                snprintf(tmp, sizeof(tmp), "%s%s%s", lv, wl[l]++ ? "," : "", want[l]);
+            }
+            memcpy(want[l], tmp, sizeof(tmp));
+        }
+    }
+    CHECK_STR(mirror_run(e, &b), "0", "sorted sends: 40,000 entries and 2,000 pushes");
+    CHECK_INT(mirror_qi(e, "SELECT count(*) FROM redis_streams WHERE key GLOB 'ms:*'"), SS_N,
+              "sorted sends: every entry");
+    CHECK_INT(mirror_qi(e, "SELECT count(*) FROM redis_streams WHERE key GLOB 'ms:*' AND"
+                           " (key <> 'ms:' || ((ms - 1) * 7919 % 500) OR seq <> 0 OR field <> 'f'"
+                           " OR CAST(value AS BLOB) <> CAST(CASE WHEN ms % 997 = 0 THEN"
+                           " printf('%.307200c', 'B') WHEN ms % 97 = 0 THEN X'FFFE' || ms"
+                           " ELSE 'v' || ms END AS BLOB))"), 0,
+              "sorted sends: each entry in its stream with its own value");
+    CHECK_INT(mirror_qi(e, "SELECT count(*) FROM redis_streams WHERE key GLOB 'ms:*'"
+                           " AND typeof(value) = 'blob'"), SS_N / 97 - SS_N / (97 * 997),
+              "sorted sends: the binary values are BLOBs");
+    struct tbuf w7 = { 0 };                 /* ms:7 holds text values only */
+
+    for (int i = 0; i < SS_N; i++)
+        if ((long long)i * 7919 % SS_STREAMS == 7)
+            tbuf_printf(&w7, "%s%d-0:f=v%d", w7.len ? ";" : "", i + 1, i + 1);
+    CHECK_STR(entries(e, "ms:7"), w7.p, "sorted sends: one stream's entries in order");
+    tbuf_free(&w7);
+    CHECK_INT(mirror_qi(e, "SELECT count(*) FROM (SELECT key, max(ms) m FROM redis_streams"
+                           " WHERE key GLOB 'ms:*' GROUP BY key) s JOIN redis_keys k USING (key)"),
+              SS_STREAMS, "sorted sends: 500 streams");
+    int lists_ok = 0;
+
+    for (int l = 0; l < SS_LISTS; l++) {
+        char sql[128];
+
+        snprintf(sql, sizeof(sql), "SELECT group_concat(value, ',') FROM (SELECT value FROM"
+                 " redis_lists WHERE key = 'ml:%d' ORDER BY idx)", l);
+        lists_ok += strcmp(mirror_q(e, sql), want[l]) == 0;
+    }
+    CHECK_INT(lists_ok, SS_LISTS, "sorted sends: every list in push order");
+    /* batch two: 3,000 values of 2,000 bytes, 6 MB, past the byte limit */
+    memset(big, 'C', 2000);
+    for (int i = 0; i < 3000; i++) {
+        snprintf(key, sizeof(key), "ms:%d", (i * 7) % SS_STREAMS);
+        snprintf(id, sizeof(id), "%d-0", 100000 + i);
+        snprintf(big, 12, "%011d", i);
+        big[11] = 'C';
+        big[2000] = '\0';
+        CMD(&b, "XADD", key, id, "f", big);
+    }
+    CHECK_STR(mirror_run(e, &b), "0", "sorted sends: 3,000 entries of 2,000 bytes");
+    CHECK_INT(mirror_qi(e, "SELECT count(*) FROM redis_streams WHERE key GLOB 'ms:*'"
+                           " AND ms >= 100000 AND length(value) = 2000"
+                           " AND key = 'ms:' || ((ms - 100000) * 7 % 500)"
+                           " AND substr(value, 1, 11) = printf('%011d', ms - 100000)"
+                           " AND substr(value, 12) = printf('%.1989c', 'C')"), 3000,
+              "sorted sends: the 2,000-byte entries, each in its stream");
+    CHECK_INT(mirror_qi(e, "SELECT sum(x) FROM (SELECT (SELECT count(*) FROM redis_streams"
+                           " WHERE key = k.key) = k.n x FROM (SELECT key, count(*) n FROM"
+                           " redis_streams WHERE key GLOB 'ms:*' GROUP BY key) k)"), SS_STREAMS,
+              "sorted sends: counts agree");
+    free(big);
+    tbuf_free(&b);
+}
+
+/*
  * Redis 8.6's idempotent XADD: the first add comes with the id it got in
  * place of "*", a duplicate as the client sent it ("*" kept, MAXLEN ~
  * not rewritten) and adds nothing. XCFGSET and XIDMPRECORD only touch
@@ -447,5 +556,5 @@ int main(void)
     return mirror_test_main("cmd_stream.db", 1, (mirror_test *const[]){
         test_streams, test_xdelex_xackdel, test_acked_min_last_id, test_trim_acked,
         test_trim_delref, test_xreadgroup_claim, test_xnack, test_xadd_idmp,
-        NULL });
+        test_sorted_sends, NULL });
 }
