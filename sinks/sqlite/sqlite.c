@@ -93,7 +93,7 @@ static void sq_close(struct sink *s)
     sqi_smeta_free(ss);
     sqi_lb_free(ss);
     sqi_bulk_free(ss);
-    sqi_incr_free(ss);
+    sqi_held_free(ss);
     sqi_outbox_free(ss);
     free(ss->path);
     free(ss);

@@ -79,7 +79,7 @@ void sqi_bulk_discard(struct sqlite_sink *ss)
 
     ss->bulk_pending = 0;
     ss->pop_kid = 0;
-    sqi_incr_discard(ss);
+    sqi_held_discard(ss);
     for (int t = 0; b && t < SQI_BULK_TABLES; t++)
         if (b->buf[t]) {
             b->buf[t]->nrows = b->buf[t]->nvals = 0;
@@ -255,11 +255,11 @@ int sqi_bulk_flush(struct sqlite_sink *ss)
         if (b->buf[t] && b->buf[t]->nrows && bulk_flush_buf(ss, b->buf[t]))
             return -1;
     /* then the pops: a push sends them before it is buffered, so every
-     * buffered row came before them; then the held increments, which
+     * buffered row came before them; then the held string values, which
      * touch no buffered table */
     if (sqi_lb_pops_flush(ss))
         return -1;
-    return sqi_incr_flush(ss);
+    return sqi_held_flush(ss);
 }
 
 /* Make room in 'bb' for 'rows' rows of 't' and 'bytes' bytes (never

@@ -131,7 +131,7 @@ struct sqlite_sink {
     int fatal;
     int incr_refused;            /* set by redsink_incr (sqi_incr_register) */
     int64_t incr_sum;            /* and the sum it wrote when it did not refuse */
-    struct incr_pend *ipend;     /* stream mode: increments held, sqlite_string.c */
+    struct held *held;           /* stream mode: values held, sqlite_string.c */
     int64_t busy_since;          /* mono ms the current lock wait began */
     int busy_logged;             /* that wait was reported (SINK_EV_LOCK_WAIT) */
     uint64_t wal_dev, wal_ino;   /* the -wal file we write; 0: not seen yet */
@@ -208,8 +208,9 @@ int sqi_bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b);
 enum { SQI_SMALL, SQI_BIG_BLOB, SQI_BIG_TEXT };
 int sqi_big_value(const struct rs_bytes *b);
 int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big);
-/* The writer's SQL function redsink_incr(value, incr) of INCR and HINCRBY
- * (sqlite_stmt.c): it sets ss->incr_refused when it leaves value as it is. */
+/* The writer's SQL functions (sqlite_stmt.c): redsink_incr(value, incr)
+ * of INCR and HINCRBY sets ss->incr_refused when it leaves value as it
+ * is; redsink_unhold(id) forgets key id's held value (sqi_held_drop). */
 int sqi_incr_register(struct sqlite_sink *ss);
 int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big);
 int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b);
@@ -334,7 +335,7 @@ static inline int sqi_run(struct sqlite_sink *ss, sqlite3_stmt *st, const char *
 
 /* sqi_run for the statement that inserts a new key's row: in a stream
  * transaction it sends nothing first, as it touches no buffered row (the
- * list and stream tables), no pending pop and no held increment, and the
+ * list and stream tables), no pending pop and no held value, and the
  * new id is past every id those name. A full sync sends its buffered
  * rows first, as sqi_run does (their ids are counted in order). */
 static inline int sqi_run_new_key(struct sqlite_sink *ss, sqlite3_stmt *st, const char *what)
@@ -591,13 +592,16 @@ void sqi_bulk_key_id(struct sqlite_sink *ss, int64_t kid);
 void sqi_bulk_drop(struct sqlite_sink *ss);
 void sqi_bulk_free(struct sqlite_sink *ss);
 
-/* Increments held in a stream transaction (sqlite_string.c): flush
- * writes the held values and forgets them all (sqi_bulk_flush calls it,
- * so before any statement and at commit); discard forgets them (a
- * rollback); free at close. */
-int sqi_incr_flush(struct sqlite_sink *ss);
-void sqi_incr_discard(struct sqlite_sink *ss);
-void sqi_incr_free(struct sqlite_sink *ss);
+/* String values held in a stream transaction, increments and small
+ * SETs (sqlite_string.c): flush writes the held values and forgets them
+ * all (sqi_bulk_flush calls it, so before any statement and at commit);
+ * discard forgets them (a rollback); free at close. */
+int sqi_held_flush(struct sqlite_sink *ss);
+void sqi_held_discard(struct sqlite_sink *ss);
+/* A statement that ran without the flush wrote key 'id''s value: what
+ * was held for it, older, is forgotten. */
+void sqi_held_drop(struct sqlite_sink *ss, int64_t id);
+void sqi_held_free(struct sqlite_sink *ss);
 
 /* Gives SQLite per-thread lists of small blocks (sqlite_alloc.c); does
  * nothing after SQLite is initialised, under ASan or valgrind, or with

@@ -314,6 +314,12 @@ int sq_string_put(struct sink *s, int db, const struct rs_bytes *key,
         return sqi_stuck(ss);
     if (find_in_memory(ss, db, key, sk))
         return 0;                          /* as key_find would answer */
+    /* Neither statement sends what the transaction buffered or held
+     * first: they write one string's row, which no buffered list or
+     * stream row, pending pop or list bound names, and the UPDATE
+     * forgets the held value (sqlite_string.c) it made old, through
+     * redsink_unhold. A SET of a key the cache has dropped thus does not
+     * write out every held value. */
     for (int i = KS_STRING_UPD; i <= KS_STRING_PUT; i++) {
         if ((st = key_stmt(ss, i)) == NULL)
             return -1;
@@ -321,9 +327,14 @@ int sq_string_put(struct sink *s, int db, const struct rs_bytes *key,
             sqi_bind_time(st, 3, expire_ms) != SQLITE_OK ||
             sqi_bind_bytes(st, 4, value) != SQLITE_OK)
             return sqi_bind_fail(ss, st, "store a string");
-        if (sqi_run(ss, st, "store a string"))
+        if (i == KS_STRING_PUT) {
+            if (sqi_run_new_key(ss, st, "store a string"))
+                return -1;
+            break;
+        }
+        if (sqi_run_as_is(ss, st, "store a string"))
             return -1;
-        if (sqlite3_changes(ss->db) == 1 && i == KS_STRING_UPD) {
+        if (sqlite3_changes(ss->db) == 1) {
             *done = 1;
             return 0;                      /* updated: the id was not read */
         }
@@ -469,7 +480,7 @@ static const char *const key_sql[KS_COPY_CHILD] = {
     /* sq_string_put: an existing string's value and TTL, else a new
      * string; a key of another type is left alone (no change by either) */
     [KS_STRING_UPD] =
-        "UPDATE @keys SET value = ?4, expire_at = ?3, lhead = NULL"
+        "UPDATE @keys SET value = ?4, expire_at = ?3, lhead = redsink_unhold(id)"
         " WHERE key = ?2 AND db = ?1 AND type = 'string'",
     [KS_STRING_PUT] =
         "INSERT INTO @keys(db, key, type, expire_at, value, lhead)"

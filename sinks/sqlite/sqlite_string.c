@@ -5,6 +5,7 @@
  * BLOB I/O and flagged in lhead when it is text (sqlite_int.h).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "sqlite_int.h"
 
@@ -59,60 +60,59 @@ int sq_string_get(struct sink *s, int64_t id,
     return 0;
 }
 
-int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value)
-{
-    struct sqlite_sink *ss = SS(s);
-    int big = sqi_big_value(value);
-    sqlite3_stmt *st;
-
-    if (sqi_stuck(ss) || (st = string_stmt(ss, SV_SET)) == NULL)
-        return -1;
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-        sqi_bind_value(st, 2, value, big) != SQLITE_OK ||
-        sqi_bind_text_flag(st, 3, big) != SQLITE_OK)
-        return sqi_bind_fail(ss, st, "store a string");
-    if (sqi_run(ss, st, "store a string"))
-        return -1;
-    return big ? sqi_big_fill(ss, id, value) : 0;
-}
-
 /*
- * Increments held in a stream transaction. A run of INCRs on a few
- * counters, or any INCR-heavy load while catching up (batches of up to
- * 500,000 commands), updates each counter's row many times in one
- * transaction, and only the last value is ever seen. So once an INCR's
- * UPDATE has told us a key's value (what redsink_incr wrote), the next
- * INCRs on it in the same transaction add in memory, and the value is
- * written once, by sqi_incr_flush: before any other statement runs (it
- * is part of sqi_bulk_flush, which sqi_run and sqi_row call) and at
- * commit. Any other statement might read or change those rows, so the
- * flush forgets every held value. Three statements run without it, as
- * they read or change nothing held: the INCR UPDATE itself (one key's
- * value, that key not held), a key lookup (names, types and TTLs) and
- * the insert of a new key's row (sqi_run_new_key). A rollback forgets
- * them (sqi_bulk_discard).
+ * Values held in a stream transaction. A run of INCRs on a few counters,
+ * SETs to the same keys, or any such load while catching up (batches of
+ * up to 500,000 commands) updates each key's row many times in one
+ * transaction, and only the last value is ever seen. So a SET of a small
+ * value to a string whose id we know, and an INCR of a key whose value an
+ * earlier INCR's UPDATE told us (what redsink_incr wrote), change only
+ * memory, and the value is written once, by sqi_held_flush: before any
+ * other statement runs (it is part of sqi_bulk_flush, which sqi_run and
+ * sqi_row call) and at commit. Any other statement might read or change
+ * those rows, so the flush forgets every held value. Four statements run
+ * without it, as they read or change nothing held: the INCR UPDATE itself
+ * (one key's value, that key not held), a key lookup (names, types and
+ * TTLs), the insert of a new key's row (sqi_run_new_key), and the UPDATE
+ * by name of a SET whose key the cache does not know (sq_string_put),
+ * which forgets the value held for the row it writes (redsink_unhold).
+ * A rollback forgets them (sqi_bulk_discard).
+ *
+ * SETs alone, bench/replay -b of 1M recorded SETs over 100k keys, wall
+ * medians of 3: 1.75 -> 1.43 s in batches of 100,000, 1.67 -> 1.09 s in
+ * batches of 500,000, 2.31 -> 2.01 s (noisy) in batches of 10,000.
  *
  * An open-addressing table of IP_SLOTS slots, at most half of them used
- * (131,072 keys in 4.8 MiB, allocated at the first INCR of a stream
- * transaction and touched as it fills); when it is full it is flushed.
+ * (131,072 keys in 4.8 MiB, allocated at the first such command of a
+ * stream transaction and touched as it fills), and the held SETs' bytes
+ * in an arena of up to IP_ARENA_MAX; when either is full it is flushed.
  */
 #define IP_BITS 18
 #define IP_SLOTS (1u << IP_BITS)
 #define IP_MAX (IP_SLOTS / 2)
+#define IP_STR_MAX 4096              /* a longer SET is written at once */
+#define IP_ARENA_MIN (64u << 10)
+#define IP_ARENA_MAX (2u << 20)
 
 struct ip_slot {
     int64_t id;                  /* 0: free (key ids start at 1) */
-    int64_t value;
+    int64_t value;               /* IP_INT*: the integer; IP_STR: off << 32 | len */
 };
 
-struct incr_pend {
+/* per slot: what it holds. IP_NONE: nothing (the slot keeps its id,
+ * as open addressing needs; sqi_held_drop) */
+enum { IP_NONE, IP_INT, IP_INT_DIRTY, IP_STR };
+
+struct held {
     struct ip_slot *slot;
-    unsigned char *dirty;        /* per slot: changed since the row had it */
+    unsigned char *kind;         /* per slot: IP_NONE, IP_INT (the row has it), _DIRTY, IP_STR */
     uint32_t *used;              /* the slots taken, in order */
     uint32_t n;
+    char *arena;                 /* the held SETs' bytes */
+    size_t alen, acap;
 };
 
-static struct ip_slot *ip_find(struct incr_pend *p, int64_t id)
+static struct ip_slot *ip_find(struct held *p, int64_t id)
 {
     uint32_t i = (uint32_t)(((uint64_t)id * 0x9e3779b97f4a7c15ULL) >> (64 - IP_BITS));
 
@@ -121,36 +121,62 @@ static struct ip_slot *ip_find(struct incr_pend *p, int64_t id)
     return &p->slot[i];
 }
 
-static struct incr_pend *ip_get(struct sqlite_sink *ss)
+static struct held *ip_get(struct sqlite_sink *ss)
 {
-    struct incr_pend *p = ss->ipend;
+    struct held *p = ss->held;
 
     if (p == NULL && (p = calloc(1, sizeof(*p))) != NULL) {
         p->slot = calloc(IP_SLOTS, sizeof(*p->slot));
-        p->dirty = calloc(IP_SLOTS, 1);
+        p->kind = calloc(IP_SLOTS, 1);
         p->used = malloc(IP_MAX * sizeof(*p->used));
-        if (p->slot == NULL || p->dirty == NULL || p->used == NULL) {
+        if (p->slot == NULL || p->kind == NULL || p->used == NULL) {
             free(p->slot);
-            free(p->dirty);
+            free(p->kind);
             free(p->used);
             free(p);
             p = NULL;
         }
-        ss->ipend = p;
+        ss->held = p;
     }
-    return p;                      /* NULL: out of memory, INCRs go one by one */
+    return p;                      /* NULL: out of memory, commands go one by one */
 }
 
-void sqi_incr_discard(struct sqlite_sink *ss)
+/* A slot for 'id', taken when it was free; NULL when the table or the
+ * arena (for 'bytes' more) is full: flush, then ask again. */
+static struct ip_slot *ip_take(struct held *p, int64_t id, size_t bytes)
 {
-    struct incr_pend *p = ss->ipend;
+    struct ip_slot *e = ip_find(p, id);
+
+    if (p->alen + bytes > p->acap) {
+        size_t cap = p->acap ? p->acap : IP_ARENA_MIN;
+        char *na;
+
+        while (cap < p->alen + bytes)
+            cap *= 2;
+        if (cap > IP_ARENA_MAX || (na = realloc(p->arena, cap)) == NULL)
+            return NULL;
+        p->arena = na;
+        p->acap = cap;
+    }
+    if (e->id != id) {
+        if (p->n == IP_MAX)
+            return NULL;
+        e->id = id;
+        p->used[p->n++] = (uint32_t)(e - p->slot);
+    }
+    return e;
+}
+
+void sqi_held_discard(struct sqlite_sink *ss)
+{
+    struct held *p = ss->held;
 
     for (uint32_t k = 0; p && k < p->n; k++) {
         p->slot[p->used[k]].id = 0;
-        p->dirty[p->used[k]] = 0;
+        p->kind[p->used[k]] = IP_NONE;
     }
     if (p)
-        p->n = 0;
+        p->n = 0, p->alen = 0;
 }
 
 /* qsort_r order of two slot numbers: by key id */
@@ -165,19 +191,19 @@ static int ip_by_id(const void *a, const void *b, void *arg)
 /*
  * The rows are written in id order: the held keys are spread over the
  * whole table, and UPDATEs by ascending id walk its leaves in order
- * instead of jumping between them. Measured on a 100,000-row gN_keys,
- * 63,000 UPDATEs by id: 2.1 us each in random order, 0.7 us sorted.
+ * instead of jumping between them (1M recorded INCRs over 100k keys in
+ * batches of 500,000: wall medians 1.303 -> 1.241 s).
  */
-int sqi_incr_flush(struct sqlite_sink *ss)
+int sqi_held_flush(struct sqlite_sink *ss)
 {
-    struct incr_pend *p = ss->ipend;
+    struct held *p = ss->held;
     sqlite3_stmt *st = NULL;
     uint32_t nd = 0;
     int rc = 0;
 
-    /* the dirty slots first in used[], then in id order */
+    /* the slots to write first in used[], then in id order */
     for (uint32_t k = 0; p && k < p->n; k++)
-        if (p->dirty[p->used[k]]) {
+        if (p->kind[p->used[k]] >= IP_INT_DIRTY) {
             uint32_t t = p->used[nd];
 
             p->used[nd++] = p->used[k];
@@ -187,37 +213,99 @@ int sqi_incr_flush(struct sqlite_sink *ss)
         qsort_r(p->used, nd, sizeof(*p->used), ip_by_id, p->slot);
     for (uint32_t k = 0; k < nd && rc == 0; k++) {
         struct ip_slot *e = &p->slot[p->used[k]];
+        struct rs_bytes v;
         char buf[24];
 
+        if (p->kind[p->used[k]] == IP_STR) {
+            v.ptr = p->arena + ((uint64_t)e->value >> 32);
+            v.len = (size_t)(e->value & 0xffffffff);
+        } else {
+            v.ptr = buf;
+            v.len = rs_ll2str(buf, e->value);
+        }
         if (st == NULL && (st = string_stmt(ss, SV_PUT)) == NULL) {
             rc = -1;
             break;
         }
-        if (sqlite3_bind_int64(st, 1, e->id) != SQLITE_OK ||
-            sqlite3_bind_text(st, 2, buf, (int)rs_ll2str(buf, e->value), SQLITE_TRANSIENT)
-            != SQLITE_OK) {
-            rc = sqi_bind_fail(ss, st, "store an increment");
+        /* TEXT or BLOB as any value is bound (sqi_bind_bytes); the
+         * statement runs before buf or the arena changes */
+        if (sqlite3_bind_int64(st, 1, e->id) != SQLITE_OK || sqi_bind_bytes(st, 2, &v) != SQLITE_OK) {
+            rc = sqi_bind_fail(ss, st, "store a held value");
             break;
         }
         /* as is: sqi_run would flush again */
-        if ((rc = sqi_run_as_is(ss, st, "store an increment")) == 0 &&
+        if ((rc = sqi_run_as_is(ss, st, "store a held value")) == 0 &&
             sqlite3_changes(ss->db) != 1)
-            rc = rs_fail(&ss->base.err, RS_E_SQL, "cannot store an increment in '%s': no key %lld",
+            rc = rs_fail(&ss->base.err, RS_E_SQL, "cannot store a held value in '%s': no key %lld",
                          ss->path, (long long)e->id);
     }
-    sqi_incr_discard(ss);
+    sqi_held_discard(ss);
     return rc;
 }
 
-void sqi_incr_free(struct sqlite_sink *ss)
+void sqi_held_drop(struct sqlite_sink *ss, int64_t id)
 {
-    if (ss->ipend) {
-        free(ss->ipend->slot);
-        free(ss->ipend->dirty);
-        free(ss->ipend->used);
-        free(ss->ipend);
-        ss->ipend = NULL;
+    struct ip_slot *e;
+
+    if (ss->held && (e = ip_find(ss->held, id))->id == id)
+        ss->held->kind[e - ss->held->slot] = IP_NONE;
+}
+
+void sqi_held_free(struct sqlite_sink *ss)
+{
+    if (ss->held) {
+        free(ss->held->slot);
+        free(ss->held->kind);
+        free(ss->held->used);
+        free(ss->held->arena);
+        free(ss->held);
+        ss->held = NULL;
     }
+}
+
+/* Hold a SET of string 'id' (above): 1 when held, 0 when the caller
+ * writes it, -1 on error. */
+static int held_set(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *value)
+{
+    struct held *p;
+    struct ip_slot *e;
+
+    if (ss->mode != MODE_STREAM || id <= 0 || value->len > IP_STR_MAX || (p = ip_get(ss)) == NULL)
+        return 0;
+    if ((e = ip_take(p, id, value->len)) == NULL) {
+        if (sqi_held_flush(ss))
+            return -1;
+        if ((e = ip_take(p, id, value->len)) == NULL)
+            return 0;                      /* the arena could not grow */
+    }
+    if (value->len)
+        memcpy(p->arena + p->alen, value->ptr, value->len);
+    e->value = (int64_t)((uint64_t)p->alen << 32 | value->len);
+    p->alen += value->len;
+    p->kind[e - p->slot] = IP_STR;
+    ss->bulk_pending = 1;                  /* any other statement flushes first */
+    return 1;
+}
+
+int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value)
+{
+    struct sqlite_sink *ss = SS(s);
+    int big = sqi_big_value(value), r;
+    sqlite3_stmt *st;
+
+    if (sqi_stuck(ss))
+        return -1;
+    if (!big && (r = held_set(ss, id, value)) != 0)
+        return r < 0 ? -1 : 0;
+    if ((st = string_stmt(ss, SV_SET)) == NULL)
+        return -1;
+    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+        sqi_bind_value(st, 2, value, big) != SQLITE_OK ||
+        sqi_bind_text_flag(st, 3, big) != SQLITE_OK)
+        return sqi_bind_fail(ss, st, "store a string");
+    if (sqi_run(ss, st, "store a string"))
+        return -1;
+    return big ? sqi_big_fill(ss, id, value) : 0;
 }
 
 /*
@@ -230,8 +318,8 @@ void sqi_incr_free(struct sqlite_sink *ss)
 int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done)
 {
     struct sqlite_sink *ss = SS(s);
-    struct incr_pend *p = NULL;
-    struct ip_slot *e = NULL;
+    struct held *p = NULL;
+    struct ip_slot *e;
     sqlite3_stmt *st;
     int64_t sum;
 
@@ -240,12 +328,14 @@ int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done)
         return -1;
     if (ss->mode == MODE_STREAM && id > 0 && (p = ip_get(ss)) != NULL) {
         e = ip_find(p, id);
-        if (e->id == id) {
+        if (e->id == id && p->kind[e - p->slot] == IP_STR && sqi_held_flush(ss))
+            return -1;                     /* a held SET: written, then as below */
+        if (e->id == id && p->kind[e - p->slot] != IP_NONE) {
             /* an overflow is the caller's to refuse, from the row (flushed) */
             if (__builtin_add_overflow(e->value, incr, &sum))
                 return 0;
             e->value = sum;
-            p->dirty[e - p->slot] = 1;
+            p->kind[e - p->slot] = IP_INT_DIRTY;
             *done = 1;
             return 0;
         }
@@ -261,14 +351,13 @@ int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done)
         return -1;
     *done = sqlite3_changes(ss->db) == 1 && !ss->incr_refused;
     if (*done && p != NULL) {
-        if (p->n == IP_MAX) {
-            if (sqi_incr_flush(ss))
+        if ((e = ip_take(p, id, 0)) == NULL) {
+            if (sqi_held_flush(ss))
                 return -1;
-            e = ip_find(p, id);
+            e = ip_take(p, id, 0);         /* an empty table has room */
         }
-        e->id = id;
         e->value = ss->incr_sum;
-        p->used[p->n++] = (uint32_t)(e - p->slot);
+        p->kind[e - p->slot] = IP_INT;
         ss->bulk_pending = 1;          /* any other statement flushes first */
     }
     return 0;

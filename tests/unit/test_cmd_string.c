@@ -332,9 +332,90 @@ static void test_incr_held(struct mirror *e)
     tbuf_free(&b);
 }
 
+/*
+ * Held SETs (sqlite_string.c): a SET of a small value to a string whose
+ * id the key cache knows changes only memory until the next statement
+ * or the commit. Every way a later command of the same batch meets such
+ * a value: read, appended, incremented, given a TTL, deleted, renamed,
+ * copied, overwritten by a big value or another type, inside MULTI.
+ */
+static void test_set_held(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+    char *big = malloc(5000);
+
+    memset(big, 'z', 4999);
+    big[4999] = '\0';
+    for (const char *const *k = (const char *const[]){ "hs:a", "hs:b", "hs:c", "hs:d", "hs:e",
+                                                        "hs:f", "hs:g", "hs:h", "hs:i", "hs:j",
+                                                        "hs:k", "hs:l", "hs:m", NULL }; *k; k++)
+        CMD(&b, "SET", *k, "0");
+    CMD(&b, "SET", "hs:ttl", "0", "PX", "99999999999");
+    CHECK_STR(mirror_run(e, &b), "0", "held sets: setup applied");
+    for (int i = 0; i < 1000; i++) {
+        char v[16];
+
+        snprintf(v, sizeof(v), "%d", i);
+        CMD(&b, "SET", "hs:a", v);                         /* the last one wins */
+    }
+    CMD(&b, "SET", "hs:b", "1");
+    CMD(&b, "SET", "hs:b", "2");
+    CMD(&b, "APPEND", "hs:b", "x");                        /* reads 2 */
+    CMD(&b, "SET", "hs:c", "10");
+    CMD(&b, "INCR", "hs:c");                               /* a held SET, then 11 */
+    CMD(&b, "INCR", "hs:c");                               /* 12, held */
+    CMD(&b, "SET", "hs:c", "c");                           /* wins */
+    CMD(&b, "SET", "hs:d", "d");
+    CMD(&b, "DEL", "hs:d");
+    CMD(&b, "SET", "hs:e", "e");
+    CMD(&b, "RENAME", "hs:e", "hs:e2");
+    CMD(&b, "SET", "hs:f", "f");
+    CMD(&b, "COPY", "hs:f", "hs:f2");
+    CMD(&b, "SET", "hs:f", "f3");                          /* the copy keeps f */
+    CMD(&b, "SET", "hs:g", "g");
+    CMD(&b, "SET", "hs:g", big);                           /* not held: written at once */
+    CMD(&b, "SET", "hs:h", big);
+    CMD(&b, "SET", "hs:h", "h");                           /* held over the big one */
+    CMD(&b, "SET", "hs:i", "i");
+    CMD(&b, "LPUSH", "hs:i2", "x");
+    CMD(&b, "SET", "hs:i", "i2");
+    CMD(&b, "SET", "hs:j", "j");
+    CMD(&b, "PEXPIREAT", "hs:j", "99999999999999");
+    CMD(&b, "SET", "hs:j", "j2");                          /* and no TTL */
+    CMD(&b, "SET", "hs:ttl", "t");                         /* its TTL goes */
+    CMD(&b, "MULTI");
+    CMD(&b, "SET", "hs:k", "k1");
+    CMD(&b, "SET", "hs:k", "k2");
+    CMD(&b, "EXEC");
+    CMD(&b, "SET", "hs:l", "l");
+    CMD(&b, "GETDEL", "hs:l");
+    CMD(&b, "SET", "hs:l", "l2");                          /* created again */
+    CMD(&b, "SET", "hs:m", "\xff\xfe");                    /* a BLOB */
+    CMD(&b, "SET", "hs:m", "");
+    CMD(&b, "SET", "hs:n", "n");                           /* new: not held */
+    CMD(&b, "SET", "hs:n", "n2");                          /* then held */
+    CMD(&b, "SETRANGE", "hs:n", "2", "!");
+    CMD(&b, "SET", "hs:bin", "\xff\xfe");
+    CHECK_STR(mirror_run(e, &b), "0", "held sets: one batch applied");
+    CHECK_STR(mirror_q(e, "SELECT key, length(value), substr(value, 1, 8) FROM redis_strings"
+                          " WHERE key GLOB 'hs:*' AND key <> 'hs:bin' ORDER BY key"),
+              "hs:a,3,999;hs:b,2,2x;hs:c,1,c;hs:e2,1,e;hs:f,2,f3;hs:f2,1,f;hs:g,4999,zzzzzzzz;"
+              "hs:h,1,h;hs:i,2,i2;hs:j,2,j2;hs:k,2,k2;hs:l,2,l2;hs:m,0,;hs:n,3,n2!;hs:ttl,1,t",
+              "held sets: each value as the batch left it");
+    CHECK_STR(mirror_q(e, "SELECT hex(value), typeof(value) FROM redis_strings"
+                          " WHERE key = 'hs:bin'"), "FFFE,blob",
+              "held sets: a binary value is a BLOB");
+    CHECK_STR(mirror_keyinfo(e, "hs:j"), "string/-", "held sets: SET clears a TTL");
+    CHECK_STR(mirror_keyinfo(e, "hs:ttl"), "string/-", "held sets: SET clears an older TTL");
+    CHECK_STR(mirror_keyinfo(e, "hs:d"), "", "held sets: a deleted key stays deleted");
+    CHECK_STR(mirror_keyinfo(e, "hs:i2"), "list/-", "held sets: a list made in between");
+    free(big);
+    tbuf_free(&b);
+}
+
 int main(void)
 {
     return mirror_test_main("cmd_string.db", 0, (mirror_test *const[]){
         test_bitop_empty_first, test_strings, test_set_conditions, test_msetex, test_bitop_82, test_increx,
-        test_incr_held, NULL });
+        test_incr_held, test_set_held, NULL });
 }

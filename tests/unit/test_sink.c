@@ -1066,6 +1066,89 @@ static void test_string_put(struct sink *s)
     free((char *)big.ptr);
 }
 
+/* Held SETs (sqlite_string.c): string_set of a small value changes only
+ * memory; a read, a rollback and the commit see what they must; a
+ * string_put of a name the key cache does not know writes the row
+ * without writing out what is held, and must make the held value of that
+ * key (a SET's, or an INCR's) old; the arena (2 MiB) fills and is
+ * written out; a value over 4,096 bytes is written at once. */
+static void test_string_set_held(struct sink *s)
+{
+    struct repl_pos pos = { "abcdefabcdefabcdefabcdefabcdefabcdefabcd", 770, 0 };
+    struct got got = { "", 0 };
+    struct sink_key sk;
+    enum { N = 1100, VLEN = 4096 };
+    int64_t a, b, ids[N];
+    char name[32], *v = malloc(VLEN + 1);
+    int done = -1, bad = 0;
+
+    if (v == NULL) {
+        CHECK(0, "held sets: out of memory");
+        return;
+    }
+    check_rc(s, s->ops->begin(s), "begin (held sets setup)");
+    a = mkkey(s, 13, LIT("hsp:a"), RS_T_STRING, RS_NO_EXPIRE, &LIT("old"));
+    b = mkkey(s, 13, LIT("hsp:b"), RS_T_STRING, RS_NO_EXPIRE, &LIT("5"));
+    lb_commit(s, &pos, 771, "commit (held sets setup)");
+    check_rc(s, s->ops->begin(s), "begin (empty the key cache)");
+    check_rc(s, s->ops->rollback(s), "rollback (empty the key cache)");
+
+    /* a read sees the last held value; a rollback forgets it */
+    check_rc(s, s->ops->begin(s), "begin (held sets read)");
+    check_rc(s, s->ops->string_set(s, a, &LIT("v1")), "string_set v1");
+    check_rc(s, s->ops->string_set(s, a, &LIT("v2")), "string_set v2");
+    check_rc(s, s->ops->string_get(s, a, got_string, &got), "string_get held");
+    CHECK(got.len == 2 && memcmp(got.buf, "v2", 2) == 0, "a read sees v2: '%.*s'", (int)got.len,
+          got.buf);
+    check_rc(s, s->ops->string_set(s, a, &LIT("v3")), "string_set v3, rolled back");
+    check_rc(s, s->ops->rollback(s), "rollback (held sets)");
+    check_q("SELECT value FROM redis_strings WHERE db = 13 AND key = 'hsp:a'", "old");
+
+    /* SETs by name the cache does not know, after held values of theirs */
+    check_rc(s, s->ops->begin(s), "begin (held sets by name)");
+    check_rc(s, s->ops->string_set(s, a, &LIT("stale")), "string_set a (held)");
+    check_rc(s, s->ops->string_incr(s, b, 1, &done), "string_incr b");
+    check_rc(s, s->ops->string_incr(s, b, 1, &done), "string_incr b (held)");
+    CHECK(done == 1, "string_incr b held: done %d", done);
+    check_rc(s, s->ops->string_put(s, 13, &LIT("hsp:a"), &LIT("fresh"), RS_NO_EXPIRE, &sk, &done),
+             "string_put hsp:a");
+    CHECK(done == 1, "string_put hsp:a: done by SQL (%d)", done);
+    check_rc(s, s->ops->string_put(s, 13, &LIT("hsp:b"), &LIT("bee"), RS_NO_EXPIRE, &sk, &done),
+             "string_put hsp:b");
+    CHECK(done == 1, "string_put hsp:b: done by SQL (%d)", done);
+    lb_commit(s, &pos, 772, "commit (held sets by name)");
+    check_q("SELECT key, value FROM redis_strings WHERE db = 13 ORDER BY key",
+            "hsp:a|fresh;hsp:b|bee");
+
+    /* more held bytes than the arena holds, and a value too long to hold */
+    check_rc(s, s->ops->begin(s), "begin (held sets, full arena)");
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "hsp:%d", i);
+        bad += s->ops->key_create(s, 13, &(struct rs_bytes){ name, strlen(name) }, RS_T_STRING,
+                                  RS_NO_EXPIRE, &LIT("0"), &ids[i]) != 0;
+    }
+    CHECK(bad == 0, "held sets: create %d keys (%s)", N, s->err.msg);
+    for (int i = 0; i < N; i++) {
+        memset(v, 'a' + i % 26, VLEN);
+        snprintf(v, 9, "%08d", i);
+        v[8] = '.';
+        bad += s->ops->string_set(s, ids[i], &(struct rs_bytes){ v, VLEN }) != 0;
+    }
+    bad += s->ops->string_set(s, ids[0], &(struct rs_bytes){ v, VLEN + 1 }) != 0;
+    CHECK(bad == 0, "held sets: %d values of %d bytes (%s)", N, VLEN, s->err.msg);
+    lb_commit(s, &pos, 773, "commit (held sets, full arena)");
+    check_q("SELECT count(*), sum(length(value)) FROM redis_strings WHERE db = 13"
+            " AND key GLOB 'hsp:[0-9]*' AND substr(value, 1, 8) = printf('%08d', substr(key, 5))"
+            " AND substr(value, 10) = printf('%.4087c', char(97 + substr(key, 5) % 26))",
+            "1099|4501504");
+    check_q("SELECT length(value), substr(value, 1, 9) FROM redis_strings WHERE db = 13"
+            " AND key = 'hsp:0'", "4097|00001099.");
+    check_rc(s, s->ops->begin(s), "begin (held sets cleanup)");
+    check_rc(s, s->ops->flush_db(s, 13), "flush_db 13");
+    lb_commit(s, &pos, 774, "commit (held sets cleanup)");
+    free(v);
+}
+
 /* Full syncs: readers see the old mirror until load_commit. */
 /* Three keys in db 5 with repeated elements (never in an RDB Redis wrote)
  * and a field too big to buffer: a load stores them as one statement a
@@ -3259,6 +3342,7 @@ static int run_tests(void)
     test_string_incr_held(s);
     test_hash_incr(s);
     test_string_put(s);
+    test_string_set_held(s);
     test_generations(s);
     sink_close(s);
     if ((s = mirror_sink_open(path, &err)) == NULL) {
