@@ -174,25 +174,34 @@ int sq_hash_get(struct sink *s, int64_t id, const struct rs_bytes *field,
 }
 
 /* HINCRBY in one statement, as sq_string_incr (sqlite_string.c); a new
- * field of 1 MiB or more needs its gN_bigm row: left to hash_set. */
+ * field of 1 MiB or more needs its gN_bigm row: left to hash_set. In a
+ * stream transaction the sum is held as an INCR's is, per field: only
+ * the first HINCRBY of a field runs the statement. */
 int sq_hash_incr(struct sink *s, int64_t id, const struct rs_bytes *field, int64_t incr,
                  int *done)
 {
     struct sqlite_sink *ss = SS(s);
     sqlite3_stmt *st;
+    int held, r;
 
     *done = 0;
     if (field->len >= SQI_BIG_VALUE)
         return sqi_stuck(ss);
+    if (sqi_stuck(ss))
+        return -1;
+    if ((held = sqi_held_on(ss, id, field)) && (r = sqi_held_incr(ss, id, field, incr, done)) != 0)
+        return r < 0 ? -1 : 0;
     if ((st = hash_bound(ss, HS_INCR, id, field, "increment a hash field")) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 3, incr) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "increment a hash field");
     ss->incr_refused = 0;
-    if (sqi_run(ss, st, "increment a hash field"))
+    ss->incr_sum = incr;               /* a new field: redsink_incr does not run */
+    /* held: no flush first, this touches one field, nothing held */
+    if ((held ? sqi_run_as_is : sqi_run)(ss, st, "increment a hash field"))
         return -1;
     *done = sqlite3_changes(ss->db) == 1 && !ss->incr_refused;
-    return 0;
+    return *done && held ? sqi_held_told(ss, id, field, ss->incr_sum) : 0;
 }
 
 int sq_hash_len(struct sink *s, int64_t id, int64_t *len)

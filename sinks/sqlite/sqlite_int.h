@@ -208,9 +208,8 @@ int sqi_bind_bytes(sqlite3_stmt *st, int i, const struct rs_bytes *b);
 enum { SQI_SMALL, SQI_BIG_BLOB, SQI_BIG_TEXT };
 int sqi_big_value(const struct rs_bytes *b);
 int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big);
-/* The writer's SQL functions (sqlite_stmt.c): redsink_incr(value, incr)
- * of INCR and HINCRBY sets ss->incr_refused when it leaves value as it
- * is; redsink_unhold(id) forgets key id's held value (sqi_held_drop). */
+/* The writer's SQL function redsink_incr(value, incr) of INCR and HINCRBY
+ * (sqlite_stmt.c): it sets ss->incr_refused when it leaves value as it is. */
 int sqi_incr_register(struct sqlite_sink *ss);
 int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big);
 int sqi_big_fill(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *b);
@@ -598,9 +597,24 @@ void sqi_bulk_free(struct sqlite_sink *ss);
  * discard forgets them (a rollback); free at close. */
 int sqi_held_flush(struct sqlite_sink *ss);
 void sqi_held_discard(struct sqlite_sink *ss);
-/* A statement that ran without the flush wrote key 'id''s value: what
- * was held for it, older, is forgotten. */
-void sqi_held_drop(struct sqlite_sink *ss, int64_t id);
+/* 1 when some value is held (a statement that may write a held row must
+ * then run through sqi_run, which writes them out first). */
+int sqi_held_any(struct sqlite_sink *ss);
+/* Held increments of string key 'id' (field NULL) or of hash field
+ * 'field' of key 'id'. sqi_held_on: 1 when they may be held (a stream
+ * transaction, a field of at most SQI_HELD_MAX bytes, the table there);
+ * the caller's own increment statement may then run as is, touching
+ * nothing held. sqi_held_incr: 1 with *done = 1 when the sum was made in
+ * memory, or *done = 0 on an overflow (the caller refuses it, from the
+ * row: any read writes the held values out first); 0 when nothing is
+ * held (run the statement), -1 on error. sqi_held_told: the statement
+ * left 'value' in the row, which later increments add to. 0 or -1. */
+#define SQI_HELD_MAX 4096
+int sqi_held_on(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field);
+int sqi_held_incr(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field, int64_t incr,
+                  int *done);
+int sqi_held_told(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field,
+                  int64_t value);
 void sqi_held_free(struct sqlite_sink *ss);
 
 /* Gives SQLite per-thread lists of small blocks (sqlite_alloc.c); does

@@ -314,12 +314,15 @@ int sq_string_put(struct sink *s, int db, const struct rs_bytes *key,
         return sqi_stuck(ss);
     if (find_in_memory(ss, db, key, sk))
         return 0;                          /* as key_find would answer */
-    /* Neither statement sends what the transaction buffered or held
-     * first: they write one string's row, which no buffered list or
-     * stream row, pending pop or list bound names, and the UPDATE
-     * forgets the held value (sqlite_string.c) it made old, through
-     * redsink_unhold. A SET of a key the cache has dropped thus does not
-     * write out every held value. */
+    /* Neither statement sends what the transaction buffered first: they
+     * write one string's row, which no buffered list or stream row,
+     * pending pop or list bound names. The UPDATE may write a row whose
+     * value is held (sqlite_string.c; the cache dropped its name since),
+     * so it writes those out first when there are any. Telling which row
+     * it wrote (RETURNING id: a temporary table each time, +9k
+     * instructions; a SQL function of the id, then a look in the held
+     * table, a cache miss per SET) cost more in a keyspace far larger
+     * than the cache than writing the few held values out. */
     for (int i = KS_STRING_UPD; i <= KS_STRING_PUT; i++) {
         if ((st = key_stmt(ss, i)) == NULL)
             return -1;
@@ -332,7 +335,7 @@ int sq_string_put(struct sink *s, int db, const struct rs_bytes *key,
                 return -1;
             break;
         }
-        if (sqi_run_as_is(ss, st, "store a string"))
+        if ((sqi_held_any(ss) ? sqi_run : sqi_run_as_is)(ss, st, "store a string"))
             return -1;
         if (sqlite3_changes(ss->db) == 1) {
             *done = 1;
@@ -480,7 +483,7 @@ static const char *const key_sql[KS_COPY_CHILD] = {
     /* sq_string_put: an existing string's value and TTL, else a new
      * string; a key of another type is left alone (no change by either) */
     [KS_STRING_UPD] =
-        "UPDATE @keys SET value = ?4, expire_at = ?3, lhead = redsink_unhold(id)"
+        "UPDATE @keys SET value = ?4, expire_at = ?3, lhead = NULL"
         " WHERE key = ?2 AND db = ?1 AND type = 'string'",
     [KS_STRING_PUT] =
         "INSERT INTO @keys(db, key, type, expire_at, value, lhead)"

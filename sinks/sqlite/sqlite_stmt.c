@@ -220,28 +220,11 @@ static void incr_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text(ctx, buf, (int)rs_ll2str(buf, sum), SQLITE_TRANSIENT);
 }
 
-/* redsink_unhold(id): NULL, and key id's held value (sqlite_string.c) is
- * forgotten: a statement that ran without writing the held values out
- * first has just written a newer one. RETURNING id would tell the same,
- * but builds a temporary table each time it runs (+9k instructions). */
-static void unhold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    sqi_held_drop(sqlite3_user_data(ctx), sqlite3_value_int64(argv[0]));
-    sqlite3_result_null(ctx);
-}
-
 int sqi_incr_register(struct sqlite_sink *ss)
 {
-    int rc = sqlite3_create_function_v2(ss->db, "redsink_incr", 2,
-                                        SQLITE_UTF8 | SQLITE_DIRECTONLY, ss, incr_fn, NULL, NULL,
-                                        NULL);
-
-    if (rc == SQLITE_OK)
-        rc = sqlite3_create_function_v2(ss->db, "redsink_unhold", 1,
-                                        SQLITE_UTF8 | SQLITE_DIRECTONLY, ss, unhold_fn, NULL,
-                                        NULL, NULL);
-    return rc;
+    return sqlite3_create_function_v2(ss->db, "redsink_incr", 2,
+                                      SQLITE_UTF8 | SQLITE_DIRECTONLY, ss, incr_fn, NULL, NULL,
+                                      NULL);
 }
 
 int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big)

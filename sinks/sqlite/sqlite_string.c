@@ -11,7 +11,7 @@
 
 /* This file's statements, in slots SQI_X_STRING + n (sqlite_int.h). */
 enum {
-    SV_GET, SV_SET, SV_INCR, SV_PUT, SV_NSTMT
+    SV_GET, SV_SET, SV_INCR, SV_PUT, SV_HPUT, SV_NSTMT
 };
 static const char *const string_sql[SV_NSTMT] = {
     [SV_GET] = "SELECT value FROM @keys WHERE id = ?1",
@@ -23,8 +23,10 @@ static const char *const string_sql[SV_NSTMT] = {
      * which typeof() tells without reading it: such a row is not touched. */
     [SV_INCR] = "UPDATE @keys SET value = redsink_incr(value, ?2), lhead = NULL"
                 " WHERE id = ?1 AND typeof(value) = 'text'",
-    /* a held increment's value: a small TEXT, so no text flag */
+    /* a held value (below): small, so no text flag */
     [SV_PUT] = "UPDATE @keys SET value = ?2, lhead = NULL WHERE id = ?1",
+    /* a held hash field's value; the field keeps its TTL */
+    [SV_HPUT] = "UPDATE @hash SET value = ?2 WHERE kid = ?1 AND field = ?3",
 };
 _Static_assert(SV_NSTMT <= SQI_X_PER_FAMILY, "too many string statements");
 
@@ -70,13 +72,11 @@ int sq_string_get(struct sink *s, int64_t id,
  * memory, and the value is written once, by sqi_held_flush: before any
  * other statement runs (it is part of sqi_bulk_flush, which sqi_run and
  * sqi_row call) and at commit. Any other statement might read or change
- * those rows, so the flush forgets every held value. Four statements run
- * without it, as they read or change nothing held: the INCR UPDATE itself
- * (one key's value, that key not held), a key lookup (names, types and
- * TTLs), the insert of a new key's row (sqi_run_new_key), and the UPDATE
- * by name of a SET whose key the cache does not know (sq_string_put),
- * which forgets the value held for the row it writes (redsink_unhold).
- * A rollback forgets them (sqi_bulk_discard).
+ * those rows, so the flush forgets every held value. Three statements run
+ * without it, as they read or change nothing held: the INCR or HINCRBY
+ * statement itself (one key's value or one field, not held), a key lookup
+ * (names, types and TTLs) and the insert of a new key's row
+ * (sqi_run_new_key). A rollback forgets them (sqi_bulk_discard).
  *
  * SETs alone, bench/replay -b of 1M recorded SETs over 100k keys, wall
  * medians of 3: 1.75 -> 1.43 s in batches of 100,000, 1.67 -> 1.09 s in
@@ -90,17 +90,17 @@ int sq_string_get(struct sink *s, int64_t id,
 #define IP_BITS 18
 #define IP_SLOTS (1u << IP_BITS)
 #define IP_MAX (IP_SLOTS / 2)
-#define IP_STR_MAX 4096              /* a longer SET is written at once */
 #define IP_ARENA_MIN (64u << 10)
 #define IP_ARENA_MAX (2u << 20)
+#define IP_NOFIELD UINT64_MAX        /* a string key's slot: no field */
 
 struct ip_slot {
     int64_t id;                  /* 0: free (key ids start at 1) */
     int64_t value;               /* IP_INT*: the integer; IP_STR: off << 32 | len */
+    uint64_t field;              /* a hash field: off << 32 | len; else IP_NOFIELD */
 };
 
-/* per slot: what it holds. IP_NONE: nothing (the slot keeps its id,
- * as open addressing needs; sqi_held_drop) */
+/* per slot: what it holds (IP_NONE: free) */
 enum { IP_NONE, IP_INT, IP_INT_DIRTY, IP_STR };
 
 struct held {
@@ -108,16 +108,37 @@ struct held {
     unsigned char *kind;         /* per slot: IP_NONE, IP_INT (the row has it), _DIRTY, IP_STR */
     uint32_t *used;              /* the slots taken, in order */
     uint32_t n;
-    char *arena;                 /* the held SETs' bytes */
+    char *arena;                 /* the held SETs' bytes and the fields' names */
     size_t alen, acap;
 };
 
-static struct ip_slot *ip_find(struct held *p, int64_t id)
+static const char *ip_bytes(const struct held *p, uint64_t ref)
 {
-    uint32_t i = (uint32_t)(((uint64_t)id * 0x9e3779b97f4a7c15ULL) >> (64 - IP_BITS));
+    return p->arena + (ref >> 32);
+}
 
-    while (p->slot[i].id != 0 && p->slot[i].id != id)
-        i = (i + 1) & (IP_SLOTS - 1);
+/* The slot of string key 'id' (field NULL) or of field 'field' of hash
+ * 'id': its own, or the free one it would take. */
+static struct ip_slot *ip_find(struct held *p, int64_t id, const struct rs_bytes *field)
+{
+    uint64_t h = (uint64_t)id * 0x9e3779b97f4a7c15ULL;
+    uint32_t i;
+
+    if (field) {
+        for (size_t k = 0; k < field->len; k++)
+            h = (h ^ (unsigned char)field->ptr[k]) * 0x100000001b3ULL;
+        h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL;
+    }
+    for (i = (uint32_t)(h >> (64 - IP_BITS)); p->slot[i].id != 0; i = (i + 1) & (IP_SLOTS - 1)) {
+        const struct ip_slot *e = &p->slot[i];
+
+        if (e->id != id)
+            continue;
+        if (field == NULL ? e->field == IP_NOFIELD
+                          : e->field != IP_NOFIELD && (e->field & 0xffffffff) == field->len &&
+                            memcmp(ip_bytes(p, e->field), field->ptr, field->len) == 0)
+            break;
+    }
     return &p->slot[i];
 }
 
@@ -141,27 +162,46 @@ static struct held *ip_get(struct sqlite_sink *ss)
     return p;                      /* NULL: out of memory, commands go one by one */
 }
 
-/* A slot for 'id', taken when it was free; NULL when the table or the
- * arena (for 'bytes' more) is full: flush, then ask again. */
-static struct ip_slot *ip_take(struct held *p, int64_t id, size_t bytes)
+/* Room for 'bytes' more in the arena: 0, or -1 (past IP_ARENA_MAX or out
+ * of memory: flush, then ask again). */
+static int ip_room(struct held *p, size_t bytes)
 {
-    struct ip_slot *e = ip_find(p, id);
+    size_t cap = p->acap ? p->acap : IP_ARENA_MIN;
+    char *na;
 
-    if (p->alen + bytes > p->acap) {
-        size_t cap = p->acap ? p->acap : IP_ARENA_MIN;
-        char *na;
+    if (p->alen + bytes <= p->acap)
+        return 0;
+    while (cap < p->alen + bytes)
+        cap *= 2;
+    if (cap > IP_ARENA_MAX || (na = realloc(p->arena, cap)) == NULL)
+        return -1;
+    p->arena = na;
+    p->acap = cap;
+    return 0;
+}
 
-        while (cap < p->alen + bytes)
-            cap *= 2;
-        if (cap > IP_ARENA_MAX || (na = realloc(p->arena, cap)) == NULL)
-            return NULL;
-        p->arena = na;
-        p->acap = cap;
-    }
+/* The slot of (id, field), taken when it was free, with room for 'bytes'
+ * more in the arena; NULL when the table or the arena is full: flush,
+ * then ask again. */
+static struct ip_slot *ip_take(struct held *p, int64_t id, const struct rs_bytes *field,
+                               size_t bytes)
+{
+    struct ip_slot *e = ip_find(p, id, field);
+    size_t flen = field && e->id != id ? field->len : 0;
+
+    if (ip_room(p, bytes + flen) != 0)
+        return NULL;
     if (e->id != id) {
         if (p->n == IP_MAX)
             return NULL;
         e->id = id;
+        e->field = IP_NOFIELD;
+        if (field) {
+            if (flen)
+                memcpy(p->arena + p->alen, field->ptr, flen);
+            e->field = (uint64_t)p->alen << 32 | flen;
+            p->alen += flen;
+        }
         p->used[p->n++] = (uint32_t)(e - p->slot);
     }
     return e;
@@ -179,29 +219,39 @@ void sqi_held_discard(struct sqlite_sink *ss)
         p->n = 0, p->alen = 0;
 }
 
-/* qsort_r order of two slot numbers: by key id */
-static int ip_by_id(const void *a, const void *b, void *arg)
+/* qsort_r order of two slot numbers: by key id, the string's own slot
+ * first, then by field */
+static int ip_order(const void *a, const void *b, void *arg)
 {
-    const struct ip_slot *slot = arg;
-    int64_t x = slot[*(const uint32_t *)a].id, y = slot[*(const uint32_t *)b].id;
+    const struct held *p = arg;
+    const struct ip_slot *x = &p->slot[*(const uint32_t *)a], *y = &p->slot[*(const uint32_t *)b];
+    size_t lx, ly;
+    int c;
 
-    return (x > y) - (x < y);
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    if (x->field == IP_NOFIELD || y->field == IP_NOFIELD)
+        return (x->field != IP_NOFIELD) - (y->field != IP_NOFIELD);
+    lx = x->field & 0xffffffff;
+    ly = y->field & 0xffffffff;
+    if ((c = memcmp(ip_bytes(p, x->field), ip_bytes(p, y->field), lx < ly ? lx : ly)) != 0)
+        return c;
+    return (lx > ly) - (lx < ly);
 }
 
 /*
- * The rows are written in id order: the held keys are spread over the
- * whole table, and UPDATEs by ascending id walk its leaves in order
- * instead of jumping between them (1M recorded INCRs over 100k keys in
- * batches of 500,000: wall medians 1.303 -> 1.241 s).
+ * The rows are written in key order: the held keys are spread over the
+ * whole table, and UPDATEs in key order walk its leaves in order instead
+ * of jumping between them (1M recorded INCRs over 100k keys in batches
+ * of 500,000: wall medians 1.303 -> 1.241 s).
  */
 int sqi_held_flush(struct sqlite_sink *ss)
 {
     struct held *p = ss->held;
-    sqlite3_stmt *st = NULL;
     uint32_t nd = 0;
     int rc = 0;
 
-    /* the slots to write first in used[], then in id order */
+    /* the slots to write first in used[], then in key order */
     for (uint32_t k = 0; p && k < p->n; k++)
         if (p->kind[p->used[k]] >= IP_INT_DIRTY) {
             uint32_t t = p->used[nd];
@@ -210,45 +260,47 @@ int sqi_held_flush(struct sqlite_sink *ss)
             p->used[k] = t;
         }
     if (nd > 1)
-        qsort_r(p->used, nd, sizeof(*p->used), ip_by_id, p->slot);
+        qsort_r(p->used, nd, sizeof(*p->used), ip_order, p);
     for (uint32_t k = 0; k < nd && rc == 0; k++) {
         struct ip_slot *e = &p->slot[p->used[k]];
-        struct rs_bytes v;
+        int hash = e->field != IP_NOFIELD;
+        sqlite3_stmt *st = string_stmt(ss, hash ? SV_HPUT : SV_PUT);
+        struct rs_bytes v, f;
         char buf[24];
 
+        if (st == NULL) {
+            rc = -1;
+            break;
+        }
         if (p->kind[p->used[k]] == IP_STR) {
-            v.ptr = p->arena + ((uint64_t)e->value >> 32);
+            v.ptr = ip_bytes(p, (uint64_t)e->value);
             v.len = (size_t)(e->value & 0xffffffff);
         } else {
             v.ptr = buf;
             v.len = rs_ll2str(buf, e->value);
         }
-        if (st == NULL && (st = string_stmt(ss, SV_PUT)) == NULL) {
-            rc = -1;
-            break;
-        }
-        /* TEXT or BLOB as any value is bound (sqi_bind_bytes); the
-         * statement runs before buf or the arena changes */
-        if (sqlite3_bind_int64(st, 1, e->id) != SQLITE_OK || sqi_bind_bytes(st, 2, &v) != SQLITE_OK) {
+        f.ptr = hash ? ip_bytes(p, e->field) : NULL;
+        f.len = hash ? (size_t)(e->field & 0xffffffff) : 0;
+        /* TEXT or BLOB as any value or field is bound (sqi_bind_bytes);
+         * the statement runs before buf or the arena changes */
+        if (sqlite3_bind_int64(st, 1, e->id) != SQLITE_OK || sqi_bind_bytes(st, 2, &v) != SQLITE_OK ||
+            (hash && sqi_bind_bytes(st, 3, &f) != SQLITE_OK)) {
             rc = sqi_bind_fail(ss, st, "store a held value");
             break;
         }
         /* as is: sqi_run would flush again */
         if ((rc = sqi_run_as_is(ss, st, "store a held value")) == 0 &&
             sqlite3_changes(ss->db) != 1)
-            rc = rs_fail(&ss->base.err, RS_E_SQL, "cannot store a held value in '%s': no key %lld",
-                         ss->path, (long long)e->id);
+            rc = rs_fail(&ss->base.err, RS_E_SQL, "cannot store a held value in '%s': no %s %lld",
+                         ss->path, hash ? "field of key" : "key", (long long)e->id);
     }
     sqi_held_discard(ss);
     return rc;
 }
 
-void sqi_held_drop(struct sqlite_sink *ss, int64_t id)
+int sqi_held_any(struct sqlite_sink *ss)
 {
-    struct ip_slot *e;
-
-    if (ss->held && (e = ip_find(ss->held, id))->id == id)
-        ss->held->kind[e - ss->held->slot] = IP_NONE;
+    return ss->held && ss->held->n;
 }
 
 void sqi_held_free(struct sqlite_sink *ss)
@@ -263,6 +315,50 @@ void sqi_held_free(struct sqlite_sink *ss)
     }
 }
 
+int sqi_held_on(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field)
+{
+    return ss->mode == MODE_STREAM && id > 0 && (field == NULL || field->len <= SQI_HELD_MAX) &&
+           ip_get(ss) != NULL;
+}
+
+int sqi_held_incr(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field, int64_t incr,
+                  int *done)
+{
+    struct held *p = ss->held;
+    struct ip_slot *e = ip_find(p, id, field);
+    int64_t sum;
+
+    *done = 0;
+    if (e->id != id || p->kind[e - p->slot] == IP_NONE)
+        return 0;
+    if (p->kind[e - p->slot] == IP_STR)    /* a held SET: written, then by SQL */
+        return sqi_held_flush(ss);
+    /* an overflow is the caller's to refuse, from the row (flushed) */
+    if (!__builtin_add_overflow(e->value, incr, &sum)) {
+        e->value = sum;
+        p->kind[e - p->slot] = IP_INT_DIRTY;
+        *done = 1;
+    }
+    return 1;
+}
+
+int sqi_held_told(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field, int64_t value)
+{
+    struct held *p = ss->held;
+    struct ip_slot *e;
+
+    if ((e = ip_take(p, id, field, 0)) == NULL) {
+        if (sqi_held_flush(ss))
+            return -1;
+        if ((e = ip_take(p, id, field, 0)) == NULL)
+            return 0;                      /* the arena could not grow: not held */
+    }
+    e->value = value;
+    p->kind[e - p->slot] = IP_INT;
+    ss->bulk_pending = 1;                  /* any other statement flushes first */
+    return 0;
+}
+
 /* Hold a SET of string 'id' (above): 1 when held, 0 when the caller
  * writes it, -1 on error. */
 static int held_set(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *value)
@@ -270,12 +366,13 @@ static int held_set(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *v
     struct held *p;
     struct ip_slot *e;
 
-    if (ss->mode != MODE_STREAM || id <= 0 || value->len > IP_STR_MAX || (p = ip_get(ss)) == NULL)
+    if (value->len > SQI_HELD_MAX || !sqi_held_on(ss, id, NULL))
         return 0;
-    if ((e = ip_take(p, id, value->len)) == NULL) {
+    p = ss->held;
+    if ((e = ip_take(p, id, NULL, value->len)) == NULL) {
         if (sqi_held_flush(ss))
             return -1;
-        if ((e = ip_take(p, id, value->len)) == NULL)
+        if ((e = ip_take(p, id, NULL, value->len)) == NULL)
             return 0;                      /* the arena could not grow */
     }
     if (value->len)
@@ -318,28 +415,14 @@ int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value)
 int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done)
 {
     struct sqlite_sink *ss = SS(s);
-    struct held *p = NULL;
-    struct ip_slot *e;
     sqlite3_stmt *st;
-    int64_t sum;
+    int held, r;
 
     *done = 0;
     if (sqi_stuck(ss))
         return -1;
-    if (ss->mode == MODE_STREAM && id > 0 && (p = ip_get(ss)) != NULL) {
-        e = ip_find(p, id);
-        if (e->id == id && p->kind[e - p->slot] == IP_STR && sqi_held_flush(ss))
-            return -1;                     /* a held SET: written, then as below */
-        if (e->id == id && p->kind[e - p->slot] != IP_NONE) {
-            /* an overflow is the caller's to refuse, from the row (flushed) */
-            if (__builtin_add_overflow(e->value, incr, &sum))
-                return 0;
-            e->value = sum;
-            p->kind[e - p->slot] = IP_INT_DIRTY;
-            *done = 1;
-            return 0;
-        }
-    }
+    if ((held = sqi_held_on(ss, id, NULL)) && (r = sqi_held_incr(ss, id, NULL, incr, done)) != 0)
+        return r < 0 ? -1 : 0;
     if ((st = string_stmt(ss, SV_INCR)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, incr) != SQLITE_OK)
@@ -347,18 +430,8 @@ int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done)
     ss->incr_refused = 0;
     /* with the table, no flush first: this touches one key's value,
      * nothing held or buffered (the comment above) */
-    if ((p == NULL ? sqi_run : sqi_run_as_is)(ss, st, "increment a string"))
+    if ((held ? sqi_run_as_is : sqi_run)(ss, st, "increment a string"))
         return -1;
     *done = sqlite3_changes(ss->db) == 1 && !ss->incr_refused;
-    if (*done && p != NULL) {
-        if ((e = ip_take(p, id, 0)) == NULL) {
-            if (sqi_held_flush(ss))
-                return -1;
-            e = ip_take(p, id, 0);         /* an empty table has room */
-        }
-        e->value = ss->incr_sum;
-        p->kind[e - p->slot] = IP_INT;
-        ss->bulk_pending = 1;          /* any other statement flushes first */
-    }
-    return 0;
+    return *done && held ? sqi_held_told(ss, id, NULL, ss->incr_sum) : 0;
 }

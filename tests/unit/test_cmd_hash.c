@@ -289,9 +289,96 @@ static void test_hgetex_hgetdel(struct mirror *e)
     tbuf_free(&b);
 }
 
+/*
+ * Held HINCRBYs (sqlite_string.c): in one batch only a field's first
+ * HINCRBY runs its statement; the next ones add in memory, the field
+ * written once before any other statement and at commit. Every way a
+ * later command meets a held field: read (HINCRBYFLOAT), overwritten
+ * (HSET), deleted (HDEL, DEL), renamed, copied, given a TTL, an overflow,
+ * a field in two hashes, a binary, an empty and a too long field name,
+ * inside MULTI, and a held INCR of a string of the same id space.
+ */
+static void test_hincrby_held(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+    char *longf = malloc(5001);
+
+    memset(longf, 'L', 5000);
+    longf[5000] = '\0';
+    CMD(&b, "HSET", "hh", "max", "9223372036854775805", "old", "40");
+    CHECK_STR(mirror_run(e, &b), "0", "held fields: setup applied");
+    for (int i = 0; i < 1000; i++)
+        CMD(&b, "HINCRBY", "hh", "a", "1");                /* created, then held */
+    for (int i = 0; i < 3; i++) {
+        CMD(&b, "HINCRBY", "hh", "b", "-5");
+        CMD(&b, "HINCRBY", "hh2", "b", "7");               /* the same field, another hash */
+        CMD(&b, "INCR", "hh:s");                           /* a string beside them */
+    }
+    CMD(&b, "HINCRBY", "hh", "c", "1");
+    CMD(&b, "HINCRBY", "hh", "c", "1");
+    CMD(&b, "HINCRBYFLOAT", "hh", "c", "0.5");             /* reads 2 */
+    CMD(&b, "HINCRBY", "hh", "d", "1");
+    CMD(&b, "HINCRBY", "hh", "d", "1");
+    CMD(&b, "HSET", "hh", "d", "v");                       /* wins */
+    CMD(&b, "HINCRBY", "hh", "e", "1");
+    CMD(&b, "HINCRBY", "hh", "e", "1");
+    CMD(&b, "HDEL", "hh", "e");
+    CMD(&b, "HINCRBY", "hh", "e", "1");                    /* made again: 1 */
+    CMD(&b, "HINCRBY", "hh", "max", "1");                  /* ...806 */
+    CMD(&b, "HINCRBY", "hh", "max", "1");                  /* ...807, held */
+    CMD(&b, "HINCRBY", "hh", "max", "1");                  /* overflow: skipped */
+    CMD(&b, "HINCRBY", "hh", "t", "1");
+    CMD(&b, "HINCRBY", "hh", "t", "1");
+    CMD(&b, "HPEXPIREAT", "hh", "69000000000000", "FIELDS", "1", "t");
+    CMD(&b, "HINCRBY", "hh", "t", "1");                    /* 3, TTL kept */
+    CMD(&b, "HINCRBY", "hh", "\xff\xfe", "2");             /* a binary name */
+    CMD(&b, "HINCRBY", "hh", "\xff\xfe", "2");
+    CMD(&b, "HINCRBY", "hh", "", "3");                     /* an empty name */
+    CMD(&b, "HINCRBY", "hh", "", "3");
+    CMD(&b, "HINCRBY", "hh", longf, "4");                  /* too long to hold */
+    CMD(&b, "HINCRBY", "hh", longf, "4");
+    CMD(&b, "MULTI");
+    CMD(&b, "HINCRBY", "hh", "old", "1");
+    CMD(&b, "HINCRBY", "hh", "old", "1");
+    CMD(&b, "HINCRBY", "hh", "old", "-100");
+    CMD(&b, "EXEC");
+    CMD(&b, "HINCRBY", "hr", "f", "1");
+    CMD(&b, "HINCRBY", "hr", "f", "1");
+    CMD(&b, "RENAME", "hr", "hr2");
+    CMD(&b, "HINCRBY", "hr2", "f", "1");                   /* 3 */
+    CMD(&b, "HINCRBY", "hc", "f", "1");
+    CMD(&b, "HINCRBY", "hc", "f", "1");
+    CMD(&b, "COPY", "hc", "hc2");
+    CMD(&b, "HINCRBY", "hc2", "f", "1");                   /* 3; hc stays 2 */
+    CMD(&b, "HINCRBY", "hd", "f", "1");
+    CMD(&b, "HINCRBY", "hd", "f", "1");
+    CMD(&b, "DEL", "hd");
+    CMD(&b, "HINCRBY", "hd", "f", "5");                    /* a new hash: 5 */
+    CHECK_STR(mirror_run(e, &b), "0", "held fields: one batch applied");
+    CHECK_STR(mirror_q(e, "SELECT field, value, coalesce(expire_at, '-') FROM redis_hashes"
+                          " WHERE key = 'hh' AND typeof(field) = 'text' AND length(field) < 100"
+                          " ORDER BY field"),
+              ",6,-;a,1000,-;b,-15,-;c,2.5,-;d,v,-;e,1,-;max,9223372036854775807,-;old,-58,-;"
+              "t,3,69000000000000", "held fields: each field as the batch left it");
+    CHECK_STR(mirror_q(e, "SELECT hex(field), value, typeof(field) FROM redis_hashes"
+                          " WHERE key = 'hh' AND length(field) = 2"), "FFFE,4,blob",
+              "held fields: a binary name");
+    CHECK_STR(mirror_q(e, "SELECT length(field), value FROM redis_hashes"
+                          " WHERE key = 'hh' AND length(field) > 100"), "5000,8",
+              "held fields: a name too long to hold");
+    CHECK_STR(mirror_q(e, "SELECT key, field, value FROM redis_hashes WHERE key IN"
+                          " ('hh2', 'hr', 'hr2', 'hc', 'hc2', 'hd') ORDER BY key"),
+              "hc,f,2;hc2,f,3;hd,f,5;hh2,b,21;hr2,f,3",
+              "held fields: renamed, copied, deleted, another hash");
+    CHECK_STR(mirror_q(e, "SELECT value FROM redis_strings WHERE key = 'hh:s'"), "3",
+              "held fields: a held string beside them");
+    free(longf);
+    tbuf_free(&b);
+}
+
 int main(void)
 {
     return mirror_test_main("cmd_hash.db", 0, (mirror_test *const[]){
         test_hsetnx_hincrby, test_hincrbyfloat, test_field_ttl, test_hash_reads, test_hsetex,
-        test_hgetex_hgetdel, NULL });
+        test_hgetex_hgetdel, test_hincrby_held, NULL });
 }

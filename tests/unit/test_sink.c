@@ -1068,10 +1068,10 @@ static void test_string_put(struct sink *s)
 
 /* Held SETs (sqlite_string.c): string_set of a small value changes only
  * memory; a read, a rollback and the commit see what they must; a
- * string_put of a name the key cache does not know writes the row
- * without writing out what is held, and must make the held value of that
- * key (a SET's, or an INCR's) old; the arena (2 MiB) fills and is
- * written out; a value over 4,096 bytes is written at once. */
+ * string_put of a name the key cache does not know may write a row whose
+ * value is held (a SET's, or an INCR's): the held value must not win;
+ * the arena (2 MiB) fills and is written out; a value over 4,096 bytes
+ * is written at once. */
 static void test_string_set_held(struct sink *s)
 {
     struct repl_pos pos = { "abcdefabcdefabcdefabcdefabcdefabcdefabcd", 770, 0 };
@@ -1147,6 +1147,56 @@ static void test_string_set_held(struct sink *s)
     check_rc(s, s->ops->flush_db(s, 13), "flush_db 13");
     lb_commit(s, &pos, 774, "commit (held sets cleanup)");
     free(v);
+}
+
+/* Held HINCRBYs (sqlite_string.c) at the table's size: 140,000 fields of
+ * one hash, all of one length (their slots collide and must still be
+ * told apart by their bytes), each incremented three times in one
+ * transaction, past the 131,072 entries the table holds; a rollback of
+ * held sums; fields of two hashes with the same names. */
+static void test_hash_incr_held(struct sink *s)
+{
+    struct repl_pos pos = { "abcdefabcdefabcdefabcdefabcdefabcdefabcd", 790, 0 };
+    enum { NF = 140000 };
+    char f[16], want[64];
+    int64_t h, h2;
+    int done, bad = 0;
+    long long sum = 0;
+
+    check_rc(s, s->ops->begin(s), "begin (held fields)");
+    h = mkkey(s, 12, LIT("hih"), RS_T_HASH, RS_NO_EXPIRE, NULL);
+    h2 = mkkey(s, 12, LIT("hih2"), RS_T_HASH, RS_NO_EXPIRE, NULL);
+    for (int r = 1; r <= 3; r++)
+        for (int i = 0; i < NF; i++) {
+            snprintf(f, sizeof(f), "f:%07d", i);
+            if (s->ops->hash_incr(s, h, &(struct rs_bytes){ f, 9 }, i % 1000 - 500 + r, &done)
+                != 0 || done != 1)
+                bad++;
+            if (i % 1000 == 0 && (s->ops->hash_incr(s, h2, &(struct rs_bytes){ f, 9 }, 1, &done)
+                                  != 0 || done != 1))
+                bad++;
+        }
+    CHECK(bad == 0, "held fields: %d of %d increments not done (%s)", bad, 3 * NF, s->err.msg);
+    lb_commit(s, &pos, 791, "commit (held fields)");
+    for (int i = 0; i < NF; i++)
+        sum += 3LL * (i % 1000 - 500) + 6;
+    snprintf(want, sizeof(want), "%d|%lld", NF, sum);
+    check_q("SELECT count(*), sum(CAST(value AS INTEGER)) FROM redis_hashes WHERE db = 12"
+            " AND key = 'hih'", want);
+    check_q("SELECT count(*) FROM redis_hashes WHERE db = 12 AND key = 'hih'"
+            " AND CAST(value AS INTEGER) <> 3 * (substr(field, 3) % 1000 - 500) + 6", "0");
+    check_q("SELECT count(*), sum(value) FROM redis_hashes WHERE db = 12 AND key = 'hih2'",
+            "140|420");
+    /* held sums go with a rollback */
+    check_rc(s, s->ops->begin(s), "begin (held fields, rolled back)");
+    for (int r = 0; r < 2; r++)
+        check_rc(s, s->ops->hash_incr(s, h2, &LIT("f:0000000"), 100, &done), "hash_incr h2");
+    check_rc(s, s->ops->rollback(s), "rollback (held fields)");
+    check_q("SELECT value FROM redis_hashes WHERE db = 12 AND key = 'hih2' AND field = 'f:0000000'",
+            "3");
+    check_rc(s, s->ops->begin(s), "begin (held fields cleanup)");
+    check_rc(s, s->ops->flush_db(s, 12), "flush_db 12");
+    lb_commit(s, &pos, 792, "commit (held fields cleanup)");
 }
 
 /* Full syncs: readers see the old mirror until load_commit. */
@@ -3343,6 +3393,7 @@ static int run_tests(void)
     test_hash_incr(s);
     test_string_put(s);
     test_string_set_held(s);
+    test_hash_incr_held(s);
     test_generations(s);
     sink_close(s);
     if ((s = mirror_sink_open(path, &err)) == NULL) {
