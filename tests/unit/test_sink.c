@@ -1134,6 +1134,7 @@ static void test_string_set_held(struct sink *s)
         v[8] = '.';
         bad += s->ops->string_set(s, ids[i], &(struct rs_bytes){ v, VLEN }) != 0;
     }
+    v[VLEN] = 'Z';                          /* one byte past what is held */
     bad += s->ops->string_set(s, ids[0], &(struct rs_bytes){ v, VLEN + 1 }) != 0;
     CHECK(bad == 0, "held sets: %d values of %d bytes (%s)", N, VLEN, s->err.msg);
     lb_commit(s, &pos, 773, "commit (held sets, full arena)");
@@ -1141,8 +1142,8 @@ static void test_string_set_held(struct sink *s)
             " AND key GLOB 'hsp:[0-9]*' AND substr(value, 1, 8) = printf('%08d', substr(key, 5))"
             " AND substr(value, 10) = printf('%.4087c', char(97 + substr(key, 5) % 26))",
             "1099|4501504");
-    check_q("SELECT length(value), substr(value, 1, 9) FROM redis_strings WHERE db = 13"
-            " AND key = 'hsp:0'", "4097|00001099.");
+    check_q("SELECT length(value), substr(value, 1, 9), substr(value, 4097) FROM redis_strings"
+            " WHERE db = 13 AND key = 'hsp:0'", "4097|00001099.|Z");
     check_rc(s, s->ops->begin(s), "begin (held sets cleanup)");
     check_rc(s, s->ops->flush_db(s, 13), "flush_db 13");
     lb_commit(s, &pos, 774, "commit (held sets cleanup)");
