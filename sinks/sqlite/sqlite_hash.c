@@ -185,23 +185,17 @@ int sq_hash_incr(struct sink *s, int64_t id, const struct rs_bytes *field, int64
     int held, r;
 
     *done = 0;
-    if (field->len >= SQI_BIG_VALUE)
-        return sqi_stuck(ss);
     if (sqi_stuck(ss))
         return -1;
-    if ((held = sqi_held_on(ss, id, field)) && (r = sqi_held_incr(ss, id, field, incr, done)) != 0)
+    if (field->len >= SQI_BIG_VALUE)
+        return 0;
+    if ((r = sqi_held_incr(ss, id, field, incr, done, &held)) != 0)
         return r < 0 ? -1 : 0;
     if ((st = hash_bound(ss, HS_INCR, id, field, "increment a hash field")) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 3, incr) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "increment a hash field");
-    ss->incr_refused = 0;
-    ss->incr_sum = incr;               /* a new field: redsink_incr does not run */
-    /* held: no flush first, this touches one field, nothing held */
-    if ((held ? sqi_run_as_is : sqi_run)(ss, st, "increment a hash field"))
-        return -1;
-    *done = sqlite3_changes(ss->db) == 1 && !ss->incr_refused;
-    return *done && held ? sqi_held_told(ss, id, field, ss->incr_sum) : 0;
+    return sqi_incr_run(ss, st, held, id, field, incr, done, "increment a hash field");
 }
 
 int sq_hash_len(struct sink *s, int64_t id, int64_t *len)

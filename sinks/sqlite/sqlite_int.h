@@ -600,21 +600,20 @@ void sqi_held_discard(struct sqlite_sink *ss);
 /* 1 when some value is held (a statement that may write a held row must
  * then run through sqi_run, which writes them out first). */
 int sqi_held_any(struct sqlite_sink *ss);
-/* Held increments of string key 'id' (field NULL) or of hash field
- * 'field' of key 'id'. sqi_held_on: 1 when they may be held (a stream
- * transaction, a field of at most SQI_HELD_MAX bytes, the table there);
- * the caller's own increment statement may then run as is, touching
- * nothing held. sqi_held_incr: 1 with *done = 1 when the sum was made in
- * memory, or *done = 0 on an overflow (the caller refuses it, from the
- * row: any read writes the held values out first); 0 when nothing is
- * held (run the statement), -1 on error. sqi_held_told: the statement
- * left 'value' in the row, which later increments add to. 0 or -1. */
+/* INCR (field NULL) and HINCRBY (field 'field') of key 'id', held.
+ * sqi_held_incr first: 1 with *done = 1 when the sum was made in memory,
+ * or *done = 0 on an overflow (the caller refuses it, from the row: any
+ * read writes the held values out first); 0 when nothing is held, and
+ * *held says whether the caller's statement may run as is (it touches
+ * nothing held); -1 on error. Then the caller binds its statement, whose
+ * new row (if it inserts one) holds 'incr', and sqi_incr_run runs it:
+ * *done as the statement summed; the value it left is then held, for
+ * the next increments to add to. 0 or -1. */
 #define SQI_HELD_MAX 4096
-int sqi_held_on(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field);
 int sqi_held_incr(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field, int64_t incr,
-                  int *done);
-int sqi_held_told(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field,
-                  int64_t value);
+                  int *done, int *held);
+int sqi_incr_run(struct sqlite_sink *ss, sqlite3_stmt *st, int held, int64_t id,
+                 const struct rs_bytes *field, int64_t incr, int *done, const char *what);
 void sqi_held_free(struct sqlite_sink *ss);
 
 /* Gives SQLite per-thread lists of small blocks (sqlite_alloc.c); does

@@ -83,9 +83,10 @@ int sq_string_get(struct sink *s, int64_t id,
  * batches of 500,000, 2.31 -> 2.01 s (noisy) in batches of 10,000.
  *
  * An open-addressing table of IP_SLOTS slots, at most half of them used
- * (131,072 keys in 4.8 MiB, allocated at the first such command of a
- * stream transaction and touched as it fills), and the held SETs' bytes
- * in an arena of up to IP_ARENA_MAX; when either is full it is flushed.
+ * (131,072 keys; 24-byte slots, 6.8 MiB with the arrays, allocated at
+ * the first such command of a stream transaction and touched as it
+ * fills), and the held SETs' bytes and fields' names in an arena of up to
+ * IP_ARENA_MAX; when either is full it is flushed.
  */
 #define IP_BITS 18
 #define IP_SLOTS (1u << IP_BITS)
@@ -315,20 +316,41 @@ void sqi_held_free(struct sqlite_sink *ss)
     }
 }
 
-int sqi_held_on(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field)
+/* May (id, field) be held? A stream transaction, a field of at most
+ * SQI_HELD_MAX bytes, and the table there. */
+static int held_on(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field)
 {
     return ss->mode == MODE_STREAM && id > 0 && (field == NULL || field->len <= SQI_HELD_MAX) &&
            ip_get(ss) != NULL;
 }
 
-int sqi_held_incr(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field, int64_t incr,
-                  int *done)
+/* The slot of (id, field) with room for 'bytes' in the arena, writing
+ * the held values out first when the table or the arena is full. NULL
+ * with *rc = -1 on error, with *rc = 0 when the arena cannot grow (the
+ * value is then not held). */
+static struct ip_slot *held_slot(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field,
+                                 size_t bytes, int *rc)
 {
-    struct held *p = ss->held;
-    struct ip_slot *e = ip_find(p, id, field);
+    struct ip_slot *e = ip_take(ss->held, id, field, bytes);
+
+    *rc = 0;
+    if (e == NULL && (*rc = sqi_held_flush(ss)) == 0)
+        e = ip_take(ss->held, id, field, bytes);
+    return e;
+}
+
+int sqi_held_incr(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field, int64_t incr,
+                  int *done, int *held)
+{
+    struct held *p;
+    struct ip_slot *e;
     int64_t sum;
 
     *done = 0;
+    if (!(*held = held_on(ss, id, field)))
+        return 0;
+    p = ss->held;
+    e = ip_find(p, id, field);
     if (e->id != id || p->kind[e - p->slot] == IP_NONE)
         return 0;
     if (p->kind[e - p->slot] == IP_STR)    /* a held SET: written, then by SQL */
@@ -342,21 +364,27 @@ int sqi_held_incr(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *fie
     return 1;
 }
 
-int sqi_held_told(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field, int64_t value)
+int sqi_incr_run(struct sqlite_sink *ss, sqlite3_stmt *st, int held, int64_t id,
+                 const struct rs_bytes *field, int64_t incr, int *done, const char *what)
 {
-    struct held *p = ss->held;
     struct ip_slot *e;
+    int rc;
 
-    if ((e = ip_take(p, id, field, 0)) == NULL) {
-        if (sqi_held_flush(ss))
-            return -1;
-        if ((e = ip_take(p, id, field, 0)) == NULL)
-            return 0;                      /* the arena could not grow: not held */
+    ss->incr_refused = 0;
+    ss->incr_sum = incr;               /* a new field: redsink_incr does not run */
+    /* held: no flush first, this touches one value, nothing held or
+     * buffered (the comment above) */
+    if ((held ? sqi_run_as_is : sqi_run)(ss, st, what))
+        return -1;
+    *done = sqlite3_changes(ss->db) == 1 && !ss->incr_refused;
+    if (!*done || !held)
+        return 0;
+    if ((e = held_slot(ss, id, field, 0, &rc)) != NULL) {
+        e->value = ss->incr_sum;           /* later increments add to it */
+        ss->held->kind[e - ss->held->slot] = IP_INT;
+        ss->bulk_pending = 1;              /* any other statement flushes first */
     }
-    e->value = value;
-    p->kind[e - p->slot] = IP_INT;
-    ss->bulk_pending = 1;                  /* any other statement flushes first */
-    return 0;
+    return rc;
 }
 
 /* Hold a SET of string 'id' (above): 1 when held, 0 when the caller
@@ -365,16 +393,13 @@ static int held_set(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *v
 {
     struct held *p;
     struct ip_slot *e;
+    int rc;
 
-    if (value->len > SQI_HELD_MAX || !sqi_held_on(ss, id, NULL))
+    if (value->len > SQI_HELD_MAX || !held_on(ss, id, NULL))
         return 0;
+    if ((e = held_slot(ss, id, NULL, value->len, &rc)) == NULL)
+        return rc;
     p = ss->held;
-    if ((e = ip_take(p, id, NULL, value->len)) == NULL) {
-        if (sqi_held_flush(ss))
-            return -1;
-        if ((e = ip_take(p, id, NULL, value->len)) == NULL)
-            return 0;                      /* the arena could not grow */
-    }
     if (value->len)
         memcpy(p->arena + p->alen, value->ptr, value->len);
     e->value = (int64_t)((uint64_t)p->alen << 32 | value->len);
@@ -421,17 +446,11 @@ int sq_string_incr(struct sink *s, int64_t id, int64_t incr, int *done)
     *done = 0;
     if (sqi_stuck(ss))
         return -1;
-    if ((held = sqi_held_on(ss, id, NULL)) && (r = sqi_held_incr(ss, id, NULL, incr, done)) != 0)
+    if ((r = sqi_held_incr(ss, id, NULL, incr, done, &held)) != 0)
         return r < 0 ? -1 : 0;
     if ((st = string_stmt(ss, SV_INCR)) == NULL)
         return -1;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_int64(st, 2, incr) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "increment a string");
-    ss->incr_refused = 0;
-    /* with the table, no flush first: this touches one key's value,
-     * nothing held or buffered (the comment above) */
-    if ((held ? sqi_run_as_is : sqi_run)(ss, st, "increment a string"))
-        return -1;
-    *done = sqlite3_changes(ss->db) == 1 && !ss->incr_refused;
-    return *done && held ? sqi_held_told(ss, id, NULL, ss->incr_sum) : 0;
+    return sqi_incr_run(ss, st, held, id, NULL, incr, done, "increment a string");
 }
