@@ -337,6 +337,14 @@ static void test_hincrby_held(struct mirror *e)
     CMD(&b, "HINCRBY", "hh", "", "3");
     CMD(&b, "HINCRBY", "hh", longf, "4");                  /* too long to hold */
     CMD(&b, "HINCRBY", "hh", longf, "4");
+    longf[4097] = '\0';                                    /* the limit + 1: not held */
+    CMD(&b, "HINCRBY", "hh", longf, "5");
+    CMD(&b, "HINCRBY", "hh", longf, "5");
+    longf[4096] = '\0';                                    /* the limit: held */
+    CMD(&b, "HINCRBY", "hh", longf, "6");
+    CMD(&b, "HINCRBY", "hh", longf, "6");
+    CMD(&b, "HINCRBY", "hh", "\xc3\xa9t\xc3\xa9", "7");    /* UTF-8 */
+    CMD(&b, "HINCRBY", "hh", "\xc3\xa9t\xc3\xa9", "7");
     CMD(&b, "MULTI");
     CMD(&b, "HINCRBY", "hh", "old", "1");
     CMD(&b, "HINCRBY", "hh", "old", "1");
@@ -357,6 +365,7 @@ static void test_hincrby_held(struct mirror *e)
     CHECK_STR(mirror_run(e, &b), "0", "held fields: one batch applied");
     CHECK_STR(mirror_q(e, "SELECT field, value, coalesce(expire_at, '-') FROM redis_hashes"
                           " WHERE key = 'hh' AND typeof(field) = 'text' AND length(field) < 100"
+                          " AND field <> '\xc3\xa9t\xc3\xa9'"
                           " ORDER BY field"),
               ",6,-;a,1000,-;b,-15,-;c,2.5,-;d,v,-;e,1,-;max,9223372036854775807,-;old,-58,-;"
               "t,3,69000000000000", "held fields: each field as the batch left it");
@@ -364,8 +373,11 @@ static void test_hincrby_held(struct mirror *e)
                           " WHERE key = 'hh' AND length(field) = 2"), "FFFE,4,blob",
               "held fields: a binary name");
     CHECK_STR(mirror_q(e, "SELECT length(field), value FROM redis_hashes"
-                          " WHERE key = 'hh' AND length(field) > 100"), "5000,8",
-              "held fields: a name too long to hold");
+                          " WHERE key = 'hh' AND length(field) > 100 ORDER BY 1"),
+              "4096,12;4097,10;5000,8", "held fields: names at the limit, past it and far past");
+    CHECK_STR(mirror_q(e, "SELECT value, typeof(field) FROM redis_hashes WHERE key = 'hh'"
+                          " AND field = '\xc3\xa9t\xc3\xa9'"), "14,text",
+              "held fields: a UTF-8 name");
     CHECK_STR(mirror_q(e, "SELECT key, field, value FROM redis_hashes WHERE key IN"
                           " ('hh2', 'hr', 'hr2', 'hc', 'hc2', 'hd') ORDER BY key"),
               "hc,f,2;hc2,f,3;hd,f,5;hh2,b,21;hr2,f,3",

@@ -484,6 +484,33 @@ static void test_sorted_sends(struct mirror *e)
                            " WHERE key = k.key) = k.n x FROM (SELECT key, count(*) n FROM"
                            " redis_streams WHERE key GLOB 'ms:*' GROUP BY key) k)"), SS_STREAMS,
               "sorted sends: counts agree");
+    /* batches at the row limit, 32,768 rows, and either side of it, with
+     * empty and UTF-8 values */
+    int next = 200000, bad = 0;
+
+    for (int n = 32767; n <= 32769; n++) {
+        int from = next;
+
+        for (int i = 0; i < n; i++, next++) {
+            snprintf(key, sizeof(key), "ms:%d", (int)((long long)next * 7919 % SS_STREAMS));
+            snprintf(id, sizeof(id), "%d-0", next);
+            if (next % 5 == 0)
+                snprintf(v, sizeof(v), "%s", "");
+            else
+                snprintf(v, sizeof(v), "%s%d", next % 5 == 1 ? "\xc3\xa9" : "w", next);
+            CMD(&b, "XADD", key, id, "f", v);
+        }
+        bad += strcmp(mirror_run(e, &b), "0") != 0;
+        char sql[400];
+
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM redis_streams WHERE ms >= %d AND"
+                 " ms < %d AND key = 'ms:' || (ms * 7919 %% 500) AND typeof(value) = 'text' AND"
+                 " value = CASE ms %% 5 WHEN 0 THEN '' WHEN 1 THEN '\xc3\xa9' || ms"
+                 " ELSE 'w' || ms END", from, next);
+        bad += mirror_qi(e, sql) != n;
+    }
+    CHECK_INT(bad, 0, "sorted sends: batches of 32,767, 32,768 and 32,769 entries, each in its"
+              " stream with its value (empty, UTF-8)");
     free(big);
     tbuf_free(&b);
 }
