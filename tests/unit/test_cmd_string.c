@@ -396,14 +396,28 @@ static void test_set_held(struct mirror *e)
     CMD(&b, "SET", "hs:n", "n2");                          /* then held */
     CMD(&b, "SETRANGE", "hs:n", "2", "!");
     CMD(&b, "SET", "hs:bin", "\xff\xfe");
+    char *huge = malloc((2 << 20) + 1);                    /* 2 MiB: a big value */
+
+    memset(huge, 'H', 2 << 20);
+    huge[2 << 20] = '\0';
+    CMD(&b, "SET", "hs:big", "small");
+    CMD(&b, "SET", "hs:big", huge);                        /* written at once, after the held */
+    CMD(&b, "SET", "hs:big2", huge);
+    CMD(&b, "SET", "hs:big2", "small again");              /* held over a big value */
+    free(huge);
     CMD(&b, "SET", "hs:utf", "x");
     CMD(&b, "SET", "hs:utf", "\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e");  /* held UTF-8 */
     CHECK_STR(mirror_run(e, &b), "0", "held sets: one batch applied");
     CHECK_STR(mirror_q(e, "SELECT value, typeof(value), length(value) FROM redis_strings"
                           " WHERE key = 'hs:utf'"), "\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e,text,3",
               "held sets: a UTF-8 value is TEXT of 3 characters");
+    CHECK_STR(mirror_q(e, "SELECT key, length(value), substr(value, 1, 3), typeof(value)"
+                          " FROM redis_strings WHERE key GLOB 'hs:big*' ORDER BY key"),
+              "hs:big,2097152,HHH,text;hs:big2,11,sma,text",
+              "held sets: a 2 MiB value after a held one, and a held one after it");
     CHECK_STR(mirror_q(e, "SELECT key, length(value), substr(value, 1, 8) FROM redis_strings"
-                          " WHERE key GLOB 'hs:*' AND key NOT IN ('hs:bin', 'hs:utf') ORDER BY key"),
+                          " WHERE key GLOB 'hs:*' AND key NOT IN ('hs:bin', 'hs:utf', 'hs:big', 'hs:big2')"
+                          " ORDER BY key"),
               "hs:a,3,999;hs:b,2,2x;hs:c,1,c;hs:e2,1,e;hs:f,2,f3;hs:f2,1,f;hs:g,4999,zzzzzzzz;"
               "hs:h,1,h;hs:i,2,i2;hs:j,2,j2;hs:k,2,k2;hs:l,2,l2;hs:m,0,;hs:n,3,n2!;hs:ttl,1,t",
               "held sets: each value as the batch left it");
