@@ -181,4 +181,8 @@ void log_sink_event(void *ud, const struct sink_event *ev)
                 "stored whole by an older redsink: its checkpoint is cleared, so the next "
                 "connection takes a full sync (the mirror is served as it is meanwhile)",
                 ev->target, (long long)ev->bytes);
+    else if (ev->kind == SINK_EV_INCR_REFUSED)
+        log_msg(RS_LOG_WARN, "'%s': the master's increments of %lld keys or hash fields could "
+                "not be made (the value is no integer, or the sum overflows): the mirror already "
+                "differed from the master there", ev->target, (long long)ev->bytes);
 }

@@ -438,9 +438,12 @@ enum sink_event_kind {
     SINK_EV_OUTBOX_DROPPED,  /* the outbox passed its limit ('bytes'), or a
                               * transaction could not be recorded ('why'), and
                               * was emptied: the downstream copies the mirror again */
-    SINK_EV_OLD_FORM     /* the mirror, made by an older redsink, holds 'bytes'
+    SINK_EV_OLD_FORM,    /* the mirror, made by an older redsink, holds 'bytes'
                           * rows in a form this one cannot update: its checkpoint
                           * is cleared, so the next connection takes a full sync */
+    SINK_EV_INCR_REFUSED /* increments made late (sink.late_incr) of 'bytes' keys
+                          * or hash fields were refused (no integer, an overflow):
+                          * the mirror already differed from the master there */
 };
 
 struct sink_event {
@@ -464,6 +467,13 @@ struct sink {
      * event with 'event_ud', on the thread that called the sink. */
     void (*on_event)(void *ud, const struct sink_event *ev);
     void *event_ud;
+    /* Set by the owner (the applier, from the master's version): the
+     * master reads integers as rs_parse_ll does (Redis 3.2.2 and later),
+     * so an increment the master made is one the mirror can make, and a
+     * sink may make it later, at its next statement or commit
+     * (string_incr, hash_incr). 0: increments are made or refused at
+     * once. */
+    int late_incr;
 };
 
 /*

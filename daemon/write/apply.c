@@ -881,6 +881,8 @@ struct applier *apply_new(struct sink *s, const struct repl_pos *start,
     if (a->opts.batch_max_ms <= 0)
         a->opts.batch_max_ms = DEFAULT_BATCH_MS;
     a->behind_scale = 1;
+    /* integers read as the master reads them: the sink may increment late */
+    s->late_incr = !ap_master_before(a, 30202);
     if (start) {
         a->applied = *start;
     } else {

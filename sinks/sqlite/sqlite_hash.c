@@ -13,6 +13,7 @@
 /* This file's statements, in slots SQI_X_HASH + n (sqlite_int.h). */
 enum {
     HS_INSERT, HS_UPDATE, HS_UPSERT, HS_DELETE, HS_GET, HS_LEN, HS_EXPIRE, HS_SCAN, HS_INCR,
+    HS_ADD,
     HS_NSTMT
 };
 static const char *const hash_sql[HS_NSTMT] = {
@@ -36,6 +37,12 @@ static const char *const hash_sql[HS_NSTMT] = {
                 " VALUES (?1, ?2, CAST(?3 AS TEXT), NULL, NULL)"
                 " ON CONFLICT(kid, field) DO UPDATE"
                 " SET value = redsink_incr(value, ?3) WHERE big IS NULL",
+    /* increments held late (sqlite_string.c, held_late): their sum ?3,
+     * their running sums from ?4 to ?5 */
+    [HS_ADD] = "INSERT INTO @hash(kid, field, value, big, expire_at)"
+               " VALUES (?1, ?2, CAST(?3 AS TEXT), NULL, NULL)"
+               " ON CONFLICT(kid, field) DO UPDATE"
+               " SET value = redsink_incr(value, ?3, ?4, ?5) WHERE big IS NULL",
 };
 _Static_assert(HS_NSTMT <= SQI_X_PER_FAMILY, "too many hash statements");
 
@@ -196,6 +203,20 @@ int sq_hash_incr(struct sink *s, int64_t id, const struct rs_bytes *field, int64
     if (sqlite3_bind_int64(st, 3, incr) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "increment a hash field");
     return sqi_incr_run(ss, st, held, id, field, incr, done, "increment a hash field");
+}
+
+sqlite3_stmt *sqi_hash_add_stmt(struct sqlite_sink *ss, int64_t kid, const struct rs_bytes *field,
+                                int64_t sum, int64_t lo, int64_t hi)
+{
+    sqlite3_stmt *st = hash_bound(ss, HS_ADD, kid, field, "add to a hash field");
+
+    if (st != NULL && (sqlite3_bind_int64(st, 3, sum) != SQLITE_OK ||
+                       sqlite3_bind_int64(st, 4, lo) != SQLITE_OK ||
+                       sqlite3_bind_int64(st, 5, hi) != SQLITE_OK)) {
+        sqi_bind_fail(ss, st, "add to a hash field");
+        return NULL;
+    }
+    return st;
 }
 
 int sq_hash_len(struct sink *s, int64_t id, int64_t *len)

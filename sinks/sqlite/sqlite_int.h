@@ -615,6 +615,12 @@ int sqi_held_incr(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *fie
 int sqi_incr_run(struct sqlite_sink *ss, sqlite3_stmt *st, int held, int64_t id,
                  const struct rs_bytes *field, int64_t incr, int *done, const char *what);
 void sqi_held_free(struct sqlite_sink *ss);
+/* The statement that adds increments held late to field 'field' of hash
+ * 'kid' (a new field: their sum), bound: 'sum' their sum, 'lo' and 'hi'
+ * the least and the greatest of their running sums (redsink_incr with
+ * four arguments, sqlite_stmt.c); NULL on error. */
+sqlite3_stmt *sqi_hash_add_stmt(struct sqlite_sink *ss, int64_t kid, const struct rs_bytes *field,
+                                int64_t sum, int64_t lo, int64_t hi);
 
 /* Gives SQLite per-thread lists of small blocks (sqlite_alloc.c); does
  * nothing after SQLite is initialised, under ASan or valgrind, or with

@@ -198,20 +198,27 @@ int sqi_bind_value(sqlite3_stmt *st, int i, const struct rs_bytes *b, int big)
  * CASTs this was in SQL: each CAST of the column copied it and each text
  * result was allocated (Debian's SQLite has no lookaside), about six
  * malloc/free pairs an INCR (bench/replay under callgrind).
+ *
+ * redsink_incr(value, sum, lo, hi): several increments at once, whose
+ * running sums were at least lo and at most hi and ended at sum
+ * (sqlite_string.c, held_late): value + sum when value + lo and value +
+ * hi fit in 64 bits too, so that each increment in turn would have been
+ * made; else refused as above.
  */
 static void incr_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     struct sqlite_sink *ss = sqlite3_user_data(ctx);
     long long v;
-    int64_t sum;
+    int64_t sum, edge;
     char buf[24];
 
-    (void)argc;
     /* rs_parse_ll takes what Redis' string2ll takes (common.c) */
     if (sqlite3_value_type(argv[0]) != SQLITE_TEXT ||
         rs_parse_ll((const char *)sqlite3_value_text(argv[0]),
                     (size_t)sqlite3_value_bytes(argv[0]), &v) != 0 ||
-        __builtin_add_overflow((int64_t)v, sqlite3_value_int64(argv[1]), &sum)) {
+        __builtin_add_overflow((int64_t)v, sqlite3_value_int64(argv[1]), &sum) ||
+        (argc == 4 && (__builtin_add_overflow((int64_t)v, sqlite3_value_int64(argv[2]), &edge) ||
+                       __builtin_add_overflow((int64_t)v, sqlite3_value_int64(argv[3]), &edge)))) {
         ss->incr_refused = 1;
         sqlite3_result_value(ctx, argv[0]);
         return;
@@ -222,9 +229,13 @@ static void incr_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 int sqi_incr_register(struct sqlite_sink *ss)
 {
-    return sqlite3_create_function_v2(ss->db, "redsink_incr", 2,
-                                      SQLITE_UTF8 | SQLITE_DIRECTONLY, ss, incr_fn, NULL, NULL,
-                                      NULL);
+    int rc = SQLITE_OK;
+
+    for (int n = 2; n <= 4 && rc == SQLITE_OK; n += 2)
+        rc = sqlite3_create_function_v2(ss->db, "redsink_incr", n,
+                                        SQLITE_UTF8 | SQLITE_DIRECTONLY, ss, incr_fn, NULL, NULL,
+                                        NULL);
+    return rc;
 }
 
 int sqi_bind_text_flag(sqlite3_stmt *st, int i, int big)

@@ -1200,6 +1200,168 @@ static void test_hash_incr_held(struct sink *s)
     lb_commit(s, &pos, 792, "commit (held fields cleanup)");
 }
 
+static void count_refused(void *ud, const struct sink_event *ev)
+{
+    if (ev->kind == SINK_EV_INCR_REFUSED)
+        *(int64_t *)ud += ev->bytes;
+}
+
+/*
+ * Increments made late (sink.late_incr, sqlite_string.c held_late): a
+ * key's or field's increments in a transaction are one statement at the
+ * flush, made when each would have been made in turn; else none is, and
+ * an event says how many keys and fields were refused. Values at the
+ * 64-bit limits reached and left, increments whose sum would overflow,
+ * a read in between, a rollback, refusals (no integer, not canonical, a
+ * BLOB, a big value, a running sum past the limit), new and existing hash
+ * fields with a TTL, and more keys than the table holds.
+ */
+static void test_incr_late(struct sink *s)
+{
+    struct repl_pos pos = { "abcdefabcdefabcdefabcdefabcdefabcdefabcd", 800, 0 };
+    void (*old_ev)(void *, const struct sink_event *) = s->on_event;
+    void *old_ud = s->event_ud;
+    struct got got = { "", 0 };
+    int64_t refused = 0, k[11], h;
+    int done, bad = 0;
+    enum { MANY = 131072 + 100 };
+    size_t bn = (1 << 20) + 1;
+    char *big = malloc(bn), name[32];
+
+    if (big == NULL) {
+        CHECK(0, "late: out of memory");
+        return;
+    }
+    memset(big, '1', bn);
+    s->late_incr = 1;
+    s->on_event = count_refused;
+    s->event_ud = &refused;
+    check_rc(s, s->ops->begin(s), "begin (late setup)");
+    k[0] = mkkey(s, 13, LIT("late:a"), RS_T_STRING, RS_NO_EXPIRE, &LIT("10"));
+    k[1] = mkkey(s, 13, LIT("late:top"), RS_T_STRING, RS_NO_EXPIRE, &LIT("9223372036854775805"));
+    k[2] = mkkey(s, 13, LIT("late:bot"), RS_T_STRING, RS_NO_EXPIRE, &LIT("-9223372036854775807"));
+    k[3] = mkkey(s, 13, LIT("late:max"), RS_T_STRING, RS_NO_EXPIRE, &LIT("9223372036854775805"));
+    k[4] = mkkey(s, 13, LIT("late:abc"), RS_T_STRING, RS_NO_EXPIRE, &LIT("abc"));
+    k[5] = mkkey(s, 13, LIT("late:plus"), RS_T_STRING, RS_NO_EXPIRE, &LIT("+5"));
+    k[6] = mkkey(s, 13, LIT("late:bin"), RS_T_STRING, RS_NO_EXPIRE, &LIT("1\xff"));
+    k[7] = mkkey(s, 13, LIT("late:big"), RS_T_STRING, RS_NO_EXPIRE,
+                 &(struct rs_bytes){ big, bn });
+    k[8] = mkkey(s, 13, LIT("late:sum"), RS_T_STRING, RS_NO_EXPIRE, &LIT("-9223372036854775807"));
+    k[9] = mkkey(s, 13, LIT("late:hi"), RS_T_STRING, RS_NO_EXPIRE, &LIT("9223372036854775806"));
+    k[10] = mkkey(s, 13, LIT("late:lo"), RS_T_STRING, RS_NO_EXPIRE, &LIT("-9223372036854775807"));
+    h = mkkey(s, 13, LIT("late:h"), RS_T_HASH, RS_NO_EXPIRE, NULL);
+    s->ops->hash_set(s, h, &LIT("a"), &LIT("5"), 4102444800000, NULL);
+    s->ops->hash_set(s, h, &LIT("x"), &LIT("1.5"), RS_NO_EXPIRE, NULL);
+    s->ops->hash_set(s, h, &LIT("max"), &LIT("9223372036854775807"), RS_NO_EXPIRE, NULL);
+    s->ops->hash_set(s, h, &LIT("bv"), &(struct rs_bytes){ big, bn }, RS_NO_EXPIRE, NULL);
+    lb_commit(s, &pos, 801, "commit (late setup)");
+
+    /* a read sees the increments so far; those after it are late again */
+    check_rc(s, s->ops->begin(s), "begin (late)");
+    for (int i = 0; i < 5; i++) {
+        done = -1;
+        check_rc(s, s->ops->string_incr(s, k[0], 3, &done), "string_incr late");
+        bad += done != 1;
+    }
+    check_rc(s, s->ops->string_get(s, k[0], got_string, &got), "string_get after late");
+    CHECK(got.len == 2 && memcmp(got.buf, "25", 2) == 0, "late: a read sees 10 + 5 x 3 = 25: "
+          "'%.*s'", (int)got.len, got.buf);
+    check_rc(s, s->ops->string_incr(s, k[0], 1, &done), "string_incr after the read");
+    bad += done != 1;
+    /* to the limits and back, in running sums the row checks at the flush */
+    for (int i = 0; i < 2; i++)
+        bad += s->ops->string_incr(s, k[1], 1, &done) != 0 || done != 1;
+    bad += s->ops->string_incr(s, k[2], -1, &done) != 0 || done != 1;
+    bad += s->ops->string_incr(s, k[2], INT64_MAX, &done) != 0 || done != 1;
+    bad += s->ops->string_incr(s, k[2], -INT64_MAX, &done) != 0 || done != 1;
+    /* refused at the flush: a running sum past the limit (two were fine,
+     * made in turn), no integer, not canonical, a BLOB, a big value, a
+     * running sum past the limit that comes back */
+    for (int i = 0; i < 3; i++)
+        bad += s->ops->string_incr(s, k[3], 1, &done) != 0 || done != 1;
+    for (int i = 4; i <= 7; i++)
+        bad += s->ops->string_incr(s, k[i], 1, &done) != 0 || done != 1;
+    /* past the limit in the middle only: the sum (+1, -1) would fit */
+    for (int i = 0; i < 3; i++) {
+        bad += s->ops->string_incr(s, k[9], i < 2 ? 1 : -1, &done) != 0 || done != 1;
+        bad += s->ops->string_incr(s, k[10], i < 2 ? -1 : 1, &done) != 0 || done != 1;
+    }
+    CHECK(refused == 0, "late: nothing refused before a flush (%lld)", (long long)refused);
+    /* a sum past 64 bits: everything held written out (the five keys
+     * above refused), then the second made by its statement */
+    bad += s->ops->string_incr(s, k[8], INT64_MAX, &done) != 0 || done != 1;
+    bad += s->ops->string_incr(s, k[8], INT64_MAX, &done) != 0 || done != 1;
+    CHECK(refused == 7, "late: a sum past 64 bits writes the held out first: %lld refused",
+          (long long)refused);
+    /* hash fields: an existing one keeps its TTL, a new one, refused ones */
+    for (int i = 0; i < 3; i++) {
+        bad += s->ops->hash_incr(s, h, &LIT("a"), 2, &done) != 0 || done != 1;
+        bad += s->ops->hash_incr(s, h, &LIT("new"), -4, &done) != 0 || done != 1;
+    }
+    bad += s->ops->hash_incr(s, h, &LIT("x"), 1, &done) != 0 || done != 1;
+    bad += s->ops->hash_incr(s, h, &LIT("max"), 1, &done) != 0 || done != 1;
+    bad += s->ops->hash_incr(s, h, &LIT("max"), -1, &done) != 0 || done != 1;
+    bad += s->ops->hash_incr(s, h, &LIT("bv"), 1, &done) != 0 || done != 1;
+    CHECK(bad == 0, "late: every increment taken (%d not; %s)", bad, s->err.msg);
+    CHECK(refused == 7, "late: nothing more refused before the commit (%lld)", (long long)refused);
+    lb_commit(s, &pos, 802, "commit (late)");
+    CHECK(refused == 10, "late: 7 keys and 3 fields refused, said once each: %lld",
+          (long long)refused);
+    check_q("SELECT key, CASE WHEN length(value) > 99 THEN length(value) ELSE hex(value) END,"
+            " typeof(value) FROM redis_strings WHERE db = 13 ORDER BY key",
+            "late:a|3236|text;late:abc|616263|text;late:big|1048577|text;late:bin|31FF|blob;"
+            "late:bot|2D39323233333732303336383534373735383038|text;"
+            "late:hi|39323233333732303336383534373735383036|text;"
+            "late:lo|2D39323233333732303336383534373735383037|text;"
+            "late:max|39323233333732303336383534373735383035|text;late:plus|2B35|text;"
+            "late:sum|39323233333732303336383534373735383037|text;"
+            "late:top|39323233333732303336383534373735383037|text");
+    check_q("SELECT field, CASE WHEN length(value) > 99 THEN length(value) ELSE value END,"
+            " expire_at FROM redis_hashes WHERE db = 13 ORDER BY field",
+            "a|11|4102444800000;bv|1048577|NULL;max|9223372036854775807|NULL;new|-12|NULL;"
+            "x|1.5|NULL");
+
+    /* late increments go with a rollback */
+    check_rc(s, s->ops->begin(s), "begin (late, rolled back)");
+    check_rc(s, s->ops->string_incr(s, k[0], 100, &done), "string_incr late, rolled back");
+    check_rc(s, s->ops->hash_incr(s, h, &LIT("a"), 100, &done), "hash_incr late, rolled back");
+    check_rc(s, s->ops->rollback(s), "rollback (late)");
+    check_q("SELECT value FROM redis_strings WHERE db = 13 AND key = 'late:a'", "26");
+    check_q("SELECT value FROM redis_hashes WHERE db = 13 AND field = 'a'", "11");
+
+    /* more keys than the table holds, each incremented three times */
+    int64_t *ids = malloc(MANY * sizeof(*ids));
+
+    if (ids == NULL) {
+        CHECK(0, "late: out of memory");
+        goto out;
+    }
+    check_rc(s, s->ops->begin(s), "begin (late many)");
+    for (int i = 0; i < MANY; i++) {
+        snprintf(name, sizeof(name), "late:%d", i);
+        bad += s->ops->key_create(s, 13, &(struct rs_bytes){ name, strlen(name) }, RS_T_STRING,
+                                  RS_NO_EXPIRE, &LIT("7"), &ids[i]) != 0;
+    }
+    for (int r = 1; r <= 3; r++)
+        for (int i = 0; i < MANY; i++)
+            bad += s->ops->string_incr(s, ids[i], i % 1000 - 500, &done) != 0 || done != 1;
+    CHECK(bad == 0, "late: %d keys x 3 increments: %d not done", MANY, bad);
+    lb_commit(s, &pos, 803, "commit (late many)");
+    check_q("SELECT count(*) FROM redis_strings WHERE db = 13 AND key GLOB 'late:[0-9]*'"
+            " AND CAST(value AS INTEGER) <> 7 + 3 * ((CAST(substr(key, 6) AS INTEGER) % 1000)"
+            " - 500)", "0");
+    CHECK(refused == 10, "late: nothing more refused (%lld)", (long long)refused);
+    free(ids);
+out:
+    check_rc(s, s->ops->begin(s), "begin (late cleanup)");
+    check_rc(s, s->ops->flush_db(s, 13), "flush_db 13");
+    lb_commit(s, &pos, 804, "commit (late cleanup)");
+    s->late_incr = 0;
+    s->on_event = old_ev;
+    s->event_ud = old_ud;
+    free(big);
+}
+
 /* Full syncs: readers see the old mirror until load_commit. */
 /* Three keys in db 5 with repeated elements (never in an RDB Redis wrote)
  * and a field too big to buffer: a load stores them as one statement a
@@ -3395,6 +3557,7 @@ static int run_tests(void)
     test_string_put(s);
     test_string_set_held(s);
     test_hash_incr_held(s);
+    test_incr_late(s);
     test_generations(s);
     sink_close(s);
     if ((s = mirror_sink_open(path, &err)) == NULL) {
