@@ -6,7 +6,8 @@
 # header, PFDEBUG TODENSE, hand-made sparse layouts), SETRANGE, SETBIT,
 # BITOP and BITFIELD edge cases, and the TTL each keeps or clears.
 # The INCR family at the 64-bit limits, on values SET, SETRANGE and APPEND
-# made. Then INCRBYFLOAT and GETEX as a fake master sends them verbatim (real
+# made, then pipelined: many increments of a key or a hash field in one of
+# the mirror's transactions, made late as one sum, near both limits. Then INCRBYFLOAT and GETEX as a fake master sends them verbatim (real
 # masters rewrite them), checked against a real server given the same
 # commands as a client.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
@@ -201,6 +202,43 @@ c("APPEND", "n12", "-1"); c("APPEND", "n12", "2"); c("INCRBY", "n12", 20)
 c("SET", "n13", 7, "PX", FAR); c("INCR", "n13")
 expect("INCR n2", c("GET", "n2"), str(L).encode())
 expect("INCRBY n12", c("GET", "n12"), b"8")
+
+# The same family pipelined, so that one transaction of the mirror gets many
+# increments of a key or a hash field (made late, as one sum checked at the
+# write-out): near both limits and back, some refused by the master, with
+# SET, APPEND, DEL, RENAME, EXPIRE, HSET and HDEL among them.
+cmds = []
+for i in range(12):
+    cmds.append(("SET", "p%d" % i, L - 40 if i % 2 else -L + 39))
+    cmds.append(("HSET", "ph", "f%d" % i, L - 40 if i % 2 else -L + 39))
+for n in range(3000):
+    i = rng.randrange(12)
+    k, f = "p%d" % i, "f%d" % i
+    x = rng.random()
+    if x < 0.40:
+        cmds.append(("INCRBY", k, rng.choice([1, 2, 3, -1, -2, -3, 7, -7])))
+    elif x < 0.80:
+        cmds.append(("HINCRBY", "ph", f, rng.choice([1, 2, 3, -1, -2, -3, 7, -7])))
+    elif x < 0.83:
+        cmds.append(("SET", k, rng.choice([L - 5, -L + 4, 0, "abc"])))
+    elif x < 0.85:
+        cmds.append(("APPEND", k, "1"))
+    elif x < 0.87:
+        cmds.append(("DEL", k))
+    elif x < 0.89:
+        cmds.append(("RENAME", k, "p%d" % rng.randrange(12)))
+    elif x < 0.91:
+        cmds.append(("PEXPIREAT", k, FAR))
+    elif x < 0.94:
+        cmds.append(("HSET", "ph", f, rng.choice([L - 5, -L + 4, 0, "x"])))
+    elif x < 0.96:
+        cmds.append(("HDEL", "ph", f))
+    else:
+        cmds.append(("INCR", "q%d" % rng.randrange(300)))
+replies = r.pipeline(cmds)
+refused_n = sum(1 for x in replies if isinstance(x, RedisError))
+if refused_n < 50:
+    errors.append("pipelined increments: only %d refused by the master" % refused_n)
 
 if errors:
     print("\n".join(errors))
