@@ -13,7 +13,7 @@
 /* This file's statements, in slots SQI_X_HASH + n (sqlite_int.h). */
 enum {
     HS_INSERT, HS_UPDATE, HS_UPSERT, HS_DELETE, HS_GET, HS_LEN, HS_EXPIRE, HS_SCAN, HS_INCR,
-    HS_ADD,
+    HS_ADD, HS_PUT,
     HS_NSTMT
 };
 static const char *const hash_sql[HS_NSTMT] = {
@@ -37,6 +37,11 @@ static const char *const hash_sql[HS_NSTMT] = {
                 " VALUES (?1, ?2, CAST(?3 AS TEXT), NULL, NULL)"
                 " ON CONFLICT(kid, field) DO UPDATE"
                 " SET value = redsink_incr(value, ?3) WHERE big IS NULL",
+    /* a held HSET (sqlite_string.c): HS_UPSERT, a statement of its own, as
+     * the write-out runs while the caller's HS_UPSERT may be bound */
+    [HS_PUT] = "INSERT INTO @hash(kid, field, value, big, expire_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+               "ON CONFLICT(kid, field) DO UPDATE SET value = excluded.value, big = excluded.big,"
+               " expire_at = excluded.expire_at",
     /* increments held late (sqlite_string.c, held_late): their sum ?3,
      * their running sums from ?4 to ?5 */
     [HS_ADD] = "INSERT INTO @hash(kid, field, value, big, expire_at)"
@@ -100,6 +105,11 @@ int sq_hash_set(struct sink *s, int64_t id, const struct rs_bytes *field,
         sqi_bulk_time(ss, field_expire_ms);
         return sqi_bulk_end(ss);
     }
+    /* HSET of a small value, no TTL, in a stream transaction: held, the
+     * field written once at the flush (sqlite_string.c) */
+    if (!added && big == SQI_SMALL && !bigf && field_expire_ms == RS_NO_EXPIRE &&
+        (rc = sqi_held_set(ss, id, field, value)) != 0)
+        return rc < 0 ? -1 : 0;
     if (sqi_load_tick(ss) || sqi_big_put(ss, value, big, &big_id))
         return -1;
     for (int i = 0; i < n; i++) {
@@ -203,6 +213,20 @@ int sq_hash_incr(struct sink *s, int64_t id, const struct rs_bytes *field, int64
     if (sqlite3_bind_int64(st, 3, incr) != SQLITE_OK)
         return sqi_bind_fail(ss, st, "increment a hash field");
     return sqi_incr_run(ss, st, held, id, field, incr, done, "increment a hash field");
+}
+
+sqlite3_stmt *sqi_hash_put_stmt(struct sqlite_sink *ss, int64_t kid, const struct rs_bytes *field,
+                                const struct rs_bytes *value)
+{
+    sqlite3_stmt *st = hash_bound(ss, HS_PUT, kid, field, "store a held hash field");
+
+    if (st != NULL && (sqi_bind_bytes(st, 3, value) != SQLITE_OK ||
+                       sqlite3_bind_null(st, 4) != SQLITE_OK ||
+                       sqi_bind_time(st, 5, RS_NO_EXPIRE) != SQLITE_OK)) {
+        sqi_bind_fail(ss, st, "store a held hash field");
+        return NULL;
+    }
+    return st;
 }
 
 sqlite3_stmt *sqi_hash_add_stmt(struct sqlite_sink *ss, int64_t kid, const struct rs_bytes *field,

@@ -615,6 +615,16 @@ int sqi_held_incr(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *fie
 int sqi_incr_run(struct sqlite_sink *ss, sqlite3_stmt *st, int held, int64_t id,
                  const struct rs_bytes *field, int64_t incr, int *done, const char *what);
 void sqi_held_free(struct sqlite_sink *ss);
+/* SET of string 'id' (field NULL), or HSET of field 'field' of hash 'id'
+ * without a TTL, held: 1 when held (written at the flush), 0 when the
+ * caller writes it (too big, not a stream transaction, no room), -1 on
+ * error. */
+int sqi_held_set(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field,
+                 const struct rs_bytes *value);
+/* HSET's statement for a small field and value without a TTL (the field
+ * made, or replaced with its TTL gone), bound; NULL on error. */
+sqlite3_stmt *sqi_hash_put_stmt(struct sqlite_sink *ss, int64_t kid, const struct rs_bytes *field,
+                                const struct rs_bytes *value);
 /* The statement that adds increments held late to field 'field' of hash
  * 'kid' (a new field: their sum), bound: 'sum' their sum, 'lo' and 'hi'
  * the least and the greatest of their running sums (redsink_incr with

@@ -289,12 +289,10 @@ static int held_add(struct sqlite_sink *ss, struct held *p, const struct ip_slot
 static int held_put(struct sqlite_sink *ss, struct held *p, const struct ip_slot *e, int kind)
 {
     int hash = e->field != IP_NOFIELD;
-    sqlite3_stmt *st = string_stmt(ss, hash ? SV_HPUT : SV_PUT);
+    sqlite3_stmt *st;
     struct rs_bytes v, f;
     char buf[24];
 
-    if (st == NULL)
-        return -1;
     if (kind == IP_STR) {
         v.ptr = ip_bytes(p, (uint64_t)e->value);
         v.len = (size_t)(e->value & 0xffffffff);
@@ -305,10 +303,18 @@ static int held_put(struct sqlite_sink *ss, struct held *p, const struct ip_slot
     f.ptr = hash ? ip_bytes(p, e->field) : NULL;
     f.len = hash ? (size_t)(e->field & 0xffffffff) : 0;
     /* TEXT or BLOB as any value or field is bound (sqi_bind_bytes);
-     * the statement runs before buf or the arena changes */
-    if (sqlite3_bind_int64(st, 1, e->id) != SQLITE_OK || sqi_bind_bytes(st, 2, &v) != SQLITE_OK ||
-        (hash && sqi_bind_bytes(st, 3, &f) != SQLITE_OK))
+     * the statement runs before buf or the arena changes. A held HSET
+     * (a field's IP_STR) makes the field or replaces it, its TTL gone; a
+     * held sum keeps the TTL. */
+    if (hash && kind == IP_STR)
+        st = sqi_hash_put_stmt(ss, e->id, &f, &v);
+    else if ((st = string_stmt(ss, hash ? SV_HPUT : SV_PUT)) != NULL &&
+             (sqlite3_bind_int64(st, 1, e->id) != SQLITE_OK ||
+              sqi_bind_bytes(st, 2, &v) != SQLITE_OK ||
+              (hash && sqi_bind_bytes(st, 3, &f) != SQLITE_OK)))
         return sqi_bind_fail(ss, st, "store a held value");
+    if (st == NULL)
+        return -1;
     /* as is: sqi_run would flush again */
     if (sqi_run_as_is(ss, st, "store a held value"))
         return -1;
@@ -508,17 +514,16 @@ int sqi_incr_run(struct sqlite_sink *ss, sqlite3_stmt *st, int held, int64_t id,
     return rc;
 }
 
-/* Hold a SET of string 'id' (above): 1 when held, 0 when the caller
- * writes it, -1 on error. */
-static int held_set(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *value)
+int sqi_held_set(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *field,
+                 const struct rs_bytes *value)
 {
     struct held *p;
     struct ip_slot *e;
     int rc;
 
-    if (value->len > SQI_HELD_MAX || !held_on(ss, id, NULL))
+    if (value->len > SQI_HELD_MAX || !held_on(ss, id, field))
         return 0;
-    if ((e = held_slot(ss, id, NULL, value->len, &rc)) == NULL)
+    if ((e = held_slot(ss, id, field, value->len, &rc)) == NULL)
         return rc;
     p = ss->held;
     if (value->len)
@@ -538,7 +543,7 @@ int sq_string_set(struct sink *s, int64_t id, const struct rs_bytes *value)
 
     if (sqi_stuck(ss))
         return -1;
-    if (!big && (r = held_set(ss, id, value)) != 0)
+    if (!big && (r = sqi_held_set(ss, id, NULL, value)) != 0)
         return r < 0 ? -1 : 0;
     if ((st = string_stmt(ss, SV_SET)) == NULL)
         return -1;

@@ -399,9 +399,116 @@ static void test_hincrby_held(struct mirror *e)
     tbuf_free(&b);
 }
 
+/*
+ * Held HSETs (sqlite_string.c): in one batch an HSET of a small field and
+ * value without a TTL changes only memory, the field written once (made,
+ * or replaced with its TTL gone) before any other statement and at
+ * commit. Every way a later command meets a held field: incremented
+ * (HINCRBY, HINCRBYFLOAT), set again, set without it (HSETNX), deleted
+ * (HDEL, DEL), given a TTL, renamed, copied, the key made again as
+ * another type, big values before and after, names and values at the
+ * 4,096-byte limit and past it, binary, empty and UTF-8, inside MULTI.
+ */
+static void test_hset_held(struct mirror *e)
+{
+    struct tbuf b = { 0 };
+    size_t bn = (1 << 20) + 5;
+    char *big = malloc(bn + 1), *v4k = malloc(4098);
+
+    memset(big, 'B', bn);
+    big[bn] = '\0';
+    memset(v4k, 'V', 4097);
+    v4k[4097] = '\0';
+    CMD(&b, "HSET", "sh", "ttl", "1", "inc", "5", "bigv", "x", "keep", "k");
+    CMD(&b, "HPEXPIREAT", "sh", "69000000000000", "FIELDS", "2", "ttl", "keep");
+    CHECK_STR(mirror_run(e, &b), "0", "held hsets: setup applied");
+    CMD(&b, "HSET", "sh", "ttl", "t2");                    /* held: its TTL goes */
+    CMD(&b, "HSET", "sh", "a", "1", "b", "2", "c", "3");   /* new fields */
+    CMD(&b, "HSET", "sh", "a", "1b");                      /* the last wins */
+    CMD(&b, "HINCRBY", "sh", "b", "5");                    /* written out, then 7 */
+    CMD(&b, "HSET", "sh", "inc", "9");
+    CMD(&b, "HINCRBY", "sh", "inc", "1");
+    CMD(&b, "HINCRBY", "sh", "inc", "1");                  /* 11, late */
+    CMD(&b, "HSET", "sh", "inc", "20");                    /* over the late sum */
+    CMD(&b, "HSET", "sh", "d", "4");
+    CMD(&b, "HINCRBYFLOAT", "sh", "d", "0.5");             /* reads 4 */
+    CMD(&b, "HSET", "sh", "e", "5");
+    CMD(&b, "HDEL", "sh", "e");
+    CMD(&b, "HSET", "sh", "f", "6");
+    CMD(&b, "HSETNX", "sh", "f", "no");                    /* exists */
+    CMD(&b, "HSET", "sh", "g", "7");
+    CMD(&b, "HPEXPIREAT", "sh", "70000000000000", "FIELDS", "1", "g");
+    CMD(&b, "HSET", "sh", "bigv", big);                    /* big: not held */
+    CMD(&b, "HSET", "sh", "bigv", "small again");          /* held over the big one */
+    CMD(&b, "HSET", "sh", "big2", "s");
+    CMD(&b, "HSET", "sh", "big2", big);                    /* big over a held one */
+    CMD(&b, "HSET", "sh", "\xff\xfe", "\x01\xff");         /* binary */
+    CMD(&b, "HSET", "sh", "", "");                         /* empty */
+    CMD(&b, "HSET", "sh", "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac");    /* UTF-8 */
+    v4k[4096] = '\0';
+    CMD(&b, "HSET", "sh", "v4096", v4k);                   /* the limit: held */
+    CMD(&b, "HSET", "sh", v4k, "f4096");
+    v4k[4096] = 'V';
+    CMD(&b, "HSET", "sh", "v4097", v4k);                   /* past it: not held */
+    CMD(&b, "HSET", "sh", v4k, "f4097");
+    CMD(&b, "MULTI");
+    CMD(&b, "HSET", "sh", "m", "1");
+    CMD(&b, "HSET", "sh", "m", "2");
+    CMD(&b, "EXEC");
+    CMD(&b, "HSETEX", "sh", "FIELDS", "1", "keep", "k2"); /* no TTL option: TTL gone */
+    CMD(&b, "HSET", "sr", "f", "1");
+    CMD(&b, "RENAME", "sr", "sr2");
+    CMD(&b, "HSET", "sr2", "f", "2");
+    CMD(&b, "HSET", "sc", "f", "1");
+    CMD(&b, "COPY", "sc", "sc2");
+    CMD(&b, "HSET", "sc2", "f", "2");                      /* sc stays 1 */
+    CMD(&b, "HSET", "sd", "f", "1");
+    CMD(&b, "DEL", "sd");
+    CMD(&b, "SET", "sd", "str");                           /* another type now */
+    CMD(&b, "HSET", "sd", "f", "2");                       /* WRONGTYPE: skipped */
+    CMD(&b, "HSET", "st", "f", "1");
+    CMD(&b, "DEL", "st");
+    CMD(&b, "HSET", "st", "g", "2");                       /* a new hash */
+    CHECK_STR(mirror_run(e, &b), "0", "held hsets: one batch applied");
+    CHECK_STR(mirror_q(e, "SELECT field, value, coalesce(expire_at, '-') FROM redis_hashes"
+                          " WHERE key = 'sh' AND typeof(field) = 'text' AND length(field) < 100"
+                          " AND field NOT GLOB '*[^ -~]*' AND field NOT GLOB 'big*'"
+                          " AND length(value) < 100 ORDER BY field"),
+              ",,-;a,1b,-;b,7,-;c,3,-;d,4.5,-;f,6,-;g,7,70000000000000;inc,20,-;keep,k2,-;m,2,-;"
+              "ttl,t2,-", "held hsets: each field as the batch left it, TTLs gone but one set after");
+    CHECK_STR(mirror_q(e, "SELECT field, length(value), substr(value, 1, 5) FROM redis_hashes"
+                          " WHERE key = 'sh' AND field GLOB 'big*' ORDER BY field"),
+              "big2,1048581,BBBBB;bigv,11,small", "held hsets: big values before and after");
+    CHECK_STR(mirror_q(e, "SELECT length(field), length(value), substr(value, 1, 1) FROM"
+                          " redis_hashes WHERE key = 'sh' AND (length(field) > 100"
+                          " OR length(value) > 100) AND field NOT GLOB 'big*' ORDER BY 1, 2"),
+              "5,4096,V;5,4097,V;4096,5,f;4097,5,f", "held hsets: names and values at the limit and past it");
+    CHECK_STR(mirror_q(e, "SELECT hex(field), hex(value), typeof(field), typeof(value) FROM"
+                          " redis_hashes WHERE key = 'sh' AND field IN (x'fffe', '\xc3\xa9t\xc3\xa9')"
+                          " ORDER BY 1"), "C3A974C3A9,E282AC,text,text;FFFE,01FF,blob,blob",
+              "held hsets: binary and UTF-8 names and values");
+    CHECK_STR(mirror_q(e, "SELECT key, field, value FROM redis_hashes WHERE key IN"
+                          " ('sr', 'sr2', 'sc', 'sc2', 'sd', 'st') ORDER BY key"),
+              "sc,f,1;sc2,f,2;sr2,f,2;st,g,2", "held hsets: renamed, copied, deleted, made again");
+    CHECK_STR(mirror_keyinfo(e, "sd"), "string/-", "held hsets: a key made again as a string");
+    {
+        long long gen = atoll(mirror_q(e, "SELECT generation FROM redsink_status"));
+        char sql[300];
+
+        snprintf(sql, sizeof(sql), "SELECT count(*), sum(id IN (SELECT big FROM g%lld_hash))"
+                 " FROM g%lld_big", gen, gen);
+        CHECK_STR(mirror_q(e, sql), "1,1", "held hsets: the big value a held one replaced is gone");
+    }
+    CHECK_STR(mirror_q(e, "SELECT count(*) FROM redis_hashes WHERE key = 'sh'"), "19",
+              "held hsets: no field more");
+    free(big);
+    free(v4k);
+    tbuf_free(&b);
+}
+
 int main(void)
 {
     return mirror_test_main("cmd_hash.db", 0, (mirror_test *const[]){
         test_hsetnx_hincrby, test_hincrbyfloat, test_field_ttl, test_hash_reads, test_hsetex,
-        test_hgetex_hgetdel, test_hincrby_held, NULL });
+        test_hgetex_hgetdel, test_hincrby_held, test_hset_held, NULL });
 }

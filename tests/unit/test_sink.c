@@ -1200,6 +1200,46 @@ static void test_hash_incr_held(struct sink *s)
     lb_commit(s, &pos, 792, "commit (held fields cleanup)");
 }
 
+/* Held HSETs (sqlite_string.c): more fields than the held table takes,
+ * each set three times in one transaction (the last wins, made or
+ * replaced with its TTL gone), then a rollback that takes held ones back. */
+static void test_hash_set_held(struct sink *s)
+{
+    struct repl_pos pos = { "abcdefabcdefabcdefabcdefabcdefabcdefabcd", 795, 0 };
+    enum { NF = 140000 };
+    char f[16], v[24];
+    int64_t h;
+    int bad = 0;
+
+    check_rc(s, s->ops->begin(s), "begin (held hsets)");
+    h = mkkey(s, 12, LIT("hsh"), RS_T_HASH, RS_NO_EXPIRE, NULL);
+    s->ops->hash_set(s, h, &LIT("f:0000007"), &LIT("old"), 4102444800000, NULL);
+    lb_commit(s, &pos, 796, "commit (held hsets setup)");
+    check_rc(s, s->ops->begin(s), "begin (held hsets many)");
+    for (int r = 1; r <= 3; r++)
+        for (int i = 0; i < NF; i++) {
+            snprintf(f, sizeof(f), "f:%07d", i);
+            snprintf(v, sizeof(v), "v%d.%d", i, r);
+            bad += s->ops->hash_set(s, h, &(struct rs_bytes){ f, 9 },
+                                    &(struct rs_bytes){ v, strlen(v) }, RS_NO_EXPIRE, NULL) != 0;
+        }
+    CHECK(bad == 0, "held hsets: %d of %d not stored (%s)", bad, 3 * NF, s->err.msg);
+    lb_commit(s, &pos, 797, "commit (held hsets many)");
+    check_q("SELECT count(*), sum(value = 'v' || CAST(substr(field, 3) AS INTEGER) || '.3'),"
+            " count(expire_at) FROM redis_hashes WHERE db = 12 AND key = 'hsh'", "140000|140000|0");
+    check_rc(s, s->ops->begin(s), "begin (held hsets, rolled back)");
+    check_rc(s, s->ops->hash_set(s, h, &LIT("f:0000001"), &LIT("rolled"), RS_NO_EXPIRE, NULL),
+             "hash_set, rolled back");
+    check_rc(s, s->ops->hash_set(s, h, &LIT("new"), &LIT("rolled"), RS_NO_EXPIRE, NULL),
+             "hash_set a new field, rolled back");
+    check_rc(s, s->ops->rollback(s), "rollback (held hsets)");
+    check_q("SELECT count(*), max(value) FROM redis_hashes WHERE db = 12 AND key = 'hsh'"
+            " AND field IN ('f:0000001', 'new')", "1|v1.3");
+    check_rc(s, s->ops->begin(s), "begin (held hsets cleanup)");
+    check_rc(s, s->ops->flush_db(s, 12), "flush_db 12");
+    lb_commit(s, &pos, 798, "commit (held hsets cleanup)");
+}
+
 static void count_refused(void *ud, const struct sink_event *ev)
 {
     if (ev->kind == SINK_EV_INCR_REFUSED)
@@ -3557,6 +3597,7 @@ static int run_tests(void)
     test_string_put(s);
     test_string_set_held(s);
     test_hash_incr_held(s);
+    test_hash_set_held(s);
     test_incr_late(s);
     test_generations(s);
     sink_close(s);
