@@ -71,9 +71,12 @@ int sq_string_get(struct sink *s, int64_t id,
  * SETs to the same keys, or any such load while catching up (batches of
  * up to 500,000 commands) updates each key's row many times in one
  * transaction, and only the last value is ever seen. So a SET of a small
- * value to a string whose id we know, and an INCR of a key whose value an
- * earlier INCR's UPDATE told us (what redsink_incr wrote), change only
- * memory, and the value is written once, by sqi_held_flush: before any
+ * value to a string whose id we know, an HSET of a small field and value
+ * without a TTL (keyed by key id and field), an INCR or HINCRBY of a key
+ * or field whose value an earlier one's statement told us (what
+ * redsink_incr wrote), and, with sink.late_incr, the first increment too
+ * (held_late, below) change only memory, and the value is written once,
+ * by sqi_held_flush: before any
  * other statement runs (it is part of sqi_bulk_flush, which sqi_run and
  * sqi_row call) and at commit. Any other statement might read or change
  * those rows, so the flush forgets every held value. Three statements run
@@ -89,8 +92,9 @@ int sq_string_get(struct sink *s, int64_t id,
  * An open-addressing table of IP_SLOTS slots, at most half of them used
  * (131,072 keys; 24-byte slots, 6.8 MiB with the arrays, allocated at
  * the first such command of a stream transaction and touched as it
- * fills), and the held SETs' bytes and fields' names in an arena of up to
- * IP_ARENA_MAX; when either is full it is flushed.
+ * fills; 4 MiB more of running sums at the first increment held late),
+ * and the held SETs' and HSETs' bytes and fields' names in an arena of
+ * up to IP_ARENA_MAX; when either is full it is flushed.
  */
 #define IP_BITS 18
 #define IP_SLOTS (1u << IP_BITS)
@@ -250,12 +254,6 @@ static int ip_order(const void *a, const void *b, void *arg)
     return (lx > ly) - (lx < ly);
 }
 
-/*
- * The rows are written in key order: the held keys are spread over the
- * whole table, and UPDATEs in key order walk its leaves in order instead
- * of jumping between them (1M recorded INCRs over 100k keys in batches
- * of 500,000: wall medians 1.303 -> 1.241 s).
- */
 /* Make the increments held late in slot e (IP_DELTA): 0, or -1 on
  * error; *refused = 1 when the row refused them (held_late). */
 static int held_add(struct sqlite_sink *ss, struct held *p, const struct ip_slot *e,
@@ -324,6 +322,12 @@ static int held_put(struct sqlite_sink *ss, struct held *p, const struct ip_slot
     return 0;
 }
 
+/*
+ * The rows are written in key order: the held keys are spread over the
+ * whole table, and UPDATEs in key order walk its leaves in order instead
+ * of jumping between them (1M recorded INCRs over 100k keys in batches
+ * of 500,000: wall medians 1.303 -> 1.241 s).
+ */
 int sqi_held_flush(struct sqlite_sink *ss)
 {
     struct held *p = ss->held;
