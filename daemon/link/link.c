@@ -383,6 +383,19 @@ static void publish_ack(struct session *s, const struct repl_pos *committed, int
     }
 }
 
+/* After a commit. Far behind the master, with batches of up to 500,000
+ * commands, a commit's ACK goes at once rather than at the next tick, so
+ * the master sees the mirror's progress a commit at a time (bench/suite.py
+ * incr: the offset it had for redsink lagged up to two ticks behind the
+ * commits). Keeping up, commits are too many for an ACK each: the tick
+ * sends the last. */
+static void publish_commit(struct session *s, const struct applier *a)
+{
+    const struct repl_pos *c = apply_committed(a);
+
+    publish_ack(s, c, apply_behind(a) && c->offset > atomic_load(&s->ack_offset));
+}
+
 static void nap_ms(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -540,7 +553,7 @@ static int apply_ready(struct session *s, struct resp_reader *rr, struct applier
         } else if (apply_flush_due(a)) {
             if (apply_flush(a) != 0)
                 return rs_fail(err, apply_error(a)->code, "%s", apply_error(a)->msg);
-            publish_ack(s, apply_committed(a), 0);
+            publish_commit(s, a);
         }
     }
     if (st == RS_ERROR)
@@ -613,7 +626,7 @@ static int stream_loop(struct session *s, struct applier *a, volatile sig_atomic
                 break;
             }
             last_commit = mono_us();
-            publish_ack(s, apply_committed(a), 0);
+            publish_commit(s, a);
             status_stream_tick(s->opts->status, apply_stats(a));
             if (!s->progress_told && apply_committed(a)->offset > s->start_offset) {
                 s->progress_told = 1;

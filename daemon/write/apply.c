@@ -255,6 +255,11 @@ void apply_set_backlog(struct applier *a, uint64_t pending)
     a->catching_up = on;
 }
 
+int apply_behind(const struct applier *a)
+{
+    return a->behind;
+}
+
 int apply_ms_until_due(const struct applier *a)
 {
     int64_t left;

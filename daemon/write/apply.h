@@ -77,6 +77,9 @@ int apply_flush_due(const struct applier *a);
  * until nothing waits any more. */
 #define APPLY_BEHIND_BYTES (256 * 1024)
 void apply_set_backlog(struct applier *a, uint64_t pending);
+/* True while far behind (the last apply_set_backlog saw more than
+ * APPLY_BEHIND_BYTES): batches are the larger ones. */
+int apply_behind(const struct applier *a);
 
 /* Milliseconds until the open batch is due (0: now), or -1 when no data
  * change waits for a commit (nothing, or only inside MULTI). */

@@ -167,6 +167,30 @@ run_conf rs_sync "$TMP/sync.conf"
 wait_mirror "$m_PORT" && compare_mirror "$m_PORT" "$TMP/sync.db" "synchronous=full, ack_interval=0.2: mirror equals the master" ||
     fail "synchronous=full: WAIT"
 stop_pid "$rs_sync_PID" TERM
+# Far behind the master a commit's ACK goes at once, not at the next tick:
+# with ticks 60 s apart and no WAIT (whose GETACK redsink answers), the
+# offset the master has for redsink still moves while redsink catches up
+# with 300k pipelined INCRs, sent while it was stopped (SIGSTOP), so that
+# they wait far beyond 256 KiB when it goes on.
+cat >"$TMP/acks.conf" <<CONF
+master: { port = $m_PORT; password_file = "$TMP/master.pw"; };
+replica: { ack_interval = 60; };
+sqlite: { path = "$TMP/acks.db"; };
+CONF
+run_conf rs_acks "$TMP/acks.conf"
+wait_mirror "$m_PORT" || fail "ack_interval=60: WAIT"
+acked() { rcli "$m_PORT" info replication | tr -d '\r' | sed -n 's/^slave[0-9]*:.*,offset=\([0-9]*\),.*/\1/p' | sort -n | tail -1; }
+before=$(acked)
+kill -STOP "$rs_acks_PID"
+redis-benchmark -p "$m_PORT" -a "$PW" -q -P 16 -n 300000 -r 100000 -t incr >/dev/null 2>&1
+kill -CONT "$rs_acks_PID"
+grows() { [ "$(acked)" -gt "$before" ]; }
+if poll_until 20 grows; then
+    ok "ack_interval=60: the master's offset for redsink moved while it caught up ($before -> $(acked))"
+else
+    fail "ack_interval=60: the master's offset for redsink stayed at $before while it caught up"
+fi
+stop_pid "$rs_acks_PID" TERM
 printf 'sqlite: { synchronous = "fast"; };\n' >"$TMP/badsync.conf"
 out=$("$REDSINK" -c "$TMP/badsync.conf" --sqlite x.db --check-config 2>&1); rc=$?
 [ $rc -eq 2 ] && ok "synchronous = \"fast\": exit 2, $out" || fail "synchronous = fast: exit $rc, $out"
