@@ -10,6 +10,12 @@
 
 #include "sqlite_int.h"
 
+/* Insert a field or replace it whole (value, big, TTL). */
+#define HS_UPSERT_SQL                                                                        \
+    "INSERT INTO @hash(kid, field, value, big, expire_at) VALUES (?1, ?2, ?3, ?4, ?5) "     \
+    "ON CONFLICT(kid, field) DO UPDATE SET value = excluded.value, big = excluded.big,"     \
+    " expire_at = excluded.expire_at"
+
 /* This file's statements, in slots SQI_X_HASH + n (sqlite_int.h). */
 enum {
     HS_INSERT, HS_UPDATE, HS_UPSERT, HS_DELETE, HS_GET, HS_LEN, HS_EXPIRE, HS_SCAN, HS_INCR,
@@ -22,10 +28,7 @@ static const char *const hash_sql[HS_NSTMT] = {
         " VALUES (?1, ?2, ?3, ?4, ?5)",
     [HS_UPDATE] =
         "UPDATE @hash SET value = ?3, big = ?4, expire_at = ?5 WHERE kid = ?1 AND field = ?2",
-    [HS_UPSERT] =
-        "INSERT INTO @hash(kid, field, value, big, expire_at) VALUES (?1, ?2, ?3, ?4, ?5) "
-        "ON CONFLICT(kid, field) DO UPDATE SET value = excluded.value, big = excluded.big,"
-        " expire_at = excluded.expire_at",
+    [HS_UPSERT] = HS_UPSERT_SQL,
     [HS_DELETE] = "DELETE FROM @hash WHERE kid = ?1 AND field = ?2",
     [HS_GET] = "SELECT value, big, expire_at FROM @hash WHERE kid = ?1 AND field = ?2",
     [HS_LEN] = "SELECT count(*) FROM @hash WHERE kid = ?1",
@@ -37,11 +40,9 @@ static const char *const hash_sql[HS_NSTMT] = {
                 " VALUES (?1, ?2, CAST(?3 AS TEXT), NULL, NULL)"
                 " ON CONFLICT(kid, field) DO UPDATE"
                 " SET value = redsink_incr(value, ?3) WHERE big IS NULL",
-    /* a held HSET (sqlite_string.c): HS_UPSERT, a statement of its own, as
-     * the write-out runs while the caller's HS_UPSERT may be bound */
-    [HS_PUT] = "INSERT INTO @hash(kid, field, value, big, expire_at) VALUES (?1, ?2, ?3, ?4, ?5) "
-               "ON CONFLICT(kid, field) DO UPDATE SET value = excluded.value, big = excluded.big,"
-               " expire_at = excluded.expire_at",
+    /* a held HSET's write-out (sqlite_string.c): HS_UPSERT as a statement
+     * of its own, as the write-out runs while the caller's may be bound */
+    [HS_PUT] = HS_UPSERT_SQL,
     /* increments held late (sqlite_string.c, held_late): their sum ?3,
      * their running sums from ?4 to ?5 */
     [HS_ADD] = "INSERT INTO @hash(kid, field, value, big, expire_at)"

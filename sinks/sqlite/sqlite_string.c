@@ -92,7 +92,8 @@ int sq_string_get(struct sink *s, int64_t id,
  * An open-addressing table of IP_SLOTS slots, at most half of them used
  * (131,072 keys; 24-byte slots, 6.8 MiB with the arrays, allocated at
  * the first such command of a stream transaction and touched as it
- * fills; 4 MiB more of running sums at the first increment held late),
+ * fills; 4 MiB more of running sums, written only where increments are
+ * made late),
  * and the held SETs' and HSETs' bytes and fields' names in an arena of
  * up to IP_ARENA_MAX; when either is full it is flushed.
  */
@@ -122,7 +123,7 @@ struct held {
     uint32_t *used;              /* the slots taken, in order */
     uint32_t n;
     int64_t *lo, *hi;            /* per slot, IP_DELTA: the least and the greatest
-                                  * running sum (allocated at the first) */
+                                  * running sum */
     char *arena;                 /* the held SETs' bytes and the fields' names */
     size_t alen, acap;
 };
@@ -165,10 +166,17 @@ static struct held *ip_get(struct sqlite_sink *ss)
         p->slot = calloc(IP_SLOTS, sizeof(*p->slot));
         p->kind = calloc(IP_SLOTS, 1);
         p->used = malloc(IP_MAX * sizeof(*p->used));
-        if (p->slot == NULL || p->kind == NULL || p->used == NULL) {
+        /* calloc'd: pages not written cost no memory (lo and hi only
+         * where increments are made late) */
+        p->lo = calloc(IP_SLOTS, sizeof(*p->lo));
+        p->hi = calloc(IP_SLOTS, sizeof(*p->hi));
+        if (p->slot == NULL || p->kind == NULL || p->used == NULL || p->lo == NULL ||
+            p->hi == NULL) {
             free(p->slot);
             free(p->kind);
             free(p->used);
+            free(p->lo);
+            free(p->hi);
             free(p);
             p = NULL;
         }
@@ -254,19 +262,24 @@ static int ip_order(const void *a, const void *b, void *arg)
     return (lx > ly) - (lx < ly);
 }
 
-/* Make the increments held late in slot e (IP_DELTA): 0, or -1 on
- * error; *refused = 1 when the row refused them (held_late). */
+/*
+ * The write-out runs inside another statement's sqi_run, after that
+ * statement was bound, so it uses statements of its own only (SV_PUT,
+ * SV_HPUT, SV_ADD and the hash family's HS_PUT, HS_ADD): one the caller
+ * may have bound would lose its bindings.
+ *
+ * Make the increments held late in slot e (IP_DELTA) of field f (NULL:
+ * a string): 0, or -1 on error; *refused = 1 when the row refused them
+ * (held_late).
+ */
 static int held_add(struct sqlite_sink *ss, struct held *p, const struct ip_slot *e,
-                    int *refused)
+                    const struct rs_bytes *f, int *refused)
 {
     size_t i = (size_t)(e - p->slot);
-    int hash = e->field != IP_NOFIELD;
-    struct rs_bytes f = { hash ? ip_bytes(p, e->field) : NULL,
-                          hash ? (size_t)(e->field & 0xffffffff) : 0 };
     sqlite3_stmt *st;
 
-    if (hash) {
-        st = sqi_hash_add_stmt(ss, e->id, &f, e->value, p->lo[i], p->hi[i]);
+    if (f) {
+        st = sqi_hash_add_stmt(ss, e->id, f, e->value, p->lo[i], p->hi[i]);
     } else if ((st = string_stmt(ss, SV_ADD)) != NULL &&
                (sqlite3_bind_int64(st, 1, e->id) != SQLITE_OK ||
                 sqlite3_bind_int64(st, 2, e->value) != SQLITE_OK ||
@@ -283,12 +296,14 @@ static int held_add(struct sqlite_sink *ss, struct held *p, const struct ip_slot
     return 0;
 }
 
-/* Write slot e's value (IP_INT_DIRTY, IP_STR) to its row: 0 or -1. */
-static int held_put(struct sqlite_sink *ss, struct held *p, const struct ip_slot *e, int kind)
+/* Write slot e's value (IP_INT_DIRTY, IP_STR) of field f (NULL: a
+ * string) to its row: 0 or -1. */
+static int held_put(struct sqlite_sink *ss, struct held *p, const struct ip_slot *e, int kind,
+                    const struct rs_bytes *f)
 {
-    int hash = e->field != IP_NOFIELD;
+    int hash = f != NULL;
     sqlite3_stmt *st;
-    struct rs_bytes v, f;
+    struct rs_bytes v;
     char buf[24];
 
     if (kind == IP_STR) {
@@ -298,18 +313,16 @@ static int held_put(struct sqlite_sink *ss, struct held *p, const struct ip_slot
         v.ptr = buf;
         v.len = rs_ll2str(buf, e->value);
     }
-    f.ptr = hash ? ip_bytes(p, e->field) : NULL;
-    f.len = hash ? (size_t)(e->field & 0xffffffff) : 0;
     /* TEXT or BLOB as any value or field is bound (sqi_bind_bytes);
      * the statement runs before buf or the arena changes. A held HSET
      * (a field's IP_STR) makes the field or replaces it, its TTL gone; a
      * held sum keeps the TTL. */
     if (hash && kind == IP_STR)
-        st = sqi_hash_put_stmt(ss, e->id, &f, &v);
+        st = sqi_hash_put_stmt(ss, e->id, f, &v);
     else if ((st = string_stmt(ss, hash ? SV_HPUT : SV_PUT)) != NULL &&
              (sqlite3_bind_int64(st, 1, e->id) != SQLITE_OK ||
               sqi_bind_bytes(st, 2, &v) != SQLITE_OK ||
-              (hash && sqi_bind_bytes(st, 3, &f) != SQLITE_OK)))
+              (hash && sqi_bind_bytes(st, 3, f) != SQLITE_OK)))
         return sqi_bind_fail(ss, st, "store a held value");
     if (st == NULL)
         return -1;
@@ -348,8 +361,15 @@ int sqi_held_flush(struct sqlite_sink *ss)
     for (uint32_t k = 0; k < nd && rc == 0; k++) {
         const struct ip_slot *e = &p->slot[p->used[k]];
         int kind = p->kind[p->used[k]], no = 0;
+        struct rs_bytes f = { NULL, 0 }, *fp = NULL;
 
-        rc = kind == IP_DELTA ? held_add(ss, p, e, &no) : held_put(ss, p, e, kind);
+        if (e->field != IP_NOFIELD) {      /* an empty name: maybe no arena yet */
+            f.ptr = ip_bytes(p, e->field);
+            f.len = (size_t)(e->field & 0xffffffff);
+            fp = &f;
+        }
+
+        rc = kind == IP_DELTA ? held_add(ss, p, e, fp, &no) : held_put(ss, p, e, kind, fp);
         refused += no;
     }
     sqi_held_discard(ss);
@@ -437,17 +457,6 @@ static int held_late(struct sqlite_sink *ss, int64_t id, const struct rs_bytes *
 
     if (!ss->base.late_incr)
         return 0;
-    if (p->lo == NULL) {
-        /* touched only where used */
-        p->lo = calloc(IP_SLOTS, sizeof(*p->lo));
-        p->hi = calloc(IP_SLOTS, sizeof(*p->hi));
-        if (p->lo == NULL || p->hi == NULL) {
-            free(p->lo);
-            free(p->hi);
-            p->lo = p->hi = NULL;
-            return 0;                      /* the statement runs now */
-        }
-    }
     if ((e = held_slot(ss, id, field, 0, &rc)) == NULL)
         return rc;                         /* 0: the statement runs now */
     i = (size_t)(e - p->slot);
