@@ -152,7 +152,9 @@ static struct ip_slot *ip_find(struct held *p, int64_t id, const struct rs_bytes
             continue;
         if (field == NULL ? e->field == IP_NOFIELD
                           : e->field != IP_NOFIELD && (e->field & 0xffffffff) == field->len &&
-                            memcmp(ip_bytes(p, e->field), field->ptr, field->len) == 0)
+                            /* an empty name: maybe no arena (memcmp of NULL) */
+                            (field->len == 0 ||
+                             memcmp(ip_bytes(p, e->field), field->ptr, field->len) == 0))
             break;
     }
     return &p->slot[i];
@@ -257,7 +259,8 @@ static int ip_order(const void *a, const void *b, void *arg)
         return (x->field != IP_NOFIELD) - (y->field != IP_NOFIELD);
     lx = x->field & 0xffffffff;
     ly = y->field & 0xffffffff;
-    if ((c = memcmp(ip_bytes(p, x->field), ip_bytes(p, y->field), lx < ly ? lx : ly)) != 0)
+    if ((lx < ly ? lx : ly) > 0 &&
+        (c = memcmp(ip_bytes(p, x->field), ip_bytes(p, y->field), lx < ly ? lx : ly)) != 0)
         return c;
     return (lx > ly) - (lx < ly);
 }
